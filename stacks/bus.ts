@@ -1,0 +1,1 @@
+export const bus = new sst.aws.Bus("ControlPlaneBus");

@@ -1,0 +1,103 @@
+import { describe, expect, it } from "vitest";
+import { createClock, InvalidClockOptionError, parseClockMode } from "../../../local/clock/clock.ts";
+
+const START = Date.parse("2026-01-01T00:00:00Z");
+
+describe("instant clock", () => {
+  it("jumps to the next timer when nothing is in flight, reporting simulated time", async () => {
+    const clock = createClock({ mode: { kind: "instant" }, start: START });
+    const wallStart = Date.now();
+    await clock.sleep(10 * 60_000);
+    expect(clock.now()).toBe(START + 10 * 60_000);
+    expect(Date.now() - wallStart).toBeLessThan(5_000);
+  });
+
+  it("fires timers in due order, ties in creation order", async () => {
+    const clock = createClock({ mode: { kind: "instant" }, start: START });
+    const fired: string[] = [];
+    clock.setTimer(300, () => fired.push("c"));
+    clock.setTimer(100, () => fired.push("a"));
+    clock.setTimer(100, () => fired.push("b"));
+    await clock.sleep(1_000);
+    expect(fired).toEqual(["a", "b", "c"]);
+  });
+
+  it("does not jump while tracked work is in flight", async () => {
+    const clock = createClock({ mode: { kind: "instant" }, start: START });
+    let release: () => void = () => undefined;
+    const work = clock.track(new Promise<void>((resolve) => (release = resolve)));
+    let slept = false;
+    void clock.sleep(60_000).then(() => (slept = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(slept).toBe(false);
+    expect(clock.now()).toBe(START);
+    release();
+    await work;
+    await new Promise((r) => setTimeout(r, 20));
+    expect(slept).toBe(true);
+    expect(clock.now()).toBe(START + 60_000);
+  });
+
+  it("cancelled timers never fire", async () => {
+    const clock = createClock({ mode: { kind: "instant" }, start: START });
+    let fired = false;
+    clock.setTimer(50, () => (fired = true)).cancel();
+    await clock.sleep(100);
+    expect(fired).toBe(false);
+  });
+
+  it("rejects a sleep when its signal aborts", async () => {
+    const clock = createClock({ mode: { kind: "manual" }, start: START });
+    const controller = new AbortController();
+    const sleeping = clock.sleep(1_000, controller.signal);
+    controller.abort(new Error("stopped"));
+    await expect(sleeping).rejects.toThrow("stopped");
+    expect(clock.pendingTimers()).toBe(0);
+  });
+});
+
+describe("manual clock", () => {
+  it("moves only on advance, firing timers set by earlier timers within the window", async () => {
+    const clock = createClock({ mode: { kind: "manual" }, start: START });
+    const seen: number[] = [];
+    clock.setTimer(1_000, () => {
+      seen.push(clock.now());
+      clock.setTimer(500, () => seen.push(clock.now()));
+    });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(seen).toEqual([]);
+    await clock.advance(2_000);
+    expect(seen).toEqual([START + 1_000, START + 1_500]);
+    expect(clock.now()).toBe(START + 2_000);
+  });
+
+  it("refuses a negative advance", async () => {
+    const clock = createClock({ mode: { kind: "manual" }, start: START });
+    await expect(clock.advance(-1)).rejects.toBeInstanceOf(InvalidClockOptionError);
+  });
+});
+
+describe("scaled clock", () => {
+  it("runs virtual time faster than wall time", async () => {
+    const clock = createClock({ mode: { kind: "scaled", factor: 1_000 }, start: START });
+    await clock.sleep(20_000);
+    expect(clock.now()).toBeGreaterThanOrEqual(START + 20_000);
+  });
+});
+
+describe("parseClockMode", () => {
+  it.each([
+    ["real", { kind: "real" }],
+    ["instant", { kind: "instant" }],
+    ["manual", { kind: "manual" }],
+    ["60", { kind: "scaled", factor: 60 }],
+    ["60x", { kind: "scaled", factor: 60 }],
+    ["1", { kind: "real" }],
+  ])("parses %s", (text, mode) => {
+    expect(parseClockMode(text)).toEqual(mode);
+  });
+
+  it.each(["0", "-2", "fast", ""])("refuses %j", (text) => {
+    expect(() => parseClockMode(text)).toThrow(InvalidClockOptionError);
+  });
+});

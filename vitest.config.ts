@@ -1,0 +1,18 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    setupFiles: ["test/support/setup.ts"],
+    environment: "node",
+    pool: "forks",
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    restoreMocks: true,
+    coverage: {
+      provider: "v8",
+      include: ["functions/**", "workflows/**", "events/**", "local/**"],
+      reporter: ["text-summary", "json-summary"],
+    },
+  },
+});
