@@ -1,0 +1,79 @@
+/**
+ * The shape of the function catalog: what each Lambda handler is, what it may call, and how it is
+ * sized. stacks/ builds every function and its least-privilege role from these entries; the local
+ * runtime loads the same handler modules in-process. Nobody writes IAM twice.
+ */
+
+/** A logical function id, `<group>/<step>` such as `tenant/provision-database`. */
+export type FunctionId = `${string}/${string}`;
+
+/**
+ * A value the deployment fills in. `${region}`, `${account}`, `${partition}`, `${stage}` and `${app}`
+ * placeholders in strings are substituted by stacks/ (and by the local runtime with its own values).
+ */
+export type ResourceRef = { readonly ref: "tenantTable" | "bus" | "stateMachine"; readonly name?: string };
+
+export interface IamStatement {
+  readonly actions: readonly string[];
+  /** ARNs, with placeholders; `*` only where AWS has no resource-level permission, with `reason`. */
+  readonly resources: readonly (string | ResourceRef)[];
+  /** IAM condition block, e.g. `{ StringEquals: { "aws:ResourceTag/cplane:tenant": "..." } }`. */
+  readonly conditions?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
+  /** Why a wildcard resource is needed. Required when any resource is `*`. */
+  readonly reason?: string;
+}
+
+export interface FunctionSpec {
+  readonly id: FunctionId;
+  /** Module path from the project root; the module exports `handler`. */
+  readonly handler: string;
+  readonly description: string;
+  readonly timeoutSeconds: number;
+  readonly memoryMB: number;
+  readonly environment?: Readonly<Record<string, string | ResourceRef>>;
+  readonly permissions: readonly IamStatement[];
+}
+
+export class InvalidCatalogError extends Error {
+  override name = "InvalidCatalogError";
+}
+
+const ID = /^[a-z][a-z0-9-]*\/[a-z][a-z0-9-]*$/;
+
+/** Validates a catalog and indexes it by id; refuses duplicates and unexplained wildcards. */
+export function defineFunctionCatalog(specs: readonly FunctionSpec[]): ReadonlyMap<FunctionId, FunctionSpec> {
+  const catalog = new Map<FunctionId, FunctionSpec>();
+  for (const spec of specs) {
+    if (!ID.test(spec.id))
+      throw new InvalidCatalogError(`function id "${spec.id}" must look like group/step`);
+    if (catalog.has(spec.id)) throw new InvalidCatalogError(`function id "${spec.id}" is listed twice`);
+    if (!spec.handler.startsWith("functions/") || !spec.handler.endsWith(".ts")) {
+      throw new InvalidCatalogError(
+        `function ${spec.id}: handler "${spec.handler}" must be a functions/**.ts module`,
+      );
+    }
+    if (!(spec.timeoutSeconds >= 1 && spec.timeoutSeconds <= 900)) {
+      throw new InvalidCatalogError(`function ${spec.id}: timeout ${spec.timeoutSeconds}s is outside 1-900`);
+    }
+    if (!(spec.memoryMB >= 128 && spec.memoryMB <= 10_240)) {
+      throw new InvalidCatalogError(`function ${spec.id}: memory ${spec.memoryMB} MB is outside 128-10240`);
+    }
+    for (const statement of spec.permissions) {
+      if (statement.actions.length === 0 || statement.resources.length === 0) {
+        throw new InvalidCatalogError(`function ${spec.id}: an IAM statement needs actions and resources`);
+      }
+      if (statement.actions.some((action) => action === "*" || action.endsWith(":*"))) {
+        throw new InvalidCatalogError(
+          `function ${spec.id}: wildcard actions are not allowed (${statement.actions})`,
+        );
+      }
+      if (statement.resources.includes("*") && !statement.reason) {
+        throw new InvalidCatalogError(
+          `function ${spec.id}: resource "*" for ${statement.actions} needs a reason`,
+        );
+      }
+    }
+    catalog.set(spec.id, spec);
+  }
+  return catalog;
+}

@@ -1,0 +1,4 @@
+import type { FunctionSpec } from "../shared/catalog.ts";
+
+/** Tenant onboarding and offboarding steps. */
+export const tenantFunctions: readonly FunctionSpec[] = [];

@@ -1,0 +1,7 @@
+/**
+ * Every state machine of the control plane, by name. stacks/ deploys each definition with ARNs
+ * substituted; the local runtime loads the same definitions into its engine.
+ */
+import { defineWorkflowCatalog } from "./workflow.ts";
+
+export const workflowCatalog = defineWorkflowCatalog([]);
