@@ -1,4 +1,21 @@
+/**
+ * Loads one file per concern, in dependency order: shared defaults, the bus and the registry,
+ * the functions from the catalog, the state machines from the workflow catalog, then the rules and
+ * schedules that start them.
+ */
 export async function stacks() {
+  await import("./defaults.ts");
+  const { deployContext } = await import("./context.ts");
   const { bus } = await import("./bus.ts");
-  return { bus: bus.name };
+  const { tenantTable } = await import("./registry.ts");
+  const ctx = deployContext({ bus, tenantTable });
+  const { deployFunctions } = await import("./functions.ts");
+  const functions = deployFunctions(ctx);
+  const { deployWorkflows } = await import("./workflows.ts");
+  const stateMachines = deployWorkflows(ctx, functions);
+  return {
+    bus: bus.name,
+    tenantTable: tenantTable.name,
+    stateMachines: Object.fromEntries(Object.entries(stateMachines).map(([name, sm]) => [name, sm.arn])),
+  };
 }

@@ -1,0 +1,30 @@
+import type { DeployContext } from "./wiring.ts";
+
+/** Account, region, partition and the shared resources, as one Output for the wiring functions. */
+export function deployContext(shared: { bus: sst.aws.Bus; tenantTable: sst.aws.Dynamo }) {
+  const identity = aws.getCallerIdentityOutput();
+  const region = aws.getRegionOutput();
+  const partition = aws.getPartitionOutput();
+  return $resolve([
+    identity.accountId,
+    region.name,
+    partition.partition,
+    shared.bus.name,
+    shared.bus.arn,
+    shared.tenantTable.name,
+    shared.tenantTable.arn,
+  ]).apply(
+    ([account, regionName, partitionName, busName, busArn, tableName, tableArn]): DeployContext => ({
+      app: $app.name,
+      stage: $app.stage,
+      account,
+      region: regionName,
+      partition: partitionName,
+      resources: {
+        bus: { name: busName, arn: busArn },
+        tenantTable: { name: tableName, arn: tableArn },
+        stateMachine: { name: `${$app.name}-${$app.stage}`, arn: "" },
+      },
+    }),
+  );
+}

@@ -1,0 +1,18 @@
+/** One Lambda function per catalog entry, with the role the entry's IAM statements describe. */
+import { functionCatalog } from "../functions/catalog.ts";
+import { componentName, type DeployContext, renderEnvironment, renderPermission } from "./wiring.ts";
+
+export function deployFunctions(ctx: $util.Output<DeployContext>): Record<string, sst.aws.Function> {
+  const deployed: Record<string, sst.aws.Function> = {};
+  for (const spec of functionCatalog.values()) {
+    deployed[spec.id] = new sst.aws.Function(componentName(spec.id), {
+      handler: spec.handler.replace(/\.ts$/, ".handler"),
+      description: spec.description,
+      timeout: `${spec.timeoutSeconds} seconds`,
+      memory: `${spec.memoryMB} MB`,
+      environment: ctx.apply((c) => renderEnvironment(spec, c)),
+      permissions: ctx.apply((c) => spec.permissions.map((statement) => renderPermission(statement, c))),
+    });
+  }
+  return deployed;
+}

@@ -1,0 +1,171 @@
+/**
+ * The pure half of the stacks: everything stacks/ deploys that can be computed from the catalogs
+ * without SST — IAM statements with placeholders filled in, state machine definitions with ARNs
+ * substituted, the state machine role's policy. Kept free of SST's globals so that vitest can check
+ * it; the SST files beside it only feed in deployed names and ARNs.
+ */
+import type { FunctionId, FunctionSpec, IamStatement, ResourceRef } from "../functions/shared/catalog.ts";
+import {
+  functionIdsOf,
+  type JsonValue,
+  LAMBDA_INVOKE,
+  type StateMachineDefinition,
+  substituteFunctions,
+} from "../workflows/asl.ts";
+
+export interface DeployedResource {
+  readonly name: string;
+  readonly arn: string;
+}
+
+export interface DeployContext {
+  readonly app: string;
+  readonly stage: string;
+  readonly region: string;
+  readonly account: string;
+  readonly partition: string;
+  readonly resources: Readonly<Record<ResourceRef["ref"], DeployedResource>>;
+}
+
+/** An IAM statement as SST's Function `permissions` takes it. */
+export interface RenderedPermission {
+  actions: string[];
+  resources: string[];
+  conditions?: { test: string; variable: string; values: string[] }[];
+}
+
+export class UnresolvedReferenceError extends Error {
+  override name = "UnresolvedReferenceError";
+}
+
+const PLACEHOLDER = /\$\{(region|account|partition|stage|app)\}/g;
+
+export function fillPlaceholders(text: string, ctx: DeployContext): string {
+  return text.replace(
+    PLACEHOLDER,
+    (_, key: "region" | "account" | "partition" | "stage" | "app") => ctx[key],
+  );
+}
+
+function resolveRef(ref: ResourceRef, ctx: DeployContext, want: "name" | "arn"): string {
+  const resource = ctx.resources[ref.ref];
+  if (!resource) throw new UnresolvedReferenceError(`no deployed resource for reference "${ref.ref}"`);
+  return resource[want];
+}
+
+export function renderPermission(statement: IamStatement, ctx: DeployContext): RenderedPermission {
+  const rendered: RenderedPermission = {
+    actions: [...statement.actions],
+    resources: statement.resources.map((resource) =>
+      typeof resource === "string" ? fillPlaceholders(resource, ctx) : resolveRef(resource, ctx, "arn"),
+    ),
+  };
+  if (statement.conditions) {
+    rendered.conditions = Object.entries(statement.conditions).flatMap(([test, variables]) =>
+      Object.entries(variables).map(([variable, values]) => ({
+        test,
+        variable: fillPlaceholders(variable, ctx),
+        values: (typeof values === "string" ? [values] : [...values]).map((value) =>
+          fillPlaceholders(value, ctx),
+        ),
+      })),
+    );
+  }
+  return rendered;
+}
+
+export function renderEnvironment(spec: FunctionSpec, ctx: DeployContext): Record<string, string> {
+  const env: Record<string, string> = {
+    POWERTOOLS_SERVICE_NAME: `cplane-${spec.id.split("/")[0]}`,
+    POWERTOOLS_METRICS_NAMESPACE: "cplane",
+    CPLANE_STAGE: ctx.stage,
+  };
+  for (const [key, value] of Object.entries(spec.environment ?? {})) {
+    env[key] = typeof value === "string" ? fillPlaceholders(value, ctx) : resolveRef(value, ctx, "name");
+  }
+  return env;
+}
+
+/** `tenant/provision-database` → `TenantProvisionDatabase`, the SST component name. */
+export function componentName(id: FunctionId): string {
+  return id
+    .split(/[/-]/)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join("");
+}
+
+/** The definition as deployed: every function placeholder replaced by the deployed ARN. */
+export function renderDefinition(
+  definition: StateMachineDefinition,
+  functionArns: Readonly<Record<string, string>>,
+): StateMachineDefinition {
+  return substituteFunctions(definition, (id) => {
+    const arn = functionArns[id];
+    if (!arn)
+      throw new UnresolvedReferenceError(`state machine refers to function ${id}, which is not deployed`);
+    return arn;
+  });
+}
+
+/**
+ * What the state machine's role may do, derived from its definition: invoke exactly the functions
+ * it names, put events on our bus when it uses the events integration, start the executions it nests.
+ */
+export function stateMachinePermissions(
+  definition: StateMachineDefinition,
+  functionArns: Readonly<Record<string, string>>,
+  ctx: DeployContext,
+): RenderedPermission[] {
+  const statements: RenderedPermission[] = [];
+  const ids = functionIdsOf(definition);
+  if (ids.length > 0) {
+    statements.push({
+      actions: ["lambda:InvokeFunction"],
+      resources: ids.flatMap((id) => {
+        const arn = functionArns[id];
+        if (!arn)
+          throw new UnresolvedReferenceError(`state machine refers to function ${id}, which is not deployed`);
+        return [arn, `${arn}:*`];
+      }),
+    });
+  }
+  const resources = taskResources(definition as unknown as JsonValue);
+  if (resources.has("arn:aws:states:::events:putEvents")) {
+    statements.push({ actions: ["events:PutEvents"], resources: [resolveRef({ ref: "bus" }, ctx, "arn")] });
+  }
+  const unsupported = [...resources].filter(
+    (resource) => !resource.startsWith(LAMBDA_INVOKE) && resource !== "arn:aws:states:::events:putEvents",
+  );
+  if (unsupported.length > 0) {
+    throw new UnresolvedReferenceError(
+      `no IAM derivation for task resources ${unsupported.join(", ")}; add it to stacks/wiring.ts`,
+    );
+  }
+  return statements;
+}
+
+function taskResources(value: JsonValue, found = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) {
+    for (const item of value) taskResources(item, found);
+  } else if (value !== null && typeof value === "object") {
+    if (value.Type === "Task" && typeof value.Resource === "string") found.add(value.Resource);
+    for (const item of Object.values(value)) taskResources(item, found);
+  }
+  return found;
+}
+
+/** Statements that grant a wildcard action or resource without a written reason. */
+export function unexplainedWildcards(specs: Iterable<FunctionSpec>): string[] {
+  const problems: string[] = [];
+  for (const spec of specs) {
+    for (const statement of spec.permissions) {
+      if (statement.actions.some((action) => action.includes("*"))) {
+        problems.push(`${spec.id}: wildcard action in ${statement.actions.join(", ")}`);
+      }
+      if (statement.resources.some((r) => r === "*") && !statement.reason) {
+        problems.push(`${spec.id}: resource "*" without a reason for ${statement.actions.join(", ")}`);
+      }
+    }
+  }
+  return problems;
+}

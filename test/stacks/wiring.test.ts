@@ -1,0 +1,165 @@
+import { describe, expect, it } from "vitest";
+import type { FunctionSpec } from "../../functions/shared/catalog.ts";
+import {
+  componentName,
+  type DeployContext,
+  renderDefinition,
+  renderEnvironment,
+  renderPermission,
+  stateMachinePermissions,
+  UnresolvedReferenceError,
+  unexplainedWildcards,
+} from "../../stacks/wiring.ts";
+import { lambdaTask, type StateMachineDefinition } from "../../workflows/asl.ts";
+
+const ctx: DeployContext = {
+  app: "cplane",
+  stage: "prod",
+  region: "eu-west-1",
+  account: "123456789012",
+  partition: "aws",
+  resources: {
+    bus: { name: "cplane-prod-bus", arn: "arn:aws:events:eu-west-1:123456789012:event-bus/cplane-prod-bus" },
+    tenantTable: {
+      name: "cplane-prod-tenants",
+      arn: "arn:aws:dynamodb:eu-west-1:123456789012:table/cplane-prod-tenants",
+    },
+    stateMachine: { name: "cplane-prod", arn: "" },
+  },
+};
+
+const provision: FunctionSpec = {
+  id: "tenant/provision-database",
+  handler: "functions/tenant/provision-database.ts",
+  description: "creates the tenant's Aurora cluster",
+  timeoutSeconds: 30,
+  memoryMB: 256,
+  environment: { TENANT_TABLE: { ref: "tenantTable" }, DOMAIN: "${stage}.example.com" },
+  permissions: [
+    { actions: ["dynamodb:UpdateItem"], resources: [{ ref: "tenantTable" }] },
+    {
+      actions: ["rds:CreateDBCluster"],
+      resources: ["arn:${partition}:rds:${region}:${account}:cluster:tenant-*"],
+      conditions: { StringEquals: { "aws:RequestTag/cplane:managed-by": "${app}" } },
+    },
+  ],
+};
+
+describe("renderPermission", () => {
+  it("fills placeholders, resolves references to ARNs and flattens conditions as SST takes them", () => {
+    expect(provision.permissions.map((p) => renderPermission(p, ctx))).toEqual([
+      { actions: ["dynamodb:UpdateItem"], resources: [ctx.resources.tenantTable.arn] },
+      {
+        actions: ["rds:CreateDBCluster"],
+        resources: ["arn:aws:rds:eu-west-1:123456789012:cluster:tenant-*"],
+        conditions: [
+          { test: "StringEquals", variable: "aws:RequestTag/cplane:managed-by", values: ["cplane"] },
+        ],
+      },
+    ]);
+  });
+});
+
+describe("renderEnvironment", () => {
+  it("resolves references to names and adds the Powertools service name", () => {
+    expect(renderEnvironment(provision, ctx)).toEqual({
+      POWERTOOLS_SERVICE_NAME: "cplane-tenant",
+      POWERTOOLS_METRICS_NAMESPACE: "cplane",
+      CPLANE_STAGE: "prod",
+      TENANT_TABLE: "cplane-prod-tenants",
+      DOMAIN: "prod.example.com",
+    });
+  });
+});
+
+describe("componentName", () => {
+  it("turns a logical id into a PascalCase component name", () => {
+    expect(componentName("tenant/provision-database")).toBe("TenantProvisionDatabase");
+  });
+});
+
+const definition: StateMachineDefinition = {
+  QueryLanguage: "JSONata",
+  StartAt: "Provision",
+  TimeoutSeconds: 900,
+  States: {
+    Provision: lambdaTask("tenant/provision-database", { Next: "Announce" }),
+    Announce: {
+      Type: "Task",
+      Resource: "arn:aws:states:::events:putEvents",
+      Arguments: {
+        Entries: [{ Source: "cplane.tenants", DetailType: "Tenant Created", Detail: "{% $states.input %}" }],
+      },
+      End: true,
+    },
+  },
+};
+const arns = { "tenant/provision-database": "arn:aws:lambda:eu-west-1:123456789012:function:provision" };
+
+describe("renderDefinition", () => {
+  it("is the workflow's definition with the deployed ARN in place of each placeholder", () => {
+    const deployed = renderDefinition(definition, arns);
+    expect(deployed.States.Provision?.Arguments).toEqual({
+      FunctionName: arns["tenant/provision-database"],
+      Payload: "{% $states.input %}",
+    });
+    expect({ ...deployed, States: { ...deployed.States, Provision: definition.States.Provision } }).toEqual(
+      definition,
+    );
+  });
+
+  it("names a function the definition needs that was not deployed", () => {
+    expect(() => renderDefinition(definition, {})).toThrow(UnresolvedReferenceError);
+    expect(() => renderDefinition(definition, {})).toThrow(/tenant\/provision-database/);
+  });
+});
+
+describe("stateMachinePermissions", () => {
+  it("grants invoke on exactly the named functions and PutEvents on our bus only", () => {
+    expect(stateMachinePermissions(definition, arns, ctx)).toEqual([
+      {
+        actions: ["lambda:InvokeFunction"],
+        resources: [arns["tenant/provision-database"], `${arns["tenant/provision-database"]}:*`],
+      },
+      { actions: ["events:PutEvents"], resources: [ctx.resources.bus.arn] },
+    ]);
+  });
+
+  it("refuses a task resource it cannot derive IAM for", () => {
+    const other: StateMachineDefinition = {
+      ...definition,
+      States: {
+        Provision: { Type: "Task", Resource: "arn:aws:states:::aws-sdk:rds:deleteDBCluster", End: true },
+      },
+    };
+    expect(() => stateMachinePermissions(other, arns, ctx)).toThrow(/aws-sdk:rds:deleteDBCluster/);
+  });
+});
+
+describe("unexplainedWildcards", () => {
+  it("flags wildcard actions and unexplained wildcard resources, and accepts explained ones", () => {
+    const specs: FunctionSpec[] = [
+      {
+        ...provision,
+        id: "a/wild-action",
+        permissions: [{ actions: ["rds:*"], resources: ["arn:aws:rds:::x"] }],
+      },
+      {
+        ...provision,
+        id: "a/wild-resource",
+        permissions: [{ actions: ["sts:GetCallerIdentity"], resources: ["*"] }],
+      },
+      {
+        ...provision,
+        id: "a/explained",
+        permissions: [
+          { actions: ["sts:GetCallerIdentity"], resources: ["*"], reason: "no resource-level permission" },
+        ],
+      },
+    ];
+    expect(unexplainedWildcards(specs)).toEqual([
+      "a/wild-action: wildcard action in rds:*",
+      'a/wild-resource: resource "*" without a reason for sts:GetCallerIdentity',
+    ]);
+  });
+});
