@@ -1,0 +1,645 @@
+/**
+ * The local EventBridge: event buses (`default` and ours), PutEvents with EventBridge's validation
+ * and per-entry results, rules and targets with the API's field and error names (the local server
+ * speaks the AWS JSON 1.1 protocol over these methods), delivery through a pluggable dispatcher with
+ * a retry policy on the virtual clock, a dead-letter log, and an event log with replay.
+ */
+import { randomUUID } from "node:crypto";
+import type { Clock } from "../clock/clock.ts";
+import { type TargetInputConfig, targetInput, validateTargetInput } from "./input.ts";
+import {
+  type CompiledPattern,
+  compilePattern,
+  InvalidEventPatternException,
+  testEventPattern,
+} from "./pattern.ts";
+import { createRuleSet, type RuleSet } from "./ruleset.ts";
+
+/** Errors carry AWS's error names; the server puts `name` into `__type`. */
+export class EventBridgeApiError extends Error {
+  constructor(
+    name: "ResourceNotFoundException" | "ValidationException" | "ResourceAlreadyExistsException",
+    message: string,
+  ) {
+    super(message);
+    this.name = name;
+  }
+}
+
+/** How targets are reached; the runtime provides it, the bus knows nothing of the engine. */
+export interface TargetDispatcher {
+  startExecution(stateMachineArn: string, input: string): Promise<unknown>;
+  invokeFunction(functionArn: string, payload: string): Promise<unknown>;
+  /** Any other target type (SQS, SNS, another bus...); without it such targets fail. */
+  deliver?(arn: string, input: string): Promise<unknown>;
+}
+
+export interface PutEventsRequestEntry {
+  Source?: string;
+  DetailType?: string;
+  Detail?: string;
+  EventBusName?: string;
+  Resources?: string[];
+  /** A Date, epoch seconds (the JSON protocol) or an ISO string. */
+  Time?: Date | number | string;
+  TraceHeader?: string;
+}
+
+export interface PutEventsResultEntry {
+  EventId?: string;
+  ErrorCode?: string;
+  ErrorMessage?: string;
+}
+
+export interface PutEventsResponse {
+  FailedEntryCount: number;
+  Entries: PutEventsResultEntry[];
+}
+
+export interface EventEnvelope {
+  version: "0";
+  id: string;
+  "detail-type": string;
+  source: string;
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: Record<string, unknown>;
+  "replay-name"?: string;
+}
+
+export interface RetryPolicy {
+  MaximumRetryAttempts?: number;
+  MaximumEventAgeInSeconds?: number;
+}
+
+export interface Target extends TargetInputConfig {
+  Id: string;
+  Arn: string;
+  RoleArn?: string;
+  RetryPolicy?: RetryPolicy;
+  DeadLetterConfig?: { Arn?: string };
+}
+
+export interface PutRuleRequest {
+  Name: string;
+  EventPattern?: string;
+  ScheduleExpression?: string;
+  State?: "ENABLED" | "DISABLED";
+  Description?: string;
+  EventBusName?: string;
+}
+
+export interface RuleDescription {
+  Name: string;
+  Arn: string;
+  EventPattern?: string;
+  ScheduleExpression?: string;
+  State: "ENABLED" | "DISABLED";
+  Description?: string;
+  EventBusName: string;
+  CreatedBy: string;
+}
+
+export interface DeadLetter {
+  readonly event: EventEnvelope;
+  readonly ruleArn: string;
+  readonly targetId: string;
+  readonly targetArn: string;
+  readonly deadLetterArn: string | undefined;
+  readonly attempts: number;
+  readonly errorCode: string;
+  readonly errorMessage: string;
+  readonly time: string;
+}
+
+export interface Delivery {
+  readonly eventId: string;
+  readonly ruleName: string;
+  readonly targetId: string;
+  readonly targetArn: string;
+  readonly input: string;
+  readonly attempt: number;
+  readonly ok: boolean;
+  readonly error?: string;
+}
+
+export interface LoggedEvent {
+  readonly busName: string;
+  readonly ingestedAt: number;
+  readonly event: EventEnvelope;
+}
+
+export interface LocalEventBridgeOptions {
+  clock: Clock;
+  dispatcher: TargetDispatcher;
+  region?: string;
+  account?: string;
+  /** Custom buses besides `default`. Default: `["cplane"]`. */
+  buses?: readonly string[];
+  /** How many events the log keeps (oldest dropped first). Default 10,000. */
+  eventLogLimit?: number;
+  /** Back-off before retry `attempt` (1-based), in ms. Default: 1 s doubling, capped at 5 min. */
+  backoffMs?: (attempt: number) => number;
+}
+
+interface RuleState {
+  description: RuleDescription;
+  pattern: CompiledPattern | undefined;
+  targets: Map<string, Target>;
+}
+
+interface BusState {
+  name: string;
+  arn: string;
+  rules: Map<string, RuleState>;
+  ruleSet: RuleSet<string> | undefined;
+}
+
+export const MAX_ENTRIES = 10;
+export const MAX_REQUEST_BYTES = 256 * 1024;
+const DEFAULT_RETRY_ATTEMPTS = 185;
+const DEFAULT_EVENT_AGE_SECONDS = 86_400;
+
+export type LocalEventBridge = ReturnType<typeof createLocalEventBridge>;
+
+export function createLocalEventBridge(options: LocalEventBridgeOptions) {
+  const { clock, dispatcher } = options;
+  const region = options.region ?? "us-east-1";
+  const account = options.account ?? "000000000000";
+  const logLimit = options.eventLogLimit ?? 10_000;
+  const backoffMs = options.backoffMs ?? ((attempt: number) => Math.min(1000 * 2 ** (attempt - 1), 300_000));
+  const buses = new Map<string, BusState>();
+  const eventLog: LoggedEvent[] = [];
+  const deadLetters: DeadLetter[] = [];
+  const deliveries: Delivery[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let pendingRetries = 0;
+
+  const busArn = (name: string) => `arn:aws:events:${region}:${account}:event-bus/${name}`;
+  for (const name of ["default", ...(options.buses ?? ["cplane"])]) {
+    buses.set(name, { name, arn: busArn(name), rules: new Map(), ruleSet: undefined });
+  }
+
+  const busNameOf = (nameOrArn: string | undefined): string => {
+    if (!nameOrArn) return "default";
+    const arn = /^arn:aws[\w-]*:events:[^:]*:[^:]*:event-bus\/(.+)$/.exec(nameOrArn);
+    return arn?.[1] ?? nameOrArn;
+  };
+
+  const getBus = (nameOrArn: string | undefined): BusState => {
+    const name = busNameOf(nameOrArn);
+    const bus = buses.get(name);
+    if (!bus) throw new EventBridgeApiError("ResourceNotFoundException", `Event bus ${name} does not exist.`);
+    return bus;
+  };
+
+  const getRule = (name: string, busName: string | undefined): { bus: BusState; rule: RuleState } => {
+    const bus = getBus(busName);
+    const rule = bus.rules.get(name);
+    if (!rule) {
+      throw new EventBridgeApiError(
+        "ResourceNotFoundException",
+        `Rule ${name} does not exist on EventBus ${bus.name}.`,
+      );
+    }
+    return { bus, rule };
+  };
+
+  const ruleArn = (bus: string, name: string) =>
+    `arn:aws:events:${region}:${account}:rule/${bus === "default" ? "" : `${bus}/`}${name}`;
+
+  const rebuild = (bus: BusState): void => {
+    const patterns = new Map<string, unknown>();
+    for (const [name, rule] of bus.rules) {
+      if (rule.description.State === "ENABLED" && rule.description.EventPattern !== undefined) {
+        patterns.set(name, rule.description.EventPattern);
+      }
+    }
+    bus.ruleSet = patterns.size > 0 ? createRuleSet(patterns) : undefined;
+  };
+
+  const isoSeconds = (ms: number) =>
+    new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
+
+  function entrySize(entry: PutEventsRequestEntry): number {
+    let size = entry.Time === undefined ? 0 : 14;
+    for (const text of [entry.Source, entry.DetailType, entry.Detail, ...(entry.Resources ?? [])]) {
+      if (text) size += Buffer.byteLength(text, "utf8");
+    }
+    return size;
+  }
+
+  function eventTime(time: PutEventsRequestEntry["Time"]): number | undefined {
+    if (time === undefined) return clock.now();
+    const ms =
+      time instanceof Date ? time.getTime() : typeof time === "number" ? time * 1000 : Date.parse(time);
+    return Number.isFinite(ms) ? ms : undefined;
+  }
+
+  function validateEntry(
+    entry: PutEventsRequestEntry,
+  ): PutEventsResultEntry | { event: EventEnvelope; bus: BusState } {
+    const missing = (["Source", "DetailType", "Detail"] as const).filter((key) => !entry[key]);
+    if (missing.length > 0) {
+      return {
+        ErrorCode: "InvalidArgument",
+        ErrorMessage: `Parameter(s) ${missing.join(",")} is(are) required.`,
+      };
+    }
+    let detail: unknown;
+    try {
+      detail = JSON.parse(entry.Detail as string);
+    } catch {
+      detail = undefined;
+    }
+    if (typeof detail !== "object" || detail === null || Array.isArray(detail)) {
+      return { ErrorCode: "MalformedDetail", ErrorMessage: "Detail is malformed." };
+    }
+    const time = eventTime(entry.Time);
+    if (time === undefined)
+      return { ErrorCode: "InvalidArgument", ErrorMessage: "Parameter Time is not valid." };
+    const bus = buses.get(busNameOf(entry.EventBusName));
+    if (!bus) {
+      return {
+        ErrorCode: "ResourceNotFoundException",
+        ErrorMessage: `Event bus ${busNameOf(entry.EventBusName)} does not exist.`,
+      };
+    }
+    return {
+      bus,
+      event: {
+        version: "0",
+        id: randomUUID(),
+        "detail-type": entry.DetailType as string,
+        source: entry.Source as string,
+        account,
+        time: isoSeconds(time),
+        region,
+        resources: entry.Resources ?? [],
+        detail: detail as Record<string, unknown>,
+      },
+    };
+  }
+
+  function route(bus: BusState, event: EventEnvelope, onlyRules?: ReadonlySet<string>): void {
+    const names = bus.ruleSet?.match(event) ?? [];
+    for (const name of names) {
+      if (onlyRules && !onlyRules.has(ruleArn(bus.name, name))) continue;
+      const rule = bus.rules.get(name);
+      if (!rule) continue;
+      for (const target of rule.targets.values()) deliver(event, rule.description, target, 1);
+    }
+  }
+
+  function deliver(event: EventEnvelope, rule: RuleDescription, target: Target, attempt: number): void {
+    let input: string;
+    try {
+      input = targetInput(event as unknown as Record<string, unknown>, target, {
+        ruleArn: rule.Arn,
+        ruleName: rule.Name,
+        ingestionTime: new Date(clock.now()).toISOString(),
+      });
+    } catch (error) {
+      deadLetter(event, rule, target, attempt, "InputTransformationError", (error as Error).message);
+      return;
+    }
+    const work = (async () => {
+      try {
+        await send(target.Arn, input);
+        deliveries.push({
+          eventId: event.id,
+          ruleName: rule.Name,
+          targetId: target.Id,
+          targetArn: target.Arn,
+          input,
+          attempt,
+          ok: true,
+        });
+      } catch (error) {
+        const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        deliveries.push({
+          eventId: event.id,
+          ruleName: rule.Name,
+          targetId: target.Id,
+          targetArn: target.Arn,
+          input,
+          attempt,
+          ok: false,
+          error: message,
+        });
+        retryOrDeadLetter(event, rule, target, attempt, error);
+      }
+    })();
+    const tracked = clock.track(work);
+    inFlight.add(tracked);
+    void tracked.finally(() => inFlight.delete(tracked));
+  }
+
+  function send(arn: string, input: string): Promise<unknown> {
+    if (/^arn:aws[\w-]*:states:[^:]*:[^:]*:stateMachine:/.test(arn))
+      return dispatcher.startExecution(arn, input);
+    if (/^arn:aws[\w-]*:lambda:[^:]*:[^:]*:function:/.test(arn)) return dispatcher.invokeFunction(arn, input);
+    if (dispatcher.deliver) return dispatcher.deliver(arn, input);
+    return Promise.reject(
+      new EventBridgeApiError("ValidationException", `No local dispatcher for target ${arn}`),
+    );
+  }
+
+  function retryOrDeadLetter(
+    event: EventEnvelope,
+    rule: RuleDescription,
+    target: Target,
+    attempt: number,
+    error: unknown,
+  ): void {
+    const maxRetries = target.RetryPolicy?.MaximumRetryAttempts ?? DEFAULT_RETRY_ATTEMPTS;
+    const maxAgeMs = (target.RetryPolicy?.MaximumEventAgeInSeconds ?? DEFAULT_EVENT_AGE_SECONDS) * 1000;
+    const delay = backoffMs(attempt);
+    const age = clock.now() + delay - Date.parse(event.time);
+    const code = error instanceof Error ? error.name : "Error";
+    const message = error instanceof Error ? error.message : String(error);
+    if (attempt > maxRetries) {
+      deadLetter(
+        event,
+        rule,
+        target,
+        attempt,
+        code,
+        `retries exhausted after ${attempt} attempts: ${message}`,
+      );
+      return;
+    }
+    if (age > maxAgeMs) {
+      deadLetter(event, rule, target, attempt, code, `event older than ${maxAgeMs / 1000} s: ${message}`);
+      return;
+    }
+    pendingRetries++;
+    clock.setTimer(delay, () => {
+      pendingRetries--;
+      const current = buses.get(rule.EventBusName)?.rules.get(rule.Name)?.targets.get(target.Id);
+      if (current) deliver(event, rule, current, attempt + 1);
+    });
+  }
+
+  function deadLetter(
+    event: EventEnvelope,
+    rule: RuleDescription,
+    target: Target,
+    attempts: number,
+    code: string,
+    message: string,
+  ) {
+    deadLetters.push({
+      event,
+      ruleArn: rule.Arn,
+      targetId: target.Id,
+      targetArn: target.Arn,
+      deadLetterArn: target.DeadLetterConfig?.Arn,
+      attempts,
+      errorCode: code,
+      errorMessage: message,
+      time: new Date(clock.now()).toISOString(),
+    });
+  }
+
+  function log(busName: string, event: EventEnvelope): void {
+    eventLog.push({ busName, ingestedAt: clock.now(), event });
+    if (eventLog.length > logLimit) eventLog.splice(0, eventLog.length - logLimit);
+  }
+
+  return {
+    region,
+    account,
+
+    putEvents(request: { Entries: PutEventsRequestEntry[] }): PutEventsResponse {
+      const entries = request.Entries;
+      if (!Array.isArray(entries) || entries.length === 0 || entries.length > MAX_ENTRIES) {
+        throw new EventBridgeApiError(
+          "ValidationException",
+          `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length less than or equal to ${MAX_ENTRIES} and greater than or equal to 1`,
+        );
+      }
+      const total = entries.reduce((sum, entry) => sum + entrySize(entry), 0);
+      if (total > MAX_REQUEST_BYTES) {
+        throw new EventBridgeApiError(
+          "ValidationException",
+          "Total size of the entries in the request is over the limit.",
+        );
+      }
+      const results: PutEventsResultEntry[] = [];
+      let failed = 0;
+      for (const entry of entries) {
+        const checked = validateEntry(entry);
+        if (!("event" in checked)) {
+          failed++;
+          results.push(checked);
+          continue;
+        }
+        log(checked.bus.name, checked.event);
+        route(checked.bus, checked.event);
+        results.push({ EventId: checked.event.id });
+      }
+      return { FailedEntryCount: failed, Entries: results };
+    },
+
+    putRule(request: PutRuleRequest): { RuleArn: string } {
+      const bus = getBus(request.EventBusName);
+      if (!/^[.\-_A-Za-z0-9]{1,64}$/.test(request.Name ?? "")) {
+        throw new EventBridgeApiError(
+          "ValidationException",
+          `Rule name "${request.Name}" must match [.\\-_A-Za-z0-9]+ (1-64)`,
+        );
+      }
+      if (request.EventPattern === undefined && request.ScheduleExpression === undefined) {
+        throw new EventBridgeApiError(
+          "ValidationException",
+          "Parameter(s) EventPattern or ScheduleExpression must be specified.",
+        );
+      }
+      const pattern = request.EventPattern === undefined ? undefined : compilePattern(request.EventPattern);
+      const existing = bus.rules.get(request.Name);
+      const description: RuleDescription = {
+        Name: request.Name,
+        Arn: ruleArn(bus.name, request.Name),
+        EventPattern: request.EventPattern,
+        ScheduleExpression: request.ScheduleExpression,
+        State: request.State ?? "ENABLED",
+        Description: request.Description,
+        EventBusName: bus.name,
+        CreatedBy: account,
+      };
+      bus.rules.set(request.Name, { description, pattern, targets: existing?.targets ?? new Map() });
+      rebuild(bus);
+      return { RuleArn: description.Arn };
+    },
+
+    deleteRule(request: { Name: string; EventBusName?: string; Force?: boolean }): void {
+      const bus = getBus(request.EventBusName);
+      const rule = bus.rules.get(request.Name);
+      if (!rule) return;
+      if (rule.targets.size > 0 && !request.Force) {
+        throw new EventBridgeApiError("ValidationException", "Rule can't be deleted since it has targets.");
+      }
+      bus.rules.delete(request.Name);
+      rebuild(bus);
+    },
+
+    describeRule(request: { Name: string; EventBusName?: string }): RuleDescription {
+      return { ...getRule(request.Name, request.EventBusName).rule.description };
+    },
+
+    enableRule(request: { Name: string; EventBusName?: string }): void {
+      const { bus, rule } = getRule(request.Name, request.EventBusName);
+      rule.description.State = "ENABLED";
+      rebuild(bus);
+    },
+
+    disableRule(request: { Name: string; EventBusName?: string }): void {
+      const { bus, rule } = getRule(request.Name, request.EventBusName);
+      rule.description.State = "DISABLED";
+      rebuild(bus);
+    },
+
+    listRules(
+      request: { NamePrefix?: string; EventBusName?: string; Limit?: number; NextToken?: string } = {},
+    ): {
+      Rules: RuleDescription[];
+      NextToken?: string;
+    } {
+      const bus = getBus(request.EventBusName);
+      const all = [...bus.rules.values()]
+        .map((r) => r.description)
+        .filter((r) => !request.NamePrefix || r.Name.startsWith(request.NamePrefix))
+        .sort((a, b) => a.Name.localeCompare(b.Name));
+      const start = request.NextToken ? Number(request.NextToken) : 0;
+      const limit = request.Limit ?? 100;
+      const page = all.slice(start, start + limit).map((r) => ({ ...r }));
+      return start + limit < all.length ? { Rules: page, NextToken: String(start + limit) } : { Rules: page };
+    },
+
+    putTargets(request: { Rule: string; EventBusName?: string; Targets: Target[] }): {
+      FailedEntryCount: number;
+      FailedEntries: { TargetId: string; ErrorCode: string; ErrorMessage: string }[];
+    } {
+      const { rule } = getRule(request.Rule, request.EventBusName);
+      const failed: { TargetId: string; ErrorCode: string; ErrorMessage: string }[] = [];
+      if (!Array.isArray(request.Targets) || request.Targets.length === 0 || request.Targets.length > 10) {
+        throw new EventBridgeApiError("ValidationException", "Targets must hold between 1 and 10 targets.");
+      }
+      for (const target of request.Targets) {
+        if (!target.Id || !/^[.\-_A-Za-z0-9]{1,64}$/.test(target.Id) || !target.Arn) {
+          throw new EventBridgeApiError(
+            "ValidationException",
+            "Each target needs an Id ([.\\-_A-Za-z0-9]{1,64}) and an Arn.",
+          );
+        }
+        validateTargetInput(target);
+        const retries = target.RetryPolicy?.MaximumRetryAttempts;
+        const age = target.RetryPolicy?.MaximumEventAgeInSeconds;
+        if (
+          (retries !== undefined && !(retries >= 0 && retries <= 185)) ||
+          (age !== undefined && !(age >= 60 && age <= 86_400))
+        ) {
+          throw new EventBridgeApiError(
+            "ValidationException",
+            "RetryPolicy: MaximumRetryAttempts must be 0-185 and MaximumEventAgeInSeconds 60-86400.",
+          );
+        }
+        if (!rule.targets.has(target.Id) && rule.targets.size >= 5) {
+          failed.push({
+            TargetId: target.Id,
+            ErrorCode: "LimitExceededException",
+            ErrorMessage: "A rule can have at most 5 targets.",
+          });
+          continue;
+        }
+        rule.targets.set(target.Id, structuredClone(target));
+      }
+      return { FailedEntryCount: failed.length, FailedEntries: failed };
+    },
+
+    removeTargets(request: { Rule: string; EventBusName?: string; Ids: string[] }): {
+      FailedEntryCount: number;
+      FailedEntries: [];
+    } {
+      const { rule } = getRule(request.Rule, request.EventBusName);
+      for (const id of request.Ids) rule.targets.delete(id);
+      return { FailedEntryCount: 0, FailedEntries: [] };
+    },
+
+    listTargetsByRule(request: { Rule: string; EventBusName?: string }): { Targets: Target[] } {
+      const { rule } = getRule(request.Rule, request.EventBusName);
+      return { Targets: [...rule.targets.values()].map((t) => structuredClone(t)) };
+    },
+
+    testEventPattern(request: { EventPattern: string; Event: string }): { Result: boolean } {
+      try {
+        return { Result: testEventPattern(request.EventPattern, request.Event) };
+      } catch (error) {
+        if (error instanceof InvalidEventPatternException) throw error;
+        throw new EventBridgeApiError("ValidationException", (error as Error).message);
+      }
+    },
+
+    listEventBuses(): { EventBuses: { Name: string; Arn: string }[] } {
+      return { EventBuses: [...buses.values()].map((b) => ({ Name: b.name, Arn: b.arn })) };
+    },
+
+    /** The event log, oldest first; filter by bus and ingestion time (epoch ms, inclusive). */
+    events(filter: { busName?: string; from?: number; to?: number } = {}): LoggedEvent[] {
+      return eventLog.filter(
+        (e) =>
+          (!filter.busName || e.busName === busNameOf(filter.busName)) &&
+          (filter.from === undefined || e.ingestedAt >= filter.from) &&
+          (filter.to === undefined || e.ingestedAt <= filter.to),
+      );
+    },
+
+    /**
+     * Replays logged events of a bus ingested in [EventStartTime, EventEndTime] through its current
+     * rules (optionally only `FilterArns` rules), as StartReplay does; replayed events carry `replay-name`.
+     */
+    startReplay(request: {
+      ReplayName: string;
+      EventBusName?: string;
+      EventStartTime: Date;
+      EventEndTime: Date;
+      FilterArns?: string[];
+    }): { ReplayedCount: number } {
+      const bus = getBus(request.EventBusName);
+      if (request.EventEndTime.getTime() < request.EventStartTime.getTime()) {
+        throw new EventBridgeApiError("ValidationException", "EventEndTime must be after EventStartTime.");
+      }
+      const selected = eventLog.filter(
+        (e) =>
+          e.busName === bus.name &&
+          e.ingestedAt >= request.EventStartTime.getTime() &&
+          e.ingestedAt <= request.EventEndTime.getTime() &&
+          e.event["replay-name"] === undefined,
+      );
+      const only = request.FilterArns ? new Set(request.FilterArns) : undefined;
+      for (const logged of selected) route(bus, { ...logged.event, "replay-name": request.ReplayName }, only);
+      return { ReplayedCount: selected.length };
+    },
+
+    deadLetters(): readonly DeadLetter[] {
+      return deadLetters;
+    },
+
+    deliveries(): readonly Delivery[] {
+      return deliveries;
+    },
+
+    /** Resolves when every delivery in flight has settled (retries scheduled on the clock excluded). */
+    async drain(): Promise<void> {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+
+    /** Retries waiting on the clock. */
+    pendingRetries(): number {
+      return pendingRetries;
+    },
+  };
+}
