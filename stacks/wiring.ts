@@ -144,7 +144,7 @@ export function stateMachinePermissions(
   return statements;
 }
 
-function taskResources(value: JsonValue, found = new Set<string>()): Set<string> {
+function taskResources(value: JsonValue | undefined, found = new Set<string>()): Set<string> {
   if (Array.isArray(value)) {
     for (const item of value) taskResources(item, found);
   } else if (value !== null && typeof value === "object") {

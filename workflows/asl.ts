@@ -5,15 +5,13 @@
  */
 import type { FunctionId } from "../functions/shared/catalog.ts";
 
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue | undefined };
+export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
 
 export type StateType = "Pass" | "Task" | "Choice" | "Wait" | "Succeed" | "Fail" | "Parallel" | "Map";
 
 /** One state. ASL has many optional fields per type; the engine and asl-validator check them. */
-export interface State {
-  readonly Type: StateType;
-  readonly [field: string]: JsonValue | undefined;
-}
+export type State = { readonly Type: StateType } & JsonObject;
 
 export interface StateMachineDefinition {
   readonly Comment?: string;
@@ -136,11 +134,11 @@ export function substituteFunctions(
   }) as unknown as StateMachineDefinition;
 }
 
-function walkStrings(value: JsonValue, visit: (value: string) => string): JsonValue {
+function walkStrings(value: JsonValue | undefined, visit: (value: string) => string): JsonValue | undefined {
   if (typeof value === "string") return visit(value);
-  if (Array.isArray(value)) return value.map((item) => walkStrings(item, visit));
+  if (Array.isArray(value)) return value.map((item) => walkStrings(item, visit) ?? null);
   if (value !== null && typeof value === "object") {
-    const out: Record<string, JsonValue> = {};
+    const out: JsonObject = {};
     for (const [key, item] of Object.entries(value)) out[key] = walkStrings(item, visit);
     return out;
   }

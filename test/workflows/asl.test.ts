@@ -69,7 +69,7 @@ describe("lambdaTask", () => {
   });
 
   it("produces definitions asl-validator accepts", () => {
-    const result = validator(definition as unknown as Parameters<typeof validator>[0]);
+    const result = validator(structuredClone(definition));
     expect(result.errors).toEqual([]);
     expect(result.isValid).toBe(true);
   });
