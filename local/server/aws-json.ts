@@ -13,8 +13,8 @@ export interface AwsJsonService {
   readonly targetPrefix: string;
   readonly contentType: "application/x-amz-json-1.0" | "application/x-amz-json-1.1";
   readonly operations: Readonly<Record<string, Operation>>;
-  /** Error names the service defines; anything else thrown by an operation is an internal error. */
-  readonly clientErrors: ReadonlySet<string>;
+  /** Whether an error is one the service defines (a 400); anything else is an internal error (a 500). */
+  isClientError(error: Error): boolean;
 }
 
 /** Largest request body accepted (Step Functions accepts 256 KiB payloads; JSON escaping adds some). */
@@ -101,7 +101,7 @@ export async function handleAwsJson(
   } catch (error) {
     if (error instanceof RequestError) {
       send(response, error.status, contentType, { __type: error.type, message: error.message });
-    } else if (error instanceof Error && service?.clientErrors.has(error.name)) {
+    } else if (error instanceof Error && service?.isClientError(error)) {
       send(response, 400, contentType, { __type: error.name, message: error.message });
     } else {
       const message = error instanceof Error ? error.message : String(error);

@@ -11,7 +11,7 @@ const started: Record<string, unknown>[] = [];
 const sfn: AwsJsonService = {
   targetPrefix: "AWSStepFunctions",
   contentType: "application/x-amz-json-1.0",
-  clientErrors: new Set(["ExecutionDoesNotExist"]),
+  isClientError: (error) => error instanceof ExecutionDoesNotExist,
   operations: {
     StartExecution: (input) => {
       started.push(input);

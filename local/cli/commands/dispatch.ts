@@ -1,0 +1,66 @@
+/** Routes a command line to its command; global options pick the target. */
+import { resolveTarget, type Target, UsageError } from "../target.ts";
+import { listRules, putEvents, sampleNames, schedules } from "./events.ts";
+import { clock, cloud, fault, reset, tenants } from "./local.ts";
+import { executions, runWorkflow, tasks } from "./workflows.ts";
+
+type Options = Record<string, string | boolean | undefined>;
+
+const str = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+
+export async function dispatch(command: string, args: string[], options: Options): Promise<number> {
+  if (command === "start") {
+    const { start } = await import("../start.ts");
+    return start({
+      port: str(options.port),
+      speed: str(options.speed),
+      dataDir: str(options["data-dir"]),
+      fresh: options.fresh === true,
+    });
+  }
+  const target: Target = resolveTarget({
+    target: str(options.target),
+    region: str(options.region),
+    stage: str(options.stage),
+    endpoint: str(options.endpoint),
+  });
+  const json = options.json === true;
+  const [action = "", ...more] = args;
+  switch (command) {
+    case "run":
+      return runWorkflow(target, action, {
+        input: str(options.input),
+        name: str(options.name),
+        follow: options.follow === true,
+        json,
+      });
+    case "executions":
+      return executions(target, action, more, options);
+    case "tasks":
+      return tasks(target, action, more, options);
+    case "events":
+      if (action === "samples") {
+        process.stdout.write(`${sampleNames().join("\n")}\n`);
+        return 0;
+      }
+      if (action !== "put")
+        throw new UsageError("usage: cplane events put <file|json|sample>... | events samples");
+      return putEvents(target, more, { json });
+    case "rules":
+      return listRules(target, { json });
+    case "schedules":
+      return schedules(target, action, more, { json });
+    case "tenants":
+      return tenants(target, action || "list", { json });
+    case "cloud":
+      return cloud(target, action || "describe", { json });
+    case "fault":
+      return fault(target, action, more, options);
+    case "clock":
+      return clock(target, action, more);
+    case "reset":
+      return reset(target);
+    default:
+      throw new UsageError(`unknown command "${command}"; see cplane --help`);
+  }
+}

@@ -1,0 +1,137 @@
+/** `cplane events put`, `cplane rules list`, `cplane schedules ...`: the bus and the scheduler. */
+import { existsSync, readdirSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ListRulesCommand, PutEventsCommand, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
+import { printJson, printTable, readJsonArgument } from "../io.ts";
+import { admin, type Target, UsageError } from "../target.ts";
+
+const SAMPLES = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "events", "samples");
+
+export function sampleNames(): string[] {
+  return existsSync(SAMPLES)
+    ? readdirSync(SAMPLES)
+        .filter((f) => f.endsWith(".json"))
+        .map((f) => basename(f, ".json"))
+        .sort()
+    : [];
+}
+
+/** A sample by name (`cplane.tenants.tenant-requested`, or just `tenant-requested`), else a file/JSON. */
+function loadEvent(reference: string): unknown {
+  const names = sampleNames();
+  const exact = names.find((n) => n === reference) ?? names.find((n) => n.endsWith(`.${reference}`));
+  return readJsonArgument(exact ? join(SAMPLES, `${exact}.json`) : reference, reference);
+}
+
+/** Accepts an event envelope (`detail-type`, `detail`) or a PutEvents entry (`DetailType`, `Detail`). */
+export function toEntry(event: unknown, target: Target): PutEventsRequestEntry {
+  if (event === null || typeof event !== "object") throw new UsageError("an event must be a JSON object");
+  const e = event as Record<string, unknown>;
+  if (typeof e.DetailType === "string") {
+    return {
+      ...(e as PutEventsRequestEntry),
+      EventBusName: (e.EventBusName as string | undefined) ?? busFor(String(e.Source), target),
+    };
+  }
+  if (typeof e["detail-type"] !== "string" || typeof e.source !== "string") {
+    throw new UsageError(
+      "an event needs source and detail-type (an envelope) or Source and DetailType (an entry)",
+    );
+  }
+  return {
+    Source: e.source,
+    DetailType: e["detail-type"],
+    Detail: JSON.stringify(e.detail ?? {}),
+    Resources: Array.isArray(e.resources) ? (e.resources as string[]) : undefined,
+    EventBusName: busFor(e.source, target),
+  };
+}
+
+/** Our sources go to our bus; AWS services' events to the default bus, where AWS puts them. */
+function busFor(source: string, target: Target): string {
+  return source.startsWith("aws.") ? "default" : target.busName;
+}
+
+export async function putEvents(
+  target: Target,
+  references: string[],
+  options: { json?: boolean },
+): Promise<number> {
+  if (references.length === 0) {
+    throw new UsageError(
+      `usage: cplane events put <file|json|sample>...; samples: ${sampleNames().join(", ")}`,
+    );
+  }
+  const entries = references.map((ref) => toEntry(loadEvent(ref), target));
+  const out = await target.events.send(new PutEventsCommand({ Entries: entries }));
+  if (options.json) printJson({ FailedEntryCount: out.FailedEntryCount, Entries: out.Entries });
+  else {
+    out.Entries?.forEach((entry, i) => {
+      const what = `${entries[i]?.Source} / ${entries[i]?.DetailType}`;
+      process.stdout.write(
+        entry.EventId
+          ? `put ${what}: ${entry.EventId}\n`
+          : `FAILED ${what}: ${entry.ErrorCode} ${entry.ErrorMessage}\n`,
+      );
+    });
+  }
+  return out.FailedEntryCount ? 1 : 0;
+}
+
+export async function listRules(target: Target, options: { json?: boolean }): Promise<number> {
+  const rows: string[][] = [["BUS", "NAME", "STATE", "PATTERN"]];
+  const all: unknown[] = [];
+  for (const bus of [target.busName, "default"]) {
+    const out = await target.events.send(new ListRulesCommand({ EventBusName: bus }));
+    for (const rule of out.Rules ?? []) {
+      all.push(rule);
+      rows.push([bus, rule.Name ?? "", rule.State ?? "", rule.EventPattern ?? rule.ScheduleExpression ?? ""]);
+    }
+  }
+  if (options.json) printJson(all);
+  else printTable(rows);
+  return 0;
+}
+
+interface ScheduleView {
+  readonly name: string;
+  readonly expression: string;
+  readonly timezone: string;
+  readonly state: string;
+  readonly workflow: string;
+  readonly nextRun?: string;
+}
+
+export async function schedules(target: Target, action: string, args: string[], options: { json?: boolean }) {
+  if (action === "list") {
+    const out = await admin<{ schedules: ScheduleView[] }>(target, "GET", "/schedules");
+    if (options.json) printJson(out.schedules);
+    else {
+      printTable([
+        ["NAME", "EXPRESSION", "TIMEZONE", "STATE", "WORKFLOW", "NEXT RUN"],
+        ...out.schedules.map((s) => [
+          s.name,
+          s.expression,
+          s.timezone,
+          s.state,
+          s.workflow,
+          s.nextRun ?? "-",
+        ]),
+      ]);
+    }
+    return 0;
+  }
+  if (action === "trigger") {
+    const name = args[0];
+    if (!name) throw new UsageError("usage: cplane schedules trigger NAME");
+    const out = await admin<{ executionArn?: string }>(
+      target,
+      "POST",
+      `/schedules/${encodeURIComponent(name)}/trigger`,
+    );
+    process.stdout.write(`${out.executionArn ?? "triggered"}\n`);
+    return 0;
+  }
+  throw new UsageError("usage: cplane schedules list | trigger NAME");
+}

@@ -1,0 +1,132 @@
+/** Commands for what only the local runtime has: its cloud, faults, clock, state, and the tenant list. */
+import { printJson, printTable } from "../io.ts";
+import { admin, type Target, UsageError } from "../target.ts";
+
+/** `90s`, `10m`, `2h`, `1d` or plain milliseconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!match) throw new UsageError(`not a duration: ${text} (use e.g. 90s, 10m, 2h, 1d)`);
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(match[2] ?? "ms") as "ms"];
+  return Math.round(Number(match[1]) * unit);
+}
+
+export async function clock(target: Target, action: string, args: string[]): Promise<number> {
+  if (action === "advance") {
+    const by = args[0];
+    if (!by) throw new UsageError("usage: cplane clock advance DURATION (e.g. 10m)");
+    const out = await admin<{ now: string }>(target, "POST", "/clock/advance", { ms: parseDuration(by) });
+    process.stdout.write(`simulated time is now ${out.now}\n`);
+    return 0;
+  }
+  const out = await admin<{ now: string; mode: string }>(target, "GET", "/clock");
+  process.stdout.write(`simulated time ${out.now} (${out.mode})\n`);
+  return 0;
+}
+
+export async function cloud(target: Target, action: string, options: { json?: boolean }): Promise<number> {
+  if (action !== "describe") throw new UsageError("usage: cplane cloud describe [--json]");
+  const out = await admin<unknown>(target, "GET", "/cloud");
+  if (options.json) printJson(out);
+  else process.stdout.write(outline(out));
+  return 0;
+}
+
+/** An indented outline of nested JSON, for people. */
+function outline(value: unknown, depth = 0): string {
+  const pad = "  ".repeat(depth);
+  if (Array.isArray(value)) {
+    if (value.length === 0) return "";
+    return value
+      .map((item) =>
+        item !== null && typeof item === "object"
+          ? `${pad}-\n${outline(item, depth + 1)}`
+          : `${pad}- ${String(item)}\n`,
+      )
+      .join("");
+  }
+  if (value !== null && typeof value === "object") {
+    return Object.entries(value)
+      .map(([key, item]) =>
+        item !== null && typeof item === "object"
+          ? `${pad}${key}:\n${outline(item, depth + 1)}`
+          : `${pad}${key}: ${String(item)}\n`,
+      )
+      .join("");
+  }
+  return `${pad}${String(value)}\n`;
+}
+
+export async function fault(
+  target: Target,
+  action: string,
+  args: string[],
+  options: Record<string, unknown>,
+) {
+  switch (action) {
+    case "list": {
+      printJson(await admin<unknown>(target, "GET", "/faults"));
+      return 0;
+    }
+    case "clear": {
+      await admin(target, "POST", "/faults/clear");
+      process.stdout.write("faults cleared\n");
+      return 0;
+    }
+    case "region-down":
+    case "region-up": {
+      const region = args[0];
+      if (!region) throw new UsageError(`usage: cplane fault ${action} REGION`);
+      await admin(target, "POST", `/faults/${action}`, { region });
+      process.stdout.write(`${region}: ${action === "region-down" ? "down" : "up"}\n`);
+      return 0;
+    }
+    case "add": {
+      const rule = {
+        service: options.service,
+        operation: options.operation,
+        region: options.region,
+        throttle: options.throttle === undefined ? undefined : Number(options.throttle),
+        error: options.error,
+        message: options.message,
+        times: options.times === undefined ? undefined : Number(options.times),
+        latencyMs: options.latency === undefined ? undefined : parseDuration(String(options.latency)),
+      };
+      if (typeof rule.service !== "string") throw new UsageError("fault add needs --service (e.g. RDS)");
+      printJson(await admin<unknown>(target, "POST", "/faults", rule));
+      return 0;
+    }
+    default:
+      throw new UsageError(
+        "usage: cplane fault list | clear | region-down REGION | region-up REGION |\n" +
+          "       add --service S [--operation O] [--region R] (--throttle N | --error NAME [--times N] | --latency 2s)",
+      );
+  }
+}
+
+export async function reset(target: Target): Promise<number> {
+  await admin(target, "POST", "/reset");
+  process.stdout.write("local state cleared: executions, events, cloud resources and tenants\n");
+  return 0;
+}
+
+interface TenantView {
+  readonly tenantId: string;
+  readonly slug: string;
+  readonly tier: string;
+  readonly status: string;
+  readonly region?: string;
+  readonly updatedAt?: string;
+}
+
+export async function tenants(target: Target, action: string, options: { json?: boolean }): Promise<number> {
+  if (action !== "list") throw new UsageError("usage: cplane tenants list [--json]");
+  const out = await admin<{ tenants: TenantView[] }>(target, "GET", "/tenants");
+  if (options.json) printJson(out.tenants);
+  else {
+    printTable([
+      ["SLUG", "TIER", "STATUS", "REGION", "TENANT ID", "UPDATED"],
+      ...out.tenants.map((t) => [t.slug, t.tier, t.status, t.region ?? "-", t.tenantId, t.updatedAt ?? "-"]),
+    ]);
+  }
+  return 0;
+}

@@ -1,0 +1,91 @@
+/**
+ * `--follow`: shows an execution's progress state by state until it ends. On a TTY the last line is
+ * a live status line; otherwise plain lines only, one per history event that matters.
+ */
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent } from "@aws-sdk/client-sfn";
+import type { Target } from "./target.ts";
+
+const SHOWN = /StateEntered$|Failed$|TimedOut$|Aborted$|Succeeded$|RetryScheduled|MapIteration|Redriven/;
+
+export interface FollowResult {
+  readonly status: string;
+  readonly error?: string;
+  readonly cause?: string;
+  readonly output?: string;
+}
+
+export async function followExecution(
+  target: Target,
+  executionArn: string,
+  pollMs = 250,
+): Promise<FollowResult> {
+  const live = process.stdout.isTTY === true;
+  let lastId = 0;
+  let startedAt: number | undefined;
+  let current = "";
+  for (;;) {
+    const events: HistoryEvent[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await target.sfn.send(
+        new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }),
+      );
+      events.push(...(page.events ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    for (const event of events) {
+      const id = event.id ?? 0;
+      if (id <= lastId) continue;
+      lastId = id;
+      startedAt ??= event.timestamp?.getTime();
+      if (event.stateEnteredEventDetails?.name) current = event.stateEnteredEventDetails.name;
+      if (!SHOWN.test(event.type ?? "")) continue;
+      if (live) process.stdout.write("\r\x1b[K");
+      process.stdout.write(`${describe(event, startedAt)}\n`);
+    }
+    const execution = await target.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (execution.status !== "RUNNING" && execution.status !== "PENDING_REDRIVE") {
+      if (live) process.stdout.write("\r\x1b[K");
+      return {
+        status: execution.status ?? "UNKNOWN",
+        error: execution.error,
+        cause: execution.cause,
+        output: execution.output,
+      };
+    }
+    if (live) process.stdout.write(`\r\x1b[K  … ${current || "starting"} (${execution.status})`);
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
+function describe(event: HistoryEvent, startedAt: number | undefined): string {
+  const offset = startedAt === undefined || !event.timestamp ? 0 : event.timestamp.getTime() - startedAt;
+  const name =
+    event.stateEnteredEventDetails?.name ??
+    event.stateExitedEventDetails?.name ??
+    event.mapIterationStartedEventDetails?.name ??
+    "";
+  const failure =
+    event.executionFailedEventDetails ??
+    event.taskFailedEventDetails ??
+    event.lambdaFunctionFailedEventDetails ??
+    event.executionTimedOutEventDetails ??
+    event.executionAbortedEventDetails;
+  const detail = failure?.error
+    ? `  ${failure.error}${failure.cause ? `: ${truncate(failure.cause, 160)}` : ""}`
+    : "";
+  return `${clock(offset)}  ${(event.type ?? "").padEnd(26)} ${name}${detail}`;
+}
+
+/** Simulated time since the execution started, `+hh:mm:ss`. */
+function clock(ms: number): string {
+  const total = Math.floor(ms / 1000);
+  const h = String(Math.floor(total / 3600)).padStart(2, "0");
+  const m = String(Math.floor((total % 3600) / 60)).padStart(2, "0");
+  const s = String(total % 60).padStart(2, "0");
+  return `+${h}:${m}:${s}`;
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
