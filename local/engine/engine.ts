@@ -1,0 +1,634 @@
+/**
+ * The execution API, shaped like Step Functions' (field and error names of the SFN JSON protocol),
+ * so that the local server can expose it 1:1: state machines, executions, history, stop, redrive,
+ * task tokens. Time comes from the injected clock.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import { type Clock, createClock } from "../clock/clock.ts";
+import {
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  ExecutionNotRedrivable,
+  InvalidArn,
+  InvalidExecutionInput,
+  InvalidName,
+  InvalidOutput,
+  InvalidToken,
+  StateMachineAlreadyExists,
+  StateMachineDoesNotExist,
+  StatesError,
+  StatesErrors,
+  TaskDoesNotExist,
+  ValidationException,
+} from "./errors.ts";
+import { History, type HistoryEvent } from "./history.ts";
+import { type Json, type JsonObject, jsonByteLength } from "./json.ts";
+import {
+  type ExecutionRun,
+  Interrupt,
+  PAYLOAD_LIMIT_BYTES,
+  record,
+  runMachine,
+  type TaskTokenWaiter,
+  type Thread,
+  type TokenRegistry,
+} from "./interpreter.ts";
+import type { NestedExecutions, NestedOutcome, TaskRuntime } from "./tasks.ts";
+import type { AslMachine } from "./types.ts";
+import { validateDefinition } from "./validate.ts";
+
+export type ExecutionStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED" | "PENDING_REDRIVE";
+
+export interface EngineOptions {
+  clock?: Clock;
+  runtime?: TaskRuntime;
+  region?: string;
+  accountId?: string;
+  /** Caps every Wait and retry back-off (ms), e.g. 0 for conformance runs; default no cap. */
+  maxWaitMs?: number;
+  /** Extra fields merged into `$$.Execution` (tests). */
+  contextOverrides?: { Execution?: JsonObject; StateMachine?: JsonObject };
+}
+
+export interface StateMachineDescription {
+  stateMachineArn: string;
+  name: string;
+  status: "ACTIVE";
+  definition: string;
+  roleArn: string;
+  type: "STANDARD";
+  creationDate: Date;
+}
+
+export interface ExecutionDescription {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: ExecutionStatus;
+  startDate: Date;
+  stopDate?: Date;
+  input: string;
+  inputDetails: { included: boolean };
+  output?: string;
+  outputDetails?: { included: boolean };
+  error?: string;
+  cause?: string;
+  redriveCount: number;
+  redriveDate?: Date;
+  redriveStatus: "REDRIVABLE" | "NOT_REDRIVABLE";
+  redriveStatusReason?: string;
+}
+
+export type ExecutionListItem = Pick<
+  ExecutionDescription,
+  "executionArn" | "stateMachineArn" | "name" | "status" | "startDate" | "stopDate" | "redriveCount" | "redriveDate"
+>;
+
+export type EngineEvent =
+  | { kind: "history"; executionArn: string; event: HistoryEvent }
+  | { kind: "status"; execution: ExecutionDescription };
+
+interface StateMachineRecord {
+  arn: string;
+  name: string;
+  definitionText: string;
+  machine: AslMachine;
+  roleArn: string;
+  creationDate: Date;
+}
+
+interface ExecutionRecord {
+  arn: string;
+  name: string;
+  sm: StateMachineRecord;
+  inputText: string;
+  input: Json;
+  status: ExecutionStatus;
+  startDate: Date;
+  stopDate?: Date;
+  output?: Json;
+  error?: string;
+  cause?: string;
+  redriveCount: number;
+  redriveDate?: Date;
+  history: History;
+  controller: AbortController;
+  run?: ExecutionRun;
+  done: Promise<void>;
+  settle: () => void;
+  parentArn?: string;
+}
+
+interface TokenEntry {
+  executionArn: string;
+  stateName: string;
+  waiter: TaskTokenWaiter;
+}
+
+const NAME_RE = /^[A-Za-z0-9_-]{1,80}$/;
+
+export class Engine {
+  readonly clock: Clock;
+  readonly region: string;
+  readonly accountId: string;
+  private readonly runtime: TaskRuntime;
+  private readonly maxWaitMs: number | undefined;
+  private readonly contextOverrides: EngineOptions["contextOverrides"];
+  private readonly machines = new Map<string, StateMachineRecord>();
+  private readonly executions = new Map<string, ExecutionRecord>();
+  private readonly tokens = new Map<string, TokenEntry>();
+  private readonly listeners = new Set<(e: EngineEvent) => void>();
+
+  constructor(options: EngineOptions = {}) {
+    this.clock = options.clock ?? createClock({ mode: { kind: "real" } });
+    this.runtime = options.runtime ?? {};
+    this.region = options.region ?? "us-east-1";
+    this.accountId = options.accountId ?? "000000000000";
+    this.maxWaitMs = options.maxWaitMs;
+    this.contextOverrides = options.contextOverrides;
+  }
+
+  // ------------------------------------------------------------ state machines
+
+  createStateMachine(input: { name: string; definition: string | object; roleArn?: string }): {
+    stateMachineArn: string;
+    creationDate: Date;
+  } {
+    if (!NAME_RE.test(input.name)) throw new InvalidName(`Invalid Name: '${input.name}'`);
+    let parsed: unknown;
+    try {
+      parsed = typeof input.definition === "string" ? JSON.parse(input.definition) : structuredClone(input.definition);
+    } catch (e) {
+      throw new ValidationException(`Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: ${(e as Error).message}'`);
+    }
+    const machine = validateDefinition(parsed);
+    const arn = `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${input.name}`;
+    const text = typeof input.definition === "string" ? input.definition : JSON.stringify(input.definition);
+    const existing = this.machines.get(arn);
+    if (existing) {
+      if (existing.definitionText === text) return { stateMachineArn: arn, creationDate: existing.creationDate };
+      throw new StateMachineAlreadyExists(`State Machine Already Exists: '${arn}'`);
+    }
+    const creationDate = this.clock.date();
+    this.machines.set(arn, {
+      arn,
+      name: input.name,
+      definitionText: text,
+      machine,
+      roleArn: input.roleArn ?? `arn:aws:iam::${this.accountId}:role/cplane-local`,
+      creationDate,
+    });
+    return { stateMachineArn: arn, creationDate };
+  }
+
+  /** Replaces a state machine's definition (UpdateStateMachine). */
+  updateStateMachine(input: { stateMachineArn: string; definition: string | object }): { updateDate: Date } {
+    const sm = this.machine(input.stateMachineArn);
+    const parsed = typeof input.definition === "string" ? JSON.parse(input.definition) : structuredClone(input.definition);
+    sm.machine = validateDefinition(parsed);
+    sm.definitionText = typeof input.definition === "string" ? input.definition : JSON.stringify(input.definition);
+    return { updateDate: this.clock.date() };
+  }
+
+  describeStateMachine(stateMachineArn: string): StateMachineDescription {
+    const sm = this.machine(stateMachineArn);
+    return {
+      stateMachineArn: sm.arn,
+      name: sm.name,
+      status: "ACTIVE",
+      definition: sm.definitionText,
+      roleArn: sm.roleArn,
+      type: "STANDARD",
+      creationDate: sm.creationDate,
+    };
+  }
+
+  listStateMachines(): {
+    stateMachines: { stateMachineArn: string; name: string; type: "STANDARD"; creationDate: Date }[];
+  } {
+    return {
+      stateMachines: [...this.machines.values()].map((sm) => ({
+        stateMachineArn: sm.arn,
+        name: sm.name,
+        type: "STANDARD" as const,
+        creationDate: sm.creationDate,
+      })),
+    };
+  }
+
+  deleteStateMachine(stateMachineArn: string): void {
+    this.machines.delete(stateMachineArn);
+  }
+
+  private machine(arn: string): StateMachineRecord {
+    if (!arn.startsWith("arn:")) throw new InvalidArn(`Invalid Arn: '${arn}'`);
+    const sm = this.machines.get(arn);
+    if (!sm) throw new StateMachineDoesNotExist(`State Machine Does Not Exist: '${arn}'`);
+    return sm;
+  }
+
+  // ------------------------------------------------------------ executions
+
+  startExecution(input: { stateMachineArn: string; name?: string; input?: string }): {
+    executionArn: string;
+    startDate: Date;
+  } {
+    return this.start(input);
+  }
+
+  private start(input: { stateMachineArn: string; name?: string; input?: string; parentArn?: string }): {
+    executionArn: string;
+    startDate: Date;
+  } {
+    const sm = this.machine(input.stateMachineArn);
+    const name = input.name ?? randomUUID();
+    if (!NAME_RE.test(name)) throw new InvalidName(`Invalid Name: '${name}'`);
+    const inputText = input.input ?? "{}";
+    let value: Json;
+    try {
+      value = JSON.parse(inputText) as Json;
+    } catch (e) {
+      throw new InvalidExecutionInput(`Invalid State Machine Execution Input: '${(e as Error).message}'`);
+    }
+    if (Buffer.byteLength(inputText) > PAYLOAD_LIMIT_BYTES) {
+      throw new InvalidExecutionInput("Invalid State Machine Execution Input: the input exceeds 262144 bytes");
+    }
+    const arn = `arn:aws:states:${this.region}:${this.accountId}:execution:${sm.name}:${name}`;
+    const existing = this.executions.get(arn);
+    if (existing) {
+      if (existing.inputText === inputText && existing.status === "RUNNING") {
+        return { executionArn: arn, startDate: existing.startDate };
+      }
+      throw new ExecutionAlreadyExists(`Execution Already Exists: '${arn}'`);
+    }
+    let settle: () => void = () => {};
+    const done = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    const history = new History(() => this.clock.now());
+    const rec: ExecutionRecord = {
+      arn,
+      name,
+      sm,
+      inputText,
+      input: value,
+      status: "RUNNING",
+      startDate: this.clock.date(),
+      redriveCount: 0,
+      history,
+      controller: new AbortController(),
+      done,
+      settle,
+      ...(input.parentArn ? { parentArn: input.parentArn } : {}),
+    };
+    this.executions.set(arn, rec);
+    if (this.listeners.size > 0) {
+      history.subscribe((event) => this.emit({ kind: "history", executionArn: arn, event }));
+    }
+    this.emit({ kind: "status", execution: this.describe(rec) });
+    const thread = this.newThread(rec);
+    record(thread, "ExecutionStarted", { input: value, roleArn: sm.roleArn });
+    void this.drive(rec, thread, value, undefined);
+    return { executionArn: arn, startDate: rec.startDate };
+  }
+
+  private newThread(rec: ExecutionRecord): Thread {
+    const ctxExecution: JsonObject = {
+      Id: rec.arn,
+      Input: rec.input,
+      Name: rec.name,
+      RoleArn: rec.sm.roleArn,
+      StartTime: rec.startDate.toISOString(),
+      RedriveCount: rec.redriveCount,
+      ...(rec.redriveDate ? { RedriveTime: rec.redriveDate.toISOString() } : {}),
+      ...(this.contextOverrides?.Execution ?? {}),
+    };
+    const run: ExecutionRun = {
+      clock: this.clock,
+      history: rec.history,
+      runtime: this.runtime,
+      nested: this.nested,
+      tokens: this.tokenRegistry,
+      region: this.region,
+      executionArn: rec.arn,
+      queryLanguage: rec.sm.machine.QueryLanguage ?? "JSONPath",
+      contextExecution: ctxExecution,
+      contextStateMachine: { Id: rec.sm.arn, Name: rec.sm.name, ...(this.contextOverrides?.StateMachine ?? {}) },
+      maxWaitMs: this.maxWaitMs,
+    };
+    rec.run = run;
+    return { run, vars: {}, signal: rec.controller.signal, prev: rec.history.length, topLevel: true };
+  }
+
+  private async drive(rec: ExecutionRecord, thread: Thread, input: Json, startAt: string | undefined): Promise<void> {
+    const machine = rec.sm.machine;
+    let timer: { cancel(): void } | undefined;
+    if (machine.TimeoutSeconds !== undefined) {
+      const elapsed = this.clock.now() - rec.startDate.getTime();
+      timer = this.clock.setTimer(machine.TimeoutSeconds * 1000 - (startAt ? 0 : elapsed), () =>
+        rec.controller.abort(new Interrupt("timedOut")),
+      );
+    }
+    try {
+      const output = await runMachine(machine, input, thread, startAt);
+      if (jsonByteLength(output) > PAYLOAD_LIMIT_BYTES) {
+        throw new StatesError(
+          StatesErrors.DataLimitExceeded,
+          "The state/task returned a result with a size exceeding the maximum number of bytes service limit.",
+        );
+      }
+      rec.output = output;
+      this.finish(rec, thread, "SUCCEEDED", "ExecutionSucceeded", { output });
+    } catch (e) {
+      if (e instanceof Interrupt) {
+        if (rec.status !== "RUNNING") return;
+        if (e.kind === "timedOut") {
+          rec.error = StatesErrors.Timeout;
+          rec.cause = "The execution has timed out.";
+          this.finish(rec, thread, "TIMED_OUT", "ExecutionTimedOut", { error: rec.error, cause: rec.cause });
+        } else {
+          this.finish(rec, thread, "ABORTED", "ExecutionAborted", { error: rec.error, cause: rec.cause });
+        }
+        return;
+      }
+      const err = e instanceof StatesError ? e : new StatesError(StatesErrors.Runtime, (e as Error).message ?? String(e));
+      rec.error = err.error;
+      rec.cause = err.cause;
+      this.finish(rec, thread, "FAILED", "ExecutionFailed", {
+        ...(err.error ? { error: err.error } : {}),
+        ...(err.cause !== undefined ? { cause: err.cause } : {}),
+      });
+    } finally {
+      timer?.cancel();
+    }
+  }
+
+  private finish(
+    rec: ExecutionRecord,
+    thread: Thread,
+    status: ExecutionStatus,
+    type: "ExecutionSucceeded" | "ExecutionFailed" | "ExecutionAborted" | "ExecutionTimedOut",
+    details: Record<string, unknown>,
+  ): void {
+    if (rec.status !== "RUNNING") return;
+    rec.status = status;
+    rec.stopDate = this.clock.date();
+    record(thread, type, details);
+    for (const [token, entry] of this.tokens) if (entry.executionArn === rec.arn) this.tokens.delete(token);
+    this.emit({ kind: "status", execution: this.describe(rec) });
+    rec.settle();
+  }
+
+  describeExecution(executionArn: string): ExecutionDescription {
+    return this.describe(this.execution(executionArn));
+  }
+
+  private execution(arn: string): ExecutionRecord {
+    if (!arn.startsWith("arn:")) throw new InvalidArn(`Invalid Arn: '${arn}'`);
+    const rec = this.executions.get(arn);
+    if (!rec) throw new ExecutionDoesNotExist(`Execution Does Not Exist: '${arn}'`);
+    return rec;
+  }
+
+  private describe(rec: ExecutionRecord): ExecutionDescription {
+    const redrivable = rec.status === "FAILED" || rec.status === "TIMED_OUT" || rec.status === "ABORTED";
+    return {
+      executionArn: rec.arn,
+      stateMachineArn: rec.sm.arn,
+      name: rec.name,
+      status: rec.status,
+      startDate: rec.startDate,
+      ...(rec.stopDate ? { stopDate: rec.stopDate } : {}),
+      input: rec.inputText,
+      inputDetails: { included: true },
+      ...(rec.status === "SUCCEEDED"
+        ? { output: JSON.stringify(rec.output) ?? "null", outputDetails: { included: true } }
+        : {}),
+      ...(rec.error !== undefined && rec.status !== "SUCCEEDED" && rec.status !== "RUNNING" ? { error: rec.error } : {}),
+      ...(rec.cause !== undefined && rec.status !== "SUCCEEDED" && rec.status !== "RUNNING" ? { cause: rec.cause } : {}),
+      redriveCount: rec.redriveCount,
+      ...(rec.redriveDate ? { redriveDate: rec.redriveDate } : {}),
+      redriveStatus: redrivable && rec.run?.failedAt ? "REDRIVABLE" : "NOT_REDRIVABLE",
+      ...(redrivable && rec.run?.failedAt
+        ? {}
+        : { redriveStatusReason: `Execution is ${rec.status} and cannot be redriven` }),
+    };
+  }
+
+  listExecutions(input: { stateMachineArn: string; statusFilter?: ExecutionStatus; maxResults?: number; nextToken?: string }): {
+    executions: ExecutionListItem[];
+    nextToken?: string;
+  } {
+    const sm = this.machine(input.stateMachineArn);
+    const all = [...this.executions.values()]
+      .filter((e) => e.sm === sm && (!input.statusFilter || e.status === input.statusFilter))
+      .reverse()
+      .map((e) => ({
+        executionArn: e.arn,
+        stateMachineArn: sm.arn,
+        name: e.name,
+        status: e.status,
+        startDate: e.startDate,
+        ...(e.stopDate ? { stopDate: e.stopDate } : {}),
+        redriveCount: e.redriveCount,
+        ...(e.redriveDate ? { redriveDate: e.redriveDate } : {}),
+      }));
+    return page(all, input.maxResults, input.nextToken, (items, nextToken) => ({
+      executions: items,
+      ...(nextToken ? { nextToken } : {}),
+    }));
+  }
+
+  getExecutionHistory(
+    executionArn: string,
+    options: { reverseOrder?: boolean; maxResults?: number; nextToken?: string; includeExecutionData?: boolean } = {},
+  ): { events: HistoryEvent[]; nextToken?: string } {
+    const rec = this.execution(executionArn);
+    let events = rec.history.list(options.includeExecutionData ?? true);
+    if (options.reverseOrder) events = events.reverse();
+    return page(events, options.maxResults, options.nextToken, (items, nextToken) => ({
+      events: items,
+      ...(nextToken ? { nextToken } : {}),
+    }));
+  }
+
+  stopExecution(executionArn: string, options: { error?: string; cause?: string } = {}): { stopDate: Date } {
+    const rec = this.execution(executionArn);
+    if (rec.status === "RUNNING") {
+      if (options.error !== undefined) rec.error = options.error;
+      if (options.cause !== undefined) rec.cause = options.cause;
+      rec.controller.abort(new Interrupt("stopped"));
+      // The interpreter notices at its next await; record the abort now, as AWS does synchronously.
+      const thread: Thread = {
+        run: rec.run as ExecutionRun,
+        vars: {},
+        signal: rec.controller.signal,
+        prev: rec.history.length,
+        topLevel: true,
+      };
+      this.finish(rec, thread, "ABORTED", "ExecutionAborted", {
+        ...(options.error !== undefined ? { error: options.error } : {}),
+        ...(options.cause !== undefined ? { cause: options.cause } : {}),
+      });
+      for (const child of this.executions.values()) {
+        if (child.parentArn === rec.arn && child.status === "RUNNING") this.stopExecution(child.arn);
+      }
+    }
+    return { stopDate: rec.stopDate ?? this.clock.date() };
+  }
+
+  /** RedriveExecution: restarts a failed, timed-out or aborted execution from the state that failed. */
+  redriveExecution(executionArn: string): { redriveDate: Date } {
+    const rec = this.execution(executionArn);
+    const failedAt = rec.run?.failedAt;
+    if (rec.status === "RUNNING" || rec.status === "SUCCEEDED" || !failedAt) {
+      throw new ExecutionNotRedrivable(`Execution is ${rec.status} and cannot be redriven: '${executionArn}'`);
+    }
+    rec.redriveCount++;
+    rec.redriveDate = this.clock.date();
+    rec.status = "RUNNING";
+    delete rec.stopDate;
+    delete rec.error;
+    delete rec.cause;
+    rec.controller = new AbortController();
+    rec.done = new Promise<void>((resolve) => {
+      rec.settle = resolve;
+    });
+    const thread = this.newThread(rec);
+    Object.assign(thread.vars, failedAt.vars);
+    record(thread, "ExecutionRedriven", { redriveCount: rec.redriveCount });
+    this.emit({ kind: "status", execution: this.describe(rec) });
+    void this.drive(rec, thread, failedAt.input, failedAt.stateName);
+    return { redriveDate: rec.redriveDate };
+  }
+
+  /** Resolves when the execution is no longer RUNNING. */
+  async waitForExecution(executionArn: string): Promise<ExecutionDescription> {
+    const rec = this.execution(executionArn);
+    while (rec.status === "RUNNING") await rec.done;
+    return this.describe(rec);
+  }
+
+  /** History events of every execution and status changes (start, end, redrive). */
+  subscribe(listener: (event: EngineEvent) => void): () => void {
+    if (this.listeners.size === 0) {
+      for (const rec of this.executions.values()) {
+        rec.history.subscribe((event) => this.emit({ kind: "history", executionArn: rec.arn, event }));
+      }
+    }
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: EngineEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch {
+        // A listener's failure must not break an execution.
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ task tokens
+
+  private readonly tokenRegistry: TokenRegistry = {
+    issue: (executionArn, stateName, waiter) => {
+      const token = randomBytes(96).toString("base64url");
+      this.tokens.set(token, { executionArn, stateName, waiter });
+      return token;
+    },
+    revoke: (token) => {
+      this.tokens.delete(token);
+    },
+  };
+
+  private token(taskToken: string): TokenEntry {
+    if (typeof taskToken !== "string" || taskToken.length < 1 || taskToken.length > 2048) {
+      throw new InvalidToken(`Invalid Token: '${taskToken}'`);
+    }
+    const entry = this.tokens.get(taskToken);
+    if (!entry) throw new TaskDoesNotExist("Task Does Not Exist");
+    return entry;
+  }
+
+  sendTaskSuccess(input: { taskToken: string; output: string }): Record<string, never> {
+    const entry = this.token(input.taskToken);
+    let value: Json;
+    try {
+      value = JSON.parse(input.output) as Json;
+    } catch (e) {
+      throw new InvalidOutput(`Invalid Output: '${(e as Error).message}'`);
+    }
+    this.tokens.delete(input.taskToken);
+    entry.waiter.resolve(value);
+    return {};
+  }
+
+  sendTaskFailure(input: { taskToken: string; error?: string; cause?: string }): Record<string, never> {
+    const entry = this.token(input.taskToken);
+    this.tokens.delete(input.taskToken);
+    entry.waiter.reject(new StatesError(input.error ?? "", input.cause));
+    return {};
+  }
+
+  sendTaskHeartbeat(input: { taskToken: string }): Record<string, never> {
+    this.token(input.taskToken).waiter.heartbeat();
+    return {};
+  }
+
+  // ------------------------------------------------------------ nested executions
+
+  private readonly nested: NestedExecutions = {
+    start: async (params, parentArn) => {
+      const input = params.Input;
+      const started = this.start({
+        stateMachineArn: params.StateMachineArn as string,
+        ...(typeof params.Name === "string" ? { name: params.Name } : {}),
+        input: input === undefined ? "{}" : typeof input === "string" ? input : JSON.stringify(input),
+        parentArn,
+      });
+      return started;
+    },
+    wait: async (executionArn, signal): Promise<NestedOutcome> => {
+      const rec = this.execution(executionArn);
+      const onAbort = () => this.stopExecution(executionArn);
+      signal.addEventListener("abort", onAbort, { once: true });
+      try {
+        await this.waitForExecution(executionArn);
+      } finally {
+        signal.removeEventListener("abort", onAbort);
+      }
+      const d = this.describe(rec);
+      return {
+        status: d.status,
+        ...(d.output !== undefined ? { output: d.output } : {}),
+        ...(d.error !== undefined ? { error: d.error } : {}),
+        ...(d.cause !== undefined ? { cause: d.cause } : {}),
+        input: d.input,
+        startDate: d.startDate,
+        ...(d.stopDate ? { stopDate: d.stopDate } : {}),
+        stateMachineArn: d.stateMachineArn,
+        executionArn: d.executionArn,
+        name: d.name,
+      };
+    },
+    stop: (executionArn) => {
+      this.stopExecution(executionArn);
+    },
+  };
+}
+
+function page<T, R>(
+  items: T[],
+  maxResults: number | undefined,
+  nextToken: string | undefined,
+  shape: (items: T[], nextToken: string | undefined) => R,
+): R {
+  const start = nextToken ? Number(Buffer.from(nextToken, "base64url").toString()) : 0;
+  if (!Number.isInteger(start) || start < 0) throw new ValidationException(`Invalid nextToken: '${nextToken}'`);
+  const size = maxResults && maxResults > 0 ? maxResults : 1000;
+  const slice = items.slice(start, start + size);
+  const next = start + size < items.length ? Buffer.from(String(start + size)).toString("base64url") : undefined;
+  return shape(slice, next);
+}

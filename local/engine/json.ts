@@ -1,0 +1,44 @@
+/** JSON values as the engine sees them. Values are never mutated in place once produced. */
+export type Json = null | boolean | number | string | Json[] | JsonObject;
+export interface JsonObject {
+  [key: string]: Json;
+}
+
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** AWS's name for a JSON value's type, as used in error texts. */
+export function typeName(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  return typeof value === "object" ? "object" : typeof value;
+}
+
+/** Strict structural equality of two JSON values (object key order ignored). */
+export function jsonEquals(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== typeof b || a === null || b === null || typeof a !== "object") return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEquals(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  const ak = Object.keys(ao);
+  if (ak.length !== Object.keys(bo).length) return false;
+  for (const k of ak) if (!(k in bo) || !jsonEquals(ao[k], bo[k])) return false;
+  return true;
+}
+
+/** JSON text as Step Functions prints it (compact). `undefined` prints as null. */
+export function toJsonText(value: unknown): string {
+  return JSON.stringify(value) ?? "null";
+}
+
+/** UTF-8 byte length of a value's JSON text. */
+export function jsonByteLength(value: unknown): number {
+  return Buffer.byteLength(toJsonText(value), "utf8");
+}

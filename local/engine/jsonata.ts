@@ -1,0 +1,154 @@
+/**
+ * JSONata as Step Functions runs it: the `jsonata` package with AWS's extra functions ($partition,
+ * $range, $hash, $random, $uuid, $parse) and the `$states` / variable bindings. Compiled
+ * expressions are cached per text.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import jsonata from "jsonata";
+import { StatesError, StatesErrors } from "./errors.ts";
+import type { Json } from "./json.ts";
+
+const cache = new Map<string, jsonata.Expression>();
+
+export class JsonataSyntaxError extends Error {
+  override name = "JsonataSyntaxError";
+}
+
+/** Compiles (and caches) an expression; throws `JsonataSyntaxError` with jsonata's message. */
+export function compileJsonata(expr: string): jsonata.Expression {
+  const hit = cache.get(expr);
+  if (hit) return hit;
+  let compiled: jsonata.Expression;
+  try {
+    compiled = jsonata(expr);
+  } catch (e) {
+    const err = e as { message?: string; code?: string };
+    throw new JsonataSyntaxError(`${err.code ? `${err.code}: ` : ""}${err.message ?? String(e)}`);
+  }
+  registerAwsFunctions(compiled);
+  if (cache.size > 5000) cache.clear();
+  cache.set(expr, compiled);
+  return compiled;
+}
+
+function qe(message: string): never {
+  throw new StatesError(StatesErrors.QueryEvaluationError, message);
+}
+
+function registerAwsFunctions(e: jsonata.Expression): void {
+  e.registerFunction(
+    "partition",
+    (array: unknown, size: unknown) => {
+      if (!Array.isArray(array)) qe("The first argument of $partition must be an array");
+      if (typeof size !== "number" || !Number.isInteger(size) || size <= 0)
+        qe("The second argument of $partition must be a positive integer");
+      const out: unknown[] = [];
+      for (let i = 0; i < array.length; i += size) out.push(array.slice(i, i + size));
+      return out;
+    },
+    "<an:a>",
+  );
+  e.registerFunction(
+    "range",
+    (start: unknown, end: unknown, step: unknown) => {
+      if (typeof start !== "number" || typeof end !== "number" || typeof step !== "number")
+        qe("The arguments of $range must be numbers");
+      if (step === 0) qe("The step of $range must not be 0");
+      const out: number[] = [];
+      if (step > 0) for (let i = start; i <= end; i += step) out.push(i);
+      else for (let i = start; i >= end; i += step) out.push(i);
+      if (out.length > 1000) qe("$range cannot produce more than 1000 items");
+      return out;
+    },
+    "<nnn:a>",
+  );
+  e.registerFunction(
+    "hash",
+    (value: unknown, algorithm: unknown) => {
+      const algo = { MD5: "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512" }[
+        String(algorithm)
+      ];
+      if (!algo) qe(`The hash algorithm ${String(algorithm)} is not supported`);
+      const text = typeof value === "string" ? value : JSON.stringify(value);
+      return createHash(algo).update(text, "utf8").digest("hex");
+    },
+    "<x-s:s>",
+  );
+  e.registerFunction(
+    "random",
+    (seed?: unknown) => {
+      if (seed === undefined) return Math.random();
+      let x = Math.imul(Number(seed) | 0, 2654435761) >>> 0;
+      x ^= x >>> 15;
+      return (x >>> 0) / 4294967296;
+    },
+    "<n?:n>",
+  );
+  e.registerFunction("uuid", () => randomUUID(), "<:s>");
+  e.registerFunction(
+    "parse",
+    (text: unknown) => {
+      if (typeof text !== "string") qe("The argument of $parse must be a string");
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        return qe(`The argument of $parse is not valid JSON: ${text}`);
+      }
+    },
+    "<s-:x>",
+  );
+}
+
+/**
+ * Evaluates an expression. Returns `undefined` when it yields nothing; jsonata errors surface as
+ * `JsonataRuntimeError` carrying jsonata's code and message.
+ */
+export async function evaluateJsonata(expr: string, input: unknown, bindings: Record<string, unknown>): Promise<Json | undefined> {
+  const compiled = compileJsonata(expr);
+  try {
+    const result = (await compiled.evaluate(input, bindings)) as unknown;
+    return normalize(result);
+  } catch (e) {
+    if (e instanceof StatesError) throw e;
+    const err = e as { message?: string; code?: string };
+    throw new JsonataRuntimeError(`${err.code ? `${err.code}: ` : ""}${err.message ?? String(e)}`);
+  }
+}
+
+export class JsonataRuntimeError extends Error {
+  override name = "JsonataRuntimeError";
+}
+
+/** jsonata sequences carry a `sequence` flag and functions may appear: turn results into plain JSON. */
+function normalize(value: unknown): Json | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === "function") return undefined;
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new JsonataRuntimeError("The expression produced a number that is not finite");
+    return value;
+  }
+  if (value === null || typeof value !== "object") return value as Json;
+  if (Array.isArray(value)) {
+    const out: Json[] = [];
+    for (const item of value) {
+      const n = normalize(item);
+      if (n !== undefined) out.push(n);
+    }
+    return out;
+  }
+  const out: Record<string, Json> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const n = normalize(v);
+    if (n !== undefined) out[k] = n;
+  }
+  return out;
+}
+
+const TEMPLATE = /^\{%([\s\S]*)%\}$/;
+
+/** The expression inside a `{% ... %}` string, or undefined if the string is not one. */
+export function jsonataExpression(value: unknown): string | undefined {
+  if (typeof value !== "string") return undefined;
+  const m = TEMPLATE.exec(value);
+  return m ? (m[1] as string) : undefined;
+}
