@@ -1,0 +1,187 @@
+/**
+ * Git pushes and the outcome events of the operational workflows (canary promotion, backup
+ * verification, regional failover and DR drills).
+ */
+import { z } from "zod";
+import { defineEvent } from "./define.ts";
+import { SOURCES } from "./sources.ts";
+
+const ExecutionArn = z.string().min(1);
+const Sha = z.string().regex(/^[0-9a-f]{7,64}$/);
+const Time = z.iso.datetime({ offset: true });
+
+export const GitPush = defineEvent({
+  source: SOURCES.git,
+  detailType: "Git Push",
+  description:
+    "A push to a repository, normalized from a GitHub or GitLab webhook; a push to main starts canary-promotion.",
+  detail: z.object({
+    provider: z.enum(["github", "gitlab"]),
+    deliveryId: z.string().min(1),
+    repository: z.object({
+      fullName: z.string().min(1),
+      url: z.string().min(1),
+      defaultBranch: z.string().min(1).optional(),
+    }),
+    ref: z.string().min(1),
+    /** The branch name for `refs/heads/*`, null for tags. */
+    branch: z.string().min(1).nullable(),
+    before: Sha,
+    after: Sha,
+    pusher: z.object({ name: z.string().min(1), email: z.string().optional() }),
+    headCommit: z
+      .object({
+        id: Sha,
+        message: z.string(),
+        timestamp: z.string().optional(),
+        url: z.string().optional(),
+      })
+      .nullable(),
+    commitCount: z.number().int().nonnegative(),
+    /** True when the push deletes the ref (after is all zeros). */
+    deleted: z.boolean(),
+  }),
+});
+
+export const CanaryPromoted = defineEvent({
+  source: SOURCES.deployments,
+  detailType: "Canary Promoted",
+  description: "A canary passed every analysis step and now takes all traffic.",
+  detail: z.object({
+    service: z.string().min(1),
+    image: z.string().min(1),
+    previousImage: z.string().min(1).optional(),
+    steps: z.array(z.number().int().min(1).max(100)).min(1),
+    durationSeconds: z.number().nonnegative(),
+    executionArn: ExecutionArn,
+  }),
+});
+
+export const CanaryRolledBack = defineEvent({
+  source: SOURCES.deployments,
+  detailType: "Canary Rolled Back",
+  description: "A canary breached a gate (or an alarm fired); traffic is back on the stable version.",
+  detail: z.object({
+    service: z.string().min(1),
+    image: z.string().min(1),
+    stableImage: z.string().min(1).optional(),
+    atWeight: z.number().int().min(0).max(100),
+    reason: z.string().min(1),
+    metrics: z.record(z.string(), z.number()).optional(),
+    executionArn: ExecutionArn,
+  }),
+});
+
+const ClusterReport = z.object({
+  tenantId: z.string().min(1).optional(),
+  clusterId: z.string().min(1),
+  snapshotId: z.string().min(1),
+  snapshotAgeMinutes: z.number().nonnegative(),
+  restoreSeconds: z.number().nonnegative(),
+});
+
+export const BackupVerificationSucceeded = defineEvent({
+  source: SOURCES.backups,
+  detailType: "Backup Verification Succeeded",
+  description:
+    "Every tenant cluster's latest snapshot was restored and verified; scratch clusters were removed.",
+  detail: z.object({
+    executionArn: ExecutionArn,
+    startedAt: Time,
+    finishedAt: Time,
+    clusters: z.array(ClusterReport),
+  }),
+});
+
+export const BackupVerificationFailed = defineEvent({
+  source: SOURCES.backups,
+  detailType: "Backup Verification Failed",
+  description:
+    "At least one cluster's backup failed a check (age vs RPO, encryption, retention, restore, data).",
+  detail: z.object({
+    executionArn: ExecutionArn,
+    startedAt: Time,
+    finishedAt: Time,
+    verified: z.array(ClusterReport),
+    failures: z
+      .array(
+        z.object({
+          clusterId: z.string().min(1),
+          tenantId: z.string().optional(),
+          check: z.string().min(1),
+          reason: z.string(),
+        }),
+      )
+      .min(1),
+  }),
+});
+
+const FailoverOutcome = {
+  executionArn: ExecutionArn,
+  fromRegion: z.string().min(1),
+  toRegion: z.string().min(1),
+  mode: z.enum(["failover", "switchover"]),
+};
+
+export const FailoverCompleted = defineEvent({
+  source: SOURCES.failover,
+  detailType: "Failover Completed",
+  description: "Production now runs in the other region; measured RTO and RPO.",
+  detail: z.object({
+    ...FailoverOutcome,
+    rtoSeconds: z.number().nonnegative(),
+    rpoSeconds: z.number().nonnegative(),
+  }),
+});
+
+export const FailoverFailed = defineEvent({
+  source: SOURCES.failover,
+  detailType: "Failover Failed",
+  description: "A failover stopped at a step.",
+  detail: z.object({
+    ...FailoverOutcome,
+    step: z.string().min(1),
+    error: z.string().min(1),
+    reason: z.string(),
+  }),
+});
+
+export const DrDrillCompleted = defineEvent({
+  source: SOURCES.failover,
+  detailType: "DR Drill Completed",
+  description: "A DR drill proved the failover path without harming production; measured RTO and RPO.",
+  detail: z.object({
+    executionArn: ExecutionArn,
+    primaryRegion: z.string().min(1),
+    drillRegion: z.string().min(1),
+    rtoSeconds: z.number().nonnegative(),
+    rpoSeconds: z.number().nonnegative(),
+    withinObjectives: z.boolean(),
+  }),
+});
+
+export const DrDrillFailed = defineEvent({
+  source: SOURCES.failover,
+  detailType: "DR Drill Failed",
+  description: "A DR drill stopped at a step.",
+  detail: z.object({
+    executionArn: ExecutionArn,
+    primaryRegion: z.string().min(1),
+    drillRegion: z.string().min(1),
+    step: z.string().min(1),
+    error: z.string().min(1),
+    reason: z.string(),
+  }),
+});
+
+export const operationEvents = [
+  GitPush,
+  CanaryPromoted,
+  CanaryRolledBack,
+  BackupVerificationSucceeded,
+  BackupVerificationFailed,
+  FailoverCompleted,
+  FailoverFailed,
+  DrDrillCompleted,
+  DrDrillFailed,
+] as const;

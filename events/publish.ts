@@ -1,0 +1,72 @@
+/**
+ * Publishing an event: the detail is validated against its contract before anything is sent, then
+ * put on our bus (EVENT_BUS_NAME) through the shared AWS client factory.
+ */
+import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import type { z } from "zod";
+import { createAwsClient } from "../functions/shared/aws-clients.ts";
+import { requireEnv } from "../functions/shared/env.ts";
+import { ControlPlaneError, InvalidInputError } from "../functions/shared/errors.ts";
+import type { EventContract } from "./define.ts";
+
+/** EventBridge refused the entry (FailedEntryCount > 0); retryable, as PutEvents failures usually are. */
+export class EventPublishError extends ControlPlaneError {
+  override readonly retryable = true;
+  readonly errorCode: string | undefined;
+
+  constructor(message: string, errorCode: string | undefined) {
+    super(message);
+    this.errorCode = errorCode;
+  }
+}
+
+let defaultClient: EventBridgeClient | undefined;
+
+function client(): EventBridgeClient {
+  defaultClient ??= createAwsClient(EventBridgeClient);
+  return defaultClient;
+}
+
+export interface PublishOptions {
+  /** Defaults to the shared client made by `createAwsClient(EventBridgeClient)`. */
+  client?: EventBridgeClient;
+  /** Defaults to env EVENT_BUS_NAME. */
+  eventBusName?: string;
+  resources?: string[];
+}
+
+/** Validates `detail` against the contract and puts it on the bus; returns the event id. */
+export async function publishEvent<C extends EventContract>(
+  contract: C,
+  detail: z.input<C["detail"]>,
+  options: PublishOptions = {},
+): Promise<string> {
+  const parsed = contract.detail.safeParse(detail);
+  if (!parsed.success) {
+    throw new InvalidInputError(
+      `"${contract.detailType}" detail does not match its schema`,
+      parsed.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`),
+    );
+  }
+  const output = await (options.client ?? client()).send(
+    new PutEventsCommand({
+      Entries: [
+        {
+          EventBusName: options.eventBusName ?? requireEnv("EVENT_BUS_NAME"),
+          Source: contract.source,
+          DetailType: contract.detailType,
+          Detail: JSON.stringify(parsed.data),
+          ...(options.resources ? { Resources: options.resources } : {}),
+        },
+      ],
+    }),
+  );
+  const entry = output.Entries?.[0];
+  if ((output.FailedEntryCount ?? 0) > 0 || !entry?.EventId) {
+    throw new EventPublishError(
+      `could not publish "${contract.detailType}": ${entry?.ErrorCode ?? "unknown"} ${entry?.ErrorMessage ?? ""}`.trim(),
+      entry?.ErrorCode,
+    );
+  }
+  return entry.EventId;
+}

@@ -1,0 +1,22 @@
+/** The local EventBridge's public surface. */
+export {
+  createLocalEventBridge,
+  type DeadLetter,
+  type Delivery,
+  EventBridgeApiError,
+  type EventEnvelope,
+  type LocalEventBridge,
+  type LocalEventBridgeOptions,
+  type LoggedEvent,
+  type PutEventsRequestEntry,
+  type PutEventsResponse,
+  type PutRuleRequest,
+  type RetryPolicy,
+  type RuleDescription,
+  type Target,
+  type TargetDispatcher,
+} from "./bus.ts";
+export type { InputTransformer, TargetInputConfig } from "./input.ts";
+export { installWorkflowRules } from "./install-rules.ts";
+export { compilePattern, InvalidEventPatternException, testEventPattern } from "./pattern.ts";
+export { createRuleSet, type RuleSet } from "./ruleset.ts";
