@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type AwsJsonService, handleAwsJson } from "./aws-json.ts";
+import { type AwsJsonService, handleAwsJson, RequestError } from "./aws-json.ts";
 
 export interface Route {
   readonly method: "GET" | "POST" | "PUT" | "DELETE";
@@ -43,7 +43,9 @@ export async function listen(options: {
   const host = options.host ?? "127.0.0.1";
   const server = createServer((request, response) => {
     void dispatch(request, response).catch((error: unknown) => {
-      if (!response.headersSent) {
+      if (!response.headersSent && error instanceof RequestError) {
+        sendJson(response, error.status, { error: error.type, message: error.message });
+      } else if (!response.headersSent) {
         sendJson(response, 500, {
           error: "InternalServerError",
           message: error instanceof Error ? error.message : String(error),

@@ -10,7 +10,7 @@ const str = (value: unknown): string | undefined => (typeof value === "string" ?
 
 export async function dispatch(command: string, args: string[], options: Options): Promise<number> {
   if (command === "start") {
-    const { start } = await import("../start.ts");
+    const { start } = await import("../../start.ts");
     return start({
       port: str(options.port),
       speed: str(options.speed),

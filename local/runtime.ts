@@ -1,0 +1,201 @@
+/**
+ * The local runtime, assembled: one clock shared by the engine, the bus, the scheduler and the local
+ * cloud; the catalog's handlers in-process; the catalog's state machines in the engine with local
+ * function ARNs; the rules and schedules stacks/ deploys. Nothing here is special-cased per workflow.
+ */
+
+import { workflowRules } from "../events/rules.ts";
+import { functionCatalog } from "../functions/catalog.ts";
+import { bindLocalCloud } from "../functions/shared/aws-clients.ts";
+import type { FunctionId } from "../functions/shared/catalog.ts";
+import { type DeployContext, renderEnvironment } from "../stacks/wiring.ts";
+import { substituteFunctions } from "../workflows/asl.ts";
+import { workflowCatalog } from "../workflows/catalog.ts";
+import { createLocalEventBridge, type LocalEventBridge } from "./bus/index.ts";
+import { type Clock, createClock, parseClockMode } from "./clock/clock.ts";
+import { Engine } from "./engine/index.ts";
+import { createLocalFunctions, type LocalFunctions } from "./lambda/functions.ts";
+
+export const LOCAL_ACCOUNT = "000000000000";
+export const LOCAL_APP = "cplane";
+export const LOCAL_STAGE = "local";
+export const TENANT_TABLE = "cplane-local-tenants";
+export const BUS_NAME = "cplane";
+
+export interface RuntimeOptions {
+  /** `real`, `instant`, `manual` or a factor such as `60`; ignored when `clock` is given. */
+  readonly speed?: string;
+  readonly clock?: Clock;
+  readonly region?: string;
+  readonly secondaryRegion?: string;
+  /** Where state persists between starts; none when undefined (tests). */
+  readonly dataDir?: string;
+}
+
+export interface WorkflowRuleStatus {
+  readonly rule: string;
+  readonly workflow: string;
+  readonly loaded: boolean;
+  readonly reason?: string;
+}
+
+export interface Runtime {
+  readonly clock: Clock;
+  readonly region: string;
+  readonly secondaryRegion: string;
+  readonly engine: Engine;
+  readonly bus: LocalEventBridge;
+  readonly functions: LocalFunctions;
+  readonly rules: readonly WorkflowRuleStatus[];
+  stateMachineArn(workflow: string): string;
+  close(): Promise<void>;
+}
+
+/** What the runtime's functions see as their deployment: local names for the shared resources. */
+export function localDeployContext(region: string): DeployContext {
+  return {
+    app: LOCAL_APP,
+    stage: LOCAL_STAGE,
+    region,
+    account: LOCAL_ACCOUNT,
+    partition: "aws",
+    resources: {
+      tenantTable: {
+        name: TENANT_TABLE,
+        arn: `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT}:table/${TENANT_TABLE}`,
+      },
+      bus: { name: BUS_NAME, arn: `arn:aws:events:${region}:${LOCAL_ACCOUNT}:event-bus/${BUS_NAME}` },
+      stateMachine: { name: `${LOCAL_APP}-${LOCAL_STAGE}`, arn: "" },
+    },
+  };
+}
+
+export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  const region = options.region ?? "us-east-1";
+  const secondaryRegion = options.secondaryRegion ?? "us-west-2";
+  const clock = options.clock ?? createClock({ mode: parseClockMode(options.speed ?? "instant") });
+  const ctx = localDeployContext(region);
+
+  const functions = createLocalFunctions({
+    catalog: functionCatalog,
+    clock,
+    region,
+    account: LOCAL_ACCOUNT,
+    environment: (spec) => renderEnvironment(spec, ctx),
+  });
+
+  let bus: LocalEventBridge | undefined;
+  const engine = new Engine({
+    clock,
+    region,
+    accountId: LOCAL_ACCOUNT,
+    runtime: {
+      invokeFunction: async (name, payload, context) =>
+        (await functions.invoke(name, payload, { signal: context.signal })) as never,
+      putEvents: async (entries) => {
+        if (!bus) throw new Error("the bus is not ready");
+        return bus.putEvents({ Entries: entries });
+      },
+    },
+  });
+
+  const stateMachines = new Map<string, string>();
+  for (const workflow of workflowCatalog.values()) {
+    const definition = substituteFunctions(workflow.definition, (id: FunctionId) => functions.arnOf(id));
+    const { stateMachineArn } = engine.createStateMachine({ name: workflow.name, definition });
+    stateMachines.set(workflow.name, stateMachineArn);
+  }
+
+  bus = createLocalEventBridge({
+    clock,
+    region,
+    account: LOCAL_ACCOUNT,
+    buses: [BUS_NAME],
+    dispatcher: {
+      startExecution: async (stateMachineArn, input) => engine.startExecution({ stateMachineArn, input }),
+      invokeFunction: async (functionArn, payload) => functions.invoke(functionArn, JSON.parse(payload)),
+    },
+  });
+
+  const rules: WorkflowRuleStatus[] = [];
+  for (const rule of workflowRules) {
+    const arn = stateMachines.get(rule.workflow);
+    if (!arn) {
+      rules.push({
+        rule: rule.name,
+        workflow: rule.workflow,
+        loaded: false,
+        reason: "workflow not built yet",
+      });
+      continue;
+    }
+    bus.putRule({
+      Name: rule.name,
+      EventBusName: rule.eventBus,
+      EventPattern: JSON.stringify(rule.eventPattern),
+      Description: rule.description,
+      State: "ENABLED",
+    });
+    bus.putTargets({
+      Rule: rule.name,
+      EventBusName: rule.eventBus,
+      Targets: [
+        {
+          Id: rule.workflow,
+          Arn: arn,
+          InputPath: rule.inputPath,
+          InputTransformer: rule.inputTransformer,
+          RetryPolicy: rule.retryPolicy,
+        },
+      ],
+    });
+    rules.push({ rule: rule.name, workflow: rule.workflow, loaded: true });
+  }
+
+  // Step Functions announces every execution status change on the default bus, as on AWS.
+  const unsubscribe = engine.subscribe((event) => {
+    if (event.kind !== "status" || !bus) return;
+    const e = event.execution;
+    bus.putEvents({
+      Entries: [
+        {
+          Source: "aws.states",
+          DetailType: "Step Functions Execution Status Change",
+          Resources: [e.executionArn],
+          Detail: JSON.stringify({
+            executionArn: e.executionArn,
+            stateMachineArn: e.stateMachineArn,
+            name: e.name,
+            status: e.status,
+            startDate: e.startDate.getTime(),
+            stopDate: e.stopDate?.getTime() ?? null,
+            error: e.error ?? null,
+            cause: e.cause ?? null,
+          }),
+        },
+      ],
+    });
+  });
+
+  const busReady = bus;
+  return {
+    clock,
+    region,
+    secondaryRegion,
+    engine,
+    bus: busReady,
+    functions,
+    rules,
+    stateMachineArn(workflow: string): string {
+      const arn = stateMachines.get(workflow);
+      if (!arn)
+        throw new Error(`no workflow named ${workflow}; known: ${[...stateMachines.keys()].join(", ")}`);
+      return arn;
+    },
+    async close() {
+      unsubscribe();
+      bindLocalCloud(undefined);
+      clock.dispose();
+    },
+  };
+}

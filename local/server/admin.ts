@@ -1,0 +1,113 @@
+/**
+ * Routes for what AWS serves outside the Step Functions and EventBridge APIs: the Git webhook (a
+ * Lambda function URL on AWS) and the runtime's own admin API under /_cplane (clock, schedules,
+ * pending tasks, the local cloud, faults, reset, tenants), which the CLI calls.
+ */
+import type { IncomingMessage } from "node:http";
+import type { Runtime } from "../runtime.ts";
+import { RequestError, readBody } from "./aws-json.ts";
+import { type Route, sendJson } from "./http.ts";
+
+/** The Lambda function URL event (payload format 2.0) for a request, as AWS builds it. */
+export function functionUrlEvent(request: IncomingMessage, body: Buffer) {
+  const url = new URL(request.url ?? "/", "http://localhost");
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[key.toLowerCase()] = Array.isArray(value) ? value.join(",") : value;
+  }
+  const text = body.toString("utf8");
+  const binary = !Buffer.from(text, "utf8").equals(body);
+  return {
+    version: "2.0",
+    routeKey: "$default",
+    rawPath: url.pathname,
+    rawQueryString: url.search.replace(/^\?/, ""),
+    headers,
+    requestContext: {
+      http: {
+        method: request.method ?? "POST",
+        path: url.pathname,
+        protocol: "HTTP/1.1",
+        sourceIp: "127.0.0.1",
+        userAgent: headers["user-agent"] ?? "",
+      },
+      requestId: crypto.randomUUID(),
+      timeEpoch: Date.now(),
+    },
+    body: binary ? body.toString("base64") : text,
+    isBase64Encoded: binary,
+  };
+}
+
+async function jsonBody(request: IncomingMessage): Promise<Record<string, unknown>> {
+  const text = (await readBody(request)).toString("utf8");
+  if (text.trim() === "") return {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
+  } catch {
+    // answered below
+  }
+  throw new RequestError(400, "BadRequest", "body must be a JSON object");
+}
+
+export function adminRoutes(runtime: Runtime, extra: readonly Route[] = []): Route[] {
+  return [
+    {
+      method: "POST",
+      path: "/webhooks/git",
+      async handle(request, response) {
+        const body = await readBody(request, 2 * 1024 * 1024).catch((error: unknown) => {
+          if (error instanceof RequestError) return undefined;
+          throw error;
+        });
+        if (!body) {
+          sendJson(response, 413, { message: "payload too large" });
+          return;
+        }
+        const result = (await runtime.functions.invoke(
+          "ingress/git-webhook",
+          functionUrlEvent(request, body),
+        )) as {
+          statusCode?: number;
+          headers?: Record<string, string>;
+          body?: string;
+        };
+        response.writeHead(result.statusCode ?? 200, {
+          "content-type": "application/json",
+          ...result.headers,
+        });
+        response.end(result.body ?? "");
+      },
+    },
+    {
+      method: "GET",
+      path: "/_cplane/clock",
+      handle: (_, response) =>
+        sendJson(response, 200, { now: runtime.clock.date().toISOString(), mode: describeMode(runtime) }),
+    },
+    {
+      method: "POST",
+      path: "/_cplane/clock/advance",
+      async handle(request, response) {
+        const { ms } = await jsonBody(request);
+        if (typeof ms !== "number" || !(ms >= 0))
+          throw new RequestError(400, "BadRequest", "ms must be a non-negative number");
+        await runtime.clock.advance(ms);
+        sendJson(response, 200, { now: runtime.clock.date().toISOString() });
+      },
+    },
+    {
+      method: "GET",
+      path: "/_cplane/rules",
+      handle: (_, response) => sendJson(response, 200, { rules: runtime.rules }),
+    },
+    ...extra,
+  ];
+}
+
+function describeMode(runtime: Runtime): string {
+  const mode = runtime.clock.mode;
+  return mode.kind === "scaled" ? `${mode.factor}x` : mode.kind;
+}

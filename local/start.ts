@@ -1,0 +1,61 @@
+/**
+ * `cplane start` (what `npm start` runs): the whole control plane on this machine, listening on
+ * 127.0.0.1:4600 (CPLANE_PORT to change) for the AWS SDK and CLI, until Ctrl-C.
+ */
+import { join } from "node:path";
+import { DEFAULT_PORT } from "./cli/target.ts";
+import { createRuntime, type Runtime } from "./runtime.ts";
+import { adminRoutes } from "./server/admin.ts";
+import { eventBridgeService } from "./server/events.ts";
+import { type LocalServer, listen } from "./server/http.ts";
+import { stepFunctionsService } from "./server/sfn.ts";
+
+export interface StartOptions {
+  readonly port?: string;
+  readonly speed?: string;
+  readonly dataDir?: string;
+  readonly fresh?: boolean;
+}
+
+export async function serve(runtime: Runtime, port: number): Promise<LocalServer> {
+  return listen({
+    port,
+    services: [stepFunctionsService(runtime.engine), eventBridgeService(runtime.bus)],
+    routes: adminRoutes(runtime),
+  });
+}
+
+export async function start(options: StartOptions): Promise<number> {
+  const port = Number(options.port ?? process.env.CPLANE_PORT ?? DEFAULT_PORT);
+  const runtime = await createRuntime({
+    speed: options.speed ?? process.env.CPLANE_SPEED ?? "60",
+    dataDir: options.dataDir ?? join(process.cwd(), ".cplane"),
+  });
+  const server = await serve(runtime, port);
+  const workflows = runtime.engine.listStateMachines().stateMachines.map((sm) => sm.name);
+  process.stdout.write(`cplane local runtime on ${server.url}
+  clock        ${runtime.clock.mode.kind === "scaled" ? `${runtime.clock.mode.factor}x real time` : runtime.clock.mode.kind} (simulated ${runtime.clock.date().toISOString()})
+  regions      ${runtime.region} (primary), ${runtime.secondaryRegion} (secondary)
+  workflows    ${workflows.join(", ") || "none yet"}
+  rules        ${runtime.rules.map((r) => `${r.rule}${r.loaded ? "" : ` (not loaded: ${r.reason})`}`).join("\n               ")}
+  webhook      POST ${server.url}/webhooks/git
+
+Try, in another terminal:
+  npx cplane events samples
+  npx cplane events put tenant-requested
+  npx cplane executions list
+  aws --endpoint-url ${server.url} stepfunctions list-state-machines
+
+Ctrl-C stops it.
+`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  process.stdout.write("\nstopping…\n");
+  await server.close();
+  await runtime.close();
+  process.stdout.write("stopped\n");
+  return 0;
+}
