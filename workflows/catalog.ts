@@ -2,6 +2,8 @@
  * Every state machine of the control plane, by name. stacks/ deploys each definition with ARNs
  * substituted; the local runtime loads the same definitions into its engine.
  */
+import { tenantOffboarding } from "./tenant-offboarding.ts";
+import { tenantOnboarding } from "./tenant-onboarding.ts";
 import { defineWorkflowCatalog } from "./workflow.ts";
 
-export const workflowCatalog = defineWorkflowCatalog([]);
+export const workflowCatalog = defineWorkflowCatalog([tenantOnboarding, tenantOffboarding]);

@@ -1,4 +1,240 @@
-import type { FunctionSpec } from "../shared/catalog.ts";
+/**
+ * Tenant onboarding and offboarding steps. IAM is derived from exactly what each handler calls:
+ * tenant resources by ARN prefix (`tenant-*`, `cplane/tenants/*`), destructive RDS calls only on
+ * resources carrying the `cplane:tenant` tag, EKS calls on the tenant cluster's ARNs.
+ */
+import type { FunctionSpec, IamStatement, ResourceRef } from "../shared/catalog.ts";
 
-/** Tenant onboarding and offboarding steps. */
-export const tenantFunctions: readonly FunctionSpec[] = [];
+const RDS = "arn:${partition}:rds:${region}:${account}";
+const CLUSTERS = `${RDS}:cluster:tenant-*`;
+const INSTANCES = `${RDS}:db:tenant-*`;
+const SNAPSHOTS = `${RDS}:cluster-snapshot:tenant-*`;
+const SECRETS = "arn:${partition}:secretsmanager:${region}:${account}:secret";
+const APP_SECRETS = `${SECRETS}:cplane/tenants/*`;
+const EKS_CLUSTER_NAME = "${app}-${stage}-tenants";
+const EKS = "arn:${partition}:eks:${region}:${account}";
+const EKS_CLUSTER = `${EKS}:cluster/${EKS_CLUSTER_NAME}`;
+const APP_ROLE = "arn:${partition}:iam::${account}:role/${app}-${stage}-tenant-app";
+const TABLE: ResourceRef = { ref: "tenantTable" };
+const BUS: ResourceRef = { ref: "bus" };
+
+const TENANT_TAGGED = { StringLike: { "aws:ResourceTag/cplane:tenant": "*" } } as const;
+
+const registry = (...actions: string[]): IamStatement => ({
+  actions: actions.map((action) => `dynamodb:${action}`),
+  resources: [TABLE],
+});
+const publish: IamStatement = { actions: ["events:PutEvents"], resources: [BUS] };
+const describeDatabases: IamStatement[] = [
+  { actions: ["rds:DescribeDBClusters"], resources: [CLUSTERS] },
+  // DescribeDBInstances with a db-cluster-id filter is authorised on the instance ARN pattern.
+  { actions: ["rds:DescribeDBInstances"], resources: [`${RDS}:db:*`] },
+];
+const deleteDatabases: IamStatement = {
+  actions: ["rds:ModifyDBCluster", "rds:DeleteDBCluster", "rds:DeleteDBInstance"],
+  resources: [CLUSTERS, INSTANCES],
+  conditions: TENANT_TAGGED,
+};
+const eksNamespaceRemoval: IamStatement[] = [
+  { actions: ["eks:DescribeCluster", "eks:ListPodIdentityAssociations"], resources: [EKS_CLUSTER] },
+  {
+    actions: ["eks:DeletePodIdentityAssociation"],
+    resources: [`${EKS}:podidentityassociation/${EKS_CLUSTER_NAME}/*`],
+  },
+  { actions: ["eks:DeleteAccessEntry"], resources: [`${EKS}:access-entry/${EKS_CLUSTER_NAME}/*`] },
+];
+
+const CLUSTER_ENV = {
+  EKS_CLUSTER_NAME,
+  TENANT_DOMAIN: "${stage}.tenants.example.com",
+  TENANT_APP_ROLE_ARN: APP_ROLE,
+  TENANT_OPERATOR_ROLE_ARN_PATTERN:
+    "arn:${partition}:iam::${account}:role/${app}-${stage}-tenant-{slug}-operators",
+};
+
+const spec = (
+  step: string,
+  description: string,
+  permissions: IamStatement[],
+  environment: FunctionSpec["environment"] = {},
+  timeoutSeconds = 30,
+): FunctionSpec => ({
+  id: `tenant/${step}`,
+  handler: `functions/tenant/${step}.ts`,
+  description,
+  timeoutSeconds,
+  memoryMB: 512,
+  environment,
+  permissions,
+});
+
+export const tenantFunctions: readonly FunctionSpec[] = [
+  spec(
+    "validate-and-register",
+    "Validates a tenant request, derives its slug and registers it (conditional write; duplicates join)",
+    [registry("PutItem", "GetItem", "UpdateItem")],
+    { TENANT_TABLE: TABLE },
+  ),
+  spec(
+    "provision-database",
+    "Creates or adopts the tenant's Aurora PostgreSQL cluster and instances",
+    [
+      ...describeDatabases,
+      {
+        actions: ["rds:CreateDBCluster", "rds:CreateDBInstance", "rds:AddTagsToResource"],
+        resources: [
+          CLUSTERS,
+          INSTANCES,
+          `${RDS}:subgrp:*`,
+          `${RDS}:cluster-pg:default.*`,
+          `${RDS}:pg:default.*`,
+        ],
+      },
+      // ManageMasterUserPassword: RDS creates the master secret with the caller's rights.
+      {
+        actions: ["secretsmanager:CreateSecret", "secretsmanager:TagResource"],
+        resources: [`${SECRETS}:rds!cluster-*`],
+      },
+      registry("UpdateItem"),
+    ],
+    { TENANT_TABLE: TABLE },
+  ),
+  spec(
+    "check-database",
+    "Reports whether the tenant's cluster and instances are available",
+    describeDatabases,
+  ),
+  spec(
+    "migrate-database",
+    "Migrates the tenant schema through the Data API and creates the application role and its secret",
+    [
+      {
+        actions: [
+          "rds-data:ExecuteStatement",
+          "rds-data:BeginTransaction",
+          "rds-data:CommitTransaction",
+          "rds-data:RollbackTransaction",
+        ],
+        resources: [CLUSTERS],
+      },
+      // The Data API reads the RDS-managed master secret with the caller's rights.
+      {
+        actions: ["secretsmanager:GetSecretValue"],
+        resources: [`${SECRETS}:rds!cluster-*`],
+        conditions: { StringLike: { "secretsmanager:ResourceTag/aws:rds:primaryDBClusterArn": CLUSTERS } },
+      },
+      {
+        actions: [
+          "secretsmanager:DescribeSecret",
+          "secretsmanager:CreateSecret",
+          "secretsmanager:GetSecretValue",
+          "secretsmanager:RestoreSecret",
+          "secretsmanager:TagResource",
+        ],
+        resources: [APP_SECRETS],
+      },
+      registry("UpdateItem"),
+    ],
+    { TENANT_TABLE: TABLE },
+    120,
+  ),
+  spec(
+    "create-namespace",
+    "Applies the tenant namespace, quotas, network policy, RBAC, service account and ingress; Pod Identity and access entry",
+    [
+      {
+        actions: [
+          "eks:DescribeCluster",
+          "eks:ListPodIdentityAssociations",
+          "eks:CreatePodIdentityAssociation",
+          "eks:CreateAccessEntry",
+        ],
+        resources: [EKS_CLUSTER],
+      },
+      {
+        actions: ["eks:AssociateAccessPolicy", "eks:TagResource"],
+        resources: [
+          EKS_CLUSTER,
+          `${EKS}:access-entry/${EKS_CLUSTER_NAME}/*`,
+          `${EKS}:podidentityassociation/${EKS_CLUSTER_NAME}/*`,
+        ],
+      },
+      {
+        actions: ["iam:PassRole"],
+        resources: [APP_ROLE],
+        conditions: { StringEquals: { "iam:PassedToService": "pods.eks.amazonaws.com" } },
+      },
+      registry("UpdateItem"),
+    ],
+    { TENANT_TABLE: TABLE, ...CLUSTER_ENV },
+    60,
+  ),
+  spec(
+    "announce",
+    "Marks the tenant active and publishes Tenant Created",
+    [registry("UpdateItem", "GetItem"), publish],
+    {
+      TENANT_TABLE: TABLE,
+      EVENT_BUS_NAME: BUS,
+    },
+  ),
+  spec(
+    "compensate",
+    "Removes what a failed onboarding execution created (namespace, secret, database), never what it adopted",
+    [
+      ...eksNamespaceRemoval,
+      { actions: ["secretsmanager:DescribeSecret", "secretsmanager:DeleteSecret"], resources: [APP_SECRETS] },
+      ...describeDatabases,
+      deleteDatabases,
+    ],
+    { ...CLUSTER_ENV },
+    60,
+  ),
+  spec(
+    "record-failure",
+    "Records a failed onboarding or offboarding step and publishes the failure event",
+    [registry("GetItem", "UpdateItem"), publish],
+    { TENANT_TABLE: TABLE, EVENT_BUS_NAME: BUS },
+  ),
+  spec(
+    "start-offboarding",
+    "Moves a tenant to offboarding; refuses one still onboarding",
+    [registry("GetItem", "UpdateItem")],
+    {
+      TENANT_TABLE: TABLE,
+    },
+  ),
+  spec("snapshot-database", "Takes the tenant cluster's final snapshot", [
+    { actions: ["rds:DescribeDBClusters"], resources: [CLUSTERS] },
+    { actions: ["rds:CreateDBClusterSnapshot", "rds:AddTagsToResource"], resources: [CLUSTERS, SNAPSHOTS] },
+  ]),
+  spec("check-snapshot", "Reports whether the final snapshot is available", [
+    { actions: ["rds:DescribeDBClusterSnapshots"], resources: [SNAPSHOTS, CLUSTERS] },
+  ]),
+  spec("delete-database", "Deletes the tenant cluster once its final snapshot is available", [
+    { actions: ["rds:DescribeDBClusterSnapshots"], resources: [SNAPSHOTS, CLUSTERS] },
+    ...describeDatabases,
+    deleteDatabases,
+  ]),
+  spec(
+    "remove-namespace",
+    "Removes the tenant's namespace, Pod Identity association and access entry",
+    eksNamespaceRemoval,
+    {
+      ...CLUSTER_ENV,
+    },
+    60,
+  ),
+  spec(
+    "retire-secret",
+    "Schedules the tenant's application secret for deletion with a recovery window",
+    [{ actions: ["secretsmanager:DescribeSecret", "secretsmanager:DeleteSecret"], resources: [APP_SECRETS] }],
+    { SECRET_RECOVERY_WINDOW_DAYS: "30" },
+  ),
+  spec(
+    "finish-offboarding",
+    "Marks the tenant offboarded with its final snapshot id and publishes Tenant Offboarded",
+    [registry("UpdateItem", "GetItem"), publish],
+    { TENANT_TABLE: TABLE, EVENT_BUS_NAME: BUS },
+  ),
+];

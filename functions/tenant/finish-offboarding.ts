@@ -1,0 +1,34 @@
+/** Last step of offboarding: mark the tenant `offboarded`, keeping the final snapshot id; publish `Tenant Offboarded`. */
+import { z } from "zod";
+import { defineStep } from "../shared/handler.ts";
+import { publishTenantEvent, type TenantEvents } from "./lib/events.ts";
+import { now, TenantRef } from "./lib/inputs.ts";
+import { transition } from "./lib/registry.ts";
+
+export const FinishOffboardingInput = TenantRef.extend({ snapshotIdentifier: z.string().min(1).nullable() });
+
+export type FinishOffboardingResult = TenantEvents["Tenant Offboarded"] & { readonly status: "offboarded" };
+
+export const handler = defineStep(FinishOffboardingInput, async (input): Promise<FinishOffboardingResult> => {
+  await transition({
+    slug: input.slug,
+    from: ["offboarding", "offboarded"],
+    to: "offboarded",
+    entry: {
+      at: now(),
+      step: "finish-offboarding",
+      outcome: "offboarded",
+      reason: input.snapshotIdentifier ? `final snapshot ${input.snapshotIdentifier}` : "no database to keep",
+      executionArn: input.executionArn,
+    },
+    set: { finalSnapshotId: input.snapshotIdentifier ?? undefined },
+  });
+  const detail: TenantEvents["Tenant Offboarded"] = {
+    tenantId: input.tenantId,
+    slug: input.slug,
+    finalSnapshotId: input.snapshotIdentifier,
+    executionArn: input.executionArn,
+  };
+  await publishTenantEvent("Tenant Offboarded", detail);
+  return { ...detail, status: "offboarded" };
+});

@@ -1,0 +1,18 @@
+/** Fields the tenant steps share in their payloads. */
+import { z } from "zod";
+import { Tier } from "./tiers.ts";
+
+export const ExecutionArn = z.string().min(1);
+
+/** Who a step works for: the registered tenant and the execution driving it. */
+export const TenantRef = z.object({
+  tenantId: z.string().min(1),
+  slug: z.string().min(1),
+  executionArn: ExecutionArn,
+});
+
+export const TenantWithTier = TenantRef.extend({ tier: Tier });
+
+export function now(): string {
+  return new Date().toISOString();
+}

@@ -1,0 +1,167 @@
+/**
+ * The tenant registry: one DynamoDB item per tenant (`pk = TENANT#<slug>`, `sk = TENANT`) with its
+ * status, the resources it owns and a per-step history with reasons. Status changes are conditional
+ * writes, so two executions cannot both move a tenant.
+ */
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
+import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { createAwsClient } from "../../shared/aws-clients.ts";
+import { requireEnv } from "../../shared/env.ts";
+import { TenantNotFoundError, TenantStateConflictError } from "./errors.ts";
+import type { Tier } from "./tiers.ts";
+
+const dynamodb = createAwsClient(DynamoDBClient);
+
+export type TenantStatus = "onboarding" | "active" | "failed" | "offboarding" | "offboarded";
+
+export interface HistoryEntry {
+  readonly at: string;
+  readonly step: string;
+  readonly outcome: string;
+  readonly reason?: string;
+  readonly executionArn?: string;
+}
+
+export interface TenantRecord {
+  readonly tenantId: string;
+  readonly slug: string;
+  readonly name: string;
+  readonly tier: Tier;
+  readonly adminEmail: string;
+  readonly region: string;
+  readonly status: TenantStatus;
+  /** The execution that currently drives the tenant (onboarding or offboarding). */
+  readonly executionArn: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly history: readonly HistoryEntry[];
+  readonly secretArn?: string;
+  readonly endpoint?: string;
+  readonly hostname?: string;
+  readonly finalSnapshotId?: string;
+  readonly failure?: { readonly step: string; readonly error: string; readonly cause: string };
+}
+
+export function tenantKey(slug: string) {
+  return { pk: { S: `TENANT#${slug}` }, sk: { S: "TENANT" } };
+}
+
+function table(): string {
+  return requireEnv("TENANT_TABLE");
+}
+
+/** Creates the tenant; false when an item with this slug already exists (nothing is written then). */
+export async function putNewTenant(tenant: TenantRecord): Promise<boolean> {
+  try {
+    await dynamodb.send(
+      new PutItemCommand({
+        TableName: table(),
+        Item: { ...tenantKey(tenant.slug), ...marshall(tenant, { removeUndefinedValues: true }) },
+        ConditionExpression: "attribute_not_exists(pk)",
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+export async function getTenant(slug: string): Promise<TenantRecord | undefined> {
+  const { Item } = await dynamodb.send(
+    new GetItemCommand({ TableName: table(), Key: tenantKey(slug), ConsistentRead: true }),
+  );
+  if (!Item) return undefined;
+  const { pk: _pk, sk: _sk, ...tenant } = unmarshall(Item);
+  return tenant as TenantRecord;
+}
+
+export async function requireTenant(slug: string): Promise<TenantRecord> {
+  const tenant = await getTenant(slug);
+  if (!tenant) throw new TenantNotFoundError(`tenant "${slug}" is not registered`);
+  return tenant;
+}
+
+export interface Transition {
+  readonly slug: string;
+  /** The statuses the tenant may be in; the write fails otherwise. */
+  readonly from: readonly TenantStatus[];
+  readonly to: TenantStatus;
+  readonly entry: HistoryEntry;
+  /** Attributes to set along with the status. */
+  readonly set?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Moves the tenant to `to` and appends a history entry, if its status is one of `from`. Returns the
+ * updated record. Throws `TenantStateConflictError` when the tenant is in another state (a repeat of
+ * the same transition finds it already in `to`, which callers list in `from` when that is fine).
+ */
+export async function transition(change: Transition): Promise<TenantRecord> {
+  const names: Record<string, string> = {
+    "#status": "status",
+    "#updatedAt": "updatedAt",
+    "#history": "history",
+  };
+  const values: Record<string, unknown> = {
+    ":to": change.to,
+    ":now": change.entry.at,
+    ":entry": [change.entry],
+  };
+  const assignments = ["#status = :to", "#updatedAt = :now", "#history = list_append(#history, :entry)"];
+  Object.entries(change.set ?? {}).forEach(([key, value], index) => {
+    if (value === undefined) return;
+    names[`#a${index}`] = key;
+    values[`:a${index}`] = value;
+    assignments.push(`#a${index} = :a${index}`);
+  });
+  const allowed = change.from.map((_, index) => `:from${index}`);
+  change.from.forEach((status, index) => {
+    values[`:from${index}`] = status;
+  });
+  try {
+    const { Attributes } = await dynamodb.send(
+      new UpdateItemCommand({
+        TableName: table(),
+        Key: tenantKey(change.slug),
+        UpdateExpression: `SET ${assignments.join(", ")}`,
+        ConditionExpression: `attribute_exists(pk) AND #status IN (${allowed.join(", ")})`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    const { pk: _pk, sk: _sk, ...tenant } = unmarshall(Attributes ?? {});
+    return tenant as TenantRecord;
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    const current = await requireTenant(change.slug);
+    throw new TenantStateConflictError(
+      `tenant "${change.slug}" is ${current.status}; ${change.entry.step} needs ${change.from.join(" or ")}`,
+      { cause: error },
+    );
+  }
+}
+
+/** Appends a history entry without changing the status. */
+export async function recordStep(slug: string, entry: HistoryEntry): Promise<void> {
+  await dynamodb.send(
+    new UpdateItemCommand({
+      TableName: table(),
+      Key: tenantKey(slug),
+      UpdateExpression: "SET #history = list_append(#history, :entry), #updatedAt = :now",
+      ConditionExpression: "attribute_exists(pk)",
+      ExpressionAttributeNames: { "#history": "history", "#updatedAt": "updatedAt" },
+      ExpressionAttributeValues: marshall(
+        { ":entry": [entry], ":now": entry.at },
+        { removeUndefinedValues: true },
+      ),
+    }),
+  );
+}

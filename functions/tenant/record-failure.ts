@@ -1,0 +1,82 @@
+/**
+ * The end of a failed onboarding or offboarding: records the failed step and its reason in the registry
+ * (onboarding: status `failed`; offboarding: the status stays and the failure joins the history) and
+ * answers the request with `Tenant Onboarding Failed` / `Tenant Offboarding Failed`. Works also when the
+ * request was refused before a tenant was registered.
+ */
+import { z } from "zod";
+import { defineStep } from "../shared/handler.ts";
+import { TenantNotFoundError, TenantStateConflictError } from "./lib/errors.ts";
+import { publishTenantEvent } from "./lib/events.ts";
+import { Failure, reasonOf } from "./lib/failure.ts";
+import { now } from "./lib/inputs.ts";
+import { getTenant, recordStep, transition } from "./lib/registry.ts";
+
+export const RecordFailureInput = z.object({
+  workflow: z.enum(["onboarding", "offboarding"]),
+  executionArn: z.string().min(1),
+  slug: z.string().min(1).nullish(),
+  /** The requested name, when the request had one (it may be the invalid part of the request). */
+  name: z.unknown().transform((value) => (typeof value === "string" ? value : undefined)),
+  failure: Failure,
+  /** What compensation removed, or why it failed. */
+  compensation: z.object({ removed: z.array(z.string()).optional(), error: z.string().optional() }).nullish(),
+});
+
+export interface RecordFailureResult {
+  readonly tenantId?: string;
+  readonly slug?: string;
+  readonly step: string;
+  readonly error: string;
+  readonly reason: string;
+  readonly recorded: boolean;
+}
+
+export const handler = defineStep(RecordFailureInput, async (input): Promise<RecordFailureResult> => {
+  const { failure, executionArn } = input;
+  const reason = reasonOf(failure);
+  const compensationNote = input.compensation?.error
+    ? `; compensation failed: ${input.compensation.error}`
+    : "";
+  const tenant = input.slug ? await getTenant(input.slug) : undefined;
+  const ours = tenant !== undefined && tenant.executionArn === executionArn;
+  const entry = {
+    at: now(),
+    step: failure.step,
+    outcome: "failed",
+    reason: `${failure.error}: ${reason}${compensationNote}`,
+    executionArn,
+  };
+
+  if (tenant && ours && input.workflow === "onboarding") {
+    await transition({
+      slug: tenant.slug,
+      from: ["onboarding", "failed"],
+      to: "failed",
+      entry,
+      set: { failure: { step: failure.step, error: failure.error, cause: reason } },
+    }).catch((error: unknown) => {
+      if (!(error instanceof TenantStateConflictError || error instanceof TenantNotFoundError)) throw error;
+    });
+  } else if (tenant && ours) {
+    await recordStep(tenant.slug, entry);
+  }
+
+  const detail = {
+    ...(tenant ? { tenantId: tenant.tenantId } : {}),
+    ...(input.slug ? { slug: input.slug } : {}),
+    step: failure.step,
+    error: failure.error,
+    reason,
+    executionArn,
+  };
+  if (input.workflow === "onboarding") {
+    await publishTenantEvent("Tenant Onboarding Failed", {
+      ...detail,
+      ...(input.name ? { name: input.name } : {}),
+    });
+  } else {
+    await publishTenantEvent("Tenant Offboarding Failed", detail);
+  }
+  return { ...detail, recorded: tenant !== undefined && ours };
+});

@@ -1,0 +1,80 @@
+/**
+ * Step 1 of onboarding: validate the request, derive the slug, and register the tenant with a
+ * conditional write. A repeated request for the same tenant joins it (`joined: true`) instead of
+ * creating a second one; a tenant whose onboarding failed is taken over by the new execution.
+ */
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { awsRegion } from "../shared/env.ts";
+import { defineStep } from "../shared/handler.ts";
+import { TenantSlugTakenError } from "./lib/errors.ts";
+import { ExecutionArn, now } from "./lib/inputs.ts";
+import { getTenant, putNewTenant, type TenantRecord, transition } from "./lib/registry.ts";
+import { resolveSlug } from "./lib/slug.ts";
+import { Tier } from "./lib/tiers.ts";
+
+export const RegisterInput = z.object({
+  name: z.string().trim().min(1).max(100),
+  tier: Tier,
+  adminEmail: z.email(),
+  slug: z.string().optional(),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must be an AWS region such as eu-west-1")
+    .optional(),
+  executionArn: ExecutionArn,
+});
+export type RegisterInput = z.infer<typeof RegisterInput>;
+
+export interface RegisterResult extends TenantRecord {
+  /** True when the request joined a tenant another execution is onboarding or has onboarded. */
+  readonly joined: boolean;
+}
+
+export async function register(input: RegisterInput): Promise<RegisterResult> {
+  const slug = resolveSlug(input.name, input.slug);
+  const at = now();
+  const tenant: TenantRecord = {
+    tenantId: randomUUID(),
+    slug,
+    name: input.name,
+    tier: input.tier,
+    adminEmail: input.adminEmail,
+    region: input.region ?? awsRegion(),
+    status: "onboarding",
+    executionArn: input.executionArn,
+    createdAt: at,
+    updatedAt: at,
+    history: [{ at, step: "register", outcome: "registered", executionArn: input.executionArn }],
+  };
+  if (await putNewTenant(tenant)) return { ...tenant, joined: false };
+
+  const existing = await getTenant(slug);
+  if (!existing) return register(input); // deleted in between: try again
+  if (existing.executionArn === input.executionArn) return { ...existing, joined: false };
+  if (existing.name !== input.name) {
+    throw new TenantSlugTakenError(`slug "${slug}" belongs to another tenant ("${existing.name}")`);
+  }
+  if (existing.status === "onboarding" || existing.status === "active") return { ...existing, joined: true };
+  if (existing.status === "failed") {
+    const retried = await transition({
+      slug,
+      from: ["failed"],
+      to: "onboarding",
+      entry: {
+        at,
+        step: "register",
+        outcome: "retrying",
+        reason: "onboarding requested again",
+        executionArn: input.executionArn,
+      },
+      set: { executionArn: input.executionArn, tier: input.tier, adminEmail: input.adminEmail },
+    });
+    return { ...retried, joined: false };
+  }
+  throw new TenantSlugTakenError(
+    `slug "${slug}" belonged to a tenant that is ${existing.status}; it is not reused`,
+  );
+}
+
+export const handler = defineStep(RegisterInput, register);
