@@ -37,7 +37,10 @@ const COMPARATORS = [
   "IsTimestamp",
 ] as const;
 
-export const CHOICE_OPERATORS: readonly string[] = [...COMPARATORS, ...COMPARATORS.slice(0, 17).map((c) => `${c}Path`)];
+export const CHOICE_OPERATORS: readonly string[] = [
+  ...COMPARATORS,
+  ...COMPARATORS.slice(0, 17).map((c) => `${c}Path`),
+];
 
 export function evaluateRule(rule: ChoiceRule, resolve: ChoicePathResolver): boolean {
   const and = rule.And;
@@ -47,9 +50,11 @@ export function evaluateRule(rule: ChoiceRule, resolve: ChoicePathResolver): boo
   const not = rule.Not;
   if (isObject(not)) return !evaluateRule(not, resolve);
   const variable = rule.Variable;
-  if (typeof variable !== "string") throw new StatesError(StatesErrors.Runtime, "A choice rule has no Variable");
+  if (typeof variable !== "string")
+    throw new StatesError(StatesErrors.Runtime, "A choice rule has no Variable");
   for (const key in rule) {
-    if (key === "Variable" || key === "Next" || key === "Comment" || key === "Assign" || key === "Output") continue;
+    if (key === "Variable" || key === "Next" || key === "Comment" || key === "Assign" || key === "Output")
+      continue;
     const operand = rule[key] as Json;
     const got = resolve(variable);
     if (key === "IsPresent") return got.found === operand;
@@ -163,7 +168,8 @@ export function parseTimestamp(value: unknown): number | undefined {
   const hour = Number(h);
   const minute = Number(mi);
   const second = Number(s);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59)
+    return undefined;
   const daysIn = new Date(Date.UTC(Number(y), month, 0)).getUTCDate();
   if (day > daysIn) return undefined;
   const frac = m[7] ? Number(`0${m[7]}`) : 0;

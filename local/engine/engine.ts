@@ -22,7 +22,6 @@ import {
   ValidationException,
 } from "./errors.ts";
 import { History, type HistoryEvent } from "./history.ts";
-import { type Json, type JsonObject, jsonByteLength } from "./json.ts";
 import {
   type ExecutionRun,
   Interrupt,
@@ -33,11 +32,18 @@ import {
   type Thread,
   type TokenRegistry,
 } from "./interpreter.ts";
+import { type Json, type JsonObject, jsonByteLength } from "./json.ts";
 import type { NestedExecutions, NestedOutcome, TaskRuntime } from "./tasks.ts";
 import type { AslMachine } from "./types.ts";
 import { validateDefinition } from "./validate.ts";
 
-export type ExecutionStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED" | "PENDING_REDRIVE";
+export type ExecutionStatus =
+  | "RUNNING"
+  | "SUCCEEDED"
+  | "FAILED"
+  | "TIMED_OUT"
+  | "ABORTED"
+  | "PENDING_REDRIVE";
 
 export interface EngineOptions {
   clock?: Clock;
@@ -81,7 +87,14 @@ export interface ExecutionDescription {
 
 export type ExecutionListItem = Pick<
   ExecutionDescription,
-  "executionArn" | "stateMachineArn" | "name" | "status" | "startDate" | "stopDate" | "redriveCount" | "redriveDate"
+  | "executionArn"
+  | "stateMachineArn"
+  | "name"
+  | "status"
+  | "startDate"
+  | "stopDate"
+  | "redriveCount"
+  | "redriveDate"
 >;
 
 export type EngineEvent =
@@ -157,16 +170,22 @@ export class Engine {
     if (!NAME_RE.test(input.name)) throw new InvalidName(`Invalid Name: '${input.name}'`);
     let parsed: unknown;
     try {
-      parsed = typeof input.definition === "string" ? JSON.parse(input.definition) : structuredClone(input.definition);
+      parsed =
+        typeof input.definition === "string"
+          ? JSON.parse(input.definition)
+          : structuredClone(input.definition);
     } catch (e) {
-      throw new ValidationException(`Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: ${(e as Error).message}'`);
+      throw new ValidationException(
+        `Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: ${(e as Error).message}'`,
+      );
     }
     const machine = validateDefinition(parsed);
     const arn = `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${input.name}`;
     const text = typeof input.definition === "string" ? input.definition : JSON.stringify(input.definition);
     const existing = this.machines.get(arn);
     if (existing) {
-      if (existing.definitionText === text) return { stateMachineArn: arn, creationDate: existing.creationDate };
+      if (existing.definitionText === text)
+        return { stateMachineArn: arn, creationDate: existing.creationDate };
       throw new StateMachineAlreadyExists(`State Machine Already Exists: '${arn}'`);
     }
     const creationDate = this.clock.date();
@@ -184,9 +203,11 @@ export class Engine {
   /** Replaces a state machine's definition (UpdateStateMachine). */
   updateStateMachine(input: { stateMachineArn: string; definition: string | object }): { updateDate: Date } {
     const sm = this.machine(input.stateMachineArn);
-    const parsed = typeof input.definition === "string" ? JSON.parse(input.definition) : structuredClone(input.definition);
+    const parsed =
+      typeof input.definition === "string" ? JSON.parse(input.definition) : structuredClone(input.definition);
     sm.machine = validateDefinition(parsed);
-    sm.definitionText = typeof input.definition === "string" ? input.definition : JSON.stringify(input.definition);
+    sm.definitionText =
+      typeof input.definition === "string" ? input.definition : JSON.stringify(input.definition);
     return { updateDate: this.clock.date() };
   }
 
@@ -251,7 +272,9 @@ export class Engine {
       throw new InvalidExecutionInput(`Invalid State Machine Execution Input: '${(e as Error).message}'`);
     }
     if (Buffer.byteLength(inputText) > PAYLOAD_LIMIT_BYTES) {
-      throw new InvalidExecutionInput("Invalid State Machine Execution Input: the input exceeds 262144 bytes");
+      throw new InvalidExecutionInput(
+        "Invalid State Machine Execution Input: the input exceeds 262144 bytes",
+      );
     }
     const arn = `arn:aws:states:${this.region}:${this.accountId}:execution:${sm.name}:${name}`;
     const existing = this.executions.get(arn);
@@ -313,14 +336,23 @@ export class Engine {
       executionArn: rec.arn,
       queryLanguage: rec.sm.machine.QueryLanguage ?? "JSONPath",
       contextExecution: ctxExecution,
-      contextStateMachine: { Id: rec.sm.arn, Name: rec.sm.name, ...(this.contextOverrides?.StateMachine ?? {}) },
+      contextStateMachine: {
+        Id: rec.sm.arn,
+        Name: rec.sm.name,
+        ...(this.contextOverrides?.StateMachine ?? {}),
+      },
       maxWaitMs: this.maxWaitMs,
     };
     rec.run = run;
     return { run, vars: {}, signal: rec.controller.signal, prev: rec.history.length, topLevel: true };
   }
 
-  private async drive(rec: ExecutionRecord, thread: Thread, input: Json, startAt: string | undefined): Promise<void> {
+  private async drive(
+    rec: ExecutionRecord,
+    thread: Thread,
+    input: Json,
+    startAt: string | undefined,
+  ): Promise<void> {
     const machine = rec.sm.machine;
     let timer: { cancel(): void } | undefined;
     if (machine.TimeoutSeconds !== undefined) {
@@ -351,7 +383,10 @@ export class Engine {
         }
         return;
       }
-      const err = e instanceof StatesError ? e : new StatesError(StatesErrors.Runtime, (e as Error).message ?? String(e));
+      const err =
+        e instanceof StatesError
+          ? e
+          : new StatesError(StatesErrors.Runtime, (e as Error).message ?? String(e));
       rec.error = err.error;
       rec.cause = err.cause;
       this.finish(rec, thread, "FAILED", "ExecutionFailed", {
@@ -404,8 +439,12 @@ export class Engine {
       ...(rec.status === "SUCCEEDED"
         ? { output: JSON.stringify(rec.output) ?? "null", outputDetails: { included: true } }
         : {}),
-      ...(rec.error !== undefined && rec.status !== "SUCCEEDED" && rec.status !== "RUNNING" ? { error: rec.error } : {}),
-      ...(rec.cause !== undefined && rec.status !== "SUCCEEDED" && rec.status !== "RUNNING" ? { cause: rec.cause } : {}),
+      ...(rec.error !== undefined && rec.status !== "SUCCEEDED" && rec.status !== "RUNNING"
+        ? { error: rec.error }
+        : {}),
+      ...(rec.cause !== undefined && rec.status !== "SUCCEEDED" && rec.status !== "RUNNING"
+        ? { cause: rec.cause }
+        : {}),
       redriveCount: rec.redriveCount,
       ...(rec.redriveDate ? { redriveDate: rec.redriveDate } : {}),
       redriveStatus: redrivable && rec.run?.failedAt ? "REDRIVABLE" : "NOT_REDRIVABLE",
@@ -415,7 +454,12 @@ export class Engine {
     };
   }
 
-  listExecutions(input: { stateMachineArn: string; statusFilter?: ExecutionStatus; maxResults?: number; nextToken?: string }): {
+  listExecutions(input: {
+    stateMachineArn: string;
+    statusFilter?: ExecutionStatus;
+    maxResults?: number;
+    nextToken?: string;
+  }): {
     executions: ExecutionListItem[];
     nextToken?: string;
   } {
@@ -441,7 +485,12 @@ export class Engine {
 
   getExecutionHistory(
     executionArn: string,
-    options: { reverseOrder?: boolean; maxResults?: number; nextToken?: string; includeExecutionData?: boolean } = {},
+    options: {
+      reverseOrder?: boolean;
+      maxResults?: number;
+      nextToken?: string;
+      includeExecutionData?: boolean;
+    } = {},
   ): { events: HistoryEvent[]; nextToken?: string } {
     const rec = this.execution(executionArn);
     let events = rec.history.list(options.includeExecutionData ?? true);
@@ -482,7 +531,9 @@ export class Engine {
     const rec = this.execution(executionArn);
     const failedAt = rec.run?.failedAt;
     if (rec.status === "RUNNING" || rec.status === "SUCCEEDED" || !failedAt) {
-      throw new ExecutionNotRedrivable(`Execution is ${rec.status} and cannot be redriven: '${executionArn}'`);
+      throw new ExecutionNotRedrivable(
+        `Execution is ${rec.status} and cannot be redriven: '${executionArn}'`,
+      );
     }
     rec.redriveCount++;
     rec.redriveDate = this.clock.date();
@@ -626,9 +677,11 @@ function page<T, R>(
   shape: (items: T[], nextToken: string | undefined) => R,
 ): R {
   const start = nextToken ? Number(Buffer.from(nextToken, "base64url").toString()) : 0;
-  if (!Number.isInteger(start) || start < 0) throw new ValidationException(`Invalid nextToken: '${nextToken}'`);
+  if (!Number.isInteger(start) || start < 0)
+    throw new ValidationException(`Invalid nextToken: '${nextToken}'`);
   const size = maxResults && maxResults > 0 ? maxResults : 1000;
   const slice = items.slice(start, start + size);
-  const next = start + size < items.length ? Buffer.from(String(start + size)).toString("base64url") : undefined;
+  const next =
+    start + size < items.length ? Buffer.from(String(start + size)).toString("base64url") : undefined;
   return shape(slice, next);
 }

@@ -147,7 +147,7 @@ function shape(e: StoredEvent, includeData: boolean): HistoryEvent {
       if (v === undefined) continue;
       if (PAYLOAD_FIELDS.has(k)) {
         if (!includeData) continue;
-        details[k] = typeof v === "string" && k === "parameters" ? v : JSON.stringify(v as Json) ?? "null";
+        details[k] = typeof v === "string" && k === "parameters" ? v : (JSON.stringify(v as Json) ?? "null");
         details[`${k}Details`] = { truncated: false };
       } else details[k] = v;
     }

@@ -124,7 +124,12 @@ function checkInterrupt(signal: AbortSignal): void {
 }
 
 /** Runs states from `startAt` (default the machine's StartAt) until an end; returns the output. */
-export async function runMachine(machine: AslMachine, input: Json, thread: Thread, startAt?: string): Promise<Json> {
+export async function runMachine(
+  machine: AslMachine,
+  input: Json,
+  thread: Thread,
+  startAt?: string,
+): Promise<Json> {
   let name = startAt ?? machine.StartAt;
   let value = input;
   for (;;) {
@@ -209,7 +214,10 @@ function contextObject(sc: StateCtx): JsonObject {
   const run = sc.thread.run;
   const ctx: JsonObject = {
     Execution: run.contextExecution,
-    State: { EnteredTime: new Date(sc.enteredTime).toISOString(), Name: sc.name, RetryCount: sc.retryCount },
+    State:
+      sc.state.Type === "Task" || sc.state.Type === "Map" || sc.state.Type === "Parallel"
+        ? { EnteredTime: new Date(sc.enteredTime).toISOString(), Name: sc.name, RetryCount: sc.retryCount }
+        : { EnteredTime: new Date(sc.enteredTime).toISOString(), Name: sc.name },
     StateMachine: run.contextStateMachine,
   };
   if (sc.taskToken !== undefined) ctx.Task = { Token: sc.taskToken };
@@ -223,7 +231,8 @@ const VAR_REF = /^\$([A-Za-z_][A-Za-z0-9_]*)(.*)$/s;
 function resolveRef(path: string, value: Json, sc: StateCtx): PathResult {
   const c1 = path[1];
   if (c1 === "$") return evaluatePath(compilePath(path.slice(1)), contextObject(sc));
-  if (c1 === undefined || c1 === "." || c1 === "[" || c1 === " ") return evaluatePath(compilePath(path), value);
+  if (c1 === undefined || c1 === "." || c1 === "[" || c1 === " ")
+    return evaluatePath(compilePath(path), value);
   const m = VAR_REF.exec(path);
   if (!m) return evaluatePath(compilePath(path), value);
   const name = m[1] as string;
@@ -271,7 +280,12 @@ function applyOutputPath(sc: StateCtx, value: Json): Json {
   return r.value;
 }
 
-function applyResultPath(sc: StateCtx, resultPath: string | null | undefined, input: Json, result: Json): Json {
+function applyResultPath(
+  sc: StateCtx,
+  resultPath: string | null | undefined,
+  input: Json,
+  result: Json,
+): Json {
   if (resultPath === undefined || resultPath === "$") return result;
   if (resultPath === null) return input;
   try {
@@ -396,7 +410,10 @@ function commit(sc: StateCtx, assigned: Vars | undefined): void {
 function exit(sc: StateCtx, output: Json, assigned: Vars | undefined, next?: string): Step {
   commit(sc, assigned);
   const details: Record<string, unknown> = { name: sc.name, output };
-  if (assigned) details.assignedVariables = Object.fromEntries(Object.entries(assigned).map(([k, v]) => [k, JSON.stringify(v)]));
+  if (assigned)
+    details.assignedVariables = Object.fromEntries(
+      Object.entries(assigned).map(([k, v]) => [k, JSON.stringify(v)]),
+    );
   record(sc.thread, EXITED[sc.state.Type], details);
   return { next: next ?? (sc.state.End ? undefined : sc.state.Next), output };
 }
@@ -418,7 +435,8 @@ async function finishSimple(sc: StateCtx, result: Json | undefined): Promise<Ste
   if (sc.ql === "JSONata") {
     const bindings = jsonataBindings(sc, {});
     const assigned = await assignJsonata(sc, s.Assign, bindings);
-    const output = s.Output === undefined ? sc.input : await evalJsonataField(s.Output, "Output", bindings, sc.input);
+    const output =
+      s.Output === undefined ? sc.input : await evalJsonataField(s.Output, "Output", bindings, sc.input);
     return exit(sc, output, assigned);
   }
   if (s.Type === "Pass") {
@@ -448,13 +466,16 @@ async function runChoice(sc: StateCtx): Promise<Step> {
       if (cond) {
         const assigned = await assignJsonata(sc, rule.Assign as JsonObject | undefined, bindings);
         const output =
-          rule.Output === undefined ? sc.input : await evalJsonataField(rule.Output, "Output", bindings, sc.input);
+          rule.Output === undefined
+            ? sc.input
+            : await evalJsonataField(rule.Output, "Output", bindings, sc.input);
         return exit(sc, output, assigned, rule.Next as string);
       }
     }
     if (s.Default === undefined) throw noChoice(sc);
     const assigned = await assignJsonata(sc, s.Assign, bindings);
-    const output = s.Output === undefined ? sc.input : await evalJsonataField(s.Output, "Output", bindings, sc.input);
+    const output =
+      s.Output === undefined ? sc.input : await evalJsonataField(s.Output, "Output", bindings, sc.input);
     return exit(sc, output, assigned, s.Default);
   }
   const effective = applyInputPath(sc, sc.input);
@@ -467,7 +488,8 @@ async function runChoice(sc: StateCtx): Promise<Step> {
     try {
       matched = evaluateRule(rule, resolve);
     } catch (e) {
-      if (e instanceof StatesError && e.error === StatesErrors.Runtime) throw fieldError(e.error, e.cause ?? "");
+      if (e instanceof StatesError && e.error === StatesErrors.Runtime)
+        throw fieldError(e.error, e.cause ?? "");
       throw e;
     }
     if (matched) {
@@ -560,7 +582,8 @@ async function runWait(sc: StateCtx): Promise<Step> {
   if (sc.ql === "JSONata") {
     const b = bindings ?? jsonataBindings(sc, {});
     const assigned = await assignJsonata(sc, s.Assign, b);
-    const output = s.Output === undefined ? sc.input : await evalJsonataField(s.Output, "Output", b, sc.input);
+    const output =
+      s.Output === undefined ? sc.input : await evalJsonataField(s.Output, "Output", b, sc.input);
     return exit(sc, output, assigned);
   }
   const assigned = assignJsonPath(sc, s.Assign, effective);
@@ -589,7 +612,11 @@ async function runFail(sc: StateCtx): Promise<Step> {
   }
   throw new StatesError(
     error === undefined || error === null ? "" : typeof error === "string" ? error : JSON.stringify(error),
-    cause === undefined || cause === null ? undefined : typeof cause === "string" ? cause : JSON.stringify(cause),
+    cause === undefined || cause === null
+      ? undefined
+      : typeof cause === "string"
+        ? cause
+        : JSON.stringify(cause),
   );
 }
 
@@ -611,7 +638,8 @@ function errorMatches(list: readonly string[], error: string): boolean {
   for (const e of list) {
     if (e === error) return true;
     if (e === StatesErrors.ALL && error !== StatesErrors.Runtime) return true;
-    if (e === StatesErrors.TaskFailed && error !== StatesErrors.Runtime && !error.startsWith("States.")) return true;
+    if (e === StatesErrors.TaskFailed && error !== StatesErrors.Runtime && !error.startsWith("States."))
+      return true;
   }
   return false;
 }
@@ -663,7 +691,9 @@ async function handleCatch(sc: StateCtx, catcher: AslCatcher, e: StatesError): P
     const bindings = jsonataBindings(sc, { errorOutput: errOut });
     const assigned = await assignJsonata(sc, catcher.Assign, bindings);
     const output =
-      catcher.Output === undefined ? errOut : await evalJsonataField(catcher.Output, "Output", bindings, sc.input);
+      catcher.Output === undefined
+        ? errOut
+        : await evalJsonataField(catcher.Output, "Output", bindings, sc.input);
     commit(sc, assigned);
     return { next: catcher.Next, output };
   }
@@ -681,7 +711,10 @@ async function runOnce(sc: StateCtx): Promise<Step> {
     const bindings = jsonataBindings(sc, {});
     let result: Json;
     if (s.Type === "Task") {
-      const args = s.Arguments === undefined ? sc.input : await evalJsonataField(s.Arguments, "Arguments", bindings, sc.input);
+      const args =
+        s.Arguments === undefined
+          ? sc.input
+          : await evalJsonataField(s.Arguments, "Arguments", bindings, sc.input);
       result = await runTask(sc, args, bindings);
     } else if (s.Type === "Parallel") {
       result = await runParallel(sc, sc.input);
@@ -690,7 +723,8 @@ async function runOnce(sc: StateCtx): Promise<Step> {
     }
     const after = jsonataBindings(sc, { result });
     const assigned = await assignJsonata(sc, s.Assign, after);
-    const output = s.Output === undefined ? result : await evalJsonataField(s.Output, "Output", after, sc.input);
+    const output =
+      s.Output === undefined ? result : await evalJsonataField(s.Output, "Output", after, sc.input);
     return exit(sc, output, assigned);
   }
   const effective = applyInputPath(sc, sc.input);
@@ -720,6 +754,7 @@ async function numberField(
 ): Promise<number | undefined> {
   if (path !== undefined) {
     const r = resolveRef(path, effective, sc);
+    if (r.found && typeof r.value === "string" && /^\s*-?\d+(\.\d+)?\s*$/.test(r.value)) return Number(r.value);
     if (!r.found || typeof r.value !== "number") {
       throw fieldError(
         StatesErrors.Runtime,
@@ -751,7 +786,14 @@ async function runTask(
   const run = sc.thread.run;
   const resource = s.Resource as string;
   const parsed = parseResource(resource);
-  const timeout = await numberField(sc, s.TimeoutSeconds, s.TimeoutSecondsPath, "TimeoutSeconds", bindings, effective);
+  const timeout = await numberField(
+    sc,
+    s.TimeoutSeconds,
+    s.TimeoutSecondsPath,
+    "TimeoutSeconds",
+    bindings,
+    effective,
+  );
   const heartbeat = await numberField(
     sc,
     s.HeartbeatSeconds,
@@ -788,7 +830,9 @@ async function runTask(
   try {
     const work = new Promise<Json>((resolve, reject) => {
       if (timeout !== undefined) {
-        timer = run.clock.setTimer(timeout * 1000, () => reject(new StatesError(StatesErrors.Timeout, undefined)));
+        timer = run.clock.setTimer(timeout * 1000, () =>
+          reject(new StatesError(StatesErrors.Timeout, undefined)),
+        );
       }
       controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true });
       const resetHeartbeat = () => {
@@ -809,16 +853,29 @@ async function runTask(
             });
           });
           sc.taskToken = token;
-          const finalArgs = sc.ql === "JSONata" || s.Parameters === undefined ? args : evalTemplate(s.Parameters, effective, sc);
+          const finalArgs =
+            sc.ql === "JSONata" || s.Parameters === undefined
+              ? args
+              : evalTemplate(s.Parameters, effective, sc);
           const submitted = await run.clock.track(
-            callIntegration(parsed, call(sc, resource, finalArgs, token, controller.signal), run.runtime, run.nested),
+            callIntegration(
+              parsed,
+              call(sc, resource, finalArgs, token, controller.signal),
+              run.runtime,
+              run.nested,
+            ),
           );
           record(sc.thread, "TaskSubmitted", { ...common, output: submitted });
           resetHeartbeat();
           return await waiter;
         }
         const result = await run.clock.track(
-          callIntegration(parsed, call(sc, resource, args, undefined, controller.signal), run.runtime, run.nested),
+          callIntegration(
+            parsed,
+            call(sc, resource, args, undefined, controller.signal),
+            run.runtime,
+            run.nested,
+          ),
         );
         if (parsed.service === "states" && (parsed.pattern === "sync" || parsed.pattern === "sync:2")) {
           record(sc.thread, "TaskSubmitted", { ...common, output: result });
@@ -857,7 +914,13 @@ async function runTask(
   }
 }
 
-function call(sc: StateCtx, resource: string, input: Json, taskToken: string | undefined, signal: AbortSignal) {
+function call(
+  sc: StateCtx,
+  resource: string,
+  input: Json,
+  taskToken: string | undefined,
+  signal: AbortSignal,
+) {
   return {
     stateName: sc.name,
     resource,
@@ -937,10 +1000,15 @@ async function allOrFirstFailure(
   return results;
 }
 
-async function runMap(sc: StateCtx, effective: Json, bindings: Record<string, unknown> | undefined): Promise<Json> {
+async function runMap(
+  sc: StateCtx,
+  effective: Json,
+  bindings: Record<string, unknown> | undefined,
+): Promise<Json> {
   const s = sc.state;
   const processor = s.ItemProcessor ?? s.Iterator;
-  if (!processor) throw new StatesError(StatesErrors.Runtime, `The Map state '${sc.name}' has no ItemProcessor`);
+  if (!processor)
+    throw new StatesError(StatesErrors.Runtime, `The Map state '${sc.name}' has no ItemProcessor`);
   const distributed = processor.ProcessorConfig?.Mode === "DISTRIBUTED";
   if (s.ItemReader) {
     throw fieldError(
@@ -962,7 +1030,10 @@ async function runMap(sc: StateCtx, effective: Json, bindings: Record<string, un
       if (!Array.isArray(items)) {
         const expr = jsonataExpression(s.Items);
         if (expr === undefined) {
-          throw fieldError(StatesErrors.QueryEvaluationError, `Map state input must be an array but was: ${JSON.stringify(items)}`);
+          throw fieldError(
+            StatesErrors.QueryEvaluationError,
+            `Map state input must be an array but was: ${JSON.stringify(items)}`,
+          );
         }
         throw fieldError(
           StatesErrors.QueryEvaluationError,
@@ -972,23 +1043,33 @@ async function runMap(sc: StateCtx, effective: Json, bindings: Record<string, un
     } else {
       items = sc.input;
       if (!Array.isArray(items)) {
-        throw fieldError(StatesErrors.QueryEvaluationError, `Map state input must be an array but was: ${JSON.stringify(items)}`);
+        throw fieldError(
+          StatesErrors.QueryEvaluationError,
+          `Map state input must be an array but was: ${JSON.stringify(items)}`,
+        );
       }
     }
   } else {
     const path = s.ItemsPath ?? "$";
     const r = resolveRef(path, effective, sc);
     if (!r.found) {
-      throw fieldError(StatesErrors.Runtime, `Invalid path '${path}' : No results for path: ${compilePath(path.startsWith("$$") ? path.slice(1) : path).normalized}`);
+      throw fieldError(
+        StatesErrors.Runtime,
+        `Invalid path '${path}' : No results for path: ${compilePath(path.startsWith("$$") ? path.slice(1) : path).normalized}`,
+      );
     }
     items = r.value;
     if (!Array.isArray(items)) {
-      throw fieldError(StatesErrors.Runtime, `Map state input must be an array but was: ${JSON.stringify(items)}`);
+      throw fieldError(
+        StatesErrors.Runtime,
+        `Map state input must be an array but was: ${JSON.stringify(items)}`,
+      );
     }
   }
   const list = items as Json[];
   const maxConcurrency =
-    (await numberField(sc, s.MaxConcurrency, s.MaxConcurrencyPath, "MaxConcurrency", bindings, effective)) ?? 0;
+    (await numberField(sc, s.MaxConcurrency, s.MaxConcurrencyPath, "MaxConcurrency", bindings, effective)) ??
+    0;
   if (s.MaxConcurrencyPath !== undefined && (!Number.isInteger(maxConcurrency) || maxConcurrency < 0)) {
     throw fieldError(
       StatesErrors.Runtime,
@@ -1053,18 +1134,26 @@ async function runMap(sc: StateCtx, effective: Json, bindings: Record<string, un
     for (const v of inputs) {
       const size = jsonByteLength(v);
       if (cur.length > 0 && (cur.length >= maxItems || bytes + size > maxBytes)) {
-        iterationInputs.push(batchInput === undefined ? { Items: cur } : { BatchInput: batchInput, Items: cur });
+        iterationInputs.push(
+          batchInput === undefined ? { Items: cur } : { BatchInput: batchInput, Items: cur },
+        );
         cur = [];
         bytes = 0;
       }
       cur.push(v);
       bytes += size;
     }
-    if (cur.length > 0) iterationInputs.push(batchInput === undefined ? { Items: cur } : { BatchInput: batchInput, Items: cur });
+    if (cur.length > 0)
+      iterationInputs.push(
+        batchInput === undefined ? { Items: cur } : { BatchInput: batchInput, Items: cur },
+      );
   }
 
   const thread = sc.thread;
-  if (distributed) record(thread, "MapRunStarted", { mapRunArn: `${thread.run.executionArn.replace(":execution:", ":mapRun:")}/${sc.name}:${crypto.randomUUID()}` });
+  if (distributed)
+    record(thread, "MapRunStarted", {
+      mapRunArn: `${thread.run.executionArn.replace(":execution:", ":mapRun:")}/${sc.name}:${crypto.randomUUID()}`,
+    });
   else record(thread, "MapStateStarted", { length: iterationInputs.length });
   const controller = new AbortController();
   const onAbort = () => controller.abort(thread.signal.reason);
@@ -1103,7 +1192,11 @@ async function runMap(sc: StateCtx, effective: Json, bindings: Record<string, un
         throw e;
       }
     });
-    const results = await allOrFirstFailure(jobs, maxConcurrency > 0 ? maxConcurrency : Number.POSITIVE_INFINITY, controller);
+    const results = await allOrFirstFailure(
+      jobs,
+      maxConcurrency > 0 ? maxConcurrency : Number.POSITIVE_INFINITY,
+      controller,
+    );
     record(thread, distributed ? "MapRunSucceeded" : "MapStateSucceeded");
     return results;
   } catch (e) {

@@ -167,11 +167,13 @@ function unescapeLiteral(s: string): string {
 }
 
 function str(name: string, v: Json | undefined, i: number): string {
-  if (typeof v !== "string") fail(`The ${ordinal(i)} argument of ${name} must be a string, but was ${typeName(v)}`);
+  if (typeof v !== "string")
+    fail(`The ${ordinal(i)} argument of ${name} must be a string, but was ${typeName(v)}`);
   return unescapeLiteral(v);
 }
 function num(name: string, v: Json | undefined, i: number): number {
-  if (typeof v !== "number") fail(`The ${ordinal(i)} argument of ${name} must be a number, but was ${typeName(v)}`);
+  if (typeof v !== "number")
+    fail(`The ${ordinal(i)} argument of ${name} must be a number, but was ${typeName(v)}`);
   return v;
 }
 function int(name: string, v: Json | undefined, i: number): number {
@@ -180,7 +182,8 @@ function int(name: string, v: Json | undefined, i: number): number {
   return n;
 }
 function arr(name: string, v: Json | undefined, i: number): Json[] {
-  if (!Array.isArray(v)) fail(`The ${ordinal(i)} argument of ${name} must be an array, but was ${typeName(v)}`);
+  if (!Array.isArray(v))
+    fail(`The ${ordinal(i)} argument of ${name} must be an array, but was ${typeName(v)}`);
   return v;
 }
 function ordinal(i: number): string {
@@ -194,8 +197,11 @@ function arity(name: string, args: Json[], min: number, max = min): void {
   }
 }
 
+/** How AWS (Java) prints a value inside a formatted string: objects as `{k=v, ...}`, arrays as `[a, b]`. */
 function formatArg(v: Json): string {
   if (typeof v === "string") return v;
+  if (Array.isArray(v)) return `[${v.map(formatArg).join(", ")}]`;
+  if (isObject(v)) return `{${Object.entries(v).map(([k, x]) => `${k}=${formatArg(x)}`).join(", ")}}`;
   return JSON.stringify(v);
 }
 
@@ -214,12 +220,14 @@ export function apply(name: string, args: Json[]): Json {
           out += template[i + 1];
           i++;
         } else if (c === "{" && template[i + 1] === "}") {
-          if (used >= values.length) fail("Number of arguments in States.Format does not match the number of {} placeholders");
+          if (used >= values.length)
+            fail("Number of arguments in States.Format does not match the number of {} placeholders");
           out += formatArg(values[used++] as Json);
           i++;
         } else out += c;
       }
-      if (used !== values.length) fail("Number of arguments in States.Format does not match the number of {} placeholders");
+      if (used !== values.length)
+        fail("Number of arguments in States.Format does not match the number of {} placeholders");
       return out;
     }
     case "States.StringToJson": {
@@ -297,10 +305,17 @@ export function apply(name: string, args: Json[]): Json {
       if (data === null || data === undefined) fail("The first argument of States.Hash must not be null");
       const text = typeof data === "string" ? unescapeLiteral(data) : JSON.stringify(data);
       const algorithm = str(name, args[1], 1);
-      const algo = { MD5: "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512" }[
-        algorithm
-      ];
-      if (!algo) fail(`The hash algorithm ${algorithm} is not supported. Supported: MD5, SHA-1, SHA-256, SHA-384, SHA-512`);
+      const algo = {
+        MD5: "md5",
+        "SHA-1": "sha1",
+        "SHA-256": "sha256",
+        "SHA-384": "sha384",
+        "SHA-512": "sha512",
+      }[algorithm];
+      if (!algo)
+        fail(
+          `The hash algorithm ${algorithm} is not supported. Supported: MD5, SHA-1, SHA-256, SHA-384, SHA-512`,
+        );
       if (text.length > 10_000) fail("The input of States.Hash exceeds 10000 characters");
       return createHash(algo).update(text, "utf8").digest("hex");
     }
@@ -308,9 +323,12 @@ export function apply(name: string, args: Json[]): Json {
       arity(name, args, 3);
       const a = args[0];
       const b = args[1];
-      if (!isObject(a)) fail(`The first argument of States.JsonMerge must be an object, but was ${typeName(a)}`);
-      if (!isObject(b)) fail(`The second argument of States.JsonMerge must be an object, but was ${typeName(b)}`);
-      if (args[2] !== false) fail("States.JsonMerge supports only a shallow merge: the third argument must be false");
+      if (!isObject(a))
+        fail(`The first argument of States.JsonMerge must be an object, but was ${typeName(a)}`);
+      if (!isObject(b))
+        fail(`The second argument of States.JsonMerge must be an object, but was ${typeName(b)}`);
+      if (args[2] !== false)
+        fail("States.JsonMerge supports only a shallow merge: the third argument must be false");
       return { ...a, ...b };
     }
     case "States.MathRandom": {
@@ -326,9 +344,8 @@ export function apply(name: string, args: Json[]): Json {
     }
     case "States.MathAdd": {
       arity(name, args, 2);
-      const a = int(name, args[0], 0);
-      const b = int(name, args[1], 1);
-      return a + b;
+      // AWS rounds each operand to the nearest integer (half up), as Java's Math.round does.
+      return Math.round(num(name, args[0], 0)) + Math.round(num(name, args[1], 1));
     }
     case "States.StringSplit": {
       arity(name, args, 2);

@@ -65,9 +65,13 @@ function registerAwsFunctions(e: jsonata.Expression): void {
   e.registerFunction(
     "hash",
     (value: unknown, algorithm: unknown) => {
-      const algo = { MD5: "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512" }[
-        String(algorithm)
-      ];
+      const algo = {
+        MD5: "md5",
+        "SHA-1": "sha1",
+        "SHA-256": "sha256",
+        "SHA-384": "sha384",
+        "SHA-512": "sha512",
+      }[String(algorithm)];
       if (!algo) qe(`The hash algorithm ${String(algorithm)} is not supported`);
       const text = typeof value === "string" ? value : JSON.stringify(value);
       return createHash(algo).update(text, "utf8").digest("hex");
@@ -103,7 +107,11 @@ function registerAwsFunctions(e: jsonata.Expression): void {
  * Evaluates an expression. Returns `undefined` when it yields nothing; jsonata errors surface as
  * `JsonataRuntimeError` carrying jsonata's code and message.
  */
-export async function evaluateJsonata(expr: string, input: unknown, bindings: Record<string, unknown>): Promise<Json | undefined> {
+export async function evaluateJsonata(
+  expr: string,
+  input: unknown,
+  bindings: Record<string, unknown>,
+): Promise<Json | undefined> {
   const compiled = compileJsonata(expr);
   try {
     const result = (await compiled.evaluate(input, bindings)) as unknown;
@@ -124,7 +132,8 @@ function normalize(value: unknown): Json | undefined {
   if (value === undefined) return undefined;
   if (typeof value === "function") return undefined;
   if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw new JsonataRuntimeError("The expression produced a number that is not finite");
+    if (!Number.isFinite(value))
+      throw new JsonataRuntimeError("The expression produced a number that is not finite");
     return value;
   }
   if (value === null || typeof value !== "object") return value as Json;

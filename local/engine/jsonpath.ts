@@ -251,7 +251,9 @@ class PathParser {
     const left = this.parseUnary();
     this.skipBlanks();
     const rest = this.text.slice(this.pos);
-    const op = ["==", "!=", "<=", ">=", "=~", "<", ">", " in ", " nin "].find((o) => rest.startsWith(o.trim()));
+    const op = ["==", "!=", "<=", ">=", "=~", "<", ">", " in ", " nin "].find((o) =>
+      rest.startsWith(o.trim()),
+    );
     if (!op) return left;
     this.pos += op.trim().length;
     return { kind: "binary", op: op.trim(), left, right: this.parseUnary() };
@@ -313,14 +315,17 @@ function toInt(text: string, path: string): number {
 }
 
 function finish(text: string, segments: Segment[]): CompiledPath {
-  const definite = segments.every((s) => s.kind === "field" || (s.kind === "index" && s.index >= 0) || s.kind === "function");
+  const definite = segments.every(
+    (s) => s.kind === "field" || (s.kind === "index" && s.index >= 0) || s.kind === "function",
+  );
   let normalized = "$";
   for (const seg of segments) {
     if (seg.kind === "field") normalized += `['${seg.name}']`;
     else if (seg.kind === "index") normalized += `[${seg.index}]`;
     else if (seg.kind === "wildcard") normalized += "[*]";
     else if (seg.kind === "deep") normalized += seg.name === undefined ? "..[*]" : `..['${seg.name}']`;
-    else if (seg.kind === "union") normalized += `[${seg.keys.map((k) => (typeof k === "number" ? k : `'${k}'`)).join(",")}]`;
+    else if (seg.kind === "union")
+      normalized += `[${seg.keys.map((k) => (typeof k === "number" ? k : `'${k}'`)).join(",")}]`;
     else if (seg.kind === "slice") normalized += `[${seg.start ?? ""}:${seg.end ?? ""}]`;
     else if (seg.kind === "filter") normalized += "[?]";
     else normalized += `.${seg.name}()`;
@@ -466,8 +471,10 @@ function evalFilter(e: FilterExpr, item: Json, root: Json): FilterValue {
     case "not":
       return !truthy(evalFilter(e.expr, item, root));
     case "binary": {
-      if (e.op === "&&") return truthy(evalFilter(e.left, item, root)) && truthy(evalFilter(e.right, item, root));
-      if (e.op === "||") return truthy(evalFilter(e.left, item, root)) || truthy(evalFilter(e.right, item, root));
+      if (e.op === "&&")
+        return truthy(evalFilter(e.left, item, root)) && truthy(evalFilter(e.right, item, root));
+      if (e.op === "||")
+        return truthy(evalFilter(e.left, item, root)) || truthy(evalFilter(e.right, item, root));
       const l = evalFilter(e.left, item, root);
       const r = evalFilter(e.right, item, root);
       if (l === MISSING || r === MISSING) return e.op === "!=" && !(l === MISSING && r === MISSING);
@@ -480,7 +487,12 @@ function evalFilter(e: FilterExpr, item: Json, root: Json): FilterValue {
         case "<=":
         case ">":
         case ">=": {
-          if (!((typeof l === "number" && typeof r === "number") || (typeof l === "string" && typeof r === "string")))
+          if (
+            !(
+              (typeof l === "number" && typeof r === "number") ||
+              (typeof l === "string" && typeof r === "string")
+            )
+          )
             return false;
           if (e.op === "<") return l < r;
           if (e.op === "<=") return l <= r;
@@ -509,11 +521,18 @@ export function setAtPath(root: Json, path: CompiledPath, value: Json): Json {
   return setRec(root, path.segments, 0, value, path);
 }
 
-function setRec(cur: Json | undefined, segs: readonly Segment[], i: number, value: Json, path: CompiledPath): Json {
+function setRec(
+  cur: Json | undefined,
+  segs: readonly Segment[],
+  i: number,
+  value: Json,
+  path: CompiledPath,
+): Json {
   if (i === segs.length) return value;
   const seg = segs[i] as Segment;
   if (seg.kind === "field") {
-    const base: Record<string, Json> = cur === undefined || cur === null ? {} : isObject(cur) ? { ...cur } : fail(cur);
+    const base: Record<string, Json> =
+      cur === undefined || cur === null ? {} : isObject(cur) ? { ...cur } : fail(cur);
     base[seg.name] = setRec(base[seg.name], segs, i + 1, value, path);
     return base;
   }

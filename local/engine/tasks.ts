@@ -98,12 +98,30 @@ export function parseResource(resource: string): ParsedResource {
     return { service, action, pattern, resourceType: service, resourceName: rest };
   }
   if (/^arn:[^:]+:lambda:[^:]*:[^:]*:function:/.test(resource)) {
-    return { service: "lambda-legacy", action: "invoke", pattern: undefined, resourceType: "lambda", resourceName: resource };
+    return {
+      service: "lambda-legacy",
+      action: "invoke",
+      pattern: undefined,
+      resourceType: "lambda",
+      resourceName: resource,
+    };
   }
   if (/^arn:[^:]+:states:[^:]*:[^:]*:activity:/.test(resource)) {
-    return { service: "activity", action: "activity", pattern: undefined, resourceType: "activity", resourceName: resource };
+    return {
+      service: "activity",
+      action: "activity",
+      pattern: undefined,
+      resourceType: "activity",
+      resourceName: resource,
+    };
   }
-  return { service: "unknown", action: resource, pattern: undefined, resourceType: "unknown", resourceName: resource };
+  return {
+    service: "unknown",
+    action: resource,
+    pattern: undefined,
+    resourceType: "unknown",
+    resourceName: resource,
+  };
 }
 
 /** Converts whatever a function threw into the error Step Functions reports for it. */
@@ -168,7 +186,11 @@ export async function callIntegration(
 ): Promise<Json> {
   const custom = runtime.invokeTask?.(call);
   if (custom) return await custom;
-  const ctx: InvokeContext = { signal: call.signal, executionArn: call.executionArn, stateName: call.stateName };
+  const ctx: InvokeContext = {
+    signal: call.signal,
+    executionArn: call.executionArn,
+    stateName: call.stateName,
+  };
   if (parsed.service === "lambda-legacy" || (parsed.service === "lambda" && parsed.action === "invoke")) {
     if (!runtime.invokeFunction) runtimeError(`No Lambda runtime is configured to run ${call.resource}`);
     let functionName: string;
@@ -200,16 +222,21 @@ export async function callIntegration(
     if (!runtime.putEvents) runtimeError(`No event bus is configured for ${call.resource}`);
     const params = call.input;
     const entries = isObject(params) && Array.isArray(params.Entries) ? params.Entries : undefined;
-    if (!entries) runtimeError("The field 'Entries' is required for the resource arn:aws:states:::events:putEvents");
+    if (!entries)
+      runtimeError("The field 'Entries' is required for the resource arn:aws:states:::events:putEvents");
     const shaped: PutEventsEntry[] = entries.map((entry) => {
       const e = isObject(entry) ? entry : {};
       const detail = e.Detail;
       return {
         ...(typeof e.Source === "string" ? { Source: e.Source } : {}),
         ...(typeof e.DetailType === "string" ? { DetailType: e.DetailType } : {}),
-        ...(detail === undefined ? {} : { Detail: typeof detail === "string" ? detail : JSON.stringify(detail) }),
+        ...(detail === undefined
+          ? {}
+          : { Detail: typeof detail === "string" ? detail : JSON.stringify(detail) }),
         ...(typeof e.EventBusName === "string" ? { EventBusName: e.EventBusName } : {}),
-        ...(Array.isArray(e.Resources) ? { Resources: e.Resources.filter((r): r is string => typeof r === "string") } : {}),
+        ...(Array.isArray(e.Resources)
+          ? { Resources: e.Resources.filter((r): r is string => typeof r === "string") }
+          : {}),
         ...(typeof e.Time === "string" ? { Time: e.Time } : {}),
       };
     });
@@ -222,12 +249,15 @@ export async function callIntegration(
   if (parsed.service === "states" && parsed.action === "startExecution") {
     const params = call.input;
     if (!isObject(params) || typeof params.StateMachineArn !== "string") {
-      runtimeError("The field 'StateMachineArn' is required for the resource arn:aws:states:::states:startExecution");
+      runtimeError(
+        "The field 'StateMachineArn' is required for the resource arn:aws:states:::states:startExecution",
+      );
     }
     const started = await nested.start(params, call.executionArn);
     return { ExecutionArn: started.executionArn, StartDate: started.startDate.toISOString() };
   }
-  if (parsed.service === "activity") runtimeError(`Activities are not supported by the local engine: ${call.resource}`);
+  if (parsed.service === "activity")
+    runtimeError(`Activities are not supported by the local engine: ${call.resource}`);
   return runtimeError(
     `The resource '${call.resource}' is not supported by the local engine (supported: lambda:invoke, Lambda function ARNs, events:putEvents, states:startExecution)`,
   );
