@@ -13,6 +13,8 @@ export async function stacks() {
   const functions = deployFunctions(ctx);
   const { deployWorkflows } = await import("./workflows.ts");
   const stateMachines = deployWorkflows(ctx, functions);
+  const { deployTriggers } = await import("./triggers.ts");
+  deployTriggers(bus, stateMachines);
   return {
     bus: bus.name,
     tenantTable: tenantTable.name,

@@ -169,3 +169,14 @@ export function unexplainedWildcards(specs: Iterable<FunctionSpec>): string[] {
   }
   return problems;
 }
+
+/** The rules and schedules whose workflow exists; the others wait until their workflow is built. */
+export function deployable<T extends { readonly workflow: string }>(
+  entries: readonly T[],
+  workflows: ReadonlySet<string>,
+): { ready: T[]; waiting: T[] } {
+  return {
+    ready: entries.filter((entry) => workflows.has(entry.workflow)),
+    waiting: entries.filter((entry) => !workflows.has(entry.workflow)),
+  };
+}

@@ -3,6 +3,7 @@ import type { FunctionSpec } from "../../functions/shared/catalog.ts";
 import {
   componentName,
   type DeployContext,
+  deployable,
   renderDefinition,
   renderEnvironment,
   renderPermission,
@@ -161,5 +162,18 @@ describe("unexplainedWildcards", () => {
       "a/wild-action: wildcard action in rds:*",
       'a/wild-resource: resource "*" without a reason for sts:GetCallerIdentity',
     ]);
+  });
+});
+
+describe("deployable", () => {
+  it("splits entries into those whose workflow is built and those still waiting", () => {
+    const entries = [
+      { name: "a", workflow: "tenant-onboarding" },
+      { name: "b", workflow: "canary-promotion" },
+    ];
+    expect(deployable(entries, new Set(["tenant-onboarding"]))).toEqual({
+      ready: [entries[0]],
+      waiting: [entries[1]],
+    });
   });
 });

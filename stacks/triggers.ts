@@ -1,0 +1,88 @@
+/**
+ * What starts the workflows on AWS: the rules of events/rules.ts on their bus, and the schedules of
+ * events/schedules.ts in EventBridge Scheduler — the same lists the local runtime loads. A rule or
+ * schedule whose workflow is not built yet is left out, as locally.
+ */
+import { workflowRules } from "../events/rules.ts";
+import { workflowSchedules } from "../events/schedules.ts";
+import { deployable } from "./wiring.ts";
+
+export function deployTriggers(bus: sst.aws.Bus, stateMachines: Record<string, aws.sfn.StateMachine>) {
+  const built = new Set(Object.keys(stateMachines));
+  const rules = deployable(workflowRules, built).ready;
+  const schedules = deployable(workflowSchedules, built).ready;
+  const arnOf = (workflow: string) => (stateMachines[workflow] as aws.sfn.StateMachine).arn;
+
+  const startRole = (name: string, service: string, workflows: string[]) => {
+    const role = new aws.iam.Role(name, {
+      assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: service }),
+    });
+    new aws.iam.RolePolicy(`${name}Policy`, {
+      role: role.id,
+      policy: $resolve(workflows.map(arnOf)).apply((arns) =>
+        JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: ["states:StartExecution"], Resource: [...new Set(arns)] }],
+        }),
+      ),
+    });
+    return role;
+  };
+
+  if (rules.length > 0) {
+    const role = startRole(
+      "RuleTargetRole",
+      "events.amazonaws.com",
+      rules.map((r) => r.workflow),
+    );
+    for (const rule of rules) {
+      const name = `Rule${rule.name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase())}`;
+      const eventBusName = rule.eventBus === "default" ? "default" : bus.name;
+      const eventRule = new aws.cloudwatch.EventRule(name, {
+        name: `${$app.name}-${$app.stage}-${rule.name}`,
+        description: rule.description,
+        eventBusName,
+        eventPattern: JSON.stringify(rule.eventPattern),
+      });
+      new aws.cloudwatch.EventTarget(`${name}Target`, {
+        rule: eventRule.name,
+        eventBusName,
+        arn: arnOf(rule.workflow),
+        roleArn: role.arn,
+        inputPath: rule.inputPath,
+        inputTransformer: rule.inputTransformer && {
+          inputPaths: rule.inputTransformer.InputPathsMap,
+          inputTemplate: rule.inputTransformer.InputTemplate,
+        },
+        retryPolicy: rule.retryPolicy && {
+          maximumRetryAttempts: rule.retryPolicy.MaximumRetryAttempts,
+          maximumEventAgeInSeconds: rule.retryPolicy.MaximumEventAgeInSeconds,
+        },
+      });
+    }
+  }
+
+  if (schedules.length > 0) {
+    const role = startRole(
+      "SchedulerRole",
+      "scheduler.amazonaws.com",
+      schedules.map((s) => s.workflow),
+    );
+    for (const schedule of schedules) {
+      new aws.scheduler.Schedule(
+        `Schedule${schedule.name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase())}`,
+        {
+          name: `${$app.name}-${$app.stage}-${schedule.name}`,
+          description: schedule.description,
+          scheduleExpression: schedule.scheduleExpression,
+          scheduleExpressionTimezone: schedule.timezone,
+          state: schedule.state,
+          flexibleTimeWindow: schedule.flexibleTimeWindowMinutes
+            ? { mode: "FLEXIBLE", maximumWindowInMinutes: schedule.flexibleTimeWindowMinutes }
+            : { mode: "OFF" },
+          target: { arn: arnOf(schedule.workflow), roleArn: role.arn, input: JSON.stringify(schedule.input) },
+        },
+      );
+    }
+  }
+}
