@@ -81,7 +81,12 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     clock,
     region,
     account: LOCAL_ACCOUNT,
-    environment: (spec) => renderEnvironment(spec, ctx),
+    environment: (spec) => {
+      // Handlers share one process (and one Powertools logger) locally, so the per-group service
+      // name that stacks/ sets on each Lambda gives way to one for the whole runtime.
+      const { POWERTOOLS_SERVICE_NAME: _perGroup, ...env } = renderEnvironment(spec, ctx);
+      return { ...env, POWERTOOLS_SERVICE_NAME: "cplane-local" };
+    },
   });
 
   let bus: LocalEventBridge | undefined;

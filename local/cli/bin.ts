@@ -25,6 +25,29 @@ const HELP = `cplane — the control plane's CLI
 Global: --target local|aws, --region R, --stage S, --endpoint URL (default http://127.0.0.1:4600), --json
 `;
 
+/** Options that take a value; every other `--flag` is a switch. */
+const STRING_OPTIONS = [
+  "target",
+  "region",
+  "stage",
+  "endpoint",
+  "input",
+  "name",
+  "port",
+  "speed",
+  "data-dir",
+  "status",
+  "error",
+  "cause",
+  "output",
+  "service",
+  "operation",
+  "throttle",
+  "times",
+  "latency",
+  "message",
+] as const;
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -35,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
       json: { type: "boolean" },
       follow: { type: "boolean", short: "f" },
       fresh: { type: "boolean" },
+      ...Object.fromEntries(STRING_OPTIONS.map((name) => [name, { type: "string" as const }])),
     },
   });
   const [command, ...rest] = positionals;
