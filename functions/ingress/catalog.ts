@@ -1,4 +1,26 @@
-import type { FunctionSpec } from "../shared/catalog.ts";
+import type { FunctionSpec, ResourceRef } from "../shared/catalog.ts";
+
+const BUS: ResourceRef = { ref: "bus" };
+/** The webhook secret, created by stacks/ as `cplane/<stage>/git-webhook` (Secrets Manager adds a suffix). */
+const WEBHOOK_SECRET =
+  "arn:${partition}:secretsmanager:${region}:${account}:secret:cplane/${stage}/git-webhook";
 
 /** Functions that take requests from outside (webhooks) and turn them into events. */
-export const ingressFunctions: readonly FunctionSpec[] = [];
+export const ingressFunctions: readonly FunctionSpec[] = [
+  {
+    id: "ingress/git-webhook",
+    handler: "functions/ingress/git-webhook.ts",
+    description: "Git push webhook (GitHub, GitLab): verifies the delivery and publishes one Git Push event.",
+    timeoutSeconds: 10,
+    memoryMB: 256,
+    environment: {
+      EVENT_BUS_NAME: BUS,
+      GIT_WEBHOOK_SECRET_ARN: WEBHOOK_SECRET,
+      POWERTOOLS_SERVICE_NAME: "git-webhook",
+    },
+    permissions: [
+      { actions: ["secretsmanager:GetSecretValue"], resources: [`${WEBHOOK_SECRET}-??????`] },
+      { actions: ["events:PutEvents"], resources: [BUS] },
+    ],
+  },
+];
