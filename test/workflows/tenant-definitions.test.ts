@@ -91,7 +91,7 @@ describe("tenant onboarding definition", () => {
   it("compensates, then records the failure, then fails", () => {
     const states = onboardingDefinition.States;
     expect(states.Compensate?.Next).toBe("RecordFailure");
-    expect((states.Compensate?.Catch as unknown as Catcher[])[0]?.Next).toBe("RecordFailure");
+    expect((states.Compensate?.Catch as unknown as Catcher[] | undefined)?.[0]?.Next).toBe("RecordFailure");
     expect(states.RecordFailure?.Next).toBe("OnboardingFailed");
   });
 

@@ -3,17 +3,11 @@
  * status, the resources it owns and a per-step history with reasons. Status changes are conditional
  * writes, so two executions cannot both move a tenant.
  */
-import {
-  ConditionalCheckFailedException,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { createAwsClient } from "../../shared/aws-clients.ts";
 import { requireEnv } from "../../shared/env.ts";
-import { TenantNotFoundError, TenantStateConflictError } from "./errors.ts";
+import { isAwsError, TenantNotFoundError, TenantStateConflictError } from "./errors.ts";
 import type { Tier } from "./tiers.ts";
 
 const dynamodb = createAwsClient(DynamoDBClient);
@@ -68,7 +62,7 @@ export async function putNewTenant(tenant: TenantRecord): Promise<boolean> {
     );
     return true;
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
+    if (isAwsError(error, "ConditionalCheckFailedException")) return false;
     throw error;
   }
 }
@@ -140,7 +134,7 @@ export async function transition(change: Transition): Promise<TenantRecord> {
     const { pk: _pk, sk: _sk, ...tenant } = unmarshall(Attributes ?? {});
     return tenant as TenantRecord;
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    if (!isAwsError(error, "ConditionalCheckFailedException")) throw error;
     const current = await requireTenant(change.slug);
     throw new TenantStateConflictError(
       `tenant "${change.slug}" is ${current.status}; ${change.entry.step} needs ${change.from.join(" or ")}`,
