@@ -5,16 +5,18 @@
  */
 
 import { workflowRules } from "../events/rules.ts";
+import { workflowSchedules } from "../events/schedules.ts";
 import { functionCatalog } from "../functions/catalog.ts";
 import { bindLocalCloud } from "../functions/shared/aws-clients.ts";
 import type { FunctionId } from "../functions/shared/catalog.ts";
-import { type DeployContext, renderEnvironment } from "../stacks/wiring.ts";
+import { type DeployContext, deployable, renderEnvironment } from "../stacks/wiring.ts";
 import { substituteFunctions } from "../workflows/asl.ts";
 import { workflowCatalog } from "../workflows/catalog.ts";
 import { createLocalEventBridge, type LocalEventBridge } from "./bus/index.ts";
 import { type Clock, createClock, parseClockMode } from "./clock/clock.ts";
 import { Engine } from "./engine/index.ts";
 import { createLocalFunctions, type LocalFunctions } from "./lambda/functions.ts";
+import { createLocalScheduler, installWorkflowSchedules, type LocalScheduler } from "./scheduler/index.ts";
 
 export const LOCAL_ACCOUNT = "000000000000";
 export const LOCAL_APP = "cplane";
@@ -45,6 +47,7 @@ export interface Runtime {
   readonly secondaryRegion: string;
   readonly engine: Engine;
   readonly bus: LocalEventBridge;
+  readonly scheduler: LocalScheduler;
   readonly functions: LocalFunctions;
   readonly rules: readonly WorkflowRuleStatus[];
   stateMachineArn(workflow: string): string;
@@ -111,29 +114,27 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     stateMachines.set(workflow.name, stateMachineArn);
   }
 
-  bus = createLocalEventBridge({
-    clock,
-    region,
-    account: LOCAL_ACCOUNT,
-    buses: [BUS_NAME],
-    dispatcher: {
-      startExecution: async (stateMachineArn, input) => engine.startExecution({ stateMachineArn, input }),
-      invokeFunction: async (functionArn, payload) => functions.invoke(functionArn, JSON.parse(payload)),
-    },
-  });
+  // Rules and schedules reach their targets the same way.
+  const dispatcher = {
+    startExecution: async (stateMachineArn: string, input: string) =>
+      engine.startExecution({ stateMachineArn, input }),
+    invokeFunction: async (functionArn: string, payload: string) =>
+      functions.invoke(functionArn, JSON.parse(payload)),
+  };
+  bus = createLocalEventBridge({ clock, region, account: LOCAL_ACCOUNT, buses: [BUS_NAME], dispatcher });
+  const scheduler = createLocalScheduler({ clock, region, account: LOCAL_ACCOUNT, dispatcher });
+  const schedules = deployable(workflowSchedules, new Set(stateMachines.keys()));
+  installWorkflowSchedules(scheduler, schedules.ready, (workflow) => stateMachines.get(workflow) as string);
 
-  const rules: WorkflowRuleStatus[] = [];
-  for (const rule of workflowRules) {
-    const arn = stateMachines.get(rule.workflow);
-    if (!arn) {
-      rules.push({
-        rule: rule.name,
-        workflow: rule.workflow,
-        loaded: false,
-        reason: "workflow not built yet",
-      });
-      continue;
-    }
+  const triggers = deployable(workflowRules, new Set(stateMachines.keys()));
+  const rules: WorkflowRuleStatus[] = triggers.waiting.map((rule) => ({
+    rule: rule.name,
+    workflow: rule.workflow,
+    loaded: false,
+    reason: "workflow not built yet",
+  }));
+  for (const rule of triggers.ready) {
+    const arn = stateMachines.get(rule.workflow) as string;
     bus.putRule({
       Name: rule.name,
       EventBusName: rule.eventBus,
@@ -189,6 +190,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     secondaryRegion,
     engine,
     bus: busReady,
+    scheduler,
     functions,
     rules,
     stateMachineArn(workflow: string): string {
@@ -199,6 +201,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     },
     async close() {
       unsubscribe();
+      scheduler.dispose();
       bindLocalCloud(undefined);
       clock.dispose();
     },

@@ -103,6 +103,40 @@ export function adminRoutes(runtime: Runtime, extra: readonly Route[] = []): Rou
       path: "/_cplane/rules",
       handle: (_, response) => sendJson(response, 200, { rules: runtime.rules }),
     },
+    {
+      method: "GET",
+      path: "/_cplane/schedules",
+      handle(_, response) {
+        const schedules = runtime.scheduler.listSchedules().Schedules.map((summary) => {
+          const schedule = runtime.scheduler.getSchedule({ Name: summary.Name });
+          return {
+            name: schedule.Name,
+            expression: schedule.ScheduleExpression,
+            timezone: schedule.ScheduleExpressionTimezone ?? "UTC",
+            state: schedule.State,
+            workflow: schedule.Target.Arn.split(":").at(-1),
+            nextRun: runtime.scheduler.upcoming({ Name: schedule.Name }, 1)[0],
+          };
+        });
+        sendJson(response, 200, { schedules });
+      },
+    },
+    {
+      method: "POST",
+      path: /^\/_cplane\/schedules\/(?<name>[^/]+)\/trigger$/,
+      handle(_, response, params) {
+        // Runs the schedule's target now with its input, as "Run now" would; the plan is unchanged.
+        const schedule = runtime.scheduler.getSchedule({ Name: decodeURIComponent(params.name ?? "") });
+        const started = runtime.engine.startExecution({
+          stateMachineArn: schedule.Target.Arn,
+          input: (schedule.Target.Input ?? "{}").replaceAll(
+            "<aws.scheduler.scheduled-time>",
+            runtime.clock.date().toISOString(),
+          ),
+        });
+        sendJson(response, 200, started);
+      },
+    },
     ...extra,
   ];
 }
