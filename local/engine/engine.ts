@@ -308,7 +308,7 @@ export class Engine {
     if (this.listeners.size > 0) {
       history.subscribe((event) => this.emit({ kind: "history", executionArn: arn, event }));
     }
-    this.emit({ kind: "status", execution: this.describe(rec) });
+    if (this.listeners.size > 0) this.emit({ kind: "status", execution: this.describe(rec) });
     const thread = this.newThread(rec);
     record(thread, "ExecutionStarted", { input: value, roleArn: sm.roleArn });
     void this.drive(rec, thread, value, undefined);
@@ -410,7 +410,7 @@ export class Engine {
     rec.stopDate = this.clock.date();
     record(thread, type, details);
     for (const [token, entry] of this.tokens) if (entry.executionArn === rec.arn) this.tokens.delete(token);
-    this.emit({ kind: "status", execution: this.describe(rec) });
+    if (this.listeners.size > 0) this.emit({ kind: "status", execution: this.describe(rec) });
     rec.settle();
   }
 
@@ -548,7 +548,7 @@ export class Engine {
     const thread = this.newThread(rec);
     Object.assign(thread.vars, failedAt.vars);
     record(thread, "ExecutionRedriven", { redriveCount: rec.redriveCount });
-    this.emit({ kind: "status", execution: this.describe(rec) });
+    if (this.listeners.size > 0) this.emit({ kind: "status", execution: this.describe(rec) });
     void this.drive(rec, thread, failedAt.input, failedAt.stateName);
     return { redriveDate: rec.redriveDate };
   }
@@ -572,6 +572,7 @@ export class Engine {
   }
 
   private emit(event: EngineEvent): void {
+    if (this.listeners.size === 0) return;
     for (const l of this.listeners) {
       try {
         l(event);

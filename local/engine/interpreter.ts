@@ -15,7 +15,6 @@ import {
   callIntegration,
   completeNestedSync,
   type NestedExecutions,
-  type ParsedResource,
   parseResource,
   type TaskRuntime,
 } from "./tasks.ts";
@@ -281,7 +280,7 @@ function applyOutputPath(sc: StateCtx, value: Json): Json {
 }
 
 function applyResultPath(
-  sc: StateCtx,
+  _sc: StateCtx,
   resultPath: string | null | undefined,
   input: Json,
   result: Json,
@@ -646,7 +645,7 @@ function errorMatches(list: readonly string[], error: string): boolean {
 
 async function runWithRetry(sc: StateCtx): Promise<Step> {
   const s = sc.state;
-  const counts = new Map<number, number>();
+  let counts: Map<number, number> | undefined;
   for (;;) {
     try {
       return await runOnce(sc);
@@ -658,6 +657,7 @@ async function runWithRetry(sc: StateCtx): Promise<Step> {
       const ri = retriers.findIndex((r) => errorMatches(r.ErrorEquals, located.error));
       const retrier = retriers[ri];
       if (retrier) {
+        counts ??= new Map<number, number>();
         const count = counts.get(ri) ?? 0;
         const max = retrier.MaxAttempts ?? 3;
         if (count < max) {
@@ -754,7 +754,8 @@ async function numberField(
 ): Promise<number | undefined> {
   if (path !== undefined) {
     const r = resolveRef(path, effective, sc);
-    if (r.found && typeof r.value === "string" && /^\s*-?\d+(\.\d+)?\s*$/.test(r.value)) return Number(r.value);
+    if (r.found && typeof r.value === "string" && /^\s*-?\d+(\.\d+)?\s*$/.test(r.value))
+      return Number(r.value);
     if (!r.found || typeof r.value !== "number") {
       throw fieldError(
         StatesErrors.Runtime,
@@ -821,6 +822,25 @@ async function runTask(
     });
     record(sc.thread, "TaskStarted", common);
   }
+  const direct = timeout === undefined && heartbeat === undefined && parsed.pattern === undefined;
+  if (direct) {
+    // Fast path: no timers, no token, no polling; the thread's signal reaches the runtime as is.
+    let result: Json;
+    try {
+      result = await run.clock.track(
+        callIntegration(
+          parsed,
+          call(sc, resource, args, undefined, sc.thread.signal),
+          run.runtime,
+          run.nested,
+        ),
+      );
+    } catch (e) {
+      throw taskFailed(sc, e, legacy, common);
+    }
+    checkInterrupt(sc.thread.signal);
+    return taskSucceeded(sc, result, legacy, common, resource);
+  }
   const controller = new AbortController();
   const onAbort = () => controller.abort(sc.thread.signal.reason);
   sc.thread.signal.addEventListener("abort", onAbort, { once: true });
@@ -886,25 +906,10 @@ async function runTask(
       body().then(resolve, reject);
     });
     const result = await work;
-    if (jsonByteLength(result) > PAYLOAD_LIMIT_BYTES) {
-      throw new StatesError(
-        StatesErrors.DataLimitExceeded,
-        `The state/task '${resource}' returned a result with a size exceeding the maximum number of bytes service limit.`,
-      );
-    }
-    if (legacy) record(sc.thread, "LambdaFunctionSucceeded", { output: result });
-    else record(sc.thread, "TaskSucceeded", { ...common, output: result });
-    return result;
+    return taskSucceeded(sc, result, legacy, common, resource);
   } catch (e) {
-    if (e instanceof Interrupt) throw e;
-    const err = e instanceof StatesError ? e : new StatesError(StatesErrors.TaskFailed, String(e));
-    if (err instanceof FieldError) throw err;
-    const timedOut = err.error === StatesErrors.Timeout || err.error === StatesErrors.HeartbeatTimeout;
-    const details = { error: err.error, ...(err.cause !== undefined ? { cause: err.cause } : {}) };
-    if (legacy) record(sc.thread, timedOut ? "LambdaFunctionTimedOut" : "LambdaFunctionFailed", details);
-    else record(sc.thread, timedOut ? "TaskTimedOut" : "TaskFailed", { ...common, ...details });
     controller.abort(new Interrupt("sibling"));
-    throw err;
+    throw taskFailed(sc, e, legacy, common);
   } finally {
     timer?.cancel();
     heartbeatTimer?.cancel();
@@ -912,6 +917,45 @@ async function runTask(
     sc.taskToken = undefined;
     sc.thread.signal.removeEventListener("abort", onAbort);
   }
+}
+
+function taskSucceeded(
+  sc: StateCtx,
+  result: Json,
+  legacy: boolean,
+  common: { resourceType: string; resource: string },
+  resource: string,
+): Json {
+  if (jsonByteLength(result) > PAYLOAD_LIMIT_BYTES) {
+    throw taskFailed(
+      sc,
+      new StatesError(
+        StatesErrors.DataLimitExceeded,
+        `The state/task '${resource}' returned a result with a size exceeding the maximum number of bytes service limit.`,
+      ),
+      legacy,
+      common,
+    );
+  }
+  if (legacy) record(sc.thread, "LambdaFunctionSucceeded", { output: result });
+  else record(sc.thread, "TaskSucceeded", { ...common, output: result });
+  return result;
+}
+
+/** Records the task's failure event and returns the error to throw. */
+function taskFailed(
+  sc: StateCtx,
+  e: unknown,
+  legacy: boolean,
+  common: { resourceType: string; resource: string },
+): unknown {
+  if (e instanceof Interrupt || e instanceof FieldError) return e;
+  const err = e instanceof StatesError ? e : new StatesError(StatesErrors.TaskFailed, String(e));
+  const timedOut = err.error === StatesErrors.Timeout || err.error === StatesErrors.HeartbeatTimeout;
+  const details = { error: err.error, ...(err.cause !== undefined ? { cause: err.cause } : {}) };
+  if (legacy) record(sc.thread, timedOut ? "LambdaFunctionTimedOut" : "LambdaFunctionFailed", details);
+  else record(sc.thread, timedOut ? "TaskTimedOut" : "TaskFailed", { ...common, ...details });
+  return err;
 }
 
 function call(

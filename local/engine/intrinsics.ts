@@ -201,7 +201,10 @@ function arity(name: string, args: Json[], min: number, max = min): void {
 function formatArg(v: Json): string {
   if (typeof v === "string") return v;
   if (Array.isArray(v)) return `[${v.map(formatArg).join(", ")}]`;
-  if (isObject(v)) return `{${Object.entries(v).map(([k, x]) => `${k}=${formatArg(x)}`).join(", ")}}`;
+  if (isObject(v))
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${k}=${formatArg(x)}`)
+      .join(", ")}}`;
   return JSON.stringify(v);
 }
 

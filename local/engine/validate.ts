@@ -54,7 +54,8 @@ export function validateDefinition(definition: unknown): AslMachine {
       const all = result.errorsText(SEP).split(SEP);
       // asl-validator's schema is stricter than AWS on JSONata values (any JSON is allowed there) and on
       // a few numeric fields; those findings, and the oneOf noise they cause on `Type`, are dropped.
-      const loose = /\/(Output|Assign|Condition|Arguments|Items|ItemSelector|ToleratedFailurePercentage)(\/| is invalid)/;
+      const loose =
+        /\/(Output|Assign|Condition|Arguments|Items|ItemSelector|ToleratedFailurePercentage)(\/| is invalid)/;
       const real = all.filter((line) => !loose.test(line));
       const onlyNoise = real.every((line) => /\/Type is invalid/.test(line));
       if (!(onlyNoise && real.length < all.length) && real.length > 0) {
@@ -120,10 +121,15 @@ function checkMachine(m: JsonObject, ql: QueryLanguage, at: string, problems: Pr
       ["Next", s.Next],
       ["Default", s.Default],
     ];
-    if (Array.isArray(s.Choices))
-      s.Choices.forEach((c, i) => isObject(c) && targets.push([`Choices[${i}].Next`, c.Next]));
-    if (Array.isArray(s.Catch))
-      s.Catch.forEach((c, i) => isObject(c) && targets.push([`Catch[${i}].Next`, c.Next]));
+    for (const [field, list] of [
+      ["Choices", s.Choices],
+      ["Catch", s.Catch],
+    ] as const) {
+      if (!Array.isArray(list)) continue;
+      list.forEach((c, i) => {
+        if (isObject(c)) targets.push([`${field}[${i}].Next`, c.Next]);
+      });
+    }
     for (const [field, target] of targets) {
       if (typeof target === "string" && !(target in states)) {
         problems.push({
@@ -153,7 +159,9 @@ function checkMachine(m: JsonObject, ql: QueryLanguage, at: string, problems: Pr
     if (stateQl === "JSONPath") checkJsonPathState(s, where, problems);
     else checkJsonataValues(s, where, problems);
     if (s.Type === "Choice" && stateQl === "JSONPath" && Array.isArray(s.Choices)) {
-      s.Choices.forEach((c, i) => isObject(c) && checkRule(c, `${where}/Choices[${i}]`, problems, true));
+      s.Choices.forEach((c, i) => {
+        if (isObject(c)) checkRule(c, `${where}/Choices[${i}]`, problems, true);
+      });
     }
     if (s.Type === "Parallel") {
       if (!Array.isArray(s.Branches) || s.Branches.length === 0) {
@@ -162,8 +170,11 @@ function checkMachine(m: JsonObject, ql: QueryLanguage, at: string, problems: Pr
           message: "Parallel needs Branches",
           at: `${where}/Branches`,
         });
-      } else
-        s.Branches.forEach((b, i) => isObject(b) && checkMachine(b, ql, `${where}/Branches[${i}]`, problems));
+      } else {
+        s.Branches.forEach((b, i) => {
+          if (isObject(b)) checkMachine(b, ql, `${where}/Branches[${i}]`, problems);
+        });
+      }
     }
     if (s.Type === "Map") {
       const proc = s.ItemProcessor ?? s.Iterator;
@@ -233,7 +244,11 @@ function checkJsonPathState(s: JsonObject, where: string, problems: Problem[]): 
 }
 
 function checkTemplate(t: Json | undefined, at: string, problems: Problem[]): void {
-  if (Array.isArray(t)) t.forEach((x, i) => checkTemplate(x, `${at}[${i}]`, problems));
+  if (Array.isArray(t)) {
+    t.forEach((x, i) => {
+      checkTemplate(x, `${at}[${i}]`, problems);
+    });
+  }
   if (!isObject(t)) return;
   for (const [k, v] of Object.entries(t)) {
     if (k.endsWith(".$")) {
@@ -264,8 +279,11 @@ function checkJsonataValues(v: Json | undefined, at: string, problems: Problem[]
     }
     return;
   }
-  if (Array.isArray(v)) v.forEach((x, i) => checkJsonataValues(x, `${at}[${i}]`, problems));
-  else if (isObject(v)) {
+  if (Array.isArray(v)) {
+    v.forEach((x, i) => {
+      checkJsonataValues(x, `${at}[${i}]`, problems);
+    });
+  } else if (isObject(v)) {
     for (const [k, x] of Object.entries(v)) {
       if (k === "States" || k === "Branches" || k === "ItemProcessor" || k === "Iterator") continue;
       checkJsonataValues(x, `${at}/${k}`, problems);
