@@ -150,6 +150,8 @@ export function createRuleSet<Id extends string>(
   });
   const wanted = pathsWithPrefixes(allPaths);
   const indexed = [...index];
+  const stamps = new Int32Array(ids.length);
+  let stamp = 0;
 
   const verify = (entry: Entry, flat: FlatEvent): boolean => {
     for (const condition of entry.alternative) {
@@ -162,15 +164,20 @@ export function createRuleSet<Id extends string>(
     size: ids.length,
     match(event: unknown): Id[] {
       const flat = flattenEvent(event, wanted);
-      const hits = new Uint8Array(ids.length);
-      let count = 0;
+      // A stamp per rule instead of a fresh set per event: rule i matched this event when stamps[i] === stamp.
+      stamp++;
+      if (stamp === 0x7fffffff) {
+        stamps.fill(0);
+        stamp = 1;
+      }
+      const hits: number[] = [];
       const consider = (list: Entry[] | undefined): void => {
         if (!list) return;
         for (const entry of list) {
-          if (hits[entry.ruleIndex] === 1) continue;
+          if (stamps[entry.ruleIndex] === stamp) continue;
           if (verify(entry, flat)) {
-            hits[entry.ruleIndex] = 1;
-            count++;
+            stamps[entry.ruleIndex] = stamp;
+            hits.push(entry.ruleIndex);
           }
         }
       };
@@ -193,10 +200,8 @@ export function createRuleSet<Id extends string>(
         }
       }
       consider(unanchored);
-      if (count === 0) return [];
-      const out: Id[] = [];
-      for (let i = 0; i < ids.length; i++) if (hits[i] === 1) out.push(ids[i] as Id);
-      return out;
+      if (hits.length > 1) hits.sort((a, b) => a - b);
+      return hits.map((i) => ids[i] as Id);
     },
   };
 }
