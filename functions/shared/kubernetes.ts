@@ -10,6 +10,7 @@ import { DescribeClusterCommand, EKSClient } from "@aws-sdk/client-eks";
 import { STSClient } from "@aws-sdk/client-sts";
 import {
   ApiException,
+  HttpMethod,
   KubeConfig,
   type KubernetesObject,
   KubernetesObjectApi,
@@ -139,14 +140,33 @@ const KNOWN_RESOURCES: Readonly<Record<string, Pick<V1APIResource, "name" | "nam
   "rbac.authorization.k8s.io/v1/RoleBinding": { name: "rolebindings", namespaced: true },
 };
 
-/** KubernetesObjectApi that knows our kinds' paths itself and falls back to discovery for others. */
+/**
+ * KubernetesObjectApi that knows our kinds' paths itself (falling back to discovery for others) and
+ * sends apply patches as the manifest's own JSON: the generic `patch` runs the body through the typed
+ * model serializer, which drops fields whose model name differs from the wire name (`LimitRange`'s
+ * `default` is `_default` in the model).
+ */
 class KnownKindsObjectApi extends KubernetesObjectApi {
   override async resource(apiVersion: string, kind: string): Promise<V1APIResource | undefined> {
     const known = KNOWN_RESOURCES[`${apiVersion}/${kind}`];
     if (known) return { ...known, kind, singularName: kind.toLowerCase(), verbs: [] };
     return super.resource(apiVersion, kind);
   }
+
+  async serverSideApply(manifest: Manifest): Promise<KubernetesObject> {
+    const path = await this.specUriPath(structuredClone(manifest), "patch");
+    const request = this.configuration.baseServer.makeRequestContext(path, HttpMethod.PATCH);
+    request.setHeaderParam("Accept", "application/json");
+    request.setHeaderParam("Content-Type", PatchStrategy.ServerSideApply);
+    request.setQueryParam("fieldManager", FIELD_MANAGER);
+    request.setQueryParam("force", "true");
+    request.setBody(JSON.stringify(manifest));
+    return this.requestPromise(request);
+  }
 }
+
+/** A manifest as applied: a Kubernetes object with whatever fields its kind has. */
+export type Manifest = KubernetesObject & { readonly [field: string]: unknown };
 
 export interface ObjectRef {
   readonly apiVersion: string;
@@ -156,7 +176,7 @@ export interface ObjectRef {
 
 export interface KubernetesClient {
   /** Server-side apply (fieldManager `cplane`, force): creates or updates to exactly this manifest. */
-  apply<T extends KubernetesObject>(manifest: T): Promise<T>;
+  apply(manifest: Manifest): Promise<KubernetesObject>;
   /** The object, or undefined when it does not exist. */
   read(ref: ObjectRef): Promise<KubernetesObject | undefined>;
   /** Deletes the object; true when it was there. */
@@ -168,10 +188,7 @@ export async function kubernetesClient(clusterName: string): Promise<KubernetesC
   const config = await eksKubeConfig(clusterName);
   const api = config.makeApiClient(KnownKindsObjectApi);
   return {
-    apply: (manifest) =>
-      api
-        .patch(manifest, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply)
-        .catch(rethrow(`apply ${describe(manifest)}`)),
+    apply: (manifest) => api.serverSideApply(manifest).catch(rethrow(`apply ${describe(manifest)}`)),
     read: (ref) =>
       api.read(header(ref)).catch((error: unknown) => {
         if (statusOf(error) === 404) return undefined;

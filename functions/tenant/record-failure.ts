@@ -17,7 +17,10 @@ export const RecordFailureInput = z.object({
   executionArn: z.string().min(1),
   slug: z.string().min(1).nullish(),
   /** The requested name, when the request had one (it may be the invalid part of the request). */
-  name: z.unknown().transform((value) => (typeof value === "string" ? value : undefined)),
+  name: z
+    .unknown()
+    .optional()
+    .transform((value) => (typeof value === "string" ? value : undefined)),
   failure: Failure,
   /** What compensation removed, or why it failed. */
   compensation: z.object({ removed: z.array(z.string()).optional(), error: z.string().optional() }).nullish(),

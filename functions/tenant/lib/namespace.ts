@@ -15,7 +15,7 @@ import {
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { createAwsClient } from "../../shared/aws-clients.ts";
 import { optionalEnv, requireEnv } from "../../shared/env.ts";
-import type { KubernetesClient } from "../../shared/kubernetes.ts";
+import type { KubernetesClient, Manifest } from "../../shared/kubernetes.ts";
 import { isAwsError, ResourceOwnedByAnotherTenantError } from "./errors.ts";
 import { TIERS, type Tier } from "./tiers.ts";
 
@@ -52,7 +52,7 @@ export interface NamespaceSpec {
   readonly createdBy: string;
 }
 
-export function namespaceManifest(spec: NamespaceSpec): KubernetesObject {
+export function namespaceManifest(spec: NamespaceSpec): Manifest {
   return {
     apiVersion: "v1",
     kind: "Namespace",
@@ -65,7 +65,7 @@ export function namespaceManifest(spec: NamespaceSpec): KubernetesObject {
 }
 
 /** Everything inside the namespace, in the order it is applied. */
-export function namespacedManifests(spec: NamespaceSpec, settings: ClusterSettings): KubernetesObject[] {
+export function namespacedManifests(spec: NamespaceSpec, settings: ClusterSettings): Manifest[] {
   const profile = TIERS[spec.tier];
   const meta = (name: string) => ({
     name,

@@ -170,6 +170,23 @@ describe("kubernetesClient", () => {
     ]);
   });
 
+  it("sends the manifest exactly, fields the typed models rename included (LimitRange default)", async () => {
+    // Prepare
+    const client = await kubernetesClient("tenants");
+    const limits = {
+      apiVersion: "v1",
+      kind: "LimitRange",
+      metadata: { name: "limits", namespace: "acme" },
+      spec: { limits: [{ type: "Container", default: { cpu: "1" }, defaultRequest: { cpu: "100m" } }] },
+    };
+
+    // Act
+    await client.apply(limits);
+
+    // Assess
+    expect(api.requests[0]?.body).toEqual(limits);
+  });
+
   it("reads an object, and says undefined when it is not there", async () => {
     const client = await kubernetesClient("tenants");
     expect(await client.read(namespace)).toBeUndefined();

@@ -1,0 +1,190 @@
+import {
+  DeleteAccessEntryCommand,
+  DeletePodIdentityAssociationCommand,
+  DescribeClusterCommand,
+  EKSClient,
+  ListPodIdentityAssociationsCommand,
+} from "@aws-sdk/client-eks";
+import {
+  DeleteDBClusterCommand,
+  DeleteDBInstanceCommand,
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  ModifyDBClusterCommand,
+  RDSClient,
+} from "@aws-sdk/client-rds";
+import {
+  DeleteSecretCommand,
+  DescribeSecretCommand,
+  SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { clearKubernetesCache } from "../../../functions/shared/kubernetes.ts";
+import { handler } from "../../../functions/tenant/compensate.ts";
+import { lambdaContext } from "../../support/context.ts";
+import {
+  APP_SECRET_ARN,
+  awsError,
+  CLUSTER,
+  CLUSTER_ARN,
+  EXECUTION,
+  FakeKubernetes,
+  OTHER_EXECUTION,
+  setTenantEnvironment,
+  TENANT_ID,
+} from "./support.ts";
+
+const eks = mockClient(EKSClient);
+const rds = mockClient(RDSClient);
+const secrets = mockClient(SecretsManagerClient);
+const api = new FakeKubernetes();
+const input = { tenantId: TENANT_ID, slug: "acme", executionArn: EXECUTION };
+const marks = (execution: string) => [
+  { Key: "cplane:tenant", Value: "acme" },
+  { Key: "cplane:tenant-id", Value: TENANT_ID },
+  { Key: "cplane:execution", Value: execution },
+];
+let endpoint = "";
+
+beforeAll(async () => {
+  endpoint = await api.start();
+});
+afterAll(() => api.stop());
+beforeEach(() => {
+  eks.reset();
+  rds.reset();
+  secrets.reset();
+  clearKubernetesCache();
+  api.objects.clear();
+  api.requests.length = 0;
+  setTenantEnvironment();
+  eks.on(DescribeClusterCommand).resolves({ cluster: { endpoint } });
+  eks.on(ListPodIdentityAssociationsCommand).resolves({ associations: [{ associationId: "a-1" }] });
+  eks.on(DeleteAccessEntryCommand).resolves({});
+  eks.on(DeletePodIdentityAssociationCommand).resolves({});
+  secrets.on(DeleteSecretCommand).resolves({});
+  rds.on(ModifyDBClusterCommand).resolves({});
+  rds.on(DeleteDBInstanceCommand).resolves({});
+  rds.on(DeleteDBClusterCommand).resolves({});
+});
+
+function everythingCreatedBy(execution: string) {
+  api.seed("/api/v1/namespaces/acme", {
+    metadata: {
+      name: "acme",
+      labels: { "cplane.io/tenant": "acme" },
+      annotations: { "cplane.io/created-by": execution },
+    },
+  });
+  secrets.on(DescribeSecretCommand).resolves({ ARN: APP_SECRET_ARN, Tags: marks(execution) });
+  rds.on(DescribeDBClustersCommand).resolves({
+    DBClusters: [
+      { DBClusterArn: CLUSTER_ARN, Status: "available", DeletionProtection: true, TagList: marks(execution) },
+    ],
+  });
+  rds.on(DescribeDBInstancesCommand).resolves({
+    DBInstances: [
+      {
+        DBInstanceIdentifier: "tenant-acme-writer",
+        DBInstanceStatus: "available",
+        TagList: marks(execution),
+      },
+      { DBInstanceIdentifier: "tenant-acme-reader", DBInstanceStatus: "creating", TagList: marks(execution) },
+    ],
+  });
+}
+
+describe("compensate", () => {
+  it("removes, in reverse order, the namespace, secret, instances and cluster this execution created", async () => {
+    // Prepare
+    everythingCreatedBy(EXECUTION);
+
+    // Act
+    const result = await handler(input, lambdaContext());
+
+    // Assess
+    expect(result.removed).toEqual([
+      "access-entry",
+      "pod-identity:a-1",
+      "namespace:acme",
+      "secret:cplane/tenants/acme/db",
+      "db-instance:tenant-acme-writer",
+      "db-instance:tenant-acme-reader",
+      "db-cluster:tenant-acme",
+    ]);
+    expect(eks.commandCalls(DeleteAccessEntryCommand)[0]?.args[0].input).toEqual({
+      clusterName: CLUSTER,
+      principalArn: "arn:aws:iam::123456789012:role/tenant-acme-operators",
+    });
+    expect(eks.commandCalls(DeletePodIdentityAssociationCommand)[0]?.args[0].input).toEqual({
+      clusterName: CLUSTER,
+      associationId: "a-1",
+    });
+    expect(api.objects.has("/api/v1/namespaces/acme")).toBe(false);
+    expect(secrets.commandCalls(DeleteSecretCommand)[0]?.args[0].input).toEqual({
+      SecretId: "cplane/tenants/acme/db",
+      ForceDeleteWithoutRecovery: true,
+    });
+    expect(rds.commandCalls(ModifyDBClusterCommand)[0]?.args[0].input).toEqual({
+      DBClusterIdentifier: "tenant-acme",
+      DeletionProtection: false,
+      ApplyImmediately: true,
+    });
+    expect(rds.commandCalls(DeleteDBInstanceCommand).map((call) => call.args[0].input)).toEqual([
+      { DBInstanceIdentifier: "tenant-acme-writer" },
+      { DBInstanceIdentifier: "tenant-acme-reader" },
+    ]);
+    expect(rds.commandCalls(DeleteDBClusterCommand)[0]?.args[0].input).toEqual({
+      DBClusterIdentifier: "tenant-acme",
+      SkipFinalSnapshot: true,
+    });
+  });
+
+  it("never removes anything it adopted", async () => {
+    // Prepare
+    everythingCreatedBy(OTHER_EXECUTION);
+
+    // Act
+    const result = await handler(input, lambdaContext());
+
+    // Assess
+    expect(result.removed).toEqual([]);
+    expect(api.objects.has("/api/v1/namespaces/acme")).toBe(true);
+    expect(eks.commandCalls(DeleteAccessEntryCommand)).toHaveLength(0);
+    expect(secrets.commandCalls(DeleteSecretCommand)).toHaveLength(0);
+    expect(rds.commandCalls(ModifyDBClusterCommand)).toHaveLength(0);
+    expect(rds.commandCalls(DeleteDBInstanceCommand)).toHaveLength(0);
+    expect(rds.commandCalls(DeleteDBClusterCommand)).toHaveLength(0);
+  });
+
+  it("removes only the instance it added to an adopted cluster", async () => {
+    // Prepare
+    everythingCreatedBy(OTHER_EXECUTION);
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        { DBInstanceIdentifier: "tenant-acme-writer", TagList: marks(OTHER_EXECUTION) },
+        { DBInstanceIdentifier: "tenant-acme-reader", TagList: marks(EXECUTION) },
+      ],
+    });
+
+    // Act
+    const result = await handler(input, lambdaContext());
+
+    // Assess
+    expect(result.removed).toEqual(["db-instance:tenant-acme-reader"]);
+    expect(rds.commandCalls(DeleteDBClusterCommand)).toHaveLength(0);
+  });
+
+  it("is a no-op when run again after everything is gone", async () => {
+    secrets.on(DescribeSecretCommand).rejects(awsError("ResourceNotFoundException"));
+    rds.on(DescribeDBClustersCommand).rejects(awsError("DBClusterNotFoundFault"));
+    expect(await handler(input, lambdaContext())).toEqual({ removed: [] });
+  });
+
+  it("says TransientError while the cluster cannot be deleted yet, for the state machine to retry", async () => {
+    everythingCreatedBy(EXECUTION);
+    rds.on(DeleteDBInstanceCommand).rejects(awsError("InvalidDBInstanceStateFault"));
+    await expect(handler(input, lambdaContext())).rejects.toMatchObject({ name: "TransientError" });
+  });
+});
