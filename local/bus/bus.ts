@@ -535,7 +535,11 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
             "Each target needs an Id ([.\\-_A-Za-z0-9]{1,64}) and an Arn.",
           );
         }
-        validateTargetInput(target);
+        try {
+          validateTargetInput(target);
+        } catch (error) {
+          throw new EventBridgeApiError("ValidationException", (error as Error).message);
+        }
         const retries = target.RetryPolicy?.MaximumRetryAttempts;
         const age = target.RetryPolicy?.MaximumEventAgeInSeconds;
         if (

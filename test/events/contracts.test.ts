@@ -10,6 +10,8 @@ import {
   eventRegistry,
   UnknownEventError,
 } from "../../events/registry.ts";
+import { workflowRules } from "../../events/rules.ts";
+import { workflowSchedules } from "../../events/schedules.ts";
 import { TenantRequested } from "../../events/tenants.ts";
 
 const SAMPLES_DIR = join(import.meta.dirname, "../../events/samples");
@@ -91,6 +93,19 @@ describe("sample events", () => {
       envelopeSchema(eventRegistry.get("cplane.tenants", "Tenant Created")).safeParse({ ...event, detail })
         .success,
     ).toBe(false);
+  });
+});
+
+describe("events/README.md", () => {
+  it("has a row for every event, rule and schedule", () => {
+    const readme = readFileSync(join(import.meta.dirname, "../../events/README.md"), "utf8");
+    const cells = readme.split("\n").map((line) => line.split("|").map((cell) => cell.trim()));
+    const hasRow = (...first: string[]) => cells.some((row) => first.every((cell, i) => row[i + 1] === cell));
+    for (const contract of eventRegistry.contracts) {
+      expect(hasRow(`\`${contract.source}\``, contract.detailType), contract.detailType).toBe(true);
+    }
+    for (const rule of workflowRules) expect(hasRow(`\`${rule.name}\``), rule.name).toBe(true);
+    for (const schedule of workflowSchedules) expect(hasRow(`\`${schedule.name}\``), schedule.name).toBe(true);
   });
 });
 

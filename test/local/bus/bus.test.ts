@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   createLocalEventBridge,
+  EventBridgeApiError,
   type LocalEventBridge,
   type TargetDispatcher,
 } from "../../../local/bus/bus.ts";
@@ -166,7 +167,7 @@ describe("rules and targets", () => {
         EventBusName: "cplane",
         Targets: [{ Id: "u", Arn: FN, Input: "{}", InputPath: "$.detail" }],
       }),
-    ).toThrow(expect.objectContaining({ name: "ValidationException" }));
+    ).toThrow(EventBridgeApiError);
     expect(() => bus.deleteRule({ Name: "a", EventBusName: "cplane" })).toThrow(
       "Rule can't be deleted since it has targets.",
     );
