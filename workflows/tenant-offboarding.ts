@@ -131,10 +131,18 @@ export const offboardingDefinition: StateMachineDefinition = {
   },
 };
 
-export const OffboardingInput = z.object({
-  slug: z.string().min(1).max(63),
-  reason: z.string().max(500).optional(),
-});
+/** The tenant by slug (CLI) or by id (`Tenant Offboarding Requested`). */
+export const OffboardingInput = z
+  .object({
+    slug: z.string().min(1).max(63).optional(),
+    tenantId: z.string().min(1).optional(),
+    requestedBy: z.string().min(1).optional(),
+    reason: z.string().max(500).optional(),
+  })
+  .refine((input) => input.slug !== undefined || input.tenantId !== undefined, {
+    message: "give the tenant's slug or tenantId",
+    path: ["slug"],
+  });
 export type OffboardingInput = z.infer<typeof OffboardingInput>;
 
 export const tenantOffboarding: WorkflowSpec<OffboardingInput> = {

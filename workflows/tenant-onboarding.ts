@@ -21,6 +21,7 @@ export const TRANSIENT_ERRORS: readonly string[] = [
   "TransientError",
   "DatabaseNotReadyError",
   "SnapshotNotReadyError",
+  "EventPublishError",
   ...THROTTLING_ERROR_NAMES,
 ];
 

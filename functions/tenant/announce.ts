@@ -4,8 +4,10 @@
  * (consumers of events are idempotent; EventBridge delivers at least once anyway).
  */
 import { z } from "zod";
+import type { DetailOf } from "../../events/define.ts";
+import { publishEvent } from "../../events/publish.ts";
+import { TenantCreated } from "../../events/tenants.ts";
 import { defineStep } from "../shared/handler.ts";
-import { publishTenantEvent, type TenantEvents } from "./lib/events.ts";
 import { now, TenantRef } from "./lib/inputs.ts";
 import { transition } from "./lib/registry.ts";
 
@@ -15,7 +17,7 @@ export const AnnounceInput = TenantRef.extend({
   hostname: z.string().min(1),
 });
 
-export type AnnounceResult = TenantEvents["Tenant Created"] & { readonly status: "active" };
+export type AnnounceResult = DetailOf<typeof TenantCreated> & { readonly status: "active" };
 
 export const handler = defineStep(AnnounceInput, async (input): Promise<AnnounceResult> => {
   const tenant = await transition({
@@ -25,7 +27,7 @@ export const handler = defineStep(AnnounceInput, async (input): Promise<Announce
     entry: { at: now(), step: "announce", outcome: "active", executionArn: input.executionArn },
     set: { secretArn: input.secretArn, endpoint: input.endpoint, hostname: input.hostname },
   });
-  const detail: TenantEvents["Tenant Created"] = {
+  const detail: DetailOf<typeof TenantCreated> = {
     tenantId: tenant.tenantId,
     slug: tenant.slug,
     tier: tenant.tier,
@@ -34,6 +36,6 @@ export const handler = defineStep(AnnounceInput, async (input): Promise<Announce
     endpoint: input.endpoint,
     hostname: input.hostname,
   };
-  await publishTenantEvent("Tenant Created", detail);
+  await publishEvent(TenantCreated, detail);
   return { ...detail, status: "active" };
 });

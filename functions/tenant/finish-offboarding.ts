@@ -1,13 +1,15 @@
 /** Last step of offboarding: mark the tenant `offboarded`, keeping the final snapshot id; publish `Tenant Offboarded`. */
 import { z } from "zod";
+import type { DetailOf } from "../../events/define.ts";
+import { publishEvent } from "../../events/publish.ts";
+import { TenantOffboarded } from "../../events/tenants.ts";
 import { defineStep } from "../shared/handler.ts";
-import { publishTenantEvent, type TenantEvents } from "./lib/events.ts";
 import { now, TenantRef } from "./lib/inputs.ts";
 import { transition } from "./lib/registry.ts";
 
 export const FinishOffboardingInput = TenantRef.extend({ snapshotIdentifier: z.string().min(1).nullable() });
 
-export type FinishOffboardingResult = TenantEvents["Tenant Offboarded"] & { readonly status: "offboarded" };
+export type FinishOffboardingResult = DetailOf<typeof TenantOffboarded> & { readonly status: "offboarded" };
 
 export const handler = defineStep(FinishOffboardingInput, async (input): Promise<FinishOffboardingResult> => {
   await transition({
@@ -23,12 +25,12 @@ export const handler = defineStep(FinishOffboardingInput, async (input): Promise
     },
     set: { finalSnapshotId: input.snapshotIdentifier ?? undefined },
   });
-  const detail: TenantEvents["Tenant Offboarded"] = {
+  const detail: DetailOf<typeof TenantOffboarded> = {
     tenantId: input.tenantId,
     slug: input.slug,
     finalSnapshotId: input.snapshotIdentifier,
     executionArn: input.executionArn,
   };
-  await publishTenantEvent("Tenant Offboarded", detail);
+  await publishEvent(TenantOffboarded, detail);
   return { ...detail, status: "offboarded" };
 });

@@ -5,9 +5,10 @@
  * request was refused before a tenant was registered.
  */
 import { z } from "zod";
+import { publishEvent } from "../../events/publish.ts";
+import { TenantOffboardingFailed, TenantOnboardingFailed } from "../../events/tenants.ts";
 import { defineStep } from "../shared/handler.ts";
 import { TenantNotFoundError, TenantStateConflictError } from "./lib/errors.ts";
-import { publishTenantEvent } from "./lib/events.ts";
 import { Failure, reasonOf } from "./lib/failure.ts";
 import { now } from "./lib/inputs.ts";
 import { getTenant, recordStep, transition } from "./lib/registry.ts";
@@ -74,12 +75,12 @@ export const handler = defineStep(RecordFailureInput, async (input): Promise<Rec
     executionArn,
   };
   if (input.workflow === "onboarding") {
-    await publishTenantEvent("Tenant Onboarding Failed", {
+    await publishEvent(TenantOnboardingFailed, {
       ...detail,
       ...(input.name ? { name: input.name } : {}),
     });
   } else {
-    await publishTenantEvent("Tenant Offboarding Failed", detail);
+    await publishEvent(TenantOffboardingFailed, detail);
   }
   return { ...detail, recorded: tenant !== undefined && ours };
 });

@@ -5,16 +5,24 @@
  */
 import { z } from "zod";
 import { defineStep } from "../shared/handler.ts";
-import { TenantStillOnboardingError } from "./lib/errors.ts";
+import { TenantNotFoundError, TenantStillOnboardingError } from "./lib/errors.ts";
 import { ExecutionArn, now } from "./lib/inputs.ts";
-import { requireTenant, type TenantRecord, transition } from "./lib/registry.ts";
+import { requireTenant, slugOfTenant, type TenantRecord, transition } from "./lib/registry.ts";
 import { tenantNames } from "./lib/slug.ts";
 
-export const StartOffboardingInput = z.object({
-  slug: z.string().min(1),
-  reason: z.string().max(500).optional(),
-  executionArn: ExecutionArn,
-});
+/** The tenant by slug or by id (`Tenant Offboarding Requested` carries the id). */
+export const StartOffboardingInput = z
+  .object({
+    slug: z.string().min(1).optional(),
+    tenantId: z.string().min(1).optional(),
+    requestedBy: z.string().optional(),
+    reason: z.string().max(500).optional(),
+    executionArn: ExecutionArn,
+  })
+  .refine((input) => input.slug !== undefined || input.tenantId !== undefined, {
+    message: "give the tenant's slug or tenantId",
+    path: ["slug"],
+  });
 
 export interface StartOffboardingResult {
   readonly tenantId: string;
@@ -27,7 +35,12 @@ export interface StartOffboardingResult {
 }
 
 export const handler = defineStep(StartOffboardingInput, async (input): Promise<StartOffboardingResult> => {
-  const tenant = await requireTenant(input.slug);
+  const slug = input.slug ?? (await slugOfTenant(input.tenantId ?? ""));
+  if (!slug) throw new TenantNotFoundError(`no tenant has the id "${input.tenantId}"`);
+  const tenant = await requireTenant(slug);
+  if (input.tenantId && tenant.tenantId !== input.tenantId) {
+    throw new TenantNotFoundError(`tenant "${slug}" does not have the id "${input.tenantId}"`);
+  }
   const names = tenantNames(tenant.slug);
   const result = {
     tenantId: tenant.tenantId,
@@ -51,7 +64,13 @@ export const handler = defineStep(StartOffboardingInput, async (input): Promise<
       at: now(),
       step: "start-offboarding",
       outcome: "offboarding",
-      ...(input.reason ? { reason: input.reason } : {}),
+      ...(input.reason || input.requestedBy
+        ? {
+            reason: [input.reason, input.requestedBy && `requested by ${input.requestedBy}`]
+              .filter(Boolean)
+              .join("; "),
+          }
+        : {}),
       executionArn: input.executionArn,
     },
     set: { executionArn: input.executionArn },

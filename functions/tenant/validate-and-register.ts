@@ -9,7 +9,7 @@ import { awsRegion } from "../shared/env.ts";
 import { defineStep } from "../shared/handler.ts";
 import { TenantSlugTakenError } from "./lib/errors.ts";
 import { ExecutionArn, now } from "./lib/inputs.ts";
-import { getTenant, putNewTenant, type TenantRecord, transition } from "./lib/registry.ts";
+import { getTenant, putNewTenant, putTenantAlias, type TenantRecord, transition } from "./lib/registry.ts";
 import { resolveSlug } from "./lib/slug.ts";
 import { Tier } from "./lib/tiers.ts";
 
@@ -47,11 +47,17 @@ export async function register(input: RegisterInput): Promise<RegisterResult> {
     updatedAt: at,
     history: [{ at, step: "register", outcome: "registered", executionArn: input.executionArn }],
   };
-  if (await putNewTenant(tenant)) return { ...tenant, joined: false };
+  if (await putNewTenant(tenant)) {
+    await putTenantAlias(tenant.tenantId, slug);
+    return { ...tenant, joined: false };
+  }
 
   const existing = await getTenant(slug);
   if (!existing) return register(input); // deleted in between: try again
-  if (existing.executionArn === input.executionArn) return { ...existing, joined: false };
+  if (existing.executionArn === input.executionArn) {
+    await putTenantAlias(existing.tenantId, slug); // a retry may have stopped between the two writes
+    return { ...existing, joined: false };
+  }
   if (existing.name !== input.name) {
     throw new TenantSlugTakenError(`slug "${slug}" belongs to another tenant ("${existing.name}")`);
   }

@@ -147,8 +147,21 @@ describe("workflow inputs", () => {
     expect(result.error?.issues.map((issue) => issue.path[0])).toEqual(["tier", "adminEmail"]);
   });
 
-  it("needs the slug of the tenant to offboard", () => {
-    expect(tenantOffboarding.input.safeParse({}).success).toBe(false);
+  it("needs the slug or the id of the tenant to offboard", () => {
+    expect(tenantOffboarding.input.safeParse({ reason: "why" }).success).toBe(false);
     expect(tenantOffboarding.input.parse({ slug: "acme" })).toEqual({ slug: "acme" });
+    expect(tenantOffboarding.input.parse({ tenantId: "tnt_01", requestedBy: "a@b.c" })).toEqual({
+      tenantId: "tnt_01",
+      requestedBy: "a@b.c",
+    });
+  });
+
+  it("accepts the detail of the sample events that start the workflows", async () => {
+    const requested = (await import("../../events/samples/cplane.tenants.tenant-requested.json")).default;
+    const offboarding = (
+      await import("../../events/samples/cplane.tenants.tenant-offboarding-requested.json")
+    ).default;
+    expect(tenantOnboarding.input.safeParse(requested.detail).success).toBe(true);
+    expect(tenantOffboarding.input.safeParse(offboarding.detail).success).toBe(true);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The tenant registry: one DynamoDB item per tenant (`pk = TENANT#<slug>`, `sk = TENANT`) with its
- * status, the resources it owns and a per-step history with reasons. Status changes are conditional
- * writes, so two executions cannot both move a tenant.
+ * status, the resources it owns and a per-step history with reasons, plus an alias item
+ * (`pk = TENANTID#<tenantId>`, `sk = ALIAS`, `slug`) to find a tenant by id. Status changes are
+ * conditional writes, so two executions cannot both move a tenant.
  */
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
@@ -65,6 +66,28 @@ export async function putNewTenant(tenant: TenantRecord): Promise<boolean> {
     if (isAwsError(error, "ConditionalCheckFailedException")) return false;
     throw error;
   }
+}
+
+export function aliasKey(tenantId: string) {
+  return { pk: { S: `TENANTID#${tenantId}` }, sk: { S: "ALIAS" } };
+}
+
+/** Writes the tenant id → slug alias (idempotent). */
+export async function putTenantAlias(tenantId: string, slug: string): Promise<void> {
+  await dynamodb.send(
+    new PutItemCommand({
+      TableName: table(),
+      Item: { ...aliasKey(tenantId), tenantId: { S: tenantId }, slug: { S: slug } },
+    }),
+  );
+}
+
+/** The slug of a tenant id, or undefined when no tenant has it. */
+export async function slugOfTenant(tenantId: string): Promise<string | undefined> {
+  const { Item } = await dynamodb.send(
+    new GetItemCommand({ TableName: table(), Key: aliasKey(tenantId), ConsistentRead: true }),
+  );
+  return Item?.slug?.S;
 }
 
 export async function getTenant(slug: string): Promise<TenantRecord | undefined> {

@@ -94,11 +94,11 @@ describe("announce", () => {
     expect(events.calls()).toHaveLength(0);
   });
 
-  it("says TransientError when EventBridge does not take the event", async () => {
+  it("says EventPublishError (retried by the state machine) when EventBridge does not take the event", async () => {
     dynamodb.on(UpdateItemCommand).resolves({ Attributes: tenantItem({ status: "active" }) });
     events
       .on(PutEventsCommand)
       .resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: "InternalFailure" }] });
-    await expect(handler(input, lambdaContext())).rejects.toMatchObject({ name: "TransientError" });
+    await expect(handler(input, lambdaContext())).rejects.toMatchObject({ name: "EventPublishError" });
   });
 });

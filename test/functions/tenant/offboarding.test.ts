@@ -74,7 +74,7 @@ beforeEach(() => {
   api.objects.clear();
   api.requests.length = 0;
   setTenantEnvironment();
-  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: "e-1" }] });
   eks.on(DescribeClusterCommand).resolves({ cluster: { endpoint } });
 });
 
@@ -112,6 +112,52 @@ describe("start-offboarding", () => {
       finalSnapshotIdentifier: SNAPSHOT,
       secretName: "cplane/tenants/acme/db",
       alreadyOffboarded: false,
+    });
+  });
+
+  it("finds the tenant by id, as Tenant Offboarding Requested names it", async () => {
+    // Prepare
+    dynamodb
+      .on(GetItemCommand, { Key: { pk: { S: `TENANTID#${TENANT_ID}` }, sk: { S: "ALIAS" } } })
+      .resolves({ Item: { slug: { S: "acme" }, tenantId: { S: TENANT_ID } } });
+    dynamodb.on(GetItemCommand, { Key: { pk: { S: "TENANT#acme" }, sk: { S: "TENANT" } } }).resolves({
+      Item: tenantItem({ status: "active" }),
+    });
+    dynamodb.on(UpdateItemCommand).resolves({ Attributes: tenantItem({ status: "offboarding" }) });
+
+    // Act
+    const result = await startOffboarding(
+      {
+        tenantId: TENANT_ID,
+        requestedBy: "admin@cplane.example",
+        reason: "contract ended",
+        executionArn: EXECUTION,
+      },
+      lambdaContext(),
+    );
+
+    // Assess
+    expect(dynamodb.commandCalls(GetItemCommand)[0]?.args[0].input).toEqual({
+      TableName: "cplane-test-tenants",
+      Key: { pk: { S: `TENANTID#${TENANT_ID}` }, sk: { S: "ALIAS" } },
+      ConsistentRead: true,
+    });
+    expect(result).toMatchObject({ slug: "acme", tenantId: TENANT_ID });
+    const values = unmarshall(
+      dynamodb.commandCalls(UpdateItemCommand)[0]?.args[0].input.ExpressionAttributeValues ?? {},
+    );
+    expect(values[":entry"][0].reason).toBe("contract ended; requested by admin@cplane.example");
+  });
+
+  it("names an unknown tenant id, and needs a slug or an id", async () => {
+    dynamodb.on(GetItemCommand).resolves({});
+    await expect(
+      startOffboarding({ tenantId: "tnt_nope", executionArn: EXECUTION }, lambdaContext()),
+    ).rejects.toMatchObject({
+      name: "TenantNotFoundError",
+    });
+    await expect(startOffboarding({ executionArn: EXECUTION }, lambdaContext())).rejects.toMatchObject({
+      name: "InvalidInputError",
     });
   });
 

@@ -35,7 +35,7 @@ beforeEach(() => {
   events.reset();
   setTenantEnvironment();
   vi.useFakeTimers({ now: new Date("2026-11-22T10:20:00.000Z"), toFake: ["Date"] });
-  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: "e-1" }] });
   dynamodb.on(UpdateItemCommand).resolves({ Attributes: tenantItem({ status: "failed" }) });
   return () => vi.useRealTimers();
 });

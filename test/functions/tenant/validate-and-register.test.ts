@@ -93,11 +93,16 @@ describe("validate-and-register", () => {
     expect(dynamodb.commandCalls(UpdateItemCommand)).toHaveLength(0);
   });
 
-  it("continues as the owner when its own registration is retried", async () => {
-    dynamodb.on(PutItemCommand).rejects(conditionalCheckFailed());
+  it("continues as the owner when its own registration is retried, and makes sure of the id alias", async () => {
+    dynamodb
+      .on(PutItemCommand, { ConditionExpression: "attribute_not_exists(pk)" })
+      .rejects(conditionalCheckFailed());
     dynamodb.on(GetItemCommand).resolves({ Item: tenantItem() });
     const result = await handler(request, lambdaContext());
     expect(result).toMatchObject({ tenantId: TENANT_ID, joined: false });
+    expect(dynamodb.commandCalls(PutItemCommand)[1]?.args[0].input.Item?.pk).toEqual({
+      S: `TENANTID#${TENANT_ID}`,
+    });
   });
 
   it("takes over a tenant whose onboarding failed, with a conditional status change", async () => {
