@@ -12,7 +12,7 @@ import type { FunctionId } from "../functions/shared/catalog.ts";
 import { type DeployContext, deployable, renderEnvironment } from "../stacks/wiring.ts";
 import { substituteFunctions } from "../workflows/asl.ts";
 import { workflowCatalog } from "../workflows/catalog.ts";
-import { createLocalEventBridge, type LocalEventBridge } from "./bus/index.ts";
+import { createLocalEventBridge, installWorkflowRules, type LocalEventBridge } from "./bus/index.ts";
 import { type Clock, createClock, parseClockMode } from "./clock/clock.ts";
 import { Engine } from "./engine/index.ts";
 import { createLocalFunctions, type LocalFunctions } from "./lambda/functions.ts";
@@ -121,7 +121,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     invokeFunction: async (functionArn: string, payload: string) =>
       functions.invoke(functionArn, JSON.parse(payload)),
   };
-  bus = createLocalEventBridge({ clock, region, account: LOCAL_ACCOUNT, buses: [BUS_NAME], dispatcher });
+  const busReady = createLocalEventBridge({ clock, region, account: LOCAL_ACCOUNT, buses: [BUS_NAME], dispatcher });
+  bus = busReady;
   const scheduler = createLocalScheduler({ clock, region, account: LOCAL_ACCOUNT, dispatcher });
   const schedules = deployable(workflowSchedules, new Set(stateMachines.keys()));
   installWorkflowSchedules(scheduler, schedules.ready, (workflow) => stateMachines.get(workflow) as string);
@@ -133,30 +134,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     loaded: false,
     reason: "workflow not built yet",
   }));
-  for (const rule of triggers.ready) {
-    const arn = stateMachines.get(rule.workflow) as string;
-    bus.putRule({
-      Name: rule.name,
-      EventBusName: rule.eventBus,
-      EventPattern: JSON.stringify(rule.eventPattern),
-      Description: rule.description,
-      State: "ENABLED",
-    });
-    bus.putTargets({
-      Rule: rule.name,
-      EventBusName: rule.eventBus,
-      Targets: [
-        {
-          Id: rule.workflow,
-          Arn: arn,
-          InputPath: rule.inputPath,
-          InputTransformer: rule.inputTransformer,
-          RetryPolicy: rule.retryPolicy,
-        },
-      ],
-    });
-    rules.push({ rule: rule.name, workflow: rule.workflow, loaded: true });
-  }
+  installWorkflowRules(busReady, triggers.ready, (workflow) => stateMachines.get(workflow) as string);
+  for (const rule of triggers.ready) rules.push({ rule: rule.name, workflow: rule.workflow, loaded: true });
 
   // Step Functions announces every execution status change on the default bus, as on AWS.
   const unsubscribe = engine.subscribe((event) => {
@@ -183,7 +162,6 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     });
   });
 
-  const busReady = bus;
   return {
     clock,
     region,
