@@ -1,0 +1,279 @@
+/**
+ * The local cloud: the slice of AWS and Kubernetes that cplane's handlers call, emulated at the SDK
+ * client boundary. `createLocalCloud()` returns the binding for `bindLocalCloud()` (its `send`), the
+ * fault plan, the Kubernetes endpoints, `describe()`, and persistence under a data directory.
+ */
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { LocalCloudCall } from "../../functions/shared/aws-clients.ts";
+import type { Clock } from "../clock/clock.ts";
+import type { CloudContext, CloudEvent, Durations, EmitEvent, Job, Json, Regions } from "./context.ts";
+import { DEFAULT_DURATIONS, Jobs } from "./context.ts";
+import { Databases } from "./databases.ts";
+import { awsError, CloudFault, outageError, throttlingErrorName } from "./errors.ts";
+import { Faults } from "./faults.ts";
+import { Rds } from "./rds.ts";
+import { RdsData } from "./rds-data.ts";
+import { SecretsManager, Sts } from "./secrets.ts";
+import type { EmulatedService } from "./service.ts";
+
+export interface LocalCloudOptions {
+  clock: Clock;
+  regions?: Partial<Regions>;
+  /** Account id in ARNs and `GetCallerIdentity` (default 123456789012). */
+  account?: string;
+  /** Where `save()`/`load()` keep state (e.g. `.cplane/cloud`). */
+  dataDir?: string;
+  durations?: Partial<Durations>;
+  /** Receives events the cloud emits (CloudWatch alarm state changes), as full EventBridge envelopes. */
+  emitEvent?: EmitEvent;
+}
+
+export interface CallRecord {
+  service: string;
+  operation: string;
+  region: string;
+  at: number;
+  error?: string;
+}
+
+export interface LocalCloud {
+  /** The binding: pass the cloud (or `{ send: cloud.send }`) to `bindLocalCloud`. */
+  send(call: LocalCloudCall): Promise<Record<string, unknown>>;
+  readonly faults: Faults;
+  readonly regions: Regions;
+  readonly account: string;
+  readonly clock: Clock;
+  readonly durations: Durations;
+  /** Every call answered, newest last (bounded to the last 10,000). */
+  readonly calls: CallRecord[];
+  /** Events emitted so far (also handed to `emitEvent`). */
+  readonly events: CloudEvent[];
+  readonly services: Readonly<Record<string, EmulatedService>>;
+  describe(): Record<string, Record<string, Record<string, unknown[]>>>;
+  /** Writes state (resources, pending lifecycles, database files) under `dataDir`. */
+  save(): Promise<void>;
+  /** Reads state written by `save()`; returns false when there is none. */
+  load(): Promise<boolean>;
+  /** Removes the saved state. */
+  reset(): Promise<void>;
+  /** Stops timers, closes databases and servers. */
+  close(): Promise<void>;
+  /** Lets services register late (the runtime adds its own). */
+  register(service: EmulatedService): void;
+  readonly context: CloudContext;
+}
+
+export const DEFAULT_REGIONS: Regions = { primary: "us-east-1", secondary: "us-west-2" };
+
+export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
+  const { clock } = options;
+  const regions: Regions = { ...DEFAULT_REGIONS, ...options.regions };
+  const account = options.account ?? "123456789012";
+  const durations: Durations = { ...DEFAULT_DURATIONS, ...options.durations };
+  const track = <T>(work: Promise<T>) => clock.track(work);
+  const jobs = new Jobs(clock, track);
+  const events: CloudEvent[] = [];
+  const calls: CallRecord[] = [];
+  const services: Record<string, EmulatedService> = {};
+  const regionListeners: ((region: string, down: boolean) => void)[] = [];
+  let eventSeq = 0;
+
+  const faults = new Faults({
+    corruptSnapshot: (snapshot, region, mode) => rds.corruptSnapshot(snapshot, region, mode),
+    regionChanged: (region, down) => {
+      for (const listener of regionListeners) listener(region, down);
+    },
+  });
+
+  const context: CloudContext & { onRegionChange(listener: (region: string, down: boolean) => void): void } =
+    {
+      clock,
+      regions,
+      account,
+      durations,
+      jobs,
+      track,
+      isRegionDown: (region) => faults.isRegionDown(region),
+      regionList: () => [regions.primary, regions.secondary],
+      emit: (partial) => {
+        const event: CloudEvent = {
+          version: "0",
+          id: `${Date.now().toString(16)}-${(++eventSeq).toString(16).padStart(8, "0")}`,
+          account,
+          time: partial.time ?? new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, "Z"),
+          ...partial,
+        };
+        events.push(event);
+        if (events.length > 10_000) events.shift();
+        if (options.emitEvent) {
+          try {
+            const result = options.emitEvent(event);
+            if (result instanceof Promise) void track(result).catch(() => undefined);
+          } catch {
+            // A failing sink must not break the cloud; the event stays in `events`.
+          }
+        }
+      },
+      onRegionChange: (listener) => {
+        regionListeners.push(listener);
+      },
+    };
+
+  const databases = new Databases(track);
+  const secrets = new SecretsManager(context);
+  const rds = new Rds(context, databases, secrets);
+  const register = (service: EmulatedService) => {
+    services[service.name] = service;
+  };
+  for (const service of [secrets, new Sts(context), rds, new RdsData(context, rds, databases, secrets)]) {
+    register(service);
+  }
+
+  async function send(call: LocalCloudCall): Promise<Record<string, unknown>> {
+    const record: CallRecord = {
+      service: call.service,
+      operation: call.operation,
+      region: call.region,
+      at: clock.now(),
+    };
+    calls.push(record);
+    if (calls.length > 10_000) calls.shift();
+    const service = services[call.service];
+    try {
+      if (!service) {
+        throw Object.assign(
+          new Error(`the local cloud does not emulate ${call.service} (${call.operation})`),
+          {
+            name: "LocalCloudUnsupportedService",
+          },
+        );
+      }
+      const operation = service.operations[call.operation];
+      if (!operation) {
+        throw awsError(
+          call.service,
+          "UnknownOperationException",
+          `the local cloud does not emulate ${call.service}:${call.operation}`,
+        );
+      }
+      if (!service.global && faults.isRegionDown(call.region)) throw outageError(call.service, call.region);
+      for (const fault of faults.take(call.service, call.operation, call.region)) {
+        if (fault.kind === "latency") await clock.sleep(fault.ms);
+        else if (fault.kind === "throttle") {
+          throw awsError(call.service, fault.error ?? throttlingErrorName(call.service), "Rate exceeded");
+        } else {
+          throw awsError(call.service, fault.error, fault.message ?? `Injected fault: ${fault.error}`, {
+            fault: fault.fault,
+            status: fault.status,
+          });
+        }
+      }
+      const input = structuredClone(call.input ?? {});
+      const output = await track(
+        Promise.resolve().then(() =>
+          (operation as (input: unknown, region: string) => unknown)(input, call.region),
+        ),
+      );
+      return clean(output);
+    } catch (error) {
+      const translated =
+        error instanceof CloudFault
+          ? awsError(call.service, error.name, error.message, error.options)
+          : error;
+      record.error = translated instanceof Error ? translated.name : String(translated);
+      throw translated;
+    }
+  }
+
+  const dataDir = options.dataDir;
+  const requireDir = () => {
+    if (!dataDir) throw new Error("the local cloud was created without a dataDir; save/load need one");
+    return dataDir;
+  };
+
+  const cloud: LocalCloud = {
+    send,
+    faults,
+    regions,
+    account,
+    clock,
+    durations,
+    calls,
+    events,
+    services,
+    context,
+    register,
+    describe() {
+      const out: Record<string, Record<string, Record<string, unknown[]>>> = {};
+      for (const service of Object.values(services)) out[service.name] = service.describe();
+      return out;
+    },
+    async save() {
+      const dir = requireDir();
+      await mkdir(dir, { recursive: true });
+      const state: Record<string, Json> = {};
+      for (const service of Object.values(services)) {
+        if (service.save) state[service.name] = await service.save(dir);
+      }
+      const saved = {
+        version: 1,
+        savedAt: clock.now(),
+        jobs: jobs.list() as unknown as Json,
+        faults: faults.list() as unknown as Json,
+        services: state,
+      };
+      await writeFile(join(dir, "cloud.json"), JSON.stringify(saved));
+    },
+    async load() {
+      const dir = requireDir();
+      let text: string;
+      try {
+        text = await readFile(join(dir, "cloud.json"), "utf8");
+      } catch {
+        return false;
+      }
+      const saved = JSON.parse(text) as {
+        jobs: Job[];
+        faults: Parameters<Faults["add"]>[0][];
+        services: Record<string, Json>;
+      };
+      for (const service of Object.values(services)) {
+        const state = saved.services[service.name];
+        if (state !== undefined && service.load) await service.load(state, dir);
+      }
+      jobs.clear();
+      jobs.restore(saved.jobs);
+      faults.clear();
+      for (const fault of saved.faults) {
+        if (fault.kind !== "corrupt-snapshot") faults.add(fault);
+      }
+      return true;
+    },
+    async reset() {
+      await rm(requireDir(), { recursive: true, force: true });
+    },
+    async close() {
+      jobs.clear();
+      for (const service of Object.values(services)) await service.close?.();
+      await databases.close();
+    },
+  };
+  return cloud;
+}
+
+/** Copies an output so callers never hold the cloud's own objects; drops undefined members. */
+function clean(output: unknown): Record<string, unknown> {
+  if (output === undefined || output === null) return {};
+  return structuredClone(stripUndefined(output)) as Record<string, unknown>;
+}
+
+function stripUndefined(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stripUndefined);
+  if (value && typeof value === "object" && !(value instanceof Date) && !(value instanceof Uint8Array)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) if (v !== undefined) out[key] = stripUndefined(v);
+    return out;
+  }
+  return value;
+}

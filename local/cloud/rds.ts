@@ -1,0 +1,1186 @@
+/**
+ * RDS / Aurora PostgreSQL: clusters, instances, cluster snapshots (manual, automated daily, copies
+ * across regions), restore from snapshot and to a point in time, global databases (switchover,
+ * failover), tags. Statuses follow AWS's lifecycle on the shared clock; data lives in `Databases`.
+ */
+import { randomUUID } from "node:crypto";
+import type {
+  AddTagsToResourceCommandInput,
+  CopyDBClusterSnapshotCommandInput,
+  CreateDBClusterCommandInput,
+  CreateDBClusterSnapshotCommandInput,
+  CreateDBInstanceCommandInput,
+  CreateGlobalClusterCommandInput,
+  DBCluster,
+  DBClusterSnapshot,
+  DBInstance,
+  DeleteDBClusterCommandInput,
+  DeleteDBClusterSnapshotCommandInput,
+  DeleteDBInstanceCommandInput,
+  DeleteGlobalClusterCommandInput,
+  DescribeDBClusterSnapshotsCommandInput,
+  DescribeDBClustersCommandInput,
+  DescribeDBInstancesCommandInput,
+  DescribeGlobalClustersCommandInput,
+  FailoverGlobalClusterCommandInput,
+  Filter,
+  GlobalCluster,
+  ListTagsForResourceCommandInput,
+  ModifyDBClusterCommandInput,
+  RemoveFromGlobalClusterCommandInput,
+  RemoveTagsFromResourceCommandInput,
+  RestoreDBClusterFromSnapshotCommandInput,
+  RestoreDBClusterToPointInTimeCommandInput,
+  StartDBClusterCommandInput,
+  StopDBClusterCommandInput,
+  SwitchoverGlobalClusterCommandInput,
+  Tag,
+} from "@aws-sdk/client-rds";
+import type { CloudContext, Json } from "./context.ts";
+import { randomId } from "./context.ts";
+import type { Corruption, Databases } from "./databases.ts";
+import { fail } from "./errors.ts";
+import type { SecretsManager } from "./secrets.ts";
+import type { EmulatedService } from "./service.ts";
+import { addTo, fromJson, toJson } from "./service.ts";
+
+export interface Cluster {
+  region: string;
+  id: string;
+  arn: string;
+  resourceId: string;
+  status: string;
+  engine: string;
+  engineVersion: string;
+  port: number;
+  masterUsername: string;
+  databaseName?: string;
+  deletionProtection: boolean;
+  backupRetentionPeriod: number;
+  storageEncrypted: boolean;
+  kmsKeyId?: string;
+  httpEndpointEnabled: boolean;
+  masterUserSecretArn?: string;
+  tags: Tag[];
+  createTime: Date;
+  globalClusterId?: string;
+  dbSubnetGroup?: string;
+  vpcSecurityGroupIds: string[];
+  copyTagsToSnapshot: boolean;
+  serverlessV2?: { MinCapacity?: number; MaxCapacity?: number };
+  /** A global secondary is read-only. */
+  readOnly: boolean;
+  hostSuffix: string;
+}
+
+export interface Instance {
+  region: string;
+  id: string;
+  arn: string;
+  clusterId: string;
+  status: string;
+  instanceClass: string;
+  engine: string;
+  createTime: Date;
+  tags: Tag[];
+  promotionTier: number;
+  availabilityZone: string;
+}
+
+export interface Snapshot {
+  region: string;
+  id: string;
+  arn: string;
+  clusterId: string;
+  status: string;
+  type: "manual" | "automated";
+  createTime: Date;
+  clusterCreateTime: Date;
+  engine: string;
+  engineVersion: string;
+  storageEncrypted: boolean;
+  kmsKeyId?: string;
+  tags: Tag[];
+  port: number;
+  masterUsername: string;
+  sourceArn?: string;
+  corruption?: Corruption;
+}
+
+export interface Global {
+  id: string;
+  arn: string;
+  resourceId: string;
+  status: string;
+  engine: string;
+  engineVersion: string;
+  storageEncrypted: boolean;
+  deletionProtection: boolean;
+  databaseName?: string;
+  members: { arn: string; isWriter: boolean }[];
+  failoverState?: {
+    Status: string;
+    FromDbClusterArn: string;
+    ToDbClusterArn: string;
+    IsDataLossAllowed: boolean;
+  };
+}
+
+interface State {
+  clusters: Cluster[];
+  instances: Instance[];
+  snapshots: Snapshot[];
+  globals: Global[];
+}
+
+const DEFAULT_ENGINE_VERSION = "16.4";
+const DATA_READY = new Set(["available", "backing-up", "modifying"]);
+
+export class Rds implements EmulatedService {
+  readonly name = "RDS";
+  private readonly ctx: CloudContext;
+  private readonly databases: Databases;
+  private readonly secrets: SecretsManager;
+  private state: State = { clusters: [], instances: [], snapshots: [], globals: [] };
+  /** Data images of snapshots, by snapshot ARN (kept out of `state`: they are files on save). */
+  readonly snapshotData = new Map<string, Promise<{ data?: Blob }>>();
+  /** Hook for the Data API: a global primary's write to replay on its secondaries. */
+  onPromote: ((global: Global) => void) | undefined;
+
+  constructor(ctx: CloudContext, databases: Databases, secrets: SecretsManager) {
+    this.ctx = ctx;
+    this.databases = databases;
+    this.secrets = secrets;
+    const jobs = ctx.jobs;
+    jobs.on("rds.cluster.status", (args) => {
+      const { arn, status, next, delay } = args as {
+        arn: string;
+        status: string;
+        next?: string;
+        delay?: number;
+      };
+      const cluster = this.state.clusters.find((c) => c.arn === arn);
+      if (!cluster) return;
+      cluster.status = status;
+      if (status === "backing-up") this.takeSnapshot(cluster, "automated");
+      if (next && delay !== undefined) jobs.schedule("rds.cluster.status", delay, { arn, status: next });
+    });
+    jobs.on("rds.cluster.gone", (args) => {
+      const arn = String(args);
+      const cluster = this.state.clusters.find((c) => c.arn === arn);
+      this.state.clusters = this.state.clusters.filter((c) => c.arn !== arn);
+      jobs.cancelWhere("rds.backup.daily", (a) => a === arn);
+      if (cluster?.masterUserSecretArn) this.secrets.forceDelete(cluster.masterUserSecretArn);
+      return this.databases.drop(arn);
+    });
+    jobs.on("rds.instance.status", (args) => {
+      const { arn, status } = args as { arn: string; status: string };
+      const instance = this.state.instances.find((i) => i.arn === arn);
+      if (instance) instance.status = status;
+    });
+    jobs.on("rds.instance.gone", (args) => {
+      this.state.instances = this.state.instances.filter((i) => i.arn !== String(args));
+    });
+    jobs.on("rds.snapshot.available", (args) => {
+      const snapshot = this.state.snapshots.find((s) => s.arn === String(args));
+      if (snapshot) snapshot.status = "available";
+    });
+    jobs.on("rds.backup.daily", (args) => {
+      const arn = String(args);
+      const cluster = this.state.clusters.find((c) => c.arn === arn);
+      if (!cluster) return;
+      if (cluster.status === "available" && cluster.backupRetentionPeriod > 0)
+        this.takeSnapshot(cluster, "automated");
+      this.pruneAutomated(cluster);
+      jobs.schedule("rds.backup.daily", ctx.durations.automatedBackupInterval, arn);
+    });
+    jobs.on("rds.global.done", (args) => {
+      const { id, writer, dataLoss } = args as { id: string; writer: string; dataLoss: boolean };
+      const global = this.state.globals.find((g) => g.id === id);
+      if (!global) return;
+      for (const member of global.members) {
+        member.isWriter = member.arn === writer;
+        const cluster = this.clusterByArn(member.arn);
+        if (cluster) {
+          cluster.readOnly = !member.isWriter;
+          cluster.status = "available";
+        }
+      }
+      global.status = "available";
+      global.failoverState = undefined;
+      void dataLoss;
+      this.onPromote?.(global);
+    });
+  }
+
+  // ---------------------------------------------------------------- lookups
+
+  clusterByArn(arn: string): Cluster | undefined {
+    return this.state.clusters.find((c) => c.arn === arn);
+  }
+
+  cluster(region: string, idOrArn: string | undefined): Cluster {
+    const cluster = this.state.clusters.find(
+      (c) => (c.region === region && c.id === idOrArn?.toLowerCase()) || c.arn === idOrArn,
+    );
+    if (!cluster) fail("DBClusterNotFoundFault", `DBCluster ${idOrArn} not found.`);
+    return cluster;
+  }
+
+  private instance(region: string, id: string | undefined): Instance {
+    const instance = this.state.instances.find((i) => i.region === region && i.id === id?.toLowerCase());
+    if (!instance) fail("DBInstanceNotFound", `DBInstance ${id} not found.`);
+    return instance;
+  }
+
+  private snapshot(region: string, idOrArn: string | undefined): Snapshot {
+    const snapshot = this.state.snapshots.find(
+      (s) => (s.region === region && s.id === idOrArn?.toLowerCase()) || s.arn === idOrArn,
+    );
+    if (!snapshot) fail("DBClusterSnapshotNotFoundFault", `DBClusterSnapshot not found: ${idOrArn}`);
+    return snapshot;
+  }
+
+  private globalCluster(id: string | undefined): Global {
+    const global = this.state.globals.find((g) => g.id === id || g.arn === id);
+    if (!global) fail("GlobalClusterNotFoundFault", `Global cluster ${id} not found`);
+    return global;
+  }
+
+  /** Whether the Data API may run statements on this cluster now, and why not. */
+  dataApiReadiness(cluster: Cluster): string | undefined {
+    if (!cluster.httpEndpointEnabled) return `HttpEndpoint is not enabled for cluster ${cluster.id}`;
+    if (!DATA_READY.has(cluster.status))
+      return `DB cluster ${cluster.id} is not available (status: ${cluster.status})`;
+    const ready = this.state.instances.some(
+      (i) => i.clusterId === cluster.id && i.region === cluster.region && i.status === "available",
+    );
+    if (!ready) return `DB cluster ${cluster.id} has no available DB instance`;
+    return undefined;
+  }
+
+  globalOf(cluster: Cluster): Global | undefined {
+    return cluster.globalClusterId
+      ? this.state.globals.find((g) => g.id === cluster.globalClusterId)
+      : undefined;
+  }
+
+  corruptSnapshot(idOrArn: string, region: string | undefined, mode: Corruption): void {
+    const snapshot = this.state.snapshots.find(
+      (s) => s.arn === idOrArn || (s.id === idOrArn && (region === undefined || s.region === region)),
+    );
+    if (!snapshot) throw new Error(`corrupt-snapshot: no snapshot ${idOrArn}`);
+    snapshot.corruption = mode;
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private arn(region: string, kind: string, id: string): string {
+    return `arn:aws:rds:${region}:${this.ctx.account}:${kind}:${id}`;
+  }
+
+  private validId(id: string | undefined, what: string): string {
+    if (!id || !/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/.test(id) || id.endsWith("-") || id.includes("--")) {
+      fail(
+        "InvalidParameterValue",
+        `The parameter ${what} is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.`,
+      );
+    }
+    return id.toLowerCase();
+  }
+
+  private takeSnapshot(
+    cluster: Cluster,
+    type: "manual" | "automated",
+    id?: string,
+    tags: Tag[] = [],
+  ): Snapshot {
+    const now = this.ctx.clock.now();
+    const stamp = new Date(now).toISOString().slice(0, 16).replace("T", "-").replace(":", "-");
+    const snapshotId = id ?? `rds:${cluster.id}-${stamp}`;
+    const snapshot: Snapshot = {
+      region: cluster.region,
+      id: snapshotId,
+      arn: this.arn(cluster.region, "cluster-snapshot", snapshotId),
+      clusterId: cluster.id,
+      status: "creating",
+      type,
+      createTime: new Date(now),
+      clusterCreateTime: cluster.createTime,
+      engine: cluster.engine,
+      engineVersion: cluster.engineVersion,
+      storageEncrypted: cluster.storageEncrypted,
+      kmsKeyId: cluster.kmsKeyId,
+      tags: cluster.copyTagsToSnapshot ? [...cluster.tags, ...tags] : tags,
+      port: cluster.port,
+      masterUsername: cluster.masterUsername,
+    };
+    this.state.snapshots = this.state.snapshots.filter((s) => s.arn !== snapshot.arn);
+    this.state.snapshots.push(snapshot);
+    this.snapshotData.set(snapshot.arn, this.databases.dump(cluster.arn));
+    this.ctx.jobs.schedule("rds.snapshot.available", this.ctx.durations.clusterSnapshot, snapshot.arn);
+    return snapshot;
+  }
+
+  private pruneAutomated(cluster: Cluster): void {
+    const horizon = this.ctx.clock.now() - cluster.backupRetentionPeriod * 86_400_000;
+    const drop = this.state.snapshots.filter(
+      (s) =>
+        s.type === "automated" &&
+        s.clusterId === cluster.id &&
+        s.region === cluster.region &&
+        s.createTime.getTime() < horizon,
+    );
+    for (const s of drop) this.snapshotData.delete(s.arn);
+    this.state.snapshots = this.state.snapshots.filter((s) => !drop.includes(s));
+  }
+
+  private newCluster(region: string, input: CreateDBClusterCommandInput, from?: Snapshot): Cluster {
+    const id = this.validId(input.DBClusterIdentifier, "DBClusterIdentifier");
+    if (this.state.clusters.some((c) => c.region === region && c.id === id)) {
+      fail("DBClusterAlreadyExistsFault", "DB Cluster already exists");
+    }
+    const engine =
+      input.Engine ??
+      from?.engine ??
+      fail("InvalidParameterValue", "The parameter Engine must be provided and must not be blank.");
+    if (!engine.startsWith("aurora")) fail("InvalidParameterValue", `Invalid DB engine: ${engine}`);
+    const retention = input.BackupRetentionPeriod ?? 1;
+    if (retention < 1 || retention > 35)
+      fail("InvalidParameterValue", "Invalid backup retention period: must be between 1 and 35 days.");
+    const global = input.GlobalClusterIdentifier
+      ? this.globalCluster(input.GlobalClusterIdentifier)
+      : undefined;
+    const cluster: Cluster = {
+      region,
+      id,
+      arn: this.arn(region, "cluster", id),
+      resourceId: `cluster-${randomId(26, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")}`,
+      status: "creating",
+      engine,
+      engineVersion:
+        input.EngineVersion ?? global?.engineVersion ?? from?.engineVersion ?? DEFAULT_ENGINE_VERSION,
+      port: input.Port ?? from?.port ?? 5432,
+      masterUsername:
+        input.MasterUsername ??
+        from?.masterUsername ??
+        (global
+          ? "postgres"
+          : fail(
+              "InvalidParameterValue",
+              "The parameter MasterUsername must be provided and must not be blank.",
+            )),
+      databaseName: input.DatabaseName ?? global?.databaseName,
+      deletionProtection: input.DeletionProtection ?? false,
+      backupRetentionPeriod: retention,
+      storageEncrypted: input.StorageEncrypted ?? from?.storageEncrypted ?? global?.storageEncrypted ?? false,
+      kmsKeyId: input.KmsKeyId ?? from?.kmsKeyId,
+      httpEndpointEnabled: input.EnableHttpEndpoint ?? false,
+      tags: [...(input.Tags ?? [])],
+      createTime: this.ctx.clock.date(),
+      globalClusterId: global?.id,
+      dbSubnetGroup: input.DBSubnetGroupName,
+      vpcSecurityGroupIds: [...(input.VpcSecurityGroupIds ?? [])],
+      copyTagsToSnapshot: input.CopyTagsToSnapshot ?? false,
+      serverlessV2: input.ServerlessV2ScalingConfiguration
+        ? {
+            MinCapacity: input.ServerlessV2ScalingConfiguration.MinCapacity,
+            MaxCapacity: input.ServerlessV2ScalingConfiguration.MaxCapacity,
+          }
+        : undefined,
+      readOnly: false,
+      hostSuffix: randomId(12),
+    };
+    if (cluster.storageEncrypted && !cluster.kmsKeyId) {
+      cluster.kmsKeyId = `arn:aws:kms:${region}:${this.ctx.account}:key/${randomUUID()}`;
+    }
+    if (input.ManageMasterUserPassword) {
+      if (input.MasterUserPassword) {
+        fail(
+          "InvalidParameterCombination",
+          "You can't specify MasterUserPassword and ManageMasterUserPassword at the same time.",
+        );
+      }
+      const secret = this.secrets.createManaged(
+        region,
+        `rds!cluster-${randomUUID()}`,
+        JSON.stringify({ username: cluster.masterUsername, password: randomId(32) }),
+        [
+          { Key: "aws:rds:primaryDBClusterArn", Value: cluster.arn },
+          { Key: "aws:secretsmanager:owningService", Value: "rds" },
+        ],
+      );
+      cluster.masterUserSecretArn = secret.arn;
+    }
+    if (global) {
+      const hasWriter = global.members.some((m) => m.isWriter);
+      global.members.push({ arn: cluster.arn, isWriter: !hasWriter });
+      cluster.readOnly = hasWriter;
+    }
+    this.state.clusters.push(cluster);
+    this.ctx.jobs.schedule("rds.backup.daily", this.ctx.durations.automatedBackupInterval, cluster.arn);
+    return cluster;
+  }
+
+  // ---------------------------------------------------------------- output shapes
+
+  private clusterOut(c: Cluster): DBCluster {
+    const host = `${c.id}.cluster-${c.hostSuffix}.${c.region}.rds.amazonaws.com`;
+    const members = this.state.instances
+      .filter((i) => i.region === c.region && i.clusterId === c.id)
+      .map((i, index) => ({
+        DBInstanceIdentifier: i.id,
+        IsClusterWriter: !c.readOnly && index === 0,
+        DBClusterParameterGroupStatus: "in-sync",
+        PromotionTier: i.promotionTier,
+      }));
+    const now = this.ctx.clock.now();
+    const global = this.globalOf(c);
+    return {
+      DBClusterIdentifier: c.id,
+      DBClusterArn: c.arn,
+      DbClusterResourceId: c.resourceId,
+      Status: c.status,
+      Engine: c.engine,
+      EngineVersion: c.engineVersion,
+      EngineMode: "provisioned",
+      Port: c.port,
+      MasterUsername: c.masterUsername,
+      DatabaseName: c.databaseName,
+      Endpoint: host,
+      ReaderEndpoint: host.replace(".cluster-", ".cluster-ro-"),
+      MultiAZ: members.length > 1,
+      DBClusterMembers: members,
+      DeletionProtection: c.deletionProtection,
+      BackupRetentionPeriod: c.backupRetentionPeriod,
+      PreferredBackupWindow: "03:00-04:00",
+      StorageEncrypted: c.storageEncrypted,
+      KmsKeyId: c.kmsKeyId,
+      HttpEndpointEnabled: c.httpEndpointEnabled,
+      MasterUserSecret: c.masterUserSecretArn
+        ? { SecretArn: c.masterUserSecretArn, SecretStatus: "active", KmsKeyId: c.kmsKeyId }
+        : undefined,
+      TagList: c.tags.map((t) => ({ ...t })),
+      ClusterCreateTime: c.createTime,
+      EarliestRestorableTime: c.createTime,
+      LatestRestorableTime: new Date(Math.max(c.createTime.getTime(), now - 5 * 60_000)),
+      DBSubnetGroup: c.dbSubnetGroup,
+      VpcSecurityGroups: c.vpcSecurityGroupIds.map((id) => ({ VpcSecurityGroupId: id, Status: "active" })),
+      CopyTagsToSnapshot: c.copyTagsToSnapshot,
+      ServerlessV2ScalingConfiguration: c.serverlessV2,
+      GlobalClusterIdentifier: global?.id,
+      GlobalWriteForwardingStatus: global ? "disabled" : undefined,
+      ReplicationSourceIdentifier:
+        global && c.readOnly ? global.members.find((m) => m.isWriter)?.arn : undefined,
+      AllocatedStorage: 1,
+      StorageType: "aurora",
+    };
+  }
+
+  private instanceOut(i: Instance): DBInstance {
+    const cluster = this.state.clusters.find((c) => c.region === i.region && c.id === i.clusterId);
+    return {
+      DBInstanceIdentifier: i.id,
+      DBInstanceArn: i.arn,
+      DBClusterIdentifier: i.clusterId,
+      DBInstanceStatus: i.status,
+      DBInstanceClass: i.instanceClass,
+      Engine: i.engine,
+      EngineVersion: cluster?.engineVersion,
+      InstanceCreateTime: i.createTime,
+      AvailabilityZone: i.availabilityZone,
+      PromotionTier: i.promotionTier,
+      Endpoint: cluster
+        ? { Address: `${i.id}.${cluster.hostSuffix}.${i.region}.rds.amazonaws.com`, Port: cluster.port }
+        : undefined,
+      StorageEncrypted: cluster?.storageEncrypted,
+      TagList: i.tags.map((t) => ({ ...t })),
+    };
+  }
+
+  private snapshotOut(s: Snapshot): DBClusterSnapshot {
+    return {
+      DBClusterSnapshotIdentifier: s.id,
+      DBClusterSnapshotArn: s.arn,
+      DBClusterIdentifier: s.clusterId,
+      SnapshotCreateTime: s.createTime,
+      ClusterCreateTime: s.clusterCreateTime,
+      Engine: s.engine,
+      EngineVersion: s.engineVersion,
+      Status: s.status,
+      PercentProgress: s.status === "available" ? 100 : 0,
+      SnapshotType: s.type,
+      StorageEncrypted: s.storageEncrypted,
+      KmsKeyId: s.kmsKeyId,
+      Port: s.port,
+      MasterUsername: s.masterUsername,
+      AllocatedStorage: 1,
+      SourceDBClusterSnapshotArn: s.sourceArn,
+      TagList: s.tags.map((t) => ({ ...t })),
+    };
+  }
+
+  private globalOut(g: Global): GlobalCluster {
+    return {
+      GlobalClusterIdentifier: g.id,
+      GlobalClusterArn: g.arn,
+      GlobalClusterResourceId: g.resourceId,
+      Status: g.status,
+      Engine: g.engine,
+      EngineVersion: g.engineVersion,
+      StorageEncrypted: g.storageEncrypted,
+      DeletionProtection: g.deletionProtection,
+      DatabaseName: g.databaseName,
+      GlobalClusterMembers: g.members.map((m) => ({
+        DBClusterArn: m.arn,
+        IsWriter: m.isWriter,
+        Readers: m.isWriter ? g.members.filter((o) => !o.isWriter).map((o) => o.arn) : [],
+        GlobalWriteForwardingStatus: "disabled",
+        SynchronizationStatus: "connected",
+      })),
+      FailoverState: g.failoverState
+        ? {
+            ...g.failoverState,
+            Status: g.failoverState.Status as NonNullable<GlobalCluster["FailoverState"]>["Status"],
+          }
+        : undefined,
+    };
+  }
+
+  // ---------------------------------------------------------------- operations
+
+  readonly operations = {
+    CreateDBCluster: (input: CreateDBClusterCommandInput, region: string) => {
+      const cluster = this.newCluster(region, input);
+      const d = this.ctx.durations;
+      this.ctx.jobs.schedule("rds.cluster.status", d.auroraClusterCreate, {
+        arn: cluster.arn,
+        status: "backing-up",
+        next: "available",
+        delay: d.auroraInitialBackup,
+      });
+      if (cluster.readOnly) {
+        const global = this.globalOf(cluster);
+        const writer = global?.members.find((m) => m.isWriter);
+        if (writer) void this.seedFrom(cluster.arn, writer.arn);
+      }
+      return { DBCluster: this.clusterOut(cluster) };
+    },
+    DescribeDBClusters: (input: DescribeDBClustersCommandInput, region: string) => {
+      if (input.DBClusterIdentifier) {
+        return { DBClusters: [this.clusterOut(this.cluster(region, input.DBClusterIdentifier))] };
+      }
+      const clusters = this.state.clusters
+        .filter((c) => c.region === region)
+        .filter((c) =>
+          matchesFilters(input.Filters, {
+            "db-cluster-id": [c.id, c.arn],
+            "db-cluster-resource-id": [c.resourceId],
+            engine: [c.engine],
+            "global-cluster-id": c.globalClusterId ? [c.globalClusterId] : [],
+            ...tagValues(c.tags),
+          }),
+        );
+      return { DBClusters: clusters.map((c) => this.clusterOut(c)) };
+    },
+    ModifyDBCluster: (input: ModifyDBClusterCommandInput, region: string) => {
+      const cluster = this.cluster(region, input.DBClusterIdentifier);
+      if (cluster.status !== "available") {
+        fail(
+          "InvalidDBClusterStateFault",
+          `DB cluster ${cluster.id} is not currently in the available state.`,
+        );
+      }
+      if (input.DeletionProtection !== undefined) cluster.deletionProtection = input.DeletionProtection;
+      if (input.BackupRetentionPeriod !== undefined)
+        cluster.backupRetentionPeriod = input.BackupRetentionPeriod;
+      if (input.EnableHttpEndpoint !== undefined) cluster.httpEndpointEnabled = input.EnableHttpEndpoint;
+      if (input.CopyTagsToSnapshot !== undefined) cluster.copyTagsToSnapshot = input.CopyTagsToSnapshot;
+      if (input.EngineVersion !== undefined) cluster.engineVersion = input.EngineVersion;
+      if (input.ServerlessV2ScalingConfiguration) {
+        cluster.serverlessV2 = {
+          MinCapacity: input.ServerlessV2ScalingConfiguration.MinCapacity,
+          MaxCapacity: input.ServerlessV2ScalingConfiguration.MaxCapacity,
+        };
+      }
+      if (input.VpcSecurityGroupIds) cluster.vpcSecurityGroupIds = [...input.VpcSecurityGroupIds];
+      if (input.NewDBClusterIdentifier) {
+        const newId = this.validId(input.NewDBClusterIdentifier, "NewDBClusterIdentifier");
+        if (this.state.clusters.some((c) => c.region === region && c.id === newId)) {
+          fail("DBClusterAlreadyExistsFault", "DB Cluster already exists");
+        }
+        for (const i of this.state.instances)
+          if (i.region === region && i.clusterId === cluster.id) i.clusterId = newId;
+        cluster.id = newId;
+      }
+      const needsWork = input.EngineVersion !== undefined || input.NewDBClusterIdentifier !== undefined;
+      if (needsWork) {
+        cluster.status = "modifying";
+        this.ctx.jobs.schedule("rds.cluster.status", this.ctx.durations.auroraModify, {
+          arn: cluster.arn,
+          status: "available",
+        });
+      }
+      return { DBCluster: this.clusterOut(cluster) };
+    },
+    StopDBCluster: (input: StopDBClusterCommandInput, region: string) => {
+      const cluster = this.cluster(region, input.DBClusterIdentifier);
+      if (cluster.status !== "available")
+        fail(
+          "InvalidDBClusterStateFault",
+          `DbCluster ${cluster.id} is in ${cluster.status} state but expected it to be one of available.`,
+        );
+      if (cluster.globalClusterId)
+        fail("InvalidDBClusterStateFault", "Stop is not supported for global database members.");
+      cluster.status = "stopping";
+      this.ctx.jobs.schedule("rds.cluster.status", this.ctx.durations.auroraModify, {
+        arn: cluster.arn,
+        status: "stopped",
+      });
+      return { DBCluster: this.clusterOut(cluster) };
+    },
+    StartDBCluster: (input: StartDBClusterCommandInput, region: string) => {
+      const cluster = this.cluster(region, input.DBClusterIdentifier);
+      if (cluster.status !== "stopped")
+        fail(
+          "InvalidDBClusterStateFault",
+          `DbCluster ${cluster.id} is in ${cluster.status} state but expected it to be one of stopped.`,
+        );
+      cluster.status = "starting";
+      this.ctx.jobs.schedule("rds.cluster.status", this.ctx.durations.auroraModify, {
+        arn: cluster.arn,
+        status: "available",
+      });
+      return { DBCluster: this.clusterOut(cluster) };
+    },
+    DeleteDBCluster: async (input: DeleteDBClusterCommandInput, region: string) => {
+      const cluster = this.cluster(region, input.DBClusterIdentifier);
+      if (cluster.deletionProtection) {
+        fail(
+          "InvalidParameterCombination",
+          "Cannot delete protected Cluster, please disable deletion protection and try again.",
+        );
+      }
+      if (cluster.status === "deleting")
+        fail("InvalidDBClusterStateFault", `Cluster ${cluster.id} is already being deleted.`);
+      if (
+        cluster.status !== "available" &&
+        cluster.status !== "stopped" &&
+        cluster.status !== "incompatible-restore"
+      ) {
+        fail(
+          "InvalidDBClusterStateFault",
+          `Cluster ${cluster.id} is not in the available state (status: ${cluster.status}).`,
+        );
+      }
+      if (
+        this.state.instances.some(
+          (i) => i.region === region && i.clusterId === cluster.id && i.status !== "deleting",
+        )
+      ) {
+        fail(
+          "InvalidDBClusterStateFault",
+          "Cluster cannot be deleted, it still contains DB instances in non-deleting state.",
+        );
+      }
+      if (cluster.globalClusterId) {
+        fail(
+          "InvalidDBClusterStateFault",
+          `This cluster is a part of a global cluster, please remove it from globalcluster first`,
+        );
+      }
+      if (!input.SkipFinalSnapshot) {
+        const finalId = input.FinalDBSnapshotIdentifier;
+        if (!finalId)
+          fail(
+            "InvalidParameterValue",
+            "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.",
+          );
+        const snapshotId = this.validId(finalId, "FinalDBSnapshotIdentifier");
+        if (this.state.snapshots.some((s) => s.region === region && s.id === snapshotId)) {
+          fail(
+            "DBClusterSnapshotAlreadyExistsFault",
+            `Cannot create the cluster snapshot because one with the identifier ${snapshotId} already exists.`,
+          );
+        }
+        this.takeSnapshot(cluster, "manual", snapshotId);
+        await this.snapshotData.get(this.arn(region, "cluster-snapshot", snapshotId));
+      }
+      cluster.status = "deleting";
+      this.ctx.jobs.cancelWhere("rds.cluster.status", (a) => (a as { arn: string }).arn === cluster.arn);
+      this.ctx.jobs.schedule("rds.cluster.gone", this.ctx.durations.auroraClusterDelete, cluster.arn);
+      const out = this.clusterOut(cluster);
+      // Automated backups go with the cluster (AWS keeps them only when asked to).
+      this.state.snapshots = this.state.snapshots.filter(
+        (s) => !(s.type === "automated" && s.region === region && s.clusterId === cluster.id),
+      );
+      return { DBCluster: out };
+    },
+    CreateDBInstance: (input: CreateDBInstanceCommandInput, region: string) => {
+      const id = this.validId(input.DBInstanceIdentifier, "DBInstanceIdentifier");
+      if (this.state.instances.some((i) => i.region === region && i.id === id)) {
+        fail("DBInstanceAlreadyExists", "DB instance already exists");
+      }
+      if (!input.DBClusterIdentifier)
+        fail("InvalidParameterValue", "Aurora instances require a DBClusterIdentifier.");
+      const cluster = this.cluster(region, input.DBClusterIdentifier);
+      if (cluster.status === "deleting")
+        fail("InvalidDBClusterStateFault", `DB cluster ${cluster.id} is being deleted.`);
+      if (!input.DBInstanceClass)
+        fail(
+          "InvalidParameterValue",
+          "The parameter DBInstanceClass must be provided and must not be blank.",
+        );
+      const instance: Instance = {
+        region,
+        id,
+        arn: this.arn(region, "db", id),
+        clusterId: cluster.id,
+        status: "creating",
+        instanceClass: input.DBInstanceClass,
+        engine: input.Engine ?? cluster.engine,
+        createTime: this.ctx.clock.date(),
+        tags: [...(input.Tags ?? [])],
+        promotionTier: input.PromotionTier ?? 1,
+        availabilityZone:
+          input.AvailabilityZone ??
+          `${region}${"abc"[this.state.instances.filter((i) => i.clusterId === cluster.id).length % 3]}`,
+      };
+      this.state.instances.push(instance);
+      const cluster0 = this.ctx.durations.auroraInstanceCreate;
+      // An instance becomes available no earlier than its cluster.
+      const clusterJob = this.ctx.jobs
+        .list()
+        .find((j) => j.kind === "rds.cluster.status" && (j.args as { arn: string }).arn === cluster.arn);
+      const clusterReady = clusterJob ? clusterJob.due - this.ctx.clock.now() : 0;
+      this.ctx.jobs.schedule("rds.instance.status", Math.max(cluster0, clusterReady), {
+        arn: instance.arn,
+        status: "available",
+      });
+      return { DBInstance: this.instanceOut(instance) };
+    },
+    DescribeDBInstances: (input: DescribeDBInstancesCommandInput, region: string) => {
+      if (input.DBInstanceIdentifier)
+        return { DBInstances: [this.instanceOut(this.instance(region, input.DBInstanceIdentifier))] };
+      const instances = this.state.instances
+        .filter((i) => i.region === region)
+        .filter((i) =>
+          matchesFilters(input.Filters, {
+            "db-instance-id": [i.id, i.arn],
+            "db-cluster-id": [i.clusterId, this.arn(region, "cluster", i.clusterId)],
+            engine: [i.engine],
+            ...tagValues(i.tags),
+          }),
+        );
+      return { DBInstances: instances.map((i) => this.instanceOut(i)) };
+    },
+    DeleteDBInstance: (input: DeleteDBInstanceCommandInput, region: string) => {
+      const instance = this.instance(region, input.DBInstanceIdentifier);
+      if (instance.status === "deleting")
+        fail("InvalidDBInstanceState", `Instance ${instance.id} is already being deleted.`);
+      instance.status = "deleting";
+      this.ctx.jobs.cancelWhere("rds.instance.status", (a) => (a as { arn: string }).arn === instance.arn);
+      this.ctx.jobs.schedule("rds.instance.gone", this.ctx.durations.auroraInstanceDelete, instance.arn);
+      return { DBInstance: this.instanceOut(instance) };
+    },
+    CreateDBClusterSnapshot: async (input: CreateDBClusterSnapshotCommandInput, region: string) => {
+      const cluster = this.cluster(region, input.DBClusterIdentifier);
+      const id = this.validId(input.DBClusterSnapshotIdentifier, "DBClusterSnapshotIdentifier");
+      if (this.state.snapshots.some((s) => s.region === region && s.id === id)) {
+        fail(
+          "DBClusterSnapshotAlreadyExistsFault",
+          `Cannot create the cluster snapshot because one with the identifier ${id} already exists.`,
+        );
+      }
+      if (cluster.status !== "available") {
+        fail(
+          "InvalidDBClusterStateFault",
+          `Cannot create a snapshot because the database instance ${cluster.id} is not currently in the available state.`,
+        );
+      }
+      const snapshot = this.takeSnapshot(cluster, "manual", id, [...(input.Tags ?? [])]);
+      await this.snapshotData.get(snapshot.arn);
+      return { DBClusterSnapshot: this.snapshotOut(snapshot) };
+    },
+    DescribeDBClusterSnapshots: (input: DescribeDBClusterSnapshotsCommandInput, region: string) => {
+      if (input.DBClusterSnapshotIdentifier) {
+        return {
+          DBClusterSnapshots: [this.snapshotOut(this.snapshot(region, input.DBClusterSnapshotIdentifier))],
+        };
+      }
+      if (
+        input.DBClusterIdentifier &&
+        !this.state.clusters.some(
+          (c) =>
+            c.region === region &&
+            (c.id === input.DBClusterIdentifier?.toLowerCase() || c.arn === input.DBClusterIdentifier),
+        )
+      ) {
+        // AWS answers an empty list for an unknown cluster id here.
+      }
+      const snapshots = this.state.snapshots
+        .filter((s) => s.region === region)
+        .filter(
+          (s) =>
+            !input.DBClusterIdentifier ||
+            s.clusterId === input.DBClusterIdentifier.toLowerCase() ||
+            this.arn(region, "cluster", s.clusterId) === input.DBClusterIdentifier,
+        )
+        .filter((s) => !input.SnapshotType || s.type === input.SnapshotType)
+        .filter((s) =>
+          matchesFilters(input.Filters, {
+            "db-cluster-id": [s.clusterId, this.arn(region, "cluster", s.clusterId)],
+            "db-cluster-snapshot-id": [s.id, s.arn],
+            "snapshot-type": [s.type],
+            engine: [s.engine],
+            ...tagValues(s.tags),
+          }),
+        )
+        .sort((a, b) => a.createTime.getTime() - b.createTime.getTime());
+      return { DBClusterSnapshots: snapshots.map((s) => this.snapshotOut(s)) };
+    },
+    DeleteDBClusterSnapshot: (input: DeleteDBClusterSnapshotCommandInput, region: string) => {
+      const snapshot = this.snapshot(region, input.DBClusterSnapshotIdentifier);
+      if (snapshot.type === "automated")
+        fail(
+          "InvalidDBClusterSnapshotStateFault",
+          "Cannot delete an automated snapshot; it is deleted with its retention period.",
+        );
+      if (snapshot.status !== "available")
+        fail("InvalidDBClusterSnapshotStateFault", `Snapshot ${snapshot.id} is not in the available state.`);
+      this.state.snapshots = this.state.snapshots.filter((s) => s !== snapshot);
+      this.snapshotData.delete(snapshot.arn);
+      return { DBClusterSnapshot: { ...this.snapshotOut(snapshot), Status: "deleted" } };
+    },
+    CopyDBClusterSnapshot: (input: CopyDBClusterSnapshotCommandInput, region: string) => {
+      const sourceId = input.SourceDBClusterSnapshotIdentifier;
+      const sourceRegion = sourceId?.startsWith("arn:") ? (sourceId.split(":")[3] ?? region) : region;
+      const source = this.snapshot(sourceRegion, sourceId);
+      if (source.status !== "available")
+        fail("InvalidDBClusterSnapshotStateFault", `Snapshot ${source.id} is not in the available state.`);
+      if (sourceRegion !== region && source.storageEncrypted && !input.KmsKeyId) {
+        fail(
+          "InvalidParameterValue",
+          "KmsKeyId is required to copy an encrypted snapshot to another region.",
+        );
+      }
+      const id = this.validId(input.TargetDBClusterSnapshotIdentifier, "TargetDBClusterSnapshotIdentifier");
+      if (this.state.snapshots.some((s) => s.region === region && s.id === id)) {
+        fail(
+          "DBClusterSnapshotAlreadyExistsFault",
+          `Cannot create the cluster snapshot because one with the identifier ${id} already exists.`,
+        );
+      }
+      const copy: Snapshot = {
+        ...source,
+        region,
+        id,
+        arn: this.arn(region, "cluster-snapshot", id),
+        status: "copying",
+        type: "manual",
+        createTime: source.createTime,
+        kmsKeyId: input.KmsKeyId ?? source.kmsKeyId,
+        tags: input.CopyTags ? [...source.tags, ...(input.Tags ?? [])] : [...(input.Tags ?? [])],
+        sourceArn: source.arn,
+      };
+      this.state.snapshots.push(copy);
+      this.snapshotData.set(copy.arn, this.snapshotData.get(source.arn) ?? Promise.resolve({}));
+      const delay =
+        sourceRegion === region ? this.ctx.durations.clusterSnapshot : this.ctx.durations.snapshotCopy;
+      this.ctx.jobs.schedule("rds.snapshot.available", delay, copy.arn);
+      return { DBClusterSnapshot: this.snapshotOut(copy) };
+    },
+    RestoreDBClusterFromSnapshot: async (input: RestoreDBClusterFromSnapshotCommandInput, region: string) => {
+      const snapshot = this.snapshot(region, input.SnapshotIdentifier);
+      if (snapshot.status !== "available")
+        fail("InvalidDBClusterSnapshotStateFault", `Snapshot ${snapshot.id} is not in the available state.`);
+      const cluster = this.newCluster(
+        region,
+        {
+          ...input,
+          Engine: input.Engine,
+          DBClusterIdentifier: input.DBClusterIdentifier,
+          KmsKeyId: input.KmsKeyId ?? snapshot.kmsKeyId,
+        },
+        snapshot,
+      );
+      const image: { data?: Blob } = (await this.snapshotData.get(snapshot.arn)) ?? {};
+      await this.databases.seed(cluster.arn, { data: image.data, corruption: snapshot.corruption });
+      this.ctx.jobs.schedule("rds.cluster.status", this.ctx.durations.restoreFromSnapshot, {
+        arn: cluster.arn,
+        status: snapshot.corruption === "unrestorable" ? "incompatible-restore" : "available",
+      });
+      return { DBCluster: this.clusterOut(cluster) };
+    },
+    RestoreDBClusterToPointInTime: async (
+      input: RestoreDBClusterToPointInTimeCommandInput,
+      region: string,
+    ) => {
+      const source = this.cluster(region, input.SourceDBClusterIdentifier);
+      const cluster = this.newCluster(region, {
+        ...input,
+        DBClusterIdentifier: input.DBClusterIdentifier,
+        Engine: source.engine,
+        MasterUsername: source.masterUsername,
+        DatabaseName: source.databaseName,
+        StorageEncrypted: source.storageEncrypted,
+        KmsKeyId: input.KmsKeyId ?? source.kmsKeyId,
+      });
+      // The restore point is "now": the data as it is at the call (RestoreToTime is accepted, not honoured).
+      await this.seedFrom(cluster.arn, source.arn);
+      this.ctx.jobs.schedule("rds.cluster.status", this.ctx.durations.restoreFromSnapshot, {
+        arn: cluster.arn,
+        status: "available",
+      });
+      return { DBCluster: this.clusterOut(cluster) };
+    },
+    CreateGlobalCluster: (input: CreateGlobalClusterCommandInput, region: string) => {
+      const id =
+        input.GlobalClusterIdentifier ??
+        fail("InvalidParameterValue", "GlobalClusterIdentifier is required.");
+      if (this.state.globals.some((g) => g.id === id))
+        fail("GlobalClusterAlreadyExistsFault", `Global cluster ${id} already exists`);
+      const source = input.SourceDBClusterIdentifier
+        ? this.cluster(region, input.SourceDBClusterIdentifier)
+        : undefined;
+      if (source?.globalClusterId)
+        fail("InvalidDBClusterStateFault", `Cluster ${source.id} is already a member of a global cluster.`);
+      if (source && source.status !== "available")
+        fail("InvalidDBClusterStateFault", `Source cluster ${source.id} is not available.`);
+      const global: Global = {
+        id,
+        arn: `arn:aws:rds::${this.ctx.account}:global-cluster:${id}`,
+        resourceId: `cluster-${randomId(16)}`,
+        status: "available",
+        engine: input.Engine ?? source?.engine ?? "aurora-postgresql",
+        engineVersion: input.EngineVersion ?? source?.engineVersion ?? DEFAULT_ENGINE_VERSION,
+        storageEncrypted: input.StorageEncrypted ?? source?.storageEncrypted ?? false,
+        deletionProtection: input.DeletionProtection ?? false,
+        databaseName: input.DatabaseName ?? source?.databaseName,
+        members: source ? [{ arn: source.arn, isWriter: true }] : [],
+      };
+      if (source) source.globalClusterId = id;
+      this.state.globals.push(global);
+      return { GlobalCluster: this.globalOut(global) };
+    },
+    DescribeGlobalClusters: (input: DescribeGlobalClustersCommandInput) => {
+      if (input.GlobalClusterIdentifier)
+        return { GlobalClusters: [this.globalOut(this.globalCluster(input.GlobalClusterIdentifier))] };
+      return { GlobalClusters: this.state.globals.map((g) => this.globalOut(g)) };
+    },
+    RemoveFromGlobalCluster: (input: RemoveFromGlobalClusterCommandInput) => {
+      const global = this.globalCluster(input.GlobalClusterIdentifier);
+      const member = global.members.find((m) => m.arn === input.DbClusterIdentifier);
+      if (!member)
+        fail(
+          "DBClusterNotFoundFault",
+          `DBCluster ${input.DbClusterIdentifier} not found in global cluster ${global.id}.`,
+        );
+      global.members = global.members.filter((m) => m !== member);
+      const cluster = this.clusterByArn(member.arn);
+      if (cluster) {
+        cluster.globalClusterId = undefined;
+        cluster.readOnly = false;
+      }
+      return { GlobalCluster: this.globalOut(global) };
+    },
+    DeleteGlobalCluster: (input: DeleteGlobalClusterCommandInput) => {
+      const global = this.globalCluster(input.GlobalClusterIdentifier);
+      if (global.members.length > 0)
+        fail("InvalidGlobalClusterStateFault", `Global cluster ${global.id} still has members.`);
+      if (global.deletionProtection)
+        fail("InvalidParameterCombination", "Cannot delete protected global cluster.");
+      this.state.globals = this.state.globals.filter((g) => g !== global);
+      return { GlobalCluster: { ...this.globalOut(global), Status: "deleting" } };
+    },
+    SwitchoverGlobalCluster: (input: SwitchoverGlobalClusterCommandInput) =>
+      this.moveWriter(
+        input.GlobalClusterIdentifier,
+        input.TargetDbClusterIdentifier,
+        false,
+        "switching-over",
+      ),
+    FailoverGlobalCluster: (input: FailoverGlobalClusterCommandInput) => {
+      if (!input.AllowDataLoss && !input.Switchover) {
+        // Without either flag AWS performs a managed switchover.
+        return this.moveWriter(
+          input.GlobalClusterIdentifier,
+          input.TargetDbClusterIdentifier,
+          false,
+          "switching-over",
+        );
+      }
+      return this.moveWriter(
+        input.GlobalClusterIdentifier,
+        input.TargetDbClusterIdentifier,
+        Boolean(input.AllowDataLoss),
+        "failing-over",
+      );
+    },
+    AddTagsToResource: (input: AddTagsToResourceCommandInput) => {
+      const target = this.taggable(input.ResourceName);
+      for (const tag of input.Tags ?? []) {
+        const at = target.tags.findIndex((t) => t.Key === tag.Key);
+        if (at >= 0) target.tags.splice(at, 1);
+        target.tags.push({ Key: tag.Key, Value: tag.Value });
+      }
+      return {};
+    },
+    RemoveTagsFromResource: (input: RemoveTagsFromResourceCommandInput) => {
+      const target = this.taggable(input.ResourceName);
+      target.tags = target.tags.filter((t) => !(input.TagKeys ?? []).includes(t.Key ?? ""));
+      return {};
+    },
+    ListTagsForResource: (input: ListTagsForResourceCommandInput) => ({
+      TagList: this.taggable(input.ResourceName).tags.map((t) => ({ ...t })),
+    }),
+  };
+
+  private taggable(arn: string | undefined): { tags: Tag[] } {
+    const found =
+      this.state.clusters.find((c) => c.arn === arn) ??
+      this.state.instances.find((i) => i.arn === arn) ??
+      this.state.snapshots.find((s) => s.arn === arn);
+    if (found) return found;
+    const kind = arn?.split(":")[5];
+    if (kind === "db") fail("DBInstanceNotFound", `DBInstance ${arn} not found.`);
+    if (kind === "cluster-snapshot")
+      fail("DBClusterSnapshotNotFoundFault", `DBClusterSnapshot ${arn} not found.`);
+    fail("DBClusterNotFoundFault", `DBCluster ${arn} not found.`);
+  }
+
+  private moveWriter(
+    globalId: string | undefined,
+    target: string | undefined,
+    dataLoss: boolean,
+    status: string,
+  ) {
+    const global = this.globalCluster(globalId);
+    if (global.status !== "available")
+      fail("InvalidGlobalClusterStateFault", `Global cluster ${global.id} is in ${global.status} state.`);
+    const member = global.members.find((m) => m.arn === target || this.clusterByArn(m.arn)?.id === target);
+    if (!member)
+      fail("DBClusterNotFoundFault", `DBCluster ${target} not found in global cluster ${global.id}.`);
+    if (member.isWriter)
+      fail(
+        "InvalidGlobalClusterStateFault",
+        `${target} is already the writer of global cluster ${global.id}.`,
+      );
+    const from = global.members.find((m) => m.isWriter);
+    const fromCluster = from ? this.clusterByArn(from.arn) : undefined;
+    if (!dataLoss && fromCluster && this.ctx.isRegionDown(fromCluster.region)) {
+      fail(
+        "InvalidGlobalClusterStateFault",
+        `The primary cluster of ${global.id} is unreachable; a switchover needs a healthy primary. Use FailoverGlobalCluster with AllowDataLoss.`,
+      );
+    }
+    global.status = status;
+    global.failoverState = {
+      Status: dataLoss ? "failing-over" : "switching-over",
+      FromDbClusterArn: from?.arn ?? "",
+      ToDbClusterArn: member.arn,
+      IsDataLossAllowed: dataLoss,
+    };
+    for (const m of global.members) {
+      const cluster = this.clusterByArn(m.arn);
+      if (cluster && !(dataLoss && m === from))
+        cluster.status = status === "failing-over" ? "failing-over" : "modifying";
+    }
+    const delay = dataLoss ? this.ctx.durations.globalFailover : this.ctx.durations.globalSwitchover;
+    this.ctx.jobs.schedule("rds.global.done", delay, { id: global.id, writer: member.arn, dataLoss });
+    return { GlobalCluster: this.globalOut(global) };
+  }
+
+  /** Starts `targetArn`'s database from `sourceArn`'s data as of now. */
+  async seedFrom(targetArn: string, sourceArn: string): Promise<void> {
+    const image = await this.databases.dump(sourceArn);
+    await this.databases.seed(targetArn, { data: image.data });
+  }
+
+  describe(): Record<string, Record<string, unknown[]>> {
+    const out: Record<string, Record<string, unknown[]>> = {};
+    for (const c of this.state.clusters) {
+      addTo(out, c.region, "clusters", {
+        id: c.id,
+        status: c.status,
+        engine: `${c.engine} ${c.engineVersion}`,
+        ...(c.globalClusterId
+          ? { global: c.globalClusterId, role: c.readOnly ? "secondary" : "primary" }
+          : {}),
+        dataApi: c.httpEndpointEnabled,
+      });
+    }
+    for (const i of this.state.instances)
+      addTo(out, i.region, "instances", {
+        id: i.id,
+        cluster: i.clusterId,
+        status: i.status,
+        class: i.instanceClass,
+      });
+    for (const s of this.state.snapshots) {
+      addTo(out, s.region, "snapshots", {
+        id: s.id,
+        cluster: s.clusterId,
+        type: s.type,
+        status: s.status,
+        created: s.createTime.toISOString(),
+        ...(s.corruption ? { corruption: s.corruption } : {}),
+      });
+    }
+    if (this.state.globals.length > 0) {
+      out.global = {
+        globalClusters: this.state.globals.map((g) => ({
+          id: g.id,
+          status: g.status,
+          members: g.members.map((m) => `${m.isWriter ? "writer" : "reader"} ${m.arn}`),
+        })),
+      };
+    }
+    return out;
+  }
+
+  async save(dir: string): Promise<Json> {
+    const { mkdir, writeFile } = await import("node:fs/promises");
+    const { join } = await import("node:path");
+    await mkdir(join(dir, "rds"), { recursive: true });
+    const files: Record<string, string> = {};
+    const write = async (key: string, image: { data?: Blob }) => {
+      if (!image.data) return;
+      const file = `${files[key] ? "" : ""}${Object.keys(files).length}.tar.gz`;
+      await writeFile(join(dir, "rds", file), new Uint8Array(await image.data.arrayBuffer()));
+      files[key] = file;
+    };
+    for (const [arn, image] of this.snapshotData) await write(arn, await image);
+    for (const key of this.databases.keys()) await write(key, await this.databases.dump(key));
+    return toJson({ state: this.state, files });
+  }
+
+  async load(saved: Json, dir: string): Promise<void> {
+    const { readFile } = await import("node:fs/promises");
+    const { join } = await import("node:path");
+    const { state, files } = fromJson<{ state: State; files: Record<string, string> }>(saved);
+    this.state = state;
+    const read = async (key: string): Promise<{ data?: Blob }> => {
+      const file = files[key];
+      if (!file) return {};
+      return { data: new Blob([await readFile(join(dir, "rds", file))]) };
+    };
+    for (const s of state.snapshots) this.snapshotData.set(s.arn, read(s.arn));
+    for (const c of state.clusters) {
+      const image = await read(c.arn);
+      if (image.data) await this.databases.seed(c.arn, image);
+    }
+  }
+}
+
+function tagValues(tags: readonly Tag[]): Record<string, string[]> {
+  return Object.fromEntries(tags.map((t) => [`tag:${t.Key}`, [t.Value ?? ""]]));
+}
+
+function matchesFilters(filters: readonly Filter[] | undefined, values: Record<string, string[]>): boolean {
+  return (filters ?? []).every((f) => {
+    const have = values[f.Name ?? ""];
+    if (!have) return f.Name?.startsWith("tag:") ? false : true;
+    return (f.Values ?? []).some((v) => have.includes(v) || have.includes(v.toLowerCase()));
+  });
+}

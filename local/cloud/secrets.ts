@@ -1,0 +1,354 @@
+/**
+ * Secrets Manager: secrets with versions and staging labels, deletion with a recovery window on the
+ * clock, and the RDS-managed master secrets (`rds!cluster-...`). STS `GetCallerIdentity` lives here too.
+ */
+import { randomUUID } from "node:crypto";
+import type {
+  CreateSecretCommandInput,
+  DeleteSecretCommandInput,
+  DescribeSecretCommandInput,
+  GetSecretValueCommandInput,
+  ListSecretsCommandInput,
+  PutSecretValueCommandInput,
+  RestoreSecretCommandInput,
+  TagResourceCommandInput,
+  UntagResourceCommandInput,
+  UpdateSecretCommandInput,
+} from "@aws-sdk/client-secrets-manager";
+import type { CloudContext, Json } from "./context.ts";
+import { randomId } from "./context.ts";
+import { fail } from "./errors.ts";
+import type { EmulatedService } from "./service.ts";
+import { addTo, fromJson, toJson } from "./service.ts";
+
+interface Version {
+  id: string;
+  secretString?: string;
+  secretBinary?: Uint8Array;
+  stages: string[];
+  created: Date;
+}
+
+export interface Secret {
+  region: string;
+  arn: string;
+  name: string;
+  description?: string;
+  kmsKeyId?: string;
+  tags: { Key: string; Value: string }[];
+  versions: Version[];
+  created: Date;
+  lastChanged: Date;
+  deletedDate?: Date;
+  owningService?: string;
+}
+
+export class SecretsManager implements EmulatedService {
+  readonly name = "SecretsManager";
+  private readonly ctx: CloudContext;
+  private secrets: Secret[] = [];
+
+  constructor(ctx: CloudContext) {
+    this.ctx = ctx;
+    ctx.jobs.on("secrets.purge", (args) => {
+      const arn = String(args);
+      const secret = this.secrets.find((s) => s.arn === arn);
+      if (secret?.deletedDate && secret.deletedDate.getTime() <= ctx.clock.now()) {
+        this.secrets = this.secrets.filter((s) => s !== secret);
+      }
+    });
+  }
+
+  /** Looks a secret up by name or ARN (a partial ARN without the random suffix works, as on AWS). */
+  find(region: string, id: string): Secret | undefined {
+    return this.secrets.find(
+      (s) => s.region === region && (s.name === id || s.arn === id || s.arn.slice(0, -7) === id),
+    );
+  }
+
+  /** Creates a secret on behalf of a service (RDS-managed master passwords). */
+  createManaged(region: string, name: string, value: string, tags: { Key: string; Value: string }[]): Secret {
+    return this.create(region, { Name: name, SecretString: value, Tags: tags }, "rds");
+  }
+
+  forceDelete(arn: string): void {
+    this.secrets = this.secrets.filter((s) => s.arn !== arn);
+  }
+
+  private create(region: string, input: CreateSecretCommandInput, owningService?: string): Secret {
+    const name = input.Name ?? fail("InvalidParameterException", "Name is required.");
+    const existing = this.find(region, name);
+    if (existing?.deletedDate) {
+      fail(
+        "InvalidRequestException",
+        `You can't create this secret because a secret with this name is already scheduled for deletion.`,
+      );
+    }
+    if (existing)
+      fail("ResourceExistsException", `The operation failed because the secret ${name} already exists.`);
+    const now = this.ctx.clock.date();
+    const versions: Version[] = [];
+    if (input.SecretString !== undefined || input.SecretBinary !== undefined) {
+      versions.push({
+        id: input.ClientRequestToken ?? randomUUID(),
+        secretString: input.SecretString,
+        secretBinary: input.SecretBinary,
+        stages: ["AWSCURRENT"],
+        created: now,
+      });
+    }
+    const secret: Secret = {
+      region,
+      arn: `arn:aws:secretsmanager:${region}:${this.ctx.account}:secret:${name}-${randomId(6, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")}`,
+      name,
+      description: input.Description,
+      kmsKeyId: input.KmsKeyId,
+      tags: (input.Tags ?? []).map((t) => ({ Key: t.Key ?? "", Value: t.Value ?? "" })),
+      versions,
+      created: now,
+      lastChanged: now,
+      owningService,
+    };
+    this.secrets.push(secret);
+    return secret;
+  }
+
+  private live(region: string, id: string | undefined, operation: string): Secret {
+    const secret = id ? this.find(region, id) : undefined;
+    if (!secret) fail("ResourceNotFoundException", "Secrets Manager can't find the specified secret.");
+    if (secret.deletedDate) {
+      fail(
+        "InvalidRequestException",
+        `You can't perform this operation on the secret because it was marked for deletion.`,
+      );
+    }
+    void operation;
+    return secret;
+  }
+
+  private stagesMap(secret: Secret): Record<string, string[]> {
+    return Object.fromEntries(secret.versions.map((v) => [v.id, [...v.stages]]));
+  }
+
+  readonly operations = {
+    CreateSecret: (input: CreateSecretCommandInput, region: string) => {
+      const secret = this.create(region, input);
+      return { ARN: secret.arn, Name: secret.name, VersionId: secret.versions[0]?.id };
+    },
+    GetSecretValue: (input: GetSecretValueCommandInput, region: string) => {
+      const secret = this.live(region, input.SecretId, "GetSecretValue");
+      const stage = input.VersionStage ?? (input.VersionId ? undefined : "AWSCURRENT");
+      const version = secret.versions.find(
+        (v) =>
+          (input.VersionId === undefined || v.id === input.VersionId) && (!stage || v.stages.includes(stage)),
+      );
+      if (!version) {
+        fail(
+          "ResourceNotFoundException",
+          `Secrets Manager can't find the specified secret value for ${input.VersionId ? `VersionId: ${input.VersionId}` : `staging label: ${stage}`}`,
+        );
+      }
+      return {
+        ARN: secret.arn,
+        Name: secret.name,
+        VersionId: version.id,
+        SecretString: version.secretString,
+        SecretBinary: version.secretBinary,
+        VersionStages: [...version.stages],
+        CreatedDate: version.created,
+      };
+    },
+    PutSecretValue: (input: PutSecretValueCommandInput, region: string) => {
+      const secret = this.live(region, input.SecretId, "PutSecretValue");
+      const id = input.ClientRequestToken ?? randomUUID();
+      const same = secret.versions.find((v) => v.id === id);
+      if (same) {
+        if (same.secretString !== input.SecretString) {
+          fail(
+            "ResourceExistsException",
+            "You can't modify an existing version, you can only create a new version.",
+          );
+        }
+        return { ARN: secret.arn, Name: secret.name, VersionId: id, VersionStages: [...same.stages] };
+      }
+      const stages = input.VersionStages ?? ["AWSCURRENT"];
+      for (const version of secret.versions) {
+        if (stages.includes("AWSCURRENT")) {
+          version.stages = version.stages.filter((s) => s !== "AWSPREVIOUS");
+          if (version.stages.includes("AWSCURRENT")) version.stages = ["AWSPREVIOUS"];
+        }
+        version.stages = version.stages.filter((s) => s === "AWSPREVIOUS" || !stages.includes(s));
+      }
+      secret.versions = secret.versions.filter((v) => v.stages.length > 0);
+      const now = this.ctx.clock.date();
+      secret.versions.push({
+        id,
+        secretString: input.SecretString,
+        secretBinary: input.SecretBinary,
+        stages: [...stages],
+        created: now,
+      });
+      secret.lastChanged = now;
+      return { ARN: secret.arn, Name: secret.name, VersionId: id, VersionStages: [...stages] };
+    },
+    UpdateSecret: (input: UpdateSecretCommandInput, region: string) => {
+      const secret = this.live(region, input.SecretId, "UpdateSecret");
+      if (input.Description !== undefined) secret.description = input.Description;
+      if (input.KmsKeyId !== undefined) secret.kmsKeyId = input.KmsKeyId;
+      if (input.SecretString !== undefined || input.SecretBinary !== undefined) {
+        return this.operations.PutSecretValue(
+          {
+            SecretId: secret.arn,
+            SecretString: input.SecretString,
+            SecretBinary: input.SecretBinary,
+            ClientRequestToken: input.ClientRequestToken,
+          },
+          region,
+        );
+      }
+      return { ARN: secret.arn, Name: secret.name };
+    },
+    DescribeSecret: (input: DescribeSecretCommandInput, region: string) => {
+      const secret = input.SecretId ? this.find(region, input.SecretId) : undefined;
+      if (!secret) fail("ResourceNotFoundException", "Secrets Manager can't find the specified secret.");
+      return this.describeOne(secret);
+    },
+    ListSecrets: (input: ListSecretsCommandInput, region: string) => {
+      const filters = input.Filters ?? [];
+      const list = this.secrets.filter(
+        (s) =>
+          s.region === region &&
+          (input.IncludePlannedDeletion || !s.deletedDate) &&
+          filters.every((f) => {
+            const values = f.Values ?? [];
+            if (f.Key === "name") return values.some((v) => s.name.startsWith(v));
+            if (f.Key === "tag-key") return values.some((v) => s.tags.some((t) => t.Key === v));
+            if (f.Key === "tag-value") return values.some((v) => s.tags.some((t) => t.Value === v));
+            if (f.Key === "description") return values.some((v) => (s.description ?? "").includes(v));
+            return true;
+          }),
+      );
+      return { SecretList: list.map((s) => this.describeOne(s)) };
+    },
+    DeleteSecret: (input: DeleteSecretCommandInput, region: string) => {
+      const secret = input.SecretId ? this.find(region, input.SecretId) : undefined;
+      if (!secret) fail("ResourceNotFoundException", "Secrets Manager can't find the specified secret.");
+      if (input.ForceDeleteWithoutRecovery && input.RecoveryWindowInDays !== undefined) {
+        fail(
+          "InvalidParameterException",
+          "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.",
+        );
+      }
+      const now = this.ctx.clock.now();
+      if (input.ForceDeleteWithoutRecovery) {
+        this.forceDelete(secret.arn);
+        return { ARN: secret.arn, Name: secret.name, DeletionDate: new Date(now) };
+      }
+      const days = input.RecoveryWindowInDays ?? 30;
+      if (days < 7 || days > 30) {
+        fail(
+          "InvalidParameterException",
+          "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).",
+        );
+      }
+      if (secret.deletedDate) {
+        fail(
+          "InvalidRequestException",
+          "You can't perform this operation on the secret because it was already scheduled for deletion.",
+        );
+      }
+      secret.deletedDate = new Date(now + days * 86_400_000);
+      this.ctx.jobs.schedule("secrets.purge", days * 86_400_000, secret.arn);
+      return { ARN: secret.arn, Name: secret.name, DeletionDate: secret.deletedDate };
+    },
+    RestoreSecret: (input: RestoreSecretCommandInput, region: string) => {
+      const secret = input.SecretId ? this.find(region, input.SecretId) : undefined;
+      if (!secret) fail("ResourceNotFoundException", "Secrets Manager can't find the specified secret.");
+      secret.deletedDate = undefined;
+      this.ctx.jobs.cancelWhere("secrets.purge", (a) => a === secret.arn);
+      return { ARN: secret.arn, Name: secret.name };
+    },
+    TagResource: (input: TagResourceCommandInput, region: string) => {
+      const secret = this.live(region, input.SecretId, "TagResource");
+      for (const tag of input.Tags ?? []) {
+        secret.tags = secret.tags.filter((t) => t.Key !== tag.Key);
+        secret.tags.push({ Key: tag.Key ?? "", Value: tag.Value ?? "" });
+      }
+      return {};
+    },
+    UntagResource: (input: UntagResourceCommandInput, region: string) => {
+      const secret = this.live(region, input.SecretId, "UntagResource");
+      secret.tags = secret.tags.filter((t) => !(input.TagKeys ?? []).includes(t.Key));
+      return {};
+    },
+  };
+
+  private describeOne(secret: Secret) {
+    return {
+      ARN: secret.arn,
+      Name: secret.name,
+      Description: secret.description,
+      KmsKeyId: secret.kmsKeyId,
+      Tags: secret.tags.map((t) => ({ ...t })),
+      VersionIdsToStages: this.stagesMap(secret),
+      CreatedDate: secret.created,
+      LastChangedDate: secret.lastChanged,
+      DeletedDate: secret.deletedDate,
+      OwningService: secret.owningService,
+    };
+  }
+
+  describe(): Record<string, Record<string, unknown[]>> {
+    const out: Record<string, Record<string, unknown[]>> = {};
+    for (const s of this.secrets) {
+      addTo(out, s.region, "secrets", {
+        name: s.name,
+        arn: s.arn,
+        versions: s.versions.length,
+        ...(s.deletedDate ? { deletionDate: s.deletedDate.toISOString() } : {}),
+      });
+    }
+    return out;
+  }
+
+  save(): Json {
+    return toJson(this.secrets);
+  }
+
+  load(state: Json): void {
+    this.secrets = fromJson<Secret[]>(state).map((s) => ({
+      ...s,
+      versions: s.versions.map((v) => ({
+        ...v,
+        secretBinary: v.secretBinary ? decodeBytes(v.secretBinary) : undefined,
+      })),
+    }));
+  }
+}
+
+/** Reads bytes saved by `toJson` (`{ $bytes }`). */
+export function decodeBytes(value: unknown): Uint8Array | undefined {
+  if (value instanceof Uint8Array) return value;
+  if (value && typeof value === "object" && "$bytes" in value && typeof value.$bytes === "string") {
+    return new Uint8Array(Buffer.from(value.$bytes, "base64"));
+  }
+  return undefined;
+}
+
+export class Sts implements EmulatedService {
+  readonly name = "STS";
+  private readonly ctx: CloudContext;
+  constructor(ctx: CloudContext) {
+    this.ctx = ctx;
+  }
+  readonly operations = {
+    GetCallerIdentity: () => ({
+      UserId: "AROALOCALCLOUD000000:cplane-local",
+      Account: this.ctx.account,
+      Arn: `arn:aws:sts::${this.ctx.account}:assumed-role/cplane-local/cplane-local`,
+    }),
+  };
+  describe(): Record<string, Record<string, unknown[]>> {
+    return { global: { identity: [this.operations.GetCallerIdentity()] } };
+  }
+}

@@ -1,0 +1,49 @@
+/** The shape every emulated service module has, so that the dispatcher, `describe` and persistence treat them alike. */
+import type { Json } from "./context.ts";
+
+/** An operation handler takes the SDK command input (typed by the handler itself) and the caller's region. */
+// biome-ignore lint/suspicious/noConfusingVoidType: handlers may return nothing (AWS answers with metadata only).
+export type Operation = (input: never, region: string) => unknown | void | Promise<unknown>;
+
+export interface EmulatedService {
+  /** As the client names itself without `Client`: `RDS`, `RDSData`, `Route53`. */
+  readonly name: string;
+  /** Global services (Route 53) are not taken down with a region. */
+  readonly global?: boolean;
+  readonly operations: Record<string, Operation>;
+  /** Resources by region (or `global`) and kind, for `cplane cloud describe`. */
+  describe(): Record<string, Record<string, unknown[]>>;
+  /** Serializable state; large data (databases) goes into files under `dir`. */
+  save?(dir: string): Promise<Json> | Json;
+  load?(state: Json, dir: string): Promise<void> | void;
+  close?(): Promise<void> | void;
+}
+
+/** Reads a JSON-cloned state back, restoring Dates tagged as `{ $date }` by `toJson`. */
+export function fromJson<T>(value: Json): T {
+  return JSON.parse(JSON.stringify(value), (_key, v: unknown) =>
+    v && typeof v === "object" && "$date" in v && typeof v.$date === "string" ? new Date(v.$date) : v,
+  ) as T;
+}
+
+/** Deep-copies `value` into JSON, tagging Dates as `{ $date }`, and dropping functions and undefined. */
+export function toJson(value: unknown): Json {
+  const text = JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
+    const original = this[key];
+    if (original instanceof Date) return { $date: original.toISOString() };
+    if (original instanceof Uint8Array) return { $bytes: Buffer.from(original).toString("base64") };
+    return v;
+  });
+  return text === undefined ? null : (JSON.parse(text) as Json);
+}
+
+export type Description = Record<string, Record<string, unknown[]>>;
+
+/** Adds one resource to a `describe()` result under region and kind. */
+export function addTo(out: Description, region: string, kind: string, item: unknown): void {
+  const byKind = out[region] ?? {};
+  out[region] = byKind;
+  const list = byKind[kind] ?? [];
+  byKind[kind] = list;
+  list.push(item);
+}

@@ -1,0 +1,36 @@
+/** Shared test setup for the local cloud: an instant clock, a bound cloud, and polling on virtual time. */
+import { bindLocalCloud } from "../../../functions/shared/aws-clients.ts";
+import type { Clock } from "../../../local/clock/clock.ts";
+import { createClock } from "../../../local/clock/clock.ts";
+import type { LocalCloud, LocalCloudOptions } from "../../../local/cloud/cloud.ts";
+import { createLocalCloud } from "../../../local/cloud/cloud.ts";
+
+export const START = Date.parse("2026-03-01T00:00:00Z");
+
+export function startCloud(options: Partial<LocalCloudOptions> = {}): { cloud: LocalCloud; clock: Clock } {
+  const clock = options.clock ?? createClock({ mode: { kind: "instant" }, start: START });
+  const cloud = createLocalCloud({ ...options, clock });
+  bindLocalCloud(cloud);
+  return { cloud, clock };
+}
+
+export async function stopCloud(cloud: LocalCloud): Promise<void> {
+  bindLocalCloud(undefined);
+  await cloud.close();
+  cloud.clock.dispose();
+}
+
+/** Polls `probe` every `everyMs` of virtual time until it returns true; fails after `withinMs`. */
+export async function waitUntil(
+  clock: Clock,
+  probe: () => Promise<boolean> | boolean,
+  { everyMs = 30_000, withinMs = 24 * 60 * 60_000 } = {},
+): Promise<number> {
+  const start = clock.now();
+  for (;;) {
+    if (await probe()) return clock.now() - start;
+    if (clock.now() - start > withinMs)
+      throw new Error(`condition not met within ${withinMs} ms of virtual time`);
+    await clock.sleep(everyMs);
+  }
+}
