@@ -83,6 +83,7 @@ interface StateCtx {
   readonly enteredTime: number;
   retryCount: number;
   taskToken?: string;
+  pending?: PendingToken | undefined;
   mapItem?: { Index: number; Value: Json };
 }
 
@@ -705,7 +706,49 @@ async function handleCatch(sc: StateCtx, catcher: AslCatcher, e: StatesError): P
 
 function commitNothing(): void {}
 
+interface PendingToken {
+  readonly token: string;
+  readonly result: Promise<Json>;
+  onHeartbeat: (() => void) | undefined;
+}
+
+/** Issues the task token before the state's parameters are evaluated, so `$$.Task.Token` resolves. */
+function issueToken(sc: StateCtx): PendingToken {
+  const run = sc.thread.run;
+  let resolve: (v: Json) => void = () => {};
+  let reject: (e: StatesError) => void = () => {};
+  const result = new Promise<Json>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  result.catch(() => {});
+  const pending: { token: string; result: Promise<Json>; onHeartbeat: (() => void) | undefined } = {
+    token: "",
+    result,
+    onHeartbeat: undefined,
+  };
+  pending.token = run.tokens.issue(run.executionArn, sc.name, {
+    resolve,
+    reject,
+    heartbeat: () => pending.onHeartbeat?.(),
+  });
+  sc.taskToken = pending.token;
+  return pending;
+}
+
 async function runOnce(sc: StateCtx): Promise<Step> {
+  if (sc.state.Type !== "Task" || !sc.state.Resource?.endsWith(".waitForTaskToken")) return runOnceInner(sc);
+  sc.pending = issueToken(sc);
+  try {
+    return await runOnceInner(sc);
+  } finally {
+    sc.thread.run.tokens.revoke(sc.pending.token);
+    sc.pending = undefined;
+    sc.taskToken = undefined;
+  }
+}
+
+async function runOnceInner(sc: StateCtx): Promise<Step> {
   const s = sc.state;
   if (sc.ql === "JSONata") {
     const bindings = jsonataBindings(sc, {});
@@ -846,7 +889,6 @@ async function runTask(
   sc.thread.signal.addEventListener("abort", onAbort, { once: true });
   let timer: { cancel(): void } | undefined;
   let heartbeatTimer: { cancel(): void } | undefined;
-  let token: string | undefined;
   try {
     const work = new Promise<Json>((resolve, reject) => {
       if (timeout !== undefined) {
@@ -864,30 +906,20 @@ async function runTask(
         }
       };
       const body = async (): Promise<Json> => {
-        if (parsed.pattern === "waitForTaskToken") {
-          const waiter = new Promise<Json>((res, rej) => {
-            token = run.tokens.issue(run.executionArn, sc.name, {
-              resolve: res,
-              reject: rej,
-              heartbeat: resetHeartbeat,
-            });
-          });
-          sc.taskToken = token;
-          const finalArgs =
-            sc.ql === "JSONata" || s.Parameters === undefined
-              ? args
-              : evalTemplate(s.Parameters, effective, sc);
+        const pending = sc.pending;
+        if (parsed.pattern === "waitForTaskToken" && pending) {
+          pending.onHeartbeat = resetHeartbeat;
           const submitted = await run.clock.track(
             callIntegration(
               parsed,
-              call(sc, resource, finalArgs, token, controller.signal),
+              call(sc, resource, args, pending.token, controller.signal),
               run.runtime,
               run.nested,
             ),
           );
           record(sc.thread, "TaskSubmitted", { ...common, output: submitted });
           resetHeartbeat();
-          return await waiter;
+          return await pending.result;
         }
         const result = await run.clock.track(
           callIntegration(
@@ -913,8 +945,6 @@ async function runTask(
   } finally {
     timer?.cancel();
     heartbeatTimer?.cancel();
-    if (token !== undefined) run.tokens.revoke(token);
-    sc.taskToken = undefined;
     sc.thread.signal.removeEventListener("abort", onAbort);
   }
 }
