@@ -13,8 +13,8 @@ const shared = join(root, "..", "shared", "conformance");
 
 /** Minimum passing cases: Step Functions (of 423) and EventBridge patterns (of 92). */
 const FLOORS = [
-  { suite: "sfn", runner: "run-sfn-cases.mjs", adapter: "test/conformance/sfn-adapter.ts", floor: 0 },
-  { suite: "eventbridge", runner: "run-eb-cases.mjs", adapter: "test/conformance/eb-adapter.ts", floor: 0 },
+  { suite: "sfn", runner: "run-sfn-cases.mjs", adapter: "test/conformance/sfn-adapter.ts", floor: 423 },
+  { suite: "eventbridge", runner: "run-eb-cases.mjs", adapter: "test/conformance/eb-adapter.ts", floor: 92 },
 ] as const;
 
 if (!existsSync(shared)) {
