@@ -1,0 +1,143 @@
+import { describe, expect, it } from "vitest";
+import type { FunctionId } from "../../functions/shared/catalog.ts";
+import { offboardingDefinition } from "../../workflows/tenant-offboarding.ts";
+import { named, run, type ScriptedStep } from "./tenant-harness.ts";
+
+const EXECUTION = "arn:aws:states:us-east-1:000000000000:execution:tenant-workflow:run-1";
+const started = {
+  tenantId: "t-1",
+  slug: "acme",
+  tier: "standard",
+  clusterIdentifier: "tenant-acme",
+  finalSnapshotIdentifier: "tenant-acme-final",
+  secretName: "cplane/tenants/acme/db",
+  alreadyOffboarded: false,
+};
+const TENANT = { tenantId: "t-1", slug: "acme", executionArn: EXECUTION };
+
+function happy(): Partial<Record<FunctionId, ScriptedStep>> {
+  return {
+    "tenant/start-offboarding": () => started,
+    "tenant/snapshot-database": () => ({ snapshotIdentifier: "tenant-acme-final", clusterExists: true }),
+    "tenant/check-snapshot": (_, attempt) => ({
+      status: attempt < 2 ? "creating" : "available",
+      ready: attempt >= 2,
+      failed: false,
+    }),
+    "tenant/delete-database": () => ({ removed: ["db-cluster:tenant-acme"] }),
+    "tenant/remove-namespace": () => ({ removed: ["namespace:acme"] }),
+    "tenant/retire-secret": () => ({
+      secretName: "cplane/tenants/acme/db",
+      deletionDate: null,
+      recoveryWindowDays: 30,
+    }),
+    "tenant/finish-offboarding": (payload) => ({ ...payload, status: "offboarded" }),
+    "tenant/record-failure": () => ({ recorded: true }),
+  };
+}
+
+describe("tenant offboarding on the local engine", () => {
+  it("snapshots, waits for the snapshot, then deletes database, namespace and secret, and announces", async () => {
+    // Act
+    const outcome = await run(offboardingDefinition, { tenantId: "t-1", reason: "contract ended" }, happy());
+
+    // Assess
+    expect(outcome.execution.status).toBe("SUCCEEDED");
+    expect(outcome.states).toEqual([
+      "Initialize",
+      "StartOffboarding",
+      "IsAlreadyOffboarded",
+      "SnapshotDatabase",
+      "HasDatabase",
+      "WaitForSnapshot",
+      "CheckSnapshot",
+      "IsSnapshotReady",
+      "WaitForSnapshot",
+      "CheckSnapshot",
+      "IsSnapshotReady",
+      "DeleteDatabase",
+      "RemoveNamespace",
+      "RetireSecret",
+      "FinishOffboarding",
+    ]);
+    expect(outcome.calls_of("tenant/start-offboarding")).toEqual([
+      { tenantId: "t-1", reason: "contract ended", executionArn: EXECUTION },
+    ]);
+    expect(outcome.calls_of("tenant/delete-database")).toEqual([
+      { ...TENANT, snapshotIdentifier: "tenant-acme-final" },
+    ]);
+    expect(outcome.calls_of("tenant/finish-offboarding")).toEqual([
+      { ...TENANT, snapshotIdentifier: "tenant-acme-final" },
+    ]);
+    expect(outcome.output).toMatchObject({ status: "offboarded", snapshotIdentifier: "tenant-acme-final" });
+  });
+
+  it("skips the snapshot and the database when the tenant has no cluster", async () => {
+    const steps = happy();
+    steps["tenant/snapshot-database"] = () => ({ snapshotIdentifier: null, clusterExists: false });
+    const outcome = await run(offboardingDefinition, { slug: "acme" }, steps);
+    expect(outcome.execution.status).toBe("SUCCEEDED");
+    expect(outcome.states).not.toContain("DeleteDatabase");
+    expect(outcome.calls_of("tenant/finish-offboarding")).toEqual([{ ...TENANT, snapshotIdentifier: null }]);
+  });
+
+  it("refuses a tenant still onboarding: records the failure and fails without deleting anything", async () => {
+    // Prepare
+    const steps = happy();
+    steps["tenant/start-offboarding"] = () => {
+      throw named("TenantStillOnboardingError", "tenant acme is still onboarding");
+    };
+
+    // Act
+    const outcome = await run(offboardingDefinition, { slug: "acme" }, steps);
+
+    // Assess
+    expect(outcome.execution.status).toBe("FAILED");
+    expect(outcome.execution.error).toBe("TenantStillOnboardingError");
+    expect(outcome.states).toEqual(["Initialize", "StartOffboarding", "RecordFailure", "OffboardingFailed"]);
+    expect(outcome.calls_of("tenant/record-failure")[0]).toMatchObject({
+      workflow: "offboarding",
+      failure: { step: "start-offboarding", error: "TenantStillOnboardingError" },
+    });
+  });
+
+  it("never deletes the database when the snapshot fails", async () => {
+    const steps = happy();
+    steps["tenant/check-snapshot"] = () => ({ status: "failed", ready: false, failed: true });
+    const outcome = await run(offboardingDefinition, { slug: "acme" }, steps);
+    expect(outcome.execution.error).toBe("FinalSnapshotFailedError");
+    expect(outcome.calls_of("tenant/delete-database")).toEqual([]);
+  });
+
+  it("gives up waiting for the snapshot at the deadline, keeping the database", async () => {
+    const steps = happy();
+    steps["tenant/check-snapshot"] = () => ({ status: "creating", ready: false, failed: false });
+    const outcome = await run(offboardingDefinition, { slug: "acme" }, steps);
+    expect(outcome.execution.error).toBe("FinalSnapshotTimeoutError");
+    expect(outcome.calls_of("tenant/delete-database")).toEqual([]);
+  });
+
+  it("retries while deletion protection must stay on, then deletes", async () => {
+    const steps = happy();
+    steps["tenant/delete-database"] = (_, attempt) => {
+      if (attempt === 1) throw named("SnapshotNotReadyError");
+      return { removed: ["db-cluster:tenant-acme"] };
+    };
+    const outcome = await run(offboardingDefinition, { slug: "acme" }, steps);
+    expect(outcome.execution.status).toBe("SUCCEEDED");
+    expect(outcome.calls_of("tenant/delete-database")).toHaveLength(2);
+  });
+
+  it("ends at once for a tenant already offboarded", async () => {
+    const steps = happy();
+    steps["tenant/start-offboarding"] = () => ({ ...started, alreadyOffboarded: true });
+    const outcome = await run(offboardingDefinition, { slug: "acme" }, steps);
+    expect(outcome.states).toEqual([
+      "Initialize",
+      "StartOffboarding",
+      "IsAlreadyOffboarded",
+      "AlreadyOffboarded",
+    ]);
+    expect(outcome.output).toEqual({ tenantId: "t-1", slug: "acme", status: "offboarded" });
+  });
+});
