@@ -12,6 +12,7 @@ export function deployFunctions(ctx: $util.Output<DeployContext>): Record<string
       memory: `${spec.memoryMB} MB`,
       environment: ctx.apply((c) => renderEnvironment(spec, c)),
       permissions: ctx.apply((c) => spec.permissions.map((statement) => renderPermission(statement, c))),
+      url: spec.url ? { authorization: "none" } : undefined,
     });
   }
   return deployed;

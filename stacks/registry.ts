@@ -4,3 +4,13 @@ export const tenantTable = new sst.aws.Dynamo("TenantRegistry", {
   primaryIndex: { hashKey: "pk", rangeKey: "sk" },
   deletionProtection: $app.stage === "production",
 });
+
+/**
+ * The Git webhook's shared secret. Its value is set out of band (`aws secretsmanager put-secret-value`)
+ * to what the Git provider signs with; the webhook function reads it by ARN.
+ */
+export const gitWebhookSecret = new aws.secretsmanager.Secret("GitWebhookSecret", {
+  name: `cplane/${$app.stage}/git-webhook`,
+  description: "Shared secret Git providers sign webhook deliveries with (GitHub HMAC key, GitLab token)",
+  recoveryWindowInDays: $app.stage === "production" ? 30 : 7,
+});

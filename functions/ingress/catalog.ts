@@ -18,6 +18,7 @@ export const ingressFunctions: readonly FunctionSpec[] = [
       GIT_WEBHOOK_SECRET_ARN: WEBHOOK_SECRET,
       POWERTOOLS_SERVICE_NAME: "git-webhook",
     },
+    url: { localPath: "/webhooks/git" },
     permissions: [
       { actions: ["secretsmanager:GetSecretValue"], resources: [`${WEBHOOK_SECRET}-??????`] },
       { actions: ["events:PutEvents"], resources: [BUS] },

@@ -32,6 +32,11 @@ export interface FunctionSpec {
   readonly memoryMB: number;
   readonly environment?: Readonly<Record<string, string | ResourceRef>>;
   readonly permissions: readonly IamStatement[];
+  /**
+   * Expose the function at a Lambda function URL with no IAM auth (the handler authenticates each
+   * request itself, e.g. by webhook signature). Locally the server routes the matching path to it.
+   */
+  readonly url?: { readonly localPath: string };
 }
 
 export class InvalidCatalogError extends Error {

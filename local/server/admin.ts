@@ -4,6 +4,7 @@
  * pending tasks, the local cloud, faults, reset, tenants), which the CLI calls.
  */
 import type { IncomingMessage } from "node:http";
+import { functionCatalog } from "../../functions/catalog.ts";
 import type { Runtime } from "../runtime.ts";
 import { RequestError, readBody } from "./aws-json.ts";
 import { type Route, sendJson } from "./http.ts";
@@ -52,35 +53,30 @@ async function jsonBody(request: IncomingMessage): Promise<Record<string, unknow
   throw new RequestError(400, "BadRequest", "body must be a JSON object");
 }
 
+function functionUrlRoute(runtime: Runtime, id: string, path: string): Route {
+  return {
+    method: "POST",
+    path,
+    async handle(request, response) {
+      // Lambda function URLs take payloads up to 6 MB; the handler applies its own, smaller limit.
+      const body = await readBody(request, 6 * 1024 * 1024);
+      const result = (await runtime.functions.invoke(id, functionUrlEvent(request, body))) as {
+        statusCode?: number;
+        headers?: Record<string, string>;
+        body?: string;
+      };
+      response.writeHead(result.statusCode ?? 200, { "content-type": "application/json", ...result.headers });
+      response.end(result.body ?? "");
+    },
+  };
+}
+
 export function adminRoutes(runtime: Runtime, extra: readonly Route[] = []): Route[] {
   return [
-    {
-      method: "POST",
-      path: "/webhooks/git",
-      async handle(request, response) {
-        const body = await readBody(request, 2 * 1024 * 1024).catch((error: unknown) => {
-          if (error instanceof RequestError) return undefined;
-          throw error;
-        });
-        if (!body) {
-          sendJson(response, 413, { message: "payload too large" });
-          return;
-        }
-        const result = (await runtime.functions.invoke(
-          "ingress/git-webhook",
-          functionUrlEvent(request, body),
-        )) as {
-          statusCode?: number;
-          headers?: Record<string, string>;
-          body?: string;
-        };
-        response.writeHead(result.statusCode ?? 200, {
-          "content-type": "application/json",
-          ...result.headers,
-        });
-        response.end(result.body ?? "");
-      },
-    },
+    // Functions with a function URL on AWS are served at their local path.
+    ...[...functionCatalog.values()].flatMap((spec) =>
+      spec.url ? [functionUrlRoute(runtime, spec.id, spec.url.localPath)] : [],
+    ),
     {
       method: "GET",
       path: "/_cplane/clock",
