@@ -8,7 +8,7 @@ import { evaluateRule, parseTimestamp } from "./choice.ts";
 import { StatesError, StatesErrors } from "./errors.ts";
 import type { History, HistoryEventType } from "./history.ts";
 import { evaluateIntrinsic, isIntrinsic, parseIntrinsic } from "./intrinsics.ts";
-import { isObject, type Json, type JsonObject, jsonByteLength, typeName } from "./json.ts";
+import { isObject, type Json, type JsonObject, jsonByteLength, setOwn, typeName } from "./json.ts";
 import { evaluateJsonata, JsonataRuntimeError, jsonataExpression } from "./jsonata.ts";
 import { compilePath, evaluatePath, type PathResult, ResultPathMismatch, setAtPath } from "./jsonpath.ts";
 import {
@@ -309,10 +309,9 @@ function evalTemplate(tpl: Json, value: Json, sc: StateCtx): Json {
   for (const key in tpl) {
     const v = tpl[key] as Json;
     if (key.endsWith(".$") && typeof v === "string") {
-      const name = key.slice(0, -2);
-      out[name] = evalDynamic(v, value, sc, key);
+      setOwn(out, key.slice(0, -2), evalDynamic(v, value, sc, key));
     } else {
-      out[key] = isObject(v) || Array.isArray(v) ? evalTemplate(v, value, sc) : v;
+      setOwn(out, key, isObject(v) || Array.isArray(v) ? evalTemplate(v, value, sc) : v);
     }
   }
   return out;

@@ -8,7 +8,7 @@ import { StatesError, StatesErrors } from "./errors.ts";
 import { isObject, type Json, jsonEquals, typeName } from "./json.ts";
 
 export type IntrinsicArg =
-  | { readonly kind: "literal"; readonly value: Json }
+  | { readonly kind: "literal"; readonly value: Json; readonly raw?: string }
   | { readonly kind: "path"; readonly path: string }
   | { readonly kind: "call"; readonly call: IntrinsicCall };
 
@@ -99,22 +99,25 @@ class Parser {
     if (c === "'") {
       this.pos++;
       let out = "";
+      let raw = "";
       for (;;) {
         const ch = this.text[this.pos];
         if (ch === undefined) throw this.error("unterminated string");
         if (ch === "\\") {
           const next = this.text[this.pos + 1];
           if (next === undefined) throw this.error("unterminated string");
-          // \' \{ \} \\ are escapes; the backslash is kept before { } so Format can tell them apart.
-          out += next === "{" || next === "}" ? `\\${next}` : next;
+          // \' \{ \} \\ are escapes; `raw` keeps the backslash before { } so Format can tell them apart.
+          out += next;
+          raw += next === "{" || next === "}" ? `\\${next}` : next;
           this.pos += 2;
           continue;
         }
         if (ch === "'") {
           this.pos++;
-          return { kind: "literal", value: out };
+          return { kind: "literal", value: out, raw };
         }
         out += ch;
+        raw += ch;
         this.pos++;
       }
     }
@@ -149,6 +152,10 @@ export type PathResolver = (path: string) => Json;
 
 export function evaluateIntrinsic(call: IntrinsicCall, resolve: PathResolver): Json {
   const args = call.args.map((a) => evalArg(a, resolve));
+  const first = call.args[0];
+  if (call.name === "States.Format" && first?.kind === "literal" && first.raw !== undefined) {
+    return format(first.raw, args.slice(1));
+  }
   return apply(call.name, args);
 }
 
@@ -162,14 +169,10 @@ function fail(cause: string): never {
   throw new StatesError(StatesErrors.IntrinsicFailure, cause);
 }
 
-function unescapeLiteral(s: string): string {
-  return s.replace(/\\([{}])/g, "$1");
-}
-
 function str(name: string, v: Json | undefined, i: number): string {
   if (typeof v !== "string")
     fail(`The ${ordinal(i)} argument of ${name} must be a string, but was ${typeName(v)}`);
-  return unescapeLiteral(v);
+  return v;
 }
 function num(name: string, v: Json | undefined, i: number): number {
   if (typeof v !== "number")
@@ -208,30 +211,35 @@ function formatArg(v: Json): string {
   return JSON.stringify(v);
 }
 
+/** Fills `{}` placeholders in order; `\\{` and `\\}` are literal braces. */
+function format(template: string, values: Json[]): string {
+  let out = "";
+  let used = 0;
+  for (let i = 0; i < template.length; i++) {
+    const c = template[i];
+    if (c === "\\" && (template[i + 1] === "{" || template[i + 1] === "}")) {
+      out += template[i + 1];
+      i++;
+    } else if (c === "{" && template[i + 1] === "}") {
+      if (used >= values.length) {
+        fail("Number of arguments in States.Format does not match the number of {} placeholders");
+      }
+      out += formatArg(values[used++] as Json);
+      i++;
+    } else out += c;
+  }
+  if (used !== values.length)
+    fail("Number of arguments in States.Format does not match the number of {} placeholders");
+  return out;
+}
+
 export function apply(name: string, args: Json[]): Json {
   switch (name) {
     case "States.Format": {
       if (args.length < 1) fail("States.Format needs a template");
       const template = args[0];
       if (typeof template !== "string") fail("The first argument of States.Format must be a string");
-      const values = args.slice(1);
-      let out = "";
-      let used = 0;
-      for (let i = 0; i < template.length; i++) {
-        const c = template[i];
-        if (c === "\\" && (template[i + 1] === "{" || template[i + 1] === "}")) {
-          out += template[i + 1];
-          i++;
-        } else if (c === "{" && template[i + 1] === "}") {
-          if (used >= values.length)
-            fail("Number of arguments in States.Format does not match the number of {} placeholders");
-          out += formatArg(values[used++] as Json);
-          i++;
-        } else out += c;
-      }
-      if (used !== values.length)
-        fail("Number of arguments in States.Format does not match the number of {} placeholders");
-      return out;
+      return format(template, args.slice(1));
     }
     case "States.StringToJson": {
       arity(name, args, 1);
@@ -306,7 +314,7 @@ export function apply(name: string, args: Json[]): Json {
       arity(name, args, 2);
       const data = args[0];
       if (data === null || data === undefined) fail("The first argument of States.Hash must not be null");
-      const text = typeof data === "string" ? unescapeLiteral(data) : JSON.stringify(data);
+      const text = typeof data === "string" ? data : JSON.stringify(data);
       const algorithm = str(name, args[1], 1);
       const algo = {
         MD5: "md5",

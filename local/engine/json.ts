@@ -42,3 +42,10 @@ export function toJsonText(value: unknown): string {
 export function jsonByteLength(value: unknown): number {
   return Buffer.byteLength(toJsonText(value), "utf8");
 }
+
+/** Sets an own data property, safely even for `__proto__`. */
+export function setOwn(obj: JsonObject, key: string, value: Json): void {
+  if (key === "__proto__")
+    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}

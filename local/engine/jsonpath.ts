@@ -3,7 +3,7 @@
  * only) selects one value or fails; an *indefinite* path (wildcards, deep scan, slices, unions,
  * filters) selects a list, possibly empty. Compiled paths are cached.
  */
-import { isObject, type Json, jsonEquals } from "./json.ts";
+import { isObject, type Json, type JsonObject, jsonEquals, setOwn } from "./json.ts";
 
 export type Segment =
   | { readonly kind: "field"; readonly name: string }
@@ -531,9 +531,9 @@ function setRec(
   if (i === segs.length) return value;
   const seg = segs[i] as Segment;
   if (seg.kind === "field") {
-    const base: Record<string, Json> =
-      cur === undefined || cur === null ? {} : isObject(cur) ? { ...cur } : fail(cur);
-    base[seg.name] = setRec(base[seg.name], segs, i + 1, value, path);
+    const base: JsonObject = cur === undefined || cur === null ? {} : isObject(cur) ? { ...cur } : fail(cur);
+    const prior = Object.hasOwn(base, seg.name) ? base[seg.name] : undefined;
+    setOwn(base, seg.name, setRec(prior, segs, i + 1, value, path));
     return base;
   }
   if (seg.kind === "index") {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import type { Json } from "../../../local/engine/json.ts";
 import { harness, run, types } from "./harness.ts";
 
 const fn = "arn:aws:lambda:eu-west-1:123456789012:function:f";
@@ -293,5 +292,3 @@ describe("variables", () => {
     );
   });
 });
-
-export type { Json };
