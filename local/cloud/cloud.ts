@@ -10,6 +10,8 @@ import type { Clock } from "../clock/clock.ts";
 import type { CloudContext, CloudEvent, Durations, EmitEvent, Job, Json, Regions } from "./context.ts";
 import { DEFAULT_DURATIONS, Jobs } from "./context.ts";
 import { Databases } from "./databases.ts";
+import { DynamoDb } from "./dynamodb.ts";
+import { Eks } from "./eks.ts";
 import { awsError, CloudFault, outageError, throttlingErrorName } from "./errors.ts";
 import { Faults } from "./faults.ts";
 import { Rds } from "./rds.ts";
@@ -50,6 +52,12 @@ export interface LocalCloud {
   /** Events emitted so far (also handed to `emitEvent`). */
   readonly events: CloudEvent[];
   readonly services: Readonly<Record<string, EmulatedService>>;
+  readonly rds: Rds;
+  readonly secrets: SecretsManager;
+  readonly dynamodb: DynamoDb;
+  readonly eks: Eks;
+  /** Every emulated EKS cluster's Kubernetes API: `{ region, name, endpoint }`. */
+  kubernetesEndpoints(): { region: string; name: string; endpoint: string }[];
   describe(): Record<string, Record<string, Record<string, unknown[]>>>;
   /** Writes state (resources, pending lifecycles, database files) under `dataDir`. */
   save(): Promise<void>;
@@ -126,7 +134,16 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
   const register = (service: EmulatedService) => {
     services[service.name] = service;
   };
-  for (const service of [secrets, new Sts(context), rds, new RdsData(context, rds, databases, secrets)]) {
+  const dynamodb = new DynamoDb(context, options.dataDir);
+  const eks = new Eks(context);
+  for (const service of [
+    secrets,
+    new Sts(context),
+    rds,
+    new RdsData(context, rds, databases, secrets),
+    dynamodb,
+    eks,
+  ]) {
     register(service);
   }
 
@@ -202,6 +219,11 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
     calls,
     events,
     services,
+    rds,
+    secrets,
+    dynamodb,
+    eks,
+    kubernetesEndpoints: () => eks.endpoints(),
     context,
     register,
     describe() {

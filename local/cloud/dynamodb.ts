@@ -1,0 +1,207 @@
+/**
+ * DynamoDB through a real implementation: one dynalite server per region on 127.0.0.1 (in memory, or
+ * on LevelDB under the data directory), reached by a plain SDK client, so every operation dynalite
+ * implements behaves and fails as DynamoDB does (conditions, `ConditionalCheckFailedException`, ...).
+ *
+ * Calls from `@aws-sdk/lib-dynamodb`'s document client reach the binding before the document client
+ * marshalls them (the binding sits at the initialize step), so native JavaScript values arrive here.
+ * Those calls are recognised by their values (a key, item or expression value that is not an
+ * AttributeValue) and forwarded through a document client, which marshalls the input and unmarshalls
+ * the output, as on AWS. A call carrying no values at all (a Scan without filter) is taken as raw.
+ */
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import * as ddb from "@aws-sdk/client-dynamodb";
+import * as doc from "@aws-sdk/lib-dynamodb";
+import dynalite from "dynalite";
+import type { CloudContext } from "./context.ts";
+import type { EmulatedService, Operation } from "./service.ts";
+import { addTo } from "./service.ts";
+
+type Server = ReturnType<typeof dynalite>;
+type AnyCommand = new (input: never) => object;
+type Sender = { send(command: object): Promise<unknown> };
+
+interface RegionServer {
+  server: Server;
+  client: ddb.DynamoDBClient;
+  document: doc.DynamoDBDocumentClient;
+  endpoint: string;
+}
+
+const ATTRIBUTE_TYPES = new Set(["S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL"]);
+
+function isAttributeValue(value: unknown): boolean {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return false;
+  const keys = Object.keys(value);
+  return keys.length === 1 && ATTRIBUTE_TYPES.has(keys[0] ?? "");
+}
+
+/** The value maps of an input: items, keys and expression values, wherever the operation carries them. */
+function valueMaps(input: Record<string, unknown>): unknown[] {
+  const maps: unknown[] = [];
+  const visit = (node: unknown, depth: number): void => {
+    if (!node || typeof node !== "object" || depth > 6) return;
+    if (Array.isArray(node)) {
+      for (const item of node) visit(item, depth + 1);
+      return;
+    }
+    for (const [key, value] of Object.entries(node)) {
+      if (
+        key === "Item" ||
+        key === "Key" ||
+        key === "ExpressionAttributeValues" ||
+        key === "ExclusiveStartKey"
+      ) {
+        maps.push(value);
+      } else if (key === "Keys" && Array.isArray(value)) maps.push(...value);
+      else if (key === "Parameters" && Array.isArray(value))
+        maps.push(Object.fromEntries(value.map((v, i) => [i, v])));
+      else visit(value, depth + 1);
+    }
+  };
+  visit(input, 0);
+  return maps;
+}
+
+/** Whether the input came from the document client (native values) rather than the raw client. */
+export function isDocumentInput(input: Record<string, unknown>): boolean {
+  return valueMaps(input).some(
+    (map) => !map || typeof map !== "object" || !Object.values(map).every((v) => isAttributeValue(v)),
+  );
+}
+
+const DOCUMENT_COMMANDS: Record<string, AnyCommand> = {
+  GetItem: doc.GetCommand as unknown as AnyCommand,
+  PutItem: doc.PutCommand as unknown as AnyCommand,
+  UpdateItem: doc.UpdateCommand as unknown as AnyCommand,
+  DeleteItem: doc.DeleteCommand as unknown as AnyCommand,
+  Query: doc.QueryCommand as unknown as AnyCommand,
+  Scan: doc.ScanCommand as unknown as AnyCommand,
+  BatchGetItem: doc.BatchGetCommand as unknown as AnyCommand,
+  BatchWriteItem: doc.BatchWriteCommand as unknown as AnyCommand,
+  TransactGetItems: doc.TransactGetCommand as unknown as AnyCommand,
+  TransactWriteItems: doc.TransactWriteCommand as unknown as AnyCommand,
+};
+
+const RAW_OPERATIONS = [
+  "CreateTable",
+  "DeleteTable",
+  "DescribeTable",
+  "ListTables",
+  "UpdateTable",
+  "UpdateTimeToLive",
+  "DescribeTimeToLive",
+  "TagResource",
+  "UntagResource",
+  "ListTagsOfResource",
+  ...Object.keys(DOCUMENT_COMMANDS),
+];
+
+export class DynamoDb implements EmulatedService {
+  readonly name = "DynamoDB";
+  private readonly ctx: CloudContext;
+  private readonly dataDir: string | undefined;
+  private readonly servers = new Map<string, Promise<RegionServer>>();
+  readonly operations: Record<string, Operation> = {};
+
+  constructor(ctx: CloudContext, dataDir?: string) {
+    this.ctx = ctx;
+    this.dataDir = dataDir;
+    for (const operation of RAW_OPERATIONS) {
+      this.operations[operation] = ((input: Record<string, unknown>, region: string) =>
+        this.forward(operation, input, region)) as Operation;
+    }
+  }
+
+  /** The region's dynalite endpoint (`http://127.0.0.1:port`), started on first use. */
+  async endpoint(region: string): Promise<string> {
+    return (await this.server(region)).endpoint;
+  }
+
+  /** Creates a table unless it exists (for the runtime's own tables). */
+  async ensureTable(region: string, input: ddb.CreateTableCommandInput): Promise<void> {
+    const { client } = await this.server(region);
+    try {
+      await client.send(new ddb.DescribeTableCommand({ TableName: input.TableName }));
+    } catch (error) {
+      if ((error as Error).name !== "ResourceNotFoundException") throw error;
+      await client.send(new ddb.CreateTableCommand({ BillingMode: "PAY_PER_REQUEST", ...input }));
+    }
+  }
+
+  private server(region: string): Promise<RegionServer> {
+    let started = this.servers.get(region);
+    if (!started) {
+      started = this.ctx.track(this.start(region));
+      this.servers.set(region, started);
+    }
+    return started;
+  }
+
+  private start(region: string): Promise<RegionServer> {
+    const server = dynalite({
+      path: this.dataDir ? join(this.dataDir, "dynamodb", region) : undefined,
+      createTableMs: 0,
+      deleteTableMs: 0,
+      updateTableMs: 0,
+    });
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as AddressInfo;
+        const endpoint = `http://127.0.0.1:${port}`;
+        const client = new ddb.DynamoDBClient({
+          region,
+          endpoint,
+          credentials: { accessKeyId: "local", secretAccessKey: "local" },
+          maxAttempts: 1,
+        });
+        resolve({ server, client, endpoint, document: doc.DynamoDBDocumentClient.from(client) });
+      });
+    });
+  }
+
+  private async forward(operation: string, input: Record<string, unknown>, region: string): Promise<unknown> {
+    const { client, document } = await this.server(region);
+    const documentCommand = DOCUMENT_COMMANDS[operation];
+    const useDocument = documentCommand !== undefined && isDocumentInput(input);
+    const Command = useDocument
+      ? documentCommand
+      : (ddb as unknown as Record<string, AnyCommand>)[`${operation}Command`];
+    if (!Command) throw new Error(`DynamoDB ${operation} has no command`);
+    const command = new Command(input as never);
+    const sender = (useDocument ? document : client) as unknown as Sender;
+    const output = (await sender.send(command)) as Record<string, unknown>;
+    const { $metadata: _metadata, ...rest } = output;
+    return rest;
+  }
+
+  describe(): Record<string, Record<string, unknown[]>> {
+    const out = {};
+    for (const region of this.servers.keys()) addTo(out, region, "servers", { region });
+    return out;
+  }
+
+  /** Table names per started region (async: dynalite answers over HTTP). */
+  async tables(): Promise<Record<string, string[]>> {
+    const out: Record<string, string[]> = {};
+    for (const [region, started] of this.servers) {
+      const { client } = await started;
+      out[region] = (await client.send(new ddb.ListTablesCommand({}))).TableNames ?? [];
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    for (const started of this.servers.values()) {
+      const running = await started.catch(() => undefined);
+      if (!running) continue;
+      running.client.destroy();
+      await new Promise<void>((resolve) => {
+        running.server.close(() => resolve());
+      });
+    }
+    this.servers.clear();
+  }
+}

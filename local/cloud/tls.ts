@@ -1,0 +1,40 @@
+/**
+ * TLS material for the loopback Kubernetes API servers. `@kubernetes/client-node` refuses plain HTTP
+ * unless TLS verification is turned off, so each server speaks HTTPS with this certificate for
+ * 127.0.0.1, signed by this CA, which DescribeCluster hands out as `certificateAuthority.data`.
+ * Generated once with openssl (valid until 2126); it secures nothing but loopback traffic in tests.
+ */
+
+export const LOCAL_CA_PEM = `-----BEGIN CERTIFICATE-----
+MIIBpjCCAU2gAwIBAgIUc5Gh4PYhiGEqe1z6VFs1u4snpUgwCgYIKoZIzj0EAwIw
+IDEeMBwGA1UEAwwVY3BsYW5lLWxvY2FsLWNsb3VkLWNhMCAXDTI2MTEyMjAyNTYw
+OFoYDzIxMjYxMDI5MDI1NjA4WjAgMR4wHAYDVQQDDBVjcGxhbmUtbG9jYWwtY2xv
+dWQtY2EwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAR0Cnd6izvaJOnGV3W2bosy
+cgSiyx/hcPSfBE0Ht5S6wh98GUXSMeOsGVnjSlh8CzRha13gedfoImc+HQGf1jh+
+o2MwYTAdBgNVHQ4EFgQUlrEBkX/yRkPFx1s4R9oKYGpwd3IwHwYDVR0jBBgwFoAU
+lrEBkX/yRkPFx1s4R9oKYGpwd3IwDwYDVR0TAQH/BAUwAwEB/zAOBgNVHQ8BAf8E
+BAMCAQYwCgYIKoZIzj0EAwIDRwAwRAIgFZyO6tIlxrWqY52JY7hkraMKVEMPttb6
+sJ05rWtqybkCIE3mxCgH/e1JXvEGZtZYq3/hvTsGvrKWIG6f9X7tmlaP
+-----END CERTIFICATE-----
+`;
+
+export const SERVER_CERT_PEM = `-----BEGIN CERTIFICATE-----
+MIIByDCCAW6gAwIBAgIUElBWgQkYpme2iRI1G4uN1jr6p2QwCgYIKoZIzj0EAwIw
+IDEeMBwGA1UEAwwVY3BsYW5lLWxvY2FsLWNsb3VkLWNhMCAXDTI2MTEyMjAyNTYw
+OFoYDzIxMjYxMDI5MDI1NjA4WjAUMRIwEAYDVQQDDAkxMjcuMC4wLjEwWTATBgcq
+hkjOPQIBBggqhkjOPQMBBwNCAASqIqnVY/XVbtn36DGlB5ygDipE9OhSlRA24MvE
+4Pe2CfphSaLKsUOgEhGZY2qk4PfpBkK6JNAZBd/vhkB1DptNo4GPMIGMMBoGA1Ud
+EQQTMBGHBH8AAAGCCWxvY2FsaG9zdDAJBgNVHRMEAjAAMA4GA1UdDwEB/wQEAwIF
+oDATBgNVHSUEDDAKBggrBgEFBQcDATAdBgNVHQ4EFgQUJ9z8MDMJiPXG9GDo1NbB
+YWoPTrgwHwYDVR0jBBgwFoAUlrEBkX/yRkPFx1s4R9oKYGpwd3IwCgYIKoZIzj0E
+AwIDSAAwRQIgDJrCVtGq1ZbaTwYc/NBh9GVN5grh3UBLuwzkeAbflf4CIQCfvAnU
+zXsLn2cRSnl8jsDzsZ/WxAETfes7R+FcNUqELw==
+-----END CERTIFICATE-----
+`;
+
+export const SERVER_KEY_PEM = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgh/QRiHtVwWviY40X
+R7cS6hQcrrMc+QdENyakRIzAhkyhRANCAASqIqnVY/XVbtn36DGlB5ygDipE9OhS
+lRA24MvE4Pe2CfphSaLKsUOgEhGZY2qk4PfpBkK6JNAZBd/vhkB1DptN
+-----END PRIVATE KEY-----
+`;
