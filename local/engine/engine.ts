@@ -138,7 +138,16 @@ interface TokenEntry {
   waiter: TaskTokenWaiter;
 }
 
-const NAME_RE = /^[A-Za-z0-9_-]{1,80}$/;
+/** AWS's rule for state machine and execution names: 1-80 characters, none of these, no control characters. */
+const NAME_CHARS = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/]{1,80}$/;
+function validName(name: string): boolean {
+  if (!NAME_CHARS.test(name)) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c <= 0x1f || (c >= 0x7f && c <= 0x9f)) return false;
+  }
+  return true;
+}
 
 export class Engine {
   readonly clock: Clock;
@@ -167,7 +176,7 @@ export class Engine {
     stateMachineArn: string;
     creationDate: Date;
   } {
-    if (!NAME_RE.test(input.name)) throw new InvalidName(`Invalid Name: '${input.name}'`);
+    if (!validName(input.name)) throw new InvalidName(`Invalid Name: '${input.name}'`);
     let parsed: unknown;
     try {
       parsed =
@@ -263,7 +272,7 @@ export class Engine {
   } {
     const sm = this.machine(input.stateMachineArn);
     const name = input.name ?? randomUUID();
-    if (!NAME_RE.test(name)) throw new InvalidName(`Invalid Name: '${name}'`);
+    if (!validName(name)) throw new InvalidName(`Invalid Name: '${name}'`);
     const inputText = input.input ?? "{}";
     let value: Json;
     try {
@@ -288,7 +297,11 @@ export class Engine {
     const done = new Promise<void>((resolve) => {
       settle = resolve;
     });
-    const history = new History(() => this.clock.now());
+    const history = new History(
+      () => this.clock.now(),
+      () => this.listeners.size > 0,
+    );
+    history.subscribe((event) => this.emit({ kind: "history", executionArn: arn, event }));
     const rec: ExecutionRecord = {
       arn,
       name,
@@ -305,9 +318,6 @@ export class Engine {
       ...(input.parentArn ? { parentArn: input.parentArn } : {}),
     };
     this.executions.set(arn, rec);
-    if (this.listeners.size > 0) {
-      history.subscribe((event) => this.emit({ kind: "history", executionArn: arn, event }));
-    }
     if (this.listeners.size > 0) this.emit({ kind: "status", execution: this.describe(rec) });
     const thread = this.newThread(rec);
     record(thread, "ExecutionStarted", { input: value, roleArn: sm.roleArn });
@@ -361,8 +371,11 @@ export class Engine {
         rec.controller.abort(new Interrupt("timedOut")),
       );
     }
+    // A redrive starts a new run; an older run that unwinds late must not touch the record.
+    const current = () => rec.run === thread.run;
     try {
       const output = await runMachine(machine, input, thread, startAt);
+      if (!current()) return;
       if (jsonByteLength(output) > PAYLOAD_LIMIT_BYTES) {
         throw new StatesError(
           StatesErrors.DataLimitExceeded,
@@ -372,6 +385,7 @@ export class Engine {
       rec.output = output;
       this.finish(rec, thread, "SUCCEEDED", "ExecutionSucceeded", { output });
     } catch (e) {
+      if (!current()) return;
       if (e instanceof Interrupt) {
         if (rec.status !== "RUNNING") return;
         if (e.kind === "timedOut") {
@@ -409,6 +423,7 @@ export class Engine {
     rec.status = status;
     rec.stopDate = this.clock.date();
     record(thread, type, details);
+    rec.history.close();
     for (const [token, entry] of this.tokens) if (entry.executionArn === rec.arn) this.tokens.delete(token);
     if (this.listeners.size > 0) this.emit({ kind: "status", execution: this.describe(rec) });
     rec.settle();
@@ -447,8 +462,8 @@ export class Engine {
         : {}),
       redriveCount: rec.redriveCount,
       ...(rec.redriveDate ? { redriveDate: rec.redriveDate } : {}),
-      redriveStatus: redrivable && rec.run?.failedAt ? "REDRIVABLE" : "NOT_REDRIVABLE",
-      ...(redrivable && rec.run?.failedAt
+      redriveStatus: redrivable && rec.run?.atState ? "REDRIVABLE" : "NOT_REDRIVABLE",
+      ...(redrivable && rec.run?.atState
         ? {}
         : { redriveStatusReason: `Execution is ${rec.status} and cannot be redriven` }),
     };
@@ -529,8 +544,9 @@ export class Engine {
   /** RedriveExecution: restarts a failed, timed-out or aborted execution from the state that failed. */
   redriveExecution(executionArn: string): { redriveDate: Date } {
     const rec = this.execution(executionArn);
-    const failedAt = rec.run?.failedAt;
-    if (rec.status === "RUNNING" || rec.status === "SUCCEEDED" || !failedAt) {
+    const run = rec.run;
+    const stateName = run?.atState;
+    if (rec.status === "RUNNING" || rec.status === "SUCCEEDED" || !run || stateName === undefined) {
       throw new ExecutionNotRedrivable(
         `Execution is ${rec.status} and cannot be redriven: '${executionArn}'`,
       );
@@ -545,11 +561,12 @@ export class Engine {
     rec.done = new Promise<void>((resolve) => {
       rec.settle = resolve;
     });
+    rec.history.reopen();
     const thread = this.newThread(rec);
-    Object.assign(thread.vars, failedAt.vars);
+    Object.assign(thread.vars, run.topVars ?? {});
     record(thread, "ExecutionRedriven", { redriveCount: rec.redriveCount });
     if (this.listeners.size > 0) this.emit({ kind: "status", execution: this.describe(rec) });
-    void this.drive(rec, thread, failedAt.input, failedAt.stateName);
+    void this.drive(rec, thread, run.atInput ?? null, stateName);
     return { redriveDate: rec.redriveDate };
   }
 
@@ -562,11 +579,6 @@ export class Engine {
 
   /** History events of every execution and status changes (start, end, redrive). */
   subscribe(listener: (event: EngineEvent) => void): () => void {
-    if (this.listeners.size === 0) {
-      for (const rec of this.executions.values()) {
-        rec.history.subscribe((event) => this.emit({ kind: "history", executionArn: rec.arn, event }));
-      }
-    }
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

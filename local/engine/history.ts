@@ -90,9 +90,25 @@ export class History {
   private readonly events: StoredEvent[] = [];
   private readonly listeners = new Set<HistoryListener>();
   private readonly now: () => number;
+  private readonly wanted: () => boolean;
+  private closed = false;
 
-  constructor(now: () => number) {
+  /**
+   * @param now the clock's time
+   * @param wanted whether anyone outside listens (events are shaped for listeners only when true)
+   */
+  constructor(now: () => number, wanted: () => boolean = () => false) {
     this.now = now;
+    this.wanted = wanted;
+  }
+
+  /** After the execution's closing event nothing more is recorded (until `reopen`, for redrive). */
+  close(): void {
+    this.closed = true;
+  }
+
+  reopen(): void {
+    this.closed = false;
   }
 
   get length(): number {
@@ -101,6 +117,7 @@ export class History {
 
   /** Appends an event and returns its id. */
   add(type: HistoryEventType, previousEventId: number, details?: Record<string, unknown>): number {
+    if (this.closed) return this.events.length;
     const id = this.events.length + 1;
     const stored: StoredEvent = {
       id,
@@ -111,7 +128,7 @@ export class History {
       details,
     };
     this.events.push(stored);
-    if (this.listeners.size > 0) {
+    if (this.listeners.size > 0 && this.wanted()) {
       const shaped = shape(stored, true);
       for (const l of this.listeners) l(shaped);
     }

@@ -59,8 +59,10 @@ export interface ExecutionRun {
   readonly contextStateMachine: JsonObject;
   /** The wait cap (ms) for Wait states and retry back-off; undefined for none. */
   readonly maxWaitMs: number | undefined;
-  /** Records where the top-level thread failed, for redrive. */
-  failedAt?: { stateName: string; input: Json; vars: Record<string, Json> };
+  /** The top-level state being run (and its input): where a redrive resumes. */
+  atState?: string;
+  atInput?: Json;
+  topVars?: Record<string, Json>;
 }
 
 type Vars = Record<string, Json>;
@@ -136,15 +138,12 @@ export async function runMachine(
     checkInterrupt(thread.signal);
     const state = machine.States[name];
     if (!state) throw new StatesError(StatesErrors.Runtime, `The state '${name}' does not exist`);
-    let step: Step;
-    try {
-      step = await runState(name, state, value, thread);
-    } catch (e) {
-      if (thread.topLevel && !(e instanceof Interrupt) && !thread.run.failedAt) {
-        thread.run.failedAt = { stateName: name, input: value, vars: { ...thread.vars } };
-      }
-      throw e;
+    if (thread.topLevel) {
+      thread.run.atState = name;
+      thread.run.atInput = value;
+      thread.run.topVars = thread.vars;
     }
+    const step = await runState(name, state, value, thread);
     if (step.next === undefined) return step.output;
     name = step.next;
     value = step.output;

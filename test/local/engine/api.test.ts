@@ -239,3 +239,46 @@ describe("executions", () => {
     ]);
   });
 });
+
+describe("names and redrive after a stop", () => {
+  it("accepts AWS-valid names with dots and rejects whitespace or reserved characters", () => {
+    const { engine } = harness();
+    const { stateMachineArn } = engine.createStateMachine({ name: "hello", definition: hello });
+    expect(engine.startExecution({ stateMachineArn, name: "tenant.t-1_2026" }).executionArn).toContain(
+      ":execution:hello:tenant.t-1_2026",
+    );
+    for (const bad of ["a b", "a/b", "a:b", "x".repeat(81)]) {
+      expect(() => engine.startExecution({ stateMachineArn, name: bad })).toThrowError(
+        expect.objectContaining({ name: "InvalidName" }),
+      );
+    }
+  });
+
+  it("redrives an aborted execution from the state it was stopped in", async () => {
+    const { engine } = harness();
+    const { stateMachineArn } = engine.createStateMachine({
+      name: "long",
+      definition: {
+        StartAt: "First",
+        States: {
+          First: { Type: "Pass", Result: { step: 1 }, Next: "Hold" },
+          Hold: { Type: "Wait", Seconds: 60, Next: "Last" },
+          Last: { Type: "Pass", End: true },
+        },
+      },
+    });
+    const { executionArn } = engine.startExecution({ stateMachineArn });
+    for (
+      let i = 0;
+      i < 100 && !types(engine.getExecutionHistory(executionArn).events).includes("WaitStateEntered");
+      i++
+    ) {
+      await new Promise((r) => setImmediate(r));
+    }
+    engine.stopExecution(executionArn);
+    expect((await engine.waitForExecution(executionArn)).status).toBe("ABORTED");
+    engine.redriveExecution(executionArn);
+    const d = await engine.waitForExecution(executionArn);
+    expect(d).toMatchObject({ status: "SUCCEEDED", redriveCount: 1, output: '{"step":1}' });
+  });
+});
