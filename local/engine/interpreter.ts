@@ -704,6 +704,17 @@ async function handleCatch(sc: StateCtx, catcher: AslCatcher, e: StatesError): P
 
 function commitNothing(): void {}
 
+/** A Map's or Parallel's collected result counts against the payload limit as a task result does. */
+function checkSize(sc: StateCtx, result: Json): Json {
+  if (jsonByteLength(result) > PAYLOAD_LIMIT_BYTES) {
+    throw new StatesError(
+      StatesErrors.DataLimitExceeded,
+      `The state/task '${sc.name}' returned a result with a size exceeding the maximum number of bytes service limit.`,
+    );
+  }
+  return result;
+}
+
 interface PendingToken {
   readonly token: string;
   readonly result: Promise<Json>;
@@ -758,9 +769,9 @@ async function runOnceInner(sc: StateCtx): Promise<Step> {
           : await evalJsonataField(s.Arguments, "Arguments", bindings, sc.input);
       result = await runTask(sc, args, bindings);
     } else if (s.Type === "Parallel") {
-      result = await runParallel(sc, sc.input);
+      result = checkSize(sc, await runParallel(sc, sc.input));
     } else {
-      result = await runMap(sc, sc.input, bindings);
+      result = checkSize(sc, await runMap(sc, sc.input, bindings));
     }
     const after = jsonataBindings(sc, { result });
     const assigned = await assignJsonata(sc, s.Assign, after);
@@ -775,9 +786,9 @@ async function runOnceInner(sc: StateCtx): Promise<Step> {
     result = await runTask(sc, params, undefined, effective);
   } else if (s.Type === "Parallel") {
     const params = s.Parameters === undefined ? effective : evalTemplate(s.Parameters, effective, sc);
-    result = await runParallel(sc, params);
+    result = checkSize(sc, await runParallel(sc, params));
   } else {
-    result = await runMap(sc, effective, undefined);
+    result = checkSize(sc, await runMap(sc, effective, undefined));
   }
   const selected = s.ResultSelector === undefined ? result : evalTemplate(s.ResultSelector, result, sc);
   const assigned = assignJsonPath(sc, s.Assign, selected);

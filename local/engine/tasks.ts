@@ -209,6 +209,11 @@ export async function callIntegration(
       functionName = params.FunctionName;
       payload = params.Payload === undefined ? null : params.Payload;
     }
+    if (parsed.service === "lambda" && isObject(call.input) && call.input.InvocationType === "Event") {
+      // Asynchronous invocation: Lambda accepts the event and the task goes on (202, empty payload).
+      runtime.invokeFunction(functionName, payload, ctx).catch(() => {});
+      return { ...lambdaInvokeResult(""), StatusCode: 202 };
+    }
     let result: Json | undefined;
     try {
       result = await runtime.invokeFunction(functionName, payload, ctx);

@@ -281,3 +281,54 @@ async function waitFor(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 1000 && !condition(); i++) await new Promise((r) => setImmediate(r));
   if (!condition()) throw new Error("condition not reached");
 }
+
+describe("payload limits and asynchronous invocations", () => {
+  it("fails with States.DataLimitExceeded when a task returns more than 256 KiB, which Catch can handle", async () => {
+    const h = harness({ invokeFunction: async () => "x".repeat(300 * 1024) });
+    const out = await run(
+      {
+        StartAt: "Big",
+        States: {
+          Big: {
+            Type: "Task",
+            Resource: "arn:aws:lambda:eu-west-1:123456789012:function:big",
+            Catch: [{ ErrorEquals: ["States.DataLimitExceeded"], Next: "Handled" }],
+            End: true,
+          },
+          Handled: { Type: "Pass", End: true },
+        },
+      },
+      {},
+      h,
+    );
+    expect(out.output).toMatchObject({ Error: "States.DataLimitExceeded" });
+  });
+
+  it("answers an InvocationType Event invoke with 202 without waiting for the handler", async () => {
+    let release: () => void = () => {};
+    const h = harness({
+      invokeFunction: () =>
+        new Promise((resolve) => {
+          release = () => resolve(null);
+        }),
+    });
+    const out = await run(
+      {
+        StartAt: "Fire",
+        States: {
+          Fire: {
+            Type: "Task",
+            Resource: "arn:aws:states:::lambda:invoke",
+            Parameters: { FunctionName: "f", InvocationType: "Event" },
+            ResultSelector: { "code.$": "$.StatusCode" },
+            End: true,
+          },
+        },
+      },
+      {},
+      h,
+    );
+    release();
+    expect(out.output).toEqual({ code: 202 });
+  });
+});
