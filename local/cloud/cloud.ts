@@ -7,6 +7,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { LocalCloudCall } from "../../functions/shared/aws-clients.ts";
 import type { Clock } from "../clock/clock.ts";
+import { CloudWatch } from "./cloudwatch.ts";
 import type { CloudContext, CloudEvent, Durations, EmitEvent, Job, Json, Regions } from "./context.ts";
 import { DEFAULT_DURATIONS, Jobs } from "./context.ts";
 import { Databases } from "./databases.ts";
@@ -16,8 +17,10 @@ import { awsError, CloudFault, outageError, throttlingErrorName } from "./errors
 import { Faults } from "./faults.ts";
 import { Rds } from "./rds.ts";
 import { RdsData } from "./rds-data.ts";
+import { Route53 } from "./route53.ts";
 import { SecretsManager, Sts } from "./secrets.ts";
 import type { EmulatedService } from "./service.ts";
+import { Ticker } from "./ticker.ts";
 
 export interface LocalCloudOptions {
   clock: Clock;
@@ -56,6 +59,10 @@ export interface LocalCloud {
   readonly secrets: SecretsManager;
   readonly dynamodb: DynamoDb;
   readonly eks: Eks;
+  readonly cloudwatch: CloudWatch;
+  readonly route53: Route53;
+  /** The minute heartbeat (traffic, health checks, alarms); `tickNow()` runs one round at once. */
+  readonly ticker: Ticker;
   /** Every emulated EKS cluster's Kubernetes API: `{ region, name, endpoint }`. */
   kubernetesEndpoints(): { region: string; name: string; endpoint: string }[];
   describe(): Record<string, Record<string, Record<string, unknown[]>>>;
@@ -136,14 +143,21 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
   };
   const dynamodb = new DynamoDb(context, options.dataDir);
   const eks = new Eks(context);
-  for (const service of [
+  const ticker = new Ticker(context);
+  const cloudwatch = new CloudWatch(context, ticker);
+  const route53 = new Route53(context, cloudwatch, ticker);
+  regionListeners.push(() => ticker.wake());
+  const all = [
     secrets,
     new Sts(context),
     rds,
     new RdsData(context, rds, databases, secrets),
     dynamodb,
     eks,
-  ]) {
+    cloudwatch,
+    route53,
+  ];
+  for (const service of all) {
     register(service);
   }
 
@@ -223,6 +237,9 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
     secrets,
     dynamodb,
     eks,
+    cloudwatch,
+    route53,
+    ticker,
     kubernetesEndpoints: () => eks.endpoints(),
     context,
     register,
@@ -276,6 +293,7 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
       await rm(requireDir(), { recursive: true, force: true });
     },
     async close() {
+      ticker.close();
       jobs.clear();
       for (const service of Object.values(services)) await service.close?.();
       await databases.close();
