@@ -142,7 +142,7 @@ export function evaluate(expression: string, vars: ReadonlyMap<string, Series>):
   const peek = () => tokens[pos];
   const expect = (value: string) => {
     const t = tokens[pos++];
-    if (!t || t.kind !== "op" || t.value !== value)
+    if (t?.kind !== "op" || t.value !== value)
       throw new MetricMathError(`Expected "${value}" in "${expression}"`);
   };
   const primary = (): MathValue => {

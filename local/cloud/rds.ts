@@ -1180,7 +1180,7 @@ function tagValues(tags: readonly Tag[]): Record<string, string[]> {
 function matchesFilters(filters: readonly Filter[] | undefined, values: Record<string, string[]>): boolean {
   return (filters ?? []).every((f) => {
     const have = values[f.Name ?? ""];
-    if (!have) return f.Name?.startsWith("tag:") ? false : true;
+    if (!have) return !f.Name?.startsWith("tag:");
     return (f.Values ?? []).some((v) => have.includes(v) || have.includes(v.toLowerCase()));
   });
 }
