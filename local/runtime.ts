@@ -4,6 +4,10 @@
  * function ARNs; the rules and schedules stacks/ deploys. Nothing here is special-cased per workflow.
  */
 
+// Must stay the first import: it sets the Lambda-like environment before handler modules load.
+import "./lambda/environment.ts";
+
+import { join } from "node:path";
 import { workflowRules } from "../events/rules.ts";
 import { workflowSchedules } from "../events/schedules.ts";
 import { functionCatalog } from "../functions/catalog.ts";
@@ -12,17 +16,26 @@ import type { FunctionId } from "../functions/shared/catalog.ts";
 import { type DeployContext, deployable, renderEnvironment } from "../stacks/wiring.ts";
 import { substituteFunctions } from "../workflows/asl.ts";
 import { workflowCatalog } from "../workflows/catalog.ts";
+import { bootstrap } from "./bootstrap.ts";
 import { createLocalEventBridge, installWorkflowRules, type LocalEventBridge } from "./bus/index.ts";
 import { type Clock, createClock, parseClockMode } from "./clock/clock.ts";
+import { createLocalCloud, type LocalCloud } from "./cloud/cloud.ts";
 import { Engine } from "./engine/index.ts";
 import { createLocalFunctions, type LocalFunctions } from "./lambda/functions.ts";
 import { createLocalScheduler, installWorkflowSchedules, type LocalScheduler } from "./scheduler/index.ts";
+import type { AwsJsonService } from "./server/aws-json.ts";
+import { eventBridgeService } from "./server/events.ts";
+import { stepFunctionsService } from "./server/sfn.ts";
 
 export const LOCAL_ACCOUNT = "000000000000";
 export const LOCAL_APP = "cplane";
 export const LOCAL_STAGE = "local";
 export const TENANT_TABLE = "cplane-local-tenants";
 export const BUS_NAME = "cplane";
+export const EKS_CLUSTER_NAME = `${LOCAL_APP}-${LOCAL_STAGE}-tenants`;
+export const WEBHOOK_SECRET_NAME = `cplane/${LOCAL_STAGE}/git-webhook`;
+/** What local Git webhook deliveries are signed with (CPLANE_WEBHOOK_SECRET to change). */
+export const DEFAULT_WEBHOOK_SECRET = "cplane-local-webhook-secret";
 
 export interface RuntimeOptions {
   /** `real`, `instant`, `manual` or a factor such as `60`; ignored when `clock` is given. */
@@ -32,6 +45,10 @@ export interface RuntimeOptions {
   readonly secondaryRegion?: string;
   /** Where state persists between starts; none when undefined (tests). */
   readonly dataDir?: string;
+  /** Start from nothing even when `dataDir` holds saved state. */
+  readonly fresh?: boolean;
+  /** Shortened AWS durations for tests, e.g. `{ auroraClusterCreate: 60_000 }`. */
+  readonly durations?: Parameters<typeof createLocalCloud>[0]["durations"];
 }
 
 export interface WorkflowRuleStatus {
@@ -49,6 +66,9 @@ export interface Runtime {
   readonly bus: LocalEventBridge;
   readonly scheduler: LocalScheduler;
   readonly functions: LocalFunctions;
+  readonly cloud: LocalCloud;
+  /** Resources created at this start (empty when everything was loaded from the data directory). */
+  readonly bootstrapped: readonly string[];
   readonly rules: readonly WorkflowRuleStatus[];
   stateMachineArn(workflow: string): string;
   close(): Promise<void>;
@@ -79,6 +99,46 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const clock = options.clock ?? createClock({ mode: parseClockMode(options.speed ?? "instant") });
   const ctx = localDeployContext(region);
 
+  let bus: LocalEventBridge | undefined;
+  const cloud = createLocalCloud({
+    clock,
+    account: LOCAL_ACCOUNT,
+    regions: { primary: region, secondary: secondaryRegion },
+    dataDir: options.dataDir ? join(options.dataDir, "cloud") : undefined,
+    durations: options.durations,
+    // AWS services publish to the default bus (CloudWatch alarm state changes).
+    emitEvent: (event) => {
+      bus?.putEvents({
+        Entries: [
+          {
+            Source: event.source,
+            DetailType: event["detail-type"],
+            Detail: JSON.stringify(event.detail),
+            Resources: event.resources,
+            EventBusName: "default",
+          },
+        ],
+      });
+    },
+  });
+  if (options.dataDir && options.fresh) await cloud.reset();
+  else if (options.dataDir) await cloud.load();
+  // Handlers reach our own bus and engine through the same SDK clients as every other service.
+  const ownServices: Record<string, AwsJsonService> = {};
+  bindLocalCloud({
+    send: async (call) => {
+      const own = ownServices[call.service];
+      if (!own) return cloud.send(call);
+      const operation = own.operations[call.operation];
+      if (!operation) {
+        throw Object.assign(new Error(`the local runtime does not serve ${call.service}:${call.operation}`), {
+          name: "UnknownOperationException",
+        });
+      }
+      return (await operation((call.input ?? {}) as Record<string, unknown>)) as Record<string, unknown>;
+    },
+  });
+
   const functions = createLocalFunctions({
     catalog: functionCatalog,
     clock,
@@ -92,7 +152,6 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     },
   });
 
-  let bus: LocalEventBridge | undefined;
   const engine = new Engine({
     clock,
     region,
@@ -121,7 +180,13 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     invokeFunction: async (functionArn: string, payload: string) =>
       functions.invoke(functionArn, JSON.parse(payload)),
   };
-  const busReady = createLocalEventBridge({ clock, region, account: LOCAL_ACCOUNT, buses: [BUS_NAME], dispatcher });
+  const busReady = createLocalEventBridge({
+    clock,
+    region,
+    account: LOCAL_ACCOUNT,
+    buses: [BUS_NAME],
+    dispatcher,
+  });
   bus = busReady;
   const scheduler = createLocalScheduler({ clock, region, account: LOCAL_ACCOUNT, dispatcher });
   const schedules = deployable(workflowSchedules, new Set(stateMachines.keys()));
@@ -162,8 +227,24 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     });
   });
 
+  ownServices.EventBridge = eventBridgeService(busReady);
+  ownServices.SFN = stepFunctionsService(engine);
+
+  const { created } = await bootstrap({
+    clock,
+    account: LOCAL_ACCOUNT,
+    regions: [region, secondaryRegion],
+    primaryRegion: region,
+    tenantTable: TENANT_TABLE,
+    eksClusterName: EKS_CLUSTER_NAME,
+    webhookSecretName: WEBHOOK_SECRET_NAME,
+    webhookSecretValue: process.env.CPLANE_WEBHOOK_SECRET ?? DEFAULT_WEBHOOK_SECRET,
+  });
+
   return {
     clock,
+    cloud,
+    bootstrapped: created,
     region,
     secondaryRegion,
     engine,
@@ -180,6 +261,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     async close() {
       unsubscribe();
       scheduler.dispose();
+      if (options.dataDir) await cloud.save();
+      await cloud.close();
       bindLocalCloud(undefined);
       clock.dispose();
     },

@@ -6,6 +6,7 @@
  *   export const handler = defineStep(ProvisionInput, async (input): Promise<ProvisionResult> => ...);
  */
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { captureLambdaHandler } from "@aws-lambda-powertools/tracer/middleware";
 import middy from "@middy/core";
@@ -47,9 +48,16 @@ function executionCorrelationId(): middy.MiddlewareObj<unknown> {
 
 /** Wraps a step as a Lambda handler: Powertools middleware, input parsing, typed result. */
 export function defineStep<S extends z.ZodType, Result>(schema: S, step: Step<z.output<S>, Result>) {
-  return middy(
-    async (event: unknown, context: Context): Promise<Result> => step(parseInput(schema, event), context),
-  )
+  return middy(async (event: unknown, context: Context): Promise<Result> => {
+    try {
+      const result = await step(parseInput(schema, event), context);
+      metrics.addMetric("StepSucceeded", MetricUnit.Count, 1);
+      return result;
+    } catch (error) {
+      metrics.addMetric("StepFailed", MetricUnit.Count, 1);
+      throw error;
+    }
+  })
     .use(injectLambdaContext(logger, { clearState: true }))
     .use(executionCorrelationId())
     .use(captureLambdaHandler(tracer))
