@@ -247,7 +247,6 @@ describe("Aurora clusters", () => {
       new CopyDBClusterSnapshotCommand({
         SourceDBClusterSnapshotIdentifier: arn,
         TargetDBClusterSnapshotIdentifier: "copied",
-        SourceRegion: "us-east-1",
       }),
     );
     await waitUntil(
