@@ -50,8 +50,8 @@ beforeAll(async () => {
         ?.Status === "available",
   );
   target = {
-    resourceArn: out.DBCluster?.DBClusterArn,
-    secretArn: out.DBCluster?.MasterUserSecret?.SecretArn,
+    resourceArn: out.DBCluster?.DBClusterArn ?? "",
+    secretArn: out.DBCluster?.MasterUserSecret?.SecretArn ?? "",
   };
   await data().send(
     new ExecuteStatementCommand({
