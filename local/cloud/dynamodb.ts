@@ -9,6 +9,7 @@
  * AttributeValue) and forwarded through a document client, which marshalls the input and unmarshalls
  * the output, as on AWS. A call carrying no values at all (a Scan without filter) is taken as raw.
  */
+import { Agent } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import * as ddb from "@aws-sdk/client-dynamodb";
@@ -156,6 +157,9 @@ export class DynamoDb implements EmulatedService {
           endpoint,
           credentials: { accessKeyId: "local", secretAccessKey: "local" },
           maxAttempts: 1,
+          // A fresh connection per request: a kept-alive socket that dynalite's server closes after
+          // its idle timeout would otherwise fail the next call with ECONNRESET (seen under load).
+          requestHandler: { httpAgent: new Agent({ keepAlive: false }) },
         });
         resolve({ server, client, endpoint, document: doc.DynamoDBDocumentClient.from(client) });
       });

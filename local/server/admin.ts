@@ -5,6 +5,8 @@
  */
 import type { IncomingMessage } from "node:http";
 import { functionCatalog } from "../../functions/catalog.ts";
+import { listTenants } from "../../functions/tenant/lib/registry.ts";
+import { FaultSpecSchema } from "../cloud/faults.ts";
 import type { Runtime } from "../runtime.ts";
 import { RequestError, readBody } from "./aws-json.ts";
 import { type Route, sendJson } from "./http.ts";
@@ -131,6 +133,71 @@ export function adminRoutes(runtime: Runtime, extra: readonly Route[] = []): Rou
           ),
         });
         sendJson(response, 200, started);
+      },
+    },
+    {
+      method: "GET",
+      path: "/_cplane/tenants",
+      async handle(_, response) {
+        const tenants = await listTenants();
+        sendJson(response, 200, {
+          tenants: tenants.map((t) => ({
+            tenantId: t.tenantId,
+            slug: t.slug,
+            name: t.name,
+            tier: t.tier,
+            status: t.status,
+            region: t.region,
+            hostname: t.hostname,
+            updatedAt: t.updatedAt,
+            failure: t.failure,
+          })),
+        });
+      },
+    },
+    {
+      method: "GET",
+      path: "/_cplane/cloud",
+      handle: (_, response) => sendJson(response, 200, runtime.cloud.describe()),
+    },
+    {
+      method: "GET",
+      path: "/_cplane/faults",
+      handle: (_, response) => sendJson(response, 200, { faults: runtime.cloud.faults.list() }),
+    },
+    {
+      method: "POST",
+      path: "/_cplane/faults",
+      async handle(request, response) {
+        const body = await jsonBody(request);
+        const parsed = FaultSpecSchema.safeParse(body);
+        if (!parsed.success) {
+          throw new RequestError(
+            400,
+            "BadRequest",
+            parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
+          );
+        }
+        sendJson(response, 200, { id: runtime.cloud.faults.add(parsed.data) });
+      },
+    },
+    {
+      method: "POST",
+      path: "/_cplane/faults/clear",
+      handle(_, response) {
+        runtime.cloud.faults.clear();
+        sendJson(response, 200, {});
+      },
+    },
+    {
+      method: "POST",
+      path: /^\/_cplane\/faults\/(?<action>region-down|region-up)$/,
+      async handle(request, response, params) {
+        const { region } = await jsonBody(request);
+        if (typeof region !== "string") throw new RequestError(400, "BadRequest", "region is required");
+        if (params.action === "region-down") runtime.cloud.faults.regionDown(region);
+        else runtime.cloud.faults.regionUp(region);
+        sendJson(response, 200, { region, down: params.action === "region-down" });
       },
     },
     ...extra,

@@ -4,7 +4,15 @@
  * (`pk = TENANTID#<tenantId>`, `sk = ALIAS`, `slug`) to find a tenant by id. Status changes are
  * conditional writes, so two executions cannot both move a tenant.
  */
-import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import {
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { createAwsClient } from "../../shared/aws-clients.ts";
 import { requireEnv } from "../../shared/env.ts";
@@ -181,4 +189,26 @@ export async function recordStep(slug: string, entry: HistoryEntry): Promise<voi
       ),
     }),
   );
+}
+
+/** Every tenant in the registry (alias items left out), by slug. Reads the whole table: for operators. */
+export async function listTenants(): Promise<TenantRecord[]> {
+  const tenants: TenantRecord[] = [];
+  let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await dynamodb.send(
+      new ScanCommand({
+        TableName: table(),
+        FilterExpression: "sk = :tenant",
+        ExpressionAttributeValues: { ":tenant": { S: "TENANT" } },
+        ExclusiveStartKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const { pk: _pk, sk: _sk, ...tenant } = unmarshall(item);
+      tenants.push(tenant as TenantRecord);
+    }
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return tenants.sort((a, b) => a.slug.localeCompare(b.slug));
 }

@@ -81,18 +81,24 @@ export async function fault(
       return 0;
     }
     case "add": {
-      const rule = {
-        service: options.service,
-        operation: options.operation,
-        region: options.region,
-        throttle: options.throttle === undefined ? undefined : Number(options.throttle),
-        error: options.error,
-        message: options.message,
-        times: options.times === undefined ? undefined : Number(options.times),
-        latencyMs: options.latency === undefined ? undefined : parseDuration(String(options.latency)),
+      const str = (value: unknown) => (typeof value === "string" ? value : undefined);
+      const match = {
+        service: str(options.service),
+        operation: str(options.operation),
+        region: str(options.region),
       };
-      if (typeof rule.service !== "string") throw new UsageError("fault add needs --service (e.g. RDS)");
-      printJson(await admin<unknown>(target, "POST", "/faults", rule));
+      if (!match.service) throw new UsageError("fault add needs --service (e.g. RDS, DynamoDB, EKS)");
+      const times = options.times === undefined ? undefined : Number(options.times);
+      let spec: Record<string, unknown>;
+      if (options.throttle !== undefined)
+        spec = { kind: "throttle", ...match, times: Number(options.throttle) };
+      else if (typeof options.error === "string") {
+        spec = { kind: "error", ...match, error: options.error, message: str(options.message), times };
+      } else if (options.latency !== undefined) {
+        spec = { kind: "latency", ...match, ms: parseDuration(String(options.latency)), times };
+      } else throw new UsageError("fault add needs one of --throttle N, --error NAME, --latency DURATION");
+      const out = await admin<{ id: string }>(target, "POST", "/faults", spec);
+      process.stdout.write(`fault ${out.id} added\n`);
       return 0;
     }
     default:
