@@ -9,6 +9,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     restoreMocks: true,
+    unstubEnvs: true,
     coverage: {
       provider: "v8",
       include: ["functions/**", "workflows/**", "events/**", "local/**"],

@@ -73,7 +73,7 @@ export const tenantFunctions: readonly FunctionSpec[] = [
     "validate-and-register",
     "Validates a tenant request, derives its slug and registers it (conditional write; duplicates join)",
     [registry("PutItem", "GetItem", "UpdateItem")],
-    { TENANT_TABLE: TABLE },
+    { TENANT_TABLE: TABLE, TENANT_REGIONS: "${region}" },
   ),
   spec(
     "provision-database",

@@ -5,9 +5,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { awsRegion } from "../shared/env.ts";
+import { awsRegion, optionalEnv } from "../shared/env.ts";
 import { defineStep } from "../shared/handler.ts";
-import { TenantSlugTakenError } from "./lib/errors.ts";
+import { TenantSlugTakenError, UnsupportedRegionError } from "./lib/errors.ts";
 import { ExecutionArn, now } from "./lib/inputs.ts";
 import { getTenant, putNewTenant, putTenantAlias, type TenantRecord, transition } from "./lib/registry.ts";
 import { resolveSlug } from "./lib/slug.ts";
@@ -31,8 +31,26 @@ export interface RegisterResult extends TenantRecord {
   readonly joined: boolean;
 }
 
+/**
+ * The home regions tenants may have: where this control plane provisions their clusters and
+ * namespaces (`TENANT_REGIONS`, comma-separated; default the function's own region).
+ */
+function tenantRegions(): string[] {
+  return optionalEnv("TENANT_REGIONS", awsRegion())
+    .split(",")
+    .map((region) => region.trim())
+    .filter(Boolean);
+}
+
 export async function register(input: RegisterInput): Promise<RegisterResult> {
   const slug = resolveSlug(input.name, input.slug);
+  const regions = tenantRegions();
+  const region = input.region ?? regions[0] ?? awsRegion();
+  if (!regions.includes(region)) {
+    throw new UnsupportedRegionError(`region ${region} is not a tenant home region`, [
+      `region: must be one of ${regions.join(", ")}`,
+    ]);
+  }
   const at = now();
   const tenant: TenantRecord = {
     tenantId: randomUUID(),
@@ -40,7 +58,7 @@ export async function register(input: RegisterInput): Promise<RegisterResult> {
     name: input.name,
     tier: input.tier,
     adminEmail: input.adminEmail,
-    region: input.region ?? awsRegion(),
+    region,
     status: "onboarding",
     executionArn: input.executionArn,
     createdAt: at,

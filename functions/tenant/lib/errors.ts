@@ -8,6 +8,8 @@ import { ControlPlaneError, InvalidInputError, TransientError } from "../../shar
 export class InvalidSlugError extends InvalidInputError {}
 /** The slug is kept for the platform (`admin`, `kube-*`, ...). */
 export class ReservedSlugError extends InvalidInputError {}
+/** The requested home region is not one the control plane provisions tenants in. */
+export class UnsupportedRegionError extends InvalidInputError {}
 /** The slug belongs to a different tenant (another name, or one that was offboarded). */
 export class TenantSlugTakenError extends ControlPlaneError {}
 export class TenantNotFoundError extends ControlPlaneError {}

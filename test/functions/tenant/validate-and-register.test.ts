@@ -67,10 +67,27 @@ describe("validate-and-register", () => {
   });
 
   it("uses the requested slug and home region", async () => {
+    vi.stubEnv("TENANT_REGIONS", "us-east-1, eu-west-1");
     dynamodb.on(PutItemCommand).resolves({});
     const result = await handler({ ...request, slug: "acme-eu", region: "eu-west-1" }, lambdaContext());
     expect(result).toMatchObject({ slug: "acme-eu", region: "eu-west-1" });
     expect(dynamodb.commandCalls(PutItemCommand)[0]?.args[0].input.Item?.pk).toEqual({ S: "TENANT#acme-eu" });
+  });
+
+  it("refuses a home region the control plane does not provision in, before writing anything", async () => {
+    vi.stubEnv("TENANT_REGIONS", "us-east-1");
+    await expect(handler({ ...request, region: "ap-south-1" }, lambdaContext())).rejects.toMatchObject({
+      name: "UnsupportedRegionError",
+      message: "region ap-south-1 is not a tenant home region: region: must be one of us-east-1",
+    });
+    expect(dynamodb.commandCalls(PutItemCommand)).toHaveLength(0);
+  });
+
+  it("defaults the home region to the function's own", async () => {
+    vi.stubEnv("TENANT_REGIONS", "");
+    dynamodb.on(PutItemCommand).resolves({});
+    const result = await handler(request, lambdaContext());
+    expect(result.region).toBe(process.env.AWS_REGION);
   });
 
   it("joins the existing tenant when the same tenant is requested again", async () => {
