@@ -21,6 +21,7 @@ import { Route53 } from "./route53.ts";
 import { SecretsManager, Sts } from "./secrets.ts";
 import type { EmulatedService } from "./service.ts";
 import { Ticker } from "./ticker.ts";
+import { Traffic } from "./traffic.ts";
 
 export interface LocalCloudOptions {
   clock: Clock;
@@ -61,6 +62,7 @@ export interface LocalCloud {
   readonly eks: Eks;
   readonly cloudwatch: CloudWatch;
   readonly route53: Route53;
+  readonly traffic: Traffic;
   /** The minute heartbeat (traffic, health checks, alarms); `tickNow()` runs one round at once. */
   readonly ticker: Ticker;
   /** Every emulated EKS cluster's Kubernetes API: `{ region, name, endpoint }`. */
@@ -146,7 +148,34 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
   const ticker = new Ticker(context);
   const cloudwatch = new CloudWatch(context, ticker);
   const route53 = new Route53(context, cloudwatch, ticker);
+  const traffic = new Traffic(context, cloudwatch, eks, ticker);
   regionListeners.push(() => ticker.wake());
+  // Aurora global databases report their replication lag per secondary, as AWS/RDS does.
+  ticker.subscribe({
+    order: 15,
+    active: () => rds.globalMembers().length > 0,
+    tick: (now) => {
+      for (const member of rds.globalMembers()) {
+        if (member.isWriter) continue;
+        const lag = faults.isRegionDown(member.writerRegion) ? Number.NaN : durations.replicationLag;
+        if (Number.isNaN(lag)) continue;
+        cloudwatch.record(
+          member.region,
+          "AWS/RDS",
+          "AuroraGlobalDBReplicationLag",
+          [{ Name: "DBClusterIdentifier", Value: member.id }],
+          { t: now - 1, values: [lag], counts: [1] },
+        );
+        cloudwatch.record(
+          member.region,
+          "AWS/RDS",
+          "AuroraGlobalDBRPOLag",
+          [{ Name: "DBClusterIdentifier", Value: member.id }],
+          { t: now - 1, values: [lag], counts: [1] },
+        );
+      }
+    },
+  });
   const all = [
     secrets,
     new Sts(context),
@@ -156,6 +185,7 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
     eks,
     cloudwatch,
     route53,
+    traffic,
   ];
   for (const service of all) {
     register(service);
@@ -239,6 +269,7 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
     eks,
     cloudwatch,
     route53,
+    traffic,
     ticker,
     kubernetesEndpoints: () => eks.endpoints(),
     context,

@@ -259,6 +259,18 @@ export class Rds implements EmulatedService {
     return undefined;
   }
 
+  /** Every member of every global database, with its role and the writer's region. */
+  globalMembers(): { id: string; region: string; isWriter: boolean; writerRegion: string; global: string }[] {
+    return this.state.globals.flatMap((g) => {
+      const writer = g.members.find((m) => m.isWriter);
+      const writerRegion = writer ? (this.clusterByArn(writer.arn)?.region ?? "") : "";
+      return g.members.flatMap((m) => {
+        const c = this.clusterByArn(m.arn);
+        return c ? [{ id: c.id, region: c.region, isWriter: m.isWriter, writerRegion, global: g.id }] : [];
+      });
+    });
+  }
+
   globalOf(cluster: Cluster): Global | undefined {
     return cluster.globalClusterId
       ? this.state.globals.find((g) => g.id === cluster.globalClusterId)
@@ -550,7 +562,7 @@ export class Rds implements EmulatedService {
   // ---------------------------------------------------------------- operations
 
   readonly operations = {
-    CreateDBCluster: (input: CreateDBClusterCommandInput, region: string) => {
+    CreateDBCluster: async (input: CreateDBClusterCommandInput, region: string) => {
       const cluster = this.newCluster(region, input);
       const d = this.ctx.durations;
       this.ctx.jobs.schedule("rds.cluster.status", d.auroraClusterCreate, {
@@ -562,7 +574,7 @@ export class Rds implements EmulatedService {
       if (cluster.readOnly) {
         const global = this.globalOf(cluster);
         const writer = global?.members.find((m) => m.isWriter);
-        if (writer) void this.seedFrom(cluster.arn, writer.arn);
+        if (writer) await this.seedFrom(cluster.arn, writer.arn);
       }
       return { DBCluster: this.clusterOut(cluster) };
     },
