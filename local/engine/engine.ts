@@ -32,7 +32,7 @@ import {
   type Thread,
   type TokenRegistry,
 } from "./interpreter.ts";
-import { type Json, type JsonObject, jsonByteLength } from "./json.ts";
+import { exceedsBytes, type Json, type JsonObject } from "./json.ts";
 import type { NestedExecutions, NestedOutcome, TaskRuntime } from "./tasks.ts";
 import type { AslMachine } from "./types.ts";
 import { validateDefinition } from "./validate.ts";
@@ -52,6 +52,11 @@ export interface EngineOptions {
   accountId?: string;
   /** Caps every Wait and retry back-off (ms), e.g. 0 for conformance runs; default no cap. */
   maxWaitMs?: number;
+  /**
+   * How many finished executions (with their history) to keep; the oldest finished ones are
+   * forgotten beyond it. Default 10,000.
+   */
+  retainExecutions?: number;
   /** Extra fields merged into `$$.Execution` (tests). */
   contextOverrides?: { Execution?: JsonObject; StateMachine?: JsonObject };
 }
@@ -156,6 +161,8 @@ export class Engine {
   private readonly runtime: TaskRuntime;
   private readonly maxWaitMs: number | undefined;
   private readonly contextOverrides: EngineOptions["contextOverrides"];
+  private readonly retainExecutions: number;
+  private finishedCount = 0;
   private readonly machines = new Map<string, StateMachineRecord>();
   private readonly executions = new Map<string, ExecutionRecord>();
   private readonly tokens = new Map<string, TokenEntry>();
@@ -168,6 +175,7 @@ export class Engine {
     this.accountId = options.accountId ?? "000000000000";
     this.maxWaitMs = options.maxWaitMs;
     this.contextOverrides = options.contextOverrides;
+    this.retainExecutions = options.retainExecutions ?? 10_000;
   }
 
   // ------------------------------------------------------------ state machines
@@ -376,7 +384,7 @@ export class Engine {
     try {
       const output = await runMachine(machine, input, thread, startAt);
       if (!current()) return;
-      if (jsonByteLength(output) > PAYLOAD_LIMIT_BYTES) {
+      if (exceedsBytes(output, PAYLOAD_LIMIT_BYTES)) {
         throw new StatesError(
           StatesErrors.DataLimitExceeded,
           "The state/task returned a result with a size exceeding the maximum number of bytes service limit.",
@@ -427,6 +435,17 @@ export class Engine {
     for (const [token, entry] of this.tokens) if (entry.executionArn === rec.arn) this.tokens.delete(token);
     if (this.listeners.size > 0) this.emit({ kind: "status", execution: this.describe(rec) });
     rec.settle();
+    if (++this.finishedCount > this.retainExecutions) this.forgetOldest();
+  }
+
+  /** Drops the oldest finished executions beyond `retainExecutions` (insertion order is start order). */
+  private forgetOldest(): void {
+    for (const [arn, rec] of this.executions) {
+      if (this.finishedCount <= this.retainExecutions) return;
+      if (rec.status === "RUNNING") continue;
+      this.executions.delete(arn);
+      this.finishedCount--;
+    }
   }
 
   describeExecution(executionArn: string): ExecutionDescription {
@@ -554,6 +573,7 @@ export class Engine {
     rec.redriveCount++;
     rec.redriveDate = this.clock.date();
     rec.status = "RUNNING";
+    this.finishedCount--;
     delete rec.stopDate;
     delete rec.error;
     delete rec.cause;

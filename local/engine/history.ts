@@ -66,15 +66,6 @@ export interface HistoryEvent {
   [details: string]: unknown;
 }
 
-interface StoredEvent {
-  readonly id: number;
-  readonly previousEventId: number;
-  readonly timestamp: number;
-  readonly type: HistoryEventType;
-  readonly detailsKey: string | undefined;
-  readonly details: Record<string, unknown> | undefined;
-}
-
 const PAYLOAD_FIELDS = new Set(["input", "output", "parameters"]);
 
 /** Details object key for an event type: `TaskStateEntered` -> `stateEnteredEventDetails`. */
@@ -86,8 +77,19 @@ function detailsKeyOf(type: HistoryEventType): string {
 
 export type HistoryListener = (event: HistoryEvent) => void;
 
+/**
+ * The events of one execution, stored column-wise (parallel arrays) so that recording an event
+ * allocates little: state entered/exited events keep their name and payload in columns, other
+ * events a details object.
+ */
 export class History {
-  private readonly events: StoredEvent[] = [];
+  private readonly types: HistoryEventType[] = [];
+  private readonly prevs: number[] = [];
+  private readonly times: number[] = [];
+  /** For state entered/exited events: the state name; otherwise the details object (or undefined). */
+  private readonly first: unknown[] = [];
+  /** For state entered/exited events: the input / output. */
+  private readonly second: unknown[] = [];
   private readonly listeners = new Set<HistoryListener>();
   private readonly now: () => number;
   private readonly wanted: () => boolean;
@@ -112,24 +114,29 @@ export class History {
   }
 
   get length(): number {
-    return this.events.length;
+    return this.types.length;
   }
 
   /** Appends an event and returns its id. */
   add(type: HistoryEventType, previousEventId: number, details?: Record<string, unknown>): number {
-    if (this.closed) return this.events.length;
-    const id = this.events.length + 1;
-    const stored: StoredEvent = {
-      id,
-      previousEventId,
-      timestamp: this.now(),
-      type,
-      detailsKey: details ? detailsKeyOf(type) : undefined,
-      details,
-    };
-    this.events.push(stored);
+    return this.push(type, previousEventId, details, undefined);
+  }
+
+  /** Appends a `...StateEntered` (payload = input) or `...StateExited` (payload = output) event. */
+  addState(type: HistoryEventType, previousEventId: number, name: string, payload: unknown): number {
+    return this.push(type, previousEventId, name, payload);
+  }
+
+  private push(type: HistoryEventType, prev: number, first: unknown, second: unknown): number {
+    if (this.closed) return this.types.length;
+    this.types.push(type);
+    this.prevs.push(prev);
+    this.times.push(this.now());
+    this.first.push(first);
+    this.second.push(second);
+    const id = this.types.length;
     if (this.listeners.size > 0 && this.wanted()) {
-      const shaped = shape(stored, true);
+      const shaped = this.shape(id - 1, true);
       for (const l of this.listeners) l(shaped);
     }
     return id;
@@ -141,34 +148,47 @@ export class History {
   }
 
   list(includeData = true): HistoryEvent[] {
-    return this.events.map((e) => shape(e, includeData));
+    const out: HistoryEvent[] = [];
+    for (let i = 0; i < this.types.length; i++) out.push(this.shape(i, includeData));
+    return out;
   }
 
-  /** The raw stored details of an event (for redrive bookkeeping and tests). */
-  raw(id: number): { type: HistoryEventType; details: Record<string, unknown> | undefined } | undefined {
-    const e = this.events[id - 1];
-    return e ? { type: e.type, details: e.details } : undefined;
-  }
-}
-
-function shape(e: StoredEvent, includeData: boolean): HistoryEvent {
-  const out: HistoryEvent = {
-    timestamp: new Date(e.timestamp),
-    type: e.type,
-    id: e.id,
-    previousEventId: e.previousEventId,
-  };
-  if (e.detailsKey && e.details) {
-    const details: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(e.details)) {
-      if (v === undefined) continue;
-      if (PAYLOAD_FIELDS.has(k)) {
-        if (!includeData) continue;
-        details[k] = typeof v === "string" && k === "parameters" ? v : (JSON.stringify(v as Json) ?? "null");
-        details[`${k}Details`] = { truncated: false };
-      } else details[k] = v;
+  private shape(i: number, includeData: boolean): HistoryEvent {
+    const type = this.types[i] as HistoryEventType;
+    const out: HistoryEvent = {
+      timestamp: new Date(this.times[i] as number),
+      type,
+      id: i + 1,
+      previousEventId: this.prevs[i] as number,
+    };
+    const first = this.first[i];
+    if (typeof first === "string") {
+      const entered = type.endsWith("StateEntered");
+      const details: Record<string, unknown> = { name: first };
+      const key = entered ? "input" : "output";
+      const assigned = entered ? undefined : (this.second[i] as { assigned?: unknown } | undefined);
+      const payload = entered ? this.second[i] : (this.second[i] as { output: unknown }).output;
+      if (includeData) {
+        details[key] = JSON.stringify(payload as Json) ?? "null";
+        details[`${key}Details`] = { truncated: false };
+      }
+      if (assigned?.assigned !== undefined) details.assignedVariables = assigned.assigned;
+      out[entered ? "stateEnteredEventDetails" : "stateExitedEventDetails"] = details;
+      return out;
     }
-    out[e.detailsKey] = details;
+    if (first && typeof first === "object") {
+      const details: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(first)) {
+        if (v === undefined) continue;
+        if (PAYLOAD_FIELDS.has(k)) {
+          if (!includeData) continue;
+          details[k] =
+            typeof v === "string" && k === "parameters" ? v : (JSON.stringify(v as Json) ?? "null");
+          details[`${k}Details`] = { truncated: false };
+        } else details[k] = v;
+      }
+      out[detailsKeyOf(type)] = details;
+    }
+    return out;
   }
-  return out;
 }

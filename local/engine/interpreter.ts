@@ -8,13 +8,22 @@ import { evaluateRule, parseTimestamp } from "./choice.ts";
 import { StatesError, StatesErrors } from "./errors.ts";
 import type { History, HistoryEventType } from "./history.ts";
 import { evaluateIntrinsic, isIntrinsic, parseIntrinsic } from "./intrinsics.ts";
-import { isObject, type Json, type JsonObject, jsonByteLength, setOwn, typeName } from "./json.ts";
+import {
+  exceedsBytes,
+  isObject,
+  type Json,
+  type JsonObject,
+  jsonByteLength,
+  setOwn,
+  typeName,
+} from "./json.ts";
 import { evaluateJsonata, JsonataRuntimeError, jsonataExpression } from "./jsonata.ts";
 import { compilePath, evaluatePath, type PathResult, ResultPathMismatch, setAtPath } from "./jsonpath.ts";
 import {
   callIntegration,
   completeNestedSync,
   type NestedExecutions,
+  type ParsedResource,
   parseResource,
   type TaskRuntime,
 } from "./tasks.ts";
@@ -92,6 +101,8 @@ interface StateCtx {
 interface Step {
   readonly next: string | undefined;
   readonly output: Json;
+  /** Assigned variables as JSON texts, for the exit event. */
+  readonly assigned?: Record<string, string>;
 }
 
 const ENTERED: Record<AslState["Type"], HistoryEventType> = {
@@ -151,7 +162,8 @@ export async function runMachine(
 }
 
 async function runState(name: string, state: AslState, input: Json, thread: Thread): Promise<Step> {
-  const enteredId = record(thread, ENTERED[state.Type], { name, input });
+  const enteredId = thread.run.history.addState(ENTERED[state.Type], thread.prev, name, input);
+  thread.prev = enteredId;
   const sc: StateCtx = {
     thread,
     name,
@@ -407,13 +419,17 @@ function commit(sc: StateCtx, assigned: Vars | undefined): void {
 /** Records the exit event, applies assigned variables and returns where to go next. */
 function exit(sc: StateCtx, output: Json, assigned: Vars | undefined, next?: string): Step {
   commit(sc, assigned);
-  const details: Record<string, unknown> = { name: sc.name, output };
-  if (assigned)
-    details.assignedVariables = Object.fromEntries(
-      Object.entries(assigned).map(([k, v]) => [k, JSON.stringify(v)]),
-    );
-  record(sc.thread, EXITED[sc.state.Type], details);
-  return { next: next ?? (sc.state.End ? undefined : sc.state.Next), output };
+  // The step doubles as the exit event's payload (the history reads `output` and `assigned`).
+  const step: Step = assigned
+    ? {
+        next: next ?? (sc.state.End ? undefined : sc.state.Next),
+        output,
+        assigned: Object.fromEntries(Object.entries(assigned).map(([k, v]) => [k, JSON.stringify(v)])),
+      }
+    : { next: next ?? (sc.state.End ? undefined : sc.state.Next), output };
+  const thread = sc.thread;
+  thread.prev = thread.run.history.addState(EXITED[sc.state.Type], thread.prev, sc.name, step);
+  return step;
 }
 
 // ---------------------------------------------------------------- Pass, Succeed, Choice, Wait, Fail
@@ -706,7 +722,7 @@ function commitNothing(): void {}
 
 /** A Map's or Parallel's collected result counts against the payload limit as a task result does. */
 function checkSize(sc: StateCtx, result: Json): Json {
-  if (jsonByteLength(result) > PAYLOAD_LIMIT_BYTES) {
+  if (exceedsBytes(result, PAYLOAD_LIMIT_BYTES)) {
     throw new StatesError(
       StatesErrors.DataLimitExceeded,
       `The state/task '${sc.name}' returned a result with a size exceeding the maximum number of bytes service limit.`,
@@ -745,16 +761,15 @@ function issueToken(sc: StateCtx): PendingToken {
   return pending;
 }
 
-async function runOnce(sc: StateCtx): Promise<Step> {
+function runOnce(sc: StateCtx): Promise<Step> {
   if (sc.state.Type !== "Task" || !sc.state.Resource?.endsWith(".waitForTaskToken")) return runOnceInner(sc);
-  sc.pending = issueToken(sc);
-  try {
-    return await runOnceInner(sc);
-  } finally {
-    sc.thread.run.tokens.revoke(sc.pending.token);
+  const pending = issueToken(sc);
+  sc.pending = pending;
+  return runOnceInner(sc).finally(() => {
+    sc.thread.run.tokens.revoke(pending.token);
     sc.pending = undefined;
     sc.taskToken = undefined;
-  }
+  });
 }
 
 async function runOnceInner(sc: StateCtx): Promise<Step> {
@@ -829,16 +844,31 @@ async function numberField(
   return typeof value === "number" ? value : undefined;
 }
 
-async function runTask(
+function runTask(
   sc: StateCtx,
   args: Json,
   bindings: Record<string, unknown> | undefined,
   effective: Json = sc.input,
 ): Promise<Json> {
   const s = sc.state;
-  const run = sc.thread.run;
-  const resource = s.Resource as string;
-  const parsed = parseResource(resource);
+  if (
+    s.TimeoutSeconds === undefined &&
+    s.TimeoutSecondsPath === undefined &&
+    s.HeartbeatSeconds === undefined &&
+    s.HeartbeatSecondsPath === undefined
+  ) {
+    return startTask(sc, args, undefined, undefined);
+  }
+  return timedTask(sc, args, bindings, effective);
+}
+
+async function timedTask(
+  sc: StateCtx,
+  args: Json,
+  bindings: Record<string, unknown> | undefined,
+  effective: Json,
+): Promise<Json> {
+  const s = sc.state;
   const timeout = await numberField(
     sc,
     s.TimeoutSeconds,
@@ -855,44 +885,77 @@ async function runTask(
     bindings,
     effective,
   );
+  return startTask(sc, args, timeout, heartbeat);
+}
+
+/** Records the scheduling events and runs the integration. */
+function startTask(
+  sc: StateCtx,
+  args: Json,
+  timeout: number | undefined,
+  heartbeat: number | undefined,
+): Promise<Json> {
+  const run = sc.thread.run;
+  const resource = sc.state.Resource as string;
+  const parsed = parseResource(resource);
   const legacy = parsed.service === "lambda-legacy";
-  const common = { resourceType: parsed.resourceType, resource: parsed.resourceName };
+  const common = parsed.common;
   if (legacy) {
-    record(sc.thread, "LambdaFunctionScheduled", {
-      resource,
-      input: args,
-      ...(timeout !== undefined ? { timeoutInSeconds: timeout } : {}),
-    });
+    record(
+      sc.thread,
+      "LambdaFunctionScheduled",
+      timeout === undefined
+        ? { resource, input: args }
+        : { resource, input: args, timeoutInSeconds: timeout },
+    );
     record(sc.thread, "LambdaFunctionStarted");
   } else {
     record(sc.thread, "TaskScheduled", {
       ...common,
       region: run.region,
-      parameters: JSON.stringify(args),
+      // Kept as a value; the history turns it into JSON text when read.
+      parameters: args,
       ...(timeout !== undefined ? { timeoutInSeconds: timeout } : {}),
       ...(heartbeat !== undefined ? { heartbeatInSeconds: heartbeat } : {}),
     });
     record(sc.thread, "TaskStarted", common);
   }
-  const direct = timeout === undefined && heartbeat === undefined && parsed.pattern === undefined;
-  if (direct) {
+  if (timeout === undefined && heartbeat === undefined && parsed.pattern === undefined) {
     // Fast path: no timers, no token, no polling; the thread's signal reaches the runtime as is.
-    let result: Json;
-    try {
-      result = await run.clock.track(
+    return run.clock
+      .track(
         callIntegration(
           parsed,
           call(sc, resource, args, undefined, sc.thread.signal),
           run.runtime,
           run.nested,
         ),
+      )
+      .then(
+        (result) => {
+          checkInterrupt(sc.thread.signal);
+          return taskSucceeded(sc, result, legacy, common, resource);
+        },
+        (e: unknown) => {
+          throw taskFailed(sc, e, legacy, common);
+        },
       );
-    } catch (e) {
-      throw taskFailed(sc, e, legacy, common);
-    }
-    checkInterrupt(sc.thread.signal);
-    return taskSucceeded(sc, result, legacy, common, resource);
   }
+  return controlledTask(sc, args, parsed, resource, legacy, common, timeout, heartbeat);
+}
+
+/** A task with a timeout, a heartbeat, a task token or a `.sync` wait. */
+async function controlledTask(
+  sc: StateCtx,
+  args: Json,
+  parsed: ParsedResource,
+  resource: string,
+  legacy: boolean,
+  common: { resourceType: string; resource: string },
+  timeout: number | undefined,
+  heartbeat: number | undefined,
+): Promise<Json> {
+  const run = sc.thread.run;
   const controller = new AbortController();
   const onAbort = () => controller.abort(sc.thread.signal.reason);
   sc.thread.signal.addEventListener("abort", onAbort, { once: true });
@@ -965,7 +1028,7 @@ function taskSucceeded(
   common: { resourceType: string; resource: string },
   resource: string,
 ): Json {
-  if (jsonByteLength(result) > PAYLOAD_LIMIT_BYTES) {
+  if (exceedsBytes(result, PAYLOAD_LIMIT_BYTES)) {
     throw taskFailed(
       sc,
       new StatesError(

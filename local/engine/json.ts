@@ -43,6 +43,44 @@ export function jsonByteLength(value: unknown): number {
   return Buffer.byteLength(toJsonText(value), "utf8");
 }
 
+/**
+ * Whether a value's JSON text is longer than `limit` bytes. A cheap upper bound (every character as
+ * a six-byte escape) settles most values without serialising them; only near the limit is the text built.
+ */
+export function exceedsBytes(value: unknown, limit: number): boolean {
+  const bound = upperBound(value, limit);
+  return bound > limit && jsonByteLength(value) > limit;
+}
+
+function upperBound(value: unknown, budget: number): number {
+  if (value === null || value === undefined) return 4;
+  switch (typeof value) {
+    case "string":
+      return 2 + value.length * 6;
+    case "number":
+      return 24;
+    case "boolean":
+      return 5;
+    case "object": {
+      let total = 2;
+      if (Array.isArray(value)) {
+        for (const item of value) {
+          total += upperBound(item, budget) + 1;
+          if (total > budget) return total;
+        }
+        return total;
+      }
+      for (const key in value as Record<string, unknown>) {
+        total += 4 + key.length * 6 + upperBound((value as Record<string, unknown>)[key], budget);
+        if (total > budget) return total;
+      }
+      return total;
+    }
+    default:
+      return 0;
+  }
+}
+
 /** Sets an own data property, safely even for `__proto__`. */
 export function setOwn(obj: JsonObject, key: string, value: Json): void {
   if (key === "__proto__")

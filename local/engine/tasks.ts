@@ -85,9 +85,28 @@ export interface ParsedResource {
   /** History's resourceType/resource pair. */
   readonly resourceType: string;
   readonly resourceName: string;
+  /** `{ resourceType, resource }` as Task* history events carry them. */
+  readonly common: { readonly resourceType: string; readonly resource: string };
 }
 
+const parsedCache = new Map<string, ParsedResource>();
+
 export function parseResource(resource: string): ParsedResource {
+  let parsed = parsedCache.get(resource);
+  if (!parsed) {
+    parsed = parseResourceText(resource);
+    if (parsedCache.size > 10_000) parsedCache.clear();
+    parsedCache.set(resource, parsed);
+  }
+  return parsed;
+}
+
+function parseResourceText(resource: string): ParsedResource {
+  const parts = parseParts(resource);
+  return { ...parts, common: { resourceType: parts.resourceType, resource: parts.resourceName } };
+}
+
+function parseParts(resource: string): Omit<ParsedResource, "common"> {
   const m = /^arn:[^:]+:states:[^:]*:[^:]*:([^:]+):(.+)$/.exec(resource);
   if (m) {
     const service = m[1] as string;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { EngineEvent } from "../../../local/engine/engine.ts";
+import { createClock } from "../../../local/clock/clock.ts";
+import { Engine, type EngineEvent } from "../../../local/engine/engine.ts";
 import { harness, outcome, START, types } from "./harness.ts";
 
 const hello = { StartAt: "Hi", States: { Hi: { Type: "Pass", Result: "hello", End: true } } };
@@ -280,5 +281,22 @@ describe("names and redrive after a stop", () => {
     engine.redriveExecution(executionArn);
     const d = await engine.waitForExecution(executionArn);
     expect(d).toMatchObject({ status: "SUCCEEDED", redriveCount: 1, output: '{"step":1}' });
+  });
+});
+
+describe("retention", () => {
+  it("forgets the oldest finished executions beyond retainExecutions", async () => {
+    const engine = new Engine({ clock: createClock({ mode: { kind: "instant" } }), retainExecutions: 2 });
+    const { stateMachineArn } = engine.createStateMachine({ name: "hello", definition: hello });
+    const arns: string[] = [];
+    for (const name of ["a", "b", "c"]) {
+      const { executionArn } = engine.startExecution({ stateMachineArn, name });
+      await engine.waitForExecution(executionArn);
+      arns.push(executionArn);
+    }
+    expect(engine.listExecutions({ stateMachineArn }).executions.map((e) => e.name)).toEqual(["c", "b"]);
+    expect(() => engine.describeExecution(arns[0] as string)).toThrowError(
+      expect.objectContaining({ name: "ExecutionDoesNotExist" }),
+    );
   });
 });
