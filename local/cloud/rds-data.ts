@@ -54,7 +54,7 @@ export class RdsData implements EmulatedService {
     this.rds = rds;
     this.databases = databases;
     this.secrets = secrets;
-    rds.onPromote = (global) => this.promoted(global);
+    rds.onPromote = (global, dataLoss) => this.promoted(global, dataLoss);
   }
 
   private target(region: string, resourceArn: string | undefined, secretArn: string | undefined): Cluster {
@@ -133,13 +133,20 @@ export class RdsData implements EmulatedService {
         const db = await this.databases.get(member.arn);
         for (const w of writes) await this.ctx.track(db.query(w.sql, w.params)).catch(() => undefined);
       };
-      const entry = {
-        apply,
-        timer: this.ctx.clock.setTimer(this.ctx.durations.replicationLag, () => {
+      // While the source region is down nothing leaves it: the write waits, and a failover with data loss drops it.
+      const entry = { apply, timer: this.ctx.clock.setTimer(0, () => undefined) };
+      const arm = () => {
+        entry.timer = this.ctx.clock.setTimer(this.ctx.durations.replicationLag, () => {
+          if (this.ctx.isRegionDown(cluster.region)) {
+            arm();
+            return;
+          }
           queue.splice(queue.indexOf(entry), 1);
           this.enqueue(member.arn, apply);
-        }),
+        });
       };
+      entry.timer.cancel();
+      arm();
       queue.push(entry);
     }
   }
@@ -151,12 +158,12 @@ export class RdsData implements EmulatedService {
   }
 
   /** After a switchover the new writer first receives everything in flight; after a failover it is lost. */
-  private promoted(global: Global): void {
+  private promoted(global: Global, dataLoss: boolean): void {
     for (const member of global.members) {
       const queue = this.inFlight.get(member.arn) ?? [];
       for (const entry of queue.splice(0)) {
         entry.timer.cancel();
-        if (!global.failoverState?.IsDataLossAllowed) this.enqueue(member.arn, entry.apply);
+        if (!dataLoss) this.enqueue(member.arn, entry.apply);
       }
     }
   }

@@ -145,7 +145,7 @@ export class Rds implements EmulatedService {
   /** Data images of snapshots, by snapshot ARN (kept out of `state`: they are files on save). */
   readonly snapshotData = new Map<string, Promise<{ data?: Blob }>>();
   /** Hook for the Data API: a global primary's write to replay on its secondaries. */
-  onPromote: ((global: Global) => void) | undefined;
+  onPromote: ((global: Global, dataLoss: boolean) => void) | undefined;
 
   constructor(ctx: CloudContext, databases: Databases, secrets: SecretsManager) {
     this.ctx = ctx;
@@ -208,8 +208,7 @@ export class Rds implements EmulatedService {
       }
       global.status = "available";
       global.failoverState = undefined;
-      void dataLoss;
-      this.onPromote?.(global);
+      this.onPromote?.(global, dataLoss);
     });
   }
 
