@@ -94,7 +94,7 @@ export function localDeployContext(region: string): DeployContext {
 }
 
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
-  const region = options.region ?? "us-east-1";
+  const region = options.region ?? process.env.AWS_REGION ?? "us-east-1";
   const secondaryRegion = options.secondaryRegion ?? "us-west-2";
   const clock = options.clock ?? createClock({ mode: parseClockMode(options.speed ?? "instant") });
   const ctx = localDeployContext(region);

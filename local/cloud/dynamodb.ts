@@ -48,6 +48,8 @@ function valueMaps(input: Record<string, unknown>): unknown[] {
       return;
     }
     for (const [key, value] of Object.entries(node)) {
+      // An SDK input may carry a field set to undefined (`ExclusiveStartKey` on a first page).
+      if (value === undefined) continue;
       if (
         key === "Item" ||
         key === "Key" ||
