@@ -125,6 +125,7 @@ interface ExecutionRecord {
   startDate: Date;
   stopDate?: Date;
   output?: Json;
+  outputText?: string;
   error?: string;
   cause?: string;
   redriveCount: number;
@@ -391,6 +392,7 @@ export class Engine {
         );
       }
       rec.output = output;
+      rec.outputText = JSON.stringify(output) ?? "null";
       this.finish(rec, thread, "SUCCEEDED", "ExecutionSucceeded", { output });
     } catch (e) {
       if (!current()) return;
@@ -471,7 +473,7 @@ export class Engine {
       input: rec.inputText,
       inputDetails: { included: true },
       ...(rec.status === "SUCCEEDED"
-        ? { output: JSON.stringify(rec.output) ?? "null", outputDetails: { included: true } }
+        ? { output: rec.outputText ?? "null", outputDetails: { included: true } }
         : {}),
       ...(rec.error !== undefined && rec.status !== "SUCCEEDED" && rec.status !== "RUNNING"
         ? { error: rec.error }

@@ -652,8 +652,10 @@ function errorMatches(list: readonly string[], error: string): boolean {
   for (const e of list) {
     if (e === error) return true;
     if (e === StatesErrors.ALL && error !== StatesErrors.Runtime) return true;
-    if (e === StatesErrors.TaskFailed && error !== StatesErrors.Runtime && !error.startsWith("States."))
+    // As AWS documents it: a wildcard for any error except States.Timeout (and the uncatchable States.Runtime).
+    if (e === StatesErrors.TaskFailed && error !== StatesErrors.Runtime && error !== StatesErrors.Timeout) {
       return true;
+    }
   }
   return false;
 }

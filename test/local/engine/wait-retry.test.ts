@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { createClock } from "../../../local/clock/clock.ts";
 import { harness, run, START, types } from "./harness.ts";
 
 describe("Wait state on the virtual clock", () => {
@@ -192,5 +193,47 @@ describe("Retry and Catch", () => {
       h,
     );
     expect(out.output).toEqual({ handled: true, failed: "Boom" });
+  });
+});
+
+describe("States.TaskFailed in ErrorEquals", () => {
+  it("matches a function's named error but not States.Timeout", async () => {
+    const named = harness({
+      invokeFunction: async () => {
+        throw Object.assign(new Error("x"), { name: "CustomError" });
+      },
+    });
+    const definition = {
+      StartAt: "T",
+      States: {
+        T: {
+          Type: "Task",
+          Resource: "arn:aws:lambda:eu-west-1:123456789012:function:f",
+          TimeoutSeconds: 1,
+          Catch: [{ ErrorEquals: ["States.TaskFailed"], Next: "Caught" }],
+          End: true,
+        },
+        Caught: { Type: "Pass", End: true },
+      },
+    };
+    expect((await run(definition, {}, named)).entered).toEqual(["T", "Caught"]);
+    // Prepare a handler that never answers, on a manual clock
+    const clock = createClock({ mode: { kind: "manual" }, start: START });
+    const slow = harness({ invokeFunction: () => new Promise(() => {}) }, clock);
+    const { stateMachineArn } = slow.engine.createStateMachine({ name: "timeout", definition });
+    const { executionArn } = slow.engine.startExecution({ stateMachineArn });
+    for (
+      let i = 0;
+      i < 100 &&
+      !types(slow.engine.getExecutionHistory(executionArn).events).includes("LambdaFunctionStarted");
+      i++
+    ) {
+      await new Promise((r) => setImmediate(r));
+    }
+    // Act
+    await clock.advance(1_000);
+    const d = await slow.engine.waitForExecution(executionArn);
+    // Assess
+    expect(d).toMatchObject({ status: "FAILED", error: "States.Timeout" });
   });
 });
