@@ -349,6 +349,24 @@ export class KubernetesCluster {
     return found ? structuredClone(found.object) : undefined;
   }
 
+  /** Server-side apply from in process (the demo fleet): same semantics as the HTTP API. */
+  apply(object: KObject, fieldManager = "cplane-local"): KObject {
+    const [group, version] = (object.apiVersion ?? "").includes("/")
+      ? (object.apiVersion ?? "").split("/")
+      : ["", object.apiVersion];
+    const info = KINDS.find((k) => k.group === group && k.version === version && k.kind === object.kind);
+    if (!info) throw new Error(`the local Kubernetes API does not serve ${object.apiVersion} ${object.kind}`);
+    const name = encodeURIComponent(object.metadata?.name ?? "");
+    const base = info.group ? `/apis/${info.group}/${info.version}` : "/api/v1";
+    const path = info.namespaced
+      ? `${base}/namespaces/${object.metadata?.namespace ?? "default"}/${info.plural}/${name}`
+      : `${base}/${info.plural}/${name}`;
+    const url = new URL(
+      `http://localhost${path}?fieldManager=${encodeURIComponent(fieldManager)}&force=true`,
+    );
+    return this.route("PATCH", url, "application/apply-patch+yaml", JSON.stringify(object)).body as KObject;
+  }
+
   /** Number of objects stored. */
   size(): number {
     return this.store.size;

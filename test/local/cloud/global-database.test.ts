@@ -1,4 +1,13 @@
-import { CreateDBClusterCommand, CreateDBInstanceCommand, CreateGlobalClusterCommand, DescribeDBClustersCommand, DescribeGlobalClustersCommand, FailoverGlobalClusterCommand, RDSClient, SwitchoverGlobalClusterCommand } from "@aws-sdk/client-rds";
+import {
+  CreateDBClusterCommand,
+  CreateDBInstanceCommand,
+  CreateGlobalClusterCommand,
+  DescribeDBClustersCommand,
+  DescribeGlobalClustersCommand,
+  FailoverGlobalClusterCommand,
+  RDSClient,
+  SwitchoverGlobalClusterCommand,
+} from "@aws-sdk/client-rds";
 import { ExecuteStatementCommand, RDSDataClient } from "@aws-sdk/client-rds-data";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterEach, describe, expect, it } from "vitest";
@@ -17,15 +26,62 @@ const rds = (region: string) => createAwsClient(RDSClient, { region });
 const data = (region: string) => createAwsClient(RDSDataClient, { region });
 
 async function globalDatabase(clock: Clock) {
-  const primary = await rds("us-east-1").send(new CreateDBClusterCommand({ DBClusterIdentifier: "platform", Engine: "aurora-postgresql", MasterUsername: "postgres", EnableHttpEndpoint: true }));
-  await rds("us-east-1").send(new CreateDBInstanceCommand({ DBInstanceIdentifier: "platform-1", DBClusterIdentifier: "platform", DBInstanceClass: "db.r6g.large", Engine: "aurora-postgresql" }));
-  await waitUntil(clock, async () => (await rds("us-east-1").send(new DescribeDBClustersCommand({ DBClusterIdentifier: "platform" }))).DBClusters?.[0]?.Status === "available");
-  await rds("us-east-1").send(new CreateGlobalClusterCommand({ GlobalClusterIdentifier: "platform-global", SourceDBClusterIdentifier: primary.DBCluster?.DBClusterArn }));
-  const secondary = await rds("us-west-2").send(new CreateDBClusterCommand({ DBClusterIdentifier: "platform-dr", Engine: "aurora-postgresql", GlobalClusterIdentifier: "platform-global", EnableHttpEndpoint: true }));
-  await rds("us-west-2").send(new CreateDBInstanceCommand({ DBInstanceIdentifier: "platform-dr-1", DBClusterIdentifier: "platform-dr", DBInstanceClass: "db.r6g.large", Engine: "aurora-postgresql" }));
-  await waitUntil(clock, async () => (await rds("us-west-2").send(new DescribeDBClustersCommand({ DBClusterIdentifier: "platform-dr" }))).DBClusters?.[0]?.Status === "available");
-  const east = await createAwsClient(SecretsManagerClient, { region: "us-east-1" }).send(new CreateSecretCommand({ Name: "platform-db", SecretString: "{}" }));
-  const west = await createAwsClient(SecretsManagerClient, { region: "us-west-2" }).send(new CreateSecretCommand({ Name: "platform-db", SecretString: "{}" }));
+  const primary = await rds("us-east-1").send(
+    new CreateDBClusterCommand({
+      DBClusterIdentifier: "platform",
+      Engine: "aurora-postgresql",
+      MasterUsername: "postgres",
+      EnableHttpEndpoint: true,
+    }),
+  );
+  await rds("us-east-1").send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: "platform-1",
+      DBClusterIdentifier: "platform",
+      DBInstanceClass: "db.r6g.large",
+      Engine: "aurora-postgresql",
+    }),
+  );
+  await waitUntil(
+    clock,
+    async () =>
+      (await rds("us-east-1").send(new DescribeDBClustersCommand({ DBClusterIdentifier: "platform" })))
+        .DBClusters?.[0]?.Status === "available",
+  );
+  await rds("us-east-1").send(
+    new CreateGlobalClusterCommand({
+      GlobalClusterIdentifier: "platform-global",
+      SourceDBClusterIdentifier: primary.DBCluster?.DBClusterArn,
+    }),
+  );
+  const secondary = await rds("us-west-2").send(
+    new CreateDBClusterCommand({
+      DBClusterIdentifier: "platform-dr",
+      Engine: "aurora-postgresql",
+      GlobalClusterIdentifier: "platform-global",
+      EnableHttpEndpoint: true,
+    }),
+  );
+  await rds("us-west-2").send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: "platform-dr-1",
+      DBClusterIdentifier: "platform-dr",
+      DBInstanceClass: "db.r6g.large",
+      Engine: "aurora-postgresql",
+    }),
+  );
+  await waitUntil(
+    clock,
+    async () =>
+      (await rds("us-west-2").send(new DescribeDBClustersCommand({ DBClusterIdentifier: "platform-dr" })))
+        .DBClusters?.[0]?.Status === "available",
+  );
+  const east = await createAwsClient(SecretsManagerClient, { region: "us-east-1" }).send(
+    new CreateSecretCommand({ Name: "platform-db", SecretString: "{}" }),
+  );
+  const west = await createAwsClient(SecretsManagerClient, { region: "us-west-2" }).send(
+    new CreateSecretCommand({ Name: "platform-db", SecretString: "{}" }),
+  );
   return {
     east: { resourceArn: primary.DBCluster?.DBClusterArn ?? "", secretArn: east.ARN ?? "" },
     west: { resourceArn: secondary.DBCluster?.DBClusterArn ?? "", secretArn: west.ARN ?? "" },
@@ -33,7 +89,11 @@ async function globalDatabase(clock: Clock) {
 }
 
 const count = async (region: string, target: { resourceArn: string; secretArn: string }) =>
-  (await data(region).send(new ExecuteStatementCommand({ ...target, sql: "select count(*)::int from events" }))).records?.[0]?.[0]?.longValue;
+  (
+    await data(region).send(
+      new ExecuteStatementCommand({ ...target, sql: "select count(*)::int from events" }),
+    )
+  ).records?.[0]?.[0]?.longValue;
 
 describe("Aurora global databases", () => {
   it("replicate the primary's writes to a read-only secondary after the lag", async () => {
@@ -41,42 +101,100 @@ describe("Aurora global databases", () => {
     cloud = started.cloud;
     const { east, west } = await globalDatabase(started.clock);
 
-    await data("us-east-1").send(new ExecuteStatementCommand({ ...east, sql: "create table events (id serial primary key, body text)" }));
-    await data("us-east-1").send(new ExecuteStatementCommand({ ...east, sql: "insert into events (body) values ('a'), ('b')" }));
+    await data("us-east-1").send(
+      new ExecuteStatementCommand({ ...east, sql: "create table events (id serial primary key, body text)" }),
+    );
+    await data("us-east-1").send(
+      new ExecuteStatementCommand({ ...east, sql: "insert into events (body) values ('a'), ('b')" }),
+    );
     await started.clock.sleep(2_500);
     const replicated = await count("us-west-2", west);
-    const readOnly = await data("us-west-2").send(new ExecuteStatementCommand({ ...west, sql: "insert into events (body) values ('x')" })).catch((e: unknown) => e);
-    const described = await rds("us-east-1").send(new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: "platform-global" }));
+    const readOnly = await data("us-west-2")
+      .send(new ExecuteStatementCommand({ ...west, sql: "insert into events (body) values ('x')" }))
+      .catch((e: unknown) => e);
+    const described = await rds("us-east-1").send(
+      new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: "platform-global" }),
+    );
 
     expect(replicated).toBe(2);
     expect(readOnly).toMatchObject({ name: "DatabaseErrorException" });
     expect((readOnly as Error).message).toContain("read-only transaction");
-    expect(described.GlobalClusters?.[0]?.GlobalClusterMembers?.map((m) => m.IsWriter)).toEqual([true, false]);
+    expect(described.GlobalClusters?.[0]?.GlobalClusterMembers?.map((m) => m.IsWriter)).toEqual([
+      true,
+      false,
+    ]);
   });
 
   it("switches over without losing writes, and fails over with AllowDataLoss losing what had not arrived", async () => {
     const started = startCloud({ durations: { replicationLag: 60_000 } });
     cloud = started.cloud;
     const { east, west } = await globalDatabase(started.clock);
-    await data("us-east-1").send(new ExecuteStatementCommand({ ...east, sql: "create table events (id serial primary key, body text)" }));
+    await data("us-east-1").send(
+      new ExecuteStatementCommand({ ...east, sql: "create table events (id serial primary key, body text)" }),
+    );
     await started.clock.sleep(61_000);
 
     // A switchover delivers writes in flight before the roles change.
-    await data("us-east-1").send(new ExecuteStatementCommand({ ...east, sql: "insert into events (body) values ('before switchover')" }));
-    await rds("us-east-1").send(new SwitchoverGlobalClusterCommand({ GlobalClusterIdentifier: "platform-global", TargetDbClusterIdentifier: west.resourceArn }));
-    await waitUntil(started.clock, async () => (await rds("us-east-1").send(new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: "platform-global" }))).GlobalClusters?.[0]?.Status === "available", { everyMs: 10_000 });
+    await data("us-east-1").send(
+      new ExecuteStatementCommand({ ...east, sql: "insert into events (body) values ('before switchover')" }),
+    );
+    await rds("us-east-1").send(
+      new SwitchoverGlobalClusterCommand({
+        GlobalClusterIdentifier: "platform-global",
+        TargetDbClusterIdentifier: west.resourceArn,
+      }),
+    );
+    await waitUntil(
+      started.clock,
+      async () =>
+        (
+          await rds("us-east-1").send(
+            new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: "platform-global" }),
+          )
+        ).GlobalClusters?.[0]?.Status === "available",
+      { everyMs: 10_000 },
+    );
     expect(await count("us-west-2", west)).toBe(1);
 
     // Now us-west-2 writes; its region fails with a write not yet replicated.
-    await data("us-west-2").send(new ExecuteStatementCommand({ ...west, sql: "insert into events (body) values ('lost')" }));
+    await data("us-west-2").send(
+      new ExecuteStatementCommand({ ...west, sql: "insert into events (body) values ('lost')" }),
+    );
     cloud.faults.regionDown("us-west-2");
-    await expect(rds("us-east-1").send(new SwitchoverGlobalClusterCommand({ GlobalClusterIdentifier: "platform-global", TargetDbClusterIdentifier: east.resourceArn }))).rejects.toMatchObject({ name: "InvalidGlobalClusterStateFault" });
-    const failover = await rds("us-east-1").send(new FailoverGlobalClusterCommand({ GlobalClusterIdentifier: "platform-global", TargetDbClusterIdentifier: east.resourceArn, AllowDataLoss: true }));
-    await waitUntil(started.clock, async () => (await rds("us-east-1").send(new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: "platform-global" }))).GlobalClusters?.[0]?.Status === "available", { everyMs: 10_000 });
+    await expect(
+      rds("us-east-1").send(
+        new SwitchoverGlobalClusterCommand({
+          GlobalClusterIdentifier: "platform-global",
+          TargetDbClusterIdentifier: east.resourceArn,
+        }),
+      ),
+    ).rejects.toMatchObject({ name: "InvalidGlobalClusterStateFault" });
+    const failover = await rds("us-east-1").send(
+      new FailoverGlobalClusterCommand({
+        GlobalClusterIdentifier: "platform-global",
+        TargetDbClusterIdentifier: east.resourceArn,
+        AllowDataLoss: true,
+      }),
+    );
+    await waitUntil(
+      started.clock,
+      async () =>
+        (
+          await rds("us-east-1").send(
+            new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: "platform-global" }),
+          )
+        ).GlobalClusters?.[0]?.Status === "available",
+      { everyMs: 10_000 },
+    );
 
-    expect(failover.GlobalCluster?.FailoverState).toMatchObject({ Status: "failing-over", IsDataLossAllowed: true });
+    expect(failover.GlobalCluster?.FailoverState).toMatchObject({
+      Status: "failing-over",
+      IsDataLossAllowed: true,
+    });
     expect(await count("us-east-1", east)).toBe(1);
-    await data("us-east-1").send(new ExecuteStatementCommand({ ...east, sql: "insert into events (body) values ('after failover')" }));
+    await data("us-east-1").send(
+      new ExecuteStatementCommand({ ...east, sql: "insert into events (body) values ('after failover')" }),
+    );
     expect(await count("us-east-1", east)).toBe(2);
   });
 });

@@ -7,6 +7,8 @@ import {
   Route53Client,
 } from "@aws-sdk/client-route-53";
 import { afterEach, describe, expect, it } from "vitest";
+import { CloudWatchAlarmStateChange } from "../../../events/aws.ts";
+import { envelopeSchema } from "../../../events/define.ts";
 import { createAwsClient } from "../../../functions/shared/aws-clients.ts";
 import type { LocalCloud } from "../../../local/cloud/cloud.ts";
 import type { CloudEvent } from "../../../local/cloud/context.ts";
@@ -113,6 +115,8 @@ describe("a region outage", () => {
       },
     });
     expect(Date.parse(event?.time ?? "")).toBeGreaterThan(downAt);
+    // The event satisfies the contract the failover rule's consumers parse it with.
+    expect(envelopeSchema(CloudWatchAlarmStateChange).safeParse(event).error).toBeUndefined();
     // The region's own APIs time out, as an SDK client sees an outage; the other region still answers.
     await expect(
       createAwsClient(RDSClient, { region: "us-east-1" }).send(new DescribeDBClustersCommand({})),

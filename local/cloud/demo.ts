@@ -1,0 +1,352 @@
+/**
+ * The demo fleet the runtime creates at start on an empty cloud: an EKS cluster per region (with a
+ * node group and two services with stable versions behind Istio, and their traffic), an Aurora global
+ * database for the platform, a Route 53 zone with failover records and a health check per region, and
+ * the alarms the workflows need (`cplane-region-health-<region>`, `cplane-canary-errors`,
+ * `cplane-canary-latency`). It is built through the same operations the handlers call, with every
+ * duration at zero, so it is ready at once; the cloud's own durations are restored afterwards.
+ */
+import type { LocalCloud } from "./cloud.ts";
+import type { Durations } from "./context.ts";
+import { TRAFFIC_NAMESPACE } from "./traffic.ts";
+
+export interface DemoFleetOptions {
+  /** Hosted zone (default `cplane.example.com`). */
+  domain?: string;
+  /** Namespace of the demo services (default `shop`). */
+  namespace?: string;
+  /** Service names (default `web`, `api`). */
+  services?: string[];
+}
+
+export interface DemoFleet {
+  clusters: Record<string, string>;
+  globalCluster: string;
+  databases: Record<string, { clusterArn: string; secretArn: string }>;
+  hostedZoneId: string;
+  healthChecks: Record<string, string>;
+  alarms: string[];
+  namespace: string;
+  services: string[];
+}
+
+const NODE_ROLE = (account: string) => `arn:aws:iam::${account}:role/cplane-local-nodes`;
+const CLUSTER_ROLE = (account: string) => `arn:aws:iam::${account}:role/cplane-local-eks`;
+
+export async function createDemoFleet(cloud: LocalCloud, options: DemoFleetOptions = {}): Promise<DemoFleet> {
+  const domain = options.domain ?? "cplane.example.com";
+  const namespace = options.namespace ?? "shop";
+  const services = options.services ?? ["web", "api"];
+  const { primary, secondary } = cloud.regions;
+  const saved: Durations = { ...cloud.durations };
+  for (const key of Object.keys(cloud.durations) as (keyof Durations)[]) {
+    if (key !== "automatedBackupInterval" && key !== "metricsTick" && key !== "secretDeletionCheck")
+      cloud.durations[key] = 0;
+  }
+  const call = async <T = Record<string, unknown>>(
+    service: string,
+    operation: string,
+    region: string,
+    input: unknown,
+  ): Promise<T> => (await cloud.send({ service, operation, region, input })) as T;
+  const settle = () => cloud.clock.advance(0);
+  try {
+    const fleet: DemoFleet = {
+      clusters: {},
+      globalCluster: "cplane-platform",
+      databases: {},
+      hostedZoneId: "",
+      healthChecks: {},
+      alarms: [],
+      namespace,
+      services,
+    };
+
+    // EKS: a cluster and a node group per region.
+    for (const region of [primary, secondary]) {
+      const name = `cplane-${region}`;
+      await call("EKS", "CreateCluster", region, {
+        name,
+        roleArn: CLUSTER_ROLE(cloud.account),
+        version: "1.31",
+        resourcesVpcConfig: { subnetIds: [`subnet-${region}-a`, `subnet-${region}-b`] },
+        tags: { app: "cplane" },
+      });
+      await settle();
+      await call("EKS", "CreateNodegroup", region, {
+        clusterName: name,
+        nodegroupName: "general",
+        nodeRole: NODE_ROLE(cloud.account),
+        subnets: [`subnet-${region}-a`],
+        scalingConfig: { minSize: 1, maxSize: 10, desiredSize: region === primary ? 3 : 1 },
+        instanceTypes: ["m6i.large"],
+      });
+      fleet.clusters[region] = name;
+    }
+
+    // Aurora: the platform's global database, writer in the primary.
+    const writer = await call<{
+      DBCluster: { DBClusterArn: string; MasterUserSecret?: { SecretArn: string } };
+    }>("RDS", "CreateDBCluster", primary, {
+      DBClusterIdentifier: "cplane-platform",
+      Engine: "aurora-postgresql",
+      MasterUsername: "cplane",
+      ManageMasterUserPassword: true,
+      EnableHttpEndpoint: true,
+      StorageEncrypted: true,
+      BackupRetentionPeriod: 7,
+      DatabaseName: "cplane",
+      Tags: [{ Key: "app", Value: "cplane" }],
+    });
+    await call("RDS", "CreateDBInstance", primary, {
+      DBInstanceIdentifier: "cplane-platform-1",
+      DBClusterIdentifier: "cplane-platform",
+      DBInstanceClass: "db.r6g.large",
+      Engine: "aurora-postgresql",
+    });
+    await settle();
+    await call("RDS", "CreateGlobalCluster", primary, {
+      GlobalClusterIdentifier: fleet.globalCluster,
+      SourceDBClusterIdentifier: writer.DBCluster.DBClusterArn,
+    });
+    const reader = await call<{ DBCluster: { DBClusterArn: string } }>("RDS", "CreateDBCluster", secondary, {
+      DBClusterIdentifier: "cplane-platform-dr",
+      Engine: "aurora-postgresql",
+      GlobalClusterIdentifier: fleet.globalCluster,
+      EnableHttpEndpoint: true,
+      StorageEncrypted: true,
+      KmsKeyId: `arn:aws:kms:${secondary}:${cloud.account}:alias/aws/rds`,
+      Tags: [{ Key: "app", Value: "cplane" }],
+    });
+    await call("RDS", "CreateDBInstance", secondary, {
+      DBInstanceIdentifier: "cplane-platform-dr-1",
+      DBClusterIdentifier: "cplane-platform-dr",
+      DBInstanceClass: "db.r6g.large",
+      Engine: "aurora-postgresql",
+    });
+    const secondarySecret = await call<{ ARN: string }>("SecretsManager", "CreateSecret", secondary, {
+      Name: "cplane/platform/db",
+      SecretString: JSON.stringify({ username: "cplane" }),
+    });
+    fleet.databases[primary] = {
+      clusterArn: writer.DBCluster.DBClusterArn,
+      secretArn: writer.DBCluster.MasterUserSecret?.SecretArn ?? "",
+    };
+    fleet.databases[secondary] = {
+      clusterArn: reader.DBCluster.DBClusterArn,
+      secretArn: secondarySecret.ARN,
+    };
+
+    // Route 53: zone, a health check per region, failover records.
+    const zone = await call<{ HostedZone: { Id: string } }>("Route53", "CreateHostedZone", primary, {
+      Name: domain,
+      CallerReference: "cplane-demo-zone",
+    });
+    fleet.hostedZoneId = zone.HostedZone.Id;
+    for (const region of [primary, secondary]) {
+      const check = await call<{ HealthCheck: { Id: string } }>("Route53", "CreateHealthCheck", primary, {
+        CallerReference: `cplane-demo-${region}`,
+        HealthCheckConfig: {
+          Type: "HTTPS",
+          FullyQualifiedDomainName: `api.${region}.${domain}`,
+          ResourcePath: "/healthz",
+          Port: 443,
+          RequestInterval: 30,
+          FailureThreshold: 3,
+        },
+      });
+      fleet.healthChecks[region] = check.HealthCheck.Id;
+    }
+    await call("Route53", "ChangeResourceRecordSets", primary, {
+      HostedZoneId: fleet.hostedZoneId,
+      ChangeBatch: {
+        Comment: "cplane demo fleet",
+        Changes: [primary, secondary].flatMap((region, i) => [
+          {
+            Action: "CREATE",
+            ResourceRecordSet: {
+              Name: `api.${region}.${domain}`,
+              Type: "CNAME",
+              TTL: 60,
+              ResourceRecords: [{ Value: `ingress.${region}.elb.amazonaws.com` }],
+            },
+          },
+          {
+            Action: "CREATE",
+            ResourceRecordSet: {
+              Name: `api.${domain}`,
+              Type: "CNAME",
+              TTL: 60,
+              SetIdentifier: region,
+              Failover: i === 0 ? "PRIMARY" : "SECONDARY",
+              HealthCheckId: fleet.healthChecks[region],
+              ResourceRecords: [{ Value: `api.${region}.${domain}` }],
+            },
+          },
+        ]),
+      },
+    });
+
+    // Kubernetes: the demo services with stable versions behind Istio, in both regions, and their traffic.
+    for (const region of [primary, secondary]) {
+      const clusterName = fleet.clusters[region] ?? "";
+      const api = cloud.eks.kubernetes(clusterName, region);
+      if (!api) throw new Error(`demo fleet: no Kubernetes API for ${clusterName}`);
+      api.apply({
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: namespace, labels: { "istio-injection": "enabled" } },
+      });
+      for (const service of services) {
+        api.apply({
+          apiVersion: "apps/v1",
+          kind: "Deployment",
+          metadata: { name: `${service}-stable`, namespace, labels: { app: service, version: "stable" } },
+          spec: {
+            replicas: 3,
+            selector: { matchLabels: { app: service, version: "stable" } },
+            template: {
+              metadata: { labels: { app: service, version: "stable" } },
+              spec: { containers: [{ name: service, image: `cplane/${service}:1.0.0` }] },
+            },
+          },
+        });
+        api.apply({
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: { name: service, namespace },
+          spec: { selector: { app: service }, ports: [{ port: 80, targetPort: 8080 }] },
+        });
+        api.apply({
+          apiVersion: "networking.istio.io/v1",
+          kind: "DestinationRule",
+          metadata: { name: service, namespace },
+          spec: {
+            host: service,
+            subsets: [
+              { name: "stable", labels: { version: "stable" } },
+              { name: "canary", labels: { version: "canary" } },
+            ],
+          },
+        });
+        api.apply({
+          apiVersion: "networking.istio.io/v1",
+          kind: "VirtualService",
+          metadata: { name: service, namespace },
+          spec: {
+            hosts: [service],
+            http: [
+              {
+                route: [
+                  { destination: { host: service, subset: "stable" }, weight: 100 },
+                  { destination: { host: service, subset: "canary" }, weight: 0 },
+                ],
+              },
+            ],
+          },
+        });
+        cloud.traffic.setService({
+          region,
+          cluster: clusterName,
+          namespace,
+          service,
+          versions: {
+            stable: { requestsPerMinute: service === "web" ? 1200 : 600 },
+            canary: { requestsPerMinute: service === "web" ? 1200 : 600 },
+          },
+        });
+      }
+    }
+    await settle();
+
+    // Alarms: region health (Route 53 metrics live in us-east-1, as on AWS) and canary gates.
+    for (const region of [primary, secondary]) {
+      const name = `cplane-region-health-${region}`;
+      await call("CloudWatch", "PutMetricAlarm", "us-east-1", {
+        AlarmName: name,
+        AlarmDescription: `The ${region} API endpoint is failing its Route 53 health check`,
+        Namespace: "AWS/Route53",
+        MetricName: "HealthCheckStatus",
+        Dimensions: [{ Name: "HealthCheckId", Value: fleet.healthChecks[region] }],
+        Statistic: "Minimum",
+        Period: 60,
+        EvaluationPeriods: 2,
+        DatapointsToAlarm: 2,
+        Threshold: 1,
+        ComparisonOperator: "LessThanThreshold",
+        TreatMissingData: "breaching",
+      });
+      fleet.alarms.push(name);
+    }
+    const canary = (metric: string, stat: string) => ({
+      Namespace: TRAFFIC_NAMESPACE,
+      MetricName: metric,
+      Dimensions: [
+        { Name: "Namespace", Value: namespace },
+        { Name: "Service", Value: services[0] ?? "web" },
+        { Name: "Version", Value: "canary" },
+      ],
+      stat,
+    });
+    const errors = canary("Errors", "Sum");
+    const requests = canary("Requests", "Sum");
+    await call("CloudWatch", "PutMetricAlarm", primary, {
+      AlarmName: "cplane-canary-errors",
+      AlarmDescription: "Canary error rate above 1%",
+      Metrics: [
+        {
+          Id: "errors",
+          MetricStat: {
+            Metric: {
+              Namespace: errors.Namespace,
+              MetricName: errors.MetricName,
+              Dimensions: errors.Dimensions,
+            },
+            Period: 60,
+            Stat: "Sum",
+          },
+          ReturnData: false,
+        },
+        {
+          Id: "requests",
+          MetricStat: {
+            Metric: {
+              Namespace: requests.Namespace,
+              MetricName: requests.MetricName,
+              Dimensions: requests.Dimensions,
+            },
+            Period: 60,
+            Stat: "Sum",
+          },
+          ReturnData: false,
+        },
+        { Id: "rate", Expression: "100 * errors / requests", Label: "canary error rate %", ReturnData: true },
+      ],
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      Threshold: 1,
+      ComparisonOperator: "GreaterThanThreshold",
+      TreatMissingData: "notBreaching",
+    });
+    const latency = canary("Latency", "p99");
+    await call("CloudWatch", "PutMetricAlarm", primary, {
+      AlarmName: "cplane-canary-latency",
+      AlarmDescription: "Canary p99 latency above 500 ms",
+      Namespace: latency.Namespace,
+      MetricName: latency.MetricName,
+      Dimensions: latency.Dimensions,
+      ExtendedStatistic: "p99",
+      Period: 60,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      Threshold: 500,
+      ComparisonOperator: "GreaterThanThreshold",
+      TreatMissingData: "notBreaching",
+    });
+    fleet.alarms.push("cplane-canary-errors", "cplane-canary-latency");
+    await settle();
+    return fleet;
+  } finally {
+    Object.assign(cloud.durations, saved);
+  }
+}
