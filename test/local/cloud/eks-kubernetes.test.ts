@@ -200,6 +200,17 @@ describe("EKS clusters", () => {
 });
 
 describe("the loopback Kubernetes API, through @kubernetes/client-node", () => {
+  it("stops answering while its region is down", async () => {
+    const { cluster } = await activeCluster("platform");
+    const core = kubeConfig(cluster?.endpoint ?? "", cluster?.certificateAuthority?.data ?? "").makeApiClient(
+      k8s.CoreV1Api,
+    );
+    cloud.faults.regionDown("us-east-1");
+    await expect(core.listNamespace()).rejects.toThrow();
+    cloud.faults.regionUp("us-east-1");
+    expect((await core.listNamespace()).items.length).toBeGreaterThan(0);
+  });
+
   it("rejects requests without an EKS bearer token", async () => {
     const { cluster } = await activeCluster("platform");
     const core = kubeConfig(

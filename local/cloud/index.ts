@@ -1,0 +1,55 @@
+/**
+ * The local cloud's public surface for the runtime and the CLI:
+ *
+ * ```ts
+ * const cloud = createLocalCloud({ clock, regions: { primary, secondary }, account, dataDir: ".cplane/cloud", emitEvent });
+ * if (!(await cloud.load())) await createDemoFleet(cloud);
+ * bindLocalCloud(cloud);                 // every createAwsClient() client now talks to it
+ * cloud.faults.regionDown("us-east-1");  // fault plans: throttle, fail, latency, region-down, corrupt-snapshot
+ * console.log(formatDescription(cloud.describe()));
+ * await cloud.save(); await cloud.close();
+ * ```
+ */
+export type { CallRecord, LocalCloud, LocalCloudOptions } from "./cloud.ts";
+export { createLocalCloud, DEFAULT_REGIONS } from "./cloud.ts";
+export type { CloudEvent, Durations, EmitEvent, Regions } from "./context.ts";
+export { DEFAULT_DURATIONS } from "./context.ts";
+export type { DemoFleet, DemoFleetOptions } from "./demo.ts";
+export { createDemoFleet } from "./demo.ts";
+export type { ActiveFault, FaultSpec } from "./faults.ts";
+export { FaultSpecSchema } from "./faults.ts";
+export { clusterCa } from "./kubernetes.ts";
+export type { TrafficServiceSpec, VersionBehaviour } from "./traffic.ts";
+export { TRAFFIC_NAMESPACE } from "./traffic.ts";
+
+/** Renders `describe()` as indented text: service, region, kind, one line per resource. */
+export function formatDescription(
+  description: Record<string, Record<string, Record<string, unknown[]>>>,
+): string {
+  const lines: string[] = [];
+  for (const [service, regions] of Object.entries(description)) {
+    const kinds = Object.entries(regions).flatMap(([region, byKind]) =>
+      Object.entries(byKind).map(([kind, items]) => ({ region, kind, items })),
+    );
+    if (kinds.every((k) => k.items.length === 0)) continue;
+    lines.push(service);
+    for (const [region, byKind] of Object.entries(regions)) {
+      if (Object.values(byKind).every((items) => items.length === 0)) continue;
+      lines.push(`  ${region}`);
+      for (const [kind, items] of Object.entries(byKind)) {
+        if (items.length === 0) continue;
+        lines.push(`    ${kind} (${items.length})`);
+        for (const item of items) lines.push(`      ${summarize(item)}`);
+      }
+    }
+  }
+  return lines.join("\n");
+}
+
+function summarize(item: unknown): string {
+  if (!item || typeof item !== "object") return String(item);
+  return Object.entries(item)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`)
+    .join(" ");
+}
