@@ -418,6 +418,13 @@ function commit(sc: StateCtx, assigned: Vars | undefined): void {
 
 /** Records the exit event, applies assigned variables and returns where to go next. */
 function exit(sc: StateCtx, output: Json, assigned: Vars | undefined, next?: string): Step {
+  // A state that passes its input on unchanged cannot have grown it; anything new is measured.
+  if (output !== sc.input && exceedsBytes(output, PAYLOAD_LIMIT_BYTES)) {
+    throw new StatesError(
+      StatesErrors.DataLimitExceeded,
+      `The state/task '${sc.name}' returned a result with a size exceeding the maximum number of bytes service limit.`,
+    );
+  }
   commit(sc, assigned);
   // The step doubles as the exit event's payload (the history reads `output` and `assigned`).
   const step: Step = assigned

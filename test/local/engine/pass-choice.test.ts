@@ -193,3 +193,19 @@ describe("Choice state", () => {
     expect(compare("TimestampEquals", "2026-13-01T00:00:00Z", "2026-13-01T00:00:00Z")).toBe(false);
   });
 });
+
+describe("payload limit on state outputs", () => {
+  it("fails a Pass state whose output exceeds 256 KiB with States.DataLimitExceeded", async () => {
+    const out = await run(
+      {
+        StartAt: "Grow",
+        States: {
+          Grow: { Type: "Pass", Parameters: { "a.$": "$.big", "b.$": "$.big" }, End: true },
+        },
+      },
+      { big: "x".repeat(140 * 1024) },
+    );
+    expect(out.description.error).toBe("States.DataLimitExceeded");
+    expect(out.description.cause).toContain("'Grow'");
+  });
+});
