@@ -585,6 +585,8 @@ export class Engine {
     });
     rec.history.reopen();
     const thread = this.newThread(rec);
+    // A failed Map or Parallel reruns only the iterations / branches that did not succeed.
+    if (run.partial?.stateName === stateName) thread.run.resume = run.partial;
     Object.assign(thread.vars, run.topVars ?? {});
     record(thread, "ExecutionRedriven", { redriveCount: rec.redriveCount });
     if (this.listeners.size > 0) this.emit({ kind: "status", execution: this.describe(rec) });

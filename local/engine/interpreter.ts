@@ -68,6 +68,10 @@ export interface ExecutionRun {
   readonly contextStateMachine: JsonObject;
   /** The wait cap (ms) for Wait states and retry back-off; undefined for none. */
   readonly maxWaitMs: number | undefined;
+  /** Results of the top-level Map/Parallel state that last ran (kept for a redrive). */
+  partial?: { stateName: string; results: Map<number, Json> } | undefined;
+  /** Given at redrive: the results of the failed Map/Parallel state to reuse. */
+  resume?: { stateName: string; results: Map<number, Json> } | undefined;
   /** The top-level state being run (and its input): where a redrive resumes. */
   atState?: string;
   atInput?: Json;
@@ -1110,6 +1114,7 @@ async function runParallel(sc: StateCtx, input: Json): Promise<Json> {
       }),
       Number.POSITIVE_INFINITY,
       controller,
+      keptResults(sc),
     );
     record(sc.thread, "ParallelStateSucceeded");
     return results;
@@ -1124,11 +1129,26 @@ async function runParallel(sc: StateCtx, input: Json): Promise<Json> {
   }
 }
 
+/**
+ * The branch/iteration results a redrive keeps for a top-level Parallel or Map state: what
+ * succeeded before it failed (recorded as it runs) and, after a redrive, what to reuse.
+ */
+function keptResults(sc: StateCtx): Map<number, Json> | undefined {
+  if (!sc.thread.topLevel) return undefined;
+  const run = sc.thread.run;
+  const resume = run.resume;
+  run.resume = undefined;
+  const succeeded = new Map<number, Json>(resume?.stateName === sc.name ? resume.results : []);
+  run.partial = { stateName: sc.name, results: succeeded };
+  return succeeded;
+}
+
 /** Runs jobs with a concurrency limit; the first failure aborts the rest and is rethrown. */
 async function allOrFirstFailure(
   jobs: (() => Promise<Json>)[],
   limit: number,
   controller: AbortController,
+  succeeded?: Map<number, Json>,
 ): Promise<Json[]> {
   const results: Json[] = new Array(jobs.length);
   let nextIndex = 0;
@@ -1136,8 +1156,14 @@ async function allOrFirstFailure(
   const worker = async (): Promise<void> => {
     while (nextIndex < jobs.length && !failure) {
       const i = nextIndex++;
+      const kept = succeeded?.get(i);
+      if (kept !== undefined) {
+        results[i] = kept;
+        continue;
+      }
       try {
         results[i] = await (jobs[i] as () => Promise<Json>)();
+        succeeded?.set(i, results[i] as Json);
       } catch (e) {
         if (!failure && !(e instanceof Interrupt && e.kind === "sibling")) {
           failure = { e };
@@ -1351,6 +1377,7 @@ async function runMap(
       jobs,
       maxConcurrency > 0 ? maxConcurrency : Number.POSITIVE_INFINITY,
       controller,
+      keptResults(sc),
     );
     record(thread, distributed ? "MapRunSucceeded" : "MapStateSucceeded");
     return results;

@@ -300,3 +300,51 @@ describe("retention", () => {
     );
   });
 });
+
+describe("redrive of a Map", () => {
+  it("reruns only the iterations that failed", async () => {
+    // Prepare: item 2 fails on its first attempt
+    const calls: number[] = [];
+    const h = harness({
+      invokeFunction: async (_name, payload) => {
+        const n = payload as number;
+        calls.push(n);
+        if (n === 2 && calls.filter((c) => c === 2).length === 1) {
+          throw Object.assign(new Error("once"), { name: "Transient" });
+        }
+        return n * 10;
+      },
+    });
+    const { stateMachineArn } = h.engine.createStateMachine({
+      name: "map-redrive",
+      definition: {
+        StartAt: "Each",
+        States: {
+          Each: {
+            Type: "Map",
+            MaxConcurrency: 1,
+            ItemProcessor: {
+              StartAt: "Work",
+              States: {
+                Work: {
+                  Type: "Task",
+                  Resource: "arn:aws:lambda:eu-west-1:123456789012:function:w",
+                  End: true,
+                },
+              },
+            },
+            End: true,
+          },
+        },
+      },
+    });
+    const { executionArn } = h.engine.startExecution({ stateMachineArn, input: "[1, 2, 3]" });
+    expect((await h.engine.waitForExecution(executionArn)).status).toBe("FAILED");
+    // Act
+    h.engine.redriveExecution(executionArn);
+    const d = await h.engine.waitForExecution(executionArn);
+    // Assess
+    expect(d.output).toBe("[10,20,30]");
+    expect(calls).toEqual([1, 2, 2, 3]);
+  });
+});
