@@ -17,7 +17,7 @@ import {
   setOwn,
   typeName,
 } from "./json.ts";
-import { evaluateJsonata, JsonataRuntimeError, jsonataExpression } from "./jsonata.ts";
+import { clockFunctions, evaluateJsonata, JsonataRuntimeError, jsonataExpression } from "./jsonata.ts";
 import { compilePath, evaluatePath, type PathResult, ResultPathMismatch, setAtPath } from "./jsonpath.ts";
 import {
   callIntegration,
@@ -353,7 +353,7 @@ function assignJsonPath(sc: StateCtx, assign: JsonObject | undefined, value: Jso
 // ---------------------------------------------------------------- JSONata
 
 function jsonataBindings(sc: StateCtx, extra: JsonObject): Record<string, unknown> {
-  const bindings: Record<string, unknown> = {};
+  const bindings: Record<string, unknown> = clockFunctions(sc.thread.run.clock);
   for (const k in sc.thread.vars) bindings[k] = sc.thread.vars[k];
   bindings.states = { input: sc.input, context: contextObject(sc), ...extra };
   return bindings;

@@ -153,6 +153,24 @@ function normalize(value: unknown): Json | undefined {
   return out;
 }
 
+let fromMillis: jsonata.Expression | undefined;
+
+/**
+ * `$now()` and `$millis()` on the engine's clock instead of the wall clock, so that deadlines computed
+ * in expressions agree with simulated time.
+ */
+export function clockFunctions(clock: { now(): number }): Record<string, unknown> {
+  return {
+    millis: () => clock.now(),
+    now: (picture?: string, timezone?: string) => {
+      const ms = clock.now();
+      if (picture === undefined && timezone === undefined) return new Date(ms).toISOString();
+      fromMillis ??= jsonata("$fromMillis($ms, $picture, $timezone)");
+      return fromMillis.evaluate({}, { ms, picture, timezone });
+    },
+  };
+}
+
 const TEMPLATE = /^\{%([\s\S]*)%\}$/;
 
 /** The expression inside a `{% ... %}` string, or undefined if the string is not one. */

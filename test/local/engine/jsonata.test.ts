@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { run } from "./harness.ts";
+import { run, START } from "./harness.ts";
 
 const pass = (output: unknown) => ({
   QueryLanguage: "JSONata",
@@ -68,5 +68,34 @@ describe("JSONata with AWS's functions", () => {
     );
     expect(out.description).toMatchObject({ status: "FAILED", error: "Err7", cause: "code 7" });
     expect((out.description.stopDate?.getTime() ?? 0) - out.description.startDate.getTime()).toBe(90_000);
+  });
+});
+
+describe("JSONata time functions", () => {
+  it("reads $now() and $millis() from the engine's clock", async () => {
+    const out = await run(
+      {
+        QueryLanguage: "JSONata",
+        StartAt: "W",
+        States: {
+          W: { Type: "Wait", Seconds: 3600, Next: "P" },
+          P: {
+            Type: "Pass",
+            Output: {
+              now: "{% $now() %}",
+              millis: "{% $millis() %}",
+              day: "{% $now('[Y0001]-[M01]-[D01]') %}",
+            },
+            End: true,
+          },
+        },
+      },
+      {},
+    );
+    expect(out.output).toEqual({
+      now: "2026-01-01T01:00:00.000Z",
+      millis: START + 3_600_000,
+      day: "2026-01-01",
+    });
   });
 });
