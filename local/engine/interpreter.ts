@@ -797,7 +797,11 @@ async function runOnceInner(sc: StateCtx): Promise<Step> {
           : await evalJsonataField(s.Arguments, "Arguments", bindings, sc.input);
       result = await runTask(sc, args, bindings);
     } else if (s.Type === "Parallel") {
-      result = checkSize(sc, await runParallel(sc, sc.input));
+      const branchInput =
+        s.Arguments === undefined
+          ? sc.input
+          : await evalJsonataField(s.Arguments, "Arguments", bindings, sc.input);
+      result = checkSize(sc, await runParallel(sc, branchInput));
     } else {
       result = checkSize(sc, await runMap(sc, sc.input, bindings));
     }

@@ -156,6 +156,17 @@ function checkMachine(m: JsonObject, ql: QueryLanguage, at: string, problems: Pr
         });
       }
     }
+    checkAssign(s.Assign, `${where}/Assign`, problems);
+    if (Array.isArray(s.Catch)) {
+      s.Catch.forEach((c, i) => {
+        if (isObject(c)) checkAssign(c.Assign, `${where}/Catch[${i}]/Assign`, problems);
+      });
+    }
+    if (Array.isArray(s.Choices)) {
+      s.Choices.forEach((c, i) => {
+        if (isObject(c)) checkAssign(c.Assign, `${where}/Choices[${i}]/Assign`, problems);
+      });
+    }
     if (stateQl === "JSONPath") checkJsonPathState(s, where, problems);
     else checkJsonataValues(s, where, problems);
     if (s.Type === "Choice" && stateQl === "JSONPath" && Array.isArray(s.Choices)) {
@@ -191,6 +202,26 @@ function checkMachine(m: JsonObject, ql: QueryLanguage, at: string, problems: Pr
         code: "SCHEMA_VALIDATION_FAILED",
         message: "The field 'Resource' is required",
         at: `${where}/Resource`,
+      });
+    }
+  }
+}
+
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,79}$/;
+
+function checkAssign(assign: Json | undefined, at: string, problems: Problem[]): void {
+  if (assign === undefined) return;
+  if (!isObject(assign)) {
+    problems.push({ code: "SCHEMA_VALIDATION_FAILED", message: "Assign must be an object", at });
+    return;
+  }
+  for (const key of Object.keys(assign)) {
+    const name = key.endsWith(".$") ? key.slice(0, -2) : key;
+    if (!VARIABLE_NAME.test(name) || name === "states") {
+      problems.push({
+        code: "SCHEMA_VALIDATION_FAILED",
+        message: `Invalid variable name '${name}': use letters, digits and underscores, not starting with a digit; 'states' is reserved`,
+        at: `${at}/${key}`,
       });
     }
   }

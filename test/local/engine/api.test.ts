@@ -348,3 +348,19 @@ describe("redrive of a Map", () => {
     expect(calls).toEqual([1, 2, 2, 3]);
   });
 });
+
+describe("variable names", () => {
+  it("rejects invalid or reserved variable names at creation", () => {
+    const { engine } = harness();
+    for (const name of ["states", "1st", "with-dash"]) {
+      expect(() =>
+        engine.createStateMachine({
+          name: "vars",
+          definition: { StartAt: "A", States: { A: { Type: "Pass", Assign: { [name]: 1 }, End: true } } },
+        }),
+      ).toThrowError(
+        expect.objectContaining({ name: "InvalidDefinition", message: expect.stringContaining(name) }),
+      );
+    }
+  });
+});
