@@ -2,13 +2,20 @@ import { existsSync } from "node:fs";
 import validator from "asl-validator";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { workflowRules } from "../../events/rules.ts";
+import { workflowSchedules } from "../../events/schedules.ts";
 import { functionCatalog } from "../../functions/catalog.ts";
 import {
   defineFunctionCatalog,
   type FunctionSpec,
   InvalidCatalogError,
 } from "../../functions/shared/catalog.ts";
-import { unexplainedWildcards } from "../../stacks/wiring.ts";
+import {
+  deployable,
+  renderDefinition,
+  stateMachinePermissions,
+  unexplainedWildcards,
+} from "../../stacks/wiring.ts";
 import { functionIdsOf } from "../../workflows/asl.ts";
 import { workflowCatalog } from "../../workflows/catalog.ts";
 import { defineWorkflowCatalog, InvalidWorkflowCatalogError } from "../../workflows/workflow.ts";
@@ -97,5 +104,78 @@ describe("the project's catalogs", () => {
       for (const id of functionIdsOf(workflow.definition))
         expect(functionCatalog.has(id), `${workflow.name} → ${id}`).toBe(true);
     }
+  });
+});
+
+describe("the project's state machines as stacks/ deploys them", () => {
+  const ctx = {
+    app: "cplane",
+    stage: "prod",
+    region: "eu-west-1",
+    account: "123456789012",
+    partition: "aws",
+    resources: {
+      bus: { name: "bus", arn: "arn:aws:events:eu-west-1:123456789012:event-bus/bus" },
+      tenantTable: { name: "t", arn: "arn:aws:dynamodb:eu-west-1:123456789012:table/t" },
+      stateMachine: { name: "sm", arn: "" },
+    },
+  };
+  const arns = Object.fromEntries(
+    [...functionCatalog.keys()].map((id) => [
+      id,
+      `arn:aws:lambda:eu-west-1:123456789012:function:${id.replace("/", "-")}`,
+    ]),
+  );
+
+  it("are the catalog definitions with every placeholder replaced by its function's ARN", () => {
+    for (const workflow of workflowCatalog.values()) {
+      const deployed = renderDefinition(workflow.definition, arns);
+      const text = JSON.stringify(deployed);
+      expect(text, workflow.name).not.toContain("cplane:function:");
+      const restored = text.replace(
+        /arn:aws:lambda:eu-west-1:123456789012:function:([a-z]+)-([a-z0-9-]+)/g,
+        "cplane:function:$1/$2",
+      );
+      expect(JSON.parse(restored), workflow.name).toEqual(workflow.definition);
+    }
+  });
+
+  it("get a role that may invoke exactly the functions their definition names, and nothing else", () => {
+    for (const workflow of workflowCatalog.values()) {
+      const permissions = stateMachinePermissions(workflow.definition, arns, ctx);
+      const invoked = permissions.find((p) => p.actions.includes("lambda:InvokeFunction"))?.resources ?? [];
+      const named = functionIdsOf(workflow.definition).flatMap((id) => [arns[id], `${arns[id]}:*`]);
+      expect(invoked.sort(), workflow.name).toEqual(named.sort());
+      for (const p of permissions)
+        expect(
+          p.resources.some((r) => r === "*"),
+          workflow.name,
+        ).toBe(false);
+    }
+  });
+});
+
+describe("the project's rules and schedules", () => {
+  /** The workflows DESIGN.md plans; a rule may wait for one of these, never for a misspelt name. */
+  const planned = new Set([
+    "tenant-onboarding",
+    "tenant-offboarding",
+    "canary-promotion",
+    "backup-verification",
+    "regional-failover",
+  ]);
+
+  it("each start a planned workflow, and every built workflow has a trigger or is started by hand", () => {
+    for (const entry of [...workflowRules, ...workflowSchedules])
+      expect(planned.has(entry.workflow), entry.name).toBe(true);
+    const names = [...workflowRules, ...workflowSchedules].map((entry) => entry.name);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it("include the onboarding and offboarding rules now that both workflows are built", () => {
+    const ready = deployable(workflowRules, new Set(workflowCatalog.keys())).ready.map(
+      (rule) => rule.workflow,
+    );
+    expect(ready).toEqual(expect.arrayContaining(["tenant-onboarding", "tenant-offboarding"]));
   });
 });
