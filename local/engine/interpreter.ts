@@ -30,6 +30,8 @@ import {
 import type { AslCatcher, AslMachine, AslState, QueryLanguage } from "./types.ts";
 
 export const PAYLOAD_LIMIT_BYTES = 256 * 1024;
+/** AWS runs at most 40 iterations of an inline Map concurrently. */
+export const INLINE_MAP_CONCURRENCY = 40;
 
 /** Why a thread stopped before its end. */
 export class Interrupt extends Error {
@@ -1379,7 +1381,12 @@ async function runMap(
     });
     const results = await allOrFirstFailure(
       jobs,
-      maxConcurrency > 0 ? maxConcurrency : Number.POSITIVE_INFINITY,
+      // An inline Map runs at most 40 iterations at a time on AWS, whatever MaxConcurrency says.
+      distributed
+        ? maxConcurrency > 0
+          ? maxConcurrency
+          : Number.POSITIVE_INFINITY
+        : Math.min(maxConcurrency > 0 ? maxConcurrency : INLINE_MAP_CONCURRENCY, INLINE_MAP_CONCURRENCY),
       controller,
       keptResults(sc),
     );

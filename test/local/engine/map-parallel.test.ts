@@ -66,6 +66,35 @@ describe("Map state", () => {
     expect(peak).toBe(3);
   });
 
+  it("runs at most 40 inline iterations at once, as AWS does", async () => {
+    let running = 0;
+    let peak = 0;
+    const h = harness({
+      invokeFunction: async () => {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise((r) => setTimeout(r, 2));
+        running--;
+        return null;
+      },
+    });
+    await run(
+      {
+        StartAt: "M",
+        States: {
+          M: {
+            Type: "Map",
+            ItemProcessor: { StartAt: "W", States: { W: { Type: "Task", Resource: fn, End: true } } },
+            End: true,
+          },
+        },
+      },
+      Array.from({ length: 100 }, (_, i) => i),
+      h,
+    );
+    expect(peak).toBe(40);
+  });
+
   it("batches items with ItemBatcher and passes BatchInput", async () => {
     const out = await run(
       {
