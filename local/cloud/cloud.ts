@@ -95,6 +95,7 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
   const services: Record<string, EmulatedService> = {};
   const regionListeners: ((region: string, down: boolean) => void)[] = [];
   let eventSeq = 0;
+  let tickerRef: Ticker | undefined;
 
   const faults = new Faults({
     corruptSnapshot: (snapshot, region, mode) => rds.corruptSnapshot(snapshot, region, mode),
@@ -113,6 +114,7 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
       track,
       isRegionDown: (region) => faults.isRegionDown(region),
       regionList: () => [regions.primary, regions.secondary],
+      activity: () => tickerRef?.poke(),
       emit: (partial) => {
         const event: CloudEvent = {
           version: "0",
@@ -146,10 +148,11 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
   const dynamodb = new DynamoDb(context, options.dataDir);
   const eks = new Eks(context);
   const ticker = new Ticker(context);
+  tickerRef = ticker;
   const cloudwatch = new CloudWatch(context, ticker);
   const route53 = new Route53(context, cloudwatch, ticker);
   const traffic = new Traffic(context, cloudwatch, eks, ticker);
-  regionListeners.push(() => ticker.wake());
+  regionListeners.push(() => ticker.poke());
   // Aurora global databases report their replication lag per secondary, as AWS/RDS does.
   ticker.subscribe({
     order: 15,
@@ -201,6 +204,7 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
     calls.push(record);
     if (calls.length > 10_000) calls.shift();
     const service = services[call.service];
+    ticker.poke();
     try {
       if (!service) {
         throw Object.assign(

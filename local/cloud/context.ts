@@ -175,6 +175,8 @@ export interface CloudContext {
   track<T>(work: Promise<T>): Promise<T>;
   isRegionDown(region: string): boolean;
   regionList(): string[];
+  /** Marks use of the cloud (keeps the minute heartbeat going on an instant clock). */
+  activity(): void;
 }
 
 export function randomId(length: number, alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"): string {

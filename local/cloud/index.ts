@@ -10,6 +10,9 @@
  * await cloud.save(); await cloud.close();
  * ```
  */
+import type { CloudEvent } from "./context.ts";
+import type { EmulatedService } from "./service.ts";
+
 export type { CallRecord, LocalCloud, LocalCloudOptions } from "./cloud.ts";
 export { createLocalCloud, DEFAULT_REGIONS } from "./cloud.ts";
 export type { CloudEvent, Durations, EmitEvent, Regions } from "./context.ts";
@@ -19,6 +22,7 @@ export { createDemoFleet } from "./demo.ts";
 export type { ActiveFault, FaultSpec } from "./faults.ts";
 export { FaultSpecSchema } from "./faults.ts";
 export { clusterCa } from "./kubernetes.ts";
+export type { EmulatedService } from "./service.ts";
 export type { TrafficServiceSpec, VersionBehaviour } from "./traffic.ts";
 export { TRAFFIC_NAMESPACE } from "./traffic.ts";
 
@@ -52,4 +56,32 @@ function summarize(item: unknown): string {
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`)
     .join(" ");
+}
+
+/** An EventBridge `PutEvents` entry for an event the cloud emitted (for a bus that takes entries). */
+export function toPutEventsEntry(event: CloudEvent): {
+  Source: string;
+  DetailType: string;
+  Detail: string;
+  Resources: string[];
+  Time: Date;
+} {
+  return {
+    Source: event.source,
+    DetailType: event["detail-type"],
+    Detail: JSON.stringify(event.detail),
+    Resources: [...event.resources],
+    Time: new Date(event.time),
+  };
+}
+
+/**
+ * Registers a service the cloud does not own (EventBridge on the runtime's bus, Step Functions on the
+ * engine): its operations receive the SDK input and the caller's region and return the SDK output.
+ */
+export function externalService(
+  name: string,
+  operations: Record<string, (input: never, region: string) => unknown>,
+): EmulatedService {
+  return { name, operations, describe: () => ({}) };
 }

@@ -397,6 +397,7 @@ export class KubernetesCluster {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.requests++;
+    this.ctx.activity();
     const send = (code: number, body: unknown) => {
       const text = JSON.stringify(body);
       res.writeHead(code, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });

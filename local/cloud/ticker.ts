@@ -6,6 +6,9 @@
 import type { TimerHandle } from "../clock/clock.ts";
 import type { CloudContext } from "./context.ts";
 
+/** On an instant clock, how long the heartbeat outlives the last use of the cloud when nothing else waits. */
+const IDLE_AFTER_MS = 60 * 60_000;
+
 export interface TickSubscriber {
   /** Lower runs first: traffic 10, health checks 20, alarms 30. */
   order: number;
@@ -18,6 +21,7 @@ export class Ticker {
   private readonly subscribers: TickSubscriber[] = [];
   private timer: TimerHandle | undefined;
   private closed = false;
+  private lastActivity = Number.NEGATIVE_INFINITY;
 
   constructor(ctx: CloudContext) {
     this.ctx = ctx;
@@ -26,6 +30,12 @@ export class Ticker {
   subscribe(subscriber: TickSubscriber): void {
     this.subscribers.push(subscriber);
     this.subscribers.sort((a, b) => a.order - b.order);
+  }
+
+  /** Something used the cloud (an API call, a Kubernetes request, a fault): keep ticking. */
+  poke(): void {
+    this.lastActivity = this.ctx.clock.now();
+    this.wake();
   }
 
   /** Starts ticking if anything is active (idempotent). */
@@ -42,6 +52,15 @@ export class Ticker {
   private async run(now: number): Promise<void> {
     for (const subscriber of this.subscribers) {
       if (subscriber.active()) await subscriber.tick(now);
+    }
+    // On an instant clock the heartbeat alone must not keep time running forever: once nothing else
+    // waits on the clock (a Wait state, a lifecycle, a schedule) and nobody has used the cloud for an
+    // hour of virtual time, it pauses until the next call, Kubernetes request or fault change.
+    if (this.ctx.clock.mode.kind === "instant") {
+      // Let continuations of timers that fired at the same instant schedule their next timers first.
+      await new Promise((resolve) => setImmediate(resolve));
+      const idle = this.ctx.clock.now() - this.lastActivity > IDLE_AFTER_MS;
+      if (idle && this.ctx.clock.pendingTimers() === 0) return;
     }
     this.wake();
   }

@@ -47,7 +47,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createAwsClient } from "../../../functions/shared/aws-clients.ts";
 import type { LocalCloud } from "../../../local/cloud/cloud.ts";
 import { createDemoFleet } from "../../../local/cloud/demo.ts";
-import { formatDescription } from "../../../local/cloud/index.ts";
+import { externalService, formatDescription, toPutEventsEntry } from "../../../local/cloud/index.ts";
 import { startCloud, stopCloud, waitUntil } from "./support.ts";
 
 let cloud: LocalCloud | undefined;
@@ -286,5 +286,49 @@ describe("CloudWatch: history and deletion", () => {
         }),
       ),
     ).rejects.toMatchObject({ name: "ValidationError" });
+  });
+});
+
+describe("services the runtime plugs in", () => {
+  it("answers an external service's operations through the same binding, and converts emitted events to PutEvents entries", async () => {
+    const { cloud: c } = startCloud();
+    cloud = c;
+    const received: unknown[] = [];
+    c.register(
+      externalService("EventBridge", {
+        PutEvents: (input: { Entries?: unknown[] }) => {
+          received.push(...(input.Entries ?? []));
+          return { FailedEntryCount: 0, Entries: [{ EventId: "1" }] };
+        },
+      }),
+    );
+    const { EventBridgeClient, PutEventsCommand } = await import("@aws-sdk/client-eventbridge");
+
+    const out = await createAwsClient(EventBridgeClient).send(
+      new PutEventsCommand({
+        Entries: [{ Source: "cplane.tenants", DetailType: "Tenant Created", Detail: "{}" }],
+      }),
+    );
+    const entry = toPutEventsEntry({
+      version: "0",
+      id: "1",
+      "detail-type": "CloudWatch Alarm State Change",
+      source: "aws.cloudwatch",
+      account: "123456789012",
+      time: "2026-03-01T00:00:00Z",
+      region: "us-east-1",
+      resources: ["arn"],
+      detail: { alarmName: "a" },
+    });
+
+    expect(out.FailedEntryCount).toBe(0);
+    expect(received).toEqual([{ Source: "cplane.tenants", DetailType: "Tenant Created", Detail: "{}" }]);
+    expect(entry).toEqual({
+      Source: "aws.cloudwatch",
+      DetailType: "CloudWatch Alarm State Change",
+      Detail: '{"alarmName":"a"}',
+      Resources: ["arn"],
+      Time: new Date("2026-03-01T00:00:00Z"),
+    });
   });
 });
