@@ -6,6 +6,7 @@
  */
 import { DescribeDBClustersCommand, RDSClient } from "@aws-sdk/client-rds";
 import { DescribeSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { HistoryEvent as SdkHistoryEvent } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAwsClient } from "../../functions/shared/aws-clients.ts";
 import { listTenants } from "../../functions/tenant/lib/registry.ts";
@@ -27,7 +28,8 @@ async function onboard(name: string) {
     input: JSON.stringify({ name, tier: "standard", adminEmail: "ops@example.com" }),
   });
   const execution = await runtime.engine.waitForExecution(executionArn);
-  const history = runtime.engine.getExecutionHistory(executionArn).events;
+  // The history in the shape GetExecutionHistory answers with, as the SDK types it.
+  const history = runtime.engine.getExecutionHistory(executionArn).events as unknown as SdkHistoryEvent[];
   return { execution, history };
 }
 
@@ -65,7 +67,7 @@ describe("tenant onboarding failure paths on the local runtime", () => {
     // Assess: the path taken
     expect(execution.status).toBe("FAILED");
     const entered = history.flatMap((e) =>
-      e.type.endsWith("StateEntered") ? [e.stateEnteredEventDetails?.name] : [],
+      e.type?.endsWith("StateEntered") ? [e.stateEnteredEventDetails?.name] : [],
     );
     expect(entered).toEqual(
       expect.arrayContaining(["CreateNamespace", "Compensate", "RecordFailure", "OnboardingFailed"]),

@@ -1,4 +1,5 @@
 /** Routes a command line to its command; global options pick the target. */
+import { join } from "node:path";
 import { resolveTarget, type Target, UsageError } from "../target.ts";
 import { listRules, putEvents, sampleNames, schedules } from "./events.ts";
 import { clock, cloud, fault, reset, tenants } from "./local.ts";
@@ -59,7 +60,7 @@ export async function dispatch(command: string, args: string[], options: Options
     case "clock":
       return clock(target, action, more);
     case "reset":
-      return reset(target);
+      return reset(target, str(options["data-dir"]) ?? join(process.cwd(), ".cplane"));
     default:
       throw new UsageError(`unknown command "${command}"; see cplane --help`);
   }

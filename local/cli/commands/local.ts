@@ -1,4 +1,6 @@
 /** Commands for what only the local runtime has: its cloud, faults, clock, state, and the tenant list. */
+import { existsSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { printJson, printTable } from "../io.ts";
 import { admin, type Target, UsageError } from "../target.ts";
 
@@ -109,9 +111,28 @@ export async function fault(
   }
 }
 
-export async function reset(target: Target): Promise<number> {
-  await admin(target, "POST", "/reset");
-  process.stdout.write("local state cleared: executions, events, cloud resources and tenants\n");
+/**
+ * Clears the saved local state (.cplane/ or --data-dir). Refuses while a runtime is running on the
+ * endpoint, whose in-memory state would be written back at its stop: stop it, or start it with --fresh.
+ */
+export async function reset(target: Target, dataDir: string): Promise<number> {
+  const running = await admin(target, "GET", "/clock").then(
+    () => true,
+    () => false,
+  );
+  if (running) {
+    throw new UsageError(
+      `a runtime is running at ${target.endpoint}: stop it first, or start it with --fresh`,
+    );
+  }
+  if (!existsSync(dataDir)) {
+    process.stdout.write(`nothing to clear: ${dataDir} does not exist\n`);
+    return 0;
+  }
+  await rm(dataDir, { recursive: true, force: true });
+  process.stdout.write(
+    `cleared ${dataDir}: executions, events, cloud resources and tenants start from nothing\n`,
+  );
   return 0;
 }
 

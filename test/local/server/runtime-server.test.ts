@@ -1,4 +1,7 @@
 import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import {
   EventBridgeClient,
@@ -155,6 +158,25 @@ describe("cplane CLI against the local runtime", () => {
     const result = await cplane("clock", "advance", "10m");
     expect(result.code).toBe(0);
     expect(runtime.clock.now() - before).toBe(600_000);
+  });
+
+  it("refuses to reset while a runtime is running, and clears the saved state when none is", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "cplane-reset-"));
+    writeFileSync(join(dataDir, "state.json"), "{}");
+    const refused = await cplane("reset", "--data-dir", dataDir);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/stop it first/);
+    expect(existsSync(dataDir)).toBe(true);
+    const cleared = await run(process.execPath, [
+      "local/cli/bin.ts",
+      "reset",
+      "--data-dir",
+      dataDir,
+      "--endpoint",
+      "http://127.0.0.1:9",
+    ]);
+    expect(cleared.stdout).toMatch(/cleared/);
+    expect(existsSync(dataDir)).toBe(false);
   });
 
   it("says plainly when nothing listens at the endpoint", async () => {
