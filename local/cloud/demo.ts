@@ -274,7 +274,8 @@ export async function createDemoFleet(cloud: LocalCloud, options: DemoFleetOptio
         DatapointsToAlarm: 2,
         Threshold: 1,
         ComparisonOperator: "LessThanThreshold",
-        TreatMissingData: "breaching",
+        // "missing": no spurious ALARM (and failover) before the first health checks are in.
+        TreatMissingData: "missing",
       });
       fleet.alarms.push(name);
     }

@@ -1151,13 +1151,14 @@ export class Rds implements EmulatedService {
   }
 
   async save(dir: string): Promise<Json> {
-    const { mkdir, writeFile } = await import("node:fs/promises");
+    const { mkdir, rm, writeFile } = await import("node:fs/promises");
     const { join } = await import("node:path");
+    await rm(join(dir, "rds"), { recursive: true, force: true });
     await mkdir(join(dir, "rds"), { recursive: true });
     const files: Record<string, string> = {};
     const write = async (key: string, image: { data?: Blob }) => {
       if (!image.data) return;
-      const file = `${files[key] ? "" : ""}${Object.keys(files).length}.tar.gz`;
+      const file = `${Object.keys(files).length}.tar.gz`;
       await writeFile(join(dir, "rds", file), new Uint8Array(await image.data.arrayBuffer()));
       files[key] = file;
     };
