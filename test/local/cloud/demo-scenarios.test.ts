@@ -13,7 +13,7 @@ afterEach(async () => {
   cloud = undefined;
 });
 
-const dims = (region: string, version?: string) => [
+const dims = (version?: string) => [
   { Name: "Namespace", Value: "shop" },
   { Name: "Service", Value: "web" },
   ...(version ? [{ Name: "Version", Value: version }] : []),
@@ -101,7 +101,7 @@ describe("the demo fleet in motion", () => {
             {
               Id: "req",
               MetricStat: {
-                Metric: { Namespace: "cplane/Traffic", MetricName: "Requests", Dimensions: dims(region) },
+                Metric: { Namespace: "cplane/Traffic", MetricName: "Requests", Dimensions: dims() },
                 Period: 180,
                 Stat: "Sum",
               },
@@ -109,7 +109,7 @@ describe("the demo fleet in motion", () => {
             {
               Id: "err",
               MetricStat: {
-                Metric: { Namespace: "cplane/Traffic", MetricName: "Errors", Dimensions: dims(region) },
+                Metric: { Namespace: "cplane/Traffic", MetricName: "Errors", Dimensions: dims() },
                 Period: 180,
                 Stat: "Sum",
               },
