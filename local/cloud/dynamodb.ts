@@ -163,7 +163,15 @@ export class DynamoDb implements EmulatedService {
           // its idle timeout would otherwise fail the next call with ECONNRESET (seen under load).
           requestHandler: { httpAgent: new Agent({ keepAlive: false }) },
         });
-        resolve({ server, client, endpoint, document: doc.DynamoDBDocumentClient.from(client) });
+        resolve({
+          server,
+          client,
+          endpoint,
+          // Lenient on input (the caller's own translate options are not visible here), AWS's defaults on output.
+          document: doc.DynamoDBDocumentClient.from(client, {
+            marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true },
+          }),
+        });
       });
     });
   }
