@@ -113,7 +113,9 @@ export function createLocalFunctions(options: LocalFunctionsOptions): LocalFunct
     const id = resolve(name);
     const spec = catalog.get(id) as FunctionSpec;
     const handler = await load(spec);
-    const deadline = clock.now() + spec.timeoutSeconds * 1000;
+    // A handler's own run time is real: the clock's speed scales waiting (Wait states, AWS
+    // lifecycles), not computing, so a function's timeout is measured in wall time.
+    const deadline = Date.now() + spec.timeoutSeconds * 1000;
     const functionName = `cplane-${id.replace("/", "-")}`;
     const context: Context = {
       callbackWaitsForEmptyEventLoop: false,
@@ -124,17 +126,19 @@ export function createLocalFunctions(options: LocalFunctionsOptions): LocalFunct
       awsRequestId: randomUUID(),
       logGroupName: `/aws/lambda/${functionName}`,
       logStreamName: `local/[$LATEST]${randomUUID().replaceAll("-", "")}`,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - clock.now()),
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
       done: () => undefined,
       fail: () => undefined,
       succeed: () => undefined,
     };
     // A deep copy: a handler must not be able to change the caller's object, as over the wire.
     const event: unknown = payload === undefined ? {} : structuredClone(payload);
-    let timer: { cancel(): void } | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<never>((_, reject) => {
-      timer = clock.setTimer(spec.timeoutSeconds * 1000, () =>
-        reject(new SandboxTimedoutError(`Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds`)),
+      timer = setTimeout(
+        () =>
+          reject(new SandboxTimedoutError(`Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds`)),
+        spec.timeoutSeconds * 1000,
       );
     });
     const aborted = new Promise<never>((_, reject) => {
@@ -146,7 +150,7 @@ export function createLocalFunctions(options: LocalFunctionsOptions): LocalFunct
       const result = await Promise.race([clock.track(handler(event, context)), timedOut, aborted]);
       return result === undefined ? null : JSON.parse(JSON.stringify(result));
     } finally {
-      timer?.cancel();
+      clearTimeout(timer);
     }
   }
 

@@ -71,6 +71,10 @@ export async function listen(options: {
     sendJson(response, 404, { error: "NotFound", message: `no route for ${request.method} ${path}` });
   }
 
+  // Clients (the SDK, the CLI's --follow) keep connections alive between calls; a server that
+  // closes idle sockets sooner than they reuse them answers their next request with ECONNRESET.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, host, () => {

@@ -14,7 +14,7 @@ function spec(id: FunctionId, handler: string, extra: Partial<FunctionSpec> = {}
 const catalog = new Map<FunctionId, FunctionSpec>([
   ["test/echo", spec("test/echo", "test/fixtures/functions/echo.ts")],
   ["test/fail", spec("test/fail", "test/fixtures/functions/fail.ts")],
-  ["test/hang", spec("test/hang", "test/fixtures/functions/hang.ts", { timeoutSeconds: 3 })],
+  ["test/hang", spec("test/hang", "test/fixtures/functions/hang.ts", { timeoutSeconds: 1 })],
 ]);
 
 function functions() {
@@ -64,7 +64,7 @@ describe("local functions", () => {
     });
     await expect(local.invoke("test/hang", {})).rejects.toMatchObject({
       name: "Sandbox.Timedout",
-      message: "Task timed out after 3.00 seconds",
+      message: "Task timed out after 1.00 seconds",
     });
   });
 
