@@ -640,6 +640,15 @@ export class Engine {
     return entry;
   }
 
+  /** Task tokens issued and not yet answered (what `cplane tasks list` shows); not an AWS API. */
+  listPendingTasks(): { taskToken: string; executionArn: string; stateName: string }[] {
+    return [...this.tokens.entries()].map(([taskToken, entry]) => ({
+      taskToken,
+      executionArn: entry.executionArn,
+      stateName: entry.stateName,
+    }));
+  }
+
   sendTaskSuccess(input: { taskToken: string; output: string }): Record<string, never> {
     const entry = this.token(input.taskToken);
     let value: Json;

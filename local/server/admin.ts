@@ -98,6 +98,11 @@ export function adminRoutes(runtime: Runtime, extra: readonly Route[] = []): Rou
     },
     {
       method: "GET",
+      path: "/_cplane/tasks",
+      handle: (_, response) => sendJson(response, 200, { tasks: runtime.engine.listPendingTasks() }),
+    },
+    {
+      method: "GET",
       path: "/_cplane/rules",
       handle: (_, response) => sendJson(response, 200, { rules: runtime.rules }),
     },

@@ -165,6 +165,7 @@ describe(".waitForTaskToken", () => {
     const { stateMachineArn } = h.engine.createStateMachine({ name: "approve", definition });
     const { executionArn } = h.engine.startExecution({ stateMachineArn });
     await waitFor(() => tokens.length === 1);
+    expect(h.engine.listPendingTasks()).toEqual([{ taskToken: tokens[0], executionArn, stateName: "Approve" }]);
     // Act
     h.engine.sendTaskHeartbeat({ taskToken: tokens[0] as string });
     h.engine.sendTaskSuccess({ taskToken: tokens[0] as string, output: '{"approved":true}' });
@@ -173,6 +174,7 @@ describe(".waitForTaskToken", () => {
     expect(d.status).toBe("SUCCEEDED");
     expect(JSON.parse(d.output ?? "null")).toEqual({ approved: true });
     expect(types(outcome(h, d).history)).toContain("TaskSubmitted");
+    expect(h.engine.listPendingTasks()).toEqual([]);
     expect(() => h.engine.sendTaskSuccess({ taskToken: tokens[0] as string, output: "{}" })).toThrowError(
       expect.objectContaining({ name: "TaskDoesNotExist" }),
     );
