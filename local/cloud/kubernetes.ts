@@ -580,7 +580,7 @@ export class KubernetesCluster {
           },
         };
       }
-      if (method === "POST") return { code: 201, body: this.create(route, this.requireBody(body), url) };
+      if (method === "POST") return { code: 201, body: this.create(route, this.requireBody(body)) };
       if (method === "DELETE")
         throw new HttpError(405, "MethodNotAllowed", "deletecollection is not supported");
       throw new HttpError(405, "MethodNotAllowed", `${method} is not allowed here`);
@@ -624,7 +624,7 @@ export class KubernetesCluster {
         const force = url.searchParams.get("force") === "true";
         const patch = this.requireBody(body);
         if (!stored) {
-          const created = this.create(route, patch, url);
+          const created = this.create(route, patch);
           const fresh = this.store.get(key);
           if (fresh) fresh.applied[manager] = leafPaths(this.userFields(patch));
           return { code: 201, body: created };
@@ -762,7 +762,7 @@ export class KubernetesCluster {
     return body as KObject;
   }
 
-  private create(route: Route, object: KObject, url: URL): KObject {
+  private create(route: Route, object: KObject): KObject {
     const { info } = route;
     const name =
       object.metadata?.name ??
@@ -782,7 +782,7 @@ export class KubernetesCluster {
         `${info.kind} "${name}" is invalid: metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`,
       );
     }
-    if (route.name && route.name !== name && url.searchParams.get("fieldManager") !== null) {
+    if (route.name && route.name !== name) {
       throw new HttpError(
         400,
         "BadRequest",
@@ -993,7 +993,7 @@ export class KubernetesCluster {
   seedDefaults(): void {
     for (const name of ["default", "kube-system", "kube-public", "kube-node-lease"]) {
       if (!this.get("Namespace", undefined, name)) {
-        this.create({ info: KINDS[0] as KindInfo }, { metadata: { name } }, new URL("http://localhost/"));
+        this.create({ info: KINDS[0] as KindInfo }, { metadata: { name } });
       }
     }
   }

@@ -758,13 +758,13 @@ export class Rds implements EmulatedService {
           `${region}${"abc"[this.state.instances.filter((i) => i.clusterId === cluster.id).length % 3]}`,
       };
       this.state.instances.push(instance);
-      const cluster0 = this.ctx.durations.auroraInstanceCreate;
+      const instanceCreate = this.ctx.durations.auroraInstanceCreate;
       // An instance becomes available no earlier than its cluster.
       const clusterJob = this.ctx.jobs
         .list()
         .find((j) => j.kind === "rds.cluster.status" && (j.args as { arn: string }).arn === cluster.arn);
       const clusterReady = clusterJob ? clusterJob.due - this.ctx.clock.now() : 0;
-      this.ctx.jobs.schedule("rds.instance.status", Math.max(cluster0, clusterReady), {
+      this.ctx.jobs.schedule("rds.instance.status", Math.max(instanceCreate, clusterReady), {
         arn: instance.arn,
         status: "available",
       });
@@ -819,16 +819,7 @@ export class Rds implements EmulatedService {
           DBClusterSnapshots: [this.snapshotOut(this.snapshot(region, input.DBClusterSnapshotIdentifier))],
         };
       }
-      if (
-        input.DBClusterIdentifier &&
-        !this.state.clusters.some(
-          (c) =>
-            c.region === region &&
-            (c.id === input.DBClusterIdentifier?.toLowerCase() || c.arn === input.DBClusterIdentifier),
-        )
-      ) {
-        // AWS answers an empty list for an unknown cluster id here.
-      }
+      // An unknown cluster id answers an empty list, as on AWS.
       const snapshots = this.state.snapshots
         .filter((s) => s.region === region)
         .filter(

@@ -113,7 +113,7 @@ export class SecretsManager implements EmulatedService {
     return secret;
   }
 
-  private live(region: string, id: string | undefined, operation: string): Secret {
+  private live(region: string, id: string | undefined): Secret {
     const secret = id ? this.find(region, id) : undefined;
     if (!secret) fail("ResourceNotFoundException", "Secrets Manager can't find the specified secret.");
     if (secret.deletedDate) {
@@ -122,7 +122,6 @@ export class SecretsManager implements EmulatedService {
         `You can't perform this operation on the secret because it was marked for deletion.`,
       );
     }
-    void operation;
     return secret;
   }
 
@@ -136,7 +135,7 @@ export class SecretsManager implements EmulatedService {
       return { ARN: secret.arn, Name: secret.name, VersionId: secret.versions[0]?.id };
     },
     GetSecretValue: (input: GetSecretValueCommandInput, region: string) => {
-      const secret = this.live(region, input.SecretId, "GetSecretValue");
+      const secret = this.live(region, input.SecretId);
       const stage = input.VersionStage ?? (input.VersionId ? undefined : "AWSCURRENT");
       const version = secret.versions.find(
         (v) =>
@@ -159,7 +158,7 @@ export class SecretsManager implements EmulatedService {
       };
     },
     PutSecretValue: (input: PutSecretValueCommandInput, region: string) => {
-      const secret = this.live(region, input.SecretId, "PutSecretValue");
+      const secret = this.live(region, input.SecretId);
       const id = input.ClientRequestToken ?? randomUUID();
       const same = secret.versions.find((v) => v.id === id);
       if (same) {
@@ -192,7 +191,7 @@ export class SecretsManager implements EmulatedService {
       return { ARN: secret.arn, Name: secret.name, VersionId: id, VersionStages: [...stages] };
     },
     UpdateSecret: (input: UpdateSecretCommandInput, region: string) => {
-      const secret = this.live(region, input.SecretId, "UpdateSecret");
+      const secret = this.live(region, input.SecretId);
       if (input.Description !== undefined) secret.description = input.Description;
       if (input.KmsKeyId !== undefined) secret.kmsKeyId = input.KmsKeyId;
       if (input.SecretString !== undefined || input.SecretBinary !== undefined) {
@@ -269,7 +268,7 @@ export class SecretsManager implements EmulatedService {
       return { ARN: secret.arn, Name: secret.name };
     },
     TagResource: (input: TagResourceCommandInput, region: string) => {
-      const secret = this.live(region, input.SecretId, "TagResource");
+      const secret = this.live(region, input.SecretId);
       for (const tag of input.Tags ?? []) {
         secret.tags = secret.tags.filter((t) => t.Key !== tag.Key);
         secret.tags.push({ Key: tag.Key ?? "", Value: tag.Value ?? "" });
@@ -277,7 +276,7 @@ export class SecretsManager implements EmulatedService {
       return {};
     },
     UntagResource: (input: UntagResourceCommandInput, region: string) => {
-      const secret = this.live(region, input.SecretId, "UntagResource");
+      const secret = this.live(region, input.SecretId);
       secret.tags = secret.tags.filter((t) => !(input.TagKeys ?? []).includes(t.Key));
       return {};
     },
