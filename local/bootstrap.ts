@@ -6,7 +6,11 @@
  */
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateClusterCommand, DescribeClusterCommand, EKSClient } from "@aws-sdk/client-eks";
-import { CreateSecretCommand, DescribeSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
 import { createAwsClient } from "../functions/shared/aws-clients.ts";
 import type { Clock } from "./clock/clock.ts";
 
@@ -27,7 +31,8 @@ export interface BootstrapResult {
 }
 
 const notFound = (error: unknown) =>
-  error instanceof Error && (error.name === "ResourceNotFoundException" || error.name.endsWith("NotFoundFault"));
+  error instanceof Error &&
+  (error.name === "ResourceNotFoundException" || error.name.endsWith("NotFoundFault"));
 
 async function exists(probe: () => Promise<unknown>): Promise<boolean> {
   try {
@@ -61,7 +66,9 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRes
   }
 
   const secrets = createAwsClient(SecretsManagerClient, { region: options.primaryRegion, trace: false });
-  if (!(await exists(() => secrets.send(new DescribeSecretCommand({ SecretId: options.webhookSecretName }))))) {
+  if (
+    !(await exists(() => secrets.send(new DescribeSecretCommand({ SecretId: options.webhookSecretName }))))
+  ) {
     await secrets.send(
       new CreateSecretCommand({
         Name: options.webhookSecretName,
@@ -94,7 +101,9 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRes
       const { cluster } = await eks.send(new DescribeClusterCommand({ name: options.eksClusterName }));
       if (cluster?.status === "ACTIVE") break;
       if (cluster?.status === "FAILED" || waited > 60 * 60_000) {
-        throw new Error(`EKS cluster ${options.eksClusterName} in ${region} did not become ACTIVE (${cluster?.status})`);
+        throw new Error(
+          `EKS cluster ${options.eksClusterName} in ${region} did not become ACTIVE (${cluster?.status})`,
+        );
       }
       await options.clock.advance(30_000);
     }

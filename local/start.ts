@@ -30,6 +30,7 @@ export async function start(options: StartOptions): Promise<number> {
   const runtime = await createRuntime({
     speed: options.speed ?? process.env.CPLANE_SPEED ?? "60",
     dataDir: options.dataDir ?? join(process.cwd(), ".cplane"),
+    fresh: options.fresh,
   });
   const server = await serve(runtime, port);
   const workflows = runtime.engine.listStateMachines().stateMachines.map((sm) => sm.name);

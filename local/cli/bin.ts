@@ -13,7 +13,7 @@ const HELP = `cplane — the control plane's CLI
   cplane run <workflow> --input <file|json> [--name N] [--follow]
   cplane executions list [workflow] | describe ARN | history ARN | stop ARN | redrive ARN
   cplane tasks list | approve TOKEN [--output JSON] | reject TOKEN [--error E --cause C]
-  cplane events put <file|json|sample>...      cplane events samples
+  cplane events put <file|json|sample>... | events list [--bus cplane|default] | events samples
   cplane rules list
   cplane schedules list | trigger NAME
   cplane tenants list
@@ -46,6 +46,8 @@ const STRING_OPTIONS = [
   "times",
   "latency",
   "message",
+  "bus",
+  "limit",
 ] as const;
 
 async function main(argv: string[]): Promise<number> {

@@ -98,6 +98,16 @@ export function adminRoutes(runtime: Runtime, extra: readonly Route[] = []): Rou
     },
     {
       method: "GET",
+      path: "/_cplane/events",
+      handle(request, response) {
+        const url = new URL(request.url ?? "/", "http://localhost");
+        const bus = url.searchParams.get("bus") ?? undefined;
+        const limit = Number(url.searchParams.get("limit") ?? "50");
+        sendJson(response, 200, { events: runtime.bus.events({ busName: bus }).slice(-limit) });
+      },
+    },
+    {
+      method: "GET",
       path: "/_cplane/tasks",
       handle: (_, response) => sendJson(response, 200, { tasks: runtime.engine.listPendingTasks() }),
     },

@@ -1,7 +1,7 @@
 /** Routes a command line to its command; global options pick the target. */
 import { join } from "node:path";
 import { resolveTarget, type Target, UsageError } from "../target.ts";
-import { listRules, putEvents, sampleNames, schedules } from "./events.ts";
+import { listEvents, listRules, putEvents, sampleNames, schedules } from "./events.ts";
 import { clock, cloud, fault, reset, tenants } from "./local.ts";
 import { executions, runWorkflow, tasks } from "./workflows.ts";
 
@@ -44,8 +44,13 @@ export async function dispatch(command: string, args: string[], options: Options
         process.stdout.write(`${sampleNames().join("\n")}\n`);
         return 0;
       }
-      if (action !== "put")
-        throw new UsageError("usage: cplane events put <file|json|sample>... | events samples");
+      if (action === "list")
+        return listEvents(target, { json, bus: str(options.bus), limit: str(options.limit) });
+      if (action !== "put") {
+        throw new UsageError(
+          "usage: cplane events put <file|json|sample>... | events list [--bus B] | events samples",
+        );
+      }
       return putEvents(target, more, { json });
     case "rules":
       return listRules(target, { json });

@@ -135,3 +135,25 @@ export async function schedules(target: Target, action: string, args: string[], 
   }
   throw new UsageError("usage: cplane schedules list | trigger NAME");
 }
+
+interface LoggedEventView {
+  readonly busName: string;
+  readonly ingestedAt: number;
+  readonly event: { id: string; source: string; "detail-type": string; time: string };
+}
+
+/** The bus's event log, newest last (`--bus cplane|default`, `--limit N`). */
+export async function listEvents(target: Target, options: { json?: boolean; bus?: string; limit?: string }) {
+  const query = new URLSearchParams();
+  if (options.bus) query.set("bus", options.bus);
+  if (options.limit) query.set("limit", options.limit);
+  const out = await admin<{ events: LoggedEventView[] }>(target, "GET", `/events?${query}`);
+  if (options.json) printJson(out.events);
+  else {
+    printTable([
+      ["TIME", "BUS", "SOURCE", "DETAIL TYPE", "ID"],
+      ...out.events.map((e) => [e.event.time, e.busName, e.event.source, e.event["detail-type"], e.event.id]),
+    ]);
+  }
+  return 0;
+}
