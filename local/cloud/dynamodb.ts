@@ -106,6 +106,8 @@ export class DynamoDb implements EmulatedService {
   private readonly ctx: CloudContext;
   private readonly dataDir: string | undefined;
   private readonly servers = new Map<string, Promise<RegionServer>>();
+  /** Table names per region, kept for the synchronous `describe()`. */
+  private readonly tableNames = new Map<string, Set<string>>();
   readonly operations: Record<string, Operation> = {};
 
   constructor(ctx: CloudContext, dataDir?: string) {
@@ -130,13 +132,21 @@ export class DynamoDb implements EmulatedService {
     } catch (error) {
       if ((error as Error).name !== "ResourceNotFoundException") throw error;
       await client.send(new ddb.CreateTableCommand({ BillingMode: "PAY_PER_REQUEST", ...input }));
+      this.tableNames.get(region)?.add(String(input.TableName));
     }
   }
 
   private server(region: string): Promise<RegionServer> {
     let started = this.servers.get(region);
     if (!started) {
-      started = this.ctx.track(this.start(region));
+      started = this.ctx.track(
+        this.start(region).then(async (running) => {
+          // Tables persisted under the data directory from an earlier run.
+          const listed = await running.client.send(new ddb.ListTablesCommand({}));
+          this.tableNames.set(region, new Set(listed.TableNames ?? []));
+          return running;
+        }),
+      );
       this.servers.set(region, started);
     }
     return started;
@@ -187,13 +197,18 @@ export class DynamoDb implements EmulatedService {
     const command = new Command(input as never);
     const sender = (useDocument ? document : client) as unknown as Sender;
     const output = (await sender.send(command)) as Record<string, unknown>;
+    const names = this.tableNames.get(region) ?? new Set<string>();
+    this.tableNames.set(region, names);
+    if (operation === "CreateTable") names.add(String(input.TableName));
+    if (operation === "DeleteTable") names.delete(String(input.TableName));
     const { $metadata: _metadata, ...rest } = output;
     return rest;
   }
 
   describe(): Record<string, Record<string, unknown[]>> {
     const out = {};
-    for (const region of this.servers.keys()) addTo(out, region, "servers", { region });
+    for (const [region, names] of this.tableNames)
+      for (const name of names) addTo(out, region, "tables", { name });
     return out;
   }
 

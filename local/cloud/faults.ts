@@ -41,6 +41,14 @@ export const FaultSpecSchema = z.discriminatedUnion("kind", [
 ]);
 
 export type FaultSpec = z.input<typeof FaultSpecSchema>;
+
+/** A plan as a file holds it: a list of specs (`cplane cloud faults apply plan.json`). */
+export const FaultPlanSchema = z.array(FaultSpecSchema);
+
+/** Parses a plan from JSON text, with zod's message naming the bad entry on error. */
+export function parseFaultPlan(text: string): FaultSpec[] {
+  return FaultPlanSchema.parse(JSON.parse(text));
+}
 type ParsedSpec = z.output<typeof FaultSpecSchema>;
 export type ActiveFault = ParsedSpec & { id: string; hits: number };
 

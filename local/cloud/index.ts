@@ -20,7 +20,7 @@ export { DEFAULT_DURATIONS } from "./context.ts";
 export type { DemoFleet, DemoFleetOptions } from "./demo.ts";
 export { createDemoFleet } from "./demo.ts";
 export type { ActiveFault, FaultSpec } from "./faults.ts";
-export { FaultSpecSchema } from "./faults.ts";
+export { FaultPlanSchema, FaultSpecSchema, parseFaultPlan } from "./faults.ts";
 export { clusterCa } from "./kubernetes.ts";
 export type { EmulatedService } from "./service.ts";
 export type { TrafficServiceSpec, VersionBehaviour } from "./traffic.ts";

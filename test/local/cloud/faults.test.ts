@@ -13,7 +13,7 @@ import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAwsClient } from "../../../functions/shared/aws-clients.ts";
 import type { LocalCloud } from "../../../local/cloud/cloud.ts";
-import { FaultSpecSchema } from "../../../local/cloud/faults.ts";
+import { FaultSpecSchema, parseFaultPlan } from "../../../local/cloud/faults.ts";
 import { startCloud, stopCloud } from "./support.ts";
 
 let cloud: LocalCloud | undefined;
@@ -144,6 +144,10 @@ describe("fault injection", () => {
     expect(cloud.faults.isRegionDown("us-west-2")).toBe(true);
     expect(() => cloud?.faults.add({ kind: "error", error: "" })).toThrow();
     expect(FaultSpecSchema.safeParse({ kind: "explode" }).success).toBe(false);
+    expect(parseFaultPlan('[{"kind":"latency","service":"RDS","ms":250}]')).toEqual([
+      { kind: "latency", service: "RDS", ms: 250 },
+    ]);
+    expect(() => parseFaultPlan('[{"kind":"latency"}]')).toThrow();
     cloud.faults.clear();
     expect(cloud.faults.isRegionDown("us-west-2")).toBe(false);
   });

@@ -191,6 +191,7 @@ describe("DynamoDB through dynalite", () => {
     });
 
     expect(await cloud.dynamodb.tables()).toEqual({ "us-east-1": ["only-east"] });
+    expect(cloud.describe().DynamoDB).toEqual({ "us-east-1": { tables: [{ name: "only-east" }] } });
     await expect(
       createAwsClient(DynamoDBClient, { region: "us-west-2" }).send(
         new GetItemCommand({ TableName: "only-east", Key: { id: { S: "x" } } }),
