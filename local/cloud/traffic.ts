@@ -10,7 +10,8 @@
  *
  * with dimensions `{Namespace, Service, Version}` and `{Namespace, Service}`. A version whose
  * Deployment (`<service>-<version>`, or labelled `app=<service>,version=<version>`) has no ready
- * replica fails every request it gets; every request fails while the region is down.
+ * replica fails every request it gets; every request fails while the region is down. A version the
+ * routes name but the scenario does not behaves like the scenario's first version.
  */
 import type { Dimension } from "@aws-sdk/client-cloudwatch";
 import type { CloudWatch } from "./cloudwatch.ts";
@@ -192,7 +193,13 @@ export class Traffic implements EmulatedService {
         counts: [] as number[],
       };
       state.last = {};
-      for (const [version, behaviour] of Object.entries(state.versions)) {
+      // A version routed to but not in the scenario (a new image tag) behaves like the first declared one.
+      const first = Object.values(state.versions)[0] ?? DEFAULT_BEHAVIOUR;
+      const versions = {
+        ...Object.fromEntries(Object.keys(shares).map((v) => [v, first])),
+        ...state.versions,
+      };
+      for (const [version, behaviour] of Object.entries(versions)) {
         const share = shares[version] ?? 0;
         const requests = Math.round(behaviour.requestsPerMinute * minutes * share);
         const broken = down || !this.deploymentReady(state, version);
@@ -259,7 +266,10 @@ export class Traffic implements EmulatedService {
         service: `${s.spec.namespace}/${s.spec.service}`,
         cluster: s.spec.cluster,
         versions: Object.fromEntries(
-          Object.entries(s.versions).map(([v, b]) => [v, { ...b, lastMinute: s.last?.[v] }]),
+          [...new Set([...Object.keys(s.versions), ...Object.keys(s.last ?? {})])].map((v) => [
+            v,
+            { ...(s.versions[v] ?? { routedOnly: true }), lastMinute: s.last?.[v] },
+          ]),
         ),
       });
     }

@@ -82,6 +82,66 @@ describe("the demo fleet in motion", () => {
     expect(latency).toBeUndefined();
   });
 
+  it("publishes traffic for a version the scenario does not know, and fails it while its pods are not ready", async () => {
+    const { cloud: c, clock } = startCloud();
+    cloud = c;
+    await createDemoFleet(c);
+    const api = c.eks.kubernetes("cplane-us-east-1");
+    if (!api) throw new Error("no Kubernetes API");
+    c.eks.brokenImages.add(":2.0.0-broken");
+    api.apply({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "api-v2", namespace: "shop", labels: { app: "api", version: "v2" } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: "api", version: "v2" } },
+        template: {
+          metadata: { labels: { app: "api", version: "v2" } },
+          spec: { containers: [{ name: "api", image: "cplane/api:2.0.0-broken" }] },
+        },
+      },
+    });
+    api.apply({
+      apiVersion: "networking.istio.io/v1",
+      kind: "DestinationRule",
+      metadata: { name: "api", namespace: "shop" },
+      spec: {
+        host: "api",
+        subsets: [
+          { name: "stable", labels: { version: "stable" } },
+          { name: "v2", labels: { version: "v2" } },
+        ],
+      },
+    });
+    api.apply({
+      apiVersion: "networking.istio.io/v1",
+      kind: "VirtualService",
+      metadata: { name: "api", namespace: "shop" },
+      spec: {
+        hosts: ["api"],
+        http: [
+          {
+            route: [
+              { destination: { host: "api", subset: "stable" }, weight: 50 },
+              { destination: { host: "api", subset: "v2" }, weight: 50 },
+            ],
+          },
+        ],
+      },
+    });
+    await clock.sleep(3 * 60_000);
+
+    const lastMinute = (
+      c.describe().Traffic?.["us-east-1"]?.services as {
+        service: string;
+        versions: Record<string, { lastMinute?: { requests: number; errors: number } }>;
+      }[]
+    ).find((s) => s.service === "shop/api");
+    expect(lastMinute?.versions.v2?.lastMinute).toEqual({ share: 0.5, requests: 300, errors: 300 });
+    expect(lastMinute?.versions.stable?.lastMinute?.errors).toBeLessThan(5);
+  });
+
   it("fails every request of a region that is down while the other region serves", async () => {
     const events: CloudEvent[] = [];
     const { cloud: c, clock } = startCloud({ emitEvent: (e) => void events.push(e) });
