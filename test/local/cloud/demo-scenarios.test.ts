@@ -132,12 +132,11 @@ describe("the demo fleet in motion", () => {
     });
     await clock.sleep(3 * 60_000);
 
-    const lastMinute = (
-      c.describe().Traffic?.["us-east-1"]?.services as {
-        service: string;
-        versions: Record<string, { lastMinute?: { requests: number; errors: number } }>;
-      }[]
-    ).find((s) => s.service === "shop/api");
+    const services = (c.describe().Traffic?.["us-east-1"]?.services ?? []) as {
+      service: string;
+      versions: Record<string, { lastMinute?: { requests: number; errors: number } }>;
+    }[];
+    const lastMinute = services.find((s) => s.service === "shop/api");
     expect(lastMinute?.versions.v2?.lastMinute).toEqual({ share: 0.5, requests: 300, errors: 300 });
     expect(lastMinute?.versions.stable?.lastMinute?.errors).toBeLessThan(5);
   });
