@@ -18,7 +18,9 @@ const FLOORS = [
 ] as const;
 
 if (!existsSync(shared)) {
-  console.error(`conformance: ${shared} is missing; the cases live in ../shared/conformance beside the checkout`);
+  console.error(
+    `conformance: ${shared} is missing; the cases live in ../shared/conformance beside the checkout`,
+  );
   process.exit(1);
 }
 
@@ -45,7 +47,9 @@ for (const { suite, runner, adapter, floor } of FLOORS) {
   const passed = Number(summary[1]);
   const total = passed + Number(summary[2]);
   const verdict = passed >= floor ? "ok" : "BELOW FLOOR";
-  console.log(`conformance: ${suite}: ${passed}/${total} (${((100 * passed) / total).toFixed(1)}%), floor ${floor}: ${verdict}`);
+  console.log(
+    `conformance: ${suite}: ${passed}/${total} (${((100 * passed) / total).toFixed(1)}%), floor ${floor}: ${verdict}`,
+  );
   if (passed < floor) failed = true;
 }
 process.exit(failed ? 1 : 0);

@@ -23,13 +23,22 @@ export interface TimerHandle {
   cancel(): void;
 }
 
+export interface TimerOptions {
+  /**
+   * A background timer (a daily automated backup, a metrics heartbeat) fires when time reaches it,
+   * but never makes an instant clock jump on its own: like an unref'd Node timer, it does not keep
+   * the simulation going when nothing else waits.
+   */
+  readonly background?: boolean;
+}
+
 export interface Clock {
   readonly mode: ClockMode;
   /** Virtual epoch milliseconds. */
   now(): number;
   date(): Date;
-  setTimer(delayMs: number, fn: () => void): TimerHandle;
-  setTimerAt(epochMs: number, fn: () => void): TimerHandle;
+  setTimer(delayMs: number, fn: () => void, options?: TimerOptions): TimerHandle;
+  setTimerAt(epochMs: number, fn: () => void, options?: TimerOptions): TimerHandle;
   /** Resolves after `delayMs` of virtual time; rejects with the signal's reason when aborted. */
   sleep(delayMs: number, signal?: AbortSignal): Promise<void>;
   /** Marks real work in flight: an instant clock never jumps while tracked work runs. */
@@ -57,6 +66,7 @@ interface Timer {
   seq: number;
   fn: () => void;
   cancelled: boolean;
+  background: boolean;
 }
 
 /** Parses `real`, `instant`, `manual` or a speed factor such as `60` or `60x`. */
@@ -87,6 +97,8 @@ class VirtualClock implements Clock {
   private readonly heap: Timer[] = [];
   private seq = 0;
   private inFlight = 0;
+  /** Pending timers that are neither cancelled nor background: what lets an instant clock jump. */
+  private foreground = 0;
   private realTimer: ReturnType<typeof setTimeout> | undefined;
   private realTimerDue = Number.POSITIVE_INFINITY;
   private stepScheduled = false;
@@ -116,19 +128,33 @@ class VirtualClock implements Clock {
     return new Date(this.now());
   }
 
-  setTimer(delayMs: number, fn: () => void): TimerHandle {
+  setTimer(delayMs: number, fn: () => void, options?: TimerOptions): TimerHandle {
     const delay = Number.isFinite(delayMs) ? Math.max(0, delayMs) : 0;
-    return this.setTimerAt(this.now() + delay, fn);
+    return this.setTimerAt(this.now() + delay, fn, options);
   }
 
-  setTimerAt(epochMs: number, fn: () => void): TimerHandle {
-    const timer: Timer = { due: epochMs, seq: this.seq++, fn, cancelled: false };
+  setTimerAt(epochMs: number, fn: () => void, options: TimerOptions = {}): TimerHandle {
+    const background = options.background === true;
+    const timer: Timer = { due: epochMs, seq: this.seq++, fn, cancelled: false, background };
+    if (!background) this.foreground++;
     this.push(timer);
     this.reschedule();
+    let settled = false;
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      if (!background) this.foreground--;
+    };
+    timer.fn = () => {
+      settle();
+      fn();
+    };
     return {
       due: timer.due,
       cancel: () => {
+        if (timer.cancelled) return;
         timer.cancelled = true;
+        settle();
       },
     };
   }
@@ -188,6 +214,7 @@ class VirtualClock implements Clock {
   dispose(): void {
     for (const timer of this.heap) timer.cancelled = true;
     this.heap.length = 0;
+    this.foreground = 0;
     if (this.realTimer) clearTimeout(this.realTimer);
     this.realTimer = undefined;
     this.realTimerDue = Number.POSITIVE_INFINITY;
@@ -229,13 +256,19 @@ class VirtualClock implements Clock {
       );
       return;
     }
-    if (this.mode.kind === "instant" && next && this.inFlight === 0 && !this.stepScheduled) {
+    if (
+      this.mode.kind === "instant" &&
+      next &&
+      this.foreground > 0 &&
+      this.inFlight === 0 &&
+      !this.stepScheduled
+    ) {
       this.stepScheduled = true;
       // Two turns of the event loop let I/O callbacks and promise chains settle before time jumps.
       setImmediate(() =>
         setImmediate(() => {
           this.stepScheduled = false;
-          if (this.inFlight > 0 || this.advancing) return;
+          if (this.inFlight > 0 || this.advancing || this.foreground === 0) return;
           const due = this.peek();
           if (!due) return;
           if (due.due > this.virtualBase) this.virtualBase = due.due;

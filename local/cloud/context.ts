@@ -100,6 +100,7 @@ export class Jobs {
   private readonly track: <T>(work: Promise<T>) => Promise<T>;
   private readonly handlers = new Map<string, JobHandler>();
   private readonly pending = new Map<string, { job: Job; timer: TimerHandle }>();
+  private readonly background = new Set<string>();
   private seq = 0;
   /** Errors thrown by job handlers (kept for inspection; a job failing never stops the clock). */
   readonly errors: { job: Job; error: unknown }[] = [];
@@ -111,6 +112,14 @@ export class Jobs {
 
   on(kind: string, handler: JobHandler): void {
     this.handlers.set(kind, handler);
+  }
+
+  /**
+   * Jobs of this kind recur forever (daily automated backups): they run when time reaches them but
+   * never make an instant clock jump on their own, or an idle runtime would spin through the days.
+   */
+  runInBackground(kind: string): void {
+    this.background.add(kind);
   }
 
   schedule(kind: string, delayMs: number, args: Json = null): string {
@@ -145,22 +154,27 @@ export class Jobs {
   }
 
   private arm(job: Job): void {
-    const timer = this.clock.setTimerAt(Math.max(job.due, this.clock.now()), () => {
-      this.pending.delete(job.id);
-      const handler = this.handlers.get(job.kind);
-      if (!handler) {
-        this.errors.push({ job, error: new Error(`no handler for job kind ${job.kind}`) });
-        return;
-      }
-      try {
-        const result = handler(job.args);
-        if (result instanceof Promise) {
-          void this.track(result).catch((error: unknown) => this.errors.push({ job, error }));
+    const options = { background: this.background.has(job.kind) };
+    const timer = this.clock.setTimerAt(
+      Math.max(job.due, this.clock.now()),
+      () => {
+        this.pending.delete(job.id);
+        const handler = this.handlers.get(job.kind);
+        if (!handler) {
+          this.errors.push({ job, error: new Error(`no handler for job kind ${job.kind}`) });
+          return;
         }
-      } catch (error) {
-        this.errors.push({ job, error });
-      }
-    });
+        try {
+          const result = handler(job.args);
+          if (result instanceof Promise) {
+            void this.track(result).catch((error: unknown) => this.errors.push({ job, error }));
+          }
+        } catch (error) {
+          this.errors.push({ job, error });
+        }
+      },
+      options,
+    );
     this.pending.set(job.id, { job, timer });
   }
 }

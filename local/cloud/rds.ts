@@ -185,6 +185,7 @@ export class Rds implements EmulatedService {
       const snapshot = this.state.snapshots.find((s) => s.arn === String(args));
       if (snapshot) snapshot.status = "available";
     });
+    jobs.runInBackground("rds.backup.daily");
     jobs.on("rds.backup.daily", (args) => {
       const arn = String(args);
       const cluster = this.state.clusters.find((c) => c.arn === arn);

@@ -105,7 +105,8 @@ describe("events/README.md", () => {
       expect(hasRow(`\`${contract.source}\``, contract.detailType), contract.detailType).toBe(true);
     }
     for (const rule of workflowRules) expect(hasRow(`\`${rule.name}\``), rule.name).toBe(true);
-    for (const schedule of workflowSchedules) expect(hasRow(`\`${schedule.name}\``), schedule.name).toBe(true);
+    for (const schedule of workflowSchedules)
+      expect(hasRow(`\`${schedule.name}\``), schedule.name).toBe(true);
   });
 });
 

@@ -101,3 +101,34 @@ describe("parseClockMode", () => {
     expect(() => parseClockMode(text)).toThrow(InvalidClockOptionError);
   });
 });
+
+describe("background timers", () => {
+  it("never make an instant clock jump on their own, but fire when time passes them", async () => {
+    const clock = createClock({ mode: { kind: "instant" }, start: START });
+    const fired: string[] = [];
+    clock.setTimer(86_400_000, () => fired.push("daily backup"), { background: true });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(fired).toEqual([]);
+    expect(clock.now()).toBe(START);
+
+    await clock.sleep(2 * 86_400_000);
+
+    expect(fired).toEqual(["daily backup"]);
+    expect(clock.now()).toBe(START + 2 * 86_400_000);
+  });
+
+  it("let the clock rest once only background timers remain", async () => {
+    const clock = createClock({ mode: { kind: "instant" }, start: START });
+    let ticks = 0;
+    const tick = () => {
+      ticks++;
+      clock.setTimer(60_000, tick, { background: true });
+    };
+    clock.setTimer(60_000, tick, { background: true });
+    await clock.sleep(5 * 60_000);
+    const after = ticks;
+    await new Promise((r) => setTimeout(r, 30));
+    expect(after).toBe(5);
+    expect(ticks).toBe(5);
+  });
+});

@@ -165,7 +165,9 @@ describe(".waitForTaskToken", () => {
     const { stateMachineArn } = h.engine.createStateMachine({ name: "approve", definition });
     const { executionArn } = h.engine.startExecution({ stateMachineArn });
     await waitFor(() => tokens.length === 1);
-    expect(h.engine.listPendingTasks()).toEqual([{ taskToken: tokens[0], executionArn, stateName: "Approve" }]);
+    expect(h.engine.listPendingTasks()).toEqual([
+      { taskToken: tokens[0], executionArn, stateName: "Approve" },
+    ]);
     // Act
     h.engine.sendTaskHeartbeat({ taskToken: tokens[0] as string });
     h.engine.sendTaskSuccess({ taskToken: tokens[0] as string, output: '{"approved":true}' });
