@@ -20,6 +20,7 @@ import { bootstrap } from "./bootstrap.ts";
 import { createLocalEventBridge, installWorkflowRules, type LocalEventBridge } from "./bus/index.ts";
 import { type Clock, createClock, parseClockMode } from "./clock/clock.ts";
 import { createLocalCloud, type LocalCloud } from "./cloud/cloud.ts";
+import { createDemoFleet } from "./cloud/demo.ts";
 import { Engine } from "./engine/index.ts";
 import { createLocalFunctions, type LocalFunctions } from "./lambda/functions.ts";
 import { createLocalScheduler, installWorkflowSchedules, type LocalScheduler } from "./scheduler/index.ts";
@@ -47,6 +48,11 @@ export interface RuntimeOptions {
   readonly dataDir?: string;
   /** Start from nothing even when `dataDir` holds saved state. */
   readonly fresh?: boolean;
+  /**
+   * Create the local cloud's demo fleet when nothing was loaded: the platform's EKS clusters, an
+   * Aurora global database, Route 53 failover records, two services with traffic, the alarms.
+   */
+  readonly demoFleet?: boolean;
   /** Shortened AWS durations for tests, e.g. `{ auroraClusterCreate: 60_000 }`. */
   readonly durations?: Parameters<typeof createLocalCloud>[0]["durations"];
 }
@@ -122,7 +128,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     },
   });
   if (options.dataDir && options.fresh) await cloud.reset();
-  else if (options.dataDir) await cloud.load();
+  const loaded = options.dataDir && !options.fresh ? await cloud.load() : false;
+  if (!loaded && options.demoFleet) await createDemoFleet(cloud);
   // Handlers reach our own bus and engine through the same SDK clients as every other service.
   const ownServices: Record<string, AwsJsonService> = {};
   bindLocalCloud({

@@ -31,6 +31,7 @@ export async function start(options: StartOptions): Promise<number> {
     speed: options.speed ?? process.env.CPLANE_SPEED ?? "60",
     dataDir: options.dataDir ?? join(process.cwd(), ".cplane"),
     fresh: options.fresh,
+    demoFleet: true,
   });
   const server = await serve(runtime, port);
   const workflows = runtime.engine.listStateMachines().stateMachines.map((sm) => sm.name);
