@@ -179,15 +179,21 @@ export function createLocalScheduler(options: LocalSchedulerOptions) {
     const window = state.description.FlexibleTimeWindow;
     const flex =
       window.Mode === "FLEXIBLE" ? Math.floor(random() * (window.MaximumWindowInMinutes ?? 0) * 60_000) : 0;
-    state.timer = clock.setTimerAt(Math.max(next + flex, clock.now()), () => {
-      state.cursor = next;
-      state.timer = undefined;
-      fire(state, next, randomUUID(), 1);
-      plan(state);
-      if (state.timer === undefined && state.description.ActionAfterCompletion === "DELETE") {
-        schedules.delete(key(state.description.GroupName, state.description.Name));
-      }
-    });
+    // A schedule recurs forever: it fires when time reaches it, but never makes an idle instant clock
+    // jump to it on its own (tests move time with advance() or by waiting on something else).
+    state.timer = clock.setTimerAt(
+      Math.max(next + flex, clock.now()),
+      () => {
+        state.cursor = next;
+        state.timer = undefined;
+        fire(state, next, randomUUID(), 1);
+        plan(state);
+        if (state.timer === undefined && state.description.ActionAfterCompletion === "DELETE") {
+          schedules.delete(key(state.description.GroupName, state.description.Name));
+        }
+      },
+      { background: true },
+    );
   }
 
   function fire(state: ScheduleState, scheduledTime: number, executionId: string, attempt: number): void {
