@@ -35,10 +35,16 @@ describe("local functions", () => {
       expect(result).toEqual({
         event: { tenant: "acme", mutated: true },
         functionName: "cplane-test-echo",
-        remainingMs: 5_000,
+        remainingMs: expect.any(Number),
         greeting: "hello",
       });
     }
+  });
+
+  it("tells the handler how much of its timeout is left, in wall time", async () => {
+    const result = (await functions().invoke("test/echo", {})) as { remainingMs: number };
+    expect(result.remainingMs).toBeLessThanOrEqual(5_000);
+    expect(result.remainingMs).toBeGreaterThan(4_000);
   });
 
   it("gives the handler a copy, so the caller's payload is untouched", async () => {
