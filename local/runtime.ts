@@ -7,7 +7,9 @@
 // Must stay the first import: it sets the Lambda-like environment before handler modules load.
 import "./lambda/environment.ts";
 
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { workflowRules } from "../events/rules.ts";
 import { workflowSchedules } from "../events/schedules.ts";
 import { functionCatalog } from "../functions/catalog.ts";
@@ -21,7 +23,7 @@ import { createLocalEventBridge, installWorkflowRules, type LocalEventBridge } f
 import { type Clock, createClock, parseClockMode } from "./clock/clock.ts";
 import { createLocalCloud, type LocalCloud } from "./cloud/cloud.ts";
 import { createDemoFleet } from "./cloud/demo.ts";
-import { Engine } from "./engine/index.ts";
+import { Engine, type SavedExecution } from "./engine/index.ts";
 import { createLocalFunctions, type LocalFunctions } from "./lambda/functions.ts";
 import { createLocalScheduler, installWorkflowSchedules, type LocalScheduler } from "./scheduler/index.ts";
 import type { AwsJsonService } from "./server/aws-json.ts";
@@ -33,6 +35,8 @@ export const LOCAL_APP = "cplane";
 export const LOCAL_STAGE = "local";
 export const TENANT_TABLE = "cplane-local-tenants";
 export const BUS_NAME = "cplane";
+/** The error of executions a stopping runtime cut off; the next start redrives them. */
+export const RUNTIME_STOPPED = "cplane.RuntimeStopped";
 export const EKS_CLUSTER_NAME = `${LOCAL_APP}-${LOCAL_STAGE}-tenants`;
 export const WEBHOOK_SECRET_NAME = `cplane/${LOCAL_STAGE}/git-webhook`;
 /** What local Git webhook deliveries are signed with (CPLANE_WEBHOOK_SECRET to change). */
@@ -75,6 +79,8 @@ export interface Runtime {
   readonly cloud: LocalCloud;
   /** Resources created at this start (empty when everything was loaded from the data directory). */
   readonly bootstrapped: readonly string[];
+  /** Executions the previous stop cut off, redriven at this start. */
+  readonly resumed: readonly string[];
   readonly rules: readonly WorkflowRuleStatus[];
   stateMachineArn(workflow: string): string;
   close(): Promise<void>;
@@ -102,7 +108,15 @@ export function localDeployContext(region: string): DeployContext {
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const region = options.region ?? process.env.AWS_REGION ?? "us-east-1";
   const secondaryRegion = options.secondaryRegion ?? "us-west-2";
-  const clock = options.clock ?? createClock({ mode: parseClockMode(options.speed ?? "instant") });
+  // Simulated time never runs backwards across a restart: saved lifecycles are due on its timeline.
+  const clockFile = options.dataDir ? join(options.dataDir, "clock.json") : undefined;
+  const savedNow =
+    clockFile && !options.fresh && existsSync(clockFile)
+      ? (JSON.parse(await readFile(clockFile, "utf8")) as { now: number }).now
+      : 0;
+  const clock =
+    options.clock ??
+    createClock({ mode: parseClockMode(options.speed ?? "instant"), start: Math.max(savedNow, Date.now()) });
   const ctx = localDeployContext(region);
 
   let bus: LocalEventBridge | undefined;
@@ -237,6 +251,19 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   ownServices.EventBridge = eventBridgeService(busReady);
   ownServices.SFN = stepFunctionsService(engine);
 
+  // Executions persist with the cloud: those the last stop cut off continue where they stood.
+  const resumed: string[] = [];
+  const executionsFile = options.dataDir ? join(options.dataDir, "executions.json") : undefined;
+  if (executionsFile && options.fresh) await rm(executionsFile, { force: true });
+  else if (executionsFile && existsSync(executionsFile)) {
+    const saved = JSON.parse(await readFile(executionsFile, "utf8")) as SavedExecution[];
+    for (const arn of engine.importExecutions(saved)) {
+      if (engine.describeExecution(arn).error !== RUNTIME_STOPPED) continue;
+      engine.redriveExecution(arn);
+      resumed.push(arn);
+    }
+  }
+
   const { created } = await bootstrap({
     clock,
     account: LOCAL_ACCOUNT,
@@ -252,6 +279,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     clock,
     cloud,
     bootstrapped: created,
+    resumed,
     region,
     secondaryRegion,
     engine,
@@ -266,6 +294,24 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       return arn;
     },
     async close() {
+      if (executionsFile) {
+        // Step Functions would carry on; a stopped runtime cannot. Stop what runs, naming why, so
+        // that the next start redrives it from the state it was in (handlers are safe to rerun).
+        const running = engine
+          .exportExecutions()
+          .filter((e) => e.status === "RUNNING")
+          .map((e) => e.arn);
+        for (const arn of running) {
+          engine.stopExecution(arn, {
+            error: RUNTIME_STOPPED,
+            cause: "The local runtime stopped while this execution ran; the next start redrives it.",
+          });
+        }
+        await Promise.all(running.map((arn) => engine.waitForExecution(arn)));
+        await mkdir(dirname(executionsFile), { recursive: true });
+        await writeFile(executionsFile, JSON.stringify(engine.exportExecutions()));
+      }
+      if (clockFile) await writeFile(clockFile, JSON.stringify({ now: clock.now() }));
       unsubscribe();
       scheduler.dispose();
       if (options.dataDir) await cloud.save();

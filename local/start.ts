@@ -40,6 +40,7 @@ export async function start(options: StartOptions): Promise<number> {
   regions      ${runtime.region} (primary), ${runtime.secondaryRegion} (secondary)
   workflows    ${workflows.join(", ") || "none yet"}
   rules        ${runtime.rules.map((r) => `${r.rule}${r.loaded ? "" : ` (not loaded: ${r.reason})`}`).join("\n               ")}
+  resumed      ${runtime.resumed.length === 0 ? "nothing" : `${runtime.resumed.length} execution(s) the last stop cut off`}
   webhook      POST ${server.url}/webhooks/git (GitHub or GitLab; secret cplane/local/git-webhook)
 
 Try, in another terminal:

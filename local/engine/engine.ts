@@ -21,7 +21,7 @@ import {
   TaskDoesNotExist,
   ValidationException,
 } from "./errors.ts";
-import { History, type HistoryEvent } from "./history.ts";
+import { History, type HistoryEvent, type HistorySnapshot } from "./history.ts";
 import {
   type ExecutionRun,
   Interrupt,
@@ -88,6 +88,26 @@ export interface ExecutionDescription {
   redriveDate?: Date;
   redriveStatus: "REDRIVABLE" | "NOT_REDRIVABLE";
   redriveStatusReason?: string;
+}
+
+/** An execution as `exportExecutions` writes it (dates as epoch ms). */
+export interface SavedExecution {
+  readonly arn: string;
+  readonly name: string;
+  readonly stateMachineArn: string;
+  readonly inputText: string;
+  readonly status: ExecutionStatus;
+  readonly startDate: number;
+  readonly stopDate?: number;
+  readonly outputText?: string;
+  readonly error?: string;
+  readonly cause?: string;
+  readonly redriveCount: number;
+  readonly redriveDate?: number;
+  readonly parentArn?: string;
+  readonly history: HistorySnapshot;
+  /** Where a redrive resumes: the top-level state that was running, its input and the variables. */
+  readonly resumeAt?: { readonly state: string; readonly input: Json; readonly vars: Record<string, Json> };
 }
 
 export type ExecutionListItem = Pick<
@@ -592,6 +612,89 @@ export class Engine {
     if (this.listeners.size > 0) this.emit({ kind: "status", execution: this.describe(rec) });
     void this.drive(rec, thread, run.atInput ?? null, stateName);
     return { redriveDate: rec.redriveDate };
+  }
+
+  /**
+   * Every execution as data, to be written to disk and given back to `importExecutions` by a later
+   * engine. A RUNNING execution cannot be resumed mid-flight: stop it first (the runtime does, with
+   * an error naming the stop), then it is redrivable after the import.
+   */
+  exportExecutions(): SavedExecution[] {
+    return [...this.executions.values()].map((rec) => ({
+      arn: rec.arn,
+      name: rec.name,
+      stateMachineArn: rec.sm.arn,
+      inputText: rec.inputText,
+      status: rec.status,
+      startDate: rec.startDate.getTime(),
+      ...(rec.stopDate ? { stopDate: rec.stopDate.getTime() } : {}),
+      ...(rec.outputText !== undefined ? { outputText: rec.outputText } : {}),
+      ...(rec.error !== undefined ? { error: rec.error } : {}),
+      ...(rec.cause !== undefined ? { cause: rec.cause } : {}),
+      redriveCount: rec.redriveCount,
+      ...(rec.redriveDate ? { redriveDate: rec.redriveDate.getTime() } : {}),
+      ...(rec.parentArn ? { parentArn: rec.parentArn } : {}),
+      history: rec.history.snapshot(),
+      ...(rec.run?.atState !== undefined
+        ? {
+            resumeAt: { state: rec.run.atState, input: rec.run.atInput ?? null, vars: rec.run.topVars ?? {} },
+          }
+        : {}),
+    }));
+  }
+
+  /**
+   * Takes back executions exported by an earlier engine, for state machines created on this one;
+   * others, and ARNs already known, are skipped. Returns the ARNs imported.
+   */
+  importExecutions(saved: readonly SavedExecution[]): string[] {
+    const imported: string[] = [];
+    for (const entry of saved) {
+      const sm = this.machines.get(entry.stateMachineArn);
+      if (!sm || this.executions.has(entry.arn)) continue;
+      const history = History.restore(
+        entry.history,
+        () => this.clock.now(),
+        () => this.listeners.size > 0,
+      );
+      history.subscribe((event) => this.emit({ kind: "history", executionArn: entry.arn, event }));
+      const running = entry.status === "RUNNING";
+      const rec: ExecutionRecord = {
+        arn: entry.arn,
+        name: entry.name,
+        sm,
+        inputText: entry.inputText,
+        input: JSON.parse(entry.inputText) as Json,
+        // An execution saved while running was cut off with its runtime: it is aborted now.
+        status: running ? "ABORTED" : entry.status,
+        startDate: new Date(entry.startDate),
+        ...(entry.stopDate !== undefined ? { stopDate: new Date(entry.stopDate) } : {}),
+        ...(running ? { stopDate: this.clock.date() } : {}),
+        ...(entry.outputText !== undefined
+          ? { outputText: entry.outputText, output: JSON.parse(entry.outputText) as Json }
+          : {}),
+        ...(entry.error !== undefined ? { error: entry.error } : {}),
+        ...(entry.cause !== undefined ? { cause: entry.cause } : {}),
+        redriveCount: entry.redriveCount,
+        ...(entry.redriveDate !== undefined ? { redriveDate: new Date(entry.redriveDate) } : {}),
+        ...(entry.parentArn ? { parentArn: entry.parentArn } : {}),
+        history,
+        controller: new AbortController(),
+        done: Promise.resolve(),
+        settle: () => undefined,
+      };
+      if (running) history.close();
+      this.executions.set(rec.arn, rec);
+      this.finishedCount++;
+      if (entry.resumeAt) {
+        const thread = this.newThread(rec);
+        thread.run.atState = entry.resumeAt.state;
+        thread.run.atInput = entry.resumeAt.input;
+        thread.run.topVars = entry.resumeAt.vars;
+      }
+      imported.push(rec.arn);
+    }
+    return imported;
   }
 
   /** Resolves when the execution is no longer RUNNING. */

@@ -82,6 +82,15 @@ export type HistoryListener = (event: HistoryEvent) => void;
  * allocates little: state entered/exited events keep their name and payload in columns, other
  * events a details object.
  */
+export interface HistorySnapshot {
+  readonly types: HistoryEventType[];
+  readonly prevs: number[];
+  readonly times: number[];
+  readonly first: unknown[];
+  readonly second: unknown[];
+  readonly closed: boolean;
+}
+
 export class History {
   private readonly types: HistoryEventType[] = [];
   private readonly prevs: number[] = [];
@@ -115,6 +124,30 @@ export class History {
 
   get length(): number {
     return this.types.length;
+  }
+
+  /** The recorded events in their compact form, for saving (JSON-serialisable). */
+  snapshot(): HistorySnapshot {
+    return {
+      types: [...this.types],
+      prevs: [...this.prevs],
+      times: [...this.times],
+      first: structuredClone(this.first),
+      second: structuredClone(this.second),
+      closed: this.closed,
+    };
+  }
+
+  /** A history holding the events of a snapshot, recording on after them. */
+  static restore(snapshot: HistorySnapshot, now: () => number, wanted: () => boolean = () => false): History {
+    const history = new History(now, wanted);
+    history.types.push(...snapshot.types);
+    history.prevs.push(...snapshot.prevs);
+    history.times.push(...snapshot.times);
+    history.first.push(...snapshot.first);
+    history.second.push(...snapshot.second);
+    history.closed = snapshot.closed;
+    return history;
   }
 
   /** Appends an event and returns its id. */

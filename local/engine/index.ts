@@ -6,6 +6,7 @@ export {
   type ExecutionDescription,
   type ExecutionListItem,
   type ExecutionStatus,
+  type SavedExecution,
   type StateMachineDescription,
 } from "./engine.ts";
 export * from "./errors.ts";
