@@ -1,6 +1,6 @@
 /** One Lambda function per catalog entry, with the role the entry's IAM statements describe. */
 import { functionCatalog } from "../functions/catalog.ts";
-import { componentName, type DeployContext, renderEnvironment, renderPermission } from "./wiring.ts";
+import { componentName, type DeployContext, functionPermissions, renderEnvironment } from "./wiring.ts";
 
 export function deployFunctions(ctx: $util.Output<DeployContext>): Record<string, sst.aws.Function> {
   const deployed: Record<string, sst.aws.Function> = {};
@@ -11,7 +11,7 @@ export function deployFunctions(ctx: $util.Output<DeployContext>): Record<string
       timeout: `${spec.timeoutSeconds} seconds`,
       memory: `${spec.memoryMB} MB`,
       environment: ctx.apply((c) => renderEnvironment(spec, c)),
-      permissions: ctx.apply((c) => spec.permissions.map((statement) => renderPermission(statement, c))),
+      permissions: ctx.apply((c) => functionPermissions(spec, c)),
       url: spec.url ? { authorization: "none" } : undefined,
     });
   }

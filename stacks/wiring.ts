@@ -74,6 +74,21 @@ export function renderPermission(statement: IamStatement, ctx: DeployContext): R
   return rendered;
 }
 
+/**
+ * What every function's role needs besides its catalog statements: active X-Ray tracing (set for
+ * all functions in stacks/defaults.ts) needs these two actions, which have no resource-level
+ * permissions (AWS: "Actions, resources, and condition keys for AWS X-Ray"), hence `*`.
+ */
+export const TRACING_PERMISSION: RenderedPermission = {
+  actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+  resources: ["*"],
+};
+
+/** The role statements of one function: its catalog entry's, then tracing. */
+export function functionPermissions(spec: FunctionSpec, ctx: DeployContext): RenderedPermission[] {
+  return [...spec.permissions.map((statement) => renderPermission(statement, ctx)), TRACING_PERMISSION];
+}
+
 export function renderEnvironment(spec: FunctionSpec, ctx: DeployContext): Record<string, string> {
   const env: Record<string, string> = {
     POWERTOOLS_SERVICE_NAME: `cplane-${spec.id.split("/")[0]}`,

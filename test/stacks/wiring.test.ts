@@ -4,6 +4,7 @@ import {
   componentName,
   type DeployContext,
   deployable,
+  functionPermissions,
   renderDefinition,
   renderEnvironment,
   renderPermission,
@@ -174,6 +175,17 @@ describe("deployable", () => {
     expect(deployable(entries, new Set(["tenant-onboarding"]))).toEqual({
       ready: [entries[0]],
       waiting: [entries[1]],
+    });
+  });
+});
+
+describe("functionPermissions", () => {
+  it("is the catalog's statements plus the X-Ray actions active tracing needs", () => {
+    const statements = functionPermissions(provision, ctx);
+    expect(statements.slice(0, -1)).toEqual(provision.permissions.map((p) => renderPermission(p, ctx)));
+    expect(statements.at(-1)).toEqual({
+      actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+      resources: ["*"],
     });
   });
 });
