@@ -59,6 +59,7 @@ function functionUrlRoute(runtime: Runtime, id: string, path: string): Route {
   return {
     method: "POST",
     path,
+    public: true,
     async handle(request, response) {
       // Lambda function URLs take payloads up to 6 MB; the handler applies its own, smaller limit.
       const body = await readBody(request, 6 * 1024 * 1024);

@@ -110,3 +110,39 @@ export async function handleAwsJson(
   }
   return true;
 }
+
+export interface FieldRules {
+  readonly required?: readonly string[];
+  readonly strings?: readonly string[];
+  readonly numbers?: readonly string[];
+  readonly booleans?: readonly string[];
+  readonly arrays?: readonly string[];
+}
+
+/**
+ * Checks an operation's input before anything runs, as AWS does: a missing required member is a
+ * ValidationException, a member of the wrong JSON type a SerializationException.
+ */
+export function checkFields(input: Record<string, unknown>, rules: FieldRules): void {
+  const missing = (rules.required ?? []).filter((name) => input[name] === undefined || input[name] === null);
+  if (missing.length > 0) {
+    throw new RequestError(
+      400,
+      "ValidationException",
+      `${missing.length} validation error${missing.length > 1 ? "s" : ""} detected: ${missing
+        .map((name) => `Value null at '${name}' failed to satisfy constraint: Member must not be null`)
+        .join("; ")}`,
+    );
+  }
+  const wrong = (names: readonly string[] | undefined, ok: (value: unknown) => boolean, type: string) => {
+    for (const name of names ?? []) {
+      if (input[name] !== undefined && input[name] !== null && !ok(input[name])) {
+        throw new RequestError(400, "SerializationException", `'${name}' must be a ${type}`);
+      }
+    }
+  };
+  wrong(rules.strings, (v) => typeof v === "string", "string");
+  wrong(rules.numbers, (v) => typeof v === "number" && Number.isFinite(v), "number");
+  wrong(rules.booleans, (v) => typeof v === "boolean", "boolean");
+  wrong(rules.arrays, Array.isArray, "list");
+}

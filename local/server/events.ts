@@ -7,17 +7,20 @@ import {
   type PutRuleRequest,
   type Target,
 } from "../bus/index.ts";
-import type { AwsJsonService } from "./aws-json.ts";
+import { type AwsJsonService, checkFields, RequestError } from "./aws-json.ts";
 
-function required(input: Record<string, unknown>, ...names: string[]): void {
-  const missing = names.filter(
-    (name) => input[name] === undefined || input[name] === null || input[name] === "",
-  );
-  if (missing.length > 0) {
-    throw new EventBridgeApiError(
-      "ValidationException",
-      `${missing.length} validation error(s) detected: ${missing.map((n) => `Value null at '${n}' failed to satisfy constraint: Member must not be null`).join("; ")}`,
-    );
+/** PutEvents entries: a list of objects whose Detail, when given, is JSON text. */
+function checkEntries(entries: unknown): void {
+  if (!Array.isArray(entries))
+    throw new RequestError(400, "SerializationException", "'Entries' must be a list");
+  for (const entry of entries) {
+    if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
+      throw new RequestError(400, "SerializationException", "each of 'Entries' must be an object");
+    }
+    checkFields(entry as Record<string, unknown>, {
+      strings: ["Source", "DetailType", "Detail", "EventBusName", "Time", "TraceHeader"],
+      arrays: ["Resources"],
+    });
   }
 }
 
@@ -31,15 +34,22 @@ export function eventBridgeService(bus: LocalEventBridge): AwsJsonService {
       error instanceof EventBridgeApiError || error instanceof InvalidEventPatternException,
     operations: {
       PutEvents: (input) => {
-        required(input, "Entries");
+        checkFields(input, { required: ["Entries"], arrays: ["Entries"] });
+        checkEntries(input.Entries);
         return bus.putEvents({ Entries: input.Entries as PutEventsRequestEntry[] });
       },
       PutRule: (input) => {
-        required(input, "Name");
+        checkFields(input, {
+          required: ["Name"],
+          strings: ["Name", "EventBusName", "EventPattern", "State", "Description"],
+        });
         return bus.putRule(input as unknown as PutRuleRequest);
       },
       DeleteRule: (input) => {
-        required(input, "Name");
+        checkFields(input, {
+          required: ["Name"],
+          strings: ["Name", "EventBusName", "EventPattern", "State", "Description"],
+        });
         bus.deleteRule({
           Name: String(input.Name),
           EventBusName: str(input.EventBusName),
@@ -48,16 +58,25 @@ export function eventBridgeService(bus: LocalEventBridge): AwsJsonService {
         return {};
       },
       DescribeRule: (input) => {
-        required(input, "Name");
+        checkFields(input, {
+          required: ["Name"],
+          strings: ["Name", "EventBusName", "EventPattern", "State", "Description"],
+        });
         return bus.describeRule({ Name: String(input.Name), EventBusName: str(input.EventBusName) });
       },
       EnableRule: (input) => {
-        required(input, "Name");
+        checkFields(input, {
+          required: ["Name"],
+          strings: ["Name", "EventBusName", "EventPattern", "State", "Description"],
+        });
         bus.enableRule({ Name: String(input.Name), EventBusName: str(input.EventBusName) });
         return {};
       },
       DisableRule: (input) => {
-        required(input, "Name");
+        checkFields(input, {
+          required: ["Name"],
+          strings: ["Name", "EventBusName", "EventPattern", "State", "Description"],
+        });
         bus.disableRule({ Name: String(input.Name), EventBusName: str(input.EventBusName) });
         return {};
       },
@@ -69,7 +88,11 @@ export function eventBridgeService(bus: LocalEventBridge): AwsJsonService {
           NextToken: str(input.NextToken),
         }),
       PutTargets: (input) => {
-        required(input, "Rule", "Targets");
+        checkFields(input, {
+          required: ["Rule", "Targets"],
+          strings: ["Rule", "EventBusName"],
+          arrays: ["Targets"],
+        });
         return bus.putTargets({
           Rule: String(input.Rule),
           EventBusName: str(input.EventBusName),
@@ -77,7 +100,7 @@ export function eventBridgeService(bus: LocalEventBridge): AwsJsonService {
         });
       },
       RemoveTargets: (input) => {
-        required(input, "Rule", "Ids");
+        checkFields(input, { required: ["Rule", "Ids"], strings: ["Rule", "EventBusName"], arrays: ["Ids"] });
         return bus.removeTargets({
           Rule: String(input.Rule),
           EventBusName: str(input.EventBusName),
@@ -85,11 +108,11 @@ export function eventBridgeService(bus: LocalEventBridge): AwsJsonService {
         });
       },
       ListTargetsByRule: (input) => {
-        required(input, "Rule");
+        checkFields(input, { required: ["Rule"], strings: ["Rule", "EventBusName"] });
         return bus.listTargetsByRule({ Rule: String(input.Rule), EventBusName: str(input.EventBusName) });
       },
       TestEventPattern: (input) => {
-        required(input, "EventPattern", "Event");
+        checkFields(input, { required: ["EventPattern", "Event"], strings: ["EventPattern", "Event"] });
         return bus.testEventPattern({ EventPattern: String(input.EventPattern), Event: String(input.Event) });
       },
       ListEventBuses: () => bus.listEventBuses(),

@@ -9,6 +9,11 @@ import { type AwsJsonService, handleAwsJson, RequestError } from "./aws-json.ts"
 
 export interface Route {
   readonly method: "GET" | "POST" | "PUT" | "DELETE";
+  /**
+   * Reachable under any Host name (a function URL behind a tunnel, authenticated by the handler
+   * itself). Every other route answers only requests addressed to this loopback listener.
+   */
+  readonly public?: boolean;
   /** Exact path, or a pattern whose named groups become `params`. */
   readonly path: string | RegExp;
   handle(
@@ -34,6 +39,14 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
   response.end(text);
 }
 
+/** Domain errors a plain route may throw, and the status each answers with. */
+const ROUTE_ERRORS: Readonly<Record<string, number>> = {
+  ResourceNotFoundException: 404,
+  ValidationException: 400,
+  InvalidClockOptionError: 400,
+  URIError: 400,
+};
+
 export async function listen(options: {
   host?: string;
   port?: number;
@@ -43,8 +56,11 @@ export async function listen(options: {
   const host = options.host ?? "127.0.0.1";
   const server = createServer((request, response) => {
     void dispatch(request, response).catch((error: unknown) => {
+      const named = error instanceof Error ? ROUTE_ERRORS[error.name] : undefined;
       if (!response.headersSent && error instanceof RequestError) {
         sendJson(response, error.status, { error: error.type, message: error.message });
+      } else if (!response.headersSent && named && error instanceof Error) {
+        sendJson(response, named, { error: error.name, message: error.message });
       } else if (!response.headersSent) {
         sendJson(response, 500, {
           error: "InternalServerError",
@@ -56,9 +72,41 @@ export async function listen(options: {
     });
   });
 
+  /**
+   * A web page the user visits can send requests to 127.0.0.1 (and, by DNS rebinding, read the
+   * answers): only requests addressed to this listener by a loopback name are served.
+   */
+  const loopbackHost = (request: IncomingMessage): boolean => {
+    const host = request.headers.host ?? "";
+    const port = (server.address() as AddressInfo | null)?.port;
+    return [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`].includes(host);
+  };
+
   async function dispatch(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    if (await handleAwsJson(options.services, request, response)) return;
     const path = new URL(request.url ?? "/", "http://localhost").pathname;
+    const publicRoute = options.routes.find(
+      (r) => r.public && r.method === request.method && r.path === path,
+    );
+    if (!publicRoute && !loopbackHost(request)) {
+      sendJson(response, 403, {
+        error: "Forbidden",
+        message: "requests must be addressed to 127.0.0.1 or localhost",
+      });
+      return;
+    }
+    if (await handleAwsJson(options.services, request, response)) return;
+    // A browser may POST text/plain across origins without asking first; application/json it may not.
+    if (
+      request.method === "POST" &&
+      !publicRoute &&
+      !(request.headers["content-type"] ?? "").startsWith("application/json")
+    ) {
+      sendJson(response, 415, {
+        error: "UnsupportedMediaType",
+        message: "POST requests take content-type: application/json",
+      });
+      return;
+    }
     for (const route of options.routes) {
       if (route.method !== request.method) continue;
       if (typeof route.path === "string") {

@@ -2,19 +2,8 @@
  * The Step Functions API (JSON 1.0, `AWSStepFunctions.*`) over the local engine. Each operation
  * checks its required parameters first, as AWS does, so a malformed request changes nothing.
  */
-import { type Engine, type ExecutionStatus, SfnApiError, ValidationException } from "../engine/index.ts";
-import type { AwsJsonService } from "./aws-json.ts";
-
-function required(input: Record<string, unknown>, ...names: string[]): void {
-  const missing = names.filter((name) => typeof input[name] !== "string" || input[name] === "");
-  if (missing.length > 0) {
-    throw new ValidationException(
-      `${missing.length} validation error${missing.length > 1 ? "s" : ""} detected: ${missing
-        .map((name) => `Value null at '${name}' failed to satisfy constraint: Member must not be null`)
-        .join("; ")}`,
-    );
-  }
-}
+import { type Engine, type ExecutionStatus, SfnApiError } from "../engine/index.ts";
+import { type AwsJsonService, checkFields } from "./aws-json.ts";
 
 const optionalString = (value: unknown): string | undefined =>
   typeof value === "string" ? value : undefined;
@@ -29,11 +18,14 @@ export function stepFunctionsService(engine: Engine): AwsJsonService {
     operations: {
       ListStateMachines: () => engine.listStateMachines(),
       DescribeStateMachine: (input) => {
-        required(input, "stateMachineArn");
+        checkFields(input, { required: ["stateMachineArn"], strings: ["stateMachineArn"] });
         return engine.describeStateMachine(String(input.stateMachineArn));
       },
       StartExecution: (input) => {
-        required(input, "stateMachineArn");
+        checkFields(input, {
+          required: ["stateMachineArn"],
+          strings: ["stateMachineArn", "name", "input", "traceHeader"],
+        });
         return engine.startExecution({
           stateMachineArn: String(input.stateMachineArn),
           name: optionalString(input.name),
@@ -41,11 +33,15 @@ export function stepFunctionsService(engine: Engine): AwsJsonService {
         });
       },
       DescribeExecution: (input) => {
-        required(input, "executionArn");
+        checkFields(input, { required: ["executionArn"], strings: ["executionArn"] });
         return engine.describeExecution(String(input.executionArn));
       },
       ListExecutions: (input) => {
-        required(input, "stateMachineArn");
+        checkFields(input, {
+          required: ["stateMachineArn"],
+          strings: ["stateMachineArn", "statusFilter", "nextToken"],
+          numbers: ["maxResults"],
+        });
         return engine.listExecutions({
           stateMachineArn: String(input.stateMachineArn),
           statusFilter: optionalString(input.statusFilter) as ExecutionStatus | undefined,
@@ -54,7 +50,12 @@ export function stepFunctionsService(engine: Engine): AwsJsonService {
         });
       },
       GetExecutionHistory: (input) => {
-        required(input, "executionArn");
+        checkFields(input, {
+          required: ["executionArn"],
+          strings: ["executionArn", "nextToken"],
+          numbers: ["maxResults"],
+          booleans: ["reverseOrder", "includeExecutionData"],
+        });
         return engine.getExecutionHistory(String(input.executionArn), {
           reverseOrder: input.reverseOrder === true,
           maxResults: optionalNumber(input.maxResults),
@@ -63,22 +64,22 @@ export function stepFunctionsService(engine: Engine): AwsJsonService {
         });
       },
       StopExecution: (input) => {
-        required(input, "executionArn");
+        checkFields(input, { required: ["executionArn"], strings: ["executionArn", "error", "cause"] });
         return engine.stopExecution(String(input.executionArn), {
           error: optionalString(input.error),
           cause: optionalString(input.cause),
         });
       },
       RedriveExecution: (input) => {
-        required(input, "executionArn");
+        checkFields(input, { required: ["executionArn"], strings: ["executionArn", "clientToken"] });
         return engine.redriveExecution(String(input.executionArn));
       },
       SendTaskSuccess: (input) => {
-        required(input, "taskToken", "output");
+        checkFields(input, { required: ["taskToken", "output"], strings: ["taskToken", "output"] });
         return engine.sendTaskSuccess({ taskToken: String(input.taskToken), output: String(input.output) });
       },
       SendTaskFailure: (input) => {
-        required(input, "taskToken");
+        checkFields(input, { required: ["taskToken"], strings: ["taskToken", "error", "cause"] });
         return engine.sendTaskFailure({
           taskToken: String(input.taskToken),
           error: optionalString(input.error),
@@ -86,7 +87,7 @@ export function stepFunctionsService(engine: Engine): AwsJsonService {
         });
       },
       SendTaskHeartbeat: (input) => {
-        required(input, "taskToken");
+        checkFields(input, { required: ["taskToken"], strings: ["taskToken"] });
         return engine.sendTaskHeartbeat({ taskToken: String(input.taskToken) });
       },
     },

@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -79,6 +80,43 @@ describe("Step Functions API on the local runtime", () => {
     expect(executions).toEqual([]);
   });
 
+  it("answers a member of the wrong type with SerializationException and starts nothing", async () => {
+    const arn = runtime.stateMachineArn("tenant-onboarding");
+    const response = await fetch(server.url, {
+      method: "POST",
+      headers: {
+        "x-amz-target": "AWSStepFunctions.StartExecution",
+        "content-type": "application/x-amz-json-1.0",
+      },
+      body: JSON.stringify({ stateMachineArn: arn, input: { name: "Acme" } }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ __type: "SerializationException" });
+    const { executions } = await sfn.send(new ListExecutionsCommand({ stateMachineArn: arn }));
+    expect(executions).toEqual([]);
+  });
+
+  it("serves only requests addressed to a loopback name, and admin POSTs only as JSON", async () => {
+    const rebound = await new Promise<number>((resolve, reject) => {
+      const request = httpRequest(
+        `${server.url}/_cplane/tenants`,
+        { headers: { host: "evil.example" } },
+        (response) => resolve(response.statusCode ?? 0),
+      );
+      request.on("error", reject);
+      request.end();
+    });
+    expect(rebound).toBe(403);
+    const before = runtime.clock.now();
+    const crossSite = await fetch(`${server.url}/_cplane/clock/advance`, {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: JSON.stringify({ ms: 60_000 }),
+    });
+    expect(crossSite.status).toBe(415);
+    expect(runtime.clock.now()).toBe(before);
+  });
+
   it("answers an unknown execution with ExecutionDoesNotExist", async () => {
     const error = await sfn
       .send(
@@ -100,6 +138,16 @@ describe("EventBridge API on the local runtime", () => {
       new ListTargetsByRuleCommand({ Rule: "tenant-requested-onboarding", EventBusName: "cplane" }),
     );
     expect(Targets?.map((t) => t.Arn)).toEqual([runtime.stateMachineArn("tenant-onboarding")]);
+  });
+
+  it("refuses a PutEvents entry that is not an object with SerializationException", async () => {
+    const response = await fetch(server.url, {
+      method: "POST",
+      headers: { "x-amz-target": "AWSEvents.PutEvents", "content-type": "application/x-amz-json-1.1" },
+      body: JSON.stringify({ Entries: [null] }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ __type: "SerializationException" });
   });
 
   it("reports per-entry failures of PutEvents without failing the whole request", async () => {
