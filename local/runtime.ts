@@ -8,7 +8,7 @@
 import "./lambda/environment.ts";
 
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { workflowRules } from "../events/rules.ts";
 import { workflowSchedules } from "../events/schedules.ts";
@@ -105,6 +105,29 @@ export function localDeployContext(region: string): DeployContext {
   };
 }
 
+export class CorruptStateError extends Error {
+  override name = "CorruptStateError";
+}
+
+async function readSaved<T>(file: string): Promise<T> {
+  try {
+    return JSON.parse(await readFile(file, "utf8")) as T;
+  } catch (error) {
+    throw new CorruptStateError(
+      `saved state ${file} cannot be read (${(error as Error).message}); start with --fresh or run cplane reset`,
+      { cause: error },
+    );
+  }
+}
+
+/** Writes through a temporary file and a rename, so that a crash never leaves half a file. */
+async function writeAtomically(file: string, text: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, text);
+  await rename(temporary, file);
+}
+
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const region = options.region ?? process.env.AWS_REGION ?? "us-east-1";
   const secondaryRegion = options.secondaryRegion ?? "us-west-2";
@@ -112,7 +135,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const clockFile = options.dataDir ? join(options.dataDir, "clock.json") : undefined;
   const savedNow =
     clockFile && !options.fresh && existsSync(clockFile)
-      ? (JSON.parse(await readFile(clockFile, "utf8")) as { now: number }).now
+      ? (await readSaved<{ now: number }>(clockFile)).now
       : 0;
   const clock =
     options.clock ??
@@ -256,7 +279,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const executionsFile = options.dataDir ? join(options.dataDir, "executions.json") : undefined;
   if (executionsFile && options.fresh) await rm(executionsFile, { force: true });
   else if (executionsFile && existsSync(executionsFile)) {
-    const saved = JSON.parse(await readFile(executionsFile, "utf8")) as SavedExecution[];
+    const saved = await readSaved<SavedExecution[]>(executionsFile);
+    // Taken: until the next clean stop writes it anew, a crash must not redrive these a second time.
+    await rm(executionsFile, { force: true });
     for (const arn of engine.importExecutions(saved)) {
       if (engine.describeExecution(arn).error !== RUNTIME_STOPPED) continue;
       engine.redriveExecution(arn);
@@ -294,29 +319,32 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       return arn;
     },
     async close() {
-      if (executionsFile) {
-        // Step Functions would carry on; a stopped runtime cannot. Stop what runs, naming why, so
-        // that the next start redrives it from the state it was in (handlers are safe to rerun).
-        const running = engine
-          .exportExecutions()
-          .filter((e) => e.status === "RUNNING")
-          .map((e) => e.arn);
-        for (const arn of running) {
-          engine.stopExecution(arn, {
-            error: RUNTIME_STOPPED,
-            cause: "The local runtime stopped while this execution ran; the next start redrives it.",
-          });
-        }
-        await Promise.all(running.map((arn) => engine.waitForExecution(arn)));
-        await mkdir(dirname(executionsFile), { recursive: true });
-        await writeFile(executionsFile, JSON.stringify(engine.exportExecutions()));
-      }
-      if (clockFile) await writeFile(clockFile, JSON.stringify({ now: clock.now() }));
-      unsubscribe();
+      // Nothing new starts while the runtime winds down: no schedule fires, no status event is published.
       scheduler.dispose();
+      unsubscribe();
+      // Step Functions would carry on; a stopped runtime cannot. Stop what runs, naming why, so
+      // that the next start redrives it from the state it was in (handlers are safe to rerun).
+      const running = engine
+        .exportExecutions()
+        .filter((e) => e.status === "RUNNING")
+        .map((e) => e.arn);
+      for (const arn of running) {
+        engine.stopExecution(arn, {
+          error: RUNTIME_STOPPED,
+          cause: "The local runtime stopped while this execution ran; the next start redrives it.",
+        });
+      }
+      await Promise.all(running.map((arn) => engine.waitForExecution(arn)));
+      if (executionsFile) await writeAtomically(executionsFile, JSON.stringify(engine.exportExecutions()));
+      if (clockFile) await writeAtomically(clockFile, JSON.stringify({ now: clock.now() }));
       if (options.dataDir) await cloud.save();
       await cloud.close();
-      bindLocalCloud(undefined);
+      // A handler still unwinding must not reach real AWS with the local credentials.
+      bindLocalCloud({
+        send: async (call) => {
+          throw new Error(`the local runtime is closed (${call.service}:${call.operation})`);
+        },
+      });
       clock.dispose();
     },
   };

@@ -2,8 +2,10 @@
  * `cplane start` (what `npm start` runs): the whole control plane on this machine, listening on
  * 127.0.0.1:4600 (CPLANE_PORT to change) for the AWS SDK and CLI, until Ctrl-C.
  */
+
+import { createServer as createNetServer } from "node:net";
 import { join } from "node:path";
-import { DEFAULT_PORT } from "./cli/target.ts";
+import { DEFAULT_PORT, UsageError } from "./cli/target.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
 import { adminRoutes } from "./server/admin.ts";
 import { eventBridgeService } from "./server/events.ts";
@@ -25,8 +27,30 @@ export async function serve(runtime: Runtime, port: number): Promise<LocalServer
   });
 }
 
+/** Fails before anything is created when the port is not a port or is taken. */
+async function checkPort(text: string): Promise<number> {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw new UsageError(`--port must be a TCP port (1-65535); got ${text}`);
+  }
+  await new Promise<void>((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === "EADDRINUSE"
+          ? new UsageError(
+              `port ${port} is in use: is a runtime already running? (--port or CPLANE_PORT to choose another)`,
+            )
+          : error,
+      ),
+    );
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve()));
+  });
+  return port;
+}
+
 export async function start(options: StartOptions): Promise<number> {
-  const port = Number(options.port ?? process.env.CPLANE_PORT ?? DEFAULT_PORT);
+  const port = await checkPort(options.port ?? process.env.CPLANE_PORT ?? String(DEFAULT_PORT));
   const runtime = await createRuntime({
     speed: options.speed ?? process.env.CPLANE_SPEED ?? "60",
     dataDir: options.dataDir ?? join(process.cwd(), ".cplane"),

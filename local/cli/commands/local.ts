@@ -1,6 +1,7 @@
 /** Commands for what only the local runtime has: its cloud, faults, clock, state, and the tenant list. */
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { printJson, printTable } from "../io.ts";
 import { admin, type Target, UsageError } from "../target.ts";
 
@@ -128,6 +129,10 @@ export async function reset(target: Target, dataDir: string): Promise<number> {
   if (!existsSync(dataDir)) {
     process.stdout.write(`nothing to clear: ${dataDir} does not exist\n`);
     return 0;
+  }
+  // Only ever a directory the runtime wrote: a mistyped --data-dir must not delete something else.
+  if (!["cloud", "clock.json", "executions.json"].some((entry) => existsSync(join(dataDir, entry)))) {
+    throw new UsageError(`${dataDir} does not look like a cplane data directory; nothing was deleted`);
   }
   await rm(dataDir, { recursive: true, force: true });
   process.stdout.write(

@@ -210,7 +210,7 @@ describe("cplane CLI against the local runtime", () => {
 
   it("refuses to reset while a runtime is running, and clears the saved state when none is", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "cplane-reset-"));
-    writeFileSync(join(dataDir, "state.json"), "{}");
+    writeFileSync(join(dataDir, "clock.json"), "{}");
     const refused = await cplane("reset", "--data-dir", dataDir);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/stop it first/);
