@@ -9,7 +9,7 @@ import { UsageError } from "./target.ts";
 
 const HELP = `cplane — the control plane's CLI
 
-  cplane start [--port 4600] [--speed real|instant|<factor>] [--data-dir .cplane] [--fresh]
+  cplane start [--port 4600] [--speed real|instant|manual|<factor>] [--data-dir .cplane] [--fresh]
   cplane run <workflow> --input <file|json> [--name N] [--follow]
   cplane executions list [workflow] | describe ARN | history ARN | stop ARN | redrive ARN
   cplane tasks list | approve TOKEN [--output JSON] | reject TOKEN [--error E --cause C]
@@ -70,6 +70,12 @@ async function main(argv: string[]): Promise<number> {
   }
   return dispatch(command, rest, values);
 }
+
+// `cplane ... | head` closes stdout early: that is the reader's choice, not an error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -41,7 +41,7 @@ export async function followExecution(
       if (event.stateEnteredEventDetails?.name) current = event.stateEnteredEventDetails.name;
       if (!SHOWN.test(event.type ?? "")) continue;
       if (live) process.stdout.write("\r\x1b[K");
-      process.stdout.write(`${describe(event, startedAt)}\n`);
+      process.stdout.write(`${describe(event, startedAt, current)}\n`);
     }
     const execution = await target.sfn.send(new DescribeExecutionCommand({ executionArn }));
     if (execution.status !== "RUNNING" && execution.status !== "PENDING_REDRIVE") {
@@ -58,13 +58,13 @@ export async function followExecution(
   }
 }
 
-function describe(event: HistoryEvent, startedAt: number | undefined): string {
+function describe(event: HistoryEvent, startedAt: number | undefined, current: string): string {
   const offset = startedAt === undefined || !event.timestamp ? 0 : event.timestamp.getTime() - startedAt;
   const name =
     event.stateEnteredEventDetails?.name ??
     event.stateExitedEventDetails?.name ??
     event.mapIterationStartedEventDetails?.name ??
-    "";
+    current;
   const failure =
     event.executionFailedEventDetails ??
     event.taskFailedEventDetails ??

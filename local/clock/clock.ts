@@ -232,7 +232,12 @@ class VirtualClock implements Clock {
       const next = this.peek();
       if (!next || next.due > now) return;
       this.pop();
-      next.fn();
+      try {
+        next.fn();
+      } catch (error) {
+        // One failing timer must not stop the clock, nor keep the others due now from firing.
+        console.error("cplane clock: a timer callback threw", error);
+      }
     }
   }
 

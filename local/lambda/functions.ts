@@ -141,16 +141,22 @@ export function createLocalFunctions(options: LocalFunctionsOptions): LocalFunct
         spec.timeoutSeconds * 1000,
       );
     });
+    const signal = invokeOptions.signal;
+    let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
-      invokeOptions.signal?.addEventListener("abort", () => reject(invokeOptions.signal?.reason), {
-        once: true,
-      });
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      onAbort = () => reject(signal?.reason);
+      signal?.addEventListener("abort", onAbort, { once: true });
     });
     try {
       const result = await Promise.race([clock.track(handler(event, context)), timedOut, aborted]);
       return result === undefined ? null : JSON.parse(JSON.stringify(result));
     } finally {
       clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener("abort", onAbort);
     }
   }
 

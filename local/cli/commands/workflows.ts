@@ -19,6 +19,10 @@ import { admin, type Target, UsageError } from "../target.ts";
 /** Exit code for input that was refused before anything started. */
 export const EXIT_INVALID = 2;
 
+export class NotDeployedError extends UsageError {
+  override name = "NotDeployedError";
+}
+
 export class InvalidWorkflowInputError extends UsageError {
   override name = "InvalidWorkflowInputError";
 }
@@ -73,7 +77,7 @@ export async function stateMachineArnOf(target: Target, workflow: string): Promi
     if (found?.stateMachineArn) return found.stateMachineArn;
     nextToken = page.nextToken;
   } while (nextToken);
-  throw new UsageError(`state machine ${name} is not deployed on ${target.kind}`);
+  throw new NotDeployedError(`state machine ${name} is not deployed on ${target.kind}`);
 }
 
 export async function executions(

@@ -132,3 +132,24 @@ describe("background timers", () => {
     expect(ticks).toBe(5);
   });
 });
+
+describe("a failing timer", () => {
+  it("does not keep the other timers due at the same instant from firing", async () => {
+    const clock = createClock({ mode: { kind: "manual" }, start: START });
+    const fired: string[] = [];
+    const errors: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => errors.push(args[1]);
+    try {
+      clock.setTimer(100, () => {
+        throw new Error("boom");
+      });
+      clock.setTimer(100, () => fired.push("second"));
+      await clock.advance(100);
+    } finally {
+      console.error = original;
+    }
+    expect(fired).toEqual(["second"]);
+    expect(errors).toEqual([expect.objectContaining({ message: "boom" })]);
+  });
+});
