@@ -321,6 +321,17 @@ export function createLocalScheduler(options: LocalSchedulerOptions) {
     },
 
     /** The next `count` scheduled times (before flexible windows) from now, ISO strings. */
+    /**
+     * Invokes a schedule's target now, as one of its runs (context attributes filled in, retries and
+     * dead letters as usual), leaving its plan unchanged. Returns the run's execution id.
+     */
+    runNow(request: { Name: string; GroupName?: string }): string {
+      const state = get(request.Name, request.GroupName);
+      const executionId = randomUUID();
+      fire(state, clock.now(), executionId, 1);
+      return executionId;
+    },
+
     upcoming(request: { Name: string; GroupName?: string }, count = 5): string[] {
       const state = get(request.Name, request.GroupName);
       const out: string[] = [];

@@ -103,7 +103,7 @@ export function adminRoutes(runtime: Runtime, extra: readonly Route[] = []): Rou
       handle(request, response) {
         const url = new URL(request.url ?? "/", "http://localhost");
         const bus = url.searchParams.get("bus") ?? undefined;
-        const limit = Number(url.searchParams.get("limit") ?? "50");
+        const limit = Math.max(1, Math.floor(Number(url.searchParams.get("limit") ?? "50")) || 50);
         sendJson(response, 200, { events: runtime.bus.events({ busName: bus }).slice(-limit) });
       },
     },
@@ -139,16 +139,8 @@ export function adminRoutes(runtime: Runtime, extra: readonly Route[] = []): Rou
       method: "POST",
       path: /^\/_cplane\/schedules\/(?<name>[^/]+)\/trigger$/,
       handle(_, response, params) {
-        // Runs the schedule's target now with its input, as "Run now" would; the plan is unchanged.
-        const schedule = runtime.scheduler.getSchedule({ Name: decodeURIComponent(params.name ?? "") });
-        const started = runtime.engine.startExecution({
-          stateMachineArn: schedule.Target.Arn,
-          input: (schedule.Target.Input ?? "{}").replaceAll(
-            "<aws.scheduler.scheduled-time>",
-            runtime.clock.date().toISOString(),
-          ),
-        });
-        sendJson(response, 200, started);
+        const executionId = runtime.scheduler.runNow({ Name: decodeURIComponent(params.name ?? "") });
+        sendJson(response, 200, { executionId });
       },
     },
     {
@@ -187,6 +179,14 @@ export function adminRoutes(runtime: Runtime, extra: readonly Route[] = []): Rou
       async handle(request, response) {
         const body = await jsonBody(request);
         const parsed = FaultSpecSchema.safeParse(body);
+        const known = (field: string, values: readonly string[]) => {
+          const value = body[field];
+          if (typeof value === "string" && !values.includes(value)) {
+            throw new RequestError(400, "BadRequest", `${field} ${value} is not one of ${values.join(", ")}`);
+          }
+        };
+        known("service", Object.keys(runtime.cloud.services));
+        known("region", [runtime.region, runtime.secondaryRegion]);
         if (!parsed.success) {
           throw new RequestError(
             400,

@@ -193,3 +193,29 @@ describe("local scheduler", () => {
     ]);
   });
 });
+
+describe("runNow", () => {
+  it("invokes the target at once with the context attributes filled in, and leaves the plan as it was", async () => {
+    const { scheduler, clock, calls } = setup("2026-06-01T12:00:00Z");
+    scheduler.createSchedule({
+      Name: "nightly",
+      ScheduleExpression: "cron(0 3 * * ? *)",
+      FlexibleTimeWindow: { Mode: "OFF" },
+      Target: {
+        Arn: SFN,
+        Input: '{"at":"<aws.scheduler.scheduled-time>","run":"<aws.scheduler.execution-id>"}',
+      },
+    });
+    const planned = scheduler.upcoming({ Name: "nightly" }, 1);
+
+    const executionId = scheduler.runNow({ Name: "nightly" });
+    await scheduler.drain();
+
+    expect(calls).toHaveLength(1);
+    expect(JSON.parse(calls[0]?.input ?? "{}")).toEqual({
+      at: new Date(clock.now()).toISOString().replace(".000Z", "Z"),
+      run: executionId,
+    });
+    expect(scheduler.upcoming({ Name: "nightly" }, 1)).toEqual(planned);
+  });
+});
