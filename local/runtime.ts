@@ -77,6 +77,8 @@ export interface Runtime {
   readonly scheduler: LocalScheduler;
   readonly functions: LocalFunctions;
   readonly cloud: LocalCloud;
+  /** The Step Functions and EventBridge APIs over the engine and bus: for handlers and the server alike. */
+  readonly services: readonly AwsJsonService[];
   /** Resources created at this start (empty when everything was loaded from the data directory). */
   readonly bootstrapped: readonly string[];
   /** Executions the previous stop cut off, redriven at this start. */
@@ -303,6 +305,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   return {
     clock,
     cloud,
+    services: Object.values(ownServices),
     bootstrapped: created,
     resumed,
     region,

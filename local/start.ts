@@ -8,9 +8,7 @@ import { join } from "node:path";
 import { DEFAULT_PORT, UsageError } from "./cli/target.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
 import { adminRoutes } from "./server/admin.ts";
-import { eventBridgeService } from "./server/events.ts";
 import { type LocalServer, listen } from "./server/http.ts";
-import { stepFunctionsService } from "./server/sfn.ts";
 
 export interface StartOptions {
   readonly port?: string;
@@ -22,7 +20,7 @@ export interface StartOptions {
 export async function serve(runtime: Runtime, port: number): Promise<LocalServer> {
   return listen({
     port,
-    services: [stepFunctionsService(runtime.engine), eventBridgeService(runtime.bus)],
+    services: runtime.services,
     routes: adminRoutes(runtime),
   });
 }
