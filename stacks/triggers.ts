@@ -12,6 +12,29 @@ export function deployTriggers(bus: sst.aws.Bus, stateMachines: Record<string, a
   const rules = deployable(workflowRules, built).ready;
   const schedules = deployable(workflowSchedules, built).ready;
   const arnOf = (workflow: string) => (stateMachines[workflow] as aws.sfn.StateMachine).arn;
+  if (rules.length === 0 && schedules.length === 0) return;
+
+  // A delivery that fails past its retries lands here instead of being dropped: nothing is lost.
+  const deadLetters = new aws.sqs.Queue("TriggerDeadLetters", {
+    messageRetentionSeconds: 14 * 24 * 3600,
+    sqsManagedSseEnabled: true,
+  });
+  new aws.sqs.QueuePolicy("TriggerDeadLettersPolicy", {
+    queueUrl: deadLetters.url,
+    policy: deadLetters.arn.apply((arn) =>
+      JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { Service: ["events.amazonaws.com", "scheduler.amazonaws.com"] },
+            Action: "sqs:SendMessage",
+            Resource: arn,
+          },
+        ],
+      }),
+    ),
+  });
 
   const startRole = (name: string, service: string, workflows: string[]) => {
     const role = new aws.iam.Role(name, {
@@ -58,6 +81,7 @@ export function deployTriggers(bus: sst.aws.Bus, stateMachines: Record<string, a
           maximumRetryAttempts: rule.retryPolicy.MaximumRetryAttempts,
           maximumEventAgeInSeconds: rule.retryPolicy.MaximumEventAgeInSeconds,
         },
+        deadLetterConfig: { arn: deadLetters.arn },
       });
     }
   }
@@ -80,7 +104,13 @@ export function deployTriggers(bus: sst.aws.Bus, stateMachines: Record<string, a
           flexibleTimeWindow: schedule.flexibleTimeWindowMinutes
             ? { mode: "FLEXIBLE", maximumWindowInMinutes: schedule.flexibleTimeWindowMinutes }
             : { mode: "OFF" },
-          target: { arn: arnOf(schedule.workflow), roleArn: role.arn, input: JSON.stringify(schedule.input) },
+          target: {
+            arn: arnOf(schedule.workflow),
+            roleArn: role.arn,
+            input: JSON.stringify(schedule.input),
+            retryPolicy: { maximumRetryAttempts: 8, maximumEventAgeInSeconds: 3600 },
+            deadLetterConfig: { arn: deadLetters.arn },
+          },
         },
       );
     }
