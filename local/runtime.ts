@@ -23,6 +23,7 @@ import { createLocalEventBridge, installWorkflowRules, type LocalEventBridge } f
 import { type Clock, createClock, parseClockMode } from "./clock/clock.ts";
 import { createLocalCloud, type LocalCloud } from "./cloud/cloud.ts";
 import { createDemoFleet } from "./cloud/demo.ts";
+import { toPutEventsEntry } from "./cloud/index.ts";
 import { Engine, type SavedExecution } from "./engine/index.ts";
 import { createLocalFunctions, type LocalFunctions } from "./lambda/functions.ts";
 import { createLocalScheduler, installWorkflowSchedules, type LocalScheduler } from "./scheduler/index.ts";
@@ -153,17 +154,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     durations: options.durations,
     // AWS services publish to the default bus (CloudWatch alarm state changes).
     emitEvent: (event) => {
-      bus?.putEvents({
-        Entries: [
-          {
-            Source: event.source,
-            DetailType: event["detail-type"],
-            Detail: JSON.stringify(event.detail),
-            Resources: event.resources,
-            EventBusName: "default",
-          },
-        ],
-      });
+      bus?.putEvents({ Entries: [{ ...toPutEventsEntry(event), EventBusName: "default" }] });
     },
   });
   if (options.dataDir && options.fresh) await cloud.reset();

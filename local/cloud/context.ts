@@ -3,7 +3,9 @@
  * the event sink, and the job table through which lifecycles are scheduled on the clock. Jobs are
  * data (kind, due time, JSON arguments), so that pending lifecycles survive `save()`/`load()`.
  */
+
 import { randomBytes } from "node:crypto";
+import type { EventEnvelope } from "../bus/bus.ts";
 import type { Clock, TimerHandle } from "../clock/clock.ts";
 
 export interface Regions {
@@ -83,17 +85,8 @@ export type JobHandler = (args: Json) => void | Promise<void>;
 /** Cloud-wide event sink: receives full EventBridge envelopes (`source`, `detail-type`, `detail`, ...). */
 export type EmitEvent = (event: CloudEvent) => void | Promise<void>;
 
-export interface CloudEvent {
-  version: "0";
-  id: string;
-  "detail-type": string;
-  source: string;
-  account: string;
-  time: string;
-  region: string;
-  resources: string[];
-  detail: Record<string, unknown>;
-}
+/** An event the cloud emits, in EventBridge's envelope (the bus's own type: one shape on both sides). */
+export type CloudEvent = Omit<EventEnvelope, "replay-name">;
 
 export class Jobs {
   private readonly clock: Clock;
