@@ -2,6 +2,8 @@
 export const tenantTable = new sst.aws.Dynamo("TenantRegistry", {
   fields: { pk: "string", sk: "string" },
   primaryIndex: { hashKey: "pk", rangeKey: "sk" },
+  // Webhook delivery ids (pk DELIVERY#...) expire; tenant items have no expiresAt and stay.
+  ttl: "expiresAt",
   deletionProtection: $app.stage === "production",
 });
 

@@ -1,6 +1,7 @@
 import type { FunctionSpec, ResourceRef } from "../shared/catalog.ts";
 
 const BUS: ResourceRef = { ref: "bus" };
+const REGISTRY: ResourceRef = { ref: "tenantTable" };
 /** The webhook secret, created by stacks/ as `cplane/<stage>/git-webhook` (Secrets Manager adds a suffix). */
 const WEBHOOK_SECRET =
   "arn:${partition}:secretsmanager:${region}:${account}:secret:cplane/${stage}/git-webhook";
@@ -16,12 +17,19 @@ export const ingressFunctions: readonly FunctionSpec[] = [
     environment: {
       EVENT_BUS_NAME: BUS,
       GIT_WEBHOOK_SECRET_ARN: WEBHOOK_SECRET,
+      DELIVERY_TABLE: REGISTRY,
       POWERTOOLS_SERVICE_NAME: "git-webhook",
     },
     url: { localPath: "/webhooks/git" },
     permissions: [
       { actions: ["secretsmanager:GetSecretValue"], resources: [`${WEBHOOK_SECRET}-??????`] },
       { actions: ["events:PutEvents"], resources: [BUS] },
+      {
+        // Delivery ids share the registry table; this function may touch only their items.
+        actions: ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+        resources: [REGISTRY],
+        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["DELIVERY#*"] } },
+      },
     ],
   },
 ];

@@ -4,6 +4,7 @@
  * forged, oversized or malformed gets a 4xx and no event; a redelivery publishes nothing.
  */
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
@@ -12,7 +13,7 @@ import { publishEvent } from "../../events/publish.ts";
 import { createAwsClient } from "../shared/aws-clients.ts";
 import { requireEnv } from "../shared/env.ts";
 import { logger } from "../shared/observability.ts";
-import { createMemoryDeliveryStore } from "./lib/deliveries.ts";
+import { createDynamoDeliveryStore, createMemoryDeliveryStore } from "./lib/deliveries.ts";
 import { cachedWebhookSecrets } from "./lib/secret.ts";
 import { handleGitWebhook, type WebhookDeps, type WebhookResult } from "./lib/webhook.ts";
 
@@ -21,7 +22,13 @@ const secretsManager = createAwsClient(SecretsManagerClient);
 /** Module-scope dependencies; tests and the local runtime may swap any of them. */
 export const deps: { -readonly [K in keyof WebhookDeps]: WebhookDeps[K] } = {
   secrets: cachedWebhookSecrets(secretsManager, () => requireEnv("GIT_WEBHOOK_SECRET_ARN")),
-  deliveries: createMemoryDeliveryStore(),
+  // Shared across Lambda instances through DynamoDB when a table is configured (as the catalog does).
+  deliveries: process.env.DELIVERY_TABLE
+    ? createDynamoDeliveryStore({
+        client: createAwsClient(DynamoDBClient),
+        tableName: process.env.DELIVERY_TABLE,
+      })
+    : createMemoryDeliveryStore(),
   publish: (detail) => publishEvent(GitPush, detail),
 };
 

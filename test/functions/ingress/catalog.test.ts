@@ -8,12 +8,19 @@ describe("ingress catalog", () => {
     const spec = catalog.get("ingress/git-webhook");
     expect(spec?.handler).toBe("functions/ingress/git-webhook.ts");
     expect(spec?.permissions.flatMap((p) => p.actions).sort()).toEqual([
+      "dynamodb:DeleteItem",
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
       "events:PutEvents",
       "secretsmanager:GetSecretValue",
     ]);
+    const deliveries = spec?.permissions.find((p) => p.actions.includes("dynamodb:PutItem"));
+    expect(deliveries?.conditions).toEqual({
+      "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["DELIVERY#*"] },
+    });
     expect(spec?.permissions.flatMap((p) => p.resources)).not.toContain("*");
     expect(Object.keys(spec?.environment ?? {})).toEqual(
-      expect.arrayContaining(["EVENT_BUS_NAME", "GIT_WEBHOOK_SECRET_ARN"]),
+      expect.arrayContaining(["EVENT_BUS_NAME", "GIT_WEBHOOK_SECRET_ARN", "DELIVERY_TABLE"]),
     );
   });
 });

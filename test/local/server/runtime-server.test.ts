@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
@@ -21,7 +22,7 @@ import {
 } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClock } from "../../../local/clock/clock.ts";
-import { createRuntime, type Runtime } from "../../../local/runtime.ts";
+import { createRuntime, DEFAULT_WEBHOOK_SECRET, type Runtime } from "../../../local/runtime.ts";
 import type { LocalServer } from "../../../local/server/http.ts";
 import { serve } from "../../../local/start.ts";
 
@@ -181,6 +182,39 @@ describe("EventBridge API on the local runtime", () => {
       .send(new TestEventPatternCommand({ EventPattern: '{"detail":{"tier":"premium"}}', Event: event }))
       .catch((e: unknown) => e);
     expect(bad).toMatchObject({ name: "InvalidEventPatternException" });
+  });
+});
+
+describe("the Git webhook on the local runtime", () => {
+  it("turns a signed push into one Git Push event, and a redelivery into none", async () => {
+    const body = JSON.stringify({
+      ref: "refs/heads/main",
+      before: "1".repeat(40),
+      after: "2".repeat(40),
+      repository: { full_name: "acme/shop", name: "shop", html_url: "https://github.com/acme/shop" },
+      pusher: { name: "dev" },
+      head_commit: { id: "2".repeat(40), message: "Fix checkout" },
+    });
+    const signature = `sha256=${createHmac("sha256", DEFAULT_WEBHOOK_SECRET).update(body).digest("hex")}`;
+    const deliver = () =>
+      fetch(`${server.url}/webhooks/git`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-github-event": "push",
+          "x-github-delivery": "redelivered-1",
+          "x-hub-signature-256": signature,
+        },
+        body,
+      });
+    expect((await deliver()).status).toBe(202);
+    const again = await deliver();
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ duplicate: true });
+    const pushes = runtime.bus
+      .events({ busName: "cplane" })
+      .filter((e) => e.event["detail-type"] === "Git Push");
+    expect(pushes).toHaveLength(1);
   });
 });
 
