@@ -21,11 +21,13 @@ describe("restarting the local runtime", () => {
       stateMachineArn: first.stateMachineArn("tenant-onboarding"),
       input: JSON.stringify({ name: "Restart Co", tier: "basic", adminEmail: "ops@restart.example" }),
     });
-    for (let i = 0; i < 400; i++) {
+    let waiting = false;
+    for (let i = 0; i < 1_200 && !waiting; i++) {
       const events = first.engine.getExecutionHistory(executionArn).events;
-      if (events.some((e) => e.type === "WaitStateEntered")) break;
-      await new Promise((resolve) => setTimeout(resolve, 25));
+      waiting = events.some((e) => e.type === "WaitStateEntered");
+      if (!waiting) await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    expect(waiting, "the onboarding never reached its first Wait state").toBe(true);
     await first.close();
 
     // Act
