@@ -46,8 +46,10 @@ async function cplane(...args: string[]) {
 /** Waits for every execution of a workflow to end; returns them. */
 async function settled(workflow: string, count: number): Promise<ExecutionDescription[]> {
   const arn = runtime.stateMachineArn(workflow);
-  for (let i = 0; i < 600; i++) {
-    const listed = runtime.engine.listExecutions({ stateMachineArn: arn }).executions;
+  // A deadline in wall time, not a count of polls: on a loaded machine each poll takes longer.
+  const deadline = Date.now() + 240_000;
+  while (Date.now() < deadline) {
+    const listed = runtime.engine.listExecutions({ stateMachineArn: arn, maxResults: 1000 }).executions;
     if (listed.length >= count && listed.every((e) => e.status !== "RUNNING")) {
       return listed.map((e) => runtime.engine.describeExecution(e.executionArn));
     }
