@@ -561,6 +561,17 @@ export class Rds implements EmulatedService {
 
   // ---------------------------------------------------------------- operations
 
+  /** Moves a cluster through `through` (now) to `to` after `delayMs` on the clock. */
+  private changeStatus(
+    cluster: { arn: string; status: string },
+    through: string,
+    to: string,
+    delayMs: number,
+  ): void {
+    cluster.status = through;
+    this.ctx.jobs.schedule("rds.cluster.status", delayMs, { arn: cluster.arn, status: to });
+  }
+
   readonly operations = {
     CreateDBCluster: async (input: CreateDBClusterCommandInput, region: string) => {
       const cluster = this.newCluster(region, input);
@@ -627,11 +638,7 @@ export class Rds implements EmulatedService {
       }
       const needsWork = input.EngineVersion !== undefined || input.NewDBClusterIdentifier !== undefined;
       if (needsWork) {
-        cluster.status = "modifying";
-        this.ctx.jobs.schedule("rds.cluster.status", this.ctx.durations.auroraModify, {
-          arn: cluster.arn,
-          status: "available",
-        });
+        this.changeStatus(cluster, "modifying", "available", this.ctx.durations.auroraModify);
       }
       return { DBCluster: this.clusterOut(cluster) };
     },
@@ -644,11 +651,7 @@ export class Rds implements EmulatedService {
         );
       if (cluster.globalClusterId)
         fail("InvalidDBClusterStateFault", "Stop is not supported for global database members.");
-      cluster.status = "stopping";
-      this.ctx.jobs.schedule("rds.cluster.status", this.ctx.durations.auroraModify, {
-        arn: cluster.arn,
-        status: "stopped",
-      });
+      this.changeStatus(cluster, "stopping", "stopped", this.ctx.durations.auroraModify);
       return { DBCluster: this.clusterOut(cluster) };
     },
     StartDBCluster: (input: StartDBClusterCommandInput, region: string) => {
@@ -658,11 +661,7 @@ export class Rds implements EmulatedService {
           "InvalidDBClusterStateFault",
           `DbCluster ${cluster.id} is in ${cluster.status} state but expected it to be one of stopped.`,
         );
-      cluster.status = "starting";
-      this.ctx.jobs.schedule("rds.cluster.status", this.ctx.durations.auroraModify, {
-        arn: cluster.arn,
-        status: "available",
-      });
+      this.changeStatus(cluster, "starting", "available", this.ctx.durations.auroraModify);
       return { DBCluster: this.clusterOut(cluster) };
     },
     DeleteDBCluster: async (input: DeleteDBClusterCommandInput, region: string) => {
