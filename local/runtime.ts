@@ -103,7 +103,6 @@ export function localDeployContext(region: string): DeployContext {
         arn: `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT}:table/${TENANT_TABLE}`,
       },
       bus: { name: BUS_NAME, arn: `arn:aws:events:${region}:${LOCAL_ACCOUNT}:event-bus/${BUS_NAME}` },
-      stateMachine: { name: `${LOCAL_APP}-${LOCAL_STAGE}`, arn: "" },
     },
   };
 }

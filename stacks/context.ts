@@ -23,7 +23,6 @@ export function deployContext(shared: { bus: sst.aws.Bus; tenantTable: sst.aws.D
       resources: {
         bus: { name: busName, arn: busArn },
         tenantTable: { name: tableName, arn: tableArn },
-        stateMachine: { name: `${$app.name}-${$app.stage}`, arn: "" },
       },
     }),
   );

@@ -11,7 +11,7 @@ export type FunctionId = `${string}/${string}`;
  * A value the deployment fills in. `${region}`, `${account}`, `${partition}`, `${stage}` and `${app}`
  * placeholders in strings are substituted by stacks/ (and by the local runtime with its own values).
  */
-export type ResourceRef = { readonly ref: "tenantTable" | "bus" | "stateMachine"; readonly name?: string };
+export type ResourceRef = { readonly ref: "tenantTable" | "bus" };
 
 export interface IamStatement {
   readonly actions: readonly string[];

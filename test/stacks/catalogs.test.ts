@@ -117,7 +117,6 @@ describe("the project's state machines as stacks/ deploys them", () => {
     resources: {
       bus: { name: "bus", arn: "arn:aws:events:eu-west-1:123456789012:event-bus/bus" },
       tenantTable: { name: "t", arn: "arn:aws:dynamodb:eu-west-1:123456789012:table/t" },
-      stateMachine: { name: "sm", arn: "" },
     },
   };
   const arns = Object.fromEntries(

@@ -26,7 +26,6 @@ const ctx: DeployContext = {
       name: "cplane-prod-tenants",
       arn: "arn:aws:dynamodb:eu-west-1:123456789012:table/cplane-prod-tenants",
     },
-    stateMachine: { name: "cplane-prod", arn: "" },
   },
 };
 
