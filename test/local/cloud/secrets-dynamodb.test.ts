@@ -23,10 +23,11 @@ import {
   ScanCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished as onTeardown } from "vitest";
 import { createAwsClient } from "../../../functions/shared/aws-clients.ts";
 import type { LocalCloud } from "../../../local/cloud/cloud.ts";
-import { isDocumentInput } from "../../../local/cloud/dynamodb.ts";
+import type { CloudContext } from "../../../local/cloud/context.ts";
+import { DynamoDb, isDocumentInput } from "../../../local/cloud/dynamodb.ts";
 import { startCloud, stopCloud } from "./support.ts";
 
 let cloud: LocalCloud | undefined;
@@ -197,6 +198,36 @@ describe("DynamoDB through dynalite", () => {
         new GetItemCommand({ TableName: "only-east", Key: { id: { S: "x" } } }),
       ),
     ).rejects.toMatchObject({ name: "ResourceNotFoundException" });
+  });
+
+  it("returns from CreateTable and DeleteTable only once the table has left its transitional status", async () => {
+    // dynalite holds a new table CREATING on a wall-clock timer and refuses items until it is ACTIVE.
+    // Here the timer is 150 ms, so a put straight after the create finds it CREATING unless the create waited.
+    const dynamodb = new DynamoDb({ track: (work) => work } as CloudContext, undefined, {
+      tableStatusMs: 150,
+    });
+    onTeardown(() => dynamodb.close());
+    const call = (operation: string, input: object) =>
+      (dynamodb.operations[operation] as unknown as (input: object, region: string) => Promise<unknown>)(
+        input,
+        "us-east-1",
+      );
+    const TableName = "slow-status";
+    const create = {
+      TableName,
+      BillingMode: "PAY_PER_REQUEST",
+      KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+      AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+    };
+    const item = { TableName, Item: { pk: { S: "a" } } };
+
+    await call("CreateTable", create);
+    await call("PutItem", item);
+    expect(await call("GetItem", { TableName, Key: { pk: { S: "a" } } })).toEqual({ Item: item.Item });
+    // A table still DELETING cannot be created again (ResourceInUseException); once the delete returns it can.
+    await call("DeleteTable", { TableName });
+    await call("CreateTable", create);
+    expect(await call("GetItem", { TableName, Key: { pk: { S: "a" } } })).toEqual({});
   });
 
   it("tells document-client inputs from raw ones by their values", () => {
