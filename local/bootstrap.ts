@@ -1,17 +1,27 @@
 /**
  * What exists before the first workflow runs, created in the local cloud through the same AWS APIs:
- * what stacks/ deploys (the tenant registry table, the Git webhook secret) and what the platform team
+ * what stacks/ deploys (the tenant registry table, the Git webhook secret, the tenant app role and the
+ * operator boundary) and what the platform team
  * already runs and cplane manages (the tenants' EKS cluster in each region). Safe to run on every
  * start: what already exists (loaded from .cplane/) is left as it is.
  */
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateClusterCommand, DescribeClusterCommand, EKSClient } from "@aws-sdk/client-eks";
 import {
+  CreatePolicyCommand,
+  CreateRoleCommand,
+  GetPolicyCommand,
+  GetRoleCommand,
+  IAMClient,
+  PutRolePolicyCommand,
+} from "@aws-sdk/client-iam";
+import {
   CreateSecretCommand,
   DescribeSecretCommand,
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import { createAwsClient } from "../functions/shared/aws-clients.ts";
+import type { TenantAccessPolicies } from "../stacks/tenant-access-policies.ts";
 import type { Clock } from "./clock/clock.ts";
 
 export interface BootstrapOptions {
@@ -24,6 +34,8 @@ export interface BootstrapOptions {
   readonly webhookSecretName: string;
   /** The shared secret local webhook deliveries are signed with. */
   readonly webhookSecretValue: string;
+  /** The tenant app role and operator boundary, as stacks/tenant-access.ts deploys them. */
+  readonly tenantAccess: TenantAccessPolicies;
 }
 
 export interface BootstrapResult {
@@ -32,7 +44,9 @@ export interface BootstrapResult {
 
 const notFound = (error: unknown) =>
   error instanceof Error &&
-  (error.name === "ResourceNotFoundException" || error.name.endsWith("NotFoundFault"));
+  (error.name === "ResourceNotFoundException" ||
+    error.name === "NoSuchEntityException" ||
+    error.name.endsWith("NotFoundFault"));
 
 async function exists(probe: () => Promise<unknown>): Promise<boolean> {
   try {
@@ -79,6 +93,8 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRes
     created.push(`secret ${options.webhookSecretName}`);
   }
 
+  created.push(...(await bootstrapTenantAccess(options)));
+
   const pending: { eks: EKSClient; region: string }[] = [];
   for (const region of options.regions) {
     const eks = createAwsClient(EKSClient, { region, trace: false });
@@ -109,4 +125,42 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRes
     }
   }
   return { created };
+}
+
+/** The tenant app role (with its inline policy) and the operator boundary policy. */
+async function bootstrapTenantAccess(options: BootstrapOptions): Promise<string[]> {
+  const created: string[] = [];
+  const { tenantAccess: access } = options;
+  const iam = createAwsClient(IAMClient, { region: options.primaryRegion, trace: false });
+  const boundaryArn = `arn:aws:iam::${options.account}:policy/${access.operatorBoundaryName}`;
+  if (!(await exists(() => iam.send(new GetPolicyCommand({ PolicyArn: boundaryArn }))))) {
+    await iam.send(
+      new CreatePolicyCommand({
+        PolicyName: access.operatorBoundaryName,
+        Description: "Permissions boundary of every tenant operator role",
+        PolicyDocument: JSON.stringify(access.operatorBoundary),
+      }),
+    );
+    created.push(`iam policy ${access.operatorBoundaryName}`);
+  }
+  if (!(await exists(() => iam.send(new GetRoleCommand({ RoleName: access.appRoleName }))))) {
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: access.appRoleName,
+        Description:
+          "Assumed by every tenant's pods through EKS Pod Identity; reads only its namespace's secret",
+        AssumeRolePolicyDocument: JSON.stringify(access.appRoleTrust),
+      }),
+    );
+    created.push(`iam role ${access.appRoleName}`);
+  }
+  // Put on every start: a changed policy in a newer checkout reaches a saved cloud.
+  await iam.send(
+    new PutRolePolicyCommand({
+      RoleName: access.appRoleName,
+      PolicyName: "tenant-secret",
+      PolicyDocument: JSON.stringify(access.appRolePolicy),
+    }),
+  );
+  return created;
 }

@@ -15,6 +15,7 @@ import { workflowSchedules } from "../events/schedules.ts";
 import { functionCatalog } from "../functions/catalog.ts";
 import { bindLocalCloud } from "../functions/shared/aws-clients.ts";
 import type { FunctionId } from "../functions/shared/catalog.ts";
+import { tenantAccessPolicies } from "../stacks/tenant-access-policies.ts";
 import { type DeployContext, deployable, renderEnvironment } from "../stacks/wiring.ts";
 import { substituteFunctions } from "../workflows/asl.ts";
 import { workflowCatalog } from "../workflows/catalog.ts";
@@ -290,6 +291,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     eksClusterName: EKS_CLUSTER_NAME,
     webhookSecretName: WEBHOOK_SECRET_NAME,
     webhookSecretValue: process.env.CPLANE_WEBHOOK_SECRET ?? DEFAULT_WEBHOOK_SECRET,
+    tenantAccess: tenantAccessPolicies(ctx),
   });
 
   return {

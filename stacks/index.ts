@@ -1,7 +1,7 @@
 /**
  * Loads one file per concern, in dependency order: shared defaults, the bus and the registry,
- * the functions from the catalog, the state machines from the workflow catalog, then the rules and
- * schedules that start them.
+ * the functions from the catalog, the state machines from the workflow catalog, tenant access (app
+ * role, operator boundary, the functions' Kubernetes access), then the rules and schedules.
  */
 export async function stacks() {
   await import("./defaults.ts");
@@ -13,11 +13,14 @@ export async function stacks() {
   const functions = deployFunctions(ctx);
   const { deployWorkflows } = await import("./workflows.ts");
   const stateMachines = deployWorkflows(ctx, functions);
+  const { deployTenantAccess } = await import("./tenant-access.ts");
+  const tenantAccess = deployTenantAccess(ctx, functions);
   const { deployTriggers } = await import("./triggers.ts");
   deployTriggers(bus, stateMachines);
   return {
     bus: bus.name,
     tenantTable: tenantTable.name,
+    tenantAppRole: tenantAccess.appRole,
     stateMachines: Object.fromEntries(Object.entries(stateMachines).map(([name, sm]) => [name, sm.arn])),
   };
 }

@@ -4,7 +4,13 @@
  * substituted, the state machine role's policy. Kept free of SST's globals so that vitest can check
  * it; the SST files beside it only feed in deployed names and ARNs.
  */
-import type { FunctionId, FunctionSpec, IamStatement, ResourceRef } from "../functions/shared/catalog.ts";
+import type {
+  FunctionId,
+  FunctionSpec,
+  IamStatement,
+  KubernetesAccess,
+  ResourceRef,
+} from "../functions/shared/catalog.ts";
 import {
   functionIdsOf,
   type JsonValue,
@@ -99,6 +105,17 @@ export function renderEnvironment(spec: FunctionSpec, ctx: DeployContext): Recor
     env[key] = typeof value === "string" ? fillPlaceholders(value, ctx) : resolveRef(value, ctx, "name");
   }
   return env;
+}
+
+/** The cluster and EKS access policy of a function's access entry, placeholders filled in. */
+export function renderKubernetesAccess(
+  access: KubernetesAccess,
+  ctx: DeployContext,
+): { clusterName: string; policyArn: string } {
+  return {
+    clusterName: fillPlaceholders(access.cluster, ctx),
+    policyArn: fillPlaceholders(access.accessPolicy, ctx),
+  };
 }
 
 /** `tenant/provision-database` → `TenantProvisionDatabase`, the SST component name. */

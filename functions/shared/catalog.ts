@@ -37,6 +37,18 @@ export interface FunctionSpec {
    * request itself, e.g. by webhook signature). Locally the server routes the matching path to it.
    */
   readonly url?: { readonly localPath: string };
+  /**
+   * Kubernetes API access on an EKS cluster, through an access entry for the function's role that
+   * stacks/ creates: the cluster's name (with placeholders), the EKS access policy, and why that much.
+   */
+  readonly kubernetes?: KubernetesAccess;
+}
+
+export interface KubernetesAccess {
+  readonly cluster: string;
+  /** An EKS cluster access policy ARN, `arn:${partition}:eks::aws:cluster-access-policy/<name>`. */
+  readonly accessPolicy: string;
+  readonly reason: string;
 }
 
 export class InvalidCatalogError extends Error {
@@ -77,6 +89,18 @@ export function defineFunctionCatalog(specs: readonly FunctionSpec[]): ReadonlyM
           `function ${spec.id}: resource "*" for ${statement.actions} needs a reason`,
         );
       }
+    }
+    if (spec.kubernetes) {
+      if (
+        !/^arn:[^:]+:eks::aws:cluster-access-policy\/\w+$/.test(
+          spec.kubernetes.accessPolicy.replace("${partition}", "aws"),
+        )
+      )
+        throw new InvalidCatalogError(
+          `function ${spec.id}: "${spec.kubernetes.accessPolicy}" is not an EKS cluster access policy ARN`,
+        );
+      if (!spec.kubernetes.reason.trim())
+        throw new InvalidCatalogError(`function ${spec.id}: Kubernetes access needs a reason`);
     }
     catalog.set(spec.id, spec);
   }

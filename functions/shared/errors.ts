@@ -22,6 +22,9 @@ export class InvalidInputError extends ControlPlaneError {
   }
 }
 
+/** The deployment gave the function settings it cannot work with (a name too long, a malformed ARN). */
+export class InvalidConfigurationError extends ControlPlaneError {}
+
 /** A dependency is busy or changing state; the state machine retries with back-off. */
 export class TransientError extends ControlPlaneError {
   override readonly retryable = true;

@@ -1,9 +1,10 @@
 /**
  * Tenant onboarding and offboarding steps. IAM is derived from exactly what each handler calls:
  * tenant resources by ARN prefix (`tenant-*`, `cplane/tenants/*`), destructive RDS calls only on
- * resources carrying the `cplane:tenant` tag, EKS calls on the tenant cluster's ARNs.
+ * resources carrying the `cplane:tenant` tag, EKS calls on the tenant cluster's ARNs, operator roles
+ * only by name pattern and under the permissions boundary.
  */
-import type { FunctionSpec, IamStatement, ResourceRef } from "../shared/catalog.ts";
+import type { FunctionSpec, IamStatement, KubernetesAccess, ResourceRef } from "../shared/catalog.ts";
 
 const RDS = "arn:${partition}:rds:${region}:${account}";
 const CLUSTERS = `${RDS}:cluster:tenant-*`;
@@ -11,10 +12,22 @@ const INSTANCES = `${RDS}:db:tenant-*`;
 const SNAPSHOTS = `${RDS}:cluster-snapshot:tenant-*`;
 const SECRETS = "arn:${partition}:secretsmanager:${region}:${account}:secret";
 const APP_SECRETS = `${SECRETS}:cplane/tenants/*`;
-const EKS_CLUSTER_NAME = "${app}-${stage}-tenants";
+/** Every name the deployment owns starts with the app and stage. */
+const DEPLOYMENT = "${app}-${stage}";
+/** The EKS cluster tenants run on; made outside this app (README, "Deploying"). */
+export const TENANT_CLUSTER_NAME = `${DEPLOYMENT}-tenants`;
 const EKS = "arn:${partition}:eks:${region}:${account}";
-const EKS_CLUSTER = `${EKS}:cluster/${EKS_CLUSTER_NAME}`;
-const APP_ROLE = "arn:${partition}:iam::${account}:role/${app}-${stage}-tenant-app";
+const EKS_CLUSTER = `${EKS}:cluster/${TENANT_CLUSTER_NAME}`;
+const IAM = "arn:${partition}:iam::${account}";
+/** The one role every tenant's pods assume through Pod Identity; its policy reads only the pod's own namespace's secret. */
+export const TENANT_APP_ROLE_NAME = `${DEPLOYMENT}-tenant-app`;
+const APP_ROLE = `${IAM}:role/${TENANT_APP_ROLE_NAME}`;
+/** Operator roles are this prefix, the tenant's slug (cut and hashed when long) and `-operators`. */
+const OPERATOR_ROLE_PREFIX = `${IAM}:role/${DEPLOYMENT}-tenant-`;
+const OPERATOR_ROLES = `${OPERATOR_ROLE_PREFIX}*-operators`;
+/** The permissions boundary every operator role is created under (stacks/tenant-access.ts). */
+export const TENANT_OPERATOR_BOUNDARY_NAME = `${DEPLOYMENT}-tenant-operator-boundary`;
+const OPERATOR_BOUNDARY = `${IAM}:policy/${TENANT_OPERATOR_BOUNDARY_NAME}`;
 const TABLE: ResourceRef = { ref: "tenantTable" };
 const BUS: ResourceRef = { ref: "bus" };
 
@@ -35,22 +48,66 @@ const deleteDatabases: IamStatement = {
   resources: [CLUSTERS, INSTANCES],
   conditions: TENANT_TAGGED,
 };
+/**
+ * Making an operator role: only under the boundary (so the role can never hold more than describing the
+ * tenant cluster, whatever policy is put on it), only with names of the operator pattern.
+ */
+const operatorRoleCreation: IamStatement[] = [
+  { actions: ["iam:GetRole"], resources: [OPERATOR_ROLES] },
+  {
+    actions: ["iam:CreateRole", "iam:PutRolePolicy"],
+    resources: [OPERATOR_ROLES],
+    conditions: { StringEquals: { "iam:PermissionsBoundary": OPERATOR_BOUNDARY } },
+  },
+  // CreateRole with tags needs TagRole too.
+  { actions: ["iam:TagRole"], resources: [OPERATOR_ROLES] },
+];
+/** Removing one: its inline policies (only under the boundary), then the role (only one tagged for a tenant). */
+const operatorRoleRemoval: IamStatement[] = [
+  { actions: ["iam:GetRole", "iam:ListRolePolicies"], resources: [OPERATOR_ROLES] },
+  {
+    actions: ["iam:DeleteRolePolicy"],
+    resources: [OPERATOR_ROLES],
+    conditions: { StringEquals: { "iam:PermissionsBoundary": OPERATOR_BOUNDARY } },
+  },
+  { actions: ["iam:DeleteRole"], resources: [OPERATOR_ROLES], conditions: TENANT_TAGGED },
+];
 const eksNamespaceRemoval: IamStatement[] = [
+  ...operatorRoleRemoval,
   { actions: ["eks:DescribeCluster", "eks:ListPodIdentityAssociations"], resources: [EKS_CLUSTER] },
   {
     actions: ["eks:DeletePodIdentityAssociation"],
-    resources: [`${EKS}:podidentityassociation/${EKS_CLUSTER_NAME}/*`],
+    resources: [`${EKS}:podidentityassociation/${TENANT_CLUSTER_NAME}/*`],
   },
-  { actions: ["eks:DeleteAccessEntry"], resources: [`${EKS}:access-entry/${EKS_CLUSTER_NAME}/*`] },
+  { actions: ["eks:DeleteAccessEntry"], resources: [`${EKS}:access-entry/${TENANT_CLUSTER_NAME}/*`] },
 ];
 
 const CLUSTER_ENV = {
-  EKS_CLUSTER_NAME,
+  EKS_CLUSTER_NAME: TENANT_CLUSTER_NAME,
+  EKS_CLUSTER_ARN: EKS_CLUSTER,
   TENANT_DOMAIN: "${stage}.tenants.example.com",
   TENANT_APP_ROLE_ARN: APP_ROLE,
-  TENANT_OPERATOR_ROLE_ARN_PATTERN:
-    "arn:${partition}:iam::${account}:role/${app}-${stage}-tenant-{slug}-operators",
+  TENANT_OPERATOR_ROLE_ARN_PREFIX: OPERATOR_ROLE_PREFIX,
+  TENANT_OPERATOR_BOUNDARY_ARN: OPERATOR_BOUNDARY,
 };
+
+/**
+ * What the namespace steps need on the tenant cluster. Namespaces and ResourceQuotas are beyond the
+ * namespaced admin policy, and Kubernetes lets a subject grant a Role only with permissions it holds
+ * itself (or with escalate/bind), so nothing short of cluster admin applies the tenant's RBAC. A narrower
+ * ClusterRole would need an in-cluster bootstrap that this app does not own.
+ */
+const TENANT_CLUSTER_ADMIN: KubernetesAccess = {
+  cluster: TENANT_CLUSTER_NAME,
+  accessPolicy: "arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+  reason:
+    "creates and deletes namespaces, quotas, limit ranges, network policies and RBAC; granting a Role needs the permissions it grants",
+};
+
+const onTenantCluster = (entry: FunctionSpec): FunctionSpec => ({
+  ...entry,
+  kubernetes: TENANT_CLUSTER_ADMIN,
+});
 
 const spec = (
   step: string,
@@ -138,36 +195,39 @@ export const tenantFunctions: readonly FunctionSpec[] = [
     { TENANT_TABLE: TABLE },
     120,
   ),
-  spec(
-    "create-namespace",
-    "Applies the tenant namespace, quotas, network policy, RBAC, service account and ingress; Pod Identity and access entry",
-    [
-      {
-        actions: [
-          "eks:DescribeCluster",
-          "eks:ListPodIdentityAssociations",
-          "eks:CreatePodIdentityAssociation",
-          "eks:CreateAccessEntry",
-        ],
-        resources: [EKS_CLUSTER],
-      },
-      {
-        actions: ["eks:AssociateAccessPolicy", "eks:TagResource"],
-        resources: [
-          EKS_CLUSTER,
-          `${EKS}:access-entry/${EKS_CLUSTER_NAME}/*`,
-          `${EKS}:podidentityassociation/${EKS_CLUSTER_NAME}/*`,
-        ],
-      },
-      {
-        actions: ["iam:PassRole"],
-        resources: [APP_ROLE],
-        conditions: { StringEquals: { "iam:PassedToService": "pods.eks.amazonaws.com" } },
-      },
-      registry("UpdateItem"),
-    ],
-    { TENANT_TABLE: TABLE, ...CLUSTER_ENV },
-    60,
+  onTenantCluster(
+    spec(
+      "create-namespace",
+      "Applies the tenant namespace, quotas, network policy, RBAC, service account and ingress; Pod Identity and access entry",
+      [
+        {
+          actions: [
+            "eks:DescribeCluster",
+            "eks:ListPodIdentityAssociations",
+            "eks:CreatePodIdentityAssociation",
+            "eks:CreateAccessEntry",
+          ],
+          resources: [EKS_CLUSTER],
+        },
+        {
+          actions: ["eks:AssociateAccessPolicy", "eks:TagResource"],
+          resources: [
+            EKS_CLUSTER,
+            `${EKS}:access-entry/${TENANT_CLUSTER_NAME}/*`,
+            `${EKS}:podidentityassociation/${TENANT_CLUSTER_NAME}/*`,
+          ],
+        },
+        ...operatorRoleCreation,
+        {
+          actions: ["iam:PassRole"],
+          resources: [APP_ROLE],
+          conditions: { StringEquals: { "iam:PassedToService": "pods.eks.amazonaws.com" } },
+        },
+        registry("UpdateItem"),
+      ],
+      { TENANT_TABLE: TABLE, ...CLUSTER_ENV },
+      60,
+    ),
   ),
   spec(
     "announce",
@@ -178,17 +238,22 @@ export const tenantFunctions: readonly FunctionSpec[] = [
       EVENT_BUS_NAME: BUS,
     },
   ),
-  spec(
-    "compensate",
-    "Removes what a failed onboarding execution created (namespace, secret, database), never what it adopted",
-    [
-      ...eksNamespaceRemoval,
-      { actions: ["secretsmanager:DescribeSecret", "secretsmanager:DeleteSecret"], resources: [APP_SECRETS] },
-      ...describeDatabases,
-      deleteDatabases,
-    ],
-    { ...CLUSTER_ENV },
-    60,
+  onTenantCluster(
+    spec(
+      "compensate",
+      "Removes what a failed onboarding execution created (namespace, secret, database), never what it adopted",
+      [
+        ...eksNamespaceRemoval,
+        {
+          actions: ["secretsmanager:DescribeSecret", "secretsmanager:DeleteSecret"],
+          resources: [APP_SECRETS],
+        },
+        ...describeDatabases,
+        deleteDatabases,
+      ],
+      { ...CLUSTER_ENV },
+      60,
+    ),
   ),
   spec(
     "record-failure",
@@ -216,14 +281,16 @@ export const tenantFunctions: readonly FunctionSpec[] = [
     ...describeDatabases,
     deleteDatabases,
   ]),
-  spec(
-    "remove-namespace",
-    "Removes the tenant's namespace, Pod Identity association and access entry",
-    eksNamespaceRemoval,
-    {
-      ...CLUSTER_ENV,
-    },
-    60,
+  onTenantCluster(
+    spec(
+      "remove-namespace",
+      "Removes the tenant's namespace, Pod Identity association and access entry",
+      eksNamespaceRemoval,
+      {
+        ...CLUSTER_ENV,
+      },
+      60,
+    ),
   ),
   spec(
     "retire-secret",

@@ -1,6 +1,6 @@
 /**
  * Compensation after a failed onboarding: removes, in reverse order of creation, what this execution
- * created — namespace (with its access entry and Pod Identity association), application secret, database
+ * created — namespace (with its access entry, operator role and Pod Identity association), application secret, database
  * instances and cluster — and never anything it adopted. "Created by this execution" is read from the
  * marks each step leaves on what it creates (tag `cplane:execution`, annotation `cplane.io/created-by`),
  * so a step that failed halfway is cleaned up too. Safe to run twice: what is gone is skipped.
@@ -13,7 +13,12 @@ import { secrets } from "./lib/app-user.ts";
 import { clusterInstances, findCluster, TAG_EXECUTION, TAG_TENANT, tagValue } from "./lib/database.ts";
 import { deleteCluster, deleteInstances } from "./lib/deletion.ts";
 import { isAwsError } from "./lib/errors.ts";
-import { ANNOTATION_CREATED_BY, clusterSettings, removeTenantNamespace } from "./lib/namespace.ts";
+import {
+  ANNOTATION_CREATED_BY,
+  clusterSettings,
+  removeOperatorAccess,
+  removeTenantNamespace,
+} from "./lib/namespace.ts";
 import { tenantNames } from "./lib/slug.ts";
 
 export const CompensateInput = z.object({
@@ -40,7 +45,10 @@ export const handler = defineStep(CompensateInput, async (input): Promise<Compen
     metadata: { name: input.slug },
   });
   if (ours(namespace?.metadata?.annotations?.[ANNOTATION_CREATED_BY])) {
-    removed.push(...(await removeTenantNamespace(settings, kubernetes, input.slug)));
+    removed.push(...(await removeTenantNamespace(settings, kubernetes, input)));
+  } else {
+    // An adopted namespace whose operator role this execution made (it was missing): only that goes.
+    removed.push(...(await removeOperatorAccess(settings, input, input.executionArn)));
   }
 
   const secret = await secrets

@@ -1,6 +1,6 @@
 /**
  * Step 5 of onboarding: the tenant's namespace on the EKS cluster (server-side apply, so a repeat
- * converges), its Pod Identity association and the operators' access entry scoped to it.
+ * converges), its Pod Identity association, the operators' IAM role and their access entry scoped to it.
  */
 import { z } from "zod";
 import { defineStep } from "../shared/handler.ts";
@@ -15,6 +15,7 @@ import {
   namespacedManifests,
   namespaceManifest,
 } from "./lib/namespace.ts";
+import { ensureOperatorRole } from "./lib/operator-role.ts";
 import { recordStep } from "./lib/registry.ts";
 
 export const CreateNamespaceInput = TenantWithTier.extend({ secretArn: z.string().optional() });
@@ -43,7 +44,9 @@ export const handler = defineStep(CreateNamespaceInput, async (input): Promise<C
   await kubernetes.apply(namespaceManifest(spec));
   for (const manifest of namespacedManifests(spec, settings)) await kubernetes.apply(manifest);
   const podIdentityAssociationId = await ensurePodIdentity(settings, spec);
-  const operatorPrincipalArn = await ensureAccessEntry(settings, spec);
+  // The access entry may only name an existing role: the role first.
+  const operatorRole = await ensureOperatorRole(settings, input);
+  await ensureAccessEntry(settings, spec, operatorRole.arn);
 
   const created = createdBy === input.executionArn;
   await recordStep(input.slug, {
@@ -58,6 +61,6 @@ export const handler = defineStep(CreateNamespaceInput, async (input): Promise<C
     hostname: `${input.slug}.${settings.domain}`,
     created,
     podIdentityAssociationId,
-    operatorPrincipalArn,
+    operatorPrincipalArn: operatorRole.arn,
   };
 });

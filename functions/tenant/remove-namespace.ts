@@ -1,4 +1,4 @@
-/** Offboarding: remove the tenant's access entry, Pod Identity association and namespace. */
+/** Offboarding: remove the tenant's access entry, operator role, Pod Identity association and namespace. */
 import { defineStep } from "../shared/handler.ts";
 import { kubernetesClient } from "../shared/kubernetes.ts";
 import { TenantRef } from "./lib/inputs.ts";
@@ -13,5 +13,5 @@ export interface RemoveNamespaceResult {
 export const handler = defineStep(RemoveNamespaceInput, async (input): Promise<RemoveNamespaceResult> => {
   const settings = clusterSettings();
   const kubernetes = await kubernetesClient(settings.clusterName);
-  return { removed: await removeTenantNamespace(settings, kubernetes, input.slug) };
+  return { removed: await removeTenantNamespace(settings, kubernetes, input) };
 });

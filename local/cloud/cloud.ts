@@ -15,6 +15,7 @@ import { DynamoDb } from "./dynamodb.ts";
 import { Eks } from "./eks.ts";
 import { awsError, CloudFault, outageError, throttlingErrorName } from "./errors.ts";
 import { Faults } from "./faults.ts";
+import { Iam } from "./iam.ts";
 import { Rds } from "./rds.ts";
 import { RdsData } from "./rds-data.ts";
 import { Route53 } from "./route53.ts";
@@ -60,6 +61,7 @@ export interface LocalCloud {
   readonly secrets: SecretsManager;
   readonly dynamodb: DynamoDb;
   readonly eks: Eks;
+  readonly iam: Iam;
   readonly cloudwatch: CloudWatch;
   readonly route53: Route53;
   readonly traffic: Traffic;
@@ -146,7 +148,8 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
     services[service.name] = service;
   };
   const dynamodb = new DynamoDb(context, options.dataDir);
-  const eks = new Eks(context);
+  const iam = new Iam(context);
+  const eks = new Eks(context, (arn) => iam.roleExists(arn));
   const ticker = new Ticker(context);
   tickerRef = ticker;
   const cloudwatch = new CloudWatch(context, ticker);
@@ -182,6 +185,7 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
   const all = [
     secrets,
     new Sts(context),
+    iam,
     rds,
     new RdsData(context, rds, databases, secrets),
     dynamodb,
@@ -271,6 +275,7 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
     secrets,
     dynamodb,
     eks,
+    iam,
     cloudwatch,
     route53,
     traffic,

@@ -127,8 +127,12 @@ export class Eks implements EmulatedService {
   /** Images whose rollouts never become ready (a broken release), by substring. */
   readonly brokenImages = new Set<string>();
 
-  constructor(ctx: CloudContext) {
+  /** Whether an IAM principal exists; access entries name only existing principals, as on AWS. */
+  private readonly principalExists: (arn: string) => boolean;
+
+  constructor(ctx: CloudContext, principalExists: (arn: string) => boolean = () => true) {
     this.ctx = ctx;
+    this.principalExists = principalExists;
     const jobs = ctx.jobs;
     jobs.on("eks.cluster.active", (args) => {
       const cluster = this.state.clusters.find((c) => c.arn === String(args));
@@ -536,6 +540,10 @@ export class Eks implements EmulatedService {
         input.principalArn ?? fail("InvalidParameterException", "principalArn is required");
       if (!/^arn:aws:iam::\d{12}:(role|user)\//.test(principalArn))
         fail("InvalidParameterException", `The principalArn parameter format is not valid`);
+      // "An access entry includes the ARN of one, and only one, existing IAM principal" (EKS User Guide,
+      // Create access entries).
+      if (!this.principalExists(principalArn))
+        fail("InvalidParameterException", `The specified principalArn could not be found: ${principalArn}`);
       if (
         this.state.accessEntries.some(
           (e) => e.region === region && e.cluster === cluster.name && e.principalArn === principalArn,

@@ -7,6 +7,7 @@ import * as cloudwatch from "@aws-sdk/client-cloudwatch";
 import * as dynamodb from "@aws-sdk/client-dynamodb";
 import * as eks from "@aws-sdk/client-eks";
 import * as eventbridge from "@aws-sdk/client-eventbridge";
+import * as iam from "@aws-sdk/client-iam";
 import * as rds from "@aws-sdk/client-rds";
 import * as rdsData from "@aws-sdk/client-rds-data";
 import * as route53 from "@aws-sdk/client-route-53";
@@ -31,6 +32,7 @@ const modules: Record<string, { base: ExceptionClass; exports: Record<string, un
     exports: secrets,
   },
   STS: { base: sts.STSServiceException as unknown as ExceptionClass, exports: sts },
+  IAM: { base: iam.IAMServiceException as unknown as ExceptionClass, exports: iam },
   EKS: { base: eks.EKSServiceException as unknown as ExceptionClass, exports: eks },
   CloudWatch: {
     base: cloudwatch.CloudWatchServiceException as unknown as ExceptionClass,
@@ -45,7 +47,7 @@ const modules: Record<string, { base: ExceptionClass; exports: Record<string, un
 };
 
 /** Services whose protocol names throttling `Throttling` (query/XML protocols); the others say `ThrottlingException`. */
-const QUERY_PROTOCOL = new Set(["RDS", "STS", "CloudWatch", "Route53"]);
+const QUERY_PROTOCOL = new Set(["RDS", "STS", "IAM", "CloudWatch", "Route53"]);
 
 export function throttlingErrorName(service: string): string {
   return QUERY_PROTOCOL.has(service) ? "Throttling" : "ThrottlingException";

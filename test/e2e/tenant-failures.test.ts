@@ -4,6 +4,8 @@
  * execution created is left), the tenant is marked failed with the step and reason, and
  * `Tenant Onboarding Failed` is published.
  */
+import { EKSClient, ListAccessEntriesCommand } from "@aws-sdk/client-eks";
+import { GetRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { DescribeDBClustersCommand, RDSClient } from "@aws-sdk/client-rds";
 import { DescribeSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { HistoryEvent as SdkHistoryEvent } from "@aws-sdk/client-sfn";
@@ -11,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAwsClient } from "../../functions/shared/aws-clients.ts";
 import { listTenants } from "../../functions/tenant/lib/registry.ts";
 import { createClock } from "../../local/clock/clock.ts";
-import { createRuntime, type Runtime } from "../../local/runtime.ts";
+import { createRuntime, EKS_CLUSTER_NAME, type Runtime } from "../../local/runtime.ts";
 
 let runtime: Runtime;
 
@@ -52,13 +54,14 @@ describe("tenant onboarding failure paths on the local runtime", () => {
   });
 
   it("compensates a permanent failure at the namespace step, marks the tenant failed and says so", async () => {
-    // Prepare: the Pod Identity association is refused for good
+    // Prepare: the last call of the step, giving the operators' access entry its policy, is refused for
+    // good, after the namespace, the Pod Identity association, the operator role and its entry were made
     runtime.cloud.faults.add({
       kind: "error",
       service: "EKS",
-      operation: "CreatePodIdentityAssociation",
+      operation: "AssociateAccessPolicy",
       error: "InvalidParameterException",
-      message: "Role arn is not valid",
+      message: "The policyArn is not valid",
     });
 
     // Act
@@ -92,6 +95,24 @@ describe("tenant onboarding failure paths on the local runtime", () => {
       .catch((error: Error) => error);
     expect(secret instanceof Error ? secret.name : secret.DeletedDate).toSatisfy(
       (value: unknown) => value === "ResourceNotFoundException" || value instanceof Date,
+    );
+
+    // nor the operators' role and access entry, nor the namespace
+    const role = await createAwsClient(IAMClient, { trace: false })
+      .send(new GetRoleCommand({ RoleName: "cplane-local-tenant-doomed-inc-operators" }))
+      .catch((error: Error) => error);
+    expect(role).toMatchObject({ name: "NoSuchEntityException" });
+    const { accessEntries } = await createAwsClient(EKSClient, { trace: false }).send(
+      new ListAccessEntriesCommand({ clusterName: EKS_CLUSTER_NAME }),
+    );
+    expect(accessEntries?.filter((arn) => arn.includes("doomed-inc"))).toEqual([]);
+    // (a deleted namespace stays Terminating while Kubernetes empties it, as on a real cluster)
+    const namespace = runtime.cloud.eks
+      .kubernetes(EKS_CLUSTER_NAME)
+      ?.list("Namespace")
+      .find((n) => n.metadata?.name === "doomed-inc");
+    expect(namespace === undefined || (namespace.status as { phase?: string }).phase === "Terminating").toBe(
+      true,
     );
 
     // and the failure event, naming the step

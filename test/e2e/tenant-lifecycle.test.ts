@@ -5,6 +5,8 @@
 import { execFile } from "node:child_process";
 import { get as httpsGet } from "node:https";
 import { promisify } from "node:util";
+import { DescribeAccessEntryCommand, EKSClient } from "@aws-sdk/client-eks";
+import { GetRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { DescribeDBClusterSnapshotsCommand, DescribeDBClustersCommand, RDSClient } from "@aws-sdk/client-rds";
 import { ExecuteStatementCommand, RDSDataClient } from "@aws-sdk/client-rds-data";
 import { DescribeSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -150,6 +152,19 @@ describe("tenant onboarding on the local runtime", () => {
     }
     expect(EKS_CLUSTER_NAME).toBe("cplane-local-tenants");
 
+    // the operators' role, under the boundary, and its access entry scoped to the namespace
+    const iam = createAwsClient(IAMClient, { trace: false });
+    const { Role: operators } = await iam.send(
+      new GetRoleCommand({ RoleName: "cplane-local-tenant-acme-operators" }),
+    );
+    expect(operators?.PermissionsBoundary?.PermissionsBoundaryArn).toBe(
+      "arn:aws:iam::000000000000:policy/cplane-local-tenant-operator-boundary",
+    );
+    const { accessEntry } = await createAwsClient(EKSClient, { trace: false }).send(
+      new DescribeAccessEntryCommand({ clusterName: EKS_CLUSTER_NAME, principalArn: operators?.Arn }),
+    );
+    expect(accessEntry?.kubernetesGroups).toEqual(["cplane:tenant:acme:operators"]);
+
     // the Tenant Created event, with the secret's ARN and never a password
     const created = tenantEvents("Tenant Created");
     expect(created).toEqual([
@@ -228,6 +243,10 @@ describe("tenant offboarding on the local runtime", () => {
       "available",
     ]);
     expect((await kubernetes("/api/v1/namespaces/globex")).status).toBe(404);
+    const operators = await createAwsClient(IAMClient, { trace: false })
+      .send(new GetRoleCommand({ RoleName: "cplane-local-tenant-globex-operators" }))
+      .catch((e: Error) => e);
+    expect(operators).toMatchObject({ name: "NoSuchEntityException" });
     const secrets = createAwsClient(SecretsManagerClient, { trace: false });
     const secret = await secrets.send(new DescribeSecretCommand({ SecretId: "cplane/tenants/globex/db" }));
     expect(secret.DeletedDate).toBeInstanceOf(Date);

@@ -19,6 +19,7 @@ import {
 import { functionIdsOf } from "../../workflows/asl.ts";
 import { workflowCatalog } from "../../workflows/catalog.ts";
 import { defineWorkflowCatalog, InvalidWorkflowCatalogError } from "../../workflows/workflow.ts";
+import { ctx } from "./support.ts";
 
 const spec: FunctionSpec = {
   id: "tenant/register",
@@ -108,17 +109,6 @@ describe("the project's catalogs", () => {
 });
 
 describe("the project's state machines as stacks/ deploys them", () => {
-  const ctx = {
-    app: "cplane",
-    stage: "prod",
-    region: "eu-west-1",
-    account: "123456789012",
-    partition: "aws",
-    resources: {
-      bus: { name: "bus", arn: "arn:aws:events:eu-west-1:123456789012:event-bus/bus" },
-      tenantTable: { name: "t", arn: "arn:aws:dynamodb:eu-west-1:123456789012:table/t" },
-    },
-  };
   const arns = Object.fromEntries(
     [...functionCatalog.keys()].map((id) => [
       id,

@@ -13,21 +13,7 @@ import {
   unexplainedWildcards,
 } from "../../stacks/wiring.ts";
 import { lambdaTask, type StateMachineDefinition } from "../../workflows/asl.ts";
-
-const ctx: DeployContext = {
-  app: "cplane",
-  stage: "prod",
-  region: "eu-west-1",
-  account: "123456789012",
-  partition: "aws",
-  resources: {
-    bus: { name: "cplane-prod-bus", arn: "arn:aws:events:eu-west-1:123456789012:event-bus/cplane-prod-bus" },
-    tenantTable: {
-      name: "cplane-prod-tenants",
-      arn: "arn:aws:dynamodb:eu-west-1:123456789012:table/cplane-prod-tenants",
-    },
-  },
-};
+import { ctx } from "./support.ts";
 
 const provision: FunctionSpec = {
   id: "tenant/provision-database",

@@ -16,7 +16,9 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import { createAwsClient } from "../../shared/aws-clients.ts";
 import { optionalEnv, requireEnv } from "../../shared/env.ts";
 import type { KubernetesClient, Manifest } from "../../shared/kubernetes.ts";
+import type { Owner } from "./database.ts";
 import { isAwsError, ResourceOwnedByAnotherTenantError } from "./errors.ts";
+import { operatorRoleArn, operatorRoleCreator, removeOperatorRole } from "./operator-role.ts";
 import { TIERS, type Tier } from "./tiers.ts";
 
 export const eks = createAwsClient(EKSClient);
@@ -33,7 +35,9 @@ export function clusterSettings() {
     clusterName: requireEnv("EKS_CLUSTER_NAME"),
     domain: requireEnv("TENANT_DOMAIN"),
     appRoleArn: requireEnv("TENANT_APP_ROLE_ARN"),
-    operatorRolePattern: requireEnv("TENANT_OPERATOR_ROLE_ARN_PATTERN"),
+    clusterArn: requireEnv("EKS_CLUSTER_ARN"),
+    operatorRoleArnPrefix: requireEnv("TENANT_OPERATOR_ROLE_ARN_PREFIX"),
+    operatorBoundaryArn: requireEnv("TENANT_OPERATOR_BOUNDARY_ARN"),
     ingressNamespace: optionalEnv("INGRESS_NAMESPACE", "ingress-nginx"),
     ingressClass: optionalEnv("INGRESS_CLASS", "nginx"),
     certIssuer: optionalEnv("CERT_ISSUER", "letsencrypt"),
@@ -42,8 +46,6 @@ export function clusterSettings() {
 export type ClusterSettings = ReturnType<typeof clusterSettings>;
 
 export const operatorGroup = (slug: string) => `cplane:tenant:${slug}:operators`;
-export const operatorPrincipal = (settings: ClusterSettings, slug: string) =>
-  settings.operatorRolePattern.replaceAll("{slug}", slug);
 
 export interface NamespaceSpec {
   readonly slug: string;
@@ -204,8 +206,12 @@ export async function ensurePodIdentity(settings: ClusterSettings, spec: Namespa
   return association?.associationId ?? "";
 }
 
-export async function ensureAccessEntry(settings: ClusterSettings, spec: NamespaceSpec): Promise<string> {
-  const principalArn = operatorPrincipal(settings, spec.slug);
+/** Gives the operator role (see operator-role.ts) an access entry whose access is scoped to the namespace. */
+export async function ensureAccessEntry(
+  settings: ClusterSettings,
+  spec: NamespaceSpec,
+  principalArn: string,
+): Promise<void> {
   try {
     await eks.send(
       new CreateAccessEntryCommand({
@@ -227,29 +233,22 @@ export async function ensureAccessEntry(settings: ClusterSettings, spec: Namespa
       accessScope: { type: "namespace", namespaces: [spec.slug] },
     }),
   );
-  return principalArn;
 }
 
-/** Removes the access entry, the Pod Identity associations and the namespace (with all it holds). */
+/**
+ * Removes the operators' access entry and role, then the Pod Identity associations and the namespace
+ * (with all it holds).
+ */
 export async function removeTenantNamespace(
   settings: ClusterSettings,
   kubernetes: KubernetesClient,
-  slug: string,
+  owner: Owner,
 ): Promise<string[]> {
+  const { slug } = owner;
   const removed: string[] = [];
   const namespace = { apiVersion: "v1", kind: "Namespace", metadata: { name: slug } };
   assertNamespaceOwned(await kubernetes.read(namespace), slug);
-  try {
-    await eks.send(
-      new DeleteAccessEntryCommand({
-        clusterName: settings.clusterName,
-        principalArn: operatorPrincipal(settings, slug),
-      }),
-    );
-    removed.push("access-entry");
-  } catch (error) {
-    if (!isAwsError(error, "ResourceNotFoundException")) throw error;
-  }
+  removed.push(...(await removeOperatorAccess(settings, owner)));
   for (const association of await podIdentityAssociations(settings.clusterName, slug)) {
     if (!association.associationId) continue;
     await eks.send(
@@ -261,5 +260,29 @@ export async function removeTenantNamespace(
     removed.push(`pod-identity:${association.associationId}`);
   }
   if (await kubernetes.delete(namespace)) removed.push(`namespace:${slug}`);
+  return removed;
+}
+
+/**
+ * Removes the operators' access entry, then the role it names (AWS: delete the entry of a principal you
+ * delete, since a recreated role with the same ARN would not match it). With `onlyIfCreatedBy`, only when
+ * that execution created the role (compensation after an adopted namespace).
+ */
+export async function removeOperatorAccess(
+  settings: ClusterSettings,
+  owner: Owner,
+  onlyIfCreatedBy?: string,
+): Promise<string[]> {
+  if (onlyIfCreatedBy !== undefined && (await operatorRoleCreator(settings, owner)) !== onlyIfCreatedBy)
+    return [];
+  const removed: string[] = [];
+  const principalArn = operatorRoleArn(settings, owner.slug);
+  try {
+    await eks.send(new DeleteAccessEntryCommand({ clusterName: settings.clusterName, principalArn }));
+    removed.push("access-entry");
+  } catch (error) {
+    if (!isAwsError(error, "ResourceNotFoundException")) throw error;
+  }
+  if (await removeOperatorRole(settings, owner)) removed.push(`operator-role:${principalArn}`);
   return removed;
 }

@@ -6,6 +6,13 @@ import {
   ListPodIdentityAssociationsCommand,
 } from "@aws-sdk/client-eks";
 import {
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  GetRoleCommand,
+  IAMClient,
+  ListRolePoliciesCommand,
+} from "@aws-sdk/client-iam";
+import {
   DeleteDBClusterCommand,
   DeleteDBInstanceCommand,
   DescribeDBClustersCommand,
@@ -30,7 +37,10 @@ import {
   CLUSTER_ARN,
   EXECUTION,
   FakeKubernetes,
+  OPERATOR_ROLE_ARN,
+  OPERATOR_ROLE_NAME,
   OTHER_EXECUTION,
+  operatorRole,
   setTenantEnvironment,
   TENANT_ID,
 } from "./support.ts";
@@ -38,6 +48,7 @@ import {
 const eks = mockClient(EKSClient);
 const rds = mockClient(RDSClient);
 const secrets = mockClient(SecretsManagerClient);
+const iam = mockClient(IAMClient);
 const api = new FakeKubernetes();
 const input = { tenantId: TENANT_ID, slug: "acme", executionArn: EXECUTION };
 const marks = (execution: string) => [
@@ -55,6 +66,7 @@ beforeEach(() => {
   eks.reset();
   rds.reset();
   secrets.reset();
+  iam.reset();
   clearKubernetesCache();
   api.objects.clear();
   api.requests.length = 0;
@@ -67,6 +79,10 @@ beforeEach(() => {
   rds.on(ModifyDBClusterCommand).resolves({});
   rds.on(DeleteDBInstanceCommand).resolves({});
   rds.on(DeleteDBClusterCommand).resolves({});
+  iam.on(GetRoleCommand).rejects(awsError("NoSuchEntityException"));
+  iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: ["describe-tenant-cluster"] });
+  iam.on(DeleteRolePolicyCommand).resolves({});
+  iam.on(DeleteRoleCommand).resolves({});
 });
 
 function everythingCreatedBy(execution: string) {
@@ -78,6 +94,7 @@ function everythingCreatedBy(execution: string) {
     },
   });
   secrets.on(DescribeSecretCommand).resolves({ ARN: APP_SECRET_ARN, Tags: marks(execution) });
+  iam.on(GetRoleCommand).resolves({ Role: operatorRole(execution) });
   rds.on(DescribeDBClustersCommand).resolves({
     DBClusters: [
       { DBClusterArn: CLUSTER_ARN, Status: "available", DeletionProtection: true, TagList: marks(execution) },
@@ -106,6 +123,7 @@ describe("compensate", () => {
     // Assess
     expect(result.removed).toEqual([
       "access-entry",
+      `operator-role:${OPERATOR_ROLE_ARN}`,
       "pod-identity:a-1",
       "namespace:acme",
       "secret:cplane/tenants/acme/db",
@@ -115,8 +133,13 @@ describe("compensate", () => {
     ]);
     expect(eks.commandCalls(DeleteAccessEntryCommand)[0]?.args[0].input).toEqual({
       clusterName: CLUSTER,
-      principalArn: "arn:aws:iam::123456789012:role/tenant-acme-operators",
+      principalArn: OPERATOR_ROLE_ARN,
     });
+    expect(iam.commandCalls(DeleteRolePolicyCommand)[0]?.args[0].input).toEqual({
+      RoleName: OPERATOR_ROLE_NAME,
+      PolicyName: "describe-tenant-cluster",
+    });
+    expect(iam.commandCalls(DeleteRoleCommand)[0]?.args[0].input).toEqual({ RoleName: OPERATOR_ROLE_NAME });
     expect(eks.commandCalls(DeletePodIdentityAssociationCommand)[0]?.args[0].input).toEqual({
       clusterName: CLUSTER,
       associationId: "a-1",
@@ -152,10 +175,25 @@ describe("compensate", () => {
     expect(result.removed).toEqual([]);
     expect(api.objects.has("/api/v1/namespaces/acme")).toBe(true);
     expect(eks.commandCalls(DeleteAccessEntryCommand)).toHaveLength(0);
+    expect(iam.commandCalls(DeleteRoleCommand)).toHaveLength(0);
     expect(secrets.commandCalls(DeleteSecretCommand)).toHaveLength(0);
     expect(rds.commandCalls(ModifyDBClusterCommand)).toHaveLength(0);
     expect(rds.commandCalls(DeleteDBInstanceCommand)).toHaveLength(0);
     expect(rds.commandCalls(DeleteDBClusterCommand)).toHaveLength(0);
+  });
+
+  it("removes the operators' access and role it made for an adopted namespace, and nothing else there", async () => {
+    // Prepare: an earlier execution made the namespace; this one found the role missing and made it.
+    everythingCreatedBy(OTHER_EXECUTION);
+    iam.on(GetRoleCommand).resolves({ Role: operatorRole(EXECUTION) });
+
+    // Act
+    const result = await handler(input, lambdaContext());
+
+    // Assess
+    expect(result.removed).toEqual(["access-entry", `operator-role:${OPERATOR_ROLE_ARN}`]);
+    expect(api.objects.has("/api/v1/namespaces/acme")).toBe(true);
+    expect(eks.commandCalls(DeletePodIdentityAssociationCommand)).toHaveLength(0);
   });
 
   it("removes only the instance it added to an adopted cluster", async () => {

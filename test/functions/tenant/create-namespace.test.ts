@@ -7,6 +7,7 @@ import {
   EKSClient,
   ListPodIdentityAssociationsCommand,
 } from "@aws-sdk/client-eks";
+import { CreateRoleCommand, GetRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { clearKubernetesCache } from "../../../functions/shared/kubernetes.ts";
@@ -17,15 +18,21 @@ import {
   APP_SECRET_ARN,
   awsError,
   CLUSTER,
+  EKS_CLUSTER_ARN,
   EXECUTION,
   FakeKubernetes,
+  OPERATOR_BOUNDARY_ARN,
+  OPERATOR_ROLE_ARN,
+  OPERATOR_ROLE_NAME,
   OTHER_EXECUTION,
+  operatorRole,
   setTenantEnvironment,
   TENANT_ID,
 } from "./support.ts";
 
 const eks = mockClient(EKSClient);
 const dynamodb = mockClient(DynamoDBClient);
+const iam = mockClient(IAMClient);
 const api = new FakeKubernetes();
 const input = {
   tenantId: TENANT_ID,
@@ -34,7 +41,7 @@ const input = {
   executionArn: EXECUTION,
   secretArn: APP_SECRET_ARN,
 };
-const OPERATORS = "arn:aws:iam::123456789012:role/tenant-acme-operators";
+const OPERATORS = OPERATOR_ROLE_ARN;
 let endpoint = "";
 
 beforeAll(async () => {
@@ -44,6 +51,7 @@ afterAll(() => api.stop());
 beforeEach(() => {
   eks.reset();
   dynamodb.reset();
+  iam.reset();
   clearKubernetesCache();
   api.objects.clear();
   api.requests.length = 0;
@@ -54,6 +62,9 @@ beforeEach(() => {
   eks.on(CreateAccessEntryCommand).resolves({});
   eks.on(AssociateAccessPolicyCommand).resolves({});
   dynamodb.on(UpdateItemCommand).resolves({});
+  iam.on(GetRoleCommand).rejects(awsError("NoSuchEntityException"));
+  iam.on(CreateRoleCommand).callsFake(() => ({ Role: operatorRole(EXECUTION) }));
+  iam.on(PutRolePolicyCommand).resolves({});
 });
 
 const applied = (path: string) => api.objects.get(path);
@@ -170,6 +181,51 @@ describe("create-namespace", () => {
       policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
       accessScope: { type: "namespace", namespaces: ["acme"] },
     });
+  });
+
+  it("creates the operators' role under the boundary before the access entry that names it", async () => {
+    // Act
+    await handler(input, lambdaContext());
+
+    // Assess
+    const create = iam.commandCalls(CreateRoleCommand)[0]?.args[0].input;
+    expect(create).toMatchObject({
+      RoleName: OPERATOR_ROLE_NAME,
+      PermissionsBoundary: OPERATOR_BOUNDARY_ARN,
+      Tags: [
+        { Key: "cplane:tenant", Value: "acme" },
+        { Key: "cplane:tenant-id", Value: TENANT_ID },
+        { Key: "cplane:execution", Value: EXECUTION },
+      ],
+    });
+    expect(JSON.parse(create?.AssumeRolePolicyDocument ?? "{}")).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        { Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "sts:AssumeRole" },
+      ],
+    });
+    const policy = iam.commandCalls(PutRolePolicyCommand)[0]?.args[0].input;
+    expect(policy?.RoleName).toBe(OPERATOR_ROLE_NAME);
+    expect(JSON.parse(policy?.PolicyDocument ?? "{}").Statement).toEqual([
+      { Effect: "Allow", Action: "eks:DescribeCluster", Resource: EKS_CLUSTER_ARN },
+    ]);
+    // The role exists before the access entry names it (sinon numbers every call across mocks).
+    const role = iam.commandCalls(CreateRoleCommand)[0];
+    const entry = eks.commandCalls(CreateAccessEntryCommand)[0];
+    expect(role && entry && role.calledBefore(entry)).toBe(true);
+  });
+
+  it("adopts the operators' role of an earlier attempt and refuses one tagged for another tenant", async () => {
+    iam.on(GetRoleCommand).resolves({ Role: operatorRole(OTHER_EXECUTION) });
+    await handler(input, lambdaContext());
+    expect(iam.commandCalls(CreateRoleCommand)).toHaveLength(0);
+    expect(iam.commandCalls(PutRolePolicyCommand)).toHaveLength(1);
+
+    iam.on(GetRoleCommand).resolves({ Role: operatorRole(OTHER_EXECUTION, "globex") });
+    await expect(handler(input, lambdaContext())).rejects.toMatchObject({
+      name: "ResourceOwnedByAnotherTenantError",
+    });
+    expect(eks.commandCalls(CreateAccessEntryCommand)).toHaveLength(1);
   });
 
   it("converges on a repeat: existing association and access entry are kept, the namespace stays its creator's", async () => {

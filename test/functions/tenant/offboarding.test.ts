@@ -8,6 +8,13 @@ import {
 } from "@aws-sdk/client-eks";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import {
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  GetRoleCommand,
+  IAMClient,
+  ListRolePoliciesCommand,
+} from "@aws-sdk/client-iam";
+import {
   CreateDBClusterSnapshotCommand,
   DeleteDBClusterCommand,
   DeleteDBInstanceCommand,
@@ -43,7 +50,10 @@ import {
   conditionalCheckFailed,
   EXECUTION,
   FakeKubernetes,
+  OPERATOR_ROLE_ARN,
+  OPERATOR_ROLE_NAME,
   OTHER_EXECUTION,
+  operatorRole,
   setTenantEnvironment,
   TENANT_ID,
   tenantItem,
@@ -54,6 +64,7 @@ const rds = mockClient(RDSClient);
 const eks = mockClient(EKSClient);
 const secrets = mockClient(SecretsManagerClient);
 const events = mockClient(EventBridgeClient);
+const iam = mockClient(IAMClient);
 const api = new FakeKubernetes();
 const tenant = { tenantId: TENANT_ID, slug: "acme", executionArn: EXECUTION };
 const SNAPSHOT = "tenant-acme-final";
@@ -69,7 +80,7 @@ beforeAll(async () => {
 });
 afterAll(() => api.stop());
 beforeEach(() => {
-  for (const mock of [dynamodb, rds, eks, secrets, events]) mock.reset();
+  for (const mock of [dynamodb, rds, eks, secrets, events, iam]) mock.reset();
   clearKubernetesCache();
   api.objects.clear();
   api.requests.length = 0;
@@ -342,11 +353,15 @@ describe("delete-database", () => {
 });
 
 describe("remove-namespace", () => {
-  it("removes the access entry, the Pod Identity associations and the namespace", async () => {
+  it("removes the access entry, the operator role, the Pod Identity associations and the namespace", async () => {
     // Prepare
     api.seed("/api/v1/namespaces/acme", {
       metadata: { name: "acme", labels: { "cplane.io/tenant": "acme" } },
     });
+    iam.on(GetRoleCommand).resolves({ Role: operatorRole(OTHER_EXECUTION) });
+    iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: ["describe-tenant-cluster"] });
+    iam.on(DeleteRolePolicyCommand).resolves({});
+    iam.on(DeleteRoleCommand).resolves({});
     eks.on(DeleteAccessEntryCommand).resolves({});
     eks.on(ListPodIdentityAssociationsCommand).resolves({ associations: [{ associationId: "a-9" }] });
     eks.on(DeletePodIdentityAssociationCommand).resolves({});
@@ -357,8 +372,13 @@ describe("remove-namespace", () => {
     // Assess
     expect(eks.commandCalls(DeleteAccessEntryCommand)[0]?.args[0].input).toEqual({
       clusterName: CLUSTER,
-      principalArn: "arn:aws:iam::123456789012:role/tenant-acme-operators",
+      principalArn: OPERATOR_ROLE_ARN,
     });
+    // Offboarding removes the tenant's role whichever execution made it; its policies first.
+    expect(iam.commandCalls(DeleteRolePolicyCommand).map((call) => call.args[0].input)).toEqual([
+      { RoleName: OPERATOR_ROLE_NAME, PolicyName: "describe-tenant-cluster" },
+    ]);
+    expect(iam.commandCalls(DeleteRoleCommand)[0]?.args[0].input).toEqual({ RoleName: OPERATOR_ROLE_NAME });
     expect(eks.commandCalls(DeletePodIdentityAssociationCommand)[0]?.args[0].input).toEqual({
       clusterName: CLUSTER,
       associationId: "a-9",
@@ -366,11 +386,17 @@ describe("remove-namespace", () => {
     expect(
       api.requests.filter((request) => request.method === "DELETE").map((request) => request.path),
     ).toEqual(["/api/v1/namespaces/acme"]);
-    expect(result.removed).toEqual(["access-entry", "pod-identity:a-9", "namespace:acme"]);
+    expect(result.removed).toEqual([
+      "access-entry",
+      `operator-role:${OPERATOR_ROLE_ARN}`,
+      "pod-identity:a-9",
+      "namespace:acme",
+    ]);
   });
 
   it("is a no-op when everything is already gone", async () => {
     eks.on(DeleteAccessEntryCommand).rejects(awsError("ResourceNotFoundException"));
+    iam.on(GetRoleCommand).rejects(awsError("NoSuchEntityException"));
     eks.on(ListPodIdentityAssociationsCommand).resolves({ associations: [] });
     expect(await removeNamespace(tenant, lambdaContext())).toEqual({ removed: [] });
   });

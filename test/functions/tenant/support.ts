@@ -16,6 +16,10 @@ export const MASTER_SECRET_ARN =
 export const APP_SECRET_ARN =
   "arn:aws:secretsmanager:us-east-1:123456789012:secret:cplane/tenants/acme/db-AbCdEf";
 export const APP_ROLE_ARN = "arn:aws:iam::123456789012:role/cplane-test-tenant-app";
+export const EKS_CLUSTER_ARN = "arn:aws:eks:us-east-1:123456789012:cluster/cplane-test-tenants";
+export const OPERATOR_ROLE_NAME = "cplane-test-tenant-acme-operators";
+export const OPERATOR_ROLE_ARN = `arn:aws:iam::123456789012:role/${OPERATOR_ROLE_NAME}`;
+export const OPERATOR_BOUNDARY_ARN = "arn:aws:iam::123456789012:policy/cplane-test-tenant-operator-boundary";
 
 export function setTenantEnvironment(): void {
   process.env.TENANT_TABLE = TABLE;
@@ -23,7 +27,26 @@ export function setTenantEnvironment(): void {
   process.env.EKS_CLUSTER_NAME = CLUSTER;
   process.env.TENANT_DOMAIN = "tenants.example.com";
   process.env.TENANT_APP_ROLE_ARN = APP_ROLE_ARN;
-  process.env.TENANT_OPERATOR_ROLE_ARN_PATTERN = "arn:aws:iam::123456789012:role/tenant-{slug}-operators";
+  process.env.EKS_CLUSTER_ARN = EKS_CLUSTER_ARN;
+  process.env.TENANT_OPERATOR_ROLE_ARN_PREFIX = "arn:aws:iam::123456789012:role/cplane-test-tenant-";
+  process.env.TENANT_OPERATOR_BOUNDARY_ARN = OPERATOR_BOUNDARY_ARN;
+}
+
+/** The operator role as IAM's GetRole returns it, tagged for acme by `execution`. */
+export function operatorRole(execution: string, slug = "acme") {
+  return {
+    RoleName: OPERATOR_ROLE_NAME,
+    Arn: OPERATOR_ROLE_ARN,
+    RoleId: "AROAEXAMPLE",
+    Path: "/",
+    CreateDate: new Date("2026-11-22T10:00:00Z"),
+    AssumeRolePolicyDocument: "{}",
+    Tags: [
+      { Key: "cplane:tenant", Value: slug },
+      { Key: "cplane:tenant-id", Value: TENANT_ID },
+      { Key: "cplane:execution", Value: execution },
+    ],
+  };
 }
 
 export const KEY = { pk: { S: "TENANT#acme" }, sk: { S: "TENANT" } };

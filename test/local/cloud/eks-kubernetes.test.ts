@@ -17,7 +17,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createAwsClient } from "../../../functions/shared/aws-clients.ts";
 import type { Clock } from "../../../local/clock/clock.ts";
 import type { LocalCloud } from "../../../local/cloud/cloud.ts";
-import { startCloud, stopCloud, waitUntil } from "./support.ts";
+import { createRole, startCloud, stopCloud, waitUntil } from "./support.ts";
 
 let cloud: LocalCloud;
 let clock: Clock;
@@ -151,6 +151,11 @@ describe("EKS clusters", () => {
   it("keeps access entries with their policies and pod identity associations", async () => {
     await activeCluster("platform");
     const principalArn = "arn:aws:iam::123456789012:role/tenant-acme-deployer";
+    // "An access entry includes the ARN of one, and only one, existing IAM principal" (EKS User Guide).
+    await expect(
+      eks().send(new CreateAccessEntryCommand({ clusterName: "platform", principalArn })),
+    ).rejects.toMatchObject({ name: "InvalidParameterException" });
+    expect(await createRole("tenant-acme-deployer")).toBe(principalArn);
     await eks().send(
       new CreateAccessEntryCommand({
         clusterName: "platform",

@@ -48,7 +48,7 @@ import { createAwsClient } from "../../../functions/shared/aws-clients.ts";
 import type { LocalCloud } from "../../../local/cloud/cloud.ts";
 import { createDemoFleet } from "../../../local/cloud/demo.ts";
 import { externalService, formatDescription, toPutEventsEntry } from "../../../local/cloud/index.ts";
-import { startCloud, stopCloud, waitUntil } from "./support.ts";
+import { createRole, startCloud, stopCloud, waitUntil } from "./support.ts";
 
 let cloud: LocalCloud | undefined;
 afterEach(async () => {
@@ -149,7 +149,7 @@ describe("EKS: node group and access lifecycle on the demo fleet", () => {
     await createDemoFleet(c);
     const eks = createAwsClient(EKSClient, { region: "us-east-1" });
     const clusterName = "cplane-us-east-1";
-    const principalArn = "arn:aws:iam::123456789012:role/x";
+    const principalArn = await createRole("x");
     await c.send({
       service: "EKS",
       operation: "CreateAccessEntry",

@@ -1,5 +1,6 @@
 /** Shared test setup for the local cloud: an instant clock, a bound cloud, and polling on virtual time. */
-import { bindLocalCloud } from "../../../functions/shared/aws-clients.ts";
+import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
+import { bindLocalCloud, createAwsClient } from "../../../functions/shared/aws-clients.ts";
 import type { Clock } from "../../../local/clock/clock.ts";
 import { createClock } from "../../../local/clock/clock.ts";
 import type { LocalCloud, LocalCloudOptions } from "../../../local/cloud/cloud.ts";
@@ -33,4 +34,20 @@ export async function waitUntil(
       throw new Error(`condition not met within ${withinMs} ms of virtual time`);
     await clock.sleep(everyMs);
   }
+}
+
+/** Creates an IAM role in the bound cloud (an EKS access entry may only name an existing one); returns its ARN. */
+export async function createRole(name: string): Promise<string> {
+  const { Role } = await createAwsClient(IAMClient, { region: "us-east-1" }).send(
+    new CreateRoleCommand({
+      RoleName: name,
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "sts:AssumeRole" },
+        ],
+      }),
+    }),
+  );
+  return Role?.Arn ?? "";
 }

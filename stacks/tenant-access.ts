@@ -1,0 +1,55 @@
+/**
+ * What tenant access rests on, besides the functions: the tenant app role that tenants' pods assume
+ * through Pod Identity, the boundary every operator role is created under, and an EKS access entry for
+ * each function whose catalog entry asks for Kubernetes access. The tenant cluster itself is the
+ * platform team's (README, "Deploying"); this file only names it.
+ */
+import { functionCatalog } from "../functions/catalog.ts";
+import { tenantAccessPolicies } from "./tenant-access-policies.ts";
+import { componentName, type DeployContext, renderKubernetesAccess } from "./wiring.ts";
+
+export function deployTenantAccess(
+  ctx: $util.Output<DeployContext>,
+  functions: Record<string, sst.aws.Function>,
+) {
+  const policies = ctx.apply(tenantAccessPolicies);
+  const appRole = new aws.iam.Role("TenantAppRole", {
+    name: policies.appRoleName,
+    description: "Assumed by every tenant's pods through EKS Pod Identity; reads only its namespace's secret",
+    assumeRolePolicy: policies.appRoleTrust.apply((document) => JSON.stringify(document)),
+  });
+  new aws.iam.RolePolicy("TenantAppRoleSecret", {
+    role: appRole.name,
+    name: "tenant-secret",
+    policy: policies.appRolePolicy.apply((document) => JSON.stringify(document)),
+  });
+  const operatorBoundary = new aws.iam.Policy("TenantOperatorBoundary", {
+    name: policies.operatorBoundaryName,
+    description: "Permissions boundary of every tenant operator role",
+    policy: policies.operatorBoundary.apply((document) => JSON.stringify(document)),
+  });
+
+  for (const spec of functionCatalog.values()) {
+    const fn = functions[spec.id];
+    const kubernetes = spec.kubernetes;
+    if (!kubernetes || !fn) continue;
+    const access = ctx.apply((c) => renderKubernetesAccess(kubernetes, c));
+    const principalArn = fn.nodes.role.arn;
+    const entry = new aws.eks.AccessEntry(`${componentName(spec.id)}ClusterAccess`, {
+      clusterName: access.clusterName,
+      principalArn,
+      type: "STANDARD",
+    });
+    new aws.eks.AccessPolicyAssociation(
+      `${componentName(spec.id)}ClusterPolicy`,
+      {
+        clusterName: access.clusterName,
+        principalArn,
+        policyArn: access.policyArn,
+        accessScope: { type: "cluster" },
+      },
+      { dependsOn: [entry] },
+    );
+  }
+  return { appRole: appRole.arn, operatorBoundary: operatorBoundary.arn };
+}
