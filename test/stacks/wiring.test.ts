@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import type { FunctionSpec } from "../../functions/shared/catalog.ts";
 import {
   componentName,
-  type DeployContext,
   deployable,
   functionPermissions,
   renderDefinition,
