@@ -174,6 +174,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       }
       return (await operation((call.input ?? {}) as Record<string, unknown>)) as Record<string, unknown>;
     },
+    now: () => clock.now(),
   });
 
   const functions = createLocalFunctions({

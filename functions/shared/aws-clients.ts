@@ -21,6 +21,8 @@ export interface LocalCloudCall {
 /** What the local runtime binds: something that answers AWS calls in AWS's shapes and error names. */
 export interface LocalCloudBinding {
   send(call: LocalCloudCall): Promise<Record<string, unknown>>;
+  /** The local cloud's time in epoch ms, which runs faster than the wall clock (see `awsNow`). */
+  now?(): number;
 }
 
 const BINDING = Symbol.for("cplane.local-cloud.binding");
@@ -33,6 +35,15 @@ export function bindLocalCloud(binding: LocalCloudBinding | undefined): void {
 
 export function boundLocalCloud(): LocalCloudBinding | undefined {
   return (globalThis as BindingHolder)[BINDING];
+}
+
+/**
+ * The time of the cloud the handler runs against, in epoch milliseconds: the wall clock on AWS, the
+ * local cloud's simulated clock locally, so that timestamps a handler writes (registry history, TTLs)
+ * agree with the engine's and the cloud's, which may run hours ahead of the wall clock.
+ */
+export function awsNow(): number {
+  return boundLocalCloud()?.now?.() ?? Date.now();
 }
 
 /** The part of an SDK v3 client the factory touches; every generated client has it. */

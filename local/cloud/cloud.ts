@@ -47,6 +47,8 @@ export interface CallRecord {
 export interface LocalCloud {
   /** The binding: pass the cloud (or `{ send: cloud.send }`) to `bindLocalCloud`. */
   send(call: LocalCloudCall): Promise<Record<string, unknown>>;
+  /** The simulated time, for handlers' timestamps through `awsNow()`. */
+  now(): number;
   readonly faults: Faults;
   readonly regions: Regions;
   readonly account: string;
@@ -263,6 +265,7 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
 
   const cloud: LocalCloud = {
     send,
+    now: () => clock.now(),
     faults,
     regions,
     account,

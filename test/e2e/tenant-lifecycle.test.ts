@@ -12,6 +12,7 @@ import { ExecuteStatementCommand, RDSDataClient } from "@aws-sdk/client-rds-data
 import { DescribeSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAwsClient } from "../../functions/shared/aws-clients.ts";
+import { listTenants } from "../../functions/tenant/lib/registry.ts";
 import { createClock } from "../../local/clock/clock.ts";
 import { clusterCa } from "../../local/cloud/kubernetes.ts";
 import type { ExecutionDescription } from "../../local/engine/index.ts";
@@ -104,6 +105,11 @@ describe("tenant onboarding on the local runtime", () => {
       tenantId: string;
     }[];
     expect(tenants).toEqual([expect.objectContaining({ slug: "acme", status: "active", tier: "premium" })]);
+    // The registry's times are the cloud's: between registering and announcing, the cluster and its
+    // instances took their simulated minutes (the wall clock saw a few seconds).
+    const history = (await listTenants()).find((t) => t.slug === "acme")?.history ?? [];
+    const at = (step: string) => Date.parse(history.find((h) => h.step === step)?.at ?? "");
+    expect(at("announce") - at("register")).toBeGreaterThanOrEqual(runtime.cloud.durations.auroraClusterCreate);
 
     // the database: available, with the migrated schema queryable through the Data API
     const rds = createAwsClient(RDSClient, { trace: false });

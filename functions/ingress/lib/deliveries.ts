@@ -10,6 +10,7 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
+import { awsNow } from "../../shared/aws-clients.ts";
 
 export interface DeliveryStore {
   /** Claims a delivery id: "new" the first time, "duplicate" while in progress or after completion. */
@@ -63,7 +64,7 @@ const deliveryKey = (id: string) => ({ pk: { S: `DELIVERY#${id}` }, sk: { S: "DE
 export function createDynamoDeliveryStore(options: DynamoDeliveryStoreOptions): DeliveryStore {
   const { client, tableName } = options;
   const retention = options.retentionSeconds ?? 7 * 24 * 3600;
-  const now = options.now ?? Date.now;
+  const now = options.now ?? awsNow;
   return {
     async begin(id) {
       try {

@@ -1,5 +1,6 @@
 /** Fields the tenant steps share in their payloads. */
 import { z } from "zod";
+import { awsNow } from "../../shared/aws-clients.ts";
 import { Tier } from "./tiers.ts";
 
 export const ExecutionArn = z.string().min(1);
@@ -13,6 +14,7 @@ export const TenantRef = z.object({
 
 export const TenantWithTier = TenantRef.extend({ tier: Tier });
 
+/** Now, as registry timestamps are written: in the cloud's time (simulated locally). */
 export function now(): string {
-  return new Date().toISOString();
+  return new Date(awsNow()).toISOString();
 }

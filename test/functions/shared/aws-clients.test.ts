@@ -2,6 +2,7 @@ import { DescribeDBClustersCommand, RDSClient } from "@aws-sdk/client-rds";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  awsNow,
   bindLocalCloud,
   createAwsClient,
   type LocalCloudCall,
@@ -68,5 +69,16 @@ describe("createAwsClient", () => {
     ).rejects.toMatchObject({
       name: "DBClusterNotFoundFault",
     });
+  });
+
+  it("tells the time of the bound cloud, and the wall clock's when none is bound", () => {
+    bindLocalCloud({ send: async () => ({}), now: () => Date.parse("2031-01-01T00:00:00Z") });
+    expect(awsNow()).toBe(Date.parse("2031-01-01T00:00:00Z"));
+
+    bindLocalCloud(undefined);
+    const before = Date.now();
+    const told = awsNow();
+    expect(told).toBeGreaterThanOrEqual(before);
+    expect(told).toBeLessThanOrEqual(Date.now());
   });
 });
