@@ -109,7 +109,9 @@ describe("tenant onboarding on the local runtime", () => {
     // instances took their simulated minutes (the wall clock saw a few seconds).
     const history = (await listTenants()).find((t) => t.slug === "acme")?.history ?? [];
     const at = (step: string) => Date.parse(history.find((h) => h.step === step)?.at ?? "");
-    expect(at("announce") - at("register")).toBeGreaterThanOrEqual(runtime.cloud.durations.auroraClusterCreate);
+    expect(at("announce") - at("register")).toBeGreaterThanOrEqual(
+      runtime.cloud.durations.auroraClusterCreate,
+    );
 
     // the database: available, with the migrated schema queryable through the Data API
     const rds = createAwsClient(RDSClient, { trace: false });
