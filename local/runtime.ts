@@ -104,6 +104,11 @@ export function localDeployContext(region: string): DeployContext {
         arn: `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT}:table/${TENANT_TABLE}`,
       },
       bus: { name: BUS_NAME, arn: `arn:aws:events:${region}:${LOCAL_ACCOUNT}:event-bus/${BUS_NAME}` },
+      // A partial ARN (without the random suffix the local cloud adds): GetSecretValue takes it, as AWS does.
+      gitWebhookSecret: {
+        name: WEBHOOK_SECRET_NAME,
+        arn: `arn:aws:secretsmanager:${region}:${LOCAL_ACCOUNT}:secret:${WEBHOOK_SECRET_NAME}`,
+      },
     },
   };
 }

@@ -1,7 +1,11 @@
 import type { DeployContext } from "./wiring.ts";
 
 /** Account, region, partition and the shared resources, as one Output for the wiring functions. */
-export function deployContext(shared: { bus: sst.aws.Bus; tenantTable: sst.aws.Dynamo }) {
+export function deployContext(shared: {
+  bus: sst.aws.Bus;
+  tenantTable: sst.aws.Dynamo;
+  gitWebhookSecret: aws.secretsmanager.Secret;
+}) {
   const identity = aws.getCallerIdentityOutput();
   const region = aws.getRegionOutput();
   const partition = aws.getPartitionOutput();
@@ -13,8 +17,20 @@ export function deployContext(shared: { bus: sst.aws.Bus; tenantTable: sst.aws.D
     shared.bus.arn,
     shared.tenantTable.name,
     shared.tenantTable.arn,
+    shared.gitWebhookSecret.name,
+    shared.gitWebhookSecret.arn,
   ]).apply(
-    ([account, regionName, partitionName, busName, busArn, tableName, tableArn]): DeployContext => ({
+    ([
+      account,
+      regionName,
+      partitionName,
+      busName,
+      busArn,
+      tableName,
+      tableArn,
+      secretName,
+      secretArn,
+    ]): DeployContext => ({
       app: $app.name,
       stage: $app.stage,
       account,
@@ -23,6 +39,7 @@ export function deployContext(shared: { bus: sst.aws.Bus; tenantTable: sst.aws.D
       resources: {
         bus: { name: busName, arn: busArn },
         tenantTable: { name: tableName, arn: tableArn },
+        gitWebhookSecret: { name: secretName, arn: secretArn },
       },
     }),
   );

@@ -7,8 +7,8 @@ export async function stacks() {
   await import("./defaults.ts");
   const { deployContext } = await import("./context.ts");
   const { bus } = await import("./bus.ts");
-  const { tenantTable } = await import("./registry.ts");
-  const ctx = deployContext({ bus, tenantTable });
+  const { tenantTable, gitWebhookSecret } = await import("./registry.ts");
+  const ctx = deployContext({ bus, tenantTable, gitWebhookSecret });
   const { deployFunctions } = await import("./functions.ts");
   const functions = deployFunctions(ctx);
   const { deployWorkflows } = await import("./workflows.ts");

@@ -102,7 +102,10 @@ export function renderEnvironment(spec: FunctionSpec, ctx: DeployContext): Recor
     CPLANE_STAGE: ctx.stage,
   };
   for (const [key, value] of Object.entries(spec.environment ?? {})) {
-    env[key] = typeof value === "string" ? fillPlaceholders(value, ctx) : resolveRef(value, ctx, "name");
+    env[key] =
+      typeof value === "string"
+        ? fillPlaceholders(value, ctx)
+        : resolveRef(value, ctx, value.attribute ?? "name");
   }
   return env;
 }

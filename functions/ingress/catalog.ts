@@ -2,9 +2,8 @@ import type { FunctionSpec, ResourceRef } from "../shared/catalog.ts";
 
 const BUS: ResourceRef = { ref: "bus" };
 const REGISTRY: ResourceRef = { ref: "tenantTable" };
-/** The webhook secret, created by stacks/ as `cplane/<stage>/git-webhook` (Secrets Manager adds a suffix). */
-const WEBHOOK_SECRET =
-  "arn:${partition}:secretsmanager:${region}:${account}:secret:cplane/${stage}/git-webhook";
+/** The webhook secret stacks/registry.ts creates; passed by ARN. */
+const WEBHOOK_SECRET: ResourceRef = { ref: "gitWebhookSecret", attribute: "arn" };
 
 /** Functions that take requests from outside (webhooks) and turn them into events. */
 export const ingressFunctions: readonly FunctionSpec[] = [
@@ -22,7 +21,7 @@ export const ingressFunctions: readonly FunctionSpec[] = [
     },
     url: { localPath: "/webhooks/git" },
     permissions: [
-      { actions: ["secretsmanager:GetSecretValue"], resources: [`${WEBHOOK_SECRET}-??????`] },
+      { actions: ["secretsmanager:GetSecretValue"], resources: [WEBHOOK_SECRET] },
       { actions: ["events:PutEvents"], resources: [BUS] },
       {
         // Delivery ids share the registry table; this function may touch only their items.

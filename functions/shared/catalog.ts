@@ -11,7 +11,11 @@ export type FunctionId = `${string}/${string}`;
  * A value the deployment fills in. `${region}`, `${account}`, `${partition}`, `${stage}` and `${app}`
  * placeholders in strings are substituted by stacks/ (and by the local runtime with its own values).
  */
-export type ResourceRef = { readonly ref: "tenantTable" | "bus" };
+export type ResourceRef = {
+  readonly ref: "tenantTable" | "bus" | "gitWebhookSecret";
+  /** What an environment variable gets: the resource's name (default) or its ARN. IAM always gets the ARN. */
+  readonly attribute?: "name" | "arn";
+};
 
 export interface IamStatement {
   readonly actions: readonly string[];

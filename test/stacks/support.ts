@@ -13,5 +13,9 @@ export const ctx: DeployContext = {
       name: "cplane-prod-tenants",
       arn: "arn:aws:dynamodb:eu-west-1:123456789012:table/cplane-prod-tenants",
     },
+    gitWebhookSecret: {
+      name: "cplane/prod/git-webhook",
+      arn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:cplane/prod/git-webhook-AbCdEf",
+    },
   },
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { FunctionSpec } from "../../functions/shared/catalog.ts";
+import type { FunctionSpec, IamStatement } from "../../functions/shared/catalog.ts";
 import {
   componentName,
   deployable,
@@ -55,6 +55,21 @@ describe("renderEnvironment", () => {
       TENANT_TABLE: "cplane-prod-tenants",
       DOMAIN: "prod.example.com",
     });
+  });
+
+  it("gives a reference's ARN where the entry asks for it, and IAM the same ARN", () => {
+    const secret = { ref: "gitWebhookSecret", attribute: "arn" } as const;
+    const webhook: FunctionSpec = {
+      ...provision,
+      environment: { SECRET_ARN: secret, SECRET_NAME: { ref: "gitWebhookSecret" } },
+      permissions: [{ actions: ["secretsmanager:GetSecretValue"], resources: [secret] }],
+    };
+    const env = renderEnvironment(webhook, ctx);
+    expect(env.SECRET_ARN).toBe(
+      "arn:aws:secretsmanager:eu-west-1:123456789012:secret:cplane/prod/git-webhook-AbCdEf",
+    );
+    expect(env.SECRET_NAME).toBe("cplane/prod/git-webhook");
+    expect(renderPermission(webhook.permissions[0] as IamStatement, ctx).resources).toEqual([env.SECRET_ARN]);
   });
 });
 
