@@ -1,5 +1,9 @@
-/** The tenant registry: one item per tenant with status and per-step history. */
+/**
+ * The tenant registry: one item per tenant with status and per-step history. Named
+ * `<app>-<stage>-tenants` so that `cplane tenants list --target aws --stage S` finds it without stack outputs.
+ */
 export const tenantTable = new sst.aws.Dynamo("TenantRegistry", {
+  transform: { table: { name: `${$app.name}-${$app.stage}-tenants` } },
   fields: { pk: "string", sk: "string" },
   primaryIndex: { hashKey: "pk", rangeKey: "sk" },
   // Webhook delivery ids (pk DELIVERY#...) expire; tenant items have no expiresAt and stay.

@@ -23,6 +23,8 @@ export interface Target {
   stateMachineName(workflow: string): string;
   /** The bus our events go to on this target. */
   readonly busName: string;
+  /** The tenant registry table on this target. */
+  readonly tenantTable: string;
 }
 
 export interface TargetOptions {
@@ -54,6 +56,7 @@ export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv = p
       events: new EventBridgeClient(config),
       stateMachineName: (workflow) => workflow,
       busName: "cplane",
+      tenantTable: "cplane-local-tenants",
     };
   }
   const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
@@ -68,6 +71,7 @@ export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv = p
     events: new EventBridgeClient({ region }),
     stateMachineName: (workflow) => `cplane-${stage}-${workflow}`,
     busName: `cplane-${stage}-bus`,
+    tenantTable: `cplane-${stage}-tenants`,
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import { functionCatalog } from "../../functions/catalog.ts";
-import { listTenants } from "../../functions/tenant/lib/registry.ts";
+import { listTenants, tenantSummary } from "../../functions/tenant/lib/registry.ts";
 import { FaultSpecSchema } from "../cloud/faults.ts";
 import type { Runtime } from "../runtime.ts";
 import { RequestError, readBody } from "./aws-json.ts";
@@ -148,19 +148,7 @@ export function adminRoutes(runtime: Runtime, extra: readonly Route[] = []): Rou
       path: "/_cplane/tenants",
       async handle(_, response) {
         const tenants = await listTenants();
-        sendJson(response, 200, {
-          tenants: tenants.map((t) => ({
-            tenantId: t.tenantId,
-            slug: t.slug,
-            name: t.name,
-            tier: t.tier,
-            status: t.status,
-            region: t.region,
-            hostname: t.hostname,
-            updatedAt: t.updatedAt,
-            failure: t.failure,
-          })),
-        });
+        sendJson(response, 200, { tenants: tenants.map(tenantSummary) });
       },
     },
     {

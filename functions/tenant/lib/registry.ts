@@ -19,7 +19,12 @@ import { requireEnv } from "../../shared/env.ts";
 import { isAwsError, TenantNotFoundError, TenantStateConflictError } from "./errors.ts";
 import type { Tier } from "./tiers.ts";
 
-const dynamodb = createAwsClient(DynamoDBClient);
+let client: DynamoDBClient | undefined;
+/** Made on first use, so that the CLI can import the listing without a Lambda environment. */
+const dynamodb = () => {
+  client ??= createAwsClient(DynamoDBClient);
+  return client;
+};
 
 export type TenantStatus = "onboarding" | "active" | "failed" | "offboarding" | "offboarded";
 
@@ -62,7 +67,7 @@ function table(): string {
 /** Creates the tenant; false when an item with this slug already exists (nothing is written then). */
 export async function putNewTenant(tenant: TenantRecord): Promise<boolean> {
   try {
-    await dynamodb.send(
+    await dynamodb().send(
       new PutItemCommand({
         TableName: table(),
         Item: { ...tenantKey(tenant.slug), ...marshall(tenant, { removeUndefinedValues: true }) },
@@ -82,7 +87,7 @@ export function aliasKey(tenantId: string) {
 
 /** Writes the tenant id → slug alias (idempotent). */
 export async function putTenantAlias(tenantId: string, slug: string): Promise<void> {
-  await dynamodb.send(
+  await dynamodb().send(
     new PutItemCommand({
       TableName: table(),
       Item: { ...aliasKey(tenantId), tenantId: { S: tenantId }, slug: { S: slug } },
@@ -92,14 +97,14 @@ export async function putTenantAlias(tenantId: string, slug: string): Promise<vo
 
 /** The slug of a tenant id, or undefined when no tenant has it. */
 export async function slugOfTenant(tenantId: string): Promise<string | undefined> {
-  const { Item } = await dynamodb.send(
+  const { Item } = await dynamodb().send(
     new GetItemCommand({ TableName: table(), Key: aliasKey(tenantId), ConsistentRead: true }),
   );
   return Item?.slug?.S;
 }
 
 export async function getTenant(slug: string): Promise<TenantRecord | undefined> {
-  const { Item } = await dynamodb.send(
+  const { Item } = await dynamodb().send(
     new GetItemCommand({ TableName: table(), Key: tenantKey(slug), ConsistentRead: true }),
   );
   if (!Item) return undefined;
@@ -151,7 +156,7 @@ export async function transition(change: Transition): Promise<TenantRecord> {
     values[`:from${index}`] = status;
   });
   try {
-    const { Attributes } = await dynamodb.send(
+    const { Attributes } = await dynamodb().send(
       new UpdateItemCommand({
         TableName: table(),
         Key: tenantKey(change.slug),
@@ -176,7 +181,7 @@ export async function transition(change: Transition): Promise<TenantRecord> {
 
 /** Appends a history entry without changing the status. */
 export async function recordStep(slug: string, entry: HistoryEntry): Promise<void> {
-  await dynamodb.send(
+  await dynamodb().send(
     new UpdateItemCommand({
       TableName: table(),
       Key: tenantKey(slug),
@@ -192,13 +197,33 @@ export async function recordStep(slug: string, entry: HistoryEntry): Promise<voi
 }
 
 /** Every tenant in the registry (alias items left out), by slug. Reads the whole table: for operators. */
-export async function listTenants(): Promise<TenantRecord[]> {
+/** What listings show of a tenant (the CLI, the local admin API): no history, no resource ARNs. */
+export function tenantSummary(t: TenantRecord) {
+  return {
+    tenantId: t.tenantId,
+    slug: t.slug,
+    name: t.name,
+    tier: t.tier,
+    status: t.status,
+    region: t.region,
+    hostname: t.hostname,
+    updatedAt: t.updatedAt,
+    failure: t.failure,
+  };
+}
+export type TenantSummary = ReturnType<typeof tenantSummary>;
+
+/** Every tenant, by slug; from this function's table, or from `from` (the CLI reading a deployed stage). */
+export async function listTenants(from?: {
+  client: DynamoDBClient;
+  tableName: string;
+}): Promise<TenantRecord[]> {
   const tenants: TenantRecord[] = [];
   let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
   do {
-    const page = await dynamodb.send(
+    const page = await (from?.client ?? dynamodb()).send(
       new ScanCommand({
-        TableName: table(),
+        TableName: from?.tableName ?? table(),
         FilterExpression: "sk = :tenant",
         ExpressionAttributeValues: { ":tenant": { S: "TENANT" } },
         ExclusiveStartKey,

@@ -2,6 +2,8 @@
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { listTenants, type TenantSummary, tenantSummary } from "../../../functions/tenant/lib/registry.ts";
 import { printJson, printTable } from "../io.ts";
 import { admin, type Target, UsageError } from "../target.ts";
 
@@ -141,23 +143,23 @@ export async function reset(target: Target, dataDir: string): Promise<number> {
   return 0;
 }
 
-interface TenantView {
-  readonly tenantId: string;
-  readonly slug: string;
-  readonly tier: string;
-  readonly status: string;
-  readonly region?: string;
-  readonly updatedAt?: string;
-}
-
 export async function tenants(target: Target, action: string, options: { json?: boolean }): Promise<number> {
   if (action !== "list") throw new UsageError("usage: cplane tenants list [--json]");
-  const out = await admin<{ tenants: TenantView[] }>(target, "GET", "/tenants");
-  if (options.json) printJson(out.tenants);
+  // A deployed stage has no admin API: read its registry table with the caller's credentials.
+  const listed =
+    target.kind === "aws"
+      ? (
+          await listTenants({
+            client: new DynamoDBClient({ region: target.region }),
+            tableName: target.tenantTable,
+          })
+        ).map(tenantSummary)
+      : (await admin<{ tenants: TenantSummary[] }>(target, "GET", "/tenants")).tenants;
+  if (options.json) printJson(listed);
   else {
     printTable([
       ["SLUG", "TIER", "STATUS", "REGION", "TENANT ID", "UPDATED"],
-      ...out.tenants.map((t) => [t.slug, t.tier, t.status, t.region ?? "-", t.tenantId, t.updatedAt ?? "-"]),
+      ...listed.map((t) => [t.slug, t.tier, t.status, t.region ?? "-", t.tenantId, t.updatedAt ?? "-"]),
     ]);
   }
   return 0;
