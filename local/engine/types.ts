@@ -1,16 +1,11 @@
 /** The Amazon States Language as the engine reads it (after validation). */
+import type { Retrier } from "../../workflows/asl.ts";
 import type { Json, JsonObject } from "./json.ts";
 
 export type QueryLanguage = "JSONPath" | "JSONata";
 
-export interface AslRetrier {
-  readonly ErrorEquals: readonly string[];
-  readonly IntervalSeconds?: number;
-  readonly MaxAttempts?: number;
-  readonly BackoffRate?: number;
-  readonly MaxDelaySeconds?: number;
-  readonly JitterStrategy?: "FULL" | "NONE";
-}
+/** A Retry entry: one shape for the workflows that write it and the engine that runs it. */
+export type AslRetrier = Retrier;
 
 export interface AslCatcher {
   readonly ErrorEquals: readonly string[];
