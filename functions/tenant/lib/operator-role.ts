@@ -155,16 +155,18 @@ export async function ensureOperatorRole(
   return { arn, created: tagValue(role?.Tags, TAG_EXECUTION) === owner.executionArn };
 }
 
-/** The execution that created the tenant's operator role, or undefined when there is no such role. */
+/**
+ * The execution that created the tenant's operator role; undefined when there is no such role or the
+ * role under that name is not this tenant's (compensation then has nothing of its own to remove).
+ */
 export async function operatorRoleCreator(
   settings: OperatorRoleSettings,
   owner: Owner,
 ): Promise<string | undefined> {
-  const name = roleName(operatorRoleArn(settings, owner.slug));
-  const role = await getRole(name);
-  if (!role) return undefined;
-  assertOwnedBy(`IAM role ${name}`, role.Tags, owner);
-  return tagValue(role.Tags, TAG_EXECUTION);
+  const role = await getRole(roleName(operatorRoleArn(settings, owner.slug)));
+  const ours =
+    tagValue(role?.Tags, TAG_TENANT) === owner.slug && tagValue(role?.Tags, TAG_TENANT_ID) === owner.tenantId;
+  return ours ? tagValue(role?.Tags, TAG_EXECUTION) : undefined;
 }
 
 /** Deletes the tenant's operator role and its inline policies. False when there was none. */

@@ -196,6 +196,15 @@ describe("compensate", () => {
     expect(eks.commandCalls(DeletePodIdentityAssociationCommand)).toHaveLength(0);
   });
 
+  it("leaves a role of the operators' name that another tenant owns, and still finishes", async () => {
+    everythingCreatedBy(OTHER_EXECUTION);
+    iam.on(GetRoleCommand).resolves({ Role: operatorRole(EXECUTION, "globex") });
+
+    expect(await handler(input, lambdaContext())).toEqual({ removed: [] });
+    expect(iam.commandCalls(DeleteRoleCommand)).toHaveLength(0);
+    expect(eks.commandCalls(DeleteAccessEntryCommand)).toHaveLength(0);
+  });
+
   it("removes only the instance it added to an adopted cluster", async () => {
     // Prepare
     everythingCreatedBy(OTHER_EXECUTION);
