@@ -2,8 +2,7 @@
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { listTenants, type TenantSummary, tenantSummary } from "../../../functions/tenant/lib/registry.ts";
+import type { TenantSummary } from "../../../functions/tenant/lib/registry.ts";
 import { printJson, printTable } from "../io.ts";
 import { admin, type Target, UsageError } from "../target.ts";
 
@@ -143,17 +142,23 @@ export async function reset(target: Target, dataDir: string): Promise<number> {
   return 0;
 }
 
+/**
+ * A deployed stage has no admin API: read its registry table with the caller's credentials. Imported
+ * here, not at the top: the handlers' modules set up Powertools on import, and `cplane start` must load
+ * them only after the runtime has given them its Lambda-like environment (quiet logs, no metrics).
+ */
+async function deployedTenants(target: Target): Promise<TenantSummary[]> {
+  const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
+  const { listTenants, tenantSummary } = await import("../../../functions/tenant/lib/registry.ts");
+  const client = new DynamoDBClient({ region: target.region });
+  return (await listTenants({ client, tableName: target.tenantTable })).map(tenantSummary);
+}
+
 export async function tenants(target: Target, action: string, options: { json?: boolean }): Promise<number> {
   if (action !== "list") throw new UsageError("usage: cplane tenants list [--json]");
-  // A deployed stage has no admin API: read its registry table with the caller's credentials.
   const listed =
     target.kind === "aws"
-      ? (
-          await listTenants({
-            client: new DynamoDBClient({ region: target.region }),
-            tableName: target.tenantTable,
-          })
-        ).map(tenantSummary)
+      ? await deployedTenants(target)
       : (await admin<{ tenants: TenantSummary[] }>(target, "GET", "/tenants")).tenants;
   if (options.json) printJson(listed);
   else {
