@@ -69,7 +69,9 @@ export function createAwsClient<C extends SdkClient, Config extends object>(
 ): C {
   const { trace = true, ...rest } = config;
   const client = new ClientClass({
-    region: rest.region ?? awsRegion(),
+    // Read at the first call, not here: a module that makes its clients on import (every handler) can be
+    // imported where AWS_REGION is unset (stacks/ under `sst deploy`, the CLI), and fails by name only if it calls AWS.
+    region: rest.region ?? (async () => awsRegion()),
     maxAttempts: 3,
     retryMode: "adaptive",
     ...rest,

@@ -1,6 +1,6 @@
 import { DescribeDBClustersCommand, RDSClient } from "@aws-sdk/client-rds";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   awsNow,
   bindLocalCloud,
@@ -80,5 +80,13 @@ describe("createAwsClient", () => {
     const told = awsNow();
     expect(told).toBeGreaterThanOrEqual(before);
     expect(told).toBeLessThanOrEqual(Date.now());
+  });
+
+  it("needs AWS_REGION only at a client's first call, and then names it", async () => {
+    vi.stubEnv("AWS_REGION", "");
+    const rds = createAwsClient(RDSClient, { trace: false });
+    await expect(rds.send(new DescribeDBClustersCommand({}))).rejects.toMatchObject({
+      name: "MissingEnvironmentVariableError",
+    });
   });
 });
