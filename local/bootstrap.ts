@@ -154,7 +154,8 @@ async function bootstrapTenantAccess(options: BootstrapOptions): Promise<string[
     );
     created.push(`iam role ${access.appRoleName}`);
   }
-  // Put on every start: a changed policy in a newer checkout reaches a saved cloud.
+  // Put on every start: a changed inline policy in a newer checkout reaches a saved cloud (the trust policy
+  // and the boundary are made once; `cplane reset` or --fresh takes a changed one).
   await iam.send(
     new PutRolePolicyCommand({
       RoleName: access.appRoleName,

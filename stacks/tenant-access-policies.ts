@@ -11,8 +11,10 @@ import {
   TENANT_APP_ROLE_NAME,
   TENANT_CLUSTER_NAME,
   TENANT_OPERATOR_BOUNDARY_NAME,
+  TENANT_OPERATOR_ROLE_PREFIX,
 } from "../functions/tenant/catalog.ts";
 import { SERVICE_ACCOUNT } from "../functions/tenant/lib/namespace.ts";
+import { operatorRoleArn } from "../functions/tenant/lib/operator-role.ts";
 import { type DeployContext, fillPlaceholders } from "./wiring.ts";
 
 export interface PolicyDocument {
@@ -34,6 +36,16 @@ export const tenantClusterName = (ctx: DeployContext) => fillPlaceholders(TENANT
 
 export function tenantAccessPolicies(ctx: DeployContext): TenantAccessPolicies {
   const clusterArn = `arn:${ctx.partition}:eks:${ctx.region}:${ctx.account}:cluster/${tenantClusterName(ctx)}`;
+  // Refuses, at deploy time, an app and stage too long to leave room for a tenant in an operator role's
+  // name; otherwise onboarding would find out at its fifth step, after the database was made.
+  operatorRoleArn(
+    {
+      operatorRoleArnPrefix: fillPlaceholders(TENANT_OPERATOR_ROLE_PREFIX, ctx),
+      operatorBoundaryArn: "",
+      clusterArn,
+    },
+    "a",
+  );
   return {
     appRoleName: fillPlaceholders(TENANT_APP_ROLE_NAME, ctx),
     appRoleTrust: {

@@ -21,6 +21,7 @@ export const TRANSIENT_ERRORS: readonly string[] = [
   "TransientError",
   "DatabaseNotReadyError",
   "SnapshotNotReadyError",
+  "OperatorRoleNotReadyError",
   "EventPublishError",
   ...THROTTLING_ERROR_NAMES,
 ];

@@ -23,11 +23,14 @@ const IAM = "arn:${partition}:iam::${account}";
 export const TENANT_APP_ROLE_NAME = `${DEPLOYMENT}-tenant-app`;
 const APP_ROLE = `${IAM}:role/${TENANT_APP_ROLE_NAME}`;
 /** Operator roles are this prefix, the tenant's slug (cut and hashed when long) and `-operators`. */
-const OPERATOR_ROLE_PREFIX = `${IAM}:role/${DEPLOYMENT}-tenant-`;
-const OPERATOR_ROLES = `${OPERATOR_ROLE_PREFIX}*-operators`;
+export const TENANT_OPERATOR_ROLE_PREFIX = `${IAM}:role/${DEPLOYMENT}-tenant-`;
+const OPERATOR_ROLES = `${TENANT_OPERATOR_ROLE_PREFIX}*-operators`;
 /** The permissions boundary every operator role is created under (stacks/tenant-access.ts). */
 export const TENANT_OPERATOR_BOUNDARY_NAME = `${DEPLOYMENT}-tenant-operator-boundary`;
 const OPERATOR_BOUNDARY = `${IAM}:policy/${TENANT_OPERATOR_BOUNDARY_NAME}`;
+const ACCESS_ENTRIES = `${EKS}:access-entry/${TENANT_CLUSTER_NAME}/*`;
+/** What operators may do in their namespace: read. The same ARN the handler associates (lib/namespace.ts). */
+const OPERATOR_ACCESS_POLICY = "arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSViewPolicy";
 const TABLE: ResourceRef = { ref: "tenantTable" };
 const BUS: ResourceRef = { ref: "bus" };
 
@@ -59,8 +62,18 @@ const operatorRoleCreation: IamStatement[] = [
     resources: [OPERATOR_ROLES],
     conditions: { StringEquals: { "iam:PermissionsBoundary": OPERATOR_BOUNDARY } },
   },
-  // CreateRole with tags needs TagRole too.
-  { actions: ["iam:TagRole"], resources: [OPERATOR_ROLES] },
+  // CreateRole with tags needs TagRole too: only then (the role has no tags yet), and only our three keys,
+  // so that the function cannot retag a role to move it to another tenant.
+  {
+    actions: ["iam:TagRole"],
+    resources: [OPERATOR_ROLES],
+    conditions: {
+      Null: { "aws:ResourceTag/cplane:tenant": "true" },
+      "ForAllValues:StringEquals": {
+        "aws:TagKeys": ["cplane:tenant", "cplane:tenant-id", "cplane:execution"],
+      },
+    },
+  },
 ];
 /** Removing one: its inline policies (only under the boundary), then the role (only one tagged for a tenant). */
 const operatorRoleRemoval: IamStatement[] = [
@@ -79,7 +92,7 @@ const eksNamespaceRemoval: IamStatement[] = [
     actions: ["eks:DeletePodIdentityAssociation"],
     resources: [`${EKS}:podidentityassociation/${TENANT_CLUSTER_NAME}/*`],
   },
-  { actions: ["eks:DeleteAccessEntry"], resources: [`${EKS}:access-entry/${TENANT_CLUSTER_NAME}/*`] },
+  { actions: ["eks:DescribeAccessEntry", "eks:DeleteAccessEntry"], resources: [ACCESS_ENTRIES] },
 ];
 
 const CLUSTER_ENV = {
@@ -87,7 +100,7 @@ const CLUSTER_ENV = {
   EKS_CLUSTER_ARN: EKS_CLUSTER,
   TENANT_DOMAIN: "${stage}.tenants.example.com",
   TENANT_APP_ROLE_ARN: APP_ROLE,
-  TENANT_OPERATOR_ROLE_ARN_PREFIX: OPERATOR_ROLE_PREFIX,
+  TENANT_OPERATOR_ROLE_ARN_PREFIX: TENANT_OPERATOR_ROLE_PREFIX,
   TENANT_OPERATOR_BOUNDARY_ARN: OPERATOR_BOUNDARY,
 };
 
@@ -205,17 +218,28 @@ export const tenantFunctions: readonly FunctionSpec[] = [
             "eks:DescribeCluster",
             "eks:ListPodIdentityAssociations",
             "eks:CreatePodIdentityAssociation",
-            "eks:CreateAccessEntry",
           ],
           resources: [EKS_CLUSTER],
         },
+        // Access entries only for operator roles, and only the view policy, only on the tenant's namespace
+        // (condition keys of the EKS service authorization reference).
         {
-          actions: ["eks:AssociateAccessPolicy", "eks:TagResource"],
-          resources: [
-            EKS_CLUSTER,
-            `${EKS}:access-entry/${TENANT_CLUSTER_NAME}/*`,
-            `${EKS}:podidentityassociation/${TENANT_CLUSTER_NAME}/*`,
-          ],
+          actions: ["eks:CreateAccessEntry"],
+          resources: [EKS_CLUSTER],
+          conditions: { ArnLike: { "eks:principalArn": OPERATOR_ROLES } },
+        },
+        {
+          actions: ["eks:AssociateAccessPolicy"],
+          resources: [ACCESS_ENTRIES],
+          conditions: {
+            StringEquals: { "eks:policyArn": OPERATOR_ACCESS_POLICY, "eks:accessScope": "namespace" },
+          },
+        },
+        // A stale entry for an earlier role of the same ARN is replaced.
+        { actions: ["eks:DeleteAccessEntry"], resources: [ACCESS_ENTRIES] },
+        {
+          actions: ["eks:TagResource"],
+          resources: [EKS_CLUSTER, ACCESS_ENTRIES, `${EKS}:podidentityassociation/${TENANT_CLUSTER_NAME}/*`],
         },
         ...operatorRoleCreation,
         {

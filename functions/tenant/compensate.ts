@@ -45,7 +45,7 @@ export const handler = defineStep(CompensateInput, async (input): Promise<Compen
     metadata: { name: input.slug },
   });
   if (ours(namespace?.metadata?.annotations?.[ANNOTATION_CREATED_BY])) {
-    removed.push(...(await removeTenantNamespace(settings, kubernetes, input)));
+    removed.push(...(await removeTenantNamespace(settings, kubernetes, input, input.executionArn)));
   } else {
     // An adopted namespace whose operator role this execution made (it was missing): only that goes.
     removed.push(...(await removeOperatorAccess(settings, input, input.executionArn)));

@@ -46,7 +46,7 @@ export const handler = defineStep(CreateNamespaceInput, async (input): Promise<C
   const podIdentityAssociationId = await ensurePodIdentity(settings, spec);
   // The access entry may only name an existing role: the role first.
   const operatorRole = await ensureOperatorRole(settings, input);
-  await ensureAccessEntry(settings, spec, operatorRole.arn);
+  await ensureAccessEntry(settings, spec, operatorRole);
 
   const created = createdBy === input.executionArn;
   await recordStep(input.slug, {

@@ -543,7 +543,7 @@ export class Eks implements EmulatedService {
       // "An access entry includes the ARN of one, and only one, existing IAM principal" (EKS User Guide,
       // Create access entries).
       if (!this.principalExists(principalArn))
-        fail("InvalidParameterException", `The specified principalArn could not be found: ${principalArn}`);
+        fail("InvalidParameterException", "The specified principalArn is invalid: invalid principal.");
       if (
         this.state.accessEntries.some(
           (e) => e.region === region && e.cluster === cluster.name && e.principalArn === principalArn,

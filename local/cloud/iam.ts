@@ -55,12 +55,12 @@ const POLICY_NAME = /^[\w+=,.@-]{1,128}$/;
 const PATH = /^\/([\x21-\x7e]{0,510}\/)?$/;
 const INLINE_POLICY_QUOTA = 10_240;
 
-/** Parses a policy document as IAM does: JSON with a Version and at least one statement. */
+/** Parses a policy document as IAM does: JSON with at least one statement. */
 function checkDocument(document: string | undefined, what: string): string {
   if (!document) fail("ValidationError", `${what} is required.`);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(decodeURIComponent(document));
+    parsed = JSON.parse(document);
   } catch {
     fail("MalformedPolicyDocumentException", "This policy contains invalid Json");
   }
@@ -125,7 +125,8 @@ export class Iam implements EmulatedService {
       RoleId: role.roleId,
       Arn: role.arn,
       CreateDate: role.created,
-      AssumeRolePolicyDocument: role.trustPolicy,
+      // IAM returns policy documents URL-encoded (RFC 3986); the SDK passes them on as they come.
+      AssumeRolePolicyDocument: encodeURIComponent(role.trustPolicy),
       Description: role.description,
       MaxSessionDuration: role.maxSessionDuration,
       PermissionsBoundary: role.permissionsBoundary
@@ -240,7 +241,11 @@ export class Iam implements EmulatedService {
         fail("NoSuchEntityException", `The role policy with name ${input.PolicyName} cannot be found.`, {
           status: 404,
         });
-      return { RoleName: role.name, PolicyName: input.PolicyName, PolicyDocument: document };
+      return {
+        RoleName: role.name,
+        PolicyName: input.PolicyName,
+        PolicyDocument: encodeURIComponent(document),
+      };
     },
     ListRolePolicies: (input: ListRolePoliciesCommandInput) => ({
       PolicyNames: Object.keys(this.role(input.RoleName).inlinePolicies).sort(),

@@ -68,6 +68,12 @@ describe("the tenant app role", () => {
 });
 
 describe("operator roles", () => {
+  it("are checked at deploy time: an app and stage too long to leave room for a tenant are refused", () => {
+    expect(() => tenantAccessPolicies({ ...ctx, stage: "a-stage-name-far-too-long-for-iam" })).toThrow(
+      expect.objectContaining({ name: "InvalidConfigurationError" }),
+    );
+  });
+
   const createNamespace = spec("tenant/create-namespace");
   const env = renderEnvironment(createNamespace, ctx);
   const settings = {

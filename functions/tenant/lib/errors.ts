@@ -25,6 +25,8 @@ export class ResourceOwnedByAnotherTenantError extends ControlPlaneError {}
 export class DatabaseNotReadyError extends TransientError {}
 /** The final snapshot is not available yet; deletion protection stays on. */
 export class SnapshotNotReadyError extends TransientError {}
+/** IAM has not yet propagated the operator role this step just created; EKS cannot see it. Retried. */
+export class OperatorRoleNotReadyError extends TransientError {}
 /** A migration statement failed; the ledger keeps what was applied before it. */
 export class MigrationFailedError extends ControlPlaneError {}
 

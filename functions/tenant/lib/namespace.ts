@@ -9,16 +9,23 @@ import {
   CreatePodIdentityAssociationCommand,
   DeleteAccessEntryCommand,
   DeletePodIdentityAssociationCommand,
+  DescribeAccessEntryCommand,
   EKSClient,
   ListPodIdentityAssociationsCommand,
 } from "@aws-sdk/client-eks";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { createAwsClient } from "../../shared/aws-clients.ts";
 import { optionalEnv, requireEnv } from "../../shared/env.ts";
+import { InvalidConfigurationError } from "../../shared/errors.ts";
 import type { KubernetesClient, Manifest } from "../../shared/kubernetes.ts";
 import type { Owner } from "./database.ts";
-import { isAwsError, ResourceOwnedByAnotherTenantError } from "./errors.ts";
-import { operatorRoleArn, operatorRoleCreator, removeOperatorRole } from "./operator-role.ts";
+import { isAwsError, OperatorRoleNotReadyError, ResourceOwnedByAnotherTenantError } from "./errors.ts";
+import {
+  type OperatorRole,
+  operatorRoleArn,
+  operatorRoleOwnership,
+  removeOperatorRole,
+} from "./operator-role.ts";
 import { TIERS, type Tier } from "./tiers.ts";
 
 export const eks = createAwsClient(EKSClient);
@@ -210,10 +217,11 @@ export async function ensurePodIdentity(settings: ClusterSettings, spec: Namespa
 export async function ensureAccessEntry(
   settings: ClusterSettings,
   spec: NamespaceSpec,
-  principalArn: string,
+  role: OperatorRole,
 ): Promise<void> {
-  try {
-    await eks.send(
+  const principalArn = role.arn;
+  const create = () =>
+    eks.send(
       new CreateAccessEntryCommand({
         clusterName: settings.clusterName,
         principalArn,
@@ -222,8 +230,17 @@ export async function ensureAccessEntry(
         tags: { "cplane:tenant": spec.slug, "cplane:tenant-id": spec.tenantId },
       }),
     );
+  try {
+    await create();
   } catch (error) {
-    if (!isAwsError(error, "ResourceInUseException")) throw error;
+    if (isAwsError(error, "ResourceInUseException") && role.fresh) {
+      // An entry left for an earlier role of this ARN: EKS keys entries by the role's unique id, so it
+      // would not authenticate the role just made (EKS API reference, AccessEntry.principalArn).
+      await eks.send(new DeleteAccessEntryCommand({ clusterName: settings.clusterName, principalArn }));
+      await create().catch((retry: unknown) => {
+        throw notYetVisible(retry, role) ?? retry;
+      });
+    } else if (!isAwsError(error, "ResourceInUseException")) throw notYetVisible(error, role) ?? error;
   }
   await eks.send(
     new AssociateAccessPolicyCommand({
@@ -236,19 +253,34 @@ export async function ensureAccessEntry(
 }
 
 /**
+ * A role this execution made that EKS does not see yet: IAM is eventually consistent, and CreateAccessEntry
+ * right after CreateRole is refused with InvalidParameterException until the role has propagated.
+ */
+function notYetVisible(error: unknown, role: OperatorRole): Error | undefined {
+  if (!role.created || !isAwsError(error, "InvalidParameterException")) return undefined;
+  return new OperatorRoleNotReadyError(
+    `EKS does not see operator role ${role.arn} yet: ${(error as Error).message}`,
+    {
+      cause: error,
+    },
+  );
+}
+
+/**
  * Removes the operators' access entry and role, then the Pod Identity associations and the namespace
- * (with all it holds).
+ * (with all it holds). With `onlyIfCreatedBy`, the operators' access only if that execution made the role.
  */
 export async function removeTenantNamespace(
   settings: ClusterSettings,
   kubernetes: KubernetesClient,
   owner: Owner,
+  onlyIfCreatedBy?: string,
 ): Promise<string[]> {
   const { slug } = owner;
   const removed: string[] = [];
   const namespace = { apiVersion: "v1", kind: "Namespace", metadata: { name: slug } };
   assertNamespaceOwned(await kubernetes.read(namespace), slug);
-  removed.push(...(await removeOperatorAccess(settings, owner)));
+  removed.push(...(await removeOperatorAccess(settings, owner, onlyIfCreatedBy)));
   for (const association of await podIdentityAssociations(settings.clusterName, slug)) {
     if (!association.associationId) continue;
     await eks.send(
@@ -265,24 +297,43 @@ export async function removeTenantNamespace(
 
 /**
  * Removes the operators' access entry, then the role it names (AWS: delete the entry of a principal you
- * delete, since a recreated role with the same ARN would not match it). With `onlyIfCreatedBy`, only when
- * that execution created the role (compensation after an adopted namespace).
+ * delete, since a recreated role with the same ARN would not match it). Only this tenant's: an entry or
+ * role tagged for another tenant is left alone. With `onlyIfCreatedBy`, only when that execution created
+ * the role (compensation). A deployment whose role names cannot be formed made no role: nothing to remove.
  */
 export async function removeOperatorAccess(
   settings: ClusterSettings,
   owner: Owner,
   onlyIfCreatedBy?: string,
 ): Promise<string[]> {
-  if (onlyIfCreatedBy !== undefined && (await operatorRoleCreator(settings, owner)) !== onlyIfCreatedBy)
+  let principalArn: string;
+  try {
+    principalArn = operatorRoleArn(settings, owner.slug);
+  } catch (error) {
+    if (error instanceof InvalidConfigurationError) return [];
+    throw error;
+  }
+  const role = await operatorRoleOwnership(settings, owner);
+  if (role.state === "another tenant's") return [];
+  if (onlyIfCreatedBy !== undefined && !(role.state === "ours" && role.createdBy === onlyIfCreatedBy))
     return [];
   const removed: string[] = [];
-  const principalArn = operatorRoleArn(settings, owner.slug);
-  try {
-    await eks.send(new DeleteAccessEntryCommand({ clusterName: settings.clusterName, principalArn }));
-    removed.push("access-entry");
-  } catch (error) {
-    if (!isAwsError(error, "ResourceNotFoundException")) throw error;
+  const entry = await eks
+    .send(new DescribeAccessEntryCommand({ clusterName: settings.clusterName, principalArn }))
+    .then((out) => out.accessEntry)
+    .catch((error: unknown) => {
+      if (isAwsError(error, "ResourceNotFoundException")) return undefined;
+      throw error;
+    });
+  if (entry && entry.tags?.["cplane:tenant"] === owner.slug) {
+    try {
+      await eks.send(new DeleteAccessEntryCommand({ clusterName: settings.clusterName, principalArn }));
+      removed.push("access-entry");
+    } catch (error) {
+      if (!isAwsError(error, "ResourceNotFoundException")) throw error;
+    }
   }
-  if (await removeOperatorRole(settings, owner)) removed.push(`operator-role:${principalArn}`);
+  if (role.state === "ours" && (await removeOperatorRole(settings, owner)))
+    removed.push(`operator-role:${principalArn}`);
   return removed;
 }

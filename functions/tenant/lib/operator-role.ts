@@ -45,7 +45,8 @@ export interface RoleOwner extends Owner {
 
 /**
  * The operator role's ARN for a slug. A slug that does not fit in the 64-character role name is cut and
- * ends with 8 hex digits of its SHA-256, so that two long slugs with a common start stay apart.
+ * ends with `--` and 8 hex digits of its SHA-256, so that two long slugs with a common start stay apart,
+ * and no slug names another's role: a slug never holds `--` (slug.ts).
  */
 export function operatorRoleArn(settings: OperatorRoleSettings, slug: string): string {
   const { prefix, namePrefix } = splitPrefix(settings.operatorRoleArnPrefix);
@@ -56,10 +57,8 @@ export function operatorRoleArn(settings: OperatorRoleSettings, slug: string): s
         `shorten the app or stage name (at least ${MIN_SEGMENT} are needed)`,
     );
   }
-  const segment =
-    slug.length <= room
-      ? slug
-      : `${slug.slice(0, room - 9).replace(/-+$/, "")}-${createHash("sha256").update(slug).digest("hex").slice(0, 8)}`;
+  const hash = createHash("sha256").update(slug).digest("hex").slice(0, 8);
+  const segment = slug.length <= room ? slug : `${slug.slice(0, room - 10).replace(/-+$/, "")}--${hash}`;
   return `${prefix}${segment}${SUFFIX}`;
 }
 
@@ -94,6 +93,9 @@ export interface OperatorRole {
   readonly arn: string;
   /** True when this execution created the role (now or in an earlier attempt of the same step). */
   readonly created: boolean;
+  /** True when this call created it: IAM may not have propagated it yet, and an access entry left for
+   * an earlier role of the same ARN does not authenticate this one. */
+  readonly fresh: boolean;
 }
 
 /** Creates the operator role under the boundary unless this tenant already has it; refuses another's. */
@@ -105,6 +107,7 @@ export async function ensureOperatorRole(
   const name = roleName(arn);
   const { account, partition } = splitPrefix(settings.operatorRoleArnPrefix);
   let role = await getRole(name);
+  let fresh = false;
   if (role) assertOwnedBy(`IAM role ${name}`, role.Tags, owner);
   else {
     try {
@@ -133,6 +136,7 @@ export async function ensureOperatorRole(
           }),
         )
       ).Role;
+      fresh = true;
     } catch (error) {
       // A concurrent attempt made it between our read and our create: take what is there, if ours.
       if (!isAwsError(error, "EntityAlreadyExistsException", "EntityAlreadyExists")) throw error;
@@ -152,21 +156,26 @@ export async function ensureOperatorRole(
       }),
     }),
   );
-  return { arn, created: tagValue(role?.Tags, TAG_EXECUTION) === owner.executionArn };
+  return { arn, created: tagValue(role?.Tags, TAG_EXECUTION) === owner.executionArn, fresh };
 }
 
-/**
- * The execution that created the tenant's operator role; undefined when there is no such role or the
- * role under that name is not this tenant's (compensation then has nothing of its own to remove).
- */
-export async function operatorRoleCreator(
+export type RoleOwnership =
+  | { readonly state: "missing" }
+  | { readonly state: "ours"; readonly createdBy: string | undefined }
+  | { readonly state: "another tenant's" };
+
+/** Whether the role under the tenant's operator role name exists, and whether it is this tenant's. */
+export async function operatorRoleOwnership(
   settings: OperatorRoleSettings,
   owner: Owner,
-): Promise<string | undefined> {
+): Promise<RoleOwnership> {
   const role = await getRole(roleName(operatorRoleArn(settings, owner.slug)));
+  if (!role) return { state: "missing" };
   const ours =
-    tagValue(role?.Tags, TAG_TENANT) === owner.slug && tagValue(role?.Tags, TAG_TENANT_ID) === owner.tenantId;
-  return ours ? tagValue(role?.Tags, TAG_EXECUTION) : undefined;
+    tagValue(role.Tags, TAG_TENANT) === owner.slug && tagValue(role.Tags, TAG_TENANT_ID) === owner.tenantId;
+  return ours
+    ? { state: "ours", createdBy: tagValue(role.Tags, TAG_EXECUTION) }
+    : { state: "another tenant's" };
 }
 
 /** Deletes the tenant's operator role and its inline policies. False when there was none. */

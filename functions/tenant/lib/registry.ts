@@ -196,7 +196,6 @@ export async function recordStep(slug: string, entry: HistoryEntry): Promise<voi
   );
 }
 
-/** Every tenant in the registry (alias items left out), by slug. Reads the whole table: for operators. */
 /** What listings show of a tenant (the CLI, the local admin API): no history, no resource ARNs. */
 export function tenantSummary(t: TenantRecord) {
   return {
@@ -213,7 +212,10 @@ export function tenantSummary(t: TenantRecord) {
 }
 export type TenantSummary = ReturnType<typeof tenantSummary>;
 
-/** Every tenant, by slug; from this function's table, or from `from` (the CLI reading a deployed stage). */
+/**
+ * Every tenant in the registry (alias items left out), by slug. Reads the whole table: for operators.
+ * From this function's table, or from `from` (the CLI reading a deployed stage).
+ */
 export async function listTenants(from?: {
   client: DynamoDBClient;
   tableName: string;

@@ -1,6 +1,7 @@
 import {
   DeleteAccessEntryCommand,
   DeletePodIdentityAssociationCommand,
+  DescribeAccessEntryCommand,
   DescribeClusterCommand,
   EKSClient,
   ListPodIdentityAssociationsCommand,
@@ -74,6 +75,7 @@ beforeEach(() => {
   eks.on(DescribeClusterCommand).resolves({ cluster: { endpoint } });
   eks.on(ListPodIdentityAssociationsCommand).resolves({ associations: [{ associationId: "a-1" }] });
   eks.on(DeleteAccessEntryCommand).resolves({});
+  eks.on(DescribeAccessEntryCommand).resolves({ accessEntry: { tags: { "cplane:tenant": "acme" } } });
   eks.on(DeletePodIdentityAssociationCommand).resolves({});
   secrets.on(DeleteSecretCommand).resolves({});
   rds.on(ModifyDBClusterCommand).resolves({});
@@ -194,6 +196,40 @@ describe("compensate", () => {
     expect(result.removed).toEqual(["access-entry", `operator-role:${OPERATOR_ROLE_ARN}`]);
     expect(api.objects.has("/api/v1/namespaces/acme")).toBe(true);
     expect(eks.commandCalls(DeletePodIdentityAssociationCommand)).toHaveLength(0);
+  });
+
+  it("removes its namespace but not an operators' role and entry an earlier execution made", async () => {
+    everythingCreatedBy(EXECUTION);
+    iam.on(GetRoleCommand).resolves({ Role: operatorRole(OTHER_EXECUTION) });
+
+    const result = await handler(input, lambdaContext());
+
+    expect(result.removed).toContain("namespace:acme");
+    expect(result.removed).not.toContain("access-entry");
+    expect(iam.commandCalls(DeleteRoleCommand)).toHaveLength(0);
+    expect(eks.commandCalls(DeleteAccessEntryCommand)).toHaveLength(0);
+  });
+
+  it("never deletes another tenant's operators' entry or role, even with its own namespace to remove", async () => {
+    everythingCreatedBy(EXECUTION);
+    iam.on(GetRoleCommand).resolves({ Role: operatorRole(OTHER_EXECUTION, "globex") });
+    eks.on(DescribeAccessEntryCommand).resolves({ accessEntry: { tags: { "cplane:tenant": "globex" } } });
+
+    const result = await handler(input, lambdaContext());
+
+    expect(result.removed).toContain("namespace:acme");
+    expect(eks.commandCalls(DeleteAccessEntryCommand)).toHaveLength(0);
+    expect(iam.commandCalls(DeleteRoleCommand)).toHaveLength(0);
+  });
+
+  it("still removes what it made when the deployment's names leave no room for an operator role", async () => {
+    everythingCreatedBy(EXECUTION);
+    process.env.TENANT_OPERATOR_ROLE_ARN_PREFIX = `arn:aws:iam::123456789012:role/${"x".repeat(50)}-`;
+
+    const result = await handler(input, lambdaContext());
+
+    expect(result.removed).toEqual(expect.arrayContaining(["namespace:acme", "db-cluster:tenant-acme"]));
+    expect(iam.commandCalls(GetRoleCommand)).toHaveLength(0);
   });
 
   it("leaves a role of the operators' name that another tenant owns, and still finishes", async () => {

@@ -3,6 +3,7 @@ import {
   AssociateAccessPolicyCommand,
   CreateAccessEntryCommand,
   CreatePodIdentityAssociationCommand,
+  DeleteAccessEntryCommand,
   DescribeClusterCommand,
   EKSClient,
   ListPodIdentityAssociationsCommand,
@@ -215,6 +216,39 @@ describe("create-namespace", () => {
     expect(role && entry && role.calledBefore(entry)).toBe(true);
   });
 
+  it("replaces an access entry left for an earlier role of the same name when it has just made the role", async () => {
+    // Prepare: the role is new (GetRole: none), but an entry for its ARN is there
+    eks.on(CreateAccessEntryCommand).rejectsOnce(awsError("ResourceInUseException")).resolves({});
+    eks.on(DeleteAccessEntryCommand).resolves({});
+
+    // Act
+    await handler(input, lambdaContext());
+
+    // Assess: deleted, then made again for the new role
+    expect(eks.commandCalls(DeleteAccessEntryCommand).map((call) => call.args[0].input)).toEqual([
+      { clusterName: CLUSTER, principalArn: OPERATORS },
+    ]);
+    expect(eks.commandCalls(CreateAccessEntryCommand)).toHaveLength(2);
+  });
+
+  it("says OperatorRoleNotReadyError, for the state machine to retry, while EKS does not see the role it made", async () => {
+    eks
+      .on(CreateAccessEntryCommand)
+      .rejects(
+        awsError("InvalidParameterException", "The specified principalArn is invalid: invalid principal."),
+      );
+    await expect(handler(input, lambdaContext())).rejects.toMatchObject({
+      name: "OperatorRoleNotReadyError",
+      retryable: true,
+    });
+
+    // A role it did not make is another matter: the error is the deployment's, not IAM's delay.
+    iam.on(GetRoleCommand).resolves({ Role: operatorRole(OTHER_EXECUTION) });
+    await expect(handler(input, lambdaContext())).rejects.toMatchObject({
+      name: "InvalidParameterException",
+    });
+  });
+
   it("adopts the operators' role of an earlier attempt and refuses one tagged for another tenant", async () => {
     iam.on(GetRoleCommand).resolves({ Role: operatorRole(OTHER_EXECUTION) });
     await handler(input, lambdaContext());
@@ -241,6 +275,7 @@ describe("create-namespace", () => {
       associations: [{ associationId: "a-old", serviceAccount: "tenant-app", namespace: "acme" }],
     });
     eks.on(CreateAccessEntryCommand).rejects(awsError("ResourceInUseException"));
+    iam.on(GetRoleCommand).resolves({ Role: operatorRole(OTHER_EXECUTION) });
 
     // Act
     const result = await handler(input, lambdaContext());

@@ -2,6 +2,7 @@ import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from "@aws-sdk/clie
 import {
   DeleteAccessEntryCommand,
   DeletePodIdentityAssociationCommand,
+  DescribeAccessEntryCommand,
   DescribeClusterCommand,
   EKSClient,
   ListPodIdentityAssociationsCommand,
@@ -87,6 +88,7 @@ beforeEach(() => {
   setTenantEnvironment();
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: "e-1" }] });
   eks.on(DescribeClusterCommand).resolves({ cluster: { endpoint } });
+  eks.on(DescribeAccessEntryCommand).resolves({ accessEntry: { tags: { "cplane:tenant": "acme" } } });
 });
 
 describe("start-offboarding", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { operatorRoleArn } from "../../../functions/tenant/lib/operator-role.ts";
+import { isValidSlug } from "../../../functions/tenant/lib/slug.ts";
 
 const settings = (operatorRoleArnPrefix: string) => ({
   operatorRoleArnPrefix,
@@ -15,16 +16,20 @@ describe("operator role names", () => {
   });
 
   it("cut a slug that does not fit in 64 characters and keep long slugs with a common start apart", () => {
-    // A slug may be 63 characters (an RFC 1123 label); with this prefix 29 are left for it.
-    const first = `${"a".repeat(40)}-first`;
-    const second = `${"a".repeat(40)}-second`;
+    // A slug may be 40 characters (slug.ts); with this prefix 29 are left for it.
+    const first = `${"a".repeat(34)}-first`;
+    const second = `${"a".repeat(33)}-second`;
     const one = nameOf(operatorRoleArn(settings(PREFIX), first));
     const two = nameOf(operatorRoleArn(settings(PREFIX), second));
 
     expect(one.length).toBeLessThanOrEqual(64);
     expect(two.length).toBeLessThanOrEqual(64);
-    expect(one).toMatch(/^cplane-production-tenant-a{20}-[0-9a-f]{8}-operators$/);
+    expect(one).toMatch(/^cplane-production-tenant-a{19}--[0-9a-f]{8}-operators$/);
     expect(one).not.toBe(two);
+    // The cut name is no slug (a slug never holds "--"): registration refuses it, so no other tenant
+    // can be onboarded under a slug that names this role.
+    const segment = one.slice("cplane-production-tenant-".length, -"-operators".length);
+    expect(isValidSlug(segment)).toBe(false);
     // The same slug always gives the same name: a retry finds the role it made.
     expect(operatorRoleArn(settings(PREFIX), first)).toBe(operatorRoleArn(settings(PREFIX), first));
   });

@@ -99,10 +99,10 @@ describe("IAM", () => {
     expect((await iam().send(new ListRolePoliciesCommand({ RoleName: "ops" }))).PolicyNames).toEqual([
       "describe",
     ]);
-    expect(
-      (await iam().send(new GetRolePolicyCommand({ RoleName: "ops", PolicyName: "describe" })))
-        .PolicyDocument,
-    ).toBe(DESCRIBE);
+    const policy = await iam().send(new GetRolePolicyCommand({ RoleName: "ops", PolicyName: "describe" }));
+    // URL-encoded, as IAM returns it.
+    expect(policy.PolicyDocument).toBe(encodeURIComponent(DESCRIBE));
+    expect(JSON.parse(decodeURIComponent(policy.PolicyDocument ?? ""))).toEqual(JSON.parse(DESCRIBE));
     await expect(iam().send(new DeleteRoleCommand({ RoleName: "ops" }))).rejects.toMatchObject({
       name: "DeleteConflictException",
     });
