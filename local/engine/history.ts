@@ -102,15 +102,18 @@ export class History {
   private readonly listeners = new Set<HistoryListener>();
   private readonly now: () => number;
   private readonly wanted: () => boolean;
+  private readonly changed: (() => void) | undefined;
   private closed = false;
 
   /**
    * @param now the clock's time
    * @param wanted whether anyone outside listens (events are shaped for listeners only when true)
+   * @param changed told of every event recorded, unshaped (cheap: for "something changed" signals)
    */
-  constructor(now: () => number, wanted: () => boolean = () => false) {
+  constructor(now: () => number, wanted: () => boolean = () => false, changed?: () => void) {
     this.now = now;
     this.wanted = wanted;
+    this.changed = changed;
   }
 
   /** After the execution's closing event nothing more is recorded (until `reopen`, for redrive). */
@@ -139,8 +142,13 @@ export class History {
   }
 
   /** A history holding the events of a snapshot, recording on after them. */
-  static restore(snapshot: HistorySnapshot, now: () => number, wanted: () => boolean = () => false): History {
-    const history = new History(now, wanted);
+  static restore(
+    snapshot: HistorySnapshot,
+    now: () => number,
+    wanted: () => boolean = () => false,
+    changed?: () => void,
+  ): History {
+    const history = new History(now, wanted, changed);
     history.types.push(...snapshot.types);
     history.prevs.push(...snapshot.prevs);
     history.times.push(...snapshot.times);
@@ -168,6 +176,7 @@ export class History {
     this.first.push(first);
     this.second.push(second);
     const id = this.types.length;
+    this.changed?.();
     if (this.listeners.size > 0 && this.wanted()) {
       const shaped = this.shape(id - 1, true);
       for (const l of this.listeners) l(shaped);
