@@ -131,6 +131,61 @@ describe("saving the local cloud while it runs", () => {
     expect((await readdir(dir)).sort()).toEqual(["cloud.json", "rds"]);
   });
 
+  it("files each past hour of metrics once, writes an hour again only when a late sample joins it, and loads them all", async () => {
+    // Prepare: three whole hours of a metric, one sample a minute, and one sample in the hour now
+    const dir = await dataDir();
+    const { cloud, clock } = startCloud({ dataDir: dir });
+    opened.push(cloud);
+    const record = (t: number) =>
+      cloud.cloudwatch.record("us-east-1", "Bench", "Requests", [{ Name: "Service", Value: "web" }], {
+        t,
+        values: [1],
+        counts: [1],
+      });
+    const start = clock.now();
+    for (let minute = 0; minute < 180; minute++) record(start + minute * 60_000);
+    await clock.sleep(180 * 60_000);
+    record(clock.now());
+    const hourFiles = async () => (await readdir(join(dir, "cloudwatch"))).sort();
+    const recent = async () =>
+      Object.values(
+        (
+          JSON.parse(await readFile(join(dir, "cloud.json"), "utf8")) as {
+            services: { CloudWatch: { recent: Record<string, unknown[]> } };
+          }
+        ).services.CloudWatch.recent,
+      ).flat().length;
+
+    // Act
+    await cloud.save();
+    const first = await hourFiles();
+    await cloud.save();
+    const again = await hourFiles();
+    record(start + 5 * 60_000 + 1);
+    await cloud.save();
+    const late = await hourFiles();
+
+    // Assess: only the current hour is in cloud.json; one earlier hour was written again
+    expect(start % 3_600_000).toBe(0);
+    expect(first).toHaveLength(3);
+    expect(again).toEqual(first);
+    expect(late.filter((f) => !first.includes(f))).toHaveLength(1);
+    expect(late).toHaveLength(first.length);
+    expect(await recent()).toBe(1);
+    const samples = () =>
+      (cloud.describe().CloudWatch?.["us-east-1"]?.metrics as { samples: number }[] | undefined)?.[0]
+        ?.samples;
+    const before = samples();
+    const second = createLocalCloud({ clock, dataDir: dir });
+    opened.push(second);
+    await second.load();
+    expect(before).toBe(182);
+    expect(
+      (second.describe().CloudWatch?.["us-east-1"]?.metrics as { samples: number }[] | undefined)?.[0]
+        ?.samples,
+    ).toBe(182);
+  });
+
   it("tells of changes worth a save (API writes, lifecycle steps, faults), not of reads", async () => {
     const { cloud, clock } = startCloud();
     opened.push(cloud);
