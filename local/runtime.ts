@@ -8,7 +8,7 @@
 import "./lambda/environment.ts";
 
 import { existsSync } from "node:fs";
-import { readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { workflowRules } from "../events/rules.ts";
 import { workflowSchedules } from "../events/schedules.ts";
@@ -27,6 +27,7 @@ import { toPutEventsEntry } from "./cloud/index.ts";
 import { Engine, type SavedExecution } from "./engine/index.ts";
 import { createLocalFunctions, type LocalFunctions } from "./lambda/functions.ts";
 import { type CheckpointReport, Checkpoints, type CheckpointTiming } from "./persistence/checkpoints.ts";
+import { ExecutionStore } from "./persistence/executions.ts";
 import { removeLeftoverTemporaries, writeAtomically } from "./persistence/files.ts";
 import { acquireDataDirLock, type DataDirLock, type LockHolder } from "./persistence/lock.ts";
 import { createLocalScheduler, installWorkflowSchedules, type LocalScheduler } from "./scheduler/index.ts";
@@ -126,6 +127,17 @@ export function localDeployContext(region: string): DeployContext {
 
 export class CorruptStateError extends Error {
   override name = "CorruptStateError";
+}
+
+async function loadExecutions(store: ExecutionStore | undefined): Promise<SavedExecution[] | undefined> {
+  try {
+    return await store?.load();
+  } catch (error) {
+    throw new CorruptStateError(
+      `saved executions in ${store?.file} cannot be read (${(error as Error).message}); start with --fresh or run cplane reset`,
+      { cause: error },
+    );
+  }
 }
 
 async function readSaved<T>(file: string): Promise<T> {
@@ -297,16 +309,16 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
 
   // Executions persist with the cloud: those the last stop cut off continue where they stood.
   const resumed: string[] = [];
-  const executionsFile = options.dataDir ? join(options.dataDir, "executions.json") : undefined;
+  const executionStore = options.dataDir ? new ExecutionStore(options.dataDir) : undefined;
   const checkpointing = options.dataDir !== undefined && options.checkpoints !== false;
-  if (executionsFile && options.fresh) await rm(executionsFile, { force: true });
-  else if (executionsFile && existsSync(executionsFile)) {
-    const saved = await readSaved<SavedExecution[]>(executionsFile);
-    // Without checkpoints the file is taken: until the next clean stop writes it anew, a crash must
-    // not redrive these a second time against a cloud that moved on. With checkpoints it stays: this
-    // runtime holds the directory alone and its checkpoints replace the file as soon as anything
+  const saved = options.fresh ? undefined : await loadExecutions(executionStore);
+  if (executionStore && options.fresh) await executionStore.remove();
+  else if (executionStore && saved) {
+    // Without checkpoints they are taken: until the next clean stop writes them anew, a crash must
+    // not redrive these a second time against a cloud that moved on. With checkpoints they stay:
+    // this runtime holds the directory alone and its checkpoints replace them as soon as anything
     // changes; a crash before that leaves cloud and executions as they were, to redrive again.
-    if (!checkpointing) await rm(executionsFile, { force: true });
+    if (!checkpointing) await executionStore.remove();
     // A clean stop leaves no execution RUNNING; a checkpoint does, when a crash followed it. Those
     // are cut off now as the stop would have cut them off, and redriven alike.
     const interrupted = {
@@ -330,12 +342,12 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
   async function writeState(dataDir: string): Promise<CheckpointReport> {
     const started = performance.now();
     const now = clock.now();
-    const executions = engine.exportExecutionsJson();
+    const writeExecutions = executionStore?.capture(engine);
     const clockWritten = writeAtomically(join(dataDir, "clock.json"), JSON.stringify({ now }));
     const cloudSaved = cloud.save({ commitAfter: clockWritten, background: true });
     const captureMs = performance.now() - started;
     const [clockBytes, { bytes: cloudBytes }] = await Promise.all([clockWritten, cloudSaved]);
-    const executionsBytes = await writeAtomically(join(dataDir, "executions.json"), executions);
+    const executionsBytes = (await writeExecutions?.()) ?? 0;
     return { clock: now, captureMs, bytes: clockBytes + cloudBytes + executionsBytes };
   }
 

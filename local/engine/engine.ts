@@ -189,8 +189,6 @@ export class Engine {
   private readonly tokens = new Map<string, TokenEntry>();
   private readonly listeners = new Set<(e: EngineEvent) => void>();
   private readonly changeListeners = new Set<() => void>();
-  /** The JSON text of finished executions as last exported, while they stay as they were. */
-  private readonly exportedText = new WeakMap<ExecutionRecord, { stamp: string; text: string }>();
 
   constructor(options: EngineOptions = {}) {
     this.clock = options.clock ?? createClock({ mode: { kind: "real" } });
@@ -628,29 +626,25 @@ export class Engine {
   }
 
   /**
-   * `exportExecutions()` as JSON text, for checkpoints taken again and again: the text of a finished
-   * execution is kept and reused until it changes (a redrive), so that a checkpoint costs what the
-   * running executions cost, not what the whole retained history costs.
+   * Every execution with a stamp that changes whenever its export would: what a store of saved
+   * executions needs to write only those that changed. A finished execution changes only when it is
+   * redriven; a running one changes all the time.
    */
-  exportExecutionsJson(): string {
-    const parts: string[] = [];
-    for (const rec of this.executions.values()) {
-      if (rec.status === "RUNNING") {
-        parts.push(JSON.stringify(this.exported(rec)));
-        continue;
-      }
-      const stamp = `${rec.status}:${rec.history.length}:${rec.redriveCount}`;
-      let cached = this.exportedText.get(rec);
-      if (cached?.stamp !== stamp) {
-        cached = { stamp, text: JSON.stringify(this.exported(rec)) };
-        this.exportedText.set(rec, cached);
-      }
-      parts.push(cached.text);
-    }
-    return `[${parts.join(",")}]`;
+  executionStamps(): { arn: string; stamp: string; running: boolean }[] {
+    return [...this.executions.values()].map((rec) => ({
+      arn: rec.arn,
+      stamp: `${rec.status}:${rec.history.length}:${rec.redriveCount}`,
+      running: rec.status === "RUNNING",
+    }));
   }
 
-  private exported(rec: ExecutionRecord): SavedExecution {
+  /** One execution as `exportExecutions` gives it, as JSON text (its history is not copied on the way). */
+  exportExecutionJson(executionArn: string): string {
+    return JSON.stringify(this.exported(this.execution(executionArn), false));
+  }
+
+  /** `copy` false: the history's payloads are shared, for a caller that serializes them at once. */
+  private exported(rec: ExecutionRecord, copy = true): SavedExecution {
     return {
       arn: rec.arn,
       name: rec.name,
@@ -665,7 +659,7 @@ export class Engine {
       redriveCount: rec.redriveCount,
       ...(rec.redriveDate ? { redriveDate: rec.redriveDate.getTime() } : {}),
       ...(rec.parentArn ? { parentArn: rec.parentArn } : {}),
-      history: rec.history.snapshot(),
+      history: rec.history.snapshot(copy),
       ...(rec.run?.atState !== undefined
         ? {
             resumeAt: { state: rec.run.atState, input: rec.run.atInput ?? null, vars: rec.run.topVars ?? {} },

@@ -129,14 +129,17 @@ export class History {
     return this.types.length;
   }
 
-  /** The recorded events in their compact form, for saving (JSON-serialisable). */
-  snapshot(): HistorySnapshot {
+  /**
+   * The recorded events in their compact form, for saving (JSON-serialisable). `copy` false shares
+   * the payloads with the history: only for a caller that serializes the snapshot at once.
+   */
+  snapshot(copy = true): HistorySnapshot {
     return {
       types: [...this.types],
       prevs: [...this.prevs],
       times: [...this.times],
-      first: structuredClone(this.first),
-      second: structuredClone(this.second),
+      first: copy ? structuredClone(this.first) : [...this.first],
+      second: copy ? structuredClone(this.second) : [...this.second],
       closed: this.closed,
     };
   }

@@ -50,8 +50,9 @@ async function untilCheckpointed(
   for (;;) {
     const file = join(dir, "executions.json");
     if (existsSync(file)) {
-      const saved = JSON.parse(readFileSync(file, "utf8")) as SavedExecution[];
-      last = saved.find((e) => e.arn === executionArn);
+      // Running executions are in executions.json itself (finished ones in the chunks it names).
+      const saved = JSON.parse(readFileSync(file, "utf8")) as { executions: SavedExecution[] };
+      last = saved.executions.find((e) => e.arn === executionArn);
       if (last && ready(last)) return last;
     }
     if (Date.now() > deadline) {

@@ -108,7 +108,7 @@ describe("executions saved while running (a checkpoint before a crash)", () => {
     await until(() =>
       first.engine.getExecutionHistory(executionArn).events.some((e) => e.type === "WaitStateEntered"),
     );
-    const saved = JSON.parse(first.engine.exportExecutionsJson());
+    const saved = [JSON.parse(first.engine.exportExecutionJson(executionArn))];
     const eventsBefore = first.engine.getExecutionHistory(executionArn).events.length;
 
     // Act: a new engine, on a clock of its own (the first is gone with its process)
@@ -162,8 +162,8 @@ describe("executions saved while running (a checkpoint before a crash)", () => {
   });
 });
 
-describe("exporting executions as JSON text", () => {
-  it("gives what exportExecutions gives, and follows a finished execution through its redrive", async () => {
+describe("exporting executions one by one", () => {
+  it("gives each as exportExecutions does, with a stamp that changes when the execution does and only then", async () => {
     // Prepare: one execution succeeded, one stopped in its Wait state, one waiting
     const { engine, clock, stateMachineArn } = engineWith([]);
     const succeeded = engine.startExecution({ stateMachineArn, input: '{"n":1}' }).executionArn;
@@ -173,22 +173,27 @@ describe("exporting executions as JSON text", () => {
     const stopped = engine.startExecution({ stateMachineArn, input: '{"n":2}' }).executionArn;
     await until(() => clock.pendingTimers() === 1);
     engine.stopExecution(stopped);
-    engine.startExecution({ stateMachineArn, input: '{"n":3}' });
+    const waiting = engine.startExecution({ stateMachineArn, input: '{"n":3}' }).executionArn;
     await until(() => clock.pendingTimers() === 1);
-    const exported = () => JSON.parse(JSON.stringify(engine.exportExecutions()));
+    const stampOf = (arn: string) => engine.executionStamps().find((s) => s.arn === arn);
 
-    // Act / Assess: the text is the export, before and after a finished execution changes again
-    const first = engine.exportExecutionsJson();
-    expect(JSON.parse(first)).toEqual(exported());
+    // Act / Assess: the text is the export
+    expect(JSON.parse(JSON.stringify(engine.exportExecutions()))).toEqual(
+      [succeeded, stopped, waiting].map((arn) => JSON.parse(engine.exportExecutionJson(arn))),
+    );
+    expect(stampOf(waiting)?.running).toBe(true);
+    const before = stampOf(stopped);
+    expect(stampOf(stopped)).toEqual(before);
     engine.redriveExecution(stopped);
+    expect(stampOf(stopped)).toMatchObject({ running: true });
     await until(() => clock.pendingTimers() === 2);
-    const redriven = engine.exportExecutionsJson();
-    expect(JSON.parse(redriven)).toEqual(exported());
-    expect(redriven).not.toBe(first);
     await clock.advance(600_000);
     await engine.waitForExecution(stopped);
-    expect(JSON.parse(engine.exportExecutionsJson())).toEqual(exported());
-    expect(engine.describeExecution(stopped)).toMatchObject({ status: "SUCCEEDED", redriveCount: 1 });
+    expect(stampOf(stopped)?.stamp).not.toBe(before?.stamp);
+    expect(JSON.parse(engine.exportExecutionJson(stopped))).toMatchObject({
+      status: "SUCCEEDED",
+      redriveCount: 1,
+    });
   });
 
   it("tells change listeners of every recorded event, and stops when they unsubscribe", async () => {
