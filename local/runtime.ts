@@ -15,6 +15,7 @@ import { workflowSchedules } from "../events/schedules.ts";
 import { functionCatalog } from "../functions/catalog.ts";
 import { bindLocalCloud } from "../functions/shared/aws-clients.ts";
 import type { FunctionId } from "../functions/shared/catalog.ts";
+import { clearKubernetesCache } from "../functions/shared/kubernetes.ts";
 import { type DeployContext, deployable, renderEnvironment } from "../stacks/wiring.ts";
 import { substituteFunctions } from "../workflows/asl.ts";
 import { workflowCatalog } from "../workflows/catalog.ts";
@@ -436,6 +437,9 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
     await Promise.all(running.map((arn) => engine.waitForExecution(arn)));
     if (dataDir) await writeState(dataDir);
     await cloud.close();
+    // Handlers keep Kubernetes access per cluster name: this runtime's API servers are gone, and a
+    // next runtime in this process serves the same names elsewhere.
+    clearKubernetesCache();
     // A handler still unwinding must not reach real AWS with the local credentials.
     bindLocalCloud({
       send: async (call) => {
