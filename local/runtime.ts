@@ -425,8 +425,8 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
     // Step Functions would carry on; a stopped runtime cannot. Stop what runs, naming why, so
     // that the next start redrives it from the state it was in (handlers are safe to rerun).
     const running = engine
-      .exportExecutions()
-      .filter((e) => e.status === "RUNNING")
+      .executionStamps()
+      .filter((e) => e.running)
       .map((e) => e.arn);
     for (const arn of running) {
       engine.stopExecution(arn, {
