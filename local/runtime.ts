@@ -324,7 +324,7 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
     // are cut off now as the stop would have cut them off, and redriven alike.
     const interrupted = {
       error: RUNTIME_STOPPED,
-      cause: `The local runtime${lock?.tookOverFrom ? ` (pid ${lock.tookOverFrom.pid})` : ""} ended without a clean stop while this execution ran; the next start redrove it from the last checkpoint.`,
+      cause: `The local runtime${lock?.tookOverFrom ? ` (pid ${lock.tookOverFrom.pid})` : ""} ended without a clean stop while this execution ran; the next start redrove it from its last checkpoint.`,
     };
     for (const arn of engine.importExecutions(saved, { interrupted })) {
       if (engine.describeExecution(arn).error !== RUNTIME_STOPPED) continue;
@@ -367,10 +367,6 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
         process.stderr.write(`cplane: a checkpoint of ${dataDir} failed (retried): ${message}\n`);
       },
     });
-    engine.onChange(() => live.changed());
-    cloud.onChange(() => live.changed());
-    // What this start loaded, redrove and creates is the first state to write.
-    live.changed();
     checkpoints = live;
   }
 
@@ -384,6 +380,15 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
     webhookSecretName: WEBHOOK_SECRET_NAME,
     webhookSecretValue: process.env.CPLANE_WEBHOOK_SECRET ?? DEFAULT_WEBHOOK_SECRET,
   });
+
+  // Checkpoints from here on (a start that failed before must write nothing after releasing the lock).
+  if (checkpoints) {
+    const live = checkpoints;
+    engine.onChange(() => live.changed());
+    cloud.onChange(() => live.changed());
+    // What this start loaded, redrove and created is the first state to write.
+    live.changed();
+  }
 
   return {
     clock,

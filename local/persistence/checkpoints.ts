@@ -101,7 +101,7 @@ export class Checkpoints {
 
   /** Writes what is pending now (after a write in flight), and resolves once it is on disk. */
   async flush(): Promise<void> {
-    if (this.running) await this.running;
+    while (this.running) await this.running;
     if (this.firstChange === undefined || this.closed) return;
     this.disarm();
     await this.run(true);
