@@ -335,10 +335,10 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
 
   /**
    * One moment of the runtime on disk: clock, executions and cloud are taken synchronously, then
-   * committed clock first, cloud next, executions last, each file atomically. A crash between two commits leaves time ahead of
-   * the cloud and the cloud ahead of the executions, never the other way: a redrive then reruns a
-   * step whose effects may already be there, which handlers are written for (never one whose
-   * effects are missing).
+   * committed clock first, cloud next, executions last, each file atomically. A crash between two
+   * commits leaves time ahead of the cloud and the cloud ahead of the executions, never the other
+   * way: a redrive then reruns a step whose effects may already be there, which handlers are
+   * written for (never one whose effects are missing).
    */
   async function writeState(dataDir: string): Promise<CheckpointReport> {
     const started = performance.now();
