@@ -8,13 +8,14 @@
 import "./lambda/environment.ts";
 
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { workflowRules } from "../events/rules.ts";
 import { workflowSchedules } from "../events/schedules.ts";
 import { functionCatalog } from "../functions/catalog.ts";
 import { bindLocalCloud } from "../functions/shared/aws-clients.ts";
 import type { FunctionId } from "../functions/shared/catalog.ts";
+import { clearKubernetesCache } from "../functions/shared/kubernetes.ts";
 import { tenantAccessPolicies } from "../stacks/tenant-access-policies.ts";
 import { type DeployContext, deployable, renderEnvironment } from "../stacks/wiring.ts";
 import { substituteFunctions } from "../workflows/asl.ts";
@@ -27,6 +28,10 @@ import { createDemoFleet } from "./cloud/demo.ts";
 import { toPutEventsEntry } from "./cloud/index.ts";
 import { Engine, type SavedExecution } from "./engine/index.ts";
 import { createLocalFunctions, type LocalFunctions } from "./lambda/functions.ts";
+import { type CheckpointReport, Checkpoints, type CheckpointTiming } from "./persistence/checkpoints.ts";
+import { ExecutionStore } from "./persistence/executions.ts";
+import { removeLeftoverTemporaries, writeAtomically } from "./persistence/files.ts";
+import { acquireDataDirLock, type DataDirLock, type LockHolder } from "./persistence/lock.ts";
 import { createLocalScheduler, installWorkflowSchedules, type LocalScheduler } from "./scheduler/index.ts";
 import type { AwsJsonService } from "./server/aws-json.ts";
 import { eventBridgeService } from "./server/events.ts";
@@ -37,7 +42,10 @@ export const LOCAL_APP = "cplane";
 export const LOCAL_STAGE = "local";
 export const TENANT_TABLE = "cplane-local-tenants";
 export const BUS_NAME = "cplane";
-/** The error of executions a stopping runtime cut off; the next start redrives them. */
+/**
+ * The error of executions a stopping runtime cut off, or a crash did (they were running at the last
+ * checkpoint); the next start redrives them.
+ */
 export const RUNTIME_STOPPED = "cplane.RuntimeStopped";
 export const EKS_CLUSTER_NAME = `${LOCAL_APP}-${LOCAL_STAGE}-tenants`;
 export const WEBHOOK_SECRET_NAME = `cplane/${LOCAL_STAGE}/git-webhook`;
@@ -61,6 +69,11 @@ export interface RuntimeOptions {
   readonly demoFleet?: boolean;
   /** Shortened AWS durations for tests, e.g. `{ auroraClusterCreate: 60_000 }`. */
   readonly durations?: Parameters<typeof createLocalCloud>[0]["durations"];
+  /**
+   * With `dataDir`: checkpoints while running (default timing `DEFAULT_CHECKPOINT_TIMING`), or
+   * false to write state only at a clean stop, as before checkpoints (what a crash then loses).
+   */
+  readonly checkpoints?: Partial<CheckpointTiming> | false;
 }
 
 export interface WorkflowRuleStatus {
@@ -83,8 +96,14 @@ export interface Runtime {
   readonly services: readonly AwsJsonService[];
   /** Resources created at this start (empty when everything was loaded from the data directory). */
   readonly bootstrapped: readonly string[];
-  /** Executions the previous stop cut off, redriven at this start. */
+  /** Executions the previous stop (or crash) cut off, redriven at this start. */
   readonly resumed: readonly string[];
+  /** Where state persists; undefined when nothing does. */
+  readonly dataDir: string | undefined;
+  /** The state written while running; undefined without a data directory or with checkpoints off. */
+  readonly checkpoints: Checkpoints | undefined;
+  /** The runtime before this one on the data directory, when it ended without a clean stop. */
+  readonly recoveredFrom: LockHolder | undefined;
   readonly rules: readonly WorkflowRuleStatus[];
   stateMachineArn(workflow: string): string;
   close(): Promise<void>;
@@ -117,6 +136,17 @@ export class CorruptStateError extends Error {
   override name = "CorruptStateError";
 }
 
+async function loadExecutions(store: ExecutionStore | undefined): Promise<SavedExecution[] | undefined> {
+  try {
+    return await store?.load();
+  } catch (error) {
+    throw new CorruptStateError(
+      `saved executions in ${store?.file} cannot be read (${(error as Error).message}); start with --fresh or run cplane reset`,
+      { cause: error },
+    );
+  }
+}
+
 async function readSaved<T>(file: string): Promise<T> {
   try {
     return JSON.parse(await readFile(file, "utf8")) as T;
@@ -128,15 +158,27 @@ async function readSaved<T>(file: string): Promise<T> {
   }
 }
 
-/** Writes through a temporary file and a rename, so that a crash never leaves half a file. */
-async function writeAtomically(file: string, text: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, text);
-  await rename(temporary, file);
+/**
+ * Assembles the runtime. With a data directory it first takes the directory's lock (one runtime per
+ * directory, `DataDirLockedError` otherwise), loads what was saved there, redrives what the last
+ * stop or crash cut off, and checkpoints from then on.
+ */
+export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  const lock = options.dataDir ? await acquireDataDirLock(options.dataDir) : undefined;
+  try {
+    if (options.dataDir) {
+      // Held alone now: what a crashed writer left half-written can go.
+      await removeLeftoverTemporaries(options.dataDir);
+      await removeLeftoverTemporaries(join(options.dataDir, "cloud"));
+    }
+    return await assemble(options, lock);
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
 }
 
-export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined): Promise<Runtime> {
   const region = options.region ?? process.env.AWS_REGION ?? "us-east-1";
   const secondaryRegion = options.secondaryRegion ?? "us-west-2";
   // Simulated time never runs backwards across a restart: saved lifecycles are due on its timeline.
@@ -275,17 +317,64 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
 
   // Executions persist with the cloud: those the last stop cut off continue where they stood.
   const resumed: string[] = [];
-  const executionsFile = options.dataDir ? join(options.dataDir, "executions.json") : undefined;
-  if (executionsFile && options.fresh) await rm(executionsFile, { force: true });
-  else if (executionsFile && existsSync(executionsFile)) {
-    const saved = await readSaved<SavedExecution[]>(executionsFile);
-    // Taken: until the next clean stop writes it anew, a crash must not redrive these a second time.
-    await rm(executionsFile, { force: true });
-    for (const arn of engine.importExecutions(saved)) {
+  const executionStore = options.dataDir ? new ExecutionStore(options.dataDir) : undefined;
+  const checkpointing = options.dataDir !== undefined && options.checkpoints !== false;
+  const saved = options.fresh ? undefined : await loadExecutions(executionStore);
+  if (executionStore && options.fresh) await executionStore.remove();
+  else if (executionStore && saved) {
+    // Without checkpoints they are taken: until the next clean stop writes them anew, a crash must
+    // not redrive these a second time against a cloud that moved on. With checkpoints they stay:
+    // this runtime holds the directory alone and its checkpoints replace them as soon as anything
+    // changes; a crash before that leaves cloud and executions as they were, to redrive again.
+    if (!checkpointing) await executionStore.remove();
+    // A clean stop leaves no execution RUNNING; a checkpoint does, when a crash followed it. Those
+    // are cut off now as the stop would have cut them off, and redriven alike.
+    const interrupted = {
+      error: RUNTIME_STOPPED,
+      cause: `The local runtime${lock?.tookOverFrom ? ` (pid ${lock.tookOverFrom.pid})` : ""} ended without a clean stop while this execution ran; the next start redrove it from its last checkpoint.`,
+    };
+    for (const arn of engine.importExecutions(saved, { interrupted })) {
       if (engine.describeExecution(arn).error !== RUNTIME_STOPPED) continue;
       engine.redriveExecution(arn);
       resumed.push(arn);
     }
+  }
+
+  /**
+   * One moment of the runtime on disk: clock, executions and cloud are taken synchronously, then
+   * committed clock first, cloud next, executions last, each file atomically. A crash between two
+   * commits leaves time ahead of the cloud and the cloud ahead of the executions, never the other
+   * way: a redrive then reruns a step whose effects may already be there, which handlers are
+   * written for (never one whose effects are missing).
+   */
+  async function writeState(dataDir: string): Promise<CheckpointReport> {
+    const started = performance.now();
+    const now = clock.now();
+    const writeExecutions = executionStore?.capture(engine);
+    const clockWritten = writeAtomically(join(dataDir, "clock.json"), JSON.stringify({ now }));
+    const cloudSaved = cloud.save({ commitAfter: clockWritten, background: true });
+    const captureMs = performance.now() - started;
+    const [clockBytes, { bytes: cloudBytes }] = await Promise.all([clockWritten, cloudSaved]);
+    const executionsBytes = (await writeExecutions?.()) ?? 0;
+    return { clock: now, captureMs, bytes: clockBytes + cloudBytes + executionsBytes };
+  }
+
+  const dataDir = options.dataDir;
+  let checkpoints: Checkpoints | undefined;
+  if (dataDir && checkpointing) {
+    const reported = new Set<string>();
+    const live = new Checkpoints({
+      write: () => writeState(dataDir),
+      timing: options.checkpoints || undefined,
+      onError: (error) => {
+        // Said once per distinct failure; the status (GET /_cplane/checkpoint) keeps the latest.
+        const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        if (reported.has(message)) return;
+        reported.add(message);
+        process.stderr.write(`cplane: a checkpoint of ${dataDir} failed (retried): ${message}\n`);
+      },
+    });
+    checkpoints = live;
   }
 
   const { created } = await bootstrap({
@@ -300,12 +389,24 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     tenantAccess: tenantAccessPolicies(ctx),
   });
 
+  // Checkpoints from here on (a start that failed before must write nothing after releasing the lock).
+  if (checkpoints) {
+    const live = checkpoints;
+    engine.onChange(() => live.changed());
+    cloud.onChange(() => live.changed());
+    // What this start loaded, redrove and created is the first state to write.
+    live.changed();
+  }
+
   return {
     clock,
     cloud,
     services: Object.values(ownServices),
     bootstrapped: created,
     resumed,
+    dataDir,
+    checkpoints,
+    recoveredFrom: lock?.tookOverFrom,
     region,
     secondaryRegion,
     engine,
@@ -320,33 +421,44 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       return arn;
     },
     async close() {
-      // Nothing new starts while the runtime winds down: no schedule fires, no status event is published.
-      scheduler.dispose();
-      unsubscribe();
-      // Step Functions would carry on; a stopped runtime cannot. Stop what runs, naming why, so
-      // that the next start redrives it from the state it was in (handlers are safe to rerun).
-      const running = engine
-        .exportExecutions()
-        .filter((e) => e.status === "RUNNING")
-        .map((e) => e.arn);
-      for (const arn of running) {
-        engine.stopExecution(arn, {
-          error: RUNTIME_STOPPED,
-          cause: "The local runtime stopped while this execution ran; the next start redrives it.",
-        });
+      try {
+        await stop();
+      } finally {
+        await lock?.release();
       }
-      await Promise.all(running.map((arn) => engine.waitForExecution(arn)));
-      if (executionsFile) await writeAtomically(executionsFile, JSON.stringify(engine.exportExecutions()));
-      if (clockFile) await writeAtomically(clockFile, JSON.stringify({ now: clock.now() }));
-      if (options.dataDir) await cloud.save();
-      await cloud.close();
-      // A handler still unwinding must not reach real AWS with the local credentials.
-      bindLocalCloud({
-        send: async (call) => {
-          throw new Error(`the local runtime is closed (${call.service}:${call.operation})`);
-        },
-      });
-      clock.dispose();
     },
   };
+
+  async function stop(): Promise<void> {
+    // Nothing new starts while the runtime winds down: no schedule fires, no status event is published.
+    scheduler.dispose();
+    unsubscribe();
+    // A checkpoint in flight lands first; the final state below is written the same way.
+    await checkpoints?.close();
+    // Step Functions would carry on; a stopped runtime cannot. Stop what runs, naming why, so
+    // that the next start redrives it from the state it was in (handlers are safe to rerun).
+    const running = engine
+      .executionStamps()
+      .filter((e) => e.running)
+      .map((e) => e.arn);
+    for (const arn of running) {
+      engine.stopExecution(arn, {
+        error: RUNTIME_STOPPED,
+        cause: "The local runtime stopped while this execution ran; the next start redrives it.",
+      });
+    }
+    await Promise.all(running.map((arn) => engine.waitForExecution(arn)));
+    if (dataDir) await writeState(dataDir);
+    await cloud.close();
+    // Handlers keep Kubernetes access per cluster name: this runtime's API servers are gone, and a
+    // next runtime in this process serves the same names elsewhere.
+    clearKubernetesCache();
+    // A handler still unwinding must not reach real AWS with the local credentials.
+    bindLocalCloud({
+      send: async (call) => {
+        throw new Error(`the local runtime is closed (${call.service}:${call.operation})`);
+      },
+    });
+    clock.dispose();
+  }
 }

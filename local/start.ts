@@ -6,6 +6,7 @@
 import { createServer as createNetServer } from "node:net";
 import { join } from "node:path";
 import { DEFAULT_PORT, UsageError } from "./cli/target.ts";
+import { assertDataDirFree } from "./persistence/lock.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
 import { adminRoutes } from "./server/admin.ts";
 import { type LocalServer, listen } from "./server/http.ts";
@@ -47,11 +48,23 @@ async function checkPort(text: string): Promise<number> {
   return port;
 }
 
+/** What the last run left to this one: nothing, executions a stop cut off, or a crash to recover from. */
+function describeResumed(runtime: Runtime): string {
+  const count = runtime.resumed.length;
+  if (runtime.recoveredFrom) {
+    return `the last runtime (pid ${runtime.recoveredFrom.pid}) ended without a clean stop; ${count} execution(s) redriven from its last checkpoint`;
+  }
+  return count === 0 ? "nothing" : `${count} execution(s) the last stop cut off`;
+}
+
 export async function start(options: StartOptions): Promise<number> {
+  const dataDir = options.dataDir ?? join(process.cwd(), ".cplane");
+  // Another runtime on this directory is also the likelier reason for a taken port: say so first.
+  await assertDataDirFree(dataDir);
   const port = await checkPort(options.port ?? process.env.CPLANE_PORT ?? String(DEFAULT_PORT));
   const runtime = await createRuntime({
     speed: options.speed ?? process.env.CPLANE_SPEED ?? "60",
-    dataDir: options.dataDir ?? join(process.cwd(), ".cplane"),
+    dataDir,
     fresh: options.fresh,
     demoFleet: true,
   });
@@ -62,7 +75,8 @@ export async function start(options: StartOptions): Promise<number> {
   regions      ${runtime.region} (primary), ${runtime.secondaryRegion} (secondary)
   workflows    ${workflows.join(", ") || "none yet"}
   rules        ${runtime.rules.map((r) => `${r.rule}${r.loaded ? "" : ` (not loaded: ${r.reason})`}`).join("\n               ")}
-  resumed      ${runtime.resumed.length === 0 ? "nothing" : `${runtime.resumed.length} execution(s) the last stop cut off`}
+  data         ${dataDir} (checkpointed while running)
+  resumed      ${describeResumed(runtime)}
   webhook      POST ${server.url}/webhooks/git (GitHub or GitLab; secret cplane/local/git-webhook)
 
 Try, in another terminal:

@@ -3,10 +3,11 @@
  * client boundary. `createLocalCloud()` returns the binding for `bindLocalCloud()` (its `send`), the
  * fault plan, the Kubernetes endpoints, `describe()`, and persistence under a data directory.
  */
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { LocalCloudCall } from "../../functions/shared/aws-clients.ts";
 import type { Clock } from "../clock/clock.ts";
+import { writeAtomically } from "../persistence/files.ts";
 import { CloudWatch } from "./cloudwatch.ts";
 import type { CloudContext, CloudEvent, Durations, EmitEvent, Job, Json, Regions } from "./context.ts";
 import { DEFAULT_DURATIONS, Jobs } from "./context.ts";
@@ -72,8 +73,18 @@ export interface LocalCloud {
   /** Every emulated EKS cluster's Kubernetes API: `{ region, name, endpoint }`. */
   kubernetesEndpoints(): { region: string; name: string; endpoint: string }[];
   describe(): Record<string, Record<string, Record<string, unknown[]>>>;
-  /** Writes state (resources, pending lifecycles, database files) under `dataDir`. */
-  save(): Promise<void>;
+  /**
+   * Writes state (resources, pending lifecycles, database files) under `dataDir`: the state at the
+   * moment of the call (taken synchronously), `cloud.json` replaced atomically once every file it
+   * names is written. One save runs at a time; a call while one runs waits for it first.
+   */
+  save(options?: SaveOptions): Promise<SaveReport>;
+  /**
+   * Calls `listener` after a change worth saving: an API call that is not a read, a lifecycle step,
+   * a Kubernetes write, a fault added or removed, an event emitted. Metrics the minute heartbeat
+   * records are not reported (they are saved with the rest, but do not call for a save of their own).
+   */
+  onChange(listener: () => void): () => void;
   /** Reads state written by `save()`; returns false when there is none. */
   load(): Promise<boolean>;
   /** Removes the saved state. */
@@ -85,7 +96,27 @@ export interface LocalCloud {
   readonly context: CloudContext;
 }
 
+export interface SaveOptions {
+  /** A write that must be on disk before `cloud.json` is replaced (it is awaited just before). */
+  readonly commitAfter?: Promise<unknown>;
+  /**
+   * Let time go on while the files are written (a checkpoint of a running runtime). By default an
+   * instant clock stands still until the save is done, so that the cloud after it is the one saved.
+   */
+  readonly background?: boolean;
+}
+
+export interface SaveReport {
+  /** Bytes of `cloud.json`. */
+  readonly bytes: number;
+  /** Virtual time of the state saved. */
+  readonly savedAt: number;
+}
+
 export const DEFAULT_REGIONS: Regions = { primary: "us-east-1", secondary: "us-west-2" };
+
+/** Operations that change nothing (by their name, as AWS names them). */
+const READ_OPERATION = /^(Describe|List|Get|BatchGet|Query|Scan|Test|Check|Lookup|Search)/;
 
 export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
   const { clock } = options;
@@ -93,7 +124,17 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
   const account = options.account ?? "123456789012";
   const durations: Durations = { ...DEFAULT_DURATIONS, ...options.durations };
   const track = <T>(work: Promise<T>) => clock.track(work);
-  const jobs = new Jobs(clock, track);
+  const changeListeners = new Set<() => void>();
+  const changed = () => {
+    for (const listener of changeListeners) {
+      try {
+        listener();
+      } catch {
+        // A listener's failure must not break the cloud.
+      }
+    }
+  };
+  const jobs = new Jobs(clock, track, changed);
   const events: CloudEvent[] = [];
   const calls: CallRecord[] = [];
   const services: Record<string, EmulatedService> = {};
@@ -106,6 +147,7 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
     regionChanged: (region, down) => {
       for (const listener of regionListeners) listener(region, down);
     },
+    changed,
   });
 
   const context: CloudContext & { onRegionChange(listener: (region: string, down: boolean) => void): void } =
@@ -119,6 +161,7 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
       isRegionDown: (region) => faults.isRegionDown(region),
       regionList: () => [regions.primary, regions.secondary],
       activity: () => tickerRef?.poke(),
+      changed,
       emit: (partial) => {
         const event: CloudEvent = {
           version: "0",
@@ -129,6 +172,7 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
         };
         events.push(event);
         if (events.length > 10_000) events.shift();
+        changed();
         if (options.emitEvent) {
           try {
             const result = options.emitEvent(event);
@@ -246,6 +290,7 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
           (operation as (input: unknown, region: string) => unknown)(input, call.region),
         ),
       );
+      if (!READ_OPERATION.test(call.operation)) changed();
       return clean(output);
     } catch (error) {
       const translated =
@@ -262,6 +307,37 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
     if (!dataDir) throw new Error("the local cloud was created without a dataDir; save/load need one");
     return dataDir;
   };
+
+  let saving: Promise<SaveReport> | undefined;
+  /** Takes every service's state in this tick, then writes the files and replaces `cloud.json`. */
+  function saveNow(options: SaveOptions): Promise<SaveReport> {
+    const dir = requireDir();
+    // Awaited only before the commit: a failure before then must not count as unhandled.
+    options.commitAfter?.catch(() => undefined);
+    const savers = Object.values(services).filter((service) => service.save);
+    const pending = savers.map((service) => Promise.resolve(service.save?.(dir) ?? null));
+    const savedAt = clock.now();
+    const header = {
+      version: 1,
+      savedAt,
+      jobs: toJsonValue(jobs.list()),
+      faults: toJsonValue(faults.list()),
+    };
+    return (async () => {
+      const states = await Promise.all(pending);
+      const state: Record<string, Json> = {};
+      savers.forEach((service, i) => {
+        state[service.name] = states[i] ?? null;
+      });
+      await options.commitAfter;
+      const bytes = await writeAtomically(
+        join(dir, "cloud.json"),
+        JSON.stringify({ ...header, services: state }),
+      );
+      for (const service of savers) await service.afterCommit?.(dir);
+      return { bytes, savedAt };
+    })();
+  }
 
   const cloud: LocalCloud = {
     send,
@@ -291,21 +367,20 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
       for (const service of Object.values(services)) out[service.name] = service.describe();
       return out;
     },
-    async save() {
-      const dir = requireDir();
-      await mkdir(dir, { recursive: true });
-      const state: Record<string, Json> = {};
-      for (const service of Object.values(services)) {
-        if (service.save) state[service.name] = await service.save(dir);
+    async save(options: SaveOptions = {}) {
+      const previous = saving;
+      if (previous) await previous.catch(() => undefined);
+      const done = options.background ? saveNow(options) : track(saveNow(options));
+      saving = done;
+      try {
+        return await done;
+      } finally {
+        if (saving === done) saving = undefined;
       }
-      const saved = {
-        version: 1,
-        savedAt: clock.now(),
-        jobs: jobs.list() as unknown as Json,
-        faults: faults.list() as unknown as Json,
-        services: state,
-      };
-      await writeFile(join(dir, "cloud.json"), JSON.stringify(saved));
+    },
+    onChange(listener) {
+      changeListeners.add(listener);
+      return () => changeListeners.delete(listener);
     },
     async load() {
       const dir = requireDir();
@@ -343,6 +418,10 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
     },
   };
   return cloud;
+}
+
+function toJsonValue(value: unknown): Json {
+  return JSON.parse(JSON.stringify(value)) as Json;
 }
 
 /** Copies an output so callers never hold the cloud's own objects; drops undefined members. */

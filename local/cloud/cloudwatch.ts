@@ -3,6 +3,9 @@
  * alarms (single metric or metric math) evaluated on the clock every minute, with DatapointsToAlarm
  * and TreatMissingData. Each state change is emitted as a `CloudWatch Alarm State Change` event.
  */
+
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
 import type {
   DeleteAlarmsCommandInput,
   DescribeAlarmsCommandInput,
@@ -15,7 +18,9 @@ import type {
   PutMetricDataCommandInput,
   SetAlarmStateCommandInput,
 } from "@aws-sdk/client-cloudwatch";
+import { writeAtomically } from "../persistence/files.ts";
 import type { CloudContext, Json } from "./context.ts";
+import { randomId } from "./context.ts";
 import { fail } from "./errors.ts";
 import type { Sample, Series } from "./metric-math.ts";
 import { evaluate, finite, MetricMathError, statistic } from "./metric-math.ts";
@@ -29,6 +34,8 @@ interface Metric {
   name: string;
   dimensions: { Name: string; Value: string }[];
   samples: Sample[];
+  /** Set once a sample arrived older than the one before it (PutMetricData with a past Timestamp). */
+  unordered?: boolean;
 }
 
 type AlarmState = "OK" | "ALARM" | "INSUFFICIENT_DATA";
@@ -47,6 +54,42 @@ interface Alarm {
 
 /** Samples older than this are dropped (CloudWatch keeps more; the emulation needs hours, not months). */
 const RETENTION_MS = 15 * 24 * 60 * 60_000;
+
+/**
+ * Saved samples are split by the virtual hour they belong to: the current hour goes into the state,
+ * every earlier hour into a file of its own, written once (again only if a sample arrives for it
+ * later). A save then costs the last hour of metrics, not the fifteen days kept.
+ */
+const SEGMENT_MS = 60 * 60_000;
+
+const segmentOf = (t: number) => Math.floor(t / SEGMENT_MS) * SEGMENT_MS;
+
+/** The samples of `metric` with `from <= t < to` (a binary search while they arrived in order). */
+function samplesBetween(metric: Metric, from: number, to: number): Sample[] {
+  const samples = metric.samples;
+  if (metric.unordered) return samples.filter((s) => s.t >= from && s.t < to);
+  const lowerBound = (t: number) => {
+    let lo = 0;
+    let hi = samples.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((samples[mid] as Sample).t < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  return samples.slice(lowerBound(from), lowerBound(to));
+}
+
+/** What `save` returns: metrics without their samples, the current hour's samples, and the files of earlier hours. */
+interface SavedMetrics {
+  metrics: [string, Omit<Metric, "samples" | "unordered">][];
+  alarms: Alarm[];
+  /** Samples of the current hour (and any later one), by metric key. */
+  recent: Record<string, Sample[]>;
+  /** Files under `cloudwatch/` by the start of the hour they hold. */
+  segments: Record<string, string>;
+}
 
 const COMPARE: Record<string, (v: number, t: number) => boolean> = {
   GreaterThanOrEqualToThreshold: (v, t) => v >= t,
@@ -69,6 +112,10 @@ export class CloudWatch implements EmulatedService {
   private readonly ticker: Ticker;
   private metrics = new Map<string, Metric>();
   private alarms: Alarm[] = [];
+  /** Saved hours: the file holding each, by the hour's start. */
+  private segmentFiles = new Map<number, string>();
+  /** Hours with samples no file holds yet. */
+  private readonly unsavedSegments = new Set<number>();
 
   constructor(ctx: CloudContext, ticker: Ticker) {
     this.ctx = ctx;
@@ -109,7 +156,10 @@ export class CloudWatch implements EmulatedService {
       };
       this.metrics.set(key, metric);
     }
+    const previous = metric.samples.at(-1);
+    if (previous && sample.t < previous.t) metric.unordered = true;
     metric.samples.push(sample);
+    this.unsavedSegments.add(segmentOf(sample.t));
     const horizon = this.ctx.clock.now() - RETENTION_MS;
     if ((metric.samples[0]?.t ?? horizon) < horizon)
       metric.samples = metric.samples.filter((s) => s.t >= horizon);
@@ -599,14 +649,111 @@ export class CloudWatch implements EmulatedService {
     return out;
   }
 
-  save(): Json {
-    return toJson({ metrics: [...this.metrics.entries()], alarms: this.alarms });
+  /**
+   * The state now: alarms, metrics, the current hour's samples; every earlier hour with unsaved
+   * samples is taken now too and written to its own file (`cloudwatch/`) before the state is
+   * returned. Hours older than the retention are dropped.
+   */
+  save(dir: string): Promise<Json> {
+    const now = this.ctx.clock.now();
+    const current = segmentOf(now);
+    const horizon = segmentOf(now - RETENTION_MS);
+    const recent: Record<string, Sample[]> = {};
+    const toWrite = [...this.unsavedSegments].filter((segment) => segment < current && segment >= horizon);
+    const taken = toWrite.map((segment) => {
+      const samples: Record<string, Sample[]> = {};
+      for (const [key, metric] of this.metrics) {
+        const found = samplesBetween(metric, segment, segment + SEGMENT_MS);
+        if (found.length > 0) samples[key] = found;
+      }
+      return { segment, samples };
+    });
+    for (const [key, metric] of this.metrics) {
+      const found = samplesBetween(metric, current, Number.POSITIVE_INFINITY);
+      if (found.length > 0) recent[key] = found;
+    }
+    // The current hour stays unsaved: saved inline until it is over, then into its file.
+    for (const segment of this.unsavedSegments) {
+      if (segment < current) this.unsavedSegments.delete(segment);
+    }
+    for (const segment of this.segmentFiles.keys()) if (segment < horizon) this.segmentFiles.delete(segment);
+    const state = {
+      metrics: [...this.metrics.entries()].map(([key, { samples: _s, unordered: _u, ...metric }]) => [
+        key,
+        metric,
+      ]),
+      alarms: toJson(this.alarms),
+      // Samples are never changed once recorded: the arrays taken here stay as they are.
+      recent: recent as unknown as Json,
+    };
+    return this.writeSegments(join(dir, "cloudwatch"), taken).then(
+      () => ({ ...state, segments: Object.fromEntries(this.segmentFiles) }) as unknown as Json,
+    );
   }
 
-  load(saved: Json): void {
-    const { metrics, alarms } = fromJson<{ metrics: [string, Metric][]; alarms: Alarm[] }>(saved);
-    this.metrics = new Map(metrics);
-    this.alarms = alarms;
+  private async writeSegments(
+    folder: string,
+    taken: readonly { segment: number; samples: Record<string, Sample[]> }[],
+  ): Promise<void> {
+    if (taken.length === 0) return;
+    await mkdir(folder, { recursive: true });
+    for (const [i, { segment, samples }] of taken.entries()) {
+      const file = `${new Date(segment).toISOString().slice(0, 13)}h-${randomId(8)}.json`;
+      try {
+        await writeAtomically(join(folder, file), JSON.stringify(samples));
+      } catch (error) {
+        // Still unsaved: the next save writes these hours again.
+        for (const rest of taken.slice(i)) this.unsavedSegments.add(rest.segment);
+        throw error;
+      }
+      this.segmentFiles.set(segment, file);
+    }
+  }
+
+  /** The state last saved is the one on disk: hour files it does not name go. */
+  async afterCommit(dir: string): Promise<void> {
+    const folder = join(dir, "cloudwatch");
+    const keep = new Set(this.segmentFiles.values());
+    let names: string[];
+    try {
+      names = await readdir(folder);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (keep.has(name) || name.endsWith(`.${process.pid}.tmp`)) continue;
+      await rm(join(folder, name), { force: true });
+    }
+  }
+
+  async load(saved: Json, dir: string): Promise<void> {
+    // State saved before hours went to files carries each metric's samples inline.
+    const state = saved as unknown as Omit<Partial<SavedMetrics>, "metrics"> & {
+      metrics: [string, Omit<Metric, "samples"> & { samples?: Sample[] }][];
+    };
+    this.alarms = fromJson<{ alarms: Alarm[] }>({ alarms: state.alarms ?? [] } as unknown as Json).alarms;
+    this.segmentFiles = new Map();
+    this.unsavedSegments.clear();
+    const samples = new Map<string, Sample[]>();
+    const add = (byKey: Record<string, Sample[]>) => {
+      for (const [key, list] of Object.entries(byKey))
+        samples.set(key, [...(samples.get(key) ?? []), ...list]);
+    };
+    const segments = Object.entries(state.segments ?? {}).sort(([a], [b]) => Number(a) - Number(b));
+    for (const [segment, file] of segments) {
+      add(JSON.parse(await readFile(join(dir, "cloudwatch", file), "utf8")) as Record<string, Sample[]>);
+      this.segmentFiles.set(Number(segment), file);
+    }
+    add(state.recent ?? {});
+    this.metrics = new Map(
+      state.metrics.map(([key, metric]) => {
+        // Inline samples (the older format) are not in any file yet: the next save files them.
+        const list = metric.samples ?? samples.get(key) ?? [];
+        if (metric.samples) for (const sample of list) this.unsavedSegments.add(segmentOf(sample.t));
+        const ordered = list.every((sample, i) => i === 0 || sample.t >= (list[i - 1] as Sample).t);
+        return [key, { ...metric, samples: list, ...(ordered ? {} : { unordered: true }) }];
+      }),
+    );
     this.ticker.wake();
   }
 }

@@ -98,9 +98,13 @@ export class Jobs {
   /** Errors thrown by job handlers (kept for inspection; a job failing never stops the clock). */
   readonly errors: { job: Job; error: unknown }[] = [];
 
-  constructor(clock: Clock, track: <T>(work: Promise<T>) => Promise<T>) {
+  /** Told after a job ran (and again when an async one settles): lifecycles are changes worth saving. */
+  private readonly ran: () => void;
+
+  constructor(clock: Clock, track: <T>(work: Promise<T>) => Promise<T>, ran: () => void = () => undefined) {
     this.clock = clock;
     this.track = track;
+    this.ran = ran;
   }
 
   on(kind: string, handler: JobHandler): void {
@@ -160,11 +164,14 @@ export class Jobs {
         try {
           const result = handler(job.args);
           if (result instanceof Promise) {
-            void this.track(result).catch((error: unknown) => this.errors.push({ job, error }));
+            void this.track(result)
+              .catch((error: unknown) => this.errors.push({ job, error }))
+              .finally(this.ran);
           }
         } catch (error) {
           this.errors.push({ job, error });
         }
+        this.ran();
       },
       options,
     );
@@ -184,6 +191,11 @@ export interface CloudContext {
   regionList(): string[];
   /** Marks use of the cloud (keeps the minute heartbeat going on an instant clock). */
   activity(): void;
+  /**
+   * Marks a change of state worth saving (a resource created, a Kubernetes object written) where no
+   * API call through `send` shows it; the runtime checkpoints soon after.
+   */
+  changed?(): void;
 }
 
 export function randomId(length: number, alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"): string {

@@ -68,11 +68,21 @@ export interface DataImage {
 
 interface Entry {
   db?: Promise<PGlite>;
+  /** What `get()` hands out: the database, counting every call on it (see `revision`). */
+  handle?: Promise<PGlite>;
   image?: DataImage;
+  /** Tells entries apart across drops and seeds. */
+  readonly serial: number;
+  /** Calls on the database that have settled. */
+  uses: number;
 }
+
+/** PGlite methods that only read what `revision` is about. */
+const READS_NOTHING = new Set(["dumpDataDir", "waitReady", "close", "listen", "unlisten", "onNotification"]);
 
 export class Databases {
   private readonly entries = new Map<string, Entry>();
+  private serial = 0;
   private readonly track: <T>(work: Promise<T>) => Promise<T>;
   /** Real milliseconds the last PGlite start took (for the report). */
   lastStartMs = 0;
@@ -84,7 +94,18 @@ export class Databases {
   /** Sets the data a cluster starts from (restore, global secondary); drops a started database. */
   async seed(key: string, image: DataImage): Promise<void> {
     await this.drop(key);
-    this.entries.set(key, { image });
+    this.entries.set(key, { image, serial: ++this.serial, uses: 0 });
+  }
+
+  /**
+   * A token that changes whenever the cluster's data may have changed: a new seed, or any call on
+   * the database since (counted once it settled, so that a call still running when an image is
+   * taken changes the token after it). Equal tokens mean an image taken at the first serves the
+   * second; undefined when there is no such cluster.
+   */
+  revision(key: string): string | undefined {
+    const entry = this.entries.get(key);
+    return entry ? `${entry.serial}.${entry.uses}` : undefined;
   }
 
   has(key: string): boolean {
@@ -95,11 +116,16 @@ export class Databases {
   get(key: string): Promise<PGlite> {
     let entry = this.entries.get(key);
     if (!entry) {
-      entry = {};
+      entry = { serial: ++this.serial, uses: 0 };
       this.entries.set(key, entry);
     }
-    if (!entry.db) entry.db = this.track(this.start(entry.image));
-    return entry.db;
+    if (!entry.db || !entry.handle) {
+      const started = this.track(this.start(entry.image));
+      const counted = entry;
+      entry.db = started;
+      entry.handle = started.then((db) => countingUses(db, counted));
+    }
+    return entry.handle;
   }
 
   private async start(image: DataImage | undefined): Promise<PGlite> {
@@ -112,13 +138,17 @@ export class Databases {
     return db;
   }
 
-  /** The cluster's data now (a started database is dumped; an unstarted one keeps its seed). */
-  async dump(key: string): Promise<DataImage> {
+  /**
+   * The cluster's data now (a started database is dumped; an unstarted one keeps its seed). An
+   * untracked dump (a checkpoint's) does not hold an instant clock still while it runs.
+   */
+  async dump(key: string, { track = true }: { track?: boolean } = {}): Promise<DataImage> {
     const entry = this.entries.get(key);
     if (!entry) return {};
     if (!entry.db) return entry.image ?? {};
     const db = await entry.db;
-    return { data: await this.track(db.dumpDataDir("gzip")) };
+    const dumped = db.dumpDataDir("gzip");
+    return { data: await (track ? this.track(dumped) : dumped) };
   }
 
   async drop(key: string): Promise<void> {
@@ -137,6 +167,29 @@ export class Databases {
   async close(): Promise<void> {
     await Promise.all(this.keys().map((key) => this.drop(key)));
   }
+}
+
+/**
+ * The database as callers see it: every method call, once settled, counts as a use (a possible
+ * change of the data). The calls reach the database itself, whose private state a proxy cannot hold.
+ */
+function countingUses(db: PGlite, entry: Entry): PGlite {
+  const counted = () => {
+    entry.uses++;
+  };
+  return new Proxy(db, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== "function") return value;
+      if (typeof property === "string" && READS_NOTHING.has(property)) return value.bind(target);
+      return (...args: unknown[]) => {
+        const result: unknown = value.apply(target, args);
+        if (result instanceof Promise) return result.finally(counted);
+        counted();
+        return result;
+      };
+    },
+  });
 }
 
 /** Deletes about half of the rows of every user table: what a verification must notice. */

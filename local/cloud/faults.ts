@@ -60,6 +60,8 @@ export type CallFault =
 export interface FaultHooks {
   corruptSnapshot(snapshot: string, region: string | undefined, mode: "rows" | "unrestorable"): void;
   regionChanged(region: string, down: boolean): void;
+  /** The set of faults changed (added, removed, cleared): state worth saving. */
+  changed?(): void;
 }
 
 export class Faults {
@@ -80,6 +82,7 @@ export class Faults {
     }
     this.active.push({ ...parsed, id, hits: 0 });
     if (parsed.kind === "region-down") this.hooks.regionChanged(parsed.region, true);
+    this.hooks.changed?.();
     return id;
   }
 
@@ -108,6 +111,7 @@ export class Faults {
     const before = this.isRegionDown(region);
     this.removeWhere((f) => f.kind === "region-down" && f.region === region);
     if (before) this.hooks.regionChanged(region, false);
+    this.hooks.changed?.();
   }
 
   corruptSnapshot(
@@ -127,12 +131,14 @@ export class Faults {
     if (fault?.kind === "region-down" && !this.isRegionDown(fault.region)) {
       this.hooks.regionChanged(fault.region, false);
     }
+    this.hooks.changed?.();
   }
 
   clear(): void {
     const down = this.active.filter((f) => f.kind === "region-down").map((f) => f.region);
     this.active.length = 0;
     for (const region of new Set(down)) this.hooks.regionChanged(region, false);
+    this.hooks.changed?.();
   }
 
   list(): ActiveFault[] {

@@ -544,6 +544,8 @@ export class KubernetesCluster {
   }
 
   private route(method: string, url: URL, contentType: string, raw: string): { code: number; body: unknown } {
+    // Answered synchronously: by the time a checkpoint reads the store, the write is in it.
+    if (method !== "GET" && method !== "HEAD") this.ctx.changed?.();
     const path = url.pathname.replace(/\/$/, "");
     if (method === "GET") {
       const found = this.discovery(path);

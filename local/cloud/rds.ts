@@ -4,6 +4,8 @@
  * failover), tags. Statuses follow AWS's lifecycle on the shared clock; data lives in `Databases`.
  */
 import { randomUUID } from "node:crypto";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
 import type {
   AddTagsToResourceCommandInput,
   CopyDBClusterSnapshotCommandInput,
@@ -36,6 +38,7 @@ import type {
   SwitchoverGlobalClusterCommandInput,
   Tag,
 } from "@aws-sdk/client-rds";
+import { writeAtomically } from "../persistence/files.ts";
 import type { CloudContext, Json } from "./context.ts";
 import { randomId } from "./context.ts";
 import type { Corruption, Databases } from "./databases.ts";
@@ -144,6 +147,13 @@ export class Rds implements EmulatedService {
   private state: State = { clusters: [], instances: [], snapshots: [], globals: [] };
   /** Data images of snapshots, by snapshot ARN (kept out of `state`: they are files on save). */
   readonly snapshotData = new Map<string, Promise<{ data?: Blob }>>();
+  /**
+   * Image files on disk by cluster or snapshot ARN, with the revision of the data each holds (a
+   * cluster's `Databases.revision`, a snapshot's image): a save writes only images that changed.
+   */
+  private readonly imageFiles = new Map<string, { revision: unknown; file: string }>();
+  /** The files the state last returned by `save` refers to. */
+  private savedFiles = new Set<string>();
   /** Hook for the Data API: a global primary's write to replay on its secondaries. */
   onPromote: ((global: Global, dataLoss: boolean) => void) | undefined;
 
@@ -1141,38 +1151,90 @@ export class Rds implements EmulatedService {
     return out;
   }
 
-  async save(dir: string): Promise<Json> {
-    const { mkdir, rm, writeFile } = await import("node:fs/promises");
-    const { join } = await import("node:path");
-    await rm(join(dir, "rds"), { recursive: true, force: true });
-    await mkdir(join(dir, "rds"), { recursive: true });
+  /**
+   * The state now, and an image file for every cluster and snapshot with data. The state is taken
+   * before the first await (the cloud saves all services in one tick); images are written after,
+   * each under a new name, so that the state saved before keeps its own files until it is replaced
+   * (`afterCommit` then removes them). An image whose data did not change since it was written is
+   * not written again: a checkpoint costs a database dump only for databases used since the last.
+   */
+  save(dir: string): Promise<Json> {
+    const state = toJson(this.state);
+    const images: { key: string; revision: unknown; take: () => Promise<{ data?: Blob }> }[] = [
+      ...[...this.snapshotData].map(([key, image]) => ({ key, revision: image, take: () => image })),
+      ...this.databases.keys().map((key) => ({
+        key,
+        revision: this.databases.revision(key),
+        take: () => this.databases.dump(key, { track: false }),
+      })),
+    ];
+    return this.writeImages(join(dir, "rds"), images).then((files) => ({ state, files }));
+  }
+
+  private async writeImages(
+    folder: string,
+    images: readonly { key: string; revision: unknown; take: () => Promise<{ data?: Blob }> }[],
+  ): Promise<Record<string, string>> {
+    await mkdir(folder, { recursive: true });
     const files: Record<string, string> = {};
-    const write = async (key: string, image: { data?: Blob }) => {
-      if (!image.data) return;
-      const file = `${Object.keys(files).length}.tar.gz`;
-      await writeFile(join(dir, "rds", file), new Uint8Array(await image.data.arrayBuffer()));
+    for (const { key, revision, take } of images) {
+      const written = this.imageFiles.get(key);
+      if (written && revision !== undefined && written.revision === revision) {
+        files[key] = written.file;
+        continue;
+      }
+      // A cluster dropped meanwhile has nothing to dump: its state was taken before, without data.
+      const image = await take().catch(() => ({}) as { data?: Blob });
+      if (!image.data) continue;
+      const file = `${randomId(16)}.tar.gz`;
+      await writeAtomically(join(folder, file), new Uint8Array(await image.data.arrayBuffer()));
+      this.imageFiles.set(key, { revision, file });
       files[key] = file;
-    };
-    for (const [arn, image] of this.snapshotData) await write(arn, await image);
-    for (const key of this.databases.keys()) await write(key, await this.databases.dump(key));
-    return toJson({ state: this.state, files });
+    }
+    for (const key of this.imageFiles.keys()) if (!(key in files)) this.imageFiles.delete(key);
+    this.savedFiles = new Set(Object.values(files));
+    return files;
+  }
+
+  /** The state last saved is the one on disk now: images nothing refers to any more go. */
+  async afterCommit(dir: string): Promise<void> {
+    const folder = join(dir, "rds");
+    const keep = new Set([...this.savedFiles, ...[...this.imageFiles.values()].map((i) => i.file)]);
+    let names: string[];
+    try {
+      names = await readdir(folder);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (keep.has(name) || name.endsWith(`.${process.pid}.tmp`)) continue;
+      await rm(join(folder, name), { force: true });
+    }
   }
 
   async load(saved: Json, dir: string): Promise<void> {
-    const { readFile } = await import("node:fs/promises");
-    const { join } = await import("node:path");
     const { state, files } = fromJson<{ state: State; files: Record<string, string> }>(saved);
     this.state = state;
+    this.imageFiles.clear();
     const read = async (key: string): Promise<{ data?: Blob }> => {
       const file = files[key];
       if (!file) return {};
       return { data: new Blob([await readFile(join(dir, "rds", file))]) };
     };
-    for (const s of state.snapshots) this.snapshotData.set(s.arn, read(s.arn));
+    for (const s of state.snapshots) {
+      const image = read(s.arn);
+      this.snapshotData.set(s.arn, image);
+      const file = files[s.arn];
+      if (file) this.imageFiles.set(s.arn, { revision: image, file });
+    }
     for (const c of state.clusters) {
       const image = await read(c.arn);
-      if (image.data) await this.databases.seed(c.arn, image);
+      const file = files[c.arn];
+      if (!image.data || !file) continue;
+      await this.databases.seed(c.arn, image);
+      this.imageFiles.set(c.arn, { revision: this.databases.revision(c.arn), file });
     }
+    this.savedFiles = new Set(Object.values(files));
   }
 }
 

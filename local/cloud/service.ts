@@ -13,8 +13,14 @@ export interface EmulatedService {
   readonly operations: Record<string, Operation>;
   /** Resources by region (or `global`) and kind, for `cplane cloud describe`. */
   describe(): Record<string, Record<string, unknown[]>>;
-  /** Serializable state; large data (databases) goes into files under `dir`. */
+  /**
+   * Serializable state; large data (databases) goes into files under `dir`. The state must be taken
+   * before the first await: the cloud calls every service's `save` in one tick, so that what it
+   * writes is one moment of the whole cloud.
+   */
   save?(dir: string): Promise<Json> | Json;
+  /** Called once the state `save` returned is written: files only older states referred to may go. */
+  afterCommit?(dir: string): Promise<void>;
   load?(state: Json, dir: string): Promise<void> | void;
   close?(): Promise<void> | void;
 }

@@ -188,6 +188,7 @@ export class Engine {
   private readonly executions = new Map<string, ExecutionRecord>();
   private readonly tokens = new Map<string, TokenEntry>();
   private readonly listeners = new Set<(e: EngineEvent) => void>();
+  private readonly changeListeners = new Set<() => void>();
 
   constructor(options: EngineOptions = {}) {
     this.clock = options.clock ?? createClock({ mode: { kind: "real" } });
@@ -329,6 +330,7 @@ export class Engine {
     const history = new History(
       () => this.clock.now(),
       () => this.listeners.size > 0,
+      this.changed,
     );
     history.subscribe((event) => this.emit({ kind: "history", executionArn: arn, event }));
     const rec: ExecutionRecord = {
@@ -616,11 +618,34 @@ export class Engine {
 
   /**
    * Every execution as data, to be written to disk and given back to `importExecutions` by a later
-   * engine. A RUNNING execution cannot be resumed mid-flight: stop it first (the runtime does, with
-   * an error naming the stop), then it is redrivable after the import.
+   * engine. A RUNNING execution cannot be resumed mid-flight: it comes back aborted (with the error
+   * given to `importExecutions`), and is redrivable from the state it was in.
    */
   exportExecutions(): SavedExecution[] {
+    return [...this.executions.values()].map((rec) => this.exported(rec));
+  }
+
+  /**
+   * Every execution with a stamp that changes whenever its export would: what a store of saved
+   * executions needs to write only those that changed. A finished execution changes only when it is
+   * redriven; a running one changes all the time.
+   */
+  executionStamps(): { arn: string; stamp: string; running: boolean }[] {
     return [...this.executions.values()].map((rec) => ({
+      arn: rec.arn,
+      stamp: `${rec.status}:${rec.history.length}:${rec.redriveCount}`,
+      running: rec.status === "RUNNING",
+    }));
+  }
+
+  /** One execution as `exportExecutions` gives it, as JSON text (its history is not copied on the way). */
+  exportExecutionJson(executionArn: string): string {
+    return JSON.stringify(this.exported(this.execution(executionArn), false));
+  }
+
+  /** `copy` false: the history's payloads are shared, for a caller that serializes them at once. */
+  private exported(rec: ExecutionRecord, copy = true): SavedExecution {
+    return {
       arn: rec.arn,
       name: rec.name,
       stateMachineArn: rec.sm.arn,
@@ -634,20 +659,29 @@ export class Engine {
       redriveCount: rec.redriveCount,
       ...(rec.redriveDate ? { redriveDate: rec.redriveDate.getTime() } : {}),
       ...(rec.parentArn ? { parentArn: rec.parentArn } : {}),
-      history: rec.history.snapshot(),
+      history: rec.history.snapshot(copy),
       ...(rec.run?.atState !== undefined
         ? {
             resumeAt: { state: rec.run.atState, input: rec.run.atInput ?? null, vars: rec.run.topVars ?? {} },
           }
         : {}),
-    }));
+    };
   }
 
   /**
    * Takes back executions exported by an earlier engine, for state machines created on this one;
    * others, and ARNs already known, are skipped. Returns the ARNs imported.
+   *
+   * An execution saved while RUNNING was cut off with the engine that ran it (a checkpoint taken
+   * before a crash): it comes back ABORTED, its history closed by an `ExecutionAborted` event, as
+   * if it had been stopped then. A top-level one carries `interrupted`'s error and cause (so that the
+   * caller can tell it and redrive it); a child execution is aborted plainly, as stopping its parent
+   * would have done.
    */
-  importExecutions(saved: readonly SavedExecution[]): string[] {
+  importExecutions(
+    saved: readonly SavedExecution[],
+    options: { interrupted?: { readonly error: string; readonly cause: string } } = {},
+  ): string[] {
     const imported: string[] = [];
     for (const entry of saved) {
       const sm = this.machines.get(entry.stateMachineArn);
@@ -656,9 +690,11 @@ export class Engine {
         entry.history,
         () => this.clock.now(),
         () => this.listeners.size > 0,
+        this.changed,
       );
       history.subscribe((event) => this.emit({ kind: "history", executionArn: entry.arn, event }));
       const running = entry.status === "RUNNING";
+      const interrupted = running && !entry.parentArn ? options.interrupted : undefined;
       const rec: ExecutionRecord = {
         arn: entry.arn,
         name: entry.name,
@@ -675,6 +711,7 @@ export class Engine {
           : {}),
         ...(entry.error !== undefined ? { error: entry.error } : {}),
         ...(entry.cause !== undefined ? { cause: entry.cause } : {}),
+        ...(interrupted ? { error: interrupted.error, cause: interrupted.cause } : {}),
         redriveCount: entry.redriveCount,
         ...(entry.redriveDate !== undefined ? { redriveDate: new Date(entry.redriveDate) } : {}),
         ...(entry.parentArn ? { parentArn: entry.parentArn } : {}),
@@ -683,7 +720,15 @@ export class Engine {
         done: Promise.resolve(),
         settle: () => undefined,
       };
-      if (running) history.close();
+      if (running) {
+        history.reopen();
+        history.add(
+          "ExecutionAborted",
+          history.length,
+          interrupted ? { error: interrupted.error, cause: interrupted.cause } : undefined,
+        );
+        history.close();
+      }
       this.executions.set(rec.arn, rec);
       this.finishedCount++;
       if (entry.resumeAt) {
@@ -709,6 +754,27 @@ export class Engine {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
+
+  /**
+   * Tells `listener` that some execution changed (an event was recorded: a start, a state, an end, a
+   * redrive), without saying which. Unlike `subscribe`, it costs a call per event and no shaping of
+   * events: what a checkpoint needs to know that it has something to write.
+   */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  private readonly changed = (): void => {
+    if (this.changeListeners.size === 0) return;
+    for (const listener of this.changeListeners) {
+      try {
+        listener();
+      } catch {
+        // A listener's failure must not break an execution.
+      }
+    }
+  };
 
   private emit(event: EngineEvent): void {
     if (this.listeners.size === 0) return;

@@ -102,15 +102,18 @@ export class History {
   private readonly listeners = new Set<HistoryListener>();
   private readonly now: () => number;
   private readonly wanted: () => boolean;
+  private readonly changed: (() => void) | undefined;
   private closed = false;
 
   /**
    * @param now the clock's time
    * @param wanted whether anyone outside listens (events are shaped for listeners only when true)
+   * @param changed told of every event recorded, unshaped (cheap: for "something changed" signals)
    */
-  constructor(now: () => number, wanted: () => boolean = () => false) {
+  constructor(now: () => number, wanted: () => boolean = () => false, changed?: () => void) {
     this.now = now;
     this.wanted = wanted;
+    this.changed = changed;
   }
 
   /** After the execution's closing event nothing more is recorded (until `reopen`, for redrive). */
@@ -126,21 +129,29 @@ export class History {
     return this.types.length;
   }
 
-  /** The recorded events in their compact form, for saving (JSON-serialisable). */
-  snapshot(): HistorySnapshot {
+  /**
+   * The recorded events in their compact form, for saving (JSON-serialisable). `copy` false shares
+   * the payloads with the history: only for a caller that serializes the snapshot at once.
+   */
+  snapshot(copy = true): HistorySnapshot {
     return {
       types: [...this.types],
       prevs: [...this.prevs],
       times: [...this.times],
-      first: structuredClone(this.first),
-      second: structuredClone(this.second),
+      first: copy ? structuredClone(this.first) : [...this.first],
+      second: copy ? structuredClone(this.second) : [...this.second],
       closed: this.closed,
     };
   }
 
   /** A history holding the events of a snapshot, recording on after them. */
-  static restore(snapshot: HistorySnapshot, now: () => number, wanted: () => boolean = () => false): History {
-    const history = new History(now, wanted);
+  static restore(
+    snapshot: HistorySnapshot,
+    now: () => number,
+    wanted: () => boolean = () => false,
+    changed?: () => void,
+  ): History {
+    const history = new History(now, wanted, changed);
     history.types.push(...snapshot.types);
     history.prevs.push(...snapshot.prevs);
     history.times.push(...snapshot.times);
@@ -168,6 +179,7 @@ export class History {
     this.first.push(first);
     this.second.push(second);
     const id = this.types.length;
+    this.changed?.();
     if (this.listeners.size > 0 && this.wanted()) {
       const shaped = this.shape(id - 1, true);
       for (const l of this.listeners) l(shaped);

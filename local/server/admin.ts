@@ -158,6 +158,19 @@ export function adminRoutes(runtime: Runtime, extra: readonly Route[] = []): Rou
     },
     {
       method: "GET",
+      path: "/_cplane/checkpoint",
+      handle: (_, response) =>
+        sendJson(response, 200, {
+          enabled: runtime.checkpoints !== undefined,
+          ...(runtime.dataDir ? { dataDir: runtime.dataDir } : {}),
+          ...(runtime.checkpoints
+            ? { timing: runtime.checkpoints.timing, ...runtime.checkpoints.status }
+            : {}),
+          ...(runtime.recoveredFrom ? { recoveredFrom: runtime.recoveredFrom } : {}),
+        }),
+    },
+    {
+      method: "GET",
       path: "/_cplane/faults",
       handle: (_, response) => sendJson(response, 200, { faults: runtime.cloud.faults.list() }),
     },

@@ -52,4 +52,27 @@ describe("restarting the local runtime", () => {
       await second.close();
     }
   }, 120_000);
+
+  it("serves a second runtime in the same process its own Kubernetes API, not the stopped one's", async () => {
+    // Prepare: an onboarding (namespace included) on a runtime that is then stopped
+    const onboard = async (name: string) => {
+      const runtime = await createRuntime({ speed: "instant" });
+      try {
+        const { executionArn } = runtime.engine.startExecution({
+          stateMachineArn: runtime.stateMachineArn("tenant-onboarding"),
+          input: JSON.stringify({ name, tier: "basic", adminEmail: "ops@again.example" }),
+        });
+        return await runtime.engine.waitForExecution(executionArn);
+      } finally {
+        await runtime.close();
+      }
+    };
+    expect((await onboard("First Again")).status).toBe("SUCCEEDED");
+
+    // Act
+    const second = await onboard("Second Again");
+
+    // Assess
+    expect(second).toMatchObject({ status: "SUCCEEDED" });
+  }, 120_000);
 });

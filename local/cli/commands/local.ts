@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { TenantSummary } from "../../../functions/tenant/lib/registry.ts";
+import { assertDataDirFree } from "../../persistence/lock.ts";
 import { printJson, printTable } from "../io.ts";
 import { admin, type Target, UsageError } from "../target.ts";
 
@@ -127,12 +128,18 @@ export async function reset(target: Target, dataDir: string): Promise<number> {
       `a runtime is running at ${target.endpoint}: stop it first, or start it with --fresh`,
     );
   }
+  // A runtime on another port holds the directory just the same.
+  await assertDataDirFree(dataDir);
   if (!existsSync(dataDir)) {
     process.stdout.write(`nothing to clear: ${dataDir} does not exist\n`);
     return 0;
   }
   // Only ever a directory the runtime wrote: a mistyped --data-dir must not delete something else.
-  if (!["cloud", "clock.json", "executions.json"].some((entry) => existsSync(join(dataDir, entry)))) {
+  if (
+    !["cloud", "clock.json", "executions.json", "runtime.lock"].some((entry) =>
+      existsSync(join(dataDir, entry)),
+    )
+  ) {
     throw new UsageError(`${dataDir} does not look like a cplane data directory; nothing was deleted`);
   }
   await rm(dataDir, { recursive: true, force: true });

@@ -1,0 +1,63 @@
+/**
+ * Files the runtime keeps under its data directory are replaced whole: written to a temporary file,
+ * flushed to disk, renamed over the old one. A crash (of the process or of the machine) leaves the
+ * old file or the new one, never half of either.
+ */
+import { mkdir, open, readdir, rename, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
+
+/** `<file>.<pid>.tmp`, or `<file>.<pid>.<random>.tmp` (the lock's). */
+const TEMPORARY = /\.(\d+)(?:\.[0-9a-f]+)?\.tmp$/;
+
+/** Writes `data` to `file` atomically; returns the bytes written. */
+export async function writeAtomically(file: string, data: string | Uint8Array): Promise<number> {
+  const dir = dirname(file);
+  await mkdir(dir, { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  const bytes = typeof data === "string" ? Buffer.from(data) : data;
+  const handle = await open(temporary, "w");
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temporary, file);
+  await syncDirectory(dir);
+  return bytes.byteLength;
+}
+
+/** Makes a rename in `dir` durable; file systems that cannot sync a directory are left as they are. */
+async function syncDirectory(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, "r");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Not every platform opens or syncs directories; the rename itself is atomic either way.
+  }
+}
+
+/**
+ * Deletes temporary files that a process other than this one left in `dir` (one that crashed
+ * mid-write). Only for a directory this process holds the lock of.
+ */
+export async function removeLeftoverTemporaries(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const pid = TEMPORARY.exec(name)?.[1];
+    if (pid === undefined || Number(pid) === process.pid) continue;
+    await rm(join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
