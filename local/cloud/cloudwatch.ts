@@ -4,7 +4,7 @@
  * and TreatMissingData. Each state change is emitted as a `CloudWatch Alarm State Change` event.
  */
 
-import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type {
   DeleteAlarmsCommandInput,
@@ -18,7 +18,7 @@ import type {
   PutMetricDataCommandInput,
   SetAlarmStateCommandInput,
 } from "@aws-sdk/client-cloudwatch";
-import { writeAtomically } from "../persistence/files.ts";
+import { removeUnreferenced, writeAtomically } from "../persistence/files.ts";
 import type { CloudContext, Json } from "./context.ts";
 import { randomId } from "./context.ts";
 import { fail } from "./errors.ts";
@@ -712,18 +712,7 @@ export class CloudWatch implements EmulatedService {
 
   /** The state last saved is the one on disk: hour files it does not name go. */
   async afterCommit(dir: string): Promise<void> {
-    const folder = join(dir, "cloudwatch");
-    const keep = new Set(this.segmentFiles.values());
-    let names: string[];
-    try {
-      names = await readdir(folder);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      if (keep.has(name) || name.endsWith(`.${process.pid}.tmp`)) continue;
-      await rm(join(folder, name), { force: true });
-    }
+    await removeUnreferenced(join(dir, "cloudwatch"), new Set(this.segmentFiles.values()));
   }
 
   async load(saved: Json, dir: string): Promise<void> {

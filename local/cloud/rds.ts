@@ -4,7 +4,7 @@
  * failover), tags. Statuses follow AWS's lifecycle on the shared clock; data lives in `Databases`.
  */
 import { randomUUID } from "node:crypto";
-import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type {
   AddTagsToResourceCommandInput,
@@ -38,7 +38,7 @@ import type {
   SwitchoverGlobalClusterCommandInput,
   Tag,
 } from "@aws-sdk/client-rds";
-import { writeAtomically } from "../persistence/files.ts";
+import { removeUnreferenced, writeAtomically } from "../persistence/files.ts";
 import type { CloudContext, Json } from "./context.ts";
 import { randomId } from "./context.ts";
 import type { Corruption, Databases } from "./databases.ts";
@@ -1198,18 +1198,10 @@ export class Rds implements EmulatedService {
 
   /** The state last saved is the one on disk now: images nothing refers to any more go. */
   async afterCommit(dir: string): Promise<void> {
-    const folder = join(dir, "rds");
-    const keep = new Set([...this.savedFiles, ...[...this.imageFiles.values()].map((i) => i.file)]);
-    let names: string[];
-    try {
-      names = await readdir(folder);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      if (keep.has(name) || name.endsWith(`.${process.pid}.tmp`)) continue;
-      await rm(join(folder, name), { force: true });
-    }
+    await removeUnreferenced(
+      join(dir, "rds"),
+      new Set([...this.savedFiles, ...[...this.imageFiles.values()].map((i) => i.file)]),
+    );
   }
 
   async load(saved: Json, dir: string): Promise<void> {

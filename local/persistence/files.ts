@@ -61,3 +61,20 @@ export async function removeLeftoverTemporaries(dir: string): Promise<string[]> 
   }
   return removed;
 }
+
+/**
+ * Removes the files of `folder` not in `keep` (a saved state no longer names them), leaving this process's
+ * writes in flight alone. A missing folder has nothing to remove.
+ */
+export async function removeUnreferenced(folder: string, keep: ReadonlySet<string>): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (keep.has(name) || name.endsWith(`.${process.pid}.tmp`)) continue;
+    await rm(join(folder, name), { force: true });
+  }
+}
