@@ -73,7 +73,13 @@ export interface LambdaTaskOptions {
   readonly Assign?: Readonly<Record<string, JsonValue>>;
   readonly Retry?: readonly Retrier[];
   readonly Catch?: readonly Catcher[];
-  readonly TimeoutSeconds?: number;
+  /** Seconds, or a JSONata expression of them. */
+  readonly TimeoutSeconds?: number | string;
+  /**
+   * Invoke, then wait until someone returns the task token (`$states.context.Task.Token`, which the
+   * payload must pass on) with SendTaskSuccess or SendTaskFailure; the state's result is what they sent.
+   */
+  readonly waitForTaskToken?: true;
   readonly Next?: string;
   readonly End?: true;
 }
@@ -86,9 +92,11 @@ export function lambdaTask(id: FunctionId, options: LambdaTaskOptions): State {
   const state: Record<string, JsonValue | undefined> = {
     Type: "Task",
     Comment: options.Comment,
-    Resource: LAMBDA_INVOKE,
+    Resource: options.waitForTaskToken ? `${LAMBDA_INVOKE}.waitForTaskToken` : LAMBDA_INVOKE,
     Arguments: { FunctionName: functionRef(id), Payload: options.Payload ?? "{% $states.input %}" },
-    Output: options.Output ?? "{% $states.result.Payload %}",
+    // A token's task returns what SendTaskSuccess sent, not an invocation result.
+    Output:
+      options.Output ?? (options.waitForTaskToken ? "{% $states.result %}" : "{% $states.result.Payload %}"),
     Assign: options.Assign as JsonValue | undefined,
     TimeoutSeconds: options.TimeoutSeconds,
     Retry: [

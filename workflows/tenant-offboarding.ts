@@ -7,18 +7,42 @@
  * and the workflow can be run again: every step is idempotent.
  */
 import { z } from "zod";
-import { lambdaTask, type StateMachineDefinition } from "./asl.ts";
-import {
-  detectedFailure,
-  EXECUTION_ARN,
-  MAX_POLL_SECONDS,
-  step,
-  TRANSIENT_RETRY,
-} from "./tenant-onboarding.ts";
+import type { StateMachineDefinition } from "./asl.ts";
+import { EXECUTION_ARN, failurePath, pollUntil, step } from "./kit/index.ts";
 import type { WorkflowSpec } from "./workflow.ts";
 
 export const SNAPSHOT_DEADLINE_SECONDS = 2 * 60 * 60;
 const TENANT = `"tenantId": $tenant.tenantId, "slug": $tenant.slug, "executionArn": ${EXECUTION_ARN}`;
+
+const failure = failurePath({
+  record: {
+    id: "tenant/record-failure",
+    payload: `{% {"workflow": "offboarding", "executionArn": ${EXECUTION_ARN}, "slug": $tenant.slug, "failure": $failure} %}`,
+  },
+  fail: { state: "OffboardingFailed", what: "tenant offboarding" },
+});
+
+const snapshot = pollUntil({
+  name: "Snapshot",
+  check: "tenant/check-snapshot",
+  payload: `{% {"snapshotIdentifier": $snapshot.snapshotIdentifier, "executionArn": ${EXECUTION_ARN}} %}`,
+  result: "snapshotStatus",
+  readyWhen: "$snapshotStatus.ready = true",
+  failedWhen: "$snapshotStatus.failed = true",
+  next: "DeleteDatabase",
+  onFailure: failure.entry,
+  deadlineSeconds: SNAPSHOT_DEADLINE_SECONDS,
+  firstPollSeconds: 30,
+  maxPollSeconds: 120,
+  failed: {
+    error: "FinalSnapshotFailedError",
+    cause: "{% 'final snapshot ' & $snapshot.snapshotIdentifier & ' is ' & $snapshotStatus.status %}",
+  },
+  timedOut: {
+    error: "FinalSnapshotTimeoutError",
+    cause: `{% 'final snapshot ' & $snapshot.snapshotIdentifier & ' not available after ${SNAPSHOT_DEADLINE_SECONDS / 60} minutes' %}`,
+  },
+});
 
 export const offboardingDefinition: StateMachineDefinition = {
   Comment:
@@ -29,21 +53,14 @@ export const offboardingDefinition: StateMachineDefinition = {
   States: {
     Initialize: {
       Type: "Pass",
-      Assign: {
-        tenant: null,
-        snapshot: null,
-        snapshotStatus: null,
-        failure: null,
-        pollSeconds: 30,
-        snapshotDeadline: 0,
-      },
+      Assign: { tenant: null, snapshot: null, ...snapshot.variables, ...failure.variables },
       Next: "StartOffboarding",
     },
     StartOffboarding: step(
       "tenant/start-offboarding",
       `{% $merge([$states.input, {"executionArn": ${EXECUTION_ARN}}]) %}`,
       "IsAlreadyOffboarded",
-      "RecordFailure",
+      failure.entry,
       { Assign: { tenant: "{% $states.result.Payload %}" } },
     ),
     IsAlreadyOffboarded: {
@@ -55,79 +72,30 @@ export const offboardingDefinition: StateMachineDefinition = {
       Type: "Succeed",
       Output: '{% {"tenantId": $tenant.tenantId, "slug": $tenant.slug, "status": "offboarded"} %}',
     },
-    SnapshotDatabase: step("tenant/snapshot-database", `{% {${TENANT}} %}`, "HasDatabase", "RecordFailure", {
-      Assign: {
-        snapshot: "{% $states.result.Payload %}",
-        snapshotDeadline: `{% $toMillis($states.context.State.EnteredTime) + ${SNAPSHOT_DEADLINE_SECONDS * 1000} %}`,
-      },
+    SnapshotDatabase: step("tenant/snapshot-database", `{% {${TENANT}} %}`, "HasDatabase", failure.entry, {
+      Assign: { snapshot: "{% $states.result.Payload %}" },
     }),
     HasDatabase: {
       Type: "Choice",
-      Choices: [{ Condition: "{% $snapshot.clusterExists = true %}", Next: "WaitForSnapshot" }],
+      Choices: [{ Condition: "{% $snapshot.clusterExists = true %}", Next: snapshot.entry }],
       Default: "RemoveNamespace",
     },
-    WaitForSnapshot: {
-      Type: "Wait",
-      Seconds: "{% $pollSeconds %}",
-      Assign: { pollSeconds: `{% $min([$pollSeconds * 2, ${MAX_POLL_SECONDS}]) %}` },
-      Next: "CheckSnapshot",
-    },
-    CheckSnapshot: step(
-      "tenant/check-snapshot",
-      `{% {"snapshotIdentifier": $snapshot.snapshotIdentifier, "executionArn": ${EXECUTION_ARN}} %}`,
-      "IsSnapshotReady",
-      "RecordFailure",
-      { Assign: { snapshotStatus: "{% $states.result.Payload %}" } },
-    ),
-    IsSnapshotReady: {
-      Type: "Choice",
-      Choices: [
-        { Condition: "{% $snapshotStatus.ready = true %}", Next: "DeleteDatabase" },
-        { Condition: "{% $snapshotStatus.failed = true %}", Next: "SnapshotFailed" },
-        {
-          Condition: "{% $toMillis($states.context.State.EnteredTime) > $snapshotDeadline %}",
-          Next: "SnapshotTimedOut",
-        },
-      ],
-      Default: "WaitForSnapshot",
-    },
-    SnapshotFailed: detectedFailure(
-      "check-snapshot",
-      "FinalSnapshotFailedError",
-      "{% 'final snapshot ' & $snapshot.snapshotIdentifier & ' is ' & $snapshotStatus.status %}",
-      "RecordFailure",
-    ),
-    SnapshotTimedOut: detectedFailure(
-      "check-snapshot",
-      "FinalSnapshotTimeoutError",
-      `{% 'final snapshot ' & $snapshot.snapshotIdentifier & ' not available after ${SNAPSHOT_DEADLINE_SECONDS / 60} minutes' %}`,
-      "RecordFailure",
-    ),
+    ...snapshot.states,
     DeleteDatabase: step(
       "tenant/delete-database",
       `{% {${TENANT}, "snapshotIdentifier": $snapshot.snapshotIdentifier} %}`,
       "RemoveNamespace",
-      "RecordFailure",
+      failure.entry,
     ),
-    RemoveNamespace: step("tenant/remove-namespace", `{% {${TENANT}} %}`, "RetireSecret", "RecordFailure"),
-    RetireSecret: step("tenant/retire-secret", `{% {${TENANT}} %}`, "FinishOffboarding", "RecordFailure"),
+    RemoveNamespace: step("tenant/remove-namespace", `{% {${TENANT}} %}`, "RetireSecret", failure.entry),
+    RetireSecret: step("tenant/retire-secret", `{% {${TENANT}} %}`, "FinishOffboarding", failure.entry),
     FinishOffboarding: step(
       "tenant/finish-offboarding",
       `{% {${TENANT}, "snapshotIdentifier": $snapshot.snapshotIdentifier} %}`,
       undefined,
-      "RecordFailure",
+      failure.entry,
     ),
-    RecordFailure: lambdaTask("tenant/record-failure", {
-      Payload: `{% {"workflow": "offboarding", "executionArn": ${EXECUTION_ARN}, "slug": $tenant.slug, "failure": $failure} %}`,
-      Retry: [TRANSIENT_RETRY],
-      Catch: [{ ErrorEquals: ["States.ALL"], Next: "OffboardingFailed" }],
-      Next: "OffboardingFailed",
-    }),
-    OffboardingFailed: {
-      Type: "Fail",
-      Error: "{% $failure.error %}",
-      Cause: "{% 'tenant offboarding failed at ' & $failure.step & ': ' & $failure.error %}",
-    },
+    ...failure.states,
   },
 };
 

@@ -5,76 +5,50 @@
  * created), records the failure, publishes `Tenant Onboarding Failed` and fails with the step's error.
  */
 import { z } from "zod";
-import type { FunctionId } from "../functions/shared/catalog.ts";
-import { THROTTLING_ERROR_NAMES } from "../functions/shared/errors.ts";
-import {
-  type Catcher,
-  type JsonValue,
-  lambdaTask,
-  type Retrier,
-  type StateMachineDefinition,
-} from "./asl.ts";
+import { RETRYABLE_ERRORS } from "../functions/errors.ts";
+import type { StateMachineDefinition } from "./asl.ts";
+import { EXECUTION_ARN, failurePath, pollUntil, step } from "./kit/index.ts";
 import type { WorkflowSpec } from "./workflow.ts";
 
-/** Named errors worth retrying: throttling, and resources still changing state. */
-export const TRANSIENT_ERRORS: readonly string[] = [
-  "TransientError",
-  "DatabaseNotReadyError",
-  "SnapshotNotReadyError",
-  "OperatorRoleNotReadyError",
-  "EventPublishError",
-  ...THROTTLING_ERROR_NAMES,
-];
-
-export const TRANSIENT_RETRY: Retrier = {
-  ErrorEquals: TRANSIENT_ERRORS,
-  IntervalSeconds: 2,
-  MaxAttempts: 6,
-  BackoffRate: 2,
-  MaxDelaySeconds: 60,
-  JitterStrategy: "FULL",
-};
-
-export const EXECUTION_ARN = "$states.context.Execution.Id";
-
-/** A catch-all that remembers which step failed and why, then goes to `next`. */
-export function catchAll(step: string, next: string): Catcher {
-  return {
-    ErrorEquals: ["States.ALL"],
-    Next: next,
-    Assign: {
-      failure: { step, error: "{% $states.errorOutput.Error %}", cause: "{% $states.errorOutput.Cause %}" },
-    },
-  };
-}
-
-/** A Pass state that records a failure the state machine itself detected (a deadline, a failed resource). */
-export function detectedFailure(step: string, error: string, cause: string, next: string) {
-  return { Type: "Pass" as const, Assign: { failure: { step, error, cause } }, Next: next };
-}
-
-/** A Lambda step with the transient retrier and the catch-all. */
-export function step(
-  id: FunctionId,
-  payload: string,
-  next: string | undefined,
-  onFailure: string,
-  extra: { Assign?: Record<string, JsonValue> } = {},
-) {
-  return lambdaTask(id, {
-    Payload: payload,
-    ...(extra.Assign ? { Assign: extra.Assign } : {}),
-    Retry: [TRANSIENT_RETRY],
-    Catch: [catchAll(id.split("/")[1] ?? id, onFailure)],
-    ...(next ? { Next: next } : { End: true as const }),
-  });
-}
+/** What every step retries: derived from the handlers' retryable error classes (functions/errors.ts). */
+export const TRANSIENT_ERRORS: readonly string[] = RETRYABLE_ERRORS;
 
 export const DATABASE_DEADLINE_SECONDS = 90 * 60;
 export const FIRST_POLL_SECONDS = 30;
 export const MAX_POLL_SECONDS = 120;
 
 const TENANT = `"tenantId": $tenant.tenantId, "slug": $tenant.slug, "executionArn": ${EXECUTION_ARN}`;
+
+const failure = failurePath({
+  compensate: { id: "tenant/compensate", payload: `{% {${TENANT}} %}` },
+  record: {
+    id: "tenant/record-failure",
+    payload: `{% {"workflow": "onboarding", "executionArn": ${EXECUTION_ARN}, "slug": $tenant.slug, "name": $request.name, "failure": $failure, "compensation": $compensation} %}`,
+  },
+  fail: { state: "OnboardingFailed", what: "tenant onboarding" },
+});
+
+const database = pollUntil({
+  name: "Database",
+  check: "tenant/check-database",
+  payload: `{% {"clusterIdentifier": $database.clusterIdentifier, "executionArn": ${EXECUTION_ARN}} %}`,
+  result: "dbStatus",
+  readyWhen: "$dbStatus.ready = true",
+  failedWhen: "$dbStatus.failed = true",
+  next: "MigrateDatabase",
+  onFailure: failure.entry,
+  deadlineSeconds: DATABASE_DEADLINE_SECONDS,
+  firstPollSeconds: FIRST_POLL_SECONDS,
+  maxPollSeconds: MAX_POLL_SECONDS,
+  failed: {
+    error: "DatabaseProvisioningFailedError",
+    cause: "{% 'DB cluster ' & $database.clusterIdentifier & ' is ' & $dbStatus.status %}",
+  },
+  timedOut: {
+    error: "DatabaseProvisioningTimeoutError",
+    cause: `{% 'DB cluster ' & $database.clusterIdentifier & ' not available after ${DATABASE_DEADLINE_SECONDS / 60} minutes (' & $dbStatus.status & ')' %}`,
+  },
+});
 
 export const onboardingDefinition: StateMachineDefinition = {
   Comment:
@@ -89,13 +63,10 @@ export const onboardingDefinition: StateMachineDefinition = {
         request: "{% $states.input %}",
         tenant: null,
         database: null,
-        dbStatus: null,
         migration: null,
         namespace: null,
-        failure: null,
-        compensation: null,
-        pollSeconds: FIRST_POLL_SECONDS,
-        dbDeadline: 0,
+        ...database.variables,
+        ...failure.variables,
       },
       Next: "ValidateAndRegister",
     },
@@ -120,98 +91,32 @@ export const onboardingDefinition: StateMachineDefinition = {
     ProvisionDatabase: step(
       "tenant/provision-database",
       `{% {${TENANT}, "tier": $tenant.tier} %}`,
-      "WaitForDatabase",
-      "Compensate",
-      {
-        Assign: {
-          database: "{% $states.result.Payload %}",
-          dbDeadline: `{% $toMillis($states.context.State.EnteredTime) + ${DATABASE_DEADLINE_SECONDS * 1000} %}`,
-        },
-      },
+      database.entry,
+      failure.entry,
+      { Assign: { database: "{% $states.result.Payload %}" } },
     ),
-    WaitForDatabase: {
-      Type: "Wait",
-      Seconds: "{% $pollSeconds %}",
-      Assign: { pollSeconds: `{% $min([$pollSeconds * 2, ${MAX_POLL_SECONDS}]) %}` },
-      Next: "CheckDatabase",
-    },
-    CheckDatabase: step(
-      "tenant/check-database",
-      `{% {"clusterIdentifier": $database.clusterIdentifier, "executionArn": ${EXECUTION_ARN}} %}`,
-      "IsDatabaseReady",
-      "Compensate",
-      { Assign: { dbStatus: "{% $states.result.Payload %}" } },
-    ),
-    IsDatabaseReady: {
-      Type: "Choice",
-      Choices: [
-        { Condition: "{% $dbStatus.ready = true %}", Next: "MigrateDatabase" },
-        { Condition: "{% $dbStatus.failed = true %}", Next: "DatabaseFailed" },
-        {
-          Condition: "{% $toMillis($states.context.State.EnteredTime) > $dbDeadline %}",
-          Next: "DatabaseTimedOut",
-        },
-      ],
-      Default: "WaitForDatabase",
-    },
-    DatabaseFailed: detectedFailure(
-      "check-database",
-      "DatabaseProvisioningFailedError",
-      "{% 'DB cluster ' & $database.clusterIdentifier & ' is ' & $dbStatus.status %}",
-      "Compensate",
-    ),
-    DatabaseTimedOut: detectedFailure(
-      "check-database",
-      "DatabaseProvisioningTimeoutError",
-      `{% 'DB cluster ' & $database.clusterIdentifier & ' not available after ${DATABASE_DEADLINE_SECONDS / 60} minutes (' & $dbStatus.status & ')' %}`,
-      "Compensate",
-    ),
+    ...database.states,
     MigrateDatabase: step(
       "tenant/migrate-database",
       `{% {${TENANT}, "clusterArn": $dbStatus.clusterArn, "masterSecretArn": $dbStatus.masterSecretArn, "endpoint": $dbStatus.endpoint, "port": $dbStatus.port} %}`,
       "CreateNamespace",
-      "Compensate",
+      failure.entry,
       { Assign: { migration: "{% $states.result.Payload %}" } },
     ),
     CreateNamespace: step(
       "tenant/create-namespace",
       `{% {${TENANT}, "tier": $tenant.tier, "secretArn": $migration.secretArn} %}`,
       "Announce",
-      "Compensate",
+      failure.entry,
       { Assign: { namespace: "{% $states.result.Payload %}" } },
     ),
     Announce: step(
       "tenant/announce",
       `{% {${TENANT}, "secretArn": $migration.secretArn, "endpoint": $dbStatus.endpoint, "hostname": $namespace.hostname} %}`,
       undefined,
-      "Compensate",
+      failure.entry,
     ),
-    Compensate: lambdaTask("tenant/compensate", {
-      Payload: `{% {${TENANT}} %}`,
-      Assign: { compensation: "{% $states.result.Payload %}" },
-      Retry: [{ ...TRANSIENT_RETRY, MaxAttempts: 10, MaxDelaySeconds: 120 }],
-      Catch: [
-        {
-          ErrorEquals: ["States.ALL"],
-          Next: "RecordFailure",
-          Assign: {
-            compensation: { error: "{% $states.errorOutput.Error & ': ' & $states.errorOutput.Cause %}" },
-          },
-        },
-      ],
-      Next: "RecordFailure",
-    }),
-    RecordFailure: lambdaTask("tenant/record-failure", {
-      Payload: `{% {"workflow": "onboarding", "executionArn": ${EXECUTION_ARN}, "slug": $tenant.slug, "name": $request.name, "failure": $failure, "compensation": $compensation} %}`,
-      Retry: [TRANSIENT_RETRY],
-      Catch: [{ ErrorEquals: ["States.ALL"], Next: "OnboardingFailed" }],
-      Next: "OnboardingFailed",
-    }),
-    OnboardingFailed: {
-      Type: "Fail",
-      Error: "{% $failure.error %}",
-      Cause: "{% 'tenant onboarding failed at ' & $failure.step & ': ' & $failure.error %}",
-    },
+    ...failure.states,
   },
 };
 

@@ -103,8 +103,8 @@ describe("tenant onboarding definition", () => {
   it("polls the database with a Wait whose delay doubles up to a ceiling, and gives up at a deadline", () => {
     const wait = onboardingDefinition.States.WaitForDatabase as Record<string, unknown>;
     expect(wait.Type).toBe("Wait");
-    expect(wait.Seconds).toBe("{% $pollSeconds %}");
-    expect(JSON.stringify(wait.Assign)).toContain("$pollSeconds * 2");
+    expect(wait.Seconds).toBe("{% $databasePollSeconds %}");
+    expect(JSON.stringify(wait.Assign)).toContain("$databasePollSeconds * 2");
     const choice = onboardingDefinition.States.IsDatabaseReady as unknown as {
       Choices: { Next: string }[];
       Default: string;

@@ -1,0 +1,65 @@
+/**
+ * The failure path every workflow ends with when a step fails: compensate what this execution created
+ * (optional), record the failure and publish the workflow's failure event, then fail with the step's
+ * error and a cause that carries the reason. Every step's catch-all (`catchAll`) leads here with
+ * `$failure` set; a failure of the path itself never hides the original error.
+ */
+import type { FunctionId } from "../../functions/shared/catalog.ts";
+import { type JsonValue, lambdaTask, type State } from "../asl.ts";
+import { TRANSIENT_RETRY } from "./steps.ts";
+
+export interface FailurePathSpec {
+  /** Undoes what this execution created; its result, or its error, goes to `$compensation`. */
+  readonly compensate?: { readonly id: FunctionId; readonly payload: string; readonly state?: string };
+  /** Records the failure and publishes the failure event; may return `{ reason }` for the cause. */
+  readonly record: { readonly id: FunctionId; readonly payload: string; readonly state?: string };
+  /** The Fail state's name, and what failed, as the cause's first words (`tenant onboarding`). */
+  readonly fail: { readonly state: string; readonly what: string };
+}
+
+export interface FailurePath {
+  /** Where a step's catch-all goes. */
+  readonly entry: string;
+  readonly variables: Readonly<Record<string, JsonValue>>;
+  readonly states: Readonly<Record<string, State>>;
+}
+
+export function failurePath(spec: FailurePathSpec): FailurePath {
+  const record = spec.record.state ?? "RecordFailure";
+  const states: Record<string, State> = {};
+  if (spec.compensate) {
+    states[spec.compensate.state ?? "Compensate"] = lambdaTask(spec.compensate.id, {
+      Payload: spec.compensate.payload,
+      Assign: { compensation: "{% $states.result.Payload %}" },
+      // Compensation outlasts ordinary steps' patience: what it leaves behind costs more than waiting.
+      Retry: [{ ...TRANSIENT_RETRY, MaxAttempts: 10, MaxDelaySeconds: 120 }],
+      Catch: [
+        {
+          ErrorEquals: ["States.ALL"],
+          Next: record,
+          Assign: {
+            compensation: { error: "{% $states.errorOutput.Error & ': ' & $states.errorOutput.Cause %}" },
+          },
+        },
+      ],
+      Next: record,
+    });
+  }
+  states[record] = lambdaTask(spec.record.id, {
+    Payload: spec.record.payload,
+    Assign: { recorded: "{% $states.result.Payload %}" },
+    Retry: [TRANSIENT_RETRY],
+    Catch: [{ ErrorEquals: ["States.ALL"], Next: spec.fail.state }],
+    Next: spec.fail.state,
+  });
+  states[spec.fail.state] = {
+    Type: "Fail",
+    Error: "{% $failure.error %}",
+    Cause: `{% '${spec.fail.what} failed at ' & $failure.step & ': ' & $failure.error & ($recorded.reason ? ': ' & $recorded.reason : '') %}`,
+  };
+  return {
+    entry: spec.compensate ? (spec.compensate.state ?? "Compensate") : record,
+    variables: { failure: null, compensation: null, recorded: null },
+    states,
+  };
+}

@@ -1,0 +1,8 @@
+/**
+ * The operations kit: the building blocks every workflow is written with (steps with the standard
+ * Retry/Catch, waiting for AWS, the failure path, approval gates, locks, the run report), so that a
+ * workflow module holds only its own logic. See the README's "Writing a workflow".
+ */
+export * from "./failure.ts";
+export * from "./poll.ts";
+export * from "./steps.ts";
