@@ -2,6 +2,7 @@
  * The one registry of every event the control plane publishes or consumes, by source and
  * detail-type. Building it refuses duplicates, so two modules can never claim the same event.
  */
+import { approvalEvents } from "./approvals.ts";
 import { awsEvents } from "./aws.ts";
 import type { EventContract } from "./define.ts";
 import { operationEvents } from "./operations.ts";
@@ -50,5 +51,6 @@ export function defineEventRegistry(contracts: readonly EventContract[]): EventR
 export const eventRegistry: EventRegistry = defineEventRegistry([
   ...tenantEvents,
   ...operationEvents,
+  ...approvalEvents,
   ...awsEvents,
 ]);

@@ -5,6 +5,7 @@ export const SOURCES = {
   backups: "cplane.backups",
   failover: "cplane.failover",
   git: "cplane.git",
+  operations: "cplane.operations",
   cloudwatch: "aws.cloudwatch",
 } as const;
 

@@ -4,7 +4,12 @@
  * Each group keeps its entries beside its handlers (functions/<group>/catalog.ts).
  */
 import { ingressFunctions } from "./ingress/catalog.ts";
+import { opsFunctions } from "./ops/catalog.ts";
 import { defineFunctionCatalog } from "./shared/catalog.ts";
 import { tenantFunctions } from "./tenant/catalog.ts";
 
-export const functionCatalog = defineFunctionCatalog([...tenantFunctions, ...ingressFunctions]);
+export const functionCatalog = defineFunctionCatalog([
+  ...tenantFunctions,
+  ...opsFunctions,
+  ...ingressFunctions,
+]);

@@ -6,6 +6,7 @@
  */
 import * as publishErrors from "../events/publish.ts";
 import * as ingressSecretErrors from "./ingress/lib/secret.ts";
+import * as opsErrors from "./ops/lib/errors.ts";
 import * as sharedErrors from "./shared/errors.ts";
 import { ControlPlaneError, THROTTLING_ERROR_NAMES } from "./shared/errors.ts";
 import * as kubernetesErrors from "./shared/kubernetes.ts";
@@ -19,6 +20,7 @@ const ERROR_MODULES: readonly Readonly<Record<string, unknown>>[] = [
   kubernetesErrors,
   publishErrors,
   tenantErrors,
+  opsErrors,
   ingressSecretErrors,
 ];
 

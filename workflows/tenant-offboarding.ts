@@ -8,7 +8,15 @@
  */
 import { z } from "zod";
 import type { StateMachineDefinition } from "./asl.ts";
-import { EXECUTION_ARN, failurePath, pollUntil, step } from "./kit/index.ts";
+import {
+  acquireLocks,
+  EXECUTION_ARN,
+  failurePath,
+  LOCKS,
+  pollUntil,
+  releaseLocks,
+  step,
+} from "./kit/index.ts";
 import type { WorkflowSpec } from "./workflow.ts";
 
 export const SNAPSHOT_DEADLINE_SECONDS = 2 * 60 * 60;
@@ -20,6 +28,19 @@ const failure = failurePath({
     payload: `{% {"workflow": "offboarding", "executionArn": ${EXECUTION_ARN}, "slug": $tenant.slug, "failure": $failure} %}`,
   },
   fail: { state: "OffboardingFailed", what: "tenant offboarding" },
+  releaseLocks: true,
+});
+
+const TIMEOUT_SECONDS = 4 * 60 * 60;
+
+const locks = acquireLocks({
+  locks: `[{"name": "${LOCKS.fleet}", "mode": "shared"}, {"name": ${LOCKS.tenant("$tenant.slug")}, "mode": "exclusive"}]`,
+  ttlSeconds: TIMEOUT_SECONDS + 3600,
+  retrySeconds: 60,
+  maxWaitSeconds: 30 * 60,
+  next: "SnapshotDatabase",
+  onBlocked: failure.entry,
+  onFailure: failure.entry,
 });
 
 const snapshot = pollUntil({
@@ -48,12 +69,18 @@ export const offboardingDefinition: StateMachineDefinition = {
   Comment:
     "Tenant offboarding: final snapshot, delete cluster, namespace and access, retire secret, announce",
   QueryLanguage: "JSONata",
-  TimeoutSeconds: 4 * 60 * 60,
+  TimeoutSeconds: TIMEOUT_SECONDS,
   StartAt: "Initialize",
   States: {
     Initialize: {
       Type: "Pass",
-      Assign: { tenant: null, snapshot: null, ...snapshot.variables, ...failure.variables },
+      Assign: {
+        tenant: null,
+        snapshot: null,
+        ...locks.variables,
+        ...snapshot.variables,
+        ...failure.variables,
+      },
       Next: "StartOffboarding",
     },
     StartOffboarding: step(
@@ -66,8 +93,9 @@ export const offboardingDefinition: StateMachineDefinition = {
     IsAlreadyOffboarded: {
       Type: "Choice",
       Choices: [{ Condition: "{% $tenant.alreadyOffboarded = true %}", Next: "AlreadyOffboarded" }],
-      Default: "SnapshotDatabase",
+      Default: locks.entry,
     },
+    ...locks.states,
     AlreadyOffboarded: {
       Type: "Succeed",
       Output: '{% {"tenantId": $tenant.tenantId, "slug": $tenant.slug, "status": "offboarded"} %}',
@@ -92,9 +120,11 @@ export const offboardingDefinition: StateMachineDefinition = {
     FinishOffboarding: step(
       "tenant/finish-offboarding",
       `{% {${TENANT}, "snapshotIdentifier": $snapshot.snapshotIdentifier} %}`,
-      undefined,
+      "ReleaseLocks",
       failure.entry,
     ),
+    ReleaseLocks: releaseLocks("Offboarded"),
+    Offboarded: { Type: "Succeed" },
     ...failure.states,
   },
 };

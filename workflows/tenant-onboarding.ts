@@ -7,15 +7,30 @@
 import { z } from "zod";
 import { RETRYABLE_ERRORS } from "../functions/errors.ts";
 import type { StateMachineDefinition } from "./asl.ts";
-import { EXECUTION_ARN, failurePath, pollUntil, step } from "./kit/index.ts";
+import {
+  acquireLocks,
+  EXECUTION_ARN,
+  failurePath,
+  LOCKS,
+  pollUntil,
+  releaseLocks,
+  step,
+} from "./kit/index.ts";
 import type { WorkflowSpec } from "./workflow.ts";
 
 /** What every step retries: derived from the handlers' retryable error classes (functions/errors.ts). */
 export const TRANSIENT_ERRORS: readonly string[] = RETRYABLE_ERRORS;
 
 export const DATABASE_DEADLINE_SECONDS = 90 * 60;
-export const FIRST_POLL_SECONDS = 30;
-export const MAX_POLL_SECONDS = 120;
+/**
+ * The database's own AWS events resume the wait (an Aurora cluster with its instances takes about ten
+ * minutes); these timeouts are the backstop that looks anyway when an event was lost.
+ */
+export const FIRST_POLL_SECONDS = 15 * 60;
+export const MAX_POLL_SECONDS = 20 * 60;
+export const TIMEOUT_SECONDS = 3 * 60 * 60;
+/** How long an onboarding waits for a failover (which holds the fleet lock) or another operation on the tenant. */
+export const LOCK_WAIT_SECONDS = 30 * 60;
 
 const TENANT = `"tenantId": $tenant.tenantId, "slug": $tenant.slug, "executionArn": ${EXECUTION_ARN}`;
 
@@ -26,6 +41,17 @@ const failure = failurePath({
     payload: `{% {"workflow": "onboarding", "executionArn": ${EXECUTION_ARN}, "slug": $tenant.slug, "name": $request.name, "failure": $failure, "compensation": $compensation} %}`,
   },
   fail: { state: "OnboardingFailed", what: "tenant onboarding" },
+  releaseLocks: true,
+});
+
+const locks = acquireLocks({
+  locks: `[{"name": "${LOCKS.fleet}", "mode": "shared"}, {"name": ${LOCKS.tenant("$tenant.slug")}, "mode": "exclusive"}]`,
+  ttlSeconds: TIMEOUT_SECONDS + 3600,
+  retrySeconds: 60,
+  maxWaitSeconds: LOCK_WAIT_SECONDS,
+  next: "ProvisionDatabase",
+  onBlocked: failure.entry,
+  onFailure: failure.entry,
 });
 
 const database = pollUntil({
@@ -40,6 +66,7 @@ const database = pollUntil({
   deadlineSeconds: DATABASE_DEADLINE_SECONDS,
   firstPollSeconds: FIRST_POLL_SECONDS,
   maxPollSeconds: MAX_POLL_SECONDS,
+  wake: { resourceArn: "$database.clusterArn", kind: "rds-cluster" },
   failed: {
     error: "DatabaseProvisioningFailedError",
     cause: "{% 'DB cluster ' & $database.clusterIdentifier & ' is ' & $dbStatus.status %}",
@@ -54,7 +81,7 @@ export const onboardingDefinition: StateMachineDefinition = {
   Comment:
     "Tenant onboarding: register, database, schema and user, namespace, announce; compensation on failure",
   QueryLanguage: "JSONata",
-  TimeoutSeconds: 3 * 60 * 60,
+  TimeoutSeconds: TIMEOUT_SECONDS,
   StartAt: "Initialize",
   States: {
     Initialize: {
@@ -65,6 +92,7 @@ export const onboardingDefinition: StateMachineDefinition = {
         database: null,
         migration: null,
         namespace: null,
+        ...locks.variables,
         ...database.variables,
         ...failure.variables,
       },
@@ -80,7 +108,7 @@ export const onboardingDefinition: StateMachineDefinition = {
     JoinedExistingTenant: {
       Type: "Choice",
       Choices: [{ Condition: "{% $tenant.joined = true %}", Next: "AlreadyRequested" }],
-      Default: "ProvisionDatabase",
+      Default: locks.entry,
     },
     AlreadyRequested: {
       Type: "Succeed",
@@ -88,6 +116,7 @@ export const onboardingDefinition: StateMachineDefinition = {
       Output:
         '{% {"tenantId": $tenant.tenantId, "slug": $tenant.slug, "status": $tenant.status, "joined": true} %}',
     },
+    ...locks.states,
     ProvisionDatabase: step(
       "tenant/provision-database",
       `{% {${TENANT}, "tier": $tenant.tier} %}`,
@@ -113,9 +142,11 @@ export const onboardingDefinition: StateMachineDefinition = {
     Announce: step(
       "tenant/announce",
       `{% {${TENANT}, "secretArn": $migration.secretArn, "endpoint": $dbStatus.endpoint, "hostname": $namespace.hostname} %}`,
-      undefined,
+      "ReleaseLocks",
       failure.entry,
     ),
+    ReleaseLocks: releaseLocks("Onboarded"),
+    Onboarded: { Type: "Succeed" },
     ...failure.states,
   },
 };

@@ -3,6 +3,7 @@
  * across regions), restore from snapshot and to a point in time, global databases (switchover,
  * failover), tags. Statuses follow AWS's lifecycle on the shared clock; data lives in `Databases`.
  */
+
 import { randomUUID } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -43,6 +44,7 @@ import type { CloudContext, Json } from "./context.ts";
 import { randomId } from "./context.ts";
 import type { Corruption, Databases } from "./databases.ts";
 import { fail } from "./errors.ts";
+import { emitRdsEvent, RDS_EVENTS } from "./rds-events.ts";
 import type { SecretsManager } from "./secrets.ts";
 import type { EmulatedService } from "./service.ts";
 import { addTo, fromJson, toJson } from "./service.ts";
@@ -171,14 +173,18 @@ export class Rds implements EmulatedService {
       };
       const cluster = this.state.clusters.find((c) => c.arn === arn);
       if (!cluster) return;
+      const previous = cluster.status;
       cluster.status = status;
       if (status === "backing-up") this.takeSnapshot(cluster, "automated");
+      if (status === "available" && (previous === "creating" || previous === "backing-up"))
+        emitRdsEvent(this.ctx, "CLUSTER", cluster, RDS_EVENTS.clusterCreated);
       if (next && delay !== undefined) jobs.schedule("rds.cluster.status", delay, { arn, status: next });
     });
     jobs.on("rds.cluster.gone", (args) => {
       const arn = String(args);
       const cluster = this.state.clusters.find((c) => c.arn === arn);
       this.state.clusters = this.state.clusters.filter((c) => c.arn !== arn);
+      if (cluster) emitRdsEvent(this.ctx, "CLUSTER", cluster, RDS_EVENTS.clusterDeleted);
       jobs.cancelWhere("rds.backup.daily", (a) => a === arn);
       if (cluster?.masterUserSecretArn) this.secrets.forceDelete(cluster.masterUserSecretArn);
       return this.databases.drop(arn);
@@ -186,14 +192,25 @@ export class Rds implements EmulatedService {
     jobs.on("rds.instance.status", (args) => {
       const { arn, status } = args as { arn: string; status: string };
       const instance = this.state.instances.find((i) => i.arn === arn);
-      if (instance) instance.status = status;
+      if (!instance) return;
+      const previous = instance.status;
+      instance.status = status;
+      if (status === "available" && previous === "creating")
+        emitRdsEvent(this.ctx, "DB_INSTANCE", instance, RDS_EVENTS.instanceCreated);
     });
     jobs.on("rds.instance.gone", (args) => {
       this.state.instances = this.state.instances.filter((i) => i.arn !== String(args));
     });
     jobs.on("rds.snapshot.available", (args) => {
       const snapshot = this.state.snapshots.find((s) => s.arn === String(args));
-      if (snapshot) snapshot.status = "available";
+      if (!snapshot || snapshot.status === "available") return;
+      snapshot.status = "available";
+      emitRdsEvent(
+        this.ctx,
+        "CLUSTER_SNAPSHOT",
+        snapshot,
+        snapshot.type === "manual" ? RDS_EVENTS.manualSnapshotCreated : RDS_EVENTS.automatedSnapshotCreated,
+      );
     });
     jobs.runInBackground("rds.backup.daily");
     jobs.on("rds.backup.daily", (args) => {

@@ -10,6 +10,19 @@ import { type StateMachineDefinition, substituteFunctions } from "../../workflow
 
 export type ScriptedStep = (payload: JsonObject, attempt: number) => unknown;
 
+/** What a scripted `.waitForTaskToken` step returns to leave its token unanswered (the task times out). */
+export const NO_ANSWER = Symbol("no answer");
+
+/**
+ * The operations kit's steps, unless a test scripts them: locks are free, and a wait for an AWS
+ * resource is never woken by an event (its timeout is the poll).
+ */
+const KIT_DEFAULTS: Partial<Record<FunctionId, ScriptedStep>> = {
+  "ops/acquire-locks": () => ({ acquired: true, heldBy: [], tookOver: [] }),
+  "ops/release-locks": () => ({ released: [] }),
+  "ops/await-resource": () => NO_ANSWER,
+};
+
 export interface Call {
   readonly id: FunctionId;
   readonly payload: JsonObject;
@@ -43,12 +56,18 @@ export async function run(
     runtime: {
       invokeFunction: async (functionName: string, payload: Json) => {
         const id = functionName.slice(PREFIX.length).replace("--", "/") as FunctionId;
-        const step = steps[id];
+        const step = steps[id] ?? KIT_DEFAULTS[id];
         if (!step) throw named("Lambda.ResourceNotFoundException", `no scripted step for ${id}`);
         const attempt = (attempts.get(id) ?? 0) + 1;
         attempts.set(id, attempt);
         calls.push({ id, payload: payload as JsonObject });
-        return (await step(payload as JsonObject, attempt)) as Json;
+        const result = await step(payload as JsonObject, attempt);
+        // A token task's answer comes through SendTaskSuccess, as a person or an AWS event would send it.
+        const token = (payload as JsonObject).taskToken;
+        if (typeof token === "string" && result !== NO_ANSWER) {
+          queueMicrotask(() => engine.sendTaskSuccess({ taskToken: token, output: JSON.stringify(result) }));
+        }
+        return (result === NO_ANSWER ? {} : result) as Json;
       },
     },
   });

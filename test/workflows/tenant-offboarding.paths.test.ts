@@ -47,6 +47,8 @@ describe("tenant offboarding on the local engine", () => {
       "Initialize",
       "StartOffboarding",
       "IsAlreadyOffboarded",
+      "AcquireLocks",
+      "AreLocksAcquired",
       "SnapshotDatabase",
       "HasDatabase",
       "WaitForSnapshot",
@@ -59,6 +61,8 @@ describe("tenant offboarding on the local engine", () => {
       "RemoveNamespace",
       "RetireSecret",
       "FinishOffboarding",
+      "ReleaseLocks",
+      "Offboarded",
     ]);
     expect(outcome.calls_of("tenant/start-offboarding")).toEqual([
       { tenantId: "t-1", reason: "contract ended", executionArn: EXECUTION },
@@ -94,7 +98,13 @@ describe("tenant offboarding on the local engine", () => {
     // Assess
     expect(outcome.execution.status).toBe("FAILED");
     expect(outcome.execution.error).toBe("TenantStillOnboardingError");
-    expect(outcome.states).toEqual(["Initialize", "StartOffboarding", "RecordFailure", "OffboardingFailed"]);
+    expect(outcome.states).toEqual([
+      "Initialize",
+      "StartOffboarding",
+      "RecordFailure",
+      "ReleaseLocksAfterFailure",
+      "OffboardingFailed",
+    ]);
     expect(outcome.calls_of("tenant/record-failure")[0]).toMatchObject({
       workflow: "offboarding",
       failure: { step: "start-offboarding", error: "TenantStillOnboardingError" },

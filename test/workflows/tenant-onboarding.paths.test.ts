@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { FunctionId } from "../../functions/shared/catalog.ts";
 import { onboardingDefinition } from "../../workflows/tenant-onboarding.ts";
-import { named, run, type ScriptedStep } from "./tenant-harness.ts";
+import { NO_ANSWER, named, run, type ScriptedStep } from "./tenant-harness.ts";
 
 const EXECUTION = "arn:aws:states:us-east-1:000000000000:execution:tenant-workflow:run-1";
 const request = { name: "Acme", tier: "premium", adminEmail: "ops@acme.test" };
@@ -30,7 +30,11 @@ const creating = { ...ready, status: "creating", ready: false };
 function happy(): Partial<Record<FunctionId, ScriptedStep>> {
   return {
     "tenant/validate-and-register": () => tenant,
-    "tenant/provision-database": () => ({ clusterIdentifier: "tenant-acme", created: true }),
+    "tenant/provision-database": () => ({
+      clusterIdentifier: "tenant-acme",
+      clusterArn: "arn:aws:rds:us-east-1:000000000000:cluster:tenant-acme",
+      created: true,
+    }),
     "tenant/check-database": (_, attempt) => (attempt < 3 ? creating : ready),
     "tenant/migrate-database": () => ({
       secretArn: "arn:secret:cplane/tenants/acme/db",
@@ -58,6 +62,8 @@ describe("tenant onboarding on the local engine", () => {
       "Initialize",
       "ValidateAndRegister",
       "JoinedExistingTenant",
+      "AcquireLocks",
+      "AreLocksAcquired",
       "ProvisionDatabase",
       "WaitForDatabase",
       "CheckDatabase",
@@ -71,6 +77,8 @@ describe("tenant onboarding on the local engine", () => {
       "MigrateDatabase",
       "CreateNamespace",
       "Announce",
+      "ReleaseLocks",
+      "Onboarded",
     ]);
     expect(outcome.calls_of("tenant/validate-and-register")).toEqual([
       { ...request, executionArn: EXECUTION },
@@ -140,7 +148,13 @@ describe("tenant onboarding on the local engine", () => {
       // Assess
       expect(outcome.execution.status).toBe("FAILED");
       expect(outcome.execution.error).toBe(error);
-      expect(outcome.states.slice(-4)).toEqual([state, "Compensate", "RecordFailure", "OnboardingFailed"]);
+      expect(outcome.states.slice(-5)).toEqual([
+        state,
+        "Compensate",
+        "RecordFailure",
+        "ReleaseLocksAfterFailure",
+        "OnboardingFailed",
+      ]);
       expect(outcome.calls_of("tenant/compensate")).toEqual([
         { tenantId: "t-1", slug: "acme", executionArn: EXECUTION },
       ]);
@@ -170,16 +184,18 @@ describe("tenant onboarding on the local engine", () => {
     // Assess
     expect(outcome.execution.status).toBe("FAILED");
     expect(outcome.execution.error).toBe("DatabaseProvisioningTimeoutError");
-    expect(outcome.states.slice(-5)).toEqual([
+    expect(outcome.states.slice(-6)).toEqual([
       "IsDatabaseReady",
       "DatabaseTimedOut",
       "Compensate",
       "RecordFailure",
+      "ReleaseLocksAfterFailure",
       "OnboardingFailed",
     ]);
+    // No event ever woke the wait: the backstop looked after 15 minutes, then every 20, for 90 minutes.
     const polls = outcome.calls_of("tenant/check-database").length;
-    expect(polls).toBeGreaterThan(40);
-    expect(polls).toBeLessThan(50); // 30 s doubling to 120 s over 90 minutes, not a busy loop
+    expect(polls).toBeGreaterThanOrEqual(4);
+    expect(polls).toBeLessThanOrEqual(6);
   });
 
   it("compensates when the database ends up failed", async () => {
@@ -245,6 +261,7 @@ describe("tenant onboarding on the local engine", () => {
       "Initialize",
       "ValidateAndRegister",
       "RecordFailure",
+      "ReleaseLocksAfterFailure",
       "OnboardingFailed",
     ]);
     expect(outcome.calls_of("tenant/compensate")).toEqual([]);
@@ -254,5 +271,100 @@ describe("tenant onboarding on the local engine", () => {
       failure: { step: "validate-and-register", error: "InvalidInputError" },
     });
     expect(outcome.calls_of("tenant/record-failure")[0]).not.toHaveProperty("slug");
+  });
+
+  it("moves on as soon as the database's own AWS event wakes the wait, without waiting for the backstop", async () => {
+    // Prepare: the first wait is never answered (the resource is still creating), the second is woken.
+    const steps = happy();
+    steps["tenant/check-database"] = (_, attempt) => (attempt < 2 ? creating : ready);
+    steps["ops/await-resource"] = (_, attempt) => (attempt < 2 ? NO_ANSWER : { status: "available" });
+
+    // Act
+    const outcome = await run(onboardingDefinition, request, steps);
+
+    // Assess
+    expect(outcome.execution.status).toBe("SUCCEEDED");
+    expect(outcome.states.filter((state) => state === "CheckDatabase")).toHaveLength(2);
+    expect(outcome.calls_of("ops/await-resource")[0]).toMatchObject({
+      resourceArn: ready.clusterArn,
+      kind: "rds-cluster",
+      executionArn: EXECUTION,
+      taskToken: expect.any(String),
+    });
+    // Woken at once the second time: the simulated time spent is the first backstop alone.
+    const started = Date.parse(outcome.execution.startDate.toISOString());
+    const stopped = Date.parse(String(outcome.execution.stopDate?.toISOString()));
+    expect((stopped - started) / 60_000).toBeLessThan(16);
+  });
+
+  it("takes the fleet lock shared and the tenant's lock exclusively before creating anything, and gives them back", async () => {
+    const outcome = await run(onboardingDefinition, request, happy());
+    expect(outcome.calls_of("ops/acquire-locks")).toEqual([
+      {
+        locks: [
+          { name: "fleet", mode: "shared" },
+          { name: "tenant:acme", mode: "exclusive" },
+        ],
+        ttlSeconds: 4 * 3600,
+        executionArn: EXECUTION,
+      },
+    ]);
+    expect(outcome.calls_of("ops/release-locks")).toEqual([{ executionArn: EXECUTION }]);
+  });
+
+  it("waits while a failover holds the fleet lock, then fails named without creating anything", async () => {
+    // Prepare
+    const steps = happy();
+    steps["ops/acquire-locks"] = () => ({
+      acquired: false,
+      heldBy: [
+        { lock: "fleet", owner: "arn:failover", mode: "exclusive", until: "2026-11-22T12:00:00.000Z" },
+      ],
+      tookOver: [],
+    });
+
+    // Act
+    const outcome = await run(onboardingDefinition, request, steps);
+
+    // Assess
+    expect(outcome.execution.status).toBe("FAILED");
+    expect(outcome.execution.error).toBe("LocksHeldError");
+    const recorded = outcome.calls_of("tenant/record-failure")[0] as { failure?: { cause?: string } };
+    expect(String(recorded.failure?.cause)).toContain("lock fleet is held exclusive by arn:failover");
+    expect(outcome.calls_of("tenant/provision-database")).toEqual([]);
+    expect(outcome.calls_of("ops/acquire-locks").length).toBeGreaterThan(25); // once a minute for 30 minutes
+    expect(outcome.calls_of("ops/release-locks")).toEqual([{ executionArn: EXECUTION }]);
+    expect(outcome.states.slice(-5)).toEqual([
+      "LocksBlocked",
+      "Compensate",
+      "RecordFailure",
+      "ReleaseLocksAfterFailure",
+      "OnboardingFailed",
+    ]);
+  });
+
+  it("gives the locks back on the failure path, and a failing release never hides the step's error", async () => {
+    const steps = happy();
+    steps["tenant/migrate-database"] = () => {
+      throw named("MigrationFailedError", "0002 failed");
+    };
+    steps["ops/release-locks"] = () => {
+      throw named("AccessDeniedException", "no");
+    };
+    const outcome = await run(onboardingDefinition, request, steps);
+    expect(outcome.execution.error).toBe("MigrationFailedError");
+    expect(outcome.states).toContain("ReleaseLocksAfterFailure");
+  });
+
+  it("says why in the failure's cause, not only which error", async () => {
+    const steps = happy();
+    steps["tenant/validate-and-register"] = () => {
+      throw named("InvalidSlugError", 'slug "Bad_Slug!" is not valid');
+    };
+    steps["tenant/record-failure"] = () => ({ recorded: true, reason: 'slug "Bad_Slug!" is not valid' });
+    const outcome = await run(onboardingDefinition, request, steps);
+    expect(outcome.execution.cause).toBe(
+      'tenant onboarding failed at validate-and-register: InvalidSlugError: slug "Bad_Slug!" is not valid',
+    );
   });
 });

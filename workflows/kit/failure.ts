@@ -6,6 +6,7 @@
  */
 import type { FunctionId } from "../../functions/shared/catalog.ts";
 import { type JsonValue, lambdaTask, type State } from "../asl.ts";
+import { releaseLocks } from "./locks.ts";
 import { TRANSIENT_RETRY } from "./steps.ts";
 
 export interface FailurePathSpec {
@@ -15,6 +16,8 @@ export interface FailurePathSpec {
   readonly record: { readonly id: FunctionId; readonly payload: string; readonly state?: string };
   /** The Fail state's name, and what failed, as the cause's first words (`tenant onboarding`). */
   readonly fail: { readonly state: string; readonly what: string };
+  /** Give back the execution's leases (workflows that take locks) before failing. */
+  readonly releaseLocks?: boolean;
 }
 
 export interface FailurePath {
@@ -45,13 +48,15 @@ export function failurePath(spec: FailurePathSpec): FailurePath {
       Next: record,
     });
   }
+  const afterRecord = spec.releaseLocks ? "ReleaseLocksAfterFailure" : spec.fail.state;
   states[record] = lambdaTask(spec.record.id, {
     Payload: spec.record.payload,
     Assign: { recorded: "{% $states.result.Payload %}" },
     Retry: [TRANSIENT_RETRY],
-    Catch: [{ ErrorEquals: ["States.ALL"], Next: spec.fail.state }],
-    Next: spec.fail.state,
+    Catch: [{ ErrorEquals: ["States.ALL"], Next: afterRecord }],
+    Next: afterRecord,
   });
+  if (spec.releaseLocks) states.ReleaseLocksAfterFailure = releaseLocks(spec.fail.state);
   states[spec.fail.state] = {
     Type: "Fail",
     Error: "{% $failure.error %}",

@@ -1,0 +1,67 @@
+/**
+ * Takes the named leases an execution needs before its risky steps, all or none: each in the order
+ * given (so two executions asking for the same set cannot deadlock), and the ones taken by this call
+ * are given back when a later one is held by someone else. Never waits: it says who holds what, and
+ * the state machine waits (bounded) and asks again (workflows/kit/locks.ts).
+ */
+import { z } from "zod";
+import { awsNow } from "../shared/aws-clients.ts";
+import { defineStep } from "../shared/handler.ts";
+import { acquireLease, type Decision, releaseLease } from "./lib/leases.ts";
+
+/** `fleet`, `service:<name>`, `tenant:<slug>`: a kind, and what it is about. */
+export const LockName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]*(:[A-Za-z0-9._/-]{1,200})?$/, "must look like kind[:subject]");
+
+export const AcquireLocksInput = z.object({
+  locks: z
+    .array(z.object({ name: LockName, mode: z.enum(["exclusive", "shared"]) }))
+    .min(1)
+    .max(10),
+  /** How long the holds last unless released or renewed: at least the execution's own timeout. */
+  ttlSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600),
+  executionArn: z.string().min(1),
+});
+
+export interface AcquireLocksResult {
+  readonly acquired: boolean;
+  /** When not acquired: the leases in the way, who holds them, how, and until when (ISO). */
+  readonly heldBy: readonly { lock: string; owner: string; mode: string; until: string }[];
+  /** Holders whose leases had expired and were taken over (owners that died). */
+  readonly tookOver: readonly { lock: string; owner: string }[];
+}
+
+export const handler = defineStep(AcquireLocksInput, async (input): Promise<AcquireLocksResult> => {
+  const taken: string[] = [];
+  const tookOver: { lock: string; owner: string }[] = [];
+  for (const lock of input.locks) {
+    const decision: Decision = await acquireLease({
+      name: lock.name,
+      owner: input.executionArn,
+      mode: lock.mode,
+      ttlMs: input.ttlSeconds * 1000,
+      now: awsNow(),
+    });
+    if (!decision.acquired) {
+      for (const name of taken) await releaseLease(name, input.executionArn);
+      return {
+        acquired: false,
+        heldBy: decision.heldBy.map((hold) => ({
+          lock: lock.name,
+          owner: hold.owner,
+          mode: hold.mode,
+          until: new Date(hold.until).toISOString(),
+        })),
+        tookOver: [],
+      };
+    }
+    taken.push(lock.name);
+    for (const owner of decision.tookOver) tookOver.push({ lock: lock.name, owner });
+  }
+  return { acquired: true, heldBy: [], tookOver };
+});
