@@ -96,4 +96,24 @@ export const workflowRules: readonly WorkflowRule[] = [
     },
     retryPolicy,
   },
+  {
+    name: "execution-stopped-clean-up",
+    description:
+      "A tenant execution stopped or timed out from outside: its failure path never ran, so the clean-up workflow does that work.",
+    eventBus: DEFAULT_BUS,
+    eventPattern: {
+      source: ["aws.states"],
+      "detail-type": ["Step Functions Execution Status Change"],
+      detail: {
+        status: ["ABORTED", "TIMED_OUT"],
+        stateMachineArn: [
+          { wildcard: "*:stateMachine:*tenant-onboarding" },
+          { wildcard: "*:stateMachine:*tenant-offboarding" },
+        ],
+      },
+    },
+    workflow: "operation-cleanup",
+    inputPath: "$.detail",
+    retryPolicy,
+  },
 ];

@@ -10,6 +10,7 @@ import "./lambda/environment.ts";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { functionRules } from "../events/function-rules.ts";
 import { workflowRules } from "../events/rules.ts";
 import { workflowSchedules } from "../events/schedules.ts";
 import { functionCatalog } from "../functions/catalog.ts";
@@ -21,7 +22,12 @@ import { type DeployContext, deployable, renderEnvironment } from "../stacks/wir
 import { substituteFunctions } from "../workflows/asl.ts";
 import { workflowCatalog } from "../workflows/catalog.ts";
 import { bootstrap } from "./bootstrap.ts";
-import { createLocalEventBridge, installWorkflowRules, type LocalEventBridge } from "./bus/index.ts";
+import {
+  createLocalEventBridge,
+  installFunctionRules,
+  installWorkflowRules,
+  type LocalEventBridge,
+} from "./bus/index.ts";
 import { type Clock, createClock, parseClockMode } from "./clock/clock.ts";
 import { createLocalCloud, type LocalCloud } from "./cloud/cloud.ts";
 import { createDemoFleet } from "./cloud/demo.ts";
@@ -286,6 +292,7 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
   }));
   installWorkflowRules(busReady, triggers.ready, (workflow) => stateMachines.get(workflow) as string);
   for (const rule of triggers.ready) rules.push({ rule: rule.name, workflow: rule.workflow, loaded: true });
+  installFunctionRules(busReady, functionRules, (id) => functions.arnOf(id));
 
   // Step Functions announces every execution status change on the default bus, as on AWS.
   const unsubscribe = engine.subscribe((event) => {

@@ -16,7 +16,7 @@ export async function stacks() {
   const { deployTenantAccess } = await import("./tenant-access.ts");
   const tenantAccess = deployTenantAccess(ctx, functions);
   const { deployTriggers } = await import("./triggers.ts");
-  deployTriggers(bus, stateMachines);
+  deployTriggers(bus, stateMachines, functions);
   return {
     bus: bus.name,
     tenantTable: tenantTable.name,

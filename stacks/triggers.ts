@@ -3,11 +3,17 @@
  * events/schedules.ts in EventBridge Scheduler — the same lists the local runtime loads. A rule or
  * schedule whose workflow is not built yet is left out, as locally.
  */
+import { functionRules } from "../events/function-rules.ts";
 import { workflowRules } from "../events/rules.ts";
 import { workflowSchedules } from "../events/schedules.ts";
 import { deployable } from "./wiring.ts";
 
-export function deployTriggers(bus: sst.aws.Bus, stateMachines: Record<string, aws.sfn.StateMachine>) {
+export function deployTriggers(
+  bus: sst.aws.Bus,
+  stateMachines: Record<string, aws.sfn.StateMachine>,
+  functions: Record<string, sst.aws.Function>,
+) {
+  deployFunctionRules(functions);
   const built = new Set(Object.keys(stateMachines));
   const rules = deployable(workflowRules, built).ready;
   const schedules = deployable(workflowSchedules, built).ready;
@@ -114,5 +120,36 @@ export function deployTriggers(bus: sst.aws.Bus, stateMachines: Record<string, a
         },
       );
     }
+  }
+}
+
+/** Rules that invoke a function (events/function-rules.ts): the rule, its target, EventBridge's permission. */
+function deployFunctionRules(functions: Record<string, sst.aws.Function>) {
+  for (const rule of functionRules) {
+    const fn = functions[rule.function];
+    if (!fn)
+      throw new Error(`rule ${rule.name} targets ${rule.function}, which is not in the function catalog`);
+    const name = `Rule${rule.name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase())}`;
+    const eventRule = new aws.cloudwatch.EventRule(name, {
+      name: `${$app.name}-${$app.stage}-${rule.name}`,
+      description: rule.description,
+      eventBusName: rule.eventBus,
+      eventPattern: JSON.stringify(rule.eventPattern),
+    });
+    new aws.lambda.Permission(`${name}Invoke`, {
+      action: "lambda:InvokeFunction",
+      function: fn.name,
+      principal: "events.amazonaws.com",
+      sourceArn: eventRule.arn,
+    });
+    new aws.cloudwatch.EventTarget(`${name}Target`, {
+      rule: eventRule.name,
+      eventBusName: rule.eventBus,
+      arn: fn.arn,
+      retryPolicy: rule.retryPolicy && {
+        maximumRetryAttempts: rule.retryPolicy.MaximumRetryAttempts,
+        maximumEventAgeInSeconds: rule.retryPolicy.MaximumEventAgeInSeconds,
+      },
+    });
   }
 }

@@ -140,6 +140,12 @@ const spec = (
 
 export const tenantFunctions: readonly FunctionSpec[] = [
   spec(
+    "find-stopped-operation",
+    "Finds the tenant a stopped or timed-out execution worked on, and whether it still owns it",
+    [registry("GetItem")],
+    { TENANT_TABLE: TABLE },
+  ),
+  spec(
     "validate-and-register",
     "Validates a tenant request, derives its slug and registers it (conditional write; duplicates join)",
     [registry("PutItem", "GetItem", "UpdateItem")],

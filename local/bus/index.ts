@@ -17,6 +17,6 @@ export {
   type TargetDispatcher,
 } from "./bus.ts";
 export type { InputTransformer, TargetInputConfig } from "./input.ts";
-export { installWorkflowRules } from "./install-rules.ts";
+export { installFunctionRules, installWorkflowRules } from "./install-rules.ts";
 export { compilePattern, InvalidEventPatternException, testEventPattern } from "./pattern.ts";
 export { createRuleSet, type RuleSet } from "./ruleset.ts";

