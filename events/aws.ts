@@ -64,4 +64,57 @@ export const CloudWatchAlarmStateChange = defineEvent({
   }),
 });
 
-export const awsEvents = [CloudWatchAlarmStateChange] as const;
+/**
+ * Step Functions announces every execution status change on the default bus; ABORTED and TIMED_OUT
+ * start the clean-up (operation-cleanup), since no Catch runs then. Fields as the Step Functions
+ * Developer Guide's "EventBridge events" page lists them.
+ */
+export const StepFunctionsExecutionStatusChange = defineEvent({
+  source: SOURCES.states,
+  detailType: "Step Functions Execution Status Change",
+  description:
+    "An execution changed status; ABORTED or TIMED_OUT of a tenant workflow starts operation-cleanup.",
+  detail: z.looseObject({
+    executionArn: z.string().min(1),
+    stateMachineArn: z.string().min(1),
+    name: z.string().min(1),
+    status: z.enum(["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"]),
+    startDate: z.number().nullable(),
+    stopDate: z.number().nullable(),
+    input: z.string().nullish(),
+    output: z.string().nullish(),
+    error: z.string().nullish(),
+    cause: z.string().nullish(),
+  }),
+});
+
+/** What RDS puts in the detail of its events (Amazon EventBridge events reference, RDS). */
+const RdsEventDetail = z.looseObject({
+  EventCategories: z.array(z.string()),
+  SourceType: z.string().min(1),
+  SourceArn: z.string().min(1),
+  Date: z.string().min(1),
+  Message: z.string(),
+  SourceIdentifier: z.string().min(1),
+  EventID: z.string().min(1),
+});
+
+const rdsEvent = (detailType: string, what: string) =>
+  defineEvent({
+    source: SOURCES.rds,
+    detailType,
+    description: `RDS reports a change of a ${what} (created, deleted, backed up...); resumes the executions waiting for it.`,
+    detail: RdsEventDetail,
+  });
+
+export const RdsDbClusterEvent = rdsEvent("RDS DB Cluster Event", "DB cluster");
+export const RdsDbInstanceEvent = rdsEvent("RDS DB Instance Event", "DB instance");
+export const RdsDbClusterSnapshotEvent = rdsEvent("RDS DB Cluster Snapshot Event", "DB cluster snapshot");
+
+export const awsEvents = [
+  CloudWatchAlarmStateChange,
+  StepFunctionsExecutionStatusChange,
+  RdsDbClusterEvent,
+  RdsDbInstanceEvent,
+  RdsDbClusterSnapshotEvent,
+] as const;

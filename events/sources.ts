@@ -7,6 +7,8 @@ export const SOURCES = {
   git: "cplane.git",
   operations: "cplane.operations",
   cloudwatch: "aws.cloudwatch",
+  states: "aws.states",
+  rds: "aws.rds",
 } as const;
 
 /** Our custom bus: `cplane` locally, `<app>-<stage>-cplane` on AWS (EVENT_BUS_NAME). */

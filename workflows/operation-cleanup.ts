@@ -10,7 +10,7 @@
  */
 import { z } from "zod";
 import type { StateMachineDefinition } from "./asl.ts";
-import { step } from "./kit/index.ts";
+import { COMPENSATION_RETRY, step } from "./kit/index.ts";
 import type { WorkflowSpec } from "./workflow.ts";
 
 const STOPPED = "$stopped.executionArn";
@@ -69,7 +69,7 @@ export const cleanupDefinition: StateMachineDefinition = {
       `{% {"tenantId": $tenant.tenantId, "slug": $tenant.slug, "executionArn": ${STOPPED}} %}`,
       "RecordOnboardingFailure",
       "CleanUpFailed",
-      { Assign: { compensation: "{% $states.result.Payload %}" } },
+      { Assign: { compensation: "{% $states.result.Payload %}" }, Retry: [COMPENSATION_RETRY] },
     ),
     RecordOnboardingFailure: step(
       "tenant/record-failure",

@@ -1,23 +1,21 @@
 /**
- * The operations kit on the local runtime: locks (contention, release on failure, takeover after
- * expiry), the interlock between a failover and a canary, the approval gate (approve, reject, timeout,
- * escalation), and the clean-up after an execution stopped from outside. The locks and approvals run
+ * The operations kit on the local runtime: locks (contention, takeover after expiry), the interlock
+ * between a failover and a canary, and the clean-up after an execution stopped from outside (the
+ * approval gate has its own file: it needs a clock that waits for people). The locks and approvals run
  * the real ops handlers against the local cloud's registry table; the test workflows are written with
  * the kit's own blocks, as the coming workflows will be.
  */
 import { DescribeDBClustersCommand, RDSClient } from "@aws-sdk/client-rds";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decide, getApproval } from "../../functions/ops/lib/approvals.ts";
 import { readLease } from "../../functions/ops/lib/leases.ts";
 import { createAwsClient } from "../../functions/shared/aws-clients.ts";
 import { getTenant } from "../../functions/tenant/lib/registry.ts";
 import { createClock } from "../../local/clock/clock.ts";
-import { createRuntime, type Runtime, TENANT_TABLE } from "../../local/runtime.ts";
+import { createRuntime, type Runtime } from "../../local/runtime.ts";
 import { type StateMachineDefinition, substituteFunctions } from "../../workflows/asl.ts";
-import { acquireLocks, approvalGate, releaseLocks } from "../../workflows/kit/index.ts";
+import { acquireLocks, releaseLocks } from "../../workflows/kit/index.ts";
 
 let runtime: Runtime;
-const store = { table: TENANT_TABLE, busName: "cplane" };
 
 beforeAll(async () => {
   runtime = await createRuntime({ clock: createClock({ mode: { kind: "instant" } }) });
@@ -177,5 +175,58 @@ describe("locks on the local runtime", () => {
     expect(refused).toMatchObject({ acquired: false, heldBy: [{ owner: dead }] });
     expect(taken).toMatchObject({ acquired: true, tookOver: [{ lock: "tenant:contended", owner: dead }] });
     expect(Object.keys((await readLease("tenant:contended"))?.holders ?? {})).toEqual(["arn:live-1"]);
+  });
+});
+
+describe("an execution stopped from outside", () => {
+  it("is cleaned up as its failure path would have: compensated, the tenant failed with the reason, the locks released", async () => {
+    // Prepare: an onboarding waiting for its database
+    const executionArn = start(runtime.stateMachineArn("tenant-onboarding"), {
+      name: "Stopped Co",
+      tier: "basic",
+      adminEmail: "ops@stopped.example",
+    });
+    await until(
+      () => runtime.engine.listPendingTasks().some((t) => t.executionArn === executionArn),
+      "the database wait",
+    );
+
+    // Act
+    runtime.engine.stopExecution(executionArn, { cause: "stopped by an operator" });
+    let cleanup = "";
+    await until(() => {
+      const runs = runtime.engine.listExecutions({
+        stateMachineArn: runtime.stateMachineArn("operation-cleanup"),
+      });
+      cleanup = runs.executions.find((e) => e.status !== "RUNNING")?.executionArn ?? "";
+      return cleanup !== "";
+    }, "the clean-up");
+    const done = await runtime.engine.waitForExecution(cleanup);
+
+    // Assess
+    expect(done.status, done.cause).toBe("SUCCEEDED");
+    const tenant = await getTenant("stopped-co");
+    expect(tenant?.status).toBe("failed");
+    expect(tenant?.failure).toMatchObject({
+      step: "execution",
+      error: "States.Aborted",
+      cause: "stopped by an operator",
+    });
+    const rds = createAwsClient(RDSClient);
+    const clusters = await rds
+      .send(new DescribeDBClustersCommand({ DBClusterIdentifier: "tenant-stopped-co" }))
+      .catch(() => ({ DBClusters: [] }));
+    expect(clusters.DBClusters?.every((c) => c.Status === "deleting") ?? true).toBe(true);
+    expect((await readLease("tenant:stopped-co"))?.holders ?? {}).toEqual({});
+    expect((await readLease("fleet"))?.holders[executionArn]).toBeUndefined();
+    const failed = runtime.bus
+      .events({ busName: "cplane" })
+      .map((l) => l.event)
+      .find(
+        (e) =>
+          e["detail-type"] === "Tenant Onboarding Failed" &&
+          (e.detail as { slug?: string }).slug === "stopped-co",
+      );
+    expect(failed?.detail).toMatchObject({ error: "States.Aborted", executionArn });
   });
 });

@@ -26,6 +26,10 @@ describe("event registry", () => {
   it("registers every event the control plane publishes or consumes", () => {
     expect(eventRegistry.contracts.map((c) => `${c.source} ${c.detailType}`).sort()).toEqual([
       "aws.cloudwatch CloudWatch Alarm State Change",
+      "aws.rds RDS DB Cluster Event",
+      "aws.rds RDS DB Cluster Snapshot Event",
+      "aws.rds RDS DB Instance Event",
+      "aws.states Step Functions Execution Status Change",
       "cplane.backups Backup Verification Failed",
       "cplane.backups Backup Verification Succeeded",
       "cplane.deployments Canary Promoted",
@@ -35,6 +39,8 @@ describe("event registry", () => {
       "cplane.failover Failover Completed",
       "cplane.failover Failover Failed",
       "cplane.git Git Push",
+      "cplane.operations Approval Decided",
+      "cplane.operations Approval Requested",
       "cplane.tenants Tenant Created",
       "cplane.tenants Tenant Offboarded",
       "cplane.tenants Tenant Offboarding Failed",
@@ -44,10 +50,13 @@ describe("event registry", () => {
     ]);
     expect(eventRegistry.sources()).toEqual([
       "aws.cloudwatch",
+      "aws.rds",
+      "aws.states",
       "cplane.backups",
       "cplane.deployments",
       "cplane.failover",
       "cplane.git",
+      "cplane.operations",
       "cplane.tenants",
     ]);
   });

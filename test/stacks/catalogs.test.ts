@@ -152,6 +152,7 @@ describe("the project's rules and schedules", () => {
     "canary-promotion",
     "backup-verification",
     "regional-failover",
+    "operation-cleanup",
   ]);
 
   it("each start a planned workflow, and every built workflow has a trigger or is started by hand", () => {

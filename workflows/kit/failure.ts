@@ -9,6 +9,14 @@ import { type JsonValue, lambdaTask, type State } from "../asl.ts";
 import { releaseLocks } from "./locks.ts";
 import { TRANSIENT_RETRY } from "./steps.ts";
 
+/**
+ * Compensation outlasts ordinary steps' patience: what it leaves behind costs more than waiting, and
+ * what it removes may still be changing state (a cluster still being created cannot be deleted yet).
+ * 25 attempts backing off to two minutes, fully jittered, wait about 20 minutes in all: twice an
+ * Aurora cluster's creation.
+ */
+export const COMPENSATION_RETRY = { ...TRANSIENT_RETRY, MaxAttempts: 25, MaxDelaySeconds: 120 };
+
 export interface FailurePathSpec {
   /** Undoes what this execution created; its result, or its error, goes to `$compensation`. */
   readonly compensate?: { readonly id: FunctionId; readonly payload: string; readonly state?: string };
@@ -34,8 +42,7 @@ export function failurePath(spec: FailurePathSpec): FailurePath {
     states[spec.compensate.state ?? "Compensate"] = lambdaTask(spec.compensate.id, {
       Payload: spec.compensate.payload,
       Assign: { compensation: "{% $states.result.Payload %}" },
-      // Compensation outlasts ordinary steps' patience: what it leaves behind costs more than waiting.
-      Retry: [{ ...TRANSIENT_RETRY, MaxAttempts: 10, MaxDelaySeconds: 120 }],
+      Retry: [COMPENSATION_RETRY],
       Catch: [
         {
           ErrorEquals: ["States.ALL"],
