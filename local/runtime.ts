@@ -10,13 +10,15 @@ import "./lambda/environment.ts";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { functionRules } from "../events/function-rules.ts";
 import { workflowRules } from "../events/rules.ts";
 import { workflowSchedules } from "../events/schedules.ts";
 import { functionCatalog } from "../functions/catalog.ts";
-import { bindLocalCloud } from "../functions/shared/aws-clients.ts";
+import { bindLocalCloud, createAwsClient } from "../functions/shared/aws-clients.ts";
 import type { FunctionId } from "../functions/shared/catalog.ts";
 import { clearKubernetesCache } from "../functions/shared/kubernetes.ts";
+import { listTenants } from "../functions/tenant/lib/registry.ts";
 import { tenantAccessPolicies } from "../stacks/tenant-access-policies.ts";
 import { type DeployContext, deployable, renderEnvironment } from "../stacks/wiring.ts";
 import { substituteFunctions } from "../workflows/asl.ts";
@@ -104,6 +106,8 @@ export interface Runtime {
   readonly bootstrapped: readonly string[];
   /** Executions the previous stop (or crash) cut off, redriven at this start. */
   readonly resumed: readonly string[];
+  /** Tenants whose operation's execution a crash lost (registry ahead of the checkpoint), marked failed. */
+  readonly orphans: readonly string[];
   /** Where state persists; undefined when nothing does. */
   readonly dataDir: string | undefined;
   /** The state written while running; undefined without a data directory or with checkpoints off. */
@@ -136,6 +140,40 @@ export function localDeployContext(region: string): DeployContext {
       },
     },
   };
+}
+
+/**
+ * After a crash the registry (DynamoDB keeps every write) may be ahead of the last checkpoint: a tenant
+ * `onboarding` or `offboarding` whose execution the checkpoint does not have. Nothing drives it any
+ * more, so it is marked failed through the workflows' own failure step, with the reason and the failure
+ * event; a new request takes it over (validate-and-register joins only operations that still run).
+ */
+async function failOrphanedTenants(engine: Engine, functions: LocalFunctions): Promise<string[]> {
+  const tenants = await listTenants({ client: createAwsClient(DynamoDBClient), tableName: TENANT_TABLE });
+  const known = (arn: string) => {
+    try {
+      engine.describeExecution(arn);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const orphans = tenants.filter(
+    (t) => (t.status === "onboarding" || t.status === "offboarding") && !known(t.executionArn),
+  );
+  for (const tenant of orphans) {
+    await functions.invoke(functions.arnOf("tenant/record-failure"), {
+      workflow: tenant.status === "onboarding" ? "onboarding" : "offboarding",
+      executionArn: tenant.executionArn,
+      slug: tenant.slug,
+      failure: {
+        step: "execution",
+        error: "cplane.ExecutionLost",
+        cause: `the local runtime ended without a clean stop before it saved execution ${tenant.executionArn}; request the ${tenant.status === "onboarding" ? "onboarding" : "offboarding"} again to resume`,
+      },
+    });
+  }
+  return orphans.map((t) => t.slug);
 }
 
 export class CorruptStateError extends Error {
@@ -396,6 +434,8 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
     tenantAccess: tenantAccessPolicies(ctx),
   });
 
+  const orphans = loaded ? await failOrphanedTenants(engine, functions) : [];
+
   // Checkpoints from here on (a start that failed before must write nothing after releasing the lock).
   if (checkpoints) {
     const live = checkpoints;
@@ -411,6 +451,7 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
     services: Object.values(ownServices),
     bootstrapped: created,
     resumed,
+    orphans,
     dataDir,
     checkpoints,
     recoveredFrom: lock?.tookOverFrom,

@@ -148,7 +148,16 @@ export const tenantFunctions: readonly FunctionSpec[] = [
   spec(
     "validate-and-register",
     "Validates a tenant request, derives its slug and registers it (conditional write; duplicates join)",
-    [registry("PutItem", "GetItem", "UpdateItem")],
+    [
+      registry("PutItem", "GetItem", "UpdateItem"),
+      // A repeat joins the onboarding only while the execution that owns it runs.
+      {
+        actions: ["states:DescribeExecution"],
+        resources: [
+          "arn:${partition}:states:${region}:${account}:execution:${app}-${stage}-tenant-onboarding:*",
+        ],
+      },
+    ],
     { TENANT_TABLE: TABLE, TENANT_REGIONS: "${region}" },
   ),
   spec(

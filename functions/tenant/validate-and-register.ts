@@ -7,7 +7,8 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { awsRegion, optionalEnv } from "../shared/env.ts";
 import { defineStep } from "../shared/handler.ts";
-import { TenantSlugTakenError, UnsupportedRegionError } from "./lib/errors.ts";
+import { TenantRequestConflictError, TenantSlugTakenError, UnsupportedRegionError } from "./lib/errors.ts";
+import { isExecutionRunning } from "./lib/executions.ts";
 import { ExecutionArn, now } from "./lib/inputs.ts";
 import { getTenant, putNewTenant, putTenantAlias, type TenantRecord, transition } from "./lib/registry.ts";
 import { resolveSlug } from "./lib/slug.ts";
@@ -79,7 +80,32 @@ export async function register(input: RegisterInput): Promise<RegisterResult> {
   if (existing.name !== input.name) {
     throw new TenantSlugTakenError(`slug "${slug}" belongs to another tenant ("${existing.name}")`);
   }
-  if (existing.status === "onboarding" || existing.status === "active") return { ...existing, joined: true };
+  if (existing.status === "onboarding" || existing.status === "active") {
+    // A repeat of the same request joins it; a different one must not be answered with what exists.
+    const differences = conflicts(existing, input, region);
+    if (differences.length > 0) {
+      throw new TenantRequestConflictError(
+        `tenant "${slug}" already exists (${existing.status}: ${existing.tier}, ${existing.adminEmail}, ${existing.region}); this request differs in ${differences.join(", ")}. Offboard it first, or repeat the request as it was`,
+      );
+    }
+    // Join only an operation that an execution still drives: one whose owner is gone is taken over.
+    if (existing.status === "active" || (await isExecutionRunning(existing.executionArn)))
+      return { ...existing, joined: true };
+    const tookOver = await transition({
+      slug,
+      from: ["onboarding"],
+      to: "onboarding",
+      entry: {
+        at,
+        step: "register",
+        outcome: "taken-over",
+        reason: `the execution that was onboarding it (${existing.executionArn}) no longer runs`,
+        executionArn: input.executionArn,
+      },
+      set: { executionArn: input.executionArn },
+    });
+    return { ...tookOver, joined: false };
+  }
   if (existing.status === "failed") {
     const retried = await transition({
       slug,
@@ -99,6 +125,15 @@ export async function register(input: RegisterInput): Promise<RegisterResult> {
   throw new TenantSlugTakenError(
     `slug "${slug}" belonged to a tenant that is ${existing.status}; it is not reused`,
   );
+}
+
+/** What a repeated request asks differently from the tenant that exists (tier, admin, region). */
+function conflicts(existing: TenantRecord, input: RegisterInput, region: string): string[] {
+  const differences: string[] = [];
+  if (existing.tier !== input.tier) differences.push(`tier (${input.tier})`);
+  if (existing.adminEmail !== input.adminEmail) differences.push(`adminEmail (${input.adminEmail})`);
+  if (input.region !== undefined && existing.region !== region) differences.push(`region (${region})`);
+  return differences;
 }
 
 export const handler = defineStep(RegisterInput, register);

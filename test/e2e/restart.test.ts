@@ -5,10 +5,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import type { HistoryEvent as SdkHistoryEvent } from "@aws-sdk/client-sfn";
+import { marshall } from "@aws-sdk/util-dynamodb";
 import { afterAll, describe, expect, it } from "vitest";
-import { listTenants } from "../../functions/tenant/lib/registry.ts";
-import { createRuntime, RUNTIME_STOPPED } from "../../local/runtime.ts";
+import { createAwsClient } from "../../functions/shared/aws-clients.ts";
+import { getTenant, listTenants, tenantKey } from "../../functions/tenant/lib/registry.ts";
+import { createRuntime, RUNTIME_STOPPED, TENANT_TABLE } from "../../local/runtime.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "cplane-restart-"));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -24,10 +27,14 @@ describe("restarting the local runtime", () => {
     let waiting = false;
     for (let i = 0; i < 1_200 && !waiting; i++) {
       const events = first.engine.getExecutionHistory(executionArn).events;
-      waiting = events.some((e) => e.type === "WaitStateEntered");
+      waiting = events.some(
+        (e) =>
+          e.type === "TaskStateEntered" &&
+          (e.stateEnteredEventDetails as { name?: string }).name === "WaitForDatabase",
+      );
       if (!waiting) await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    expect(waiting, "the onboarding never reached its first Wait state").toBe(true);
+    expect(waiting, "the onboarding never reached its wait for the database").toBe(true);
     await first.close();
 
     // Act
@@ -74,5 +81,58 @@ describe("restarting the local runtime", () => {
 
     // Assess
     expect(second).toMatchObject({ status: "SUCCEEDED" });
+  }, 120_000);
+
+  it("marks failed a tenant whose execution a crash lost, and a new request then takes it over", async () => {
+    // Prepare: the registry row of an onboarding whose execution never reached a checkpoint (DynamoDB
+    // keeps its writes; the executions file does not have it)
+    const orphanDir = mkdtempSync(join(tmpdir(), "cplane-orphan-"));
+    const lost = "arn:aws:states:us-east-1:000000000000:execution:tenant-onboarding:lost-in-a-crash";
+    const first = await createRuntime({ speed: "manual", dataDir: orphanDir });
+    const at = new Date(first.clock.now()).toISOString();
+    await createAwsClient(DynamoDBClient).send(
+      new PutItemCommand({
+        TableName: TENANT_TABLE,
+        Item: {
+          ...tenantKey("orphan-co"),
+          ...marshall({
+            tenantId: "t-orphan",
+            slug: "orphan-co",
+            name: "Orphan Co",
+            tier: "basic",
+            adminEmail: "ops@orphan.example",
+            region: "us-east-1",
+            status: "onboarding",
+            executionArn: lost,
+            createdAt: at,
+            updatedAt: at,
+            history: [],
+          }),
+        },
+      }),
+    );
+    await first.close();
+
+    // Act
+    const second = await createRuntime({ speed: "instant", dataDir: orphanDir });
+    try {
+      const orphan = await getTenant("orphan-co");
+      const again = second.engine.startExecution({
+        stateMachineArn: second.stateMachineArn("tenant-onboarding"),
+        input: JSON.stringify({ name: "Orphan Co", tier: "basic", adminEmail: "ops@orphan.example" }),
+      });
+      const done = await second.engine.waitForExecution(again.executionArn);
+
+      // Assess
+      expect(second.orphans).toEqual(["orphan-co"]);
+      expect(orphan?.status).toBe("failed");
+      expect(orphan?.failure).toMatchObject({ step: "execution", error: "cplane.ExecutionLost" });
+      expect(done.status, done.cause).toBe("SUCCEEDED");
+      expect(JSON.parse(done.output ?? "{}")).not.toHaveProperty("joined");
+      expect((await getTenant("orphan-co"))?.status).toBe("active");
+    } finally {
+      await second.close();
+      rmSync(orphanDir, { recursive: true, force: true });
+    }
   }, 120_000);
 });

@@ -191,7 +191,7 @@ describe("tenant onboarding on the local runtime", () => {
     );
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/TaskStateEntered\s+ProvisionDatabase/);
-    expect(result.stdout).toMatch(/WaitStateEntered\s+WaitForDatabase/);
+    expect(result.stdout).toMatch(/TaskStateEntered\s+WaitForDatabase/);
     expect(result.stdout).toMatch(/SUCCEEDED/);
   });
 

@@ -13,6 +13,8 @@ export class UnsupportedRegionError extends InvalidInputError {}
 /** The slug belongs to a different tenant (another name, or one that was offboarded). */
 export class TenantSlugTakenError extends ControlPlaneError {}
 export class TenantNotFoundError extends ControlPlaneError {}
+/** The tenant exists, and this request asks for something else (another tier, admin or region). */
+export class TenantRequestConflictError extends ControlPlaneError {}
 /** The tenant's database cluster is gone (deleted outside the workflow, or never created). */
 export class DatabaseNotFoundError extends ControlPlaneError {}
 /** Offboarding was asked for a tenant whose onboarding is still running. */

@@ -1,4 +1,5 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { DescribeExecutionCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it, vi } from "vitest";
@@ -17,10 +18,12 @@ import {
 } from "./support.ts";
 
 const dynamodb = mockClient(DynamoDBClient);
+const sfn = mockClient(SFNClient);
 const request = { name: "Acme", tier: "premium", adminEmail: "ops@acme.test", executionArn: EXECUTION };
 
 beforeEach(() => {
   dynamodb.reset();
+  sfn.reset();
   setTenantEnvironment();
   vi.useFakeTimers({ now: new Date("2026-11-22T10:00:00.000Z"), toFake: ["Date"] });
   return () => vi.useRealTimers();
@@ -109,6 +112,82 @@ describe("validate-and-register", () => {
     expect(result).toMatchObject({ tenantId: TENANT_ID, status: "active", joined: true });
     expect(dynamodb.commandCalls(UpdateItemCommand)).toHaveLength(0);
   });
+
+  it("refuses a repeated request that asks for another tier, saying what exists, and changes nothing", async () => {
+    // Prepare
+    dynamodb.on(PutItemCommand).rejects(conditionalCheckFailed());
+    dynamodb
+      .on(GetItemCommand)
+      .resolves({ Item: tenantItem({ executionArn: OTHER_EXECUTION, status: "active", tier: "premium" }) });
+
+    // Act
+    const attempt = handler({ ...request, tier: "basic" }, lambdaContext());
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({
+      name: "TenantRequestConflictError",
+      message: expect.stringMatching(
+        /already exists \(active: premium, .*\); this request differs in tier \(basic\)/,
+      ),
+    });
+    expect(dynamodb.commandCalls(UpdateItemCommand)).toHaveLength(0);
+  });
+
+  it("joins an onboarding only while the execution that drives it runs", async () => {
+    // Prepare
+    dynamodb.on(PutItemCommand).rejects(conditionalCheckFailed());
+    dynamodb
+      .on(GetItemCommand)
+      .resolves({ Item: tenantItem({ executionArn: OTHER_EXECUTION, status: "onboarding" }) });
+    sfn.on(DescribeExecutionCommand).resolves({ status: "RUNNING" });
+
+    // Act
+    const result = await handler(request, lambdaContext());
+
+    // Assess
+    expect(sfn.commandCalls(DescribeExecutionCommand)[0]?.args[0].input).toEqual({
+      executionArn: OTHER_EXECUTION,
+    });
+    expect(result).toMatchObject({ joined: true, executionArn: OTHER_EXECUTION });
+    expect(dynamodb.commandCalls(UpdateItemCommand)).toHaveLength(0);
+  });
+
+  it.each([
+    [
+      "is gone",
+      () =>
+        sfn
+          .on(DescribeExecutionCommand)
+          .rejects(Object.assign(new Error("gone"), { name: "ExecutionDoesNotExist" })),
+    ],
+    ["was stopped", () => sfn.on(DescribeExecutionCommand).resolves({ status: "ABORTED" })],
+  ])(
+    "takes over an onboarding whose execution %s, instead of joining an operation nobody drives",
+    async (_, owner) => {
+      // Prepare
+      dynamodb.on(PutItemCommand).rejects(conditionalCheckFailed());
+      dynamodb
+        .on(GetItemCommand)
+        .resolves({ Item: tenantItem({ executionArn: OTHER_EXECUTION, status: "onboarding" }) });
+      owner();
+      dynamodb.on(UpdateItemCommand).resolves({
+        Attributes: tenantItem({ executionArn: EXECUTION, status: "onboarding" }),
+      });
+
+      // Act
+      const result = await handler(request, lambdaContext());
+
+      // Assess
+      const update = dynamodb.commandCalls(UpdateItemCommand)[0]?.args[0].input;
+      expect(update?.ConditionExpression).toBe("attribute_exists(pk) AND #status IN (:from0)");
+      expect(unmarshall(update?.ExpressionAttributeValues ?? {})).toMatchObject({
+        ":to": "onboarding",
+        ":from0": "onboarding",
+        ":entry": [expect.objectContaining({ outcome: "taken-over", executionArn: EXECUTION })],
+      });
+      expect(result).toMatchObject({ joined: false, executionArn: EXECUTION });
+    },
+  );
 
   it("continues as the owner when its own registration is retried, and makes sure of the id alias", async () => {
     dynamodb
