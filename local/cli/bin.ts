@@ -12,7 +12,8 @@ const HELP = `cplane — the control plane's CLI
   cplane start [--port 4600] [--speed real|instant|manual|<factor>] [--data-dir .cplane] [--fresh]
   cplane run <workflow> --input <file|json> [--name N] [--follow]
   cplane executions list [workflow] | describe ARN | history ARN | stop ARN | redrive ARN
-  cplane tasks list | approve TOKEN [--output JSON] | reject TOKEN [--error E --cause C]
+  cplane tasks list | approve|reject APPROVAL_ID --reason WHY [--as NAME]
+                    | approve TOKEN [--output JSON] | reject TOKEN [--error E --cause C]
   cplane events put <file|json|sample>... | events list [--bus cplane|default] | events samples
   cplane rules list
   cplane schedules list | trigger NAME
@@ -48,6 +49,8 @@ const STRING_OPTIONS = [
   "message",
   "bus",
   "limit",
+  "reason",
+  "as",
 ] as const;
 
 async function main(argv: string[]): Promise<number> {

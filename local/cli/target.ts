@@ -103,8 +103,10 @@ export async function admin<T>(
   const text = await response.text();
   const parsed: unknown = text ? JSON.parse(text) : {};
   if (!response.ok) {
-    const message = (parsed as { message?: string }).message ?? text;
-    throw new UsageError(`${method} ${path}: ${response.status} ${message}`);
+    const { error, message } = parsed as { error?: string; message?: string };
+    throw new UsageError(
+      `${method} ${path}: ${response.status} ${error ? `${error}: ` : ""}${message ?? text}`,
+    );
   }
   return parsed as T;
 }

@@ -5,9 +5,11 @@
  */
 import type { IncomingMessage } from "node:http";
 import { functionCatalog } from "../../functions/catalog.ts";
+import { decide, listApprovals } from "../../functions/ops/lib/approvals.ts";
+import { ControlPlaneError } from "../../functions/shared/errors.ts";
 import { listTenants, tenantSummary } from "../../functions/tenant/lib/registry.ts";
 import { FaultSpecSchema } from "../cloud/faults.ts";
-import type { Runtime } from "../runtime.ts";
+import { BUS_NAME, type Runtime, TENANT_TABLE } from "../runtime.ts";
 import { RequestError, readBody } from "./aws-json.ts";
 import { type Route, sendJson } from "./http.ts";
 
@@ -111,6 +113,52 @@ export function adminRoutes(runtime: Runtime, extra: readonly Route[] = []): Rou
       method: "GET",
       path: "/_cplane/tasks",
       handle: (_, response) => sendJson(response, 200, { tasks: runtime.engine.listPendingTasks() }),
+    },
+    {
+      method: "GET",
+      path: "/_cplane/approvals",
+      async handle(_, response) {
+        sendJson(response, 200, { approvals: await listApprovals({ table: TENANT_TABLE }) });
+      },
+    },
+    {
+      method: "POST",
+      path: /^\/_cplane\/approvals\/(?<id>apr-[0-9a-f]{12})\/decision$/,
+      async handle(request, response, params) {
+        const body = await jsonBody(request);
+        if (
+          typeof body.approved !== "boolean" ||
+          typeof body.decidedBy !== "string" ||
+          typeof body.reason !== "string"
+        )
+          throw new RequestError(
+            400,
+            "BadRequest",
+            "give approved (boolean), decidedBy and reason (strings)",
+          );
+        try {
+          const decided = await decide(
+            {
+              approvalId: params.id ?? "",
+              approved: body.approved,
+              decidedBy: body.decidedBy,
+              reason: body.reason,
+              now: runtime.clock.now(),
+            },
+            { table: TENANT_TABLE, busName: BUS_NAME },
+          );
+          sendJson(response, 200, decided);
+        } catch (error) {
+          // Unknown, decided or expired: the approval's own named error, as a conflict.
+          if (error instanceof ControlPlaneError)
+            throw new RequestError(
+              error.name === "ApprovalNotFoundError" ? 404 : 409,
+              error.name,
+              error.message,
+            );
+          throw error;
+        }
+      },
     },
     {
       method: "GET",

@@ -4,22 +4,43 @@
  * it (`decide`). The clock is manual: simulated time moves only when the test says, as it would while
  * a person reads the question.
  */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decide, getApproval } from "../../functions/ops/lib/approvals.ts";
 import { createClock } from "../../local/clock/clock.ts";
 import { createRuntime, type Runtime, TENANT_TABLE } from "../../local/runtime.ts";
+import type { LocalServer } from "../../local/server/http.ts";
+import { serve } from "../../local/start.ts";
 import { type StateMachineDefinition, substituteFunctions } from "../../workflows/asl.ts";
 import { approvalGate } from "../../workflows/kit/index.ts";
 
+const exec = promisify(execFile);
 let runtime: Runtime;
+let server: LocalServer;
 const store = { table: TENANT_TABLE, busName: "cplane" };
 
 beforeAll(async () => {
   runtime = await createRuntime({ clock: createClock({ mode: { kind: "manual" } }) });
+  server = await serve(runtime, 0);
 }, 120_000);
 afterAll(async () => {
+  await server?.close();
   await runtime?.close();
 });
+
+async function cplane(...args: string[]) {
+  return exec(process.execPath, ["local/cli/bin.ts", ...args, "--endpoint", server.url], {
+    timeout: 120_000,
+  }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({
+      code: error.code,
+      stdout: error.stdout,
+      stderr: error.stderr,
+    }),
+  );
+}
 
 function deploy(name: string, definition: StateMachineDefinition): string {
   const resolved = substituteFunctions(definition, (id) => runtime.functions.arnOf(id));
@@ -202,4 +223,43 @@ describe("the approval gate on the local runtime", () => {
     expect(done.status, done.cause).toBe("SUCCEEDED");
     expect(JSON.parse(done.output ?? "{}")).toMatchObject({ decidedBy: "oncall-lead" });
   });
+
+  it("is answered from the CLI: tasks list shows it, tasks approve records who and why, a second answer is refused", async () => {
+    // Prepare
+    const machine = deploy("gated-cli", gated({ action: "reject" }));
+    const executionArn = start(machine);
+    const approvalId = await waitingApproval(executionArn);
+
+    // Act
+    const listed = await cplane("tasks", "list");
+    const noReason = await cplane("tasks", "approve", approvalId);
+    const approved = await cplane(
+      "tasks",
+      "approve",
+      approvalId,
+      "--reason",
+      "canary clean for an hour",
+      "--as",
+      "alice",
+    );
+    const again = await cplane("tasks", "reject", approvalId, "--reason", "changed my mind");
+    const done = await runtime.engine.waitForExecution(executionArn);
+
+    // Assess
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(new RegExp(`${approvalId}\\s+pending\\s+PromoteToProduction`));
+    expect(noReason.code).toBe(2);
+    expect(noReason.stderr).toContain("--reason");
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.stdout).toContain(
+      `approved ${approvalId} (PromoteToProduction) as alice: canary clean for an hour`,
+    );
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain("ApprovalAlreadyDecidedError");
+    expect(done.status).toBe("SUCCEEDED");
+    expect((await getApproval(approvalId, store))?.decision).toMatchObject({
+      decidedBy: "alice",
+      approved: true,
+    });
+  }, 180_000);
 });

@@ -15,6 +15,7 @@ import { workflowCatalog } from "../../../workflows/catalog.ts";
 import { followExecution } from "../follow.ts";
 import { formatDate, printJson, printTable, readJsonArgument } from "../io.ts";
 import { admin, type Target, UsageError } from "../target.ts";
+import { APPROVAL_ID, decideApproval, listApprovalsOn, printApprovals } from "./approvals.ts";
 
 /** Exit code for input that was refused before anything started. */
 export const EXIT_INVALID = 2;
@@ -192,15 +193,43 @@ export async function tasks(
 ) {
   switch (action) {
     case "list": {
+      const approvals = await listApprovalsOn(target);
+      if (target.kind === "aws") {
+        if (options.json === true) printJson(approvals);
+        else printApprovals(approvals, Date.now());
+        return 0;
+      }
       const pending = await admin<{ tasks: PendingTask[] }>(target, "GET", "/tasks");
-      if (options.json === true) printJson(pending.tasks);
-      else
+      const clock = await admin<{ now: string }>(target, "GET", "/clock");
+      if (options.json === true) printJson({ approvals, tasks: pending.tasks });
+      else {
+        printApprovals(approvals, Date.parse(clock.now));
+        process.stdout.write("\n");
         printTable([
           ["STATE", "EXECUTION", "TOKEN"],
           ...pending.tasks.map((t) => [t.stateName, t.executionArn, t.taskToken]),
         ]);
+      }
       return 0;
     }
+    case "approve":
+    case "reject":
+      if (APPROVAL_ID.test(args[0] ?? ""))
+        return decideApproval(target, args[0] ?? "", action === "approve", {
+          reason: typeof options.reason === "string" ? options.reason : undefined,
+          as: typeof options.as === "string" ? options.as : undefined,
+        });
+      return answerToken(target, action, args, options);
+    default:
+      throw new UsageError(
+        "usage: cplane tasks list | approve|reject APPROVAL_ID --reason WHY [--as NAME] | approve TOKEN [--output JSON] | reject TOKEN [--error E --cause C]",
+      );
+  }
+}
+
+/** A raw task token (a `.waitForTaskToken` task that is not an approval gate). */
+async function answerToken(target: Target, action: string, args: string[], options: Record<string, unknown>) {
+  switch (action) {
     case "approve": {
       const output =
         typeof options.output === "string"
@@ -227,9 +256,7 @@ export async function tasks(
       return 0;
     }
     default:
-      throw new UsageError(
-        "usage: cplane tasks list | approve TOKEN [--output JSON] | reject TOKEN [--error E --cause C]",
-      );
+      throw new UsageError(`unknown tasks action ${action}`);
   }
 }
 
