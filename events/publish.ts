@@ -6,19 +6,10 @@ import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge
 import type { z } from "zod";
 import { createAwsClient } from "../functions/shared/aws-clients.ts";
 import { requireEnv } from "../functions/shared/env.ts";
-import { ControlPlaneError, InvalidInputError } from "../functions/shared/errors.ts";
+import { EventPublishError, InvalidInputError } from "../functions/shared/errors.ts";
 import type { EventContract } from "./define.ts";
 
-/** EventBridge refused the entry (FailedEntryCount > 0); retryable, as PutEvents failures usually are. */
-export class EventPublishError extends ControlPlaneError {
-  override readonly retryable = true;
-  readonly errorCode: string | undefined;
-
-  constructor(message: string, errorCode: string | undefined) {
-    super(message);
-    this.errorCode = errorCode;
-  }
-}
+export { EventPublishError };
 
 let defaultClient: EventBridgeClient | undefined;
 

@@ -30,6 +30,22 @@ export class TransientError extends ControlPlaneError {
   override readonly retryable = true;
 }
 
+/** The EKS cluster a Kubernetes step needs does not exist. */
+export class KubernetesClusterNotFoundError extends ControlPlaneError {}
+/** The API server refused a request for a reason a retry will not fix (4xx other than 404/409/429). */
+export class KubernetesRequestError extends ControlPlaneError {}
+
+/** EventBridge refused the entry (FailedEntryCount > 0); retryable, as PutEvents failures usually are. */
+export class EventPublishError extends ControlPlaneError {
+  override readonly retryable = true;
+  readonly errorCode: string | undefined;
+
+  constructor(message: string, errorCode?: string) {
+    super(message);
+    this.errorCode = errorCode;
+  }
+}
+
 /** AWS error names that mean "try again later" on every service the handlers call. */
 export const THROTTLING_ERROR_NAMES: readonly string[] = [
   "ThrottlingException",

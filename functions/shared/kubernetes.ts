@@ -20,7 +20,7 @@ import {
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { createAwsClient } from "./aws-clients.ts";
-import { ControlPlaneError, TransientError } from "./errors.ts";
+import { KubernetesClusterNotFoundError, KubernetesRequestError, TransientError } from "./errors.ts";
 
 const eks = createAwsClient(EKSClient);
 const sts = createAwsClient(STSClient);
@@ -30,9 +30,8 @@ export const FIELD_MANAGER = "cplane";
 export const TOKEN_LIFETIME_MS = 14 * 60_000;
 export const TOKEN_RENEW_MARGIN_MS = 2 * 60_000;
 
-export class KubernetesClusterNotFoundError extends ControlPlaneError {}
-/** The API server refused a request for a reason a retry will not fix (4xx other than 404/409/429). */
-export class KubernetesRequestError extends ControlPlaneError {}
+// Defined with the other errors (functions/errors.ts lists them without loading this module's clients).
+export { KubernetesClusterNotFoundError, KubernetesRequestError };
 
 /** SHA-256 for the signer, from node:crypto (the SDK's own hash packages are not direct dependencies). */
 class Sha256 {
