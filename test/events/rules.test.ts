@@ -1,9 +1,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { functionRules } from "../../events/function-rules.ts";
 import { eventRegistry } from "../../events/registry.ts";
 import { REGION_HEALTH_ALARM_PREFIX, workflowRules } from "../../events/rules.ts";
 import { workflowSchedules } from "../../events/schedules.ts";
+import { functionCatalog } from "../../functions/catalog.ts";
 import { compilePattern } from "../../local/bus/pattern.ts";
 import { createRuleSet } from "../../local/bus/ruleset.ts";
 import { parseScheduleExpression } from "../../local/scheduler/expression.ts";
@@ -64,5 +66,34 @@ describe("workflow schedules", () => {
       expect(() => parseScheduleExpression(schedule.scheduleExpression)).not.toThrow();
       expect(() => new Intl.DateTimeFormat("en", { timeZone: schedule.timezone })).not.toThrow();
     }
+  });
+});
+
+describe("function rules", () => {
+  it("target catalog functions with valid patterns on registered events", () => {
+    for (const rule of functionRules) {
+      expect(functionCatalog.has(rule.function), rule.name).toBe(true);
+      expect(() => compilePattern(rule.eventPattern)).not.toThrow();
+      const [source] = rule.eventPattern.source as string[];
+      for (const detailType of rule.eventPattern["detail-type"] as string[])
+        expect(eventRegistry.has(String(source), detailType), `${rule.name}: ${detailType}`).toBe(true);
+    }
+  });
+
+  it("wake waiters on RDS's own events, and the clean-up on stopped tenant executions only", () => {
+    const waiters = createRuleSet(Object.fromEntries(functionRules.map((r) => [r.name, r.eventPattern])));
+    for (const name of [
+      "aws.rds.rds-db-cluster-event",
+      "aws.rds.rds-db-instance-event",
+      "aws.rds.rds-db-cluster-snapshot-event",
+    ])
+      expect(waiters.match(sample(name)), name).toEqual(["rds-state-change-resume-waiters"]);
+    const cleanup = createRuleSet(Object.fromEntries(workflowRules.map((r) => [r.name, r.eventPattern])));
+    const aborted = sample("aws.states.step-functions-execution-status-change");
+    expect(cleanup.match(aborted)).toEqual(["execution-stopped-clean-up"]);
+    const detail = aborted.detail as Record<string, unknown>;
+    expect(cleanup.match({ ...aborted, detail: { ...detail, status: "SUCCEEDED" } })).toEqual([]);
+    const otherMachine = "arn:aws:states:eu-west-1:123456789012:stateMachine:someone-elses-workflow";
+    expect(cleanup.match({ ...aborted, detail: { ...detail, stateMachineArn: otherMachine } })).toEqual([]);
   });
 });
