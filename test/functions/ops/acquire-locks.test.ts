@@ -78,11 +78,9 @@ describe("acquire-locks", () => {
       .on(GetItemCommand, { Key: lockKey("fleet") })
       .resolvesOnce({})
       .resolves({ Item: leaseItem("fleet", { [EXECUTION]: { mode: "shared", until: NOW + HOUR } }, 1) });
-    dynamodb
-      .on(GetItemCommand, { Key: lockKey("tenant:acme") })
-      .resolves({
-        Item: leaseItem("tenant:acme", { [OTHER]: { mode: "exclusive", until: NOW + 60_000 } }, 4),
-      });
+    dynamodb.on(GetItemCommand, { Key: lockKey("tenant:acme") }).resolves({
+      Item: leaseItem("tenant:acme", { [OTHER]: { mode: "exclusive", until: NOW + 60_000 } }, 4),
+    });
 
     // Act
     const result = await handler(input, lambdaContext());
