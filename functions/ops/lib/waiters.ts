@@ -44,6 +44,8 @@ export type ResourceKind = "rds-cluster" | "rds-cluster-snapshot";
 /** RDS statuses that are on their way somewhere: a workflow waiting on the resource has nothing to look at yet. */
 const IN_TRANSITION = new Set([
   "creating",
+  // A cluster snapshot being copied (to another region for DR): AWS lists available, copying, creating.
+  "copying",
   "backing-up",
   "modifying",
   "configuring-enhanced-monitoring",

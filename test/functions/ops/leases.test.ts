@@ -1,0 +1,445 @@
+import {
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+} from "@aws-sdk/client-dynamodb";
+import { mockClient } from "aws-sdk-client-mock";
+import fc from "fast-check";
+import { beforeEach, describe, expect, it } from "vitest";
+import {
+  acquireLease,
+  decide,
+  type Lease,
+  type LeaseMode,
+  leasesOf,
+  releaseLease,
+} from "../../../functions/ops/lib/leases.ts";
+import {
+  awsError,
+  conditionalCheckFailed,
+  EXECUTION,
+  leaseItem,
+  lockKey,
+  NOW,
+  OTHER,
+  ownerKey,
+  setOpsEnvironment,
+  TABLE,
+  THIRD,
+} from "./support.ts";
+
+const dynamodb = mockClient(DynamoDBClient);
+const HOUR = 3600_000;
+const request = (owner: string, mode: LeaseMode, overrides: { now?: number; ttlMs?: number } = {}) => ({
+  name: "fleet",
+  owner,
+  mode,
+  ttlMs: overrides.ttlMs ?? HOUR,
+  now: overrides.now ?? NOW,
+});
+const lease = (holders: Lease["holders"], version = 1): Lease => ({ name: "fleet", holders, version });
+
+beforeEach(() => {
+  dynamodb.reset();
+  setOpsEnvironment();
+});
+
+describe("decide", () => {
+  it("grants a lease nobody holds and starts its version at 1", () => {
+    expect(decide(undefined, request(EXECUTION, "exclusive"))).toEqual({
+      acquired: true,
+      lease: {
+        name: "fleet",
+        holders: { [EXECUTION]: { mode: "exclusive", until: NOW + HOUR } },
+        version: 1,
+      },
+      tookOver: [],
+    });
+  });
+
+  it("lets shared holders share, and bumps the version", () => {
+    const current = lease({ [OTHER]: { mode: "shared", until: NOW + 5_000 } }, 7);
+
+    expect(decide(current, request(EXECUTION, "shared"))).toEqual({
+      acquired: true,
+      lease: {
+        name: "fleet",
+        holders: {
+          [OTHER]: { mode: "shared", until: NOW + 5_000 },
+          [EXECUTION]: { mode: "shared", until: NOW + HOUR },
+        },
+        version: 8,
+      },
+      tookOver: [],
+    });
+  });
+
+  it("refuses an exclusive request while another owner holds it shared, naming that holder", () => {
+    const current = lease({ [OTHER]: { mode: "shared", until: NOW + 5_000 } });
+
+    expect(decide(current, request(EXECUTION, "exclusive"))).toEqual({
+      acquired: false,
+      heldBy: [{ owner: OTHER, mode: "shared", until: NOW + 5_000 }],
+    });
+  });
+
+  it("refuses a shared request while another owner holds it exclusively", () => {
+    const current = lease({ [OTHER]: { mode: "exclusive", until: NOW + 1 } });
+
+    expect(decide(current, request(EXECUTION, "shared"))).toEqual({
+      acquired: false,
+      heldBy: [{ owner: OTHER, mode: "exclusive", until: NOW + 1 }],
+    });
+  });
+
+  it("reports only the holders in the way: an exclusive request names every other live holder", () => {
+    const current = lease({
+      [OTHER]: { mode: "shared", until: NOW + 10 },
+      [THIRD]: { mode: "shared", until: NOW + 20 },
+      [EXECUTION]: { mode: "shared", until: NOW + 30 },
+    });
+
+    const decision = decide(current, request(EXECUTION, "exclusive"));
+
+    expect(decision).toEqual({
+      acquired: false,
+      heldBy: [
+        { owner: OTHER, mode: "shared", until: NOW + 10 },
+        { owner: THIRD, mode: "shared", until: NOW + 20 },
+      ],
+    });
+  });
+
+  it("renews the owner's own hold with a new expiry (and may change its mode when alone)", () => {
+    const current = lease({ [EXECUTION]: { mode: "shared", until: NOW + 10 } }, 4);
+
+    expect(decide(current, request(EXECUTION, "exclusive", { ttlMs: 60_000 }))).toEqual({
+      acquired: true,
+      lease: {
+        name: "fleet",
+        holders: { [EXECUTION]: { mode: "exclusive", until: NOW + 60_000 } },
+        version: 5,
+      },
+      tookOver: [],
+    });
+  });
+
+  it("takes over expired holders (an expiry equal to now counts as expired), reports them and drops them", () => {
+    const current = lease({
+      [OTHER]: { mode: "exclusive", until: NOW },
+      [THIRD]: { mode: "shared", until: NOW - HOUR },
+    });
+
+    expect(decide(current, request(EXECUTION, "exclusive"))).toEqual({
+      acquired: true,
+      lease: {
+        name: "fleet",
+        holders: { [EXECUTION]: { mode: "exclusive", until: NOW + HOUR } },
+        version: 2,
+      },
+      tookOver: [OTHER, THIRD],
+    });
+  });
+
+  it("does not report the owner's own expired hold as taken over", () => {
+    const current = lease({ [EXECUTION]: { mode: "exclusive", until: NOW - 1 } });
+
+    const decision = decide(current, request(EXECUTION, "exclusive"));
+
+    expect(decision).toMatchObject({ acquired: true, tookOver: [] });
+  });
+
+  it("keeps at most one live exclusive holder, never beside another owner's live hold, whatever the sequence", () => {
+    const owners = [EXECUTION, OTHER, THIRD, "arn:aws:states:us-east-1:123456789012:execution:x:run-4"];
+    const operation = fc.record({
+      owner: fc.integer({ min: 0, max: owners.length - 1 }),
+      action: fc.constantFrom("acquire-exclusive", "acquire-shared", "release"),
+      ttlMs: fc.integer({ min: 1, max: 10_000 }),
+      advanceMs: fc.integer({ min: 0, max: 6_000 }),
+    });
+    fc.assert(
+      fc.property(fc.array(operation, { maxLength: 60 }), (operations) => {
+        let current: Lease | undefined;
+        let now = NOW;
+        for (const op of operations) {
+          now += op.advanceMs;
+          const owner = owners[op.owner] ?? EXECUTION;
+          if (op.action === "release") {
+            if (current?.holders[owner]) {
+              const { [owner]: _gone, ...rest } = current.holders;
+              current = { ...current, holders: rest, version: current.version + 1 };
+            }
+          } else {
+            const mode = op.action === "acquire-exclusive" ? "exclusive" : "shared";
+            const decision = decide(current, { name: "fleet", owner, mode, ttlMs: op.ttlMs, now });
+            if (decision.acquired) {
+              expect(decision.lease.holders[owner]).toEqual({ mode, until: now + op.ttlMs });
+              expect(decision.lease.version).toBe((current?.version ?? 0) + 1);
+              current = decision.lease;
+            } else {
+              // Refused only for a live holder of another owner that is in the way.
+              expect(decision.heldBy.length).toBeGreaterThan(0);
+              for (const hold of decision.heldBy) {
+                expect(hold.owner).not.toBe(owner);
+                expect(hold.until).toBeGreaterThan(now);
+                if (mode === "shared") expect(hold.mode).toBe("exclusive");
+              }
+            }
+          }
+          const live = Object.entries(current?.holders ?? {}).filter(([, hold]) => hold.until > now);
+          const exclusive = live.filter(([, hold]) => hold.mode === "exclusive");
+          expect(exclusive.length).toBeLessThanOrEqual(1);
+          if (exclusive.length === 1) expect(live).toHaveLength(1);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+/** The lease item `acquireLease` writes for a single holder, as DynamoDB receives it. */
+const writtenLease = (holders: Record<string, { mode: string; until: number }>, version: number) => ({
+  pk: { S: "LOCK#fleet" },
+  sk: { S: "LOCK" },
+  name: { S: "fleet" },
+  holders: {
+    M: Object.fromEntries(
+      Object.entries(holders).map(([owner, hold]) => [
+        owner,
+        { M: { mode: { S: hold.mode }, until: { N: String(hold.until) } } },
+      ]),
+    ),
+  },
+  version: { N: String(version) },
+});
+
+describe("acquireLease", () => {
+  it("reads consistently, writes the owner's index item, then creates the lease only if it still does not exist", async () => {
+    // Prepare
+    dynamodb.on(GetItemCommand).resolves({});
+    dynamodb.on(PutItemCommand).resolves({});
+
+    // Act
+    const decision = await acquireLease(request(EXECUTION, "exclusive"));
+
+    // Assess
+    expect(dynamodb.commandCalls(GetItemCommand).map((call) => call.args[0].input)).toEqual([
+      { TableName: TABLE, Key: lockKey("fleet"), ConsistentRead: true },
+    ]);
+    expect(dynamodb.commandCalls(PutItemCommand).map((call) => call.args[0].input)).toEqual([
+      { TableName: TABLE, Item: { ...ownerKey(EXECUTION, "fleet"), lock: { S: "fleet" } } },
+      {
+        TableName: TABLE,
+        Item: writtenLease({ [EXECUTION]: { mode: "exclusive", until: NOW + HOUR } }, 1),
+        ConditionExpression: "attribute_not_exists(pk)",
+      },
+    ]);
+    expect(decision).toMatchObject({ acquired: true, tookOver: [] });
+  });
+
+  it("writes over an existing lease only if its version is still the one read", async () => {
+    dynamodb
+      .on(GetItemCommand)
+      .resolves({ Item: leaseItem("fleet", { [OTHER]: { mode: "shared", until: NOW + 10 } }, 3) });
+    dynamodb.on(PutItemCommand).resolves({});
+
+    await acquireLease(request(EXECUTION, "shared"));
+
+    expect(dynamodb.commandCalls(PutItemCommand)[1]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Item: writtenLease(
+        { [OTHER]: { mode: "shared", until: NOW + 10 }, [EXECUTION]: { mode: "shared", until: NOW + HOUR } },
+        4,
+      ),
+      ConditionExpression: "version = :previous",
+      ExpressionAttributeValues: { ":previous": { N: "3" } },
+    });
+  });
+
+  it("writes nothing when the lease is held by someone else, and says by whom", async () => {
+    dynamodb
+      .on(GetItemCommand)
+      .resolves({ Item: leaseItem("fleet", { [OTHER]: { mode: "exclusive", until: NOW + 10 } }, 2) });
+
+    const decision = await acquireLease(request(EXECUTION, "shared"));
+
+    expect(decision).toEqual({
+      acquired: false,
+      heldBy: [{ owner: OTHER, mode: "exclusive", until: NOW + 10 }],
+    });
+    expect(dynamodb.commandCalls(PutItemCommand)).toHaveLength(0);
+  });
+
+  it("reads again and decides on the new state when another writer got there first", async () => {
+    // Prepare: the first conditional write loses to OTHER, which took the lease shared meanwhile.
+    dynamodb
+      .on(GetItemCommand)
+      .resolvesOnce({})
+      .resolves({ Item: leaseItem("fleet", { [OTHER]: { mode: "shared", until: NOW + 10 } }, 1) });
+    dynamodb.on(PutItemCommand).resolves({});
+    dynamodb
+      .on(PutItemCommand, { ConditionExpression: "attribute_not_exists(pk)" })
+      .rejects(conditionalCheckFailed());
+
+    // Act
+    const decision = await acquireLease(request(EXECUTION, "shared"));
+
+    // Assess
+    expect(dynamodb.commandCalls(GetItemCommand)).toHaveLength(2);
+    const leaseWrites = dynamodb
+      .commandCalls(PutItemCommand)
+      .map((call) => call.args[0].input)
+      .filter((input) => input.ConditionExpression !== undefined);
+    expect(leaseWrites[1]).toEqual({
+      TableName: TABLE,
+      Item: writtenLease(
+        { [OTHER]: { mode: "shared", until: NOW + 10 }, [EXECUTION]: { mode: "shared", until: NOW + HOUR } },
+        2,
+      ),
+      ConditionExpression: "version = :previous",
+      ExpressionAttributeValues: { ":previous": { N: "1" } },
+    });
+    expect(decision).toMatchObject({ acquired: true });
+  });
+
+  it("gives up with LockContentionError after losing the conditional write 5 times in a row", async () => {
+    dynamodb.on(GetItemCommand).resolves({});
+    dynamodb.on(PutItemCommand).resolves({});
+    dynamodb
+      .on(PutItemCommand, { ConditionExpression: "attribute_not_exists(pk)" })
+      .rejects(conditionalCheckFailed());
+
+    await expect(acquireLease(request(EXECUTION, "exclusive"))).rejects.toMatchObject({
+      name: "LockContentionError",
+      retryable: true,
+    });
+    expect(dynamodb.commandCalls(GetItemCommand)).toHaveLength(5);
+  });
+
+  it("lets any other DynamoDB error through under its own name, without retrying in place", async () => {
+    dynamodb.on(GetItemCommand).resolves({});
+    dynamodb.on(PutItemCommand).resolves({});
+    dynamodb
+      .on(PutItemCommand, { ConditionExpression: "attribute_not_exists(pk)" })
+      .rejects(awsError("ProvisionedThroughputExceededException"));
+
+    await expect(acquireLease(request(EXECUTION, "exclusive"))).rejects.toMatchObject({
+      name: "ProvisionedThroughputExceededException",
+    });
+    expect(dynamodb.commandCalls(GetItemCommand)).toHaveLength(1);
+  });
+});
+
+describe("releaseLease", () => {
+  it("removes only the owner's hold, conditionally on the version read, then deletes its index item", async () => {
+    // Prepare
+    dynamodb.on(GetItemCommand).resolves({
+      Item: leaseItem(
+        "fleet",
+        { [EXECUTION]: { mode: "shared", until: NOW + 10 }, [OTHER]: { mode: "shared", until: NOW + 20 } },
+        6,
+      ),
+    });
+    dynamodb.on(PutItemCommand).resolves({});
+    dynamodb.on(DeleteItemCommand).resolves({});
+
+    // Act
+    const released = await releaseLease("fleet", EXECUTION);
+
+    // Assess
+    expect(dynamodb.commandCalls(PutItemCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        TableName: TABLE,
+        Item: writtenLease({ [OTHER]: { mode: "shared", until: NOW + 20 } }, 7),
+        ConditionExpression: "version = :previous",
+        ExpressionAttributeValues: { ":previous": { N: "6" } },
+      },
+    ]);
+    expect(dynamodb.commandCalls(DeleteItemCommand).map((call) => call.args[0].input)).toEqual([
+      { TableName: TABLE, Key: ownerKey(EXECUTION, "fleet") },
+    ]);
+    expect(released).toBe(true);
+  });
+
+  it("changes no lease it does not hold, but still removes a stray index item", async () => {
+    dynamodb
+      .on(GetItemCommand)
+      .resolves({ Item: leaseItem("fleet", { [OTHER]: { mode: "exclusive", until: NOW + 20 } }, 2) });
+    dynamodb.on(DeleteItemCommand).resolves({});
+
+    const released = await releaseLease("fleet", EXECUTION);
+
+    expect(released).toBe(false);
+    expect(dynamodb.commandCalls(PutItemCommand)).toHaveLength(0);
+    expect(dynamodb.commandCalls(DeleteItemCommand).map((call) => call.args[0].input)).toEqual([
+      { TableName: TABLE, Key: ownerKey(EXECUTION, "fleet") },
+    ]);
+  });
+
+  it("reads again when another writer changed the lease in between", async () => {
+    dynamodb
+      .on(GetItemCommand)
+      .resolvesOnce({ Item: leaseItem("fleet", { [EXECUTION]: { mode: "shared", until: NOW + 10 } }, 1) })
+      .resolves({
+        Item: leaseItem(
+          "fleet",
+          { [EXECUTION]: { mode: "shared", until: NOW + 10 }, [OTHER]: { mode: "shared", until: NOW + 9 } },
+          2,
+        ),
+      });
+    dynamodb.on(PutItemCommand).rejectsOnce(conditionalCheckFailed()).resolves({});
+    dynamodb.on(DeleteItemCommand).resolves({});
+
+    const released = await releaseLease("fleet", EXECUTION);
+
+    expect(released).toBe(true);
+    expect(dynamodb.commandCalls(PutItemCommand)[1]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Item: writtenLease({ [OTHER]: { mode: "shared", until: NOW + 9 } }, 3),
+      ConditionExpression: "version = :previous",
+      ExpressionAttributeValues: { ":previous": { N: "2" } },
+    });
+  });
+
+  it("gives up with LockContentionError after 5 lost writes and keeps the index item", async () => {
+    dynamodb
+      .on(GetItemCommand)
+      .resolves({ Item: leaseItem("fleet", { [EXECUTION]: { mode: "shared", until: NOW + 10 } }, 1) });
+    dynamodb.on(PutItemCommand).rejects(conditionalCheckFailed());
+
+    await expect(releaseLease("fleet", EXECUTION)).rejects.toMatchObject({ name: "LockContentionError" });
+    expect(dynamodb.commandCalls(PutItemCommand)).toHaveLength(5);
+    expect(dynamodb.commandCalls(DeleteItemCommand)).toHaveLength(0);
+  });
+});
+
+describe("leasesOf", () => {
+  it("lists the leases an owner holds from its index items, page after page", async () => {
+    // Prepare
+    const next = ownerKey(EXECUTION, "fleet");
+    dynamodb
+      .on(QueryCommand)
+      .resolvesOnce({
+        Items: [{ ...ownerKey(EXECUTION, "fleet"), lock: { S: "fleet" } }],
+        LastEvaluatedKey: next,
+      })
+      .resolves({ Items: [{ ...ownerKey(EXECUTION, "tenant:acme"), lock: { S: "tenant:acme" } }] });
+
+    // Act
+    const names = await leasesOf(EXECUTION);
+
+    // Assess
+    const query = {
+      TableName: TABLE,
+      KeyConditionExpression: "pk = :owner AND begins_with(sk, :lock)",
+      ExpressionAttributeValues: { ":owner": { S: `OWNER#${EXECUTION}` }, ":lock": { S: "LOCK#" } },
+    };
+    expect(dynamodb.commandCalls(QueryCommand).map((call) => call.args[0].input)).toEqual([
+      { ...query, ExclusiveStartKey: undefined },
+      { ...query, ExclusiveStartKey: next },
+    ]);
+    expect(names).toEqual(["fleet", "tenant:acme"]);
+  });
+});
