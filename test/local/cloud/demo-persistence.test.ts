@@ -66,7 +66,8 @@ describe("the demo fleet", () => {
     );
     expect(states.map((a) => a.state)).toEqual(["OK", "OK", "OK", "OK"]);
     // Nothing went to ALARM on the way (a spurious region-health alarm would start a failover).
-    expect(events.filter((e) => (e.detail.state as { value: string }).value === "ALARM")).toEqual([]);
+    const alarms = events.filter((e) => e["detail-type"] === "CloudWatch Alarm State Change");
+    expect(alarms.filter((e) => (e.detail.state as { value: string }).value === "ALARM")).toEqual([]);
   });
 });
 
