@@ -1,6 +1,6 @@
 /**
- * `npm run conformance`: runs the AWS-recorded cases in ../shared/conformance against our engine and
- * event-pattern matcher and fails when either falls below its floor. Raise a floor whenever the
+ * `npm run conformance`: runs the AWS-recorded cases in ../shared/conformance against our engine,
+ * event-pattern matcher and target-input handling, and fails when any falls below its floor. Raise a floor whenever the
  * engine or matcher gets better; never lower one to make CI pass.
  */
 import { spawnSync } from "node:child_process";
@@ -11,10 +11,16 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const shared = join(root, "..", "shared", "conformance");
 
-/** Minimum passing cases: Step Functions (of 423) and EventBridge patterns (of 92). */
+/** Minimum passing cases: Step Functions (of 423), EventBridge patterns (of 92) and target inputs (of 15). */
 const FLOORS = [
   { suite: "sfn", runner: "run-sfn-cases.mjs", adapter: "test/conformance/sfn-adapter.ts", floor: 423 },
   { suite: "eventbridge", runner: "run-eb-cases.mjs", adapter: "test/conformance/eb-adapter.ts", floor: 92 },
+  {
+    suite: "eventbridge-inputs",
+    runner: "run-eb-input-cases.mjs",
+    adapter: "test/conformance/eb-inputs-adapter.ts",
+    floor: 15,
+  },
 ] as const;
 
 if (!existsSync(shared)) {

@@ -6,7 +6,12 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock/clock.ts";
-import { type TargetInputConfig, targetInput, validateTargetInput } from "./input.ts";
+import {
+  type TargetInputConfig,
+  targetInput,
+  UndeliverableInputError,
+  validateTargetInput,
+} from "./input.ts";
 import {
   type CompiledPattern,
   compilePattern,
@@ -125,6 +130,19 @@ export interface Delivery {
   readonly error?: string;
 }
 
+/**
+ * A rule's counters, as EventBridge reports them in CloudWatch (AWS/Events, by RuleName):
+ * `Invocations` counts each target invocation that succeeded or failed for good (retries are not
+ * counted until they fail for good), `FailedInvocations` those that failed for good,
+ * `InvocationsSentToDlq` the failed ones put into the target's dead-letter queue.
+ */
+export interface RuleMetrics {
+  MatchedEvents: number;
+  Invocations: number;
+  FailedInvocations: number;
+  InvocationsSentToDlq: number;
+}
+
 export interface LoggedEvent {
   readonly busName: string;
   readonly ingestedAt: number;
@@ -148,6 +166,7 @@ interface RuleState {
   description: RuleDescription;
   pattern: CompiledPattern | undefined;
   targets: Map<string, Target>;
+  metrics: RuleMetrics;
 }
 
 interface BusState {
@@ -284,30 +303,46 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
   }
 
   function route(bus: BusState, event: EventEnvelope, onlyRules?: ReadonlySet<string>): void {
+    const ingestedAt = clock.now();
     const names = bus.ruleSet?.match(event) ?? [];
     for (const name of names) {
       if (onlyRules && !onlyRules.has(ruleArn(bus.name, name))) continue;
       const rule = bus.rules.get(name);
       if (!rule) continue;
-      for (const target of rule.targets.values()) deliver(event, rule.description, target, 1);
+      rule.metrics.MatchedEvents++;
+      for (const target of rule.targets.values()) deliver(event, ingestedAt, rule.description, target, 1);
     }
   }
 
-  function deliver(event: EventEnvelope, rule: RuleDescription, target: Target, attempt: number): void {
+  const metricsOf = (rule: RuleDescription): RuleMetrics | undefined =>
+    buses.get(rule.EventBusName)?.rules.get(rule.Name)?.metrics;
+
+  function deliver(
+    event: EventEnvelope,
+    ingestedAt: number,
+    rule: RuleDescription,
+    target: Target,
+    attempt: number,
+  ): void {
     let input: string;
     try {
       input = targetInput(event as unknown as Record<string, unknown>, target, {
         ruleArn: rule.Arn,
         ruleName: rule.Name,
-        ingestionTime: new Date(clock.now()).toISOString(),
+        ingestionTime: isoSeconds(ingestedAt),
       });
     } catch (error) {
-      deadLetter(event, rule, target, attempt, "InputTransformationError", (error as Error).message);
+      // EventBridge does not deliver an input it cannot build, and trying again builds the same
+      // input: a failed invocation at once, into the dead-letter queue if the target has one.
+      const code = error instanceof UndeliverableInputError ? error.errorCode : "InputTransformationError";
+      failedForGood(event, rule, target, attempt, code, (error as Error).message);
       return;
     }
     const work = (async () => {
       try {
         await send(target.Arn, input);
+        const metrics = metricsOf(rule);
+        if (metrics) metrics.Invocations++;
         deliveries.push({
           eventId: event.id,
           ruleName: rule.Name,
@@ -329,7 +364,7 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
           ok: false,
           error: message,
         });
-        retryOrDeadLetter(event, rule, target, attempt, error);
+        retryOrDeadLetter(event, ingestedAt, rule, target, attempt, error);
       }
     })();
     const tracked = clock.track(work);
@@ -349,6 +384,7 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
 
   function retryOrDeadLetter(
     event: EventEnvelope,
+    ingestedAt: number,
     rule: RuleDescription,
     target: Target,
     attempt: number,
@@ -361,7 +397,7 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
     const code = error instanceof Error ? error.name : "Error";
     const message = error instanceof Error ? error.message : String(error);
     if (attempt > maxRetries) {
-      deadLetter(
+      failedForGood(
         event,
         rule,
         target,
@@ -372,18 +408,19 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
       return;
     }
     if (age > maxAgeMs) {
-      deadLetter(event, rule, target, attempt, code, `event older than ${maxAgeMs / 1000} s: ${message}`);
+      failedForGood(event, rule, target, attempt, code, `event older than ${maxAgeMs / 1000} s: ${message}`);
       return;
     }
     pendingRetries++;
     clock.setTimer(delay, () => {
       pendingRetries--;
       const current = buses.get(rule.EventBusName)?.rules.get(rule.Name)?.targets.get(target.Id);
-      if (current) deliver(event, rule, current, attempt + 1);
+      if (current) deliver(event, ingestedAt, rule, current, attempt + 1);
     });
   }
 
-  function deadLetter(
+  /** An invocation that failed for good: counted, and kept in the dead-letter log. */
+  function failedForGood(
     event: EventEnvelope,
     rule: RuleDescription,
     target: Target,
@@ -391,6 +428,12 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
     code: string,
     message: string,
   ) {
+    const metrics = metricsOf(rule);
+    if (metrics) {
+      metrics.Invocations++;
+      metrics.FailedInvocations++;
+      if (target.DeadLetterConfig?.Arn) metrics.InvocationsSentToDlq++;
+    }
     deadLetters.push({
       event,
       ruleArn: rule.Arn,
@@ -470,7 +513,17 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
         EventBusName: bus.name,
         CreatedBy: account,
       };
-      bus.rules.set(request.Name, { description, pattern, targets: existing?.targets ?? new Map() });
+      bus.rules.set(request.Name, {
+        description,
+        pattern,
+        targets: existing?.targets ?? new Map(),
+        metrics: existing?.metrics ?? {
+          MatchedEvents: 0,
+          Invocations: 0,
+          FailedInvocations: 0,
+          InvocationsSentToDlq: 0,
+        },
+      });
       rebuild(bus);
       return { RuleArn: description.Arn };
     },
@@ -626,6 +679,11 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
       const only = request.FilterArns ? new Set(request.FilterArns) : undefined;
       for (const logged of selected) route(bus, { ...logged.event, "replay-name": request.ReplayName }, only);
       return { ReplayedCount: selected.length };
+    },
+
+    /** A rule's counters since it was created (see RuleMetrics). */
+    ruleMetrics(request: { Name: string; EventBusName?: string }): RuleMetrics {
+      return { ...getRule(request.Name, request.EventBusName).rule.metrics };
     },
 
     deadLetters(): readonly DeadLetter[] {

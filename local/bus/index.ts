@@ -13,6 +13,7 @@ export {
   type PutRuleRequest,
   type RetryPolicy,
   type RuleDescription,
+  type RuleMetrics,
   type Target,
   type TargetDispatcher,
 } from "./bus.ts";

@@ -121,7 +121,7 @@ describe("rules and targets", () => {
       {
         kind: "sfn",
         arn: SFN,
-        input: '{"tenantId": "acme", "request": {"tenantId":"acme","tier":"premium"}, "rule": "onboard"}',
+        input: '{"tenantId":"acme","request":{"tenantId":"acme","tier":"premium"},"rule":"onboard"}',
       },
       { kind: "lambda", arn: FN, input: '"premium"' },
     ]);
@@ -252,6 +252,76 @@ describe("retries and dead letters", () => {
         errorCode: "ThrottlingException",
         deadLetterArn: "arn:aws:sqs:us-east-1:000000000000:dlq",
       }),
+    ]);
+    expect(bus.ruleMetrics({ Name: "r", EventBusName: "cplane" })).toEqual({
+      MatchedEvents: 1,
+      Invocations: 1,
+      FailedInvocations: 1,
+      InvocationsSentToDlq: 1,
+    });
+  });
+
+  it("fails an invocation whose transformed input is not JSON at once: no retry, dead-lettered, counted", async () => {
+    const { bus, clock, calls } = setup();
+    bus.putRule({ Name: "r", EventBusName: "cplane", EventPattern: '{"source":["cplane.tenants"]}' });
+    bus.putTargets({
+      Rule: "r",
+      EventBusName: "cplane",
+      Targets: [
+        {
+          Id: "t",
+          Arn: SFN,
+          // A path that matches nothing, outside quotes, leaves `{"plan": }`.
+          InputTransformer: { InputPathsMap: { plan: "$.detail.plan" }, InputTemplate: '{"plan": <plan>}' },
+          DeadLetterConfig: { Arn: "arn:aws:sqs:us-east-1:000000000000:dlq" },
+        },
+        { Id: "ok", Arn: FN, InputPath: "$.detail.tenantId" },
+      ],
+    });
+    bus.putEvents({ Entries: [tenantRequested] });
+    await bus.drain();
+    await clock.advance(3_600_000);
+    await bus.drain();
+    expect(calls.map((c) => c.arn)).toEqual([FN]);
+    expect(bus.pendingRetries()).toBe(0);
+    expect(bus.deadLetters()).toEqual([
+      expect.objectContaining({
+        targetId: "t",
+        attempts: 1,
+        errorCode: "INVALID_JSON",
+        deadLetterArn: "arn:aws:sqs:us-east-1:000000000000:dlq",
+      }),
+    ]);
+    expect(bus.ruleMetrics({ Name: "r", EventBusName: "cplane" })).toEqual({
+      MatchedEvents: 1,
+      Invocations: 2,
+      FailedInvocations: 1,
+      InvocationsSentToDlq: 1,
+    });
+  });
+
+  it("gives <aws.events.event.ingestion-time> as when the bus received the event, on every retry", async () => {
+    const { bus, clock, calls } = setup(1);
+    bus.putRule({ Name: "r", EventBusName: "cplane", EventPattern: '{"source":["cplane.tenants"]}' });
+    bus.putTargets({
+      Rule: "r",
+      EventBusName: "cplane",
+      Targets: [
+        {
+          Id: "t",
+          Arn: SFN,
+          InputTransformer: { InputTemplate: '{"at": <aws.events.event.ingestion-time>}' },
+        },
+      ],
+    });
+    await clock.advance(1500);
+    bus.putEvents({ Entries: [{ ...tenantRequested, Time: new Date(START) }] });
+    await bus.drain();
+    await clock.advance(60_000);
+    await bus.drain();
+    expect(calls.map((c) => c.input)).toEqual([
+      '{"at":"2026-03-01T12:00:01Z"}',
+      '{"at":"2026-03-01T12:00:01Z"}',
     ]);
   });
 

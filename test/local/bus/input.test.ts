@@ -3,6 +3,7 @@ import {
   resolveJsonPath,
   targetInput,
   transformInput,
+  UndeliverableInputError,
   validateTargetInput,
 } from "../../../local/bus/input.ts";
 
@@ -37,7 +38,7 @@ describe("target input", () => {
     expect(resolveJsonPath(event, "$.detail.missing")).toBeUndefined();
   });
 
-  it("follows AWS's quoting rules for placeholders inside and outside JSON strings", () => {
+  it("fills a JSON template with each value's JSON outside quotes, adding quotes to strings", () => {
     const out = transformInput(
       event,
       {
@@ -46,10 +47,9 @@ describe("target input", () => {
           n: "$.detail.commits",
           f: "$.detail.forced",
           p: "$.detail.pusher",
-          none: "$.nope",
         },
         InputTemplate:
-          '{"branch": "<b>", "n": <n>, "f": <f>, "p": <p>, "pText": "<p>", "missing": <none>, "empty": "<none>", "keep": "<unknown>"}',
+          '{"branch": <b>, "n": <n>, "f": <f>, "p": <p>, "list": [<b>, "x"], "text": "<b> has <n> commits, forced <f>"}',
       },
       context,
     );
@@ -58,15 +58,46 @@ describe("target input", () => {
       n: 3,
       f: false,
       p: { name: "ana" },
-      pText: "{name:ana}",
-      missing: null,
-      empty: "",
-      keep: "<unknown>",
+      list: ["main", "x"],
+      text: "main has 3 commits, forced false",
     });
   });
 
-  it("inserts strings raw outside quotes, so a plain-text template reads naturally", () => {
+  it("delivers a JSON template's result minified, whitespace inside strings kept", () => {
     const out = transformInput(
+      event,
+      { InputPathsMap: { b: "$.detail.branch" }, InputTemplate: '{\n  "branch" : <b>,\n  "note": "a  b"\n}' },
+      context,
+    );
+    expect(out).toBe('{"branch":"main","note":"a  b"}');
+  });
+
+  it.each([
+    ["an object inside quotes", { p: "$.detail.pusher" }, '{"who": "pushed by <p>"}'],
+    ["a list of strings inside quotes", { t: "$.detail.tags" }, '{"tags": "<t>"}'],
+    ["a path that matches nothing, outside quotes", { none: "$.detail.nope" }, '{"v": <none>}'],
+    ["a string whose quotes are not escaped", { q: "$.detail.quote" }, '{"q": "<q>"}'],
+  ])(
+    "does not deliver a JSON template whose result is not JSON: %s",
+    (_what, InputPathsMap, InputTemplate) => {
+      const quoting = { ...event, detail: { ...event.detail, quote: 'say "hi"' } };
+      expect(() => transformInput(quoting, { InputPathsMap, InputTemplate }, context)).toThrow(
+        UndeliverableInputError,
+      );
+    },
+  );
+
+  it("fills a string template as text: raw strings, objects and lists without their quotes, nothing for a missing path", () => {
+    const out = transformInput(
+      event,
+      {
+        InputPathsMap: { b: "$.detail.branch", p: "$.detail.pusher", t: "$.detail.tags", none: "$.nope" },
+        InputTemplate: '"<b> by <p> tagged <t>, missing [<none>]"',
+      },
+      context,
+    );
+    expect(out).toBe('"main by {name:ana} tagged [x,y], missing []"');
+    const plain = transformInput(
       event,
       {
         InputPathsMap: { b: "$.detail.branch" },
@@ -74,35 +105,82 @@ describe("target input", () => {
       },
       context,
     );
-    expect(out).toBe("push to main by rule deploy");
+    expect(plain).toBe("push to main by rule deploy");
   });
 
-  it("offers the predefined variables", () => {
+  it("keeps a multi-line string template line by line", () => {
+    const out = transformInput(
+      event,
+      {
+        InputPathsMap: { b: "$.detail.branch" },
+        InputTemplate: '"Branch: <b>"\n"Rule: <aws.events.rule-name>"',
+      },
+      context,
+    );
+    expect(out).toBe('"Branch: main"\n"Rule: deploy"');
+  });
+
+  it("offers the predefined variables, strings quoted and events as JSON in a JSON template", () => {
     const out = transformInput(
       event,
       {
         InputTemplate:
-          '{"arn": "<aws.events.rule-arn>", "at": "<aws.events.event.ingestion-time>", "e": <aws.events.event>, "all": <aws.events.event.json>}',
+          '{"arn": <aws.events.rule-arn>, "name": "<aws.events.rule-name>", "at": <aws.events.event.ingestion-time>, "e": <aws.events.event>, "all": <aws.events.event.json>}',
       },
       context,
     );
     const parsed = JSON.parse(out);
     expect(parsed.arn).toBe(context.ruleArn);
+    expect(parsed.name).toBe("deploy");
     expect(parsed.at).toBe(context.ingestionTime);
-    expect(parsed.e.detail).toBeUndefined();
-    expect(parsed.all.detail.branch).toBe("main");
+    expect(parsed.e).toEqual({ ...event, detail: undefined });
+    expect(parsed.e).not.toHaveProperty("detail");
+    expect(parsed.all).toEqual(event);
   });
 
   it.each([
-    [{ Input: "{", InputPath: undefined }, "Input is not valid JSON text"],
-    [{ Input: "{}", InputPath: "$.a" }, "Only one of"],
-    [{ InputPath: "detail" }, "must start with $"],
+    [{ Input: "{" }, "Input for target t is not valid JSON text."],
+    [
+      { Input: "{}", InputPath: "$.a" },
+      "Only one of Input, InputPath, or InputTransformer must be provided for target t.",
+    ],
+    [{ InputPath: "detail" }, "InputPath for target t: Invalid JSON path"],
+    [
+      { InputTransformer: { InputPathsMap: { a: "$.a" }, InputTemplate: '"<a> and <b>"' } },
+      "InputTemplate for target t contains invalid placeholder b.",
+    ],
     [
       { InputTransformer: { InputPathsMap: { "aws.events.rule-arn": "$.x" }, InputTemplate: "x" } },
-      "reserved",
+      "InputPathsMap for target t redefines the predefined variable aws.events.rule-arn.",
     ],
-    [{ InputTransformer: { InputTemplate: "" } }, "InputTemplate is required"],
-  ])("refuses invalid settings %j", (config, message) => {
-    expect(() => validateTargetInput(config)).toThrow(message);
+    [
+      { InputTransformer: { InputPathsMap: { "a b": "$.x" }, InputTemplate: "x" } },
+      "InputPathsMap for target t has an invalid variable name a b",
+    ],
+    [{ InputTransformer: { InputPathsMap: { a: "x" }, InputTemplate: "<a>" } }, "variable a for target t"],
+    [
+      { InputTransformer: { InputTemplate: "" } },
+      "InputTemplate for target t must hold 1 to 8192 characters.",
+    ],
+    [
+      { InputTransformer: { InputPathsMap: { k: "$.k" }, InputTemplate: "{<k>: 1}" } },
+      "InputTemplate for target t is not valid JSON",
+    ],
+    [{ InputTransformer: { InputTemplate: '{"a": 1' } }, "InputTemplate for target t is not valid JSON"],
+  ])("refuses invalid settings %j, naming the target", (config, message) => {
+    expect(() => validateTargetInput({ Id: "t", ...config })).toThrow(message);
+  });
+
+  it("accepts JSON templates whatever their placeholders hold, and string templates unchecked", () => {
+    const paths = { a: "$.a", b: "$.b" };
+    for (const InputTemplate of [
+      '{"a": <a>, "b": "x <b>", "c": [<a>, <b>], "d": <aws.events.event.json>}',
+      '"a is <a>" "and not JSON {"',
+      "<a> is in state <b>",
+    ]) {
+      expect(() =>
+        validateTargetInput({ Id: "t", InputTransformer: { InputPathsMap: paths, InputTemplate } }),
+      ).not.toThrow();
+    }
   });
 });
