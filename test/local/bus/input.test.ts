@@ -63,6 +63,20 @@ describe("target input", () => {
     });
   });
 
+  it("fills the API reference's own examples as it documents them", () => {
+    const ec2 = { ...event, detail: { instance: "i-0123456789", status: "RUNNING" } };
+    const InputPathsMap = { instance: "$.detail.instance", status: "$.detail.status" };
+    const fill = (InputTemplate: string) => transformInput(ec2, { InputPathsMap, InputTemplate }, context);
+    expect(fill("<instance> is in state <status>")).toBe("i-0123456789 is in state RUNNING");
+    expect(fill('"<instance> is in state \\"<status>\\""')).toBe('"i-0123456789 is in state \\"RUNNING\\""');
+    expect(
+      JSON.parse(fill('{"myInstance": <instance>,"myStatus": "<instance> is in state \\"<status>\\""}')),
+    ).toEqual({
+      myInstance: "i-0123456789",
+      myStatus: 'i-0123456789 is in state "RUNNING"',
+    });
+  });
+
   it("delivers a JSON template's result minified, whitespace inside strings kept", () => {
     const out = transformInput(
       event,
