@@ -2,7 +2,8 @@
  * The local EventBridge: event buses (`default` and ours), PutEvents with EventBridge's validation
  * and per-entry results, rules and targets with the API's field and error names (the local server
  * speaks the AWS JSON 1.1 protocol over these methods), delivery through a pluggable dispatcher with
- * a retry policy on the virtual clock, a dead-letter log, and an event log with replay.
+ * a retry policy on the virtual clock, a dead-letter log, per-rule metrics, and an event log with
+ * replay. local/bus/README.md states the rules for what a target receives, with their AWS sources.
  */
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock/clock.ts";
