@@ -214,18 +214,29 @@ export function validateTargetInput(target: TargetInputConfig & { readonly Id: s
     }
   }
   // A JSON template must be JSON whatever the values: with every placeholder standing for a value
-  // (an unquoted one as `null`, a quoted one as nothing), it has to parse. This also refuses a
-  // placeholder used as an object key, which the API reference forbids.
+  // (an unquoted one as `null`, a quoted one as a marker), it has to parse. The API reference
+  // forbids placeholders as object keys: unquoted, the skeleton does not parse; quoted, a key holds
+  // the marker.
   if (compiled.json) {
     const skeleton = compiled.parts
-      .map((p) => (p.kind === "text" ? p.text : p.quoted ? "" : "null"))
+      .map((p) => (p.kind === "text" ? p.text : p.quoted ? KEY_MARKER : "null"))
       .join("");
+    let parsed: unknown;
     try {
-      JSON.parse(skeleton);
+      parsed = JSON.parse(skeleton);
     } catch (error) {
       fail(`InputTemplate for target ${id} is not valid JSON: ${(error as Error).message}`);
     }
+    if (hasMarkedKey(parsed)) fail(`InputTemplate for target ${id} uses a placeholder as an object key.`);
   }
+}
+
+const KEY_MARKER = "\u2063placeholder\u2063";
+
+function hasMarkedKey(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(hasMarkedKey);
+  if (typeof value !== "object" || value === null) return false;
+  return Object.entries(value).some(([key, v]) => key.includes(KEY_MARKER) || hasMarkedKey(v));
 }
 
 function checkPath(path: unknown, what: string): void {

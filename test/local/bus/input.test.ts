@@ -181,6 +181,10 @@ describe("target input", () => {
       "InputTemplate for target t is not valid JSON",
     ],
     [{ InputTransformer: { InputTemplate: '{"a": 1' } }, "InputTemplate for target t is not valid JSON"],
+    [
+      { InputTransformer: { InputPathsMap: { k: "$.k" }, InputTemplate: '{"a": {"x-<k>": 1}}' } },
+      "InputTemplate for target t uses a placeholder as an object key.",
+    ],
   ])("refuses invalid settings %j, naming the target", (config, message) => {
     expect(() => validateTargetInput({ Id: "t", ...config })).toThrow(message);
   });
