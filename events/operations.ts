@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { defineEvent } from "./define.ts";
+import { reportField } from "./report.ts";
 import { SOURCES } from "./sources.ts";
 
 const ExecutionArn = z.string().min(1);
@@ -54,6 +55,7 @@ export const CanaryPromoted = defineEvent({
     steps: z.array(z.number().int().min(1).max(100)).min(1),
     durationSeconds: z.number().nonnegative(),
     executionArn: ExecutionArn,
+    ...reportField,
   }),
 });
 
@@ -69,6 +71,7 @@ export const CanaryRolledBack = defineEvent({
     reason: z.string().min(1),
     metrics: z.record(z.string(), z.number()).optional(),
     executionArn: ExecutionArn,
+    ...reportField,
   }),
 });
 
@@ -90,6 +93,7 @@ export const BackupVerificationSucceeded = defineEvent({
     startedAt: Time,
     finishedAt: Time,
     clusters: z.array(ClusterReport),
+    ...reportField,
   }),
 });
 
@@ -113,6 +117,7 @@ export const BackupVerificationFailed = defineEvent({
         }),
       )
       .min(1),
+    ...reportField,
   }),
 });
 
@@ -131,6 +136,7 @@ export const FailoverCompleted = defineEvent({
     ...FailoverOutcome,
     rtoSeconds: z.number().nonnegative(),
     rpoSeconds: z.number().nonnegative(),
+    ...reportField,
   }),
 });
 
@@ -143,6 +149,7 @@ export const FailoverFailed = defineEvent({
     step: z.string().min(1),
     error: z.string().min(1),
     reason: z.string(),
+    ...reportField,
   }),
 });
 
@@ -157,6 +164,7 @@ export const DrDrillCompleted = defineEvent({
     rtoSeconds: z.number().nonnegative(),
     rpoSeconds: z.number().nonnegative(),
     withinObjectives: z.boolean(),
+    ...reportField,
   }),
 });
 
@@ -171,6 +179,7 @@ export const DrDrillFailed = defineEvent({
     step: z.string().min(1),
     error: z.string().min(1),
     reason: z.string(),
+    ...reportField,
   }),
 });
 

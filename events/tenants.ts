@@ -1,6 +1,7 @@
 /** Tenant lifecycle: each request is answered by a success or a failure event. */
 import { z } from "zod";
 import { defineEvent } from "./define.ts";
+import { reportField } from "./report.ts";
 import { SOURCES } from "./sources.ts";
 
 const Tier = z.enum(["premium", "standard", "basic"]);
@@ -31,6 +32,7 @@ export const TenantCreated = defineEvent({
     secretArn: z.string().min(1),
     endpoint: z.string().min(1),
     hostname: z.string().min(1),
+    ...reportField,
   }),
 });
 
@@ -50,6 +52,7 @@ export const TenantOnboardingFailed = defineEvent({
     slug: z.string().min(1).optional(),
     name: z.string().optional(),
     ...Failure,
+    ...reportField,
   }),
 });
 
@@ -73,6 +76,7 @@ export const TenantOffboarded = defineEvent({
     slug: z.string().min(1),
     finalSnapshotId: z.string().min(1).nullable(),
     executionArn: ExecutionArn,
+    ...reportField,
   }),
 });
 
@@ -84,6 +88,7 @@ export const TenantOffboardingFailed = defineEvent({
     tenantId: z.string().min(1).optional(),
     slug: z.string().min(1).optional(),
     ...Failure,
+    ...reportField,
   }),
 });
 

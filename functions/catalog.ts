@@ -5,6 +5,7 @@
  */
 import { ingressFunctions } from "./ingress/catalog.ts";
 import { opsFunctions } from "./ops/catalog.ts";
+import { reportFunctions } from "./reports/catalog.ts";
 import { defineFunctionCatalog } from "./shared/catalog.ts";
 import { tenantFunctions } from "./tenant/catalog.ts";
 
@@ -12,4 +13,5 @@ export const functionCatalog = defineFunctionCatalog([
   ...tenantFunctions,
   ...opsFunctions,
   ...ingressFunctions,
+  ...reportFunctions,
 ]);
