@@ -18,6 +18,7 @@ const HELP = `cplane — the control plane's CLI
   cplane rules list
   cplane schedules list | trigger NAME
   cplane tenants list
+  cplane reports list [workflow] [--limit N] [--next TOKEN] | show <execution> [--json]
   cplane cloud describe
   cplane fault list | clear | region-down R | region-up R | add --service S [--operation O] (--throttle N | --error E | --latency 2s)
   cplane clock | clock advance 10m
@@ -51,6 +52,7 @@ const STRING_OPTIONS = [
   "limit",
   "reason",
   "as",
+  "next",
 ] as const;
 
 async function main(argv: string[]): Promise<number> {

@@ -78,7 +78,7 @@ function describe(event: HistoryEvent, startedAt: number | undefined, current: s
 }
 
 /** Simulated time since the execution started, `+hh:mm:ss`. */
-function clock(ms: number): string {
+export function clock(ms: number): string {
   const total = Math.floor(ms / 1000);
   const h = String(Math.floor(total / 3600)).padStart(2, "0");
   const m = String(Math.floor((total % 3600) / 60)).padStart(2, "0");

@@ -26,17 +26,20 @@ export function printJson(value: unknown): void {
 
 /** A plain table: columns padded to their widest cell. */
 export function printTable(rows: readonly (readonly string[])[]): void {
+  for (const line of tableLines(rows)) process.stdout.write(`${line}\n`);
+}
+
+/** The lines of a plain table, for output that holds more than one. */
+export function tableLines(rows: readonly (readonly string[])[]): string[] {
   const widths: number[] = [];
   for (const row of rows) {
     row.forEach((cell, i) => {
       widths[i] = Math.max(widths[i] ?? 0, cell.length);
     });
   }
-  for (const row of rows) {
-    process.stdout.write(
-      `${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  ")}\n`,
-    );
-  }
+  return rows.map((row) =>
+    row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  "),
+  );
 }
 
 export function formatDate(date: Date | undefined): string {

@@ -12,6 +12,7 @@ import { FaultSpecSchema } from "../cloud/faults.ts";
 import { BUS_NAME, type Runtime, TENANT_TABLE } from "../runtime.ts";
 import { RequestError, readBody } from "./aws-json.ts";
 import { type Route, sendJson } from "./http.ts";
+import { reportRoutes } from "./reports.ts";
 
 /** The Lambda function URL event (payload format 2.0) for a request, as AWS builds it. */
 export function functionUrlEvent(request: IncomingMessage, body: Buffer) {
@@ -265,6 +266,7 @@ export function adminRoutes(runtime: Runtime, extra: readonly Route[] = []): Rou
         sendJson(response, 200, { region, down: params.action === "region-down" });
       },
     },
+    ...reportRoutes(),
     ...extra,
   ];
 }

@@ -46,6 +46,9 @@ export class ReportNotFoundError extends Error {
 export class AmbiguousReportError extends Error {
   override name = "AmbiguousReportError";
 }
+export class InvalidPagingTokenError extends Error {
+  override name = "InvalidPagingTokenError";
+}
 export class CorruptReportError extends Error {
   override name = "CorruptReportError";
 }
@@ -130,7 +133,7 @@ function decodeToken(token: string): Record<string, AttributeValue> {
   try {
     return JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as Record<string, AttributeValue>;
   } catch (error) {
-    throw new ReportNotFoundError(`"${token}" is not a reports paging token`, { cause: error });
+    throw new InvalidPagingTokenError(`"${token}" is not a reports paging token`, { cause: error });
   }
 }
 

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { resolveTarget, type Target, UsageError } from "../target.ts";
 import { listEvents, listRules, putEvents, sampleNames, schedules } from "./events.ts";
 import { clock, cloud, fault, reset, tenants } from "./local.ts";
+import { reports } from "./reports.ts";
 import { executions, runWorkflow, tasks } from "./workflows.ts";
 
 type Options = Record<string, string | boolean | undefined>;
@@ -58,6 +59,8 @@ export async function dispatch(command: string, args: string[], options: Options
       return schedules(target, action, more, { json });
     case "tenants":
       return tenants(target, action || "list", { json });
+    case "reports":
+      return reports(target, action, more, { json, limit: str(options.limit), next: str(options.next) });
     case "cloud":
       return cloud(target, action || "describe", { json });
     case "fault":
