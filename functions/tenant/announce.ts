@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { DetailOf } from "../../events/define.ts";
 import { publishEvent } from "../../events/publish.ts";
+import { ReportSummary } from "../../events/report.ts";
 import { TenantCreated } from "../../events/tenants.ts";
 import { defineStep } from "../shared/handler.ts";
 import { now, TenantRef } from "./lib/inputs.ts";
@@ -15,6 +16,8 @@ export const AnnounceInput = TenantRef.extend({
   secretArn: z.string().min(1),
   endpoint: z.string().min(1),
   hostname: z.string().min(1),
+  /** The run report's summary (reports/record-report), carried by Tenant Created. */
+  report: ReportSummary.nullish(),
 });
 
 export type AnnounceResult = DetailOf<typeof TenantCreated> & { readonly status: "active" };
@@ -35,6 +38,7 @@ export const handler = defineStep(AnnounceInput, async (input): Promise<Announce
     secretArn: input.secretArn,
     endpoint: input.endpoint,
     hostname: input.hostname,
+    ...(input.report ? { report: input.report } : {}),
   };
   await publishEvent(TenantCreated, detail);
   return { ...detail, status: "active" };

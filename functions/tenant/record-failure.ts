@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { publishEvent } from "../../events/publish.ts";
+import { ReportSummary } from "../../events/report.ts";
 import { TenantOffboardingFailed, TenantOnboardingFailed } from "../../events/tenants.ts";
 import { defineStep } from "../shared/handler.ts";
 import { TenantNotFoundError, TenantStateConflictError } from "./lib/errors.ts";
@@ -25,6 +26,8 @@ export const RecordFailureInput = z.object({
   failure: Failure,
   /** What compensation removed, or why it failed. */
   compensation: z.object({ removed: z.array(z.string()).optional(), error: z.string().optional() }).nullish(),
+  /** The run report's summary (reports/record-report), carried by the failure event. */
+  report: ReportSummary.nullish(),
 });
 
 export interface RecordFailureResult {
@@ -73,6 +76,7 @@ export const handler = defineStep(RecordFailureInput, async (input): Promise<Rec
     error: failure.error,
     reason,
     executionArn,
+    ...(input.report ? { report: input.report } : {}),
   };
   if (input.workflow === "onboarding") {
     await publishEvent(TenantOnboardingFailed, {

@@ -86,6 +86,24 @@ describe("announce", () => {
     expect(JSON.stringify(events.commandCalls(PutEventsCommand)[0]?.args[0].input)).not.toMatch(/password/i);
   });
 
+  it("carries the run report's summary in Tenant Created", async () => {
+    // Prepare
+    dynamodb.on(UpdateItemCommand).resolves({ Attributes: tenantItem({ status: "active" }) });
+    const report = {
+      outcome: "succeeded" as const,
+      reason: "tenant acme is active",
+      durationSeconds: 690,
+      figures: [{ name: "time to active", value: 690, unit: "s" }],
+    };
+
+    // Act
+    await handler({ ...input, report }, lambdaContext());
+
+    // Assess
+    const entry = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
+    expect(JSON.parse(entry?.Detail ?? "{}").report).toEqual(report);
+  });
+
   it("refuses to announce a tenant that is no longer onboarding, naming its state", async () => {
     dynamodb.on(UpdateItemCommand).rejects(conditionalCheckFailed());
     dynamodb.on(GetItemCommand).resolves({ Item: tenantItem({ status: "offboarding" }) });

@@ -125,6 +125,25 @@ describe("record-failure", () => {
     expect(result.recorded).toBe(false);
   });
 
+  it("carries the run report's summary in the failure event", async () => {
+    // Prepare
+    const report = {
+      outcome: "failed" as const,
+      reason: "migrate-database: migration 0002 (projects) failed",
+      durationSeconds: 702,
+      figures: [{ name: "time to failure", value: 702, unit: "s" }],
+    };
+
+    // Act
+    await handler(
+      { workflow: "onboarding", executionArn: EXECUTION, failure, compensation: null, report },
+      lambdaContext(),
+    );
+
+    // Assess
+    expect(publishedDetail()).toMatchObject({ type: "Tenant Onboarding Failed", detail: { report } });
+  });
+
   it("leaves a tenant that another execution drives alone, and still answers", async () => {
     dynamodb
       .on(GetItemCommand)
