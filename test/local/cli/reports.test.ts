@@ -91,7 +91,7 @@ describe("cplane reports --target aws", () => {
     const { body: _b, bodySha: _s, bodyBytes: _n, ...header } = reportItem();
     dynamodb
       .on(QueryCommand)
-      .resolves({ Items: [header], LastEvaluatedKey: { pk: header.pk, sk: header.sk } });
+      .resolves({ Items: [header], LastEvaluatedKey: marshall({ pk: "REPORT#tenant-onboarding", sk: "x" }) });
 
     // Act
     const code = await reports(stage(), "list", ["tenant-onboarding"], { limit: "5" });
@@ -115,18 +115,16 @@ describe("cplane reports --target aws", () => {
 
   it("shows a report found by its execution ARN, as JSON", async () => {
     // Prepare
-    dynamodb
-      .on(QueryCommand)
-      .resolves({
-        Items: [
-          marshall({
-            pk: "REPORTRUN#run-1",
-            sk: ARN,
-            reportPk: "REPORT#tenant-onboarding",
-            reportSk: "2026-11-22T10:00:00.000Z#run-1",
-          }),
-        ],
-      });
+    dynamodb.on(QueryCommand).resolves({
+      Items: [
+        marshall({
+          pk: "REPORTRUN#run-1",
+          sk: ARN,
+          reportPk: "REPORT#tenant-onboarding",
+          reportSk: "2026-11-22T10:00:00.000Z#run-1",
+        }),
+      ],
+    });
     dynamodb.on(GetItemCommand).resolves({ Item: reportItem() });
 
     // Act
