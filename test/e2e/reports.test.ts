@@ -2,8 +2,6 @@
  * Run reports on the local runtime: the record-report step reads the history from the local engine
  * through its SFN client and writes the registry table in the local cloud; the CLI reads it back.
  */
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Report } from "../../functions/reports/lib/report.ts";
 import { createClock } from "../../local/clock/clock.ts";
@@ -11,8 +9,8 @@ import type { ExecutionDescription } from "../../local/engine/index.ts";
 import { createRuntime, type Runtime } from "../../local/runtime.ts";
 import type { LocalServer } from "../../local/server/http.ts";
 import { serve } from "../../local/start.ts";
+import { runCli } from "../support/cli.ts";
 
-const exec = promisify(execFile);
 let runtime: Runtime;
 let server: LocalServer;
 
@@ -25,18 +23,7 @@ afterAll(async () => {
   await runtime?.close();
 });
 
-async function cplane(...args: string[]) {
-  return exec(process.execPath, ["local/cli/bin.ts", ...args, "--endpoint", server.url], {
-    timeout: 120_000,
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => ({
-      code: error.code,
-      stdout: error.stdout,
-      stderr: error.stderr,
-    }),
-  );
-}
+const cplane = (...args: string[]) => runCli(server.url, ...args);
 
 async function finished(executionArn: string): Promise<ExecutionDescription> {
   const deadline = Date.now() + 240_000;

@@ -7,10 +7,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Report } from "../../../functions/reports/lib/report.ts";
 import { formatReport, formatSeconds, reports } from "../../../local/cli/commands/reports.ts";
 import { resolveTarget, UsageError } from "../../../local/cli/target.ts";
+import { captureStdout } from "../../support/cli.ts";
 
 const dynamodb = mockClient(DynamoDBClient);
 const ARN = "arn:aws:states:eu-west-1:123456789012:execution:cplane-prod-tenant-onboarding:run-1";
-let printed = "";
+let stdout: { text(): string };
 
 const report: Report = {
   version: 1,
@@ -75,11 +76,7 @@ function reportItem() {
 
 beforeEach(() => {
   dynamodb.reset();
-  printed = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    printed += String(chunk);
-    return true;
-  });
+  stdout = captureStdout();
 });
 afterEach(() => vi.restoreAllMocks());
 
@@ -107,10 +104,10 @@ describe("cplane reports --target aws", () => {
       Limit: 5,
     });
     expect(await query?.thisValue.config.region()).toBe("eu-west-1");
-    expect(printed).toMatch(
+    expect(stdout.text()).toMatch(
       /2026-11-22T10:00:00Z\s+tenant-onboarding\s+run-1\s+failed\s+12m05s\s+event\s+CreateNamespace failed/,
     );
-    expect(printed).toMatch(/more: cplane reports list tenant-onboarding --next \S+/);
+    expect(stdout.text()).toMatch(/more: cplane reports list tenant-onboarding --next \S+/);
   });
 
   it("shows a report found by its execution ARN, as JSON", async () => {
@@ -144,7 +141,7 @@ describe("cplane reports --target aws", () => {
       Key: { pk: { S: "REPORT#tenant-onboarding" }, sk: { S: "2026-11-22T10:00:00.000Z#run-1" } },
       ConsistentRead: true,
     });
-    expect(JSON.parse(printed)).toEqual(report);
+    expect(JSON.parse(stdout.text())).toEqual(report);
   });
 
   it("says which report is missing, as a usage error", async () => {
