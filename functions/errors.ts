@@ -8,6 +8,7 @@
  */
 import * as ingressSecretErrors from "./ingress/lib/secret.ts";
 import * as opsErrors from "./ops/lib/errors.ts";
+import * as reportErrors from "./reports/lib/errors.ts";
 import * as sharedErrors from "./shared/errors.ts";
 import { ControlPlaneError, THROTTLING_ERROR_NAMES } from "./shared/errors.ts";
 import * as tenantErrors from "./tenant/lib/errors.ts";
@@ -19,6 +20,7 @@ const ERROR_MODULES: readonly Readonly<Record<string, unknown>>[] = [
   sharedErrors,
   tenantErrors,
   opsErrors,
+  reportErrors,
   ingressSecretErrors,
 ];
 

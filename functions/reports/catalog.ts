@@ -20,9 +20,13 @@ export const reportFunctions: readonly FunctionSpec[] = [
     environment: { TENANT_TABLE: TABLE },
     permissions: [
       { actions: ["states:GetExecutionHistory"], resources: [DEPLOYMENT_EXECUTIONS] },
-      // The report, its run alias and its parts are plain puts; the step never reads them back (the CLI
-      // and the local admin API read reports with their own credentials).
-      { actions: ["dynamodb:PutItem"], resources: [TABLE] },
+      // The report, its run alias and its parts are plain puts of `REPORT…` items only; the step never
+      // reads them back (the CLI and the local admin API read reports with their own credentials).
+      {
+        actions: ["dynamodb:PutItem"],
+        resources: [TABLE],
+        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["REPORT*"] } },
+      },
     ],
   },
 ];

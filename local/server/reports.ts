@@ -7,12 +7,10 @@
  */
 import {
   AmbiguousReportError,
-  getReport,
   InvalidPagingTokenError,
-  listRecentReports,
-  listReports,
   ReportNotFoundError,
-} from "../../functions/reports/lib/store.ts";
+} from "../../functions/reports/lib/errors.ts";
+import { getReport, listRecentReports, listReports } from "../../functions/reports/lib/store.ts";
 import { workflowCatalog } from "../../workflows/catalog.ts";
 import { RequestError } from "./aws-json.ts";
 import { type Route, sendJson } from "./http.ts";

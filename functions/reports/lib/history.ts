@@ -9,6 +9,7 @@
  */
 import { GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from "@aws-sdk/client-sfn";
 import { createAwsClient } from "../../shared/aws-clients.ts";
+import { IncompleteHistoryError } from "./errors.ts";
 import { clip, type Step } from "./report.ts";
 
 let client: SFNClient | undefined;
@@ -47,10 +48,6 @@ export interface RunTimeline {
   readonly ended?: "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT";
   readonly redrives: number;
   readonly steps: Step[];
-}
-
-export class IncompleteHistoryError extends Error {
-  override name = "IncompleteHistoryError";
 }
 
 const ENDS = {

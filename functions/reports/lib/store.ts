@@ -23,6 +23,12 @@ import {
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { createAwsClient } from "../../shared/aws-clients.ts";
 import { requireEnv } from "../../shared/env.ts";
+import {
+  AmbiguousReportError,
+  CorruptReportError,
+  InvalidPagingTokenError,
+  ReportNotFoundError,
+} from "./errors.ts";
 import { Report, summarize } from "./report.ts";
 
 /** Where reports are: the function's own table by default, or a stage's (the CLI with `--target aws`). */
@@ -39,19 +45,6 @@ function ownTable(): ReportTable {
 
 /** DynamoDB's item limit is 400 KB; what else a report item holds is bounded far below the margin. */
 export const LIMITS = { inlineBytes: 300_000, partBytes: 350_000 };
-
-export class ReportNotFoundError extends Error {
-  override name = "ReportNotFoundError";
-}
-export class AmbiguousReportError extends Error {
-  override name = "AmbiguousReportError";
-}
-export class InvalidPagingTokenError extends Error {
-  override name = "InvalidPagingTokenError";
-}
-export class CorruptReportError extends Error {
-  override name = "CorruptReportError";
-}
 
 /** What a listing shows of a report: everything but its body. */
 export type ReportHeader = Omit<Report, "steps" | "decisions" | "figures"> & {

@@ -3,6 +3,7 @@
  * workflows' last step stores in the registry table. Locally through the runtime's admin API; on a
  * stage from its table `cplane-<stage>-tenants`, read with the caller's credentials.
  */
+import { AmbiguousReportError, ReportNotFoundError } from "../../../functions/reports/lib/errors.ts";
 import type { Report } from "../../../functions/reports/lib/report.ts";
 import type { ReportHeader, ReportPage, ReportTable } from "../../../functions/reports/lib/store.ts";
 import { workflowCatalog } from "../../../workflows/catalog.ts";
@@ -76,7 +77,7 @@ async function show(target: Target, execution: string): Promise<Report> {
   try {
     return await store.getReport(execution, table);
   } catch (error) {
-    if (error instanceof store.ReportNotFoundError || error instanceof store.AmbiguousReportError) {
+    if (error instanceof ReportNotFoundError || error instanceof AmbiguousReportError) {
       throw new UsageError(error.message);
     }
     throw error;

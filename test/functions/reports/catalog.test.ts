@@ -38,6 +38,10 @@ describe("report function catalog", () => {
       {
         actions: ["dynamodb:PutItem"],
         resources: ["arn:aws:dynamodb:eu-west-1:123456789012:table/cplane-prod-tenants"],
+        // Only the report's own items: `REPORT#…`, `REPORTRUN#…`, `REPORTPART#…`, never a tenant or a lock.
+        conditions: [
+          { test: "ForAllValues:StringLike", variable: "dynamodb:LeadingKeys", values: ["REPORT*"] },
+        ],
       },
     ]);
     expect(renderEnvironment(spec, ctx)).toMatchObject({ TENANT_TABLE: "cplane-prod-tenants" });

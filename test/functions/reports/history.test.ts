@@ -4,11 +4,8 @@
  */
 import type { HistoryEvent } from "@aws-sdk/client-sfn";
 import { describe, expect, it } from "vitest";
-import {
-  buildTimeline,
-  IncompleteHistoryError,
-  type RunTimeline,
-} from "../../../functions/reports/lib/history.ts";
+import { IncompleteHistoryError } from "../../../functions/reports/lib/errors.ts";
+import { buildTimeline, type RunTimeline } from "../../../functions/reports/lib/history.ts";
 import type { Json } from "../../../local/engine/json.ts";
 import type { InvokeContext } from "../../../local/engine/tasks.ts";
 import { type Harness, harness, run, START } from "../../local/engine/harness.ts";

@@ -4,15 +4,17 @@
  */
 import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Report, Step } from "../../../functions/reports/lib/report.ts";
 import {
   AmbiguousReportError,
   CorruptReportError,
+  ReportNotFoundError,
+} from "../../../functions/reports/lib/errors.ts";
+import type { Report, Step } from "../../../functions/reports/lib/report.ts";
+import {
   getReport,
   listRecentReports,
   listReports,
   putReport,
-  ReportNotFoundError,
   type ReportTable,
 } from "../../../functions/reports/lib/store.ts";
 import { createAwsClient } from "../../../functions/shared/aws-clients.ts";
