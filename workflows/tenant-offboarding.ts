@@ -14,8 +14,10 @@ import {
   failurePath,
   LOCKS,
   pollUntil,
+  recordReport,
   releaseLocks,
   step,
+  TRIGGER_FROM_INPUT,
 } from "./kit/index.ts";
 import type { WorkflowSpec } from "./workflow.ts";
 
@@ -25,10 +27,11 @@ const TENANT = `"tenantId": $tenant.tenantId, "slug": $tenant.slug, "executionAr
 const failure = failurePath({
   record: {
     id: "tenant/record-failure",
-    payload: `{% {"workflow": "offboarding", "executionArn": ${EXECUTION_ARN}, "slug": $tenant.slug, "failure": $failure} %}`,
+    payload: `{% {"workflow": "offboarding", "executionArn": ${EXECUTION_ARN}, "slug": $tenant.slug, "failure": $failure, "report": $report} %}`,
   },
   fail: { state: "OffboardingFailed", what: "tenant offboarding" },
   releaseLocks: true,
+  report: { workflow: "tenant-offboarding", trigger: TRIGGER_FROM_INPUT("$request") },
 });
 
 const TIMEOUT_SECONDS = 4 * 60 * 60;
@@ -75,6 +78,7 @@ export const offboardingDefinition: StateMachineDefinition = {
     Initialize: {
       Type: "Pass",
       Assign: {
+        request: "{% $states.input %}",
         tenant: null,
         snapshot: null,
         ...locks.variables,
@@ -116,10 +120,18 @@ export const offboardingDefinition: StateMachineDefinition = {
       failure.entry,
     ),
     RemoveNamespace: step("tenant/remove-namespace", `{% {${TENANT}} %}`, "RetireSecret", failure.entry),
-    RetireSecret: step("tenant/retire-secret", `{% {${TENANT}} %}`, "FinishOffboarding", failure.entry),
+    RetireSecret: step("tenant/retire-secret", `{% {${TENANT}} %}`, "RecordReport", failure.entry),
+    RecordReport: recordReport({
+      workflow: "tenant-offboarding",
+      trigger: TRIGGER_FROM_INPUT("$request"),
+      outcome: '"succeeded"',
+      reason:
+        '"tenant " & $tenant.slug & " is offboarded" & ($snapshot.snapshotIdentifier ? "; final snapshot " & $snapshot.snapshotIdentifier : "")',
+      next: "FinishOffboarding",
+    }),
     FinishOffboarding: step(
       "tenant/finish-offboarding",
-      `{% {${TENANT}, "snapshotIdentifier": $snapshot.snapshotIdentifier} %}`,
+      `{% {${TENANT}, "snapshotIdentifier": $snapshot.snapshotIdentifier, "report": $report} %}`,
       "ReleaseLocks",
       failure.entry,
     ),

@@ -13,8 +13,10 @@ import {
   failurePath,
   LOCKS,
   pollUntil,
+  recordReport,
   releaseLocks,
   step,
+  TRIGGER_FROM_INPUT,
 } from "./kit/index.ts";
 import type { WorkflowSpec } from "./workflow.ts";
 
@@ -38,10 +40,11 @@ const failure = failurePath({
   compensate: { id: "tenant/compensate", payload: `{% {${TENANT}} %}` },
   record: {
     id: "tenant/record-failure",
-    payload: `{% {"workflow": "onboarding", "executionArn": ${EXECUTION_ARN}, "slug": $tenant.slug, "name": $request.name, "failure": $failure, "compensation": $compensation} %}`,
+    payload: `{% {"workflow": "onboarding", "executionArn": ${EXECUTION_ARN}, "slug": $tenant.slug, "name": $request.name, "failure": $failure, "compensation": $compensation, "report": $report} %}`,
   },
   fail: { state: "OnboardingFailed", what: "tenant onboarding" },
   releaseLocks: true,
+  report: { workflow: "tenant-onboarding", trigger: TRIGGER_FROM_INPUT("$request") },
 });
 
 const locks = acquireLocks({
@@ -102,7 +105,7 @@ export const onboardingDefinition: StateMachineDefinition = {
       "tenant/validate-and-register",
       `{% $merge([$states.input, {"executionArn": ${EXECUTION_ARN}}]) %}`,
       "JoinedExistingTenant",
-      "RecordFailure",
+      failure.recordEntry,
       { Assign: { tenant: "{% $states.result.Payload %}" } },
     ),
     JoinedExistingTenant: {
@@ -135,13 +138,23 @@ export const onboardingDefinition: StateMachineDefinition = {
     CreateNamespace: step(
       "tenant/create-namespace",
       `{% {${TENANT}, "tier": $tenant.tier, "secretArn": $migration.secretArn} %}`,
-      "Announce",
+      "RecordReport",
       failure.entry,
       { Assign: { namespace: "{% $states.result.Payload %}" } },
     ),
+    RecordReport: recordReport({
+      workflow: "tenant-onboarding",
+      trigger: TRIGGER_FROM_INPUT("$request"),
+      outcome: '"succeeded"',
+      reason: '"tenant " & $tenant.slug & " is active"',
+      decisions: `[{"name": "database-ready", "outcome": "proceed", "inputs": {"status": $dbStatus.status}, "thresholds": {"deadlineMinutes": ${DATABASE_DEADLINE_SECONDS / 60}}}]`,
+      figures:
+        '[{"name": "time to active", "value": ($toMillis($states.context.State.EnteredTime) - $toMillis($states.context.Execution.StartTime)) / 1000, "unit": "s", "key": true}]',
+      next: "Announce",
+    }),
     Announce: step(
       "tenant/announce",
-      `{% {${TENANT}, "secretArn": $migration.secretArn, "endpoint": $dbStatus.endpoint, "hostname": $namespace.hostname} %}`,
+      `{% {${TENANT}, "secretArn": $migration.secretArn, "endpoint": $dbStatus.endpoint, "hostname": $namespace.hostname, "report": $report} %}`,
       "ReleaseLocks",
       failure.entry,
     ),

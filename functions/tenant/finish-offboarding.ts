@@ -2,12 +2,17 @@
 import { z } from "zod";
 import type { DetailOf } from "../../events/define.ts";
 import { publishEvent } from "../../events/publish.ts";
+import { ReportSummary } from "../../events/report.ts";
 import { TenantOffboarded } from "../../events/tenants.ts";
 import { defineStep } from "../shared/handler.ts";
 import { now, TenantRef } from "./lib/inputs.ts";
 import { transition } from "./lib/registry.ts";
 
-export const FinishOffboardingInput = TenantRef.extend({ snapshotIdentifier: z.string().min(1).nullable() });
+export const FinishOffboardingInput = TenantRef.extend({
+  snapshotIdentifier: z.string().min(1).nullable(),
+  /** The run report's summary (reports/record-report), carried by Tenant Offboarded. */
+  report: ReportSummary.nullish(),
+});
 
 export type FinishOffboardingResult = DetailOf<typeof TenantOffboarded> & { readonly status: "offboarded" };
 
@@ -30,6 +35,7 @@ export const handler = defineStep(FinishOffboardingInput, async (input): Promise
     slug: input.slug,
     finalSnapshotId: input.snapshotIdentifier,
     executionArn: input.executionArn,
+    ...(input.report ? { report: input.report } : {}),
   };
   await publishEvent(TenantOffboarded, detail);
   return { ...detail, status: "offboarded" };

@@ -77,10 +77,10 @@ describe.each([
         state,
       ).toContainEqual(["States.ALL"]);
       const target = catchers.find((catcher) => catcher.ErrorEquals.includes("States.ALL"))?.Next ?? "";
-      // Giving the locks back never fails a workflow (their expiry is the backstop): it carries on.
-      const ends = state.startsWith("ReleaseLocks")
+      // Giving the locks back or writing the report never fails a workflow: it carries on.
+      const ends = /^(ReleaseLocks|RecordReport|ReportFailure)/.test(state)
         ? [(task as { Next?: string }).Next ?? ""]
-        : [failurePath, "RecordFailure", "ReleaseLocksAfterFailure", failState];
+        : [failurePath, "ReportFailure", "RecordFailure", "ReleaseLocksAfterFailure", failState];
       expect(ends, state).toContain(target);
     }
     expect(definition.States[failState]?.Type).toBe("Fail");
@@ -94,15 +94,16 @@ describe.each([
 describe("tenant onboarding definition", () => {
   it("compensates, then records the failure, then fails", () => {
     const states = onboardingDefinition.States;
-    expect(states.Compensate?.Next).toBe("RecordFailure");
-    expect((states.Compensate?.Catch as unknown as Catcher[] | undefined)?.[0]?.Next).toBe("RecordFailure");
+    expect(states.Compensate?.Next).toBe("ReportFailure");
+    expect((states.Compensate?.Catch as unknown as Catcher[] | undefined)?.[0]?.Next).toBe("ReportFailure");
+    expect(states.ReportFailure?.Next).toBe("RecordFailure");
     expect(states.RecordFailure?.Next).toBe("ReleaseLocksAfterFailure");
     expect(states.ReleaseLocksAfterFailure?.Next).toBe("OnboardingFailed");
   });
 
   it("refuses a request before registering anything: invalid requests skip compensation", () => {
     const register = onboardingDefinition.States.ValidateAndRegister as unknown as { Catch: Catcher[] };
-    expect(register.Catch[0]?.Next).toBe("RecordFailure");
+    expect(register.Catch[0]?.Next).toBe("ReportFailure");
   });
 
   it("waits for the database's AWS event, with a backstop timeout that doubles up to a ceiling, and gives up at a deadline", () => {

@@ -21,6 +21,12 @@ const KIT_DEFAULTS: Partial<Record<FunctionId, ScriptedStep>> = {
   "ops/acquire-locks": () => ({ acquired: true, heldBy: [], tookOver: [] }),
   "ops/release-locks": () => ({ released: [] }),
   "ops/await-resource": () => NO_ANSWER,
+  "reports/record-report": (payload) => ({
+    outcome: payload.outcome,
+    reason: payload.reason,
+    durationSeconds: 0,
+    figures: [],
+  }),
 };
 
 export interface Call {

@@ -60,6 +60,7 @@ describe("tenant offboarding on the local engine", () => {
       "DeleteDatabase",
       "RemoveNamespace",
       "RetireSecret",
+      "RecordReport",
       "FinishOffboarding",
       "ReleaseLocks",
       "Offboarded",
@@ -71,7 +72,16 @@ describe("tenant offboarding on the local engine", () => {
       { ...TENANT, snapshotIdentifier: "tenant-acme-final" },
     ]);
     expect(outcome.calls_of("tenant/finish-offboarding")).toEqual([
-      { ...TENANT, snapshotIdentifier: "tenant-acme-final" },
+      {
+        ...TENANT,
+        snapshotIdentifier: "tenant-acme-final",
+        report: {
+          outcome: "succeeded",
+          reason: "tenant acme is offboarded; final snapshot tenant-acme-final",
+          durationSeconds: 0,
+          figures: [],
+        },
+      },
     ]);
     expect(outcome.output).toMatchObject({ status: "offboarded", snapshotIdentifier: "tenant-acme-final" });
   });
@@ -82,7 +92,13 @@ describe("tenant offboarding on the local engine", () => {
     const outcome = await run(offboardingDefinition, { slug: "acme" }, steps);
     expect(outcome.execution.status).toBe("SUCCEEDED");
     expect(outcome.states).not.toContain("DeleteDatabase");
-    expect(outcome.calls_of("tenant/finish-offboarding")).toEqual([{ ...TENANT, snapshotIdentifier: null }]);
+    expect(outcome.calls_of("tenant/finish-offboarding")).toEqual([
+      {
+        ...TENANT,
+        snapshotIdentifier: null,
+        report: expect.objectContaining({ reason: "tenant acme is offboarded" }),
+      },
+    ]);
   });
 
   it("refuses a tenant still onboarding: records the failure and fails without deleting anything", async () => {
@@ -101,6 +117,7 @@ describe("tenant offboarding on the local engine", () => {
     expect(outcome.states).toEqual([
       "Initialize",
       "StartOffboarding",
+      "ReportFailure",
       "RecordFailure",
       "ReleaseLocksAfterFailure",
       "OffboardingFailed",

@@ -76,6 +76,7 @@ describe("tenant onboarding on the local engine", () => {
       "IsDatabaseReady",
       "MigrateDatabase",
       "CreateNamespace",
+      "RecordReport",
       "Announce",
       "ReleaseLocks",
       "Onboarded",
@@ -105,6 +106,7 @@ describe("tenant onboarding on the local engine", () => {
         secretArn: "arn:secret:cplane/tenants/acme/db",
         endpoint: ready.endpoint,
         hostname: "acme.tenants.example.com",
+        report: { outcome: "succeeded", reason: "tenant acme is active", durationSeconds: 0, figures: [] },
       },
     ]);
     expect(outcome.output).toMatchObject({ status: "active", slug: "acme" });
@@ -148,9 +150,10 @@ describe("tenant onboarding on the local engine", () => {
       // Assess
       expect(outcome.execution.status).toBe("FAILED");
       expect(outcome.execution.error).toBe(error);
-      expect(outcome.states.slice(-5)).toEqual([
+      expect(outcome.states.slice(-6)).toEqual([
         state,
         "Compensate",
+        "ReportFailure",
         "RecordFailure",
         "ReleaseLocksAfterFailure",
         "OnboardingFailed",
@@ -184,10 +187,11 @@ describe("tenant onboarding on the local engine", () => {
     // Assess
     expect(outcome.execution.status).toBe("FAILED");
     expect(outcome.execution.error).toBe("DatabaseProvisioningTimeoutError");
-    expect(outcome.states.slice(-6)).toEqual([
+    expect(outcome.states.slice(-7)).toEqual([
       "IsDatabaseReady",
       "DatabaseTimedOut",
       "Compensate",
+      "ReportFailure",
       "RecordFailure",
       "ReleaseLocksAfterFailure",
       "OnboardingFailed",
@@ -260,6 +264,7 @@ describe("tenant onboarding on the local engine", () => {
     expect(outcome.states).toEqual([
       "Initialize",
       "ValidateAndRegister",
+      "ReportFailure",
       "RecordFailure",
       "ReleaseLocksAfterFailure",
       "OnboardingFailed",
@@ -334,9 +339,10 @@ describe("tenant onboarding on the local engine", () => {
     expect(outcome.calls_of("tenant/provision-database")).toEqual([]);
     expect(outcome.calls_of("ops/acquire-locks").length).toBeGreaterThan(25); // once a minute for 30 minutes
     expect(outcome.calls_of("ops/release-locks")).toEqual([{ executionArn: EXECUTION }]);
-    expect(outcome.states.slice(-5)).toEqual([
+    expect(outcome.states.slice(-6)).toEqual([
       "LocksBlocked",
       "Compensate",
+      "ReportFailure",
       "RecordFailure",
       "ReleaseLocksAfterFailure",
       "OnboardingFailed",

@@ -7,6 +7,7 @@
 import type { FunctionId } from "../../functions/shared/catalog.ts";
 import { type JsonValue, lambdaTask, type State } from "../asl.ts";
 import { releaseLocks } from "./locks.ts";
+import { recordReport } from "./report.ts";
 import { TRANSIENT_RETRY } from "./steps.ts";
 
 /**
@@ -26,17 +27,25 @@ export interface FailurePathSpec {
   readonly fail: { readonly state: string; readonly what: string };
   /** Give back the execution's leases (workflows that take locks) before failing. */
   readonly releaseLocks?: boolean;
+  /**
+   * Write the run report before recording the failure, so that the failure event carries its summary
+   * (`"report": $report` in the record payload): the workflow's name and a JSONata trigger.
+   */
+  readonly report?: { readonly workflow: string; readonly trigger: string };
 }
 
 export interface FailurePath {
   /** Where a step's catch-all goes. */
   readonly entry: string;
+  /** Where a failure goes when nothing was created yet: past compensation, straight to the report and record. */
+  readonly recordEntry: string;
   readonly variables: Readonly<Record<string, JsonValue>>;
   readonly states: Readonly<Record<string, State>>;
 }
 
 export function failurePath(spec: FailurePathSpec): FailurePath {
   const record = spec.record.state ?? "RecordFailure";
+  const beforeRecord = spec.report ? "ReportFailure" : record;
   const states: Record<string, State> = {};
   if (spec.compensate) {
     states[spec.compensate.state ?? "Compensate"] = lambdaTask(spec.compensate.id, {
@@ -46,13 +55,24 @@ export function failurePath(spec: FailurePathSpec): FailurePath {
       Catch: [
         {
           ErrorEquals: ["States.ALL"],
-          Next: record,
+          Next: beforeRecord,
           Assign: {
             compensation: { error: "{% $states.errorOutput.Error & ': ' & $states.errorOutput.Cause %}" },
           },
         },
       ],
-      Next: record,
+      Next: beforeRecord,
+    });
+  }
+  if (spec.report) {
+    states.ReportFailure = recordReport({
+      workflow: spec.report.workflow,
+      trigger: spec.report.trigger,
+      outcome: `($failure.error = "LocksHeldError" ? "blocked" : "failed")`,
+      reason: `$failure.step & ": " & $failure.error`,
+      decisions: `($compensation.error ? [{"name": "compensation", "outcome": "failed", "reason": $substring($compensation.error, 0, 1000)}] : [])`,
+      figures: `($compensation.removed ? [{"name": "resources removed", "value": $count($compensation.removed), "unit": "count", "key": true}] : [])`,
+      next: record,
     });
   }
   const afterRecord = spec.releaseLocks ? "ReleaseLocksAfterFailure" : spec.fail.state;
@@ -70,8 +90,14 @@ export function failurePath(spec: FailurePathSpec): FailurePath {
     Cause: `{% '${spec.fail.what} failed at ' & $failure.step & ': ' & $failure.error & ($recorded.reason ? ': ' & $recorded.reason : '') %}`,
   };
   return {
-    entry: spec.compensate ? (spec.compensate.state ?? "Compensate") : record,
-    variables: { failure: null, compensation: null, recorded: null },
+    entry: spec.compensate ? (spec.compensate.state ?? "Compensate") : beforeRecord,
+    recordEntry: beforeRecord,
+    variables: {
+      failure: null,
+      compensation: null,
+      recorded: null,
+      ...(spec.report ? { report: null } : {}),
+    },
     states,
   };
 }

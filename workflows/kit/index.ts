@@ -8,4 +8,5 @@ export * from "./approval.ts";
 export * from "./failure.ts";
 export * from "./locks.ts";
 export * from "./poll.ts";
+export * from "./report.ts";
 export * from "./steps.ts";
