@@ -52,6 +52,16 @@ async function until(condition: () => boolean | Promise<boolean>, what: string):
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/**
+ * Holds the instant clock still (it jumps only while nothing tracked runs) until the returned release
+ * is called: both executions start at the same simulated moment, however slowly this machine runs.
+ */
+function holdClock(): () => void {
+  let release = () => {};
+  void runtime.clock.track(new Promise<void>((resolve) => (release = resolve)));
+  return release;
+}
+
 /** A stand-in for a failover: holds the fleet lock exclusively for `holdSeconds`, then releases it. */
 function failoverLike(holdSeconds: number): StateMachineDefinition {
   const locks = acquireLocks({
@@ -112,12 +122,15 @@ describe("locks on the local runtime", () => {
     const canary = deploy("canary-like", canaryLike(1800));
 
     // Act: both start together; the failover takes the fleet lock first
+    const release = holdClock();
     const failoverRun = start(failover);
     await until(
       async () => (await readLease("fleet"))?.holders[failoverRun] !== undefined,
       "the failover's lease",
     );
     const canaryRun = start(canary);
+    await until(() => enteredAt(canaryRun).has("AcquireLocks"), "the canary's first try");
+    release();
     const [failoverDone, canaryDone] = await Promise.all([
       runtime.engine.waitForExecution(failoverRun),
       runtime.engine.waitForExecution(canaryRun),
@@ -139,12 +152,15 @@ describe("locks on the local runtime", () => {
   it("ends a canary Blocked, never changing traffic, when the failover outlasts its wait", async () => {
     const failover = deploy("failover-long", failoverLike(3600));
     const canary = deploy("canary-short", canaryLike(600));
+    const release = holdClock();
     const failoverRun = start(failover);
     await until(
       async () => (await readLease("fleet"))?.holders[failoverRun] !== undefined,
       "the failover's lease",
     );
     const canaryRun = start(canary);
+    await until(() => enteredAt(canaryRun).has("AcquireLocks"), "the canary's first try");
+    release();
     const canaryDone = await runtime.engine.waitForExecution(canaryRun);
     await runtime.engine.waitForExecution(failoverRun);
 
