@@ -2,6 +2,8 @@
  * The schedules that start workflows: the same list stacks/ deploys as EventBridge Scheduler
  * schedules and the local scheduler runs on the virtual clock.
  */
+import type { WorkflowName } from "./workflows.ts";
+
 export interface WorkflowSchedule {
   /** Schedule name (1-64 of [0-9a-zA-Z-_.]). */
   readonly name: string;
@@ -13,8 +15,8 @@ export interface WorkflowSchedule {
   /** FlexibleTimeWindow: OFF, or a window of up to `maximumWindowInMinutes`. */
   readonly flexibleTimeWindowMinutes?: number;
   readonly state: "ENABLED" | "DISABLED";
-  /** The workflow (state machine) it starts, by its catalog name. */
-  readonly workflow: string;
+  /** The workflow (state machine) it starts, by name; its input must pass that workflow's input contract. */
+  readonly workflow: WorkflowName;
   /** The execution input (Target.Input); `<aws.scheduler.scheduled-time>` and the other context attributes are filled in. */
   readonly input: Readonly<Record<string, unknown>>;
 }

@@ -4,9 +4,9 @@
  * schedule whose workflow is not built yet is left out, as locally.
  */
 import { functionRules } from "../events/function-rules.ts";
+import { deployable } from "../deploy/deployable.ts";
 import { workflowRules } from "../events/rules.ts";
 import { workflowSchedules } from "../events/schedules.ts";
-import { deployable } from "./wiring.ts";
 
 export function deployTriggers(
   bus: sst.aws.Bus,
