@@ -106,9 +106,7 @@ export async function putEvents(
       const issues = contractIssues(entry);
       return issues.length === 0
         ? []
-        : [
-            `${label(references[i], i)} (${entry.Source} / ${entry.DetailType}):\n  ${issues.join("\n  ")}`,
-          ];
+        : [`${label(references[i], i)} (${entry.Source} / ${entry.DetailType}):\n  ${issues.join("\n  ")}`];
     });
     if (refused.length > 0) {
       throw new InvalidEventError(
