@@ -7,6 +7,7 @@
  * workflow in a rule, a schedule or a catalog entry fails the typecheck.
  */
 import { z } from "zod";
+import { StepFunctionsExecutionStatusChange } from "./aws.ts";
 import { AwsRegion, CommitSha, Timestamp } from "./fields.ts";
 import { TenantOffboardingRequest, TenantRequest } from "./tenants.ts";
 
@@ -61,12 +62,21 @@ export const RegionalFailoverInput = z.discriminatedUnion("trigger", [
   }),
 ]);
 
+/**
+ * The detail of `Step Functions Execution Status Change` for an execution stopped or timed out from
+ * outside (rule `execution-stopped-clean-up` passes `$.detail`): the event's contract, its status narrowed.
+ */
+export const OperationCleanupInput = StepFunctionsExecutionStatusChange.detail.extend({
+  status: z.enum(["ABORTED", "TIMED_OUT"]),
+});
+
 export const workflowInputs = {
   "tenant-onboarding": TenantRequest,
   "tenant-offboarding": TenantOffboardingRequest,
   "canary-promotion": CanaryPromotionInput,
   "backup-verification": BackupVerificationInput,
   "regional-failover": RegionalFailoverInput,
+  "operation-cleanup": OperationCleanupInput,
 } as const;
 
 export type WorkflowInputs = typeof workflowInputs;
