@@ -12,7 +12,7 @@ export default defineConfig({
     unstubEnvs: true,
     coverage: {
       provider: "v8",
-      include: ["functions/**", "workflows/**", "events/**", "local/**"],
+      include: ["functions/**", "workflows/**", "events/**", "deploy/**", "local/**"],
       reporter: ["text-summary", "json-summary"],
     },
   },

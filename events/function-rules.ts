@@ -3,7 +3,7 @@
  * small step each. The same list stacks/ deploys (an EventBridge rule with a Lambda target, and the
  * permission for EventBridge to invoke it) and the local runtime loads into its bus.
  */
-import type { FunctionId } from "../functions/shared/catalog.ts";
+import type { CatalogFunctionId } from "../functions/catalog.ts";
 import { DEFAULT_BUS } from "./sources.ts";
 
 export interface FunctionRule {
@@ -11,7 +11,8 @@ export interface FunctionRule {
   readonly description: string;
   readonly eventBus: typeof DEFAULT_BUS;
   readonly eventPattern: Readonly<Record<string, unknown>>;
-  readonly function: FunctionId;
+  /** A function of the catalog: a misspelled id fails the typecheck. */
+  readonly function: CatalogFunctionId;
   readonly retryPolicy?: { readonly MaximumRetryAttempts: number; readonly MaximumEventAgeInSeconds: number };
 }
 

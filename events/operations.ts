@@ -4,12 +4,9 @@
  */
 import { z } from "zod";
 import { defineEvent } from "./define.ts";
+import { ExecutionArn, CommitSha as Sha, Timestamp as Time } from "./fields.ts";
 import { reportField } from "./report.ts";
 import { SOURCES } from "./sources.ts";
-
-const ExecutionArn = z.string().min(1);
-const Sha = z.string().regex(/^[0-9a-f]{7,64}$/);
-const Time = z.iso.datetime({ offset: true });
 
 export const GitPush = defineEvent({
   source: SOURCES.git,

@@ -3,11 +3,23 @@
  * Functions target) and the local runtime loads into its bus. Patterns and input transformers use
  * the API's own shapes, so both sides take them as they are.
  */
-import type { InputTransformer, RetryPolicy } from "../local/bus/index.ts";
 import { CloudWatchAlarmStateChange } from "./aws.ts";
 import { GitPush } from "./operations.ts";
 import { CPLANE_BUS, DEFAULT_BUS } from "./sources.ts";
 import { TenantOffboardingRequested, TenantRequested } from "./tenants.ts";
+import type { WorkflowName } from "./workflows.ts";
+
+/** A target's InputTransformer, as the EventBridge API (PutTargets) takes it. */
+export interface InputTransformer {
+  readonly InputPathsMap?: Readonly<Record<string, string>>;
+  readonly InputTemplate: string;
+}
+
+/** A target's RetryPolicy, as the EventBridge API (PutTargets) takes it. */
+export interface RetryPolicy {
+  readonly MaximumRetryAttempts?: number;
+  readonly MaximumEventAgeInSeconds?: number;
+}
 
 export interface WorkflowRule {
   /** Rule name (1-64 of [.\-_A-Za-z0-9]); stacks/ prefixes it with app and stage. */
@@ -16,8 +28,8 @@ export interface WorkflowRule {
   /** `cplane` (our bus) or `default` (where AWS services publish). */
   readonly eventBus: typeof CPLANE_BUS | typeof DEFAULT_BUS;
   readonly eventPattern: Readonly<Record<string, unknown>>;
-  /** The workflow (state machine) it starts, by its catalog name. */
-  readonly workflow: string;
+  /** The workflow (state machine) it starts, by name; what it receives must pass that workflow's input contract. */
+  readonly workflow: WorkflowName;
   /** What the execution receives; without either, the whole event. */
   readonly inputPath?: string;
   readonly inputTransformer?: InputTransformer;

@@ -2,7 +2,10 @@
  * The schedules that start workflows: the same list stacks/ deploys as EventBridge Scheduler
  * schedules and the local scheduler runs on the virtual clock.
  */
-export interface WorkflowSchedule {
+import type { z } from "zod";
+import type { WorkflowInputs, WorkflowName } from "./workflows.ts";
+
+interface ScheduleFields {
   /** Schedule name (1-64 of [0-9a-zA-Z-_.]). */
   readonly name: string;
   readonly description: string;
@@ -13,11 +16,21 @@ export interface WorkflowSchedule {
   /** FlexibleTimeWindow: OFF, or a window of up to `maximumWindowInMinutes`. */
   readonly flexibleTimeWindowMinutes?: number;
   readonly state: "ENABLED" | "DISABLED";
-  /** The workflow (state machine) it starts, by its catalog name. */
-  readonly workflow: string;
-  /** The execution input (Target.Input); `<aws.scheduler.scheduled-time>` and the other context attributes are filled in. */
-  readonly input: Readonly<Record<string, unknown>>;
 }
+
+/**
+ * A schedule of one workflow: its input is typed by that workflow's input contract (a missing or
+ * misspelled field fails the typecheck); test/events/workflow-inputs.test.ts also checks the input as
+ * the scheduler fills it in.
+ */
+export type WorkflowSchedule = {
+  readonly [Name in WorkflowName]: ScheduleFields & {
+    /** The workflow (state machine) it starts, by name. */
+    readonly workflow: Name;
+    /** The execution input (Target.Input); `<aws.scheduler.scheduled-time>` and the other context attributes are filled in. */
+    readonly input: z.input<WorkflowInputs[Name]>;
+  };
+}[WorkflowName];
 
 export const workflowSchedules: readonly WorkflowSchedule[] = [
   {

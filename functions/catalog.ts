@@ -9,9 +9,14 @@ import { reportFunctions } from "./reports/catalog.ts";
 import { defineFunctionCatalog } from "./shared/catalog.ts";
 import { tenantFunctions } from "./tenant/catalog.ts";
 
-export const functionCatalog = defineFunctionCatalog([
-  ...tenantFunctions,
-  ...opsFunctions,
-  ...ingressFunctions,
-  ...reportFunctions,
-]);
+const entries = [...tenantFunctions, ...opsFunctions, ...ingressFunctions, ...reportFunctions] as const;
+
+export const functionCatalog = defineFunctionCatalog(entries);
+
+/**
+ * The id of a function in this catalog: workflow definitions name their Lambda steps with it, so a
+ * misspelled id fails the typecheck. A group catalog keeps its ids' literal types by ending its list
+ * with `as const satisfies readonly FunctionSpec[]` (a `FunctionSpec[]` annotation would widen them,
+ * and test/layering.test.ts would notice).
+ */
+export type CatalogFunctionId = (typeof entries)[number]["id"];

@@ -20,8 +20,8 @@ import {
   DescribeSecretCommand,
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
+import type { TenantAccessPolicies } from "../deploy/tenant-access-policies.ts";
 import { createAwsClient } from "../functions/shared/aws-clients.ts";
-import type { TenantAccessPolicies } from "../stacks/tenant-access-policies.ts";
 import type { Clock } from "./clock/clock.ts";
 
 export interface BootstrapOptions {

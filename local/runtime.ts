@@ -11,6 +11,9 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { type DeployContext, renderEnvironment } from "../deploy/context.ts";
+import { deployable } from "../deploy/deployable.ts";
+import { tenantAccessPolicies } from "../deploy/tenant-access-policies.ts";
 import { functionRules } from "../events/function-rules.ts";
 import { workflowRules } from "../events/rules.ts";
 import { workflowSchedules } from "../events/schedules.ts";
@@ -19,8 +22,6 @@ import { bindLocalCloud, createAwsClient } from "../functions/shared/aws-clients
 import type { FunctionId } from "../functions/shared/catalog.ts";
 import { clearKubernetesCache } from "../functions/shared/kubernetes.ts";
 import { listTenants } from "../functions/tenant/lib/registry.ts";
-import { tenantAccessPolicies } from "../stacks/tenant-access-policies.ts";
-import { type DeployContext, deployable, renderEnvironment } from "../stacks/wiring.ts";
 import { substituteFunctions } from "../workflows/asl.ts";
 import { workflowCatalog } from "../workflows/catalog.ts";
 import { bootstrap } from "./bootstrap.ts";

@@ -1,4 +1,4 @@
-import type { DeployContext } from "./wiring.ts";
+import type { DeployContext } from "../deploy/context.ts";
 
 /** Account, region, partition and the shared resources, as one Output for the wiring functions. */
 export function deployContext(shared: {

@@ -1,6 +1,8 @@
 /** One Lambda function per catalog entry, with the role the entry's IAM statements describe. */
+
+import { type DeployContext, renderEnvironment } from "../deploy/context.ts";
 import { functionCatalog } from "../functions/catalog.ts";
-import { componentName, type DeployContext, functionPermissions, renderEnvironment } from "./wiring.ts";
+import { componentName, functionPermissions } from "./wiring.ts";
 
 export function deployFunctions(ctx: $util.Output<DeployContext>): Record<string, sst.aws.Function> {
   const deployed: Record<string, sst.aws.Function> = {};

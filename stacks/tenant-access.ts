@@ -4,9 +4,11 @@
  * each function whose catalog entry asks for Kubernetes access. The tenant cluster itself is the
  * platform team's (README, "Deploying"); this file only names it.
  */
+
+import type { DeployContext } from "../deploy/context.ts";
+import { tenantAccessPolicies } from "../deploy/tenant-access-policies.ts";
 import { functionCatalog } from "../functions/catalog.ts";
-import { tenantAccessPolicies } from "./tenant-access-policies.ts";
-import { componentName, type DeployContext, renderKubernetesAccess } from "./wiring.ts";
+import { componentName, renderKubernetesAccess } from "./wiring.ts";
 
 export function deployTenantAccess(
   ctx: $util.Output<DeployContext>,

@@ -3,10 +3,11 @@
  * events/schedules.ts in EventBridge Scheduler — the same lists the local runtime loads. A rule or
  * schedule whose workflow is not built yet is left out, as locally.
  */
+
+import { deployable } from "../deploy/deployable.ts";
 import { functionRules } from "../events/function-rules.ts";
 import { workflowRules } from "../events/rules.ts";
 import { workflowSchedules } from "../events/schedules.ts";
-import { deployable } from "./wiring.ts";
 
 export function deployTriggers(
   bus: sst.aws.Bus,

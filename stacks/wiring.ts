@@ -1,15 +1,22 @@
 /**
  * The pure half of the stacks: everything stacks/ deploys that can be computed from the catalogs
  * without SST — IAM statements with placeholders filled in, state machine definitions with ARNs
- * substituted, the state machine role's policy. Kept free of SST's globals so that vitest can check
+ * substituted, the state machine role's policy. What the local runtime needs as well (the deploy
+ * context, placeholders, environments) is in deploy/. Kept free of SST's globals so that vitest can check
  * it; the SST files beside it only feed in deployed names and ARNs.
  */
+
+import {
+  type DeployContext,
+  fillPlaceholders,
+  resolveRef,
+  UnresolvedReferenceError,
+} from "../deploy/context.ts";
 import type {
   FunctionId,
   FunctionSpec,
   IamStatement,
   KubernetesAccess,
-  ResourceRef,
 } from "../functions/shared/catalog.ts";
 import {
   functionIdsOf,
@@ -19,44 +26,11 @@ import {
   substituteFunctions,
 } from "../workflows/asl.ts";
 
-export interface DeployedResource {
-  readonly name: string;
-  readonly arn: string;
-}
-
-export interface DeployContext {
-  readonly app: string;
-  readonly stage: string;
-  readonly region: string;
-  readonly account: string;
-  readonly partition: string;
-  readonly resources: Readonly<Record<ResourceRef["ref"], DeployedResource>>;
-}
-
 /** An IAM statement as SST's Function `permissions` takes it. */
 export interface RenderedPermission {
   actions: string[];
   resources: string[];
   conditions?: { test: string; variable: string; values: string[] }[];
-}
-
-export class UnresolvedReferenceError extends Error {
-  override name = "UnresolvedReferenceError";
-}
-
-const PLACEHOLDER = /\$\{(region|account|partition|stage|app)\}/g;
-
-export function fillPlaceholders(text: string, ctx: DeployContext): string {
-  return text.replace(
-    PLACEHOLDER,
-    (_, key: "region" | "account" | "partition" | "stage" | "app") => ctx[key],
-  );
-}
-
-function resolveRef(ref: ResourceRef, ctx: DeployContext, want: "name" | "arn"): string {
-  const resource = ctx.resources[ref.ref];
-  if (!resource) throw new UnresolvedReferenceError(`no deployed resource for reference "${ref.ref}"`);
-  return resource[want];
 }
 
 export function renderPermission(statement: IamStatement, ctx: DeployContext): RenderedPermission {
@@ -93,21 +67,6 @@ export const TRACING_PERMISSION: RenderedPermission = {
 /** The role statements of one function: its catalog entry's, then tracing. */
 export function functionPermissions(spec: FunctionSpec, ctx: DeployContext): RenderedPermission[] {
   return [...spec.permissions.map((statement) => renderPermission(statement, ctx)), TRACING_PERMISSION];
-}
-
-export function renderEnvironment(spec: FunctionSpec, ctx: DeployContext): Record<string, string> {
-  const env: Record<string, string> = {
-    POWERTOOLS_SERVICE_NAME: `cplane-${spec.id.split("/")[0]}`,
-    POWERTOOLS_METRICS_NAMESPACE: "cplane",
-    CPLANE_STAGE: ctx.stage,
-  };
-  for (const [key, value] of Object.entries(spec.environment ?? {})) {
-    env[key] =
-      typeof value === "string"
-        ? fillPlaceholders(value, ctx)
-        : resolveRef(value, ctx, value.attribute ?? "name");
-  }
-  return env;
 }
 
 /** The cluster and EKS access policy of a function's access entry, placeholders filled in. */
@@ -203,15 +162,4 @@ export function unexplainedWildcards(specs: Iterable<FunctionSpec>): string[] {
     }
   }
   return problems;
-}
-
-/** The rules and schedules whose workflow exists; the others wait until their workflow is built. */
-export function deployable<T extends { readonly workflow: string }>(
-  entries: readonly T[],
-  workflows: ReadonlySet<string>,
-): { ready: T[]; waiting: T[] } {
-  return {
-    ready: entries.filter((entry) => workflows.has(entry.workflow)),
-    waiting: entries.filter((entry) => !workflows.has(entry.workflow)),
-  };
 }

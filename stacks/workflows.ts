@@ -3,8 +3,10 @@
  * derived from what the definition calls, logging (without execution data: payloads stay out of
  * logs) and X-Ray tracing.
  */
+
+import type { DeployContext } from "../deploy/context.ts";
 import { workflowCatalog } from "../workflows/catalog.ts";
-import { type DeployContext, renderDefinition, stateMachinePermissions } from "./wiring.ts";
+import { renderDefinition, stateMachinePermissions } from "./wiring.ts";
 
 export function deployWorkflows(
   ctx: $util.Output<DeployContext>,

@@ -8,7 +8,7 @@
  * Executions the local runtime cut off when it stopped (`cplane.RuntimeStopped`) are redriven by it,
  * not cleaned up.
  */
-import { z } from "zod";
+import { type WorkflowInput, workflowInputs } from "../events/workflows.ts";
 import type { StateMachineDefinition } from "./asl.ts";
 import { COMPENSATION_RETRY, step } from "./kit/index.ts";
 import type { WorkflowSpec } from "./workflow.ts";
@@ -117,17 +117,11 @@ export const cleanupDefinition: StateMachineDefinition = {
   },
 };
 
-/** The detail of `Step Functions Execution Status Change` (what the rule passes with `$.detail`). */
-export const CleanupInput = z.object({
-  executionArn: z.string().min(1),
-  stateMachineArn: z.string().min(1),
-  status: z.enum(["ABORTED", "TIMED_OUT"]),
-  error: z.string().nullish(),
-  cause: z.string().nullish(),
-});
-export type CleanupInput = z.infer<typeof CleanupInput>;
+/** The detail of `Step Functions Execution Status Change` (what the rule passes with `$.detail`), ABORTED or TIMED_OUT. */
+export const CleanupInput = workflowInputs["operation-cleanup"];
+export type CleanupInput = WorkflowInput<"operation-cleanup">;
 
-export const operationCleanup: WorkflowSpec<CleanupInput> = {
+export const operationCleanup: WorkflowSpec<"operation-cleanup"> = {
   name: "operation-cleanup",
   description:
     "After an execution is stopped or times out: compensates and records what its failure path would have, and releases its locks.",

@@ -6,7 +6,7 @@
  * compensated (deletions are not undone); a failure is recorded, `Tenant Offboarding Failed` published,
  * and the workflow can be run again: every step is idempotent.
  */
-import { z } from "zod";
+import { type WorkflowInput, workflowInputs } from "../events/workflows.ts";
 import type { StateMachineDefinition } from "./asl.ts";
 import {
   acquireLocks,
@@ -141,21 +141,11 @@ export const offboardingDefinition: StateMachineDefinition = {
   },
 };
 
-/** The tenant by slug (CLI) or by id (`Tenant Offboarding Requested`). */
-export const OffboardingInput = z
-  .object({
-    slug: z.string().min(1).max(63).optional(),
-    tenantId: z.string().min(1).optional(),
-    requestedBy: z.string().min(1).optional(),
-    reason: z.string().max(500).optional(),
-  })
-  .refine((input) => input.slug !== undefined || input.tenantId !== undefined, {
-    message: "give the tenant's slug or tenantId",
-    path: ["slug"],
-  });
-export type OffboardingInput = z.infer<typeof OffboardingInput>;
+/** The `Tenant Offboarding Requested` detail (the tenant by slug or by id): the same contract as the event and the first step's input. */
+export const OffboardingInput = workflowInputs["tenant-offboarding"];
+export type OffboardingInput = WorkflowInput<"tenant-offboarding">;
 
-export const tenantOffboarding: WorkflowSpec<OffboardingInput> = {
+export const tenantOffboarding: WorkflowSpec<"tenant-offboarding"> = {
   name: "tenant-offboarding",
   description:
     "Takes a tenant's final snapshot, deletes its cluster, namespace and access, retires its secret; announces Tenant Offboarded or Tenant Offboarding Failed.",

@@ -4,7 +4,7 @@
  * announce `Tenant Created`. Any failure after registration compensates (removes what this execution
  * created), records the failure, publishes `Tenant Onboarding Failed` and fails with the step's error.
  */
-import { z } from "zod";
+import { type WorkflowInput, workflowInputs } from "../events/workflows.ts";
 import { RETRYABLE_ERRORS } from "../functions/errors.ts";
 import type { StateMachineDefinition } from "./asl.ts";
 import {
@@ -164,16 +164,11 @@ export const onboardingDefinition: StateMachineDefinition = {
   },
 };
 
-export const OnboardingInput = z.object({
-  name: z.string().trim().min(1).max(100),
-  tier: z.enum(["premium", "standard", "basic"]),
-  adminEmail: z.email(),
-  slug: z.string().min(1).max(63).optional(),
-  region: z.string().min(1).optional(),
-});
-export type OnboardingInput = z.infer<typeof OnboardingInput>;
+/** The `Tenant Requested` detail: the same contract as the event and the first step's input. */
+export const OnboardingInput = workflowInputs["tenant-onboarding"];
+export type OnboardingInput = WorkflowInput<"tenant-onboarding">;
 
-export const tenantOnboarding: WorkflowSpec<OnboardingInput> = {
+export const tenantOnboarding: WorkflowSpec<"tenant-onboarding"> = {
   name: "tenant-onboarding",
   description:
     "Registers a tenant, provisions its Aurora cluster, schema, user and secret, and its namespace; announces Tenant Created or, after compensation, Tenant Onboarding Failed.",

@@ -6,7 +6,7 @@ const REGISTRY: ResourceRef = { ref: "tenantTable" };
 const WEBHOOK_SECRET: ResourceRef = { ref: "gitWebhookSecret", attribute: "arn" };
 
 /** Functions that take requests from outside (webhooks) and turn them into events. */
-export const ingressFunctions: readonly FunctionSpec[] = [
+export const ingressFunctions = [
   {
     id: "ingress/git-webhook",
     handler: "functions/ingress/git-webhook.ts",
@@ -31,4 +31,4 @@ export const ingressFunctions: readonly FunctionSpec[] = [
       },
     ],
   },
-];
+] as const satisfies readonly FunctionSpec[];

@@ -18,13 +18,14 @@ const registry = (actions: string[], prefixes: string[]): IamStatement => ({
   conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": prefixes.map((p) => `${p}*`) } },
 });
 
-const spec = (
-  step: string,
+/** One step's entry; its id keeps its literal type, so that `CatalogFunctionId` lists every step. */
+const spec = <const Step extends string>(
+  step: Step,
   description: string,
   permissions: IamStatement[],
   environment: FunctionSpec["environment"] = { TENANT_TABLE: TABLE },
-): FunctionSpec => ({
-  id: `ops/${step}`,
+): FunctionSpec & { readonly id: `ops/${Step}` } => ({
+  id: `ops/${step}` as const,
   handler: `functions/ops/${step}.ts`,
   description,
   timeoutSeconds: 30,
@@ -47,7 +48,7 @@ const describeRds: IamStatement[] = [
   { actions: ["rds:DescribeDBClusterSnapshots"], resources: [`${RDS}:cluster-snapshot:*`] },
 ];
 
-export const opsFunctions: readonly FunctionSpec[] = [
+export const opsFunctions = [
   spec("acquire-locks", "Takes named leases (exclusive or shared) for an execution, all or none", [
     registry(["GetItem", "PutItem", "DeleteItem"], ["LOCK#", "OWNER#"]),
   ]),
@@ -80,4 +81,4 @@ export const opsFunctions: readonly FunctionSpec[] = [
     [{ actions: ["states:DescribeExecution"], resources: [EXECUTIONS] }],
     {},
   ),
-];
+] as const satisfies readonly FunctionSpec[];

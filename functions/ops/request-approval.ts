@@ -6,9 +6,9 @@
  */
 import { z } from "zod";
 import { ApprovalRequested } from "../../events/approvals.ts";
-import { publishEvent } from "../../events/publish.ts";
 import { awsNow } from "../shared/aws-clients.ts";
 import { defineStep } from "../shared/handler.ts";
+import { publishEvent } from "../shared/publish.ts";
 import { approvalId, requestApproval, sendDecision } from "./lib/approvals.ts";
 
 export const RequestApprovalInput = z.object({

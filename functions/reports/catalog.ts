@@ -9,7 +9,7 @@ const TABLE: ResourceRef = { ref: "tenantTable" };
 export const DEPLOYMENT_EXECUTIONS =
   "arn:${partition}:states:${region}:${account}:execution:${app}-${stage}-*:*";
 
-export const reportFunctions: readonly FunctionSpec[] = [
+export const reportFunctions = [
   {
     id: "reports/record-report",
     handler: "functions/reports/record-report.ts",
@@ -29,4 +29,4 @@ export const reportFunctions: readonly FunctionSpec[] = [
       },
     ],
   },
-];
+] as const satisfies readonly FunctionSpec[];

@@ -117,19 +117,20 @@ const TENANT_CLUSTER_ADMIN: KubernetesAccess = {
     "creates and deletes namespaces, quotas, limit ranges, network policies and RBAC; granting a Role needs the permissions it grants",
 };
 
-const onTenantCluster = (entry: FunctionSpec): FunctionSpec => ({
+const onTenantCluster = <Spec extends FunctionSpec>(entry: Spec): Spec => ({
   ...entry,
   kubernetes: TENANT_CLUSTER_ADMIN,
 });
 
-const spec = (
-  step: string,
+/** One step's entry; its id keeps its literal type, so that `CatalogFunctionId` lists every step. */
+const spec = <const Step extends string>(
+  step: Step,
   description: string,
   permissions: IamStatement[],
   environment: FunctionSpec["environment"] = {},
   timeoutSeconds = 30,
-): FunctionSpec => ({
-  id: `tenant/${step}`,
+): FunctionSpec & { readonly id: `tenant/${Step}` } => ({
+  id: `tenant/${step}` as const,
   handler: `functions/tenant/${step}.ts`,
   description,
   timeoutSeconds,
@@ -138,7 +139,7 @@ const spec = (
   permissions,
 });
 
-export const tenantFunctions: readonly FunctionSpec[] = [
+export const tenantFunctions = [
   spec(
     "find-stopped-operation",
     "Finds the tenant a stopped or timed-out execution worked on, and whether it still owns it",
@@ -343,4 +344,4 @@ export const tenantFunctions: readonly FunctionSpec[] = [
     [registry("UpdateItem", "GetItem"), publish],
     { TENANT_TABLE: TABLE, EVENT_BUS_NAME: BUS },
   ),
-];
+] as const satisfies readonly FunctionSpec[];

@@ -1,10 +1,10 @@
 /** Last step of offboarding: mark the tenant `offboarded`, keeping the final snapshot id; publish `Tenant Offboarded`. */
 import { z } from "zod";
 import type { DetailOf } from "../../events/define.ts";
-import { publishEvent } from "../../events/publish.ts";
 import { ReportSummary } from "../../events/report.ts";
 import { TenantOffboarded } from "../../events/tenants.ts";
 import { defineStep } from "../shared/handler.ts";
+import { publishEvent } from "../shared/publish.ts";
 import { now, TenantRef } from "./lib/inputs.ts";
 import { transition } from "./lib/registry.ts";
 

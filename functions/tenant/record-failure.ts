@@ -5,10 +5,10 @@
  * request was refused before a tenant was registered.
  */
 import { z } from "zod";
-import { publishEvent } from "../../events/publish.ts";
 import { ReportSummary } from "../../events/report.ts";
 import { TenantOffboardingFailed, TenantOnboardingFailed } from "../../events/tenants.ts";
 import { defineStep } from "../shared/handler.ts";
+import { publishEvent } from "../shared/publish.ts";
 import { TenantNotFoundError, TenantStateConflictError } from "./lib/errors.ts";
 import { Failure, reasonOf } from "./lib/failure.ts";
 import { now } from "./lib/inputs.ts";

@@ -3,26 +3,17 @@
  * again when an earlier offboarding stopped halfway). Refuses a tenant still onboarding. A tenant
  * already offboarded is reported as such and nothing is changed.
  */
-import { z } from "zod";
+import { namesTenant, TenantOffboardingFields } from "../../events/tenants.ts";
 import { defineStep } from "../shared/handler.ts";
 import { TenantNotFoundError, TenantStillOnboardingError } from "./lib/errors.ts";
 import { ExecutionArn, now } from "./lib/inputs.ts";
 import { requireTenant, slugOfTenant, type TenantRecord, transition } from "./lib/registry.ts";
 import { tenantNames } from "./lib/slug.ts";
 
-/** The tenant by slug or by id (`Tenant Offboarding Requested` carries the id). */
-export const StartOffboardingInput = z
-  .object({
-    slug: z.string().min(1).optional(),
-    tenantId: z.string().min(1).optional(),
-    requestedBy: z.string().optional(),
-    reason: z.string().max(500).optional(),
-    executionArn: ExecutionArn,
-  })
-  .refine((input) => input.slug !== undefined || input.tenantId !== undefined, {
-    message: "give the tenant's slug or tenantId",
-    path: ["slug"],
-  });
+/** The `Tenant Offboarding Requested` contract (the tenant by slug or by id) plus the execution ARN. */
+export const StartOffboardingInput = TenantOffboardingFields.extend({
+  executionArn: ExecutionArn,
+}).superRefine(namesTenant);
 
 export interface StartOffboardingResult {
   readonly tenantId: string;

@@ -4,7 +4,8 @@
  * creating a second one; a tenant whose onboarding failed is taken over by the new execution.
  */
 import { randomUUID } from "node:crypto";
-import { z } from "zod";
+import type { z } from "zod";
+import { TenantRequestFields } from "../../events/tenants.ts";
 import { awsRegion, optionalEnv } from "../shared/env.ts";
 import { defineStep } from "../shared/handler.ts";
 import { TenantRequestConflictError, TenantSlugTakenError, UnsupportedRegionError } from "./lib/errors.ts";
@@ -12,19 +13,13 @@ import { isExecutionRunning } from "./lib/executions.ts";
 import { ExecutionArn, now } from "./lib/inputs.ts";
 import { getTenant, putNewTenant, putTenantAlias, type TenantRecord, transition } from "./lib/registry.ts";
 import { resolveSlug } from "./lib/slug.ts";
-import { Tier } from "./lib/tiers.ts";
 
-export const RegisterInput = z.object({
-  name: z.string().trim().min(1).max(100),
-  tier: Tier,
-  adminEmail: z.email(),
-  slug: z.string().optional(),
-  region: z
-    .string()
-    .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must be an AWS region such as eu-west-1")
-    .optional(),
-  executionArn: ExecutionArn,
-});
+/**
+ * The `Tenant Requested` contract plus the execution ARN. The slug rules the contract checks
+ * (`resolveSlug`) are applied again below, where they throw InvalidSlugError or ReservedSlugError by
+ * name; the home region's format is checked here, whether the deployment serves it below.
+ */
+export const RegisterInput = TenantRequestFields.extend({ executionArn: ExecutionArn });
 export type RegisterInput = z.infer<typeof RegisterInput>;
 
 export interface RegisterResult extends TenantRecord {

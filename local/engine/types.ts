@@ -1,11 +1,20 @@
 /** The Amazon States Language as the engine reads it (after validation). */
-import type { Retrier } from "../../workflows/asl.ts";
 import type { Json, JsonObject } from "./json.ts";
 
 export type QueryLanguage = "JSONPath" | "JSONata";
 
-/** A Retry entry: one shape for the workflows that write it and the engine that runs it. */
-export type AslRetrier = Retrier;
+/**
+ * A Retry entry as the engine runs it. The engine owns its ASL types (it imports nothing from
+ * workflows/); a test checks that what workflows/asl.ts writes is assignable to these.
+ */
+export interface AslRetrier {
+  readonly ErrorEquals: readonly string[];
+  readonly IntervalSeconds?: number;
+  readonly MaxAttempts?: number;
+  readonly BackoffRate?: number;
+  readonly MaxDelaySeconds?: number;
+  readonly JitterStrategy?: "FULL" | "NONE";
+}
 
 export interface AslCatcher {
   readonly ErrorEquals: readonly string[];

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import validator from "asl-validator";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { deployable } from "../../deploy/deployable.ts";
 import { workflowRules } from "../../events/rules.ts";
 import { workflowSchedules } from "../../events/schedules.ts";
 import { functionCatalog } from "../../functions/catalog.ts";
@@ -10,12 +11,7 @@ import {
   type FunctionSpec,
   InvalidCatalogError,
 } from "../../functions/shared/catalog.ts";
-import {
-  deployable,
-  renderDefinition,
-  stateMachinePermissions,
-  unexplainedWildcards,
-} from "../../stacks/wiring.ts";
+import { renderDefinition, stateMachinePermissions, unexplainedWildcards } from "../../stacks/wiring.ts";
 import { functionIdsOf } from "../../workflows/asl.ts";
 import { workflowCatalog } from "../../workflows/catalog.ts";
 import { defineWorkflowCatalog, InvalidWorkflowCatalogError } from "../../workflows/workflow.ts";

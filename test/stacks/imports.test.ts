@@ -12,7 +12,7 @@ describe("the modules stacks/ loads", () => {
   it("import in a bare environment: no AWS_REGION, no Lambda variables", async () => {
     const modules = [
       "./stacks/wiring.ts",
-      "./stacks/tenant-access-policies.ts",
+      "./deploy/tenant-access-policies.ts",
       "./functions/catalog.ts",
       "./workflows/catalog.ts",
       "./events/rules.ts",

@@ -1,5 +1,5 @@
 /** The deployment the stacks tests render for: stage prod of app cplane in eu-west-1. */
-import type { DeployContext } from "../../stacks/wiring.ts";
+import type { DeployContext } from "../../deploy/context.ts";
 
 export const ctx: DeployContext = {
   app: "cplane",

@@ -1,10 +1,11 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { renderEnvironment } from "../../deploy/context.ts";
+import { tenantAccessPolicies } from "../../deploy/tenant-access-policies.ts";
 import { functionCatalog } from "../../functions/catalog.ts";
 import { defineFunctionCatalog, type FunctionSpec } from "../../functions/shared/catalog.ts";
 import { operatorRoleArn } from "../../functions/tenant/lib/operator-role.ts";
-import { tenantAccessPolicies } from "../../stacks/tenant-access-policies.ts";
-import { functionPermissions, renderEnvironment, renderKubernetesAccess } from "../../stacks/wiring.ts";
+import { functionPermissions, renderKubernetesAccess } from "../../stacks/wiring.ts";
 import { ctx } from "./support.ts";
 
 const CLUSTER_ARN = "arn:aws:eks:eu-west-1:123456789012:cluster/cplane-prod-tenants";

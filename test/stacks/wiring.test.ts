@@ -1,14 +1,13 @@
 import { describe, expect, it } from "vitest";
+import { renderEnvironment, UnresolvedReferenceError } from "../../deploy/context.ts";
+import { deployable } from "../../deploy/deployable.ts";
 import type { FunctionSpec, IamStatement } from "../../functions/shared/catalog.ts";
 import {
   componentName,
-  deployable,
   functionPermissions,
   renderDefinition,
-  renderEnvironment,
   renderPermission,
   stateMachinePermissions,
-  UnresolvedReferenceError,
   unexplainedWildcards,
 } from "../../stacks/wiring.ts";
 import { lambdaTask, type StateMachineDefinition } from "../../workflows/asl.ts";

@@ -4,7 +4,7 @@
  * error and a cause that carries the reason. Every step's catch-all (`catchAll`) leads here with
  * `$failure` set; a failure of the path itself never hides the original error.
  */
-import type { FunctionId } from "../../functions/shared/catalog.ts";
+import type { CatalogFunctionId } from "../../functions/catalog.ts";
 import { type JsonValue, lambdaTask, type State } from "../asl.ts";
 import { releaseLocks } from "./locks.ts";
 import { recordReport } from "./report.ts";
@@ -20,9 +20,9 @@ export const COMPENSATION_RETRY = { ...TRANSIENT_RETRY, MaxAttempts: 25, MaxDela
 
 export interface FailurePathSpec {
   /** Undoes what this execution created; its result, or its error, goes to `$compensation`. */
-  readonly compensate?: { readonly id: FunctionId; readonly payload: string; readonly state?: string };
+  readonly compensate?: { readonly id: CatalogFunctionId; readonly payload: string; readonly state?: string };
   /** Records the failure and publishes the failure event; may return `{ reason }` for the cause. */
-  readonly record: { readonly id: FunctionId; readonly payload: string; readonly state?: string };
+  readonly record: { readonly id: CatalogFunctionId; readonly payload: string; readonly state?: string };
   /** The Fail state's name, and what failed, as the cause's first words (`tenant onboarding`). */
   readonly fail: { readonly state: string; readonly what: string };
   /** Give back the execution's leases (workflows that take locks) before failing. */

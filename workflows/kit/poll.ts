@@ -8,7 +8,7 @@
  * workflow moves on as soon as the resource changes, and the task's timeout, which backs off as the
  * timer did, is the poll that still finds a change whose event was lost.
  */
-import type { FunctionId } from "../../functions/shared/catalog.ts";
+import type { CatalogFunctionId } from "../../functions/catalog.ts";
 import { type JsonValue, lambdaTask, type State } from "../asl.ts";
 import { catchAll, detectedFailure, EXECUTION_ARN, step, stepName, TRANSIENT_RETRY } from "./steps.ts";
 
@@ -16,7 +16,7 @@ export interface PollSpec {
   /** Names the states: `Wait<name>`, `Check<name>`, `Is<name>Ready`, `<name>Failed`, `<name>TimedOut`. */
   readonly name: string;
   /** The step that describes the resource; its result goes to `$<result>`. */
-  readonly check: FunctionId;
+  readonly check: CatalogFunctionId;
   readonly payload: string;
   readonly result: string;
   /** JSONata conditions on `$<result>` (without the `{% %}`). */

@@ -3,6 +3,8 @@
  * classes the handlers throw, see functions/errors.ts) and a catch-all that remembers which step failed
  * and why in `$failure`, then goes to the workflow's failure path.
  */
+
+import type { CatalogFunctionId } from "../../functions/catalog.ts";
 import { RETRYABLE_ERRORS } from "../../functions/errors.ts";
 import type { FunctionId } from "../../functions/shared/catalog.ts";
 import { type Catcher, type JsonValue, lambdaTask, type Retrier, type State } from "../asl.ts";
@@ -60,7 +62,8 @@ export interface StepOptions {
  * `onFailure` with `$failure` set. Without `next` the step ends the execution.
  */
 export function step(
-  id: FunctionId,
+  /** A function of the catalog: a misspelled id fails the typecheck. */
+  id: CatalogFunctionId,
   payload: string,
   next: string | undefined,
   onFailure: string,

@@ -20,9 +20,9 @@ import type { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { SendTaskSuccessCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { ApprovalDecided } from "../../../events/approvals.ts";
-import { publishEvent } from "../../../events/publish.ts";
 import { createAwsClient } from "../../shared/aws-clients.ts";
 import { requireEnv } from "../../shared/env.ts";
+import { publishEvent } from "../../shared/publish.ts";
 import { ApprovalAlreadyDecidedError, ApprovalExpiredError, ApprovalNotFoundError } from "./errors.ts";
 
 export interface Decision {

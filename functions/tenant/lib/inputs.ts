@@ -1,9 +1,10 @@
 /** Fields the tenant steps share in their payloads. */
 import { z } from "zod";
+import { ExecutionArn } from "../../../events/fields.ts";
 import { awsNow } from "../../shared/aws-clients.ts";
 import { Tier } from "./tiers.ts";
 
-export const ExecutionArn = z.string().min(1);
+export { ExecutionArn };
 
 /** Who a step works for: the registered tenant and the execution driving it. */
 export const TenantRef = z.object({

@@ -8,7 +8,8 @@
 import { InvalidSlugError, ReservedSlugError } from "./errors.ts";
 
 export const MAX_SLUG_LENGTH = 40;
-const SLUG = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9]))*$/;
+/** The slug syntax (without the length limit), also published in the request events' JSON Schema. */
+export const SLUG = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9]))*$/;
 
 export const RESERVED_SLUGS: ReadonlySet<string> = new Set([
   "admin",

@@ -3,8 +3,14 @@ import { existsSync, readdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ListRulesCommand, PutEventsCommand, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
+import { eventRegistry } from "../../../events/registry.ts";
 import { printJson, printTable, readJsonArgument } from "../io.ts";
 import { admin, type Target, UsageError } from "../target.ts";
+
+/** An event's detail does not match its registered contract (or no contract is registered); nothing was sent. */
+export class InvalidEventError extends UsageError {
+  override name = "InvalidEventError";
+}
 
 const SAMPLES = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "events", "samples");
 
@@ -53,17 +59,61 @@ function busFor(source: string, target: Target): string {
   return source.startsWith("aws.") ? "default" : target.busName;
 }
 
+/**
+ * Why an entry's detail is refused: no contract for its source and detail-type, a detail that is not
+ * JSON, or each issue its contract finds. Empty when the contract accepts it.
+ */
+export function contractIssues(entry: PutEventsRequestEntry): string[] {
+  const source = entry.Source ?? "";
+  const detailType = entry.DetailType ?? "";
+  if (!eventRegistry.has(source, detailType)) {
+    return [`no contract is registered for "${detailType}" from ${source} (events/registry.ts)`];
+  }
+  let detail: unknown;
+  try {
+    detail = JSON.parse(entry.Detail ?? "{}");
+  } catch (error) {
+    return [`detail is not valid JSON: ${(error as Error).message}`];
+  }
+  const parsed = eventRegistry.get(source, detailType).detail.safeParse(detail);
+  return parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${["detail", ...issue.path].join(".")}: ${issue.message}`);
+}
+
+/** A sample's or file's name as given; inline JSON by its position. */
+const label = (reference: string | undefined, i: number) =>
+  reference === undefined || reference.trimStart().startsWith("{") ? `event ${i + 1}` : reference;
+
+/**
+ * Puts events on the bus, each checked against its registered contract first: one invalid event and
+ * nothing is sent (InvalidEventError, exit 2). `validate: false` (`--no-validate`) sends them as they
+ * are, as EventBridge itself would accept them, to see what a bad publisher causes.
+ */
 export async function putEvents(
   target: Target,
   references: string[],
-  options: { json?: boolean },
+  options: { json?: boolean; validate?: boolean },
 ): Promise<number> {
   if (references.length === 0) {
     throw new UsageError(
-      `usage: cplane events put <file|json|sample>...; samples: ${sampleNames().join(", ")}`,
+      `usage: cplane events put <file|json|sample>... [--no-validate]; samples: ${sampleNames().join(", ")}`,
     );
   }
   const entries = references.map((ref) => toEntry(loadEvent(ref), target));
+  if (options.validate !== false) {
+    const refused = entries.flatMap((entry, i) => {
+      const issues = contractIssues(entry);
+      return issues.length === 0
+        ? []
+        : [`${label(references[i], i)} (${entry.Source} / ${entry.DetailType}):\n  ${issues.join("\n  ")}`];
+    });
+    if (refused.length > 0) {
+      throw new InvalidEventError(
+        `refused ${refused.length} of ${entries.length} events; nothing was sent (--no-validate sends them anyway):\n${refused.join("\n")}`,
+      );
+    }
+  }
   const out = await target.events.send(new PutEventsCommand({ Entries: entries }));
   if (options.json) printJson({ FailedEntryCount: out.FailedEntryCount, Entries: out.Entries });
   else {

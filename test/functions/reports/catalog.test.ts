@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { renderEnvironment } from "../../../deploy/context.ts";
 import { functionCatalog } from "../../../functions/catalog.ts";
 import { reportFunctions } from "../../../functions/reports/catalog.ts";
-import { functionPermissions, renderEnvironment } from "../../../stacks/wiring.ts";
+import { functionPermissions } from "../../../stacks/wiring.ts";
 import { workflowCatalog } from "../../../workflows/catalog.ts";
 import { ctx } from "../../stacks/support.ts";
 

@@ -1,13 +1,14 @@
 /**
- * Publishing an event: the detail is validated against its contract before anything is sent, then
- * put on our bus (EVENT_BUS_NAME) through the shared AWS client factory.
+ * Publishing an event: the detail is validated against its contract (events/) before anything is
+ * sent, then put on our bus (EVENT_BUS_NAME) through the shared AWS client factory. It lives with the
+ * handlers' client glue, not in events/, which holds contracts only and never calls AWS.
  */
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import type { z } from "zod";
-import { createAwsClient } from "../functions/shared/aws-clients.ts";
-import { requireEnv } from "../functions/shared/env.ts";
-import { EventPublishError, InvalidInputError } from "../functions/shared/errors.ts";
-import type { EventContract } from "./define.ts";
+import type { EventContract } from "../../events/define.ts";
+import { createAwsClient } from "./aws-clients.ts";
+import { requireEnv } from "./env.ts";
+import { EventPublishError, InvalidInputError } from "./errors.ts";
 
 export { EventPublishError };
 

@@ -15,7 +15,7 @@ import {
 } from "../functions/tenant/catalog.ts";
 import { SERVICE_ACCOUNT } from "../functions/tenant/lib/namespace.ts";
 import { operatorRoleArn } from "../functions/tenant/lib/operator-role.ts";
-import { type DeployContext, fillPlaceholders } from "./wiring.ts";
+import { type DeployContext, fillPlaceholders } from "./context.ts";
 
 export interface PolicyDocument {
   readonly Version: "2012-10-17";

@@ -1,9 +1,9 @@
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { GitPush } from "../../events/operations.ts";
-import { EventPublishError, publishEvent } from "../../events/publish.ts";
-import { TenantCreated } from "../../events/tenants.ts";
+import { GitPush } from "../../../events/operations.ts";
+import { TenantCreated } from "../../../events/tenants.ts";
+import { EventPublishError, publishEvent } from "../../../functions/shared/publish.ts";
 
 const eventBridge = mockClient(EventBridgeClient);
 

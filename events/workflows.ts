@@ -1,0 +1,86 @@
+/**
+ * Every workflow by name, with its input contract: the detail of the request event that starts it
+ * (the tenant workflows), or what its rules' input transformers and its schedules' inputs produce,
+ * plus a manual start. Declared here, not in workflows/, because rules and schedules name workflows
+ * that are not built yet, and because workflows/ imports events/ (never the other way round). A
+ * workflow module takes its `input` from here; its name is typed from this list, so a misspelled
+ * workflow in a rule, a schedule or a catalog entry fails the typecheck.
+ */
+import { z } from "zod";
+import { StepFunctionsExecutionStatusChange } from "./aws.ts";
+import { AwsRegion, CommitSha, Timestamp } from "./fields.ts";
+import { TenantOffboardingRequest, TenantRequest } from "./tenants.ts";
+
+const Manual = z.literal("manual");
+/** Who asked, for the run report (`cplane run` fills in nothing: say it). */
+const RequestedBy = z.string().min(1).optional();
+
+/** A push to main (rule `git-push-main-canary`), or a person promoting a commit by hand. */
+export const CanaryPromotionInput = z.discriminatedUnion("trigger", [
+  z.object({
+    trigger: z.literal("git-push"),
+    repository: z.string().min(1),
+    commit: CommitSha,
+    branch: z.string().min(1),
+    pusher: z.string().min(1),
+    deliveryId: z.string().min(1),
+  }),
+  z.object({
+    trigger: Manual,
+    repository: z.string().min(1),
+    commit: CommitSha,
+    branch: z.string().min(1).optional(),
+    requestedBy: RequestedBy,
+  }),
+]);
+
+/** The nightly schedule, or a manual run. */
+export const BackupVerificationInput = z.discriminatedUnion("trigger", [
+  z.object({ trigger: z.literal("schedule"), scheduledTime: Timestamp }),
+  z.object({ trigger: Manual, requestedBy: RequestedBy }),
+]);
+
+/**
+ * A region-health alarm (rule `region-health-alarm-failover`: fail over away from the alarm's region),
+ * the monthly drill schedule, or a person choosing the mode.
+ */
+export const RegionalFailoverInput = z.discriminatedUnion("trigger", [
+  z.object({
+    trigger: z.literal("alarm"),
+    mode: z.literal("failover"),
+    alarmName: z.string().min(1),
+    alarmRegion: AwsRegion,
+    reason: z.string(),
+    alarmTime: Timestamp,
+  }),
+  z.object({ trigger: z.literal("schedule"), mode: z.literal("drill"), scheduledTime: Timestamp }),
+  z.object({
+    trigger: Manual,
+    mode: z.enum(["failover", "switchover", "drill"]),
+    reason: z.string().min(1),
+    requestedBy: RequestedBy,
+  }),
+]);
+
+/**
+ * The detail of `Step Functions Execution Status Change` for an execution stopped or timed out from
+ * outside (rule `execution-stopped-clean-up` passes `$.detail`): the event's contract, its status narrowed.
+ */
+export const OperationCleanupInput = StepFunctionsExecutionStatusChange.detail.extend({
+  status: z.enum(["ABORTED", "TIMED_OUT"]),
+});
+
+export const workflowInputs = {
+  "tenant-onboarding": TenantRequest,
+  "tenant-offboarding": TenantOffboardingRequest,
+  "canary-promotion": CanaryPromotionInput,
+  "backup-verification": BackupVerificationInput,
+  "regional-failover": RegionalFailoverInput,
+  "operation-cleanup": OperationCleanupInput,
+} as const;
+
+export type WorkflowInputs = typeof workflowInputs;
+export type WorkflowName = keyof WorkflowInputs;
+export type WorkflowInput<Name extends WorkflowName> = z.infer<WorkflowInputs[Name]>;
+
+export const WORKFLOW_NAMES = Object.keys(workflowInputs) as readonly WorkflowName[];
