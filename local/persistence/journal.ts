@@ -149,9 +149,16 @@ export class Journal<T extends object> {
     const line = `${JSON.stringify({ lsn, ...record })}\n`;
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ segment, line, resolve, reject });
-      this.flushing ??= this.flush().finally(() => {
-        this.flushing = undefined;
-      });
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.flushing) return;
+    this.flushing = this.flush().finally(() => {
+      this.flushing = undefined;
+      // Appended after the last batch was taken but before this flush returned.
+      if (this.queue.length > 0) this.kick();
     });
   }
 
