@@ -91,6 +91,11 @@ export interface RuntimeOptions {
    * false to write state only at a clean stop, as before checkpoints (what a crash then loses).
    */
   readonly checkpoints?: Partial<CheckpointTiming> | false;
+  /**
+   * With checkpoints: journal what the server acknowledges before answering (default). False answers
+   * at once, and a crash loses what was answered since the last checkpoint: for measuring the journal.
+   */
+  readonly journal?: boolean;
 }
 
 export interface WorkflowRuleStatus {
@@ -436,7 +441,7 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
   // What the last runtime acknowledged after its last checkpoint is applied again, in order.
   let journal: Journal<AcknowledgedRecord> | undefined;
   let replayed: ReplayReport = { started: [], events: [], failed: [] };
-  if (options.dataDir && checkpointing) {
+  if (options.dataDir && checkpointing && options.journal !== false) {
     const journalDir = join(options.dataDir, "journal");
     if (options.fresh) await rm(journalDir, { recursive: true, force: true });
     const opened = await loadSaved(journalDir, () => Journal.open<AcknowledgedRecord>(journalDir));
