@@ -25,8 +25,8 @@ const { serve } = await import("../local/start.ts");
 const { startChildRuntime } = await import("../test/support/child-runtime.ts");
 type Runtime = Awaited<ReturnType<typeof createRuntime>>;
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const BUDGET_MS = Number(process.env.BENCH_BUDGET_MS ?? 3000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const BUDGET_MS = Number(process.env.BENCH_BUDGET_MS ?? 2000);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
 const KILLS = Number(process.env.BENCH_KILLS ?? 3);
 const dirs: string[] = [];
@@ -83,8 +83,8 @@ async function served(journal: boolean): Promise<Served> {
 }
 
 let names = 0;
-/** Requests per second answered to CLIENTS clients over the budget. */
-async function throughput(target: Served, kind: Kind): Promise<number> {
+/** Requests per second answered to `clients` clients over the budget. */
+async function throughput(target: Served, kind: Kind, clients: number): Promise<number> {
   const request = () =>
     kind === "StartExecution"
       ? aws(target.url, "AWSStepFunctions.StartExecution", {
@@ -99,7 +99,7 @@ async function throughput(target: Served, kind: Kind): Promise<number> {
   const start = performance.now();
   let answered = 0;
   await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
+    Array.from({ length: clients }, async () => {
       while (performance.now() < until) {
         await request();
         answered++;
@@ -113,29 +113,30 @@ async function compareThroughput(): Promise<void> {
   const on = await served(true);
   const off = await served(false);
   try {
-    for (const kind of ["StartExecution", "PutEvents"] as const) {
+    for (const [kind, clients] of [
+      ["StartExecution", 1],
+      ["StartExecution", CLIENTS],
+      ["PutEvents", 1],
+      ["PutEvents", CLIENTS],
+    ] as const) {
       const results: Record<"on" | "off", number[]> = { on: [], off: [] };
-      await throughput(on, kind);
-      await throughput(off, kind);
+      await throughput(on, kind, clients);
+      await throughput(off, kind, clients);
       const before = on.runtime.journal?.status ?? { appended: 0, syncs: 0 };
       for (let round = 0; round < ROUNDS; round++) {
         for (const mode of round % 2 === 0 ? (["off", "on"] as const) : (["on", "off"] as const)) {
-          results[mode].push(await throughput(mode === "on" ? on : off, kind));
+          results[mode].push(await throughput(mode === "on" ? on : off, kind, clients));
         }
       }
       const after = on.runtime.journal?.status ?? { appended: 0, syncs: 0 };
       const best = (values: number[]) => Math.max(...values);
+      const median = (values: number[]) =>
+        [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
       const group = (after.appended - before.appended) / Math.max(1, after.syncs - before.syncs);
+      const label = `${kind}, ${clients} client(s)`;
+      const ratio = (pick: (values: number[]) => number) => (pick(results.on) / pick(results.off)).toFixed(2);
       console.log(
-        `${kind.padEnd(16)} without ${best(results.off).toFixed(0).padStart(6)}/s  with ${best(results.on)
-          .toFixed(0)
-          .padStart(
-            6,
-          )}/s  with/without ${(best(results.on) / best(results.off)).toFixed(2)}  (rounds without ${results.off
-          .map((v) => v.toFixed(0))
-          .join(
-            ", ",
-          )}; with ${results.on.map((v) => v.toFixed(0)).join(", ")}; ${group.toFixed(1)} records per sync)`,
+        `${label.padEnd(28)} best without ${best(results.off).toFixed(0)}/s, with ${best(results.on).toFixed(0)}/s: with/without ${ratio(best)} (median ${ratio(median)}); ${group.toFixed(1)} records per sync`,
       );
     }
   } finally {
@@ -221,7 +222,7 @@ async function lossWindow(kill: number): Promise<void> {
 
 try {
   console.log(
-    `throughput over HTTP, ${CLIENTS} clients, best of ${ROUNDS} alternating rounds of ${BUDGET_MS} ms:`,
+    `throughput over HTTP, ${ROUNDS} alternating rounds of ${BUDGET_MS} ms each (best, and the ratio of medians):`,
   );
   await compareThroughput();
   console.log(`\nSIGKILL after ${BUDGET_MS} ms of load (${CLIENTS} clients, \`cplane start\` at 60x):`);
