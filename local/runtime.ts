@@ -250,6 +250,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       // Held alone now: what a crashed writer left half-written can go.
       await removeLeftoverTemporaries(options.dataDir);
       await removeLeftoverTemporaries(join(options.dataDir, "cloud"));
+      await removeLeftoverTemporaries(join(options.dataDir, "journal"));
     }
     return await assemble(options, lock);
   } catch (error) {
