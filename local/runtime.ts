@@ -8,7 +8,7 @@
 import "./lambda/environment.ts";
 
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { type DeployContext, renderEnvironment } from "../deploy/context.ts";
@@ -30,16 +30,25 @@ import {
   installFunctionRules,
   installWorkflowRules,
   type LocalEventBridge,
+  type TargetDispatcher,
 } from "./bus/index.ts";
 import { type Clock, createClock, parseClockMode } from "./clock/clock.ts";
 import { createLocalCloud, type LocalCloud } from "./cloud/cloud.ts";
 import { createDemoFleet } from "./cloud/demo.ts";
 import { toPutEventsEntry } from "./cloud/index.ts";
-import { Engine, type SavedExecution } from "./engine/index.ts";
+import { Engine, ExecutionAlreadyExists, type SavedExecution } from "./engine/index.ts";
 import { createLocalFunctions, type LocalFunctions } from "./lambda/functions.ts";
+import {
+  type AcknowledgedRecord,
+  journaledServices,
+  type ReplayReport,
+  replayAcknowledged,
+} from "./persistence/acknowledged.ts";
 import { type CheckpointReport, Checkpoints, type CheckpointTiming } from "./persistence/checkpoints.ts";
+import { EventLogStore } from "./persistence/event-log.ts";
 import { ExecutionStore } from "./persistence/executions.ts";
 import { removeLeftoverTemporaries, writeAtomically } from "./persistence/files.ts";
+import { Journal } from "./persistence/journal.ts";
 import { acquireDataDirLock, type DataDirLock, type LockHolder } from "./persistence/lock.ts";
 import { createLocalScheduler, installWorkflowSchedules, type LocalScheduler } from "./scheduler/index.ts";
 import type { AwsJsonService } from "./server/aws-json.ts";
@@ -83,6 +92,11 @@ export interface RuntimeOptions {
    * false to write state only at a clean stop, as before checkpoints (what a crash then loses).
    */
   readonly checkpoints?: Partial<CheckpointTiming> | false;
+  /**
+   * With checkpoints: journal what the server acknowledges before answering (default). False answers
+   * at once, and a crash loses what was answered since the last checkpoint: for measuring the journal.
+   */
+  readonly journal?: boolean;
 }
 
 export interface WorkflowRuleStatus {
@@ -101,7 +115,10 @@ export interface Runtime {
   readonly scheduler: LocalScheduler;
   readonly functions: LocalFunctions;
   readonly cloud: LocalCloud;
-  /** The Step Functions and EventBridge APIs over the engine and bus: for handlers and the server alike. */
+  /**
+   * The Step Functions and EventBridge APIs over the engine and bus, as the server serves them
+   * (with a journal, StartExecution and PutEvents answer once what they did is on disk).
+   */
   readonly services: readonly AwsJsonService[];
   /** Resources created at this start (empty when everything was loaded from the data directory). */
   readonly bootstrapped: readonly string[];
@@ -113,6 +130,13 @@ export interface Runtime {
   readonly dataDir: string | undefined;
   /** The state written while running; undefined without a data directory or with checkpoints off. */
   readonly checkpoints: Checkpoints | undefined;
+  /**
+   * What the server acknowledged since the last checkpoint (StartExecution, PutEvents), on disk before
+   * each answer; undefined when checkpoints are.
+   */
+  readonly journal: Journal<AcknowledgedRecord> | undefined;
+  /** What this start applied again from the journal the last runtime left. */
+  readonly replayed: ReplayReport;
   /** The runtime before this one on the data directory, when it ended without a clean stop. */
   readonly recoveredFrom: LockHolder | undefined;
   readonly rules: readonly WorkflowRuleStatus[];
@@ -192,6 +216,18 @@ async function loadExecutions(store: ExecutionStore | undefined): Promise<SavedE
   }
 }
 
+/** Loads saved state with `load`; what cannot be read is a `CorruptStateError` naming `what`. */
+async function loadSaved<T>(what: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    throw new CorruptStateError(
+      `saved state ${what} cannot be read (${(error as Error).message}); start with --fresh or run cplane reset`,
+      { cause: error },
+    );
+  }
+}
+
 async function readSaved<T>(file: string): Promise<T> {
   try {
     return JSON.parse(await readFile(file, "utf8")) as T;
@@ -215,6 +251,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       // Held alone now: what a crashed writer left half-written can go.
       await removeLeftoverTemporaries(options.dataDir);
       await removeLeftoverTemporaries(join(options.dataDir, "cloud"));
+      await removeLeftoverTemporaries(join(options.dataDir, "journal"));
     }
     return await assemble(options, lock);
   } catch (error) {
@@ -304,9 +341,18 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
   }
 
   // Rules and schedules reach their targets the same way.
-  const dispatcher = {
-    startExecution: async (stateMachineArn: string, input: string) =>
-      engine.startExecution({ stateMachineArn, input }),
+  const dispatcher: TargetDispatcher = {
+    startExecution: async (stateMachineArn, input, delivery) => {
+      if (!delivery) return engine.startExecution({ stateMachineArn, input });
+      try {
+        return engine.startExecution({ stateMachineArn, input, name: delivery.id });
+      } catch (error) {
+        // A delivery names its execution after itself: one under that name is what this delivery
+        // started before (an event applied again after a crash, whose execution the checkpoint kept).
+        if (!(error instanceof ExecutionAlreadyExists)) throw error;
+        return { executionArn: `${stateMachineArn.replace(":stateMachine:", ":execution:")}:${delivery.id}` };
+      }
+    },
     invokeFunction: async (functionArn: string, payload: string) =>
       functions.invoke(functionArn, JSON.parse(payload)),
   };
@@ -361,6 +407,14 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
   ownServices.EventBridge = eventBridgeService(busReady);
   ownServices.SFN = stepFunctionsService(engine);
 
+  // The bus's log persists with the rest: restored before anything is logged at this start.
+  const eventLogStore = options.dataDir ? new EventLogStore(options.dataDir) : undefined;
+  if (eventLogStore && options.fresh) await eventLogStore.remove();
+  else if (eventLogStore) {
+    const savedEvents = await loadSaved(eventLogStore.file, () => eventLogStore.load());
+    if (savedEvents) busReady.eventLog.restore(savedEvents);
+  }
+
   // Executions persist with the cloud: those the last stop cut off continue where they stood.
   const resumed: string[] = [];
   const executionStore = options.dataDir ? new ExecutionStore(options.dataDir) : undefined;
@@ -386,6 +440,21 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
     }
   }
 
+  // What the last runtime acknowledged after its last checkpoint is applied again, in order.
+  let journal: Journal<AcknowledgedRecord> | undefined;
+  let replayed: ReplayReport = { started: [], events: [], failed: [] };
+  if (options.dataDir && checkpointing && options.journal !== false) {
+    const journalDir = join(options.dataDir, "journal");
+    if (options.fresh) await rm(journalDir, { recursive: true, force: true });
+    const opened = await loadSaved(journalDir, () => Journal.open<AcknowledgedRecord>(journalDir));
+    journal = opened.journal;
+    replayed = replayAcknowledged(opened.records, { engine, bus: busReady });
+    for (const { lsn, reason } of replayed.failed) {
+      process.stderr.write(`cplane: journal record ${lsn} could not be applied again: ${reason}\n`);
+    }
+  }
+  const served = journal ? journaledServices(Object.values(ownServices), journal, busReady) : undefined;
+
   /**
    * One moment of the runtime on disk: clock, executions and cloud are taken synchronously, then
    * committed clock first, cloud next, executions last, each file atomically. A crash between two
@@ -396,13 +465,20 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
   async function writeState(dataDir: string): Promise<CheckpointReport> {
     const started = performance.now();
     const now = clock.now();
+    // The journal's records up to here are in the state taken now (each is appended after its act).
+    const journaledUpTo = journal?.rotate();
     const writeExecutions = executionStore?.capture(engine);
+    const writeEvents = eventLogStore?.capture(busReady.eventLog);
     const clockWritten = writeAtomically(join(dataDir, "clock.json"), JSON.stringify({ now }));
     const cloudSaved = cloud.save({ commitAfter: clockWritten, background: true });
     const captureMs = performance.now() - started;
     const [clockBytes, { bytes: cloudBytes }] = await Promise.all([clockWritten, cloudSaved]);
     const executionsBytes = (await writeExecutions?.()) ?? 0;
-    return { clock: now, captureMs, bytes: clockBytes + cloudBytes + executionsBytes };
+    // After the executions: an event on disk has the executions its deliveries started on disk too.
+    const eventsBytes = (await writeEvents?.()) ?? 0;
+    // Last: the journal's records this state includes are no longer needed.
+    if (journaledUpTo !== undefined) await journal?.cover(journaledUpTo);
+    return { clock: now, captureMs, bytes: clockBytes + cloudBytes + executionsBytes + eventsBytes };
   }
 
   const dataDir = options.dataDir;
@@ -442,6 +518,7 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
     const live = checkpoints;
     engine.onChange(() => live.changed());
     cloud.onChange(() => live.changed());
+    busReady.onLog(() => live.changed());
     // What this start loaded, redrove and created is the first state to write.
     live.changed();
   }
@@ -449,7 +526,9 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
   return {
     clock,
     cloud,
-    services: Object.values(ownServices),
+    services: served ?? Object.values(ownServices),
+    journal,
+    replayed,
     bootstrapped: created,
     resumed,
     orphans,
@@ -498,6 +577,7 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
     }
     await Promise.all(running.map((arn) => engine.waitForExecution(arn)));
     if (dataDir) await writeState(dataDir);
+    await journal?.close();
     await cloud.close();
     // Handlers keep Kubernetes access per cluster name: this runtime's API servers are gone, and a
     // next runtime in this process serves the same names elsewhere.

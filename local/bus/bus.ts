@@ -5,8 +5,9 @@
  * a retry policy on the virtual clock, a dead-letter log, per-rule metrics, and an event log with
  * replay. local/bus/README.md states the rules for what a target receives, with their AWS sources.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { Clock } from "../clock/clock.ts";
+import { EventLog, type LoggedEvent } from "./event-log.ts";
 import {
   type TargetInputConfig,
   targetInput,
@@ -32,9 +33,18 @@ export class EventBridgeApiError extends Error {
   }
 }
 
+/**
+ * One delivery of one event to one target: `id` is the same every time this event reaches this target
+ * through this rule (retries, and a replay of the event after a crash), and UUID-shaped, so that it can
+ * name what the delivery starts and a second delivery finds it there.
+ */
+export interface DeliveryKey {
+  readonly id: string;
+}
+
 /** How targets are reached; the runtime provides it, the bus knows nothing of the engine. */
 export interface TargetDispatcher {
-  startExecution(stateMachineArn: string, input: string): Promise<unknown>;
+  startExecution(stateMachineArn: string, input: string, delivery?: DeliveryKey): Promise<unknown>;
   invokeFunction(functionArn: string, payload: string): Promise<unknown>;
   /** Any other target type (SQS, SNS, another bus...); without it such targets fail. */
   deliver?(arn: string, input: string): Promise<unknown>;
@@ -144,11 +154,7 @@ export interface RuleMetrics {
   InvocationsSentToDlq: number;
 }
 
-export interface LoggedEvent {
-  readonly busName: string;
-  readonly ingestedAt: number;
-  readonly event: EventEnvelope;
-}
+export type { LoggedEvent } from "./event-log.ts";
 
 export interface LocalEventBridgeOptions {
   clock: Clock;
@@ -159,6 +165,8 @@ export interface LocalEventBridgeOptions {
   buses?: readonly string[];
   /** How many events the log keeps (oldest dropped first). Default 10,000. */
   eventLogLimit?: number;
+  /** How long (simulated ms) the log keeps an event. Default 7 days. */
+  eventLogMaxAgeMs?: number;
   /** Back-off before retry `attempt` (1-based), in ms. Default: 1 s doubling, capped at 5 min. */
   backoffMs?: (attempt: number) => number;
 }
@@ -188,10 +196,13 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
   const { clock, dispatcher } = options;
   const region = options.region ?? "us-east-1";
   const account = options.account ?? "000000000000";
-  const logLimit = options.eventLogLimit ?? 10_000;
+  const eventLog = new EventLog(() => clock.now(), {
+    ...(options.eventLogLimit !== undefined ? { count: options.eventLogLimit } : {}),
+    ...(options.eventLogMaxAgeMs !== undefined ? { maxAgeMs: options.eventLogMaxAgeMs } : {}),
+  });
   const backoffMs = options.backoffMs ?? ((attempt: number) => Math.min(1000 * 2 ** (attempt - 1), 300_000));
   const buses = new Map<string, BusState>();
-  const eventLog: LoggedEvent[] = [];
+  const logListeners = new Set<(logged: LoggedEvent) => void>();
   const deadLetters: DeadLetter[] = [];
   const deliveries: Delivery[] = [];
   const inFlight = new Set<Promise<void>>();
@@ -315,6 +326,16 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
     }
   }
 
+  /** Stable across retries and a replay after a crash; a StartReplay is a delivery of its own. */
+  function deliveryKey(event: EventEnvelope, rule: RuleDescription, target: Target): DeliveryKey {
+    const hex = createHash("sha256")
+      .update(`${event.id}\n${event["replay-name"] ?? ""}\n${rule.Arn}\n${target.Id}`)
+      .digest("hex");
+    return {
+      id: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`,
+    };
+  }
+
   const metricsOf = (rule: RuleDescription): RuleMetrics | undefined =>
     buses.get(rule.EventBusName)?.rules.get(rule.Name)?.metrics;
 
@@ -341,7 +362,7 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
     }
     const work = (async () => {
       try {
-        await send(target.Arn, input);
+        await send(target.Arn, input, deliveryKey(event, rule, target));
         const metrics = metricsOf(rule);
         if (metrics) metrics.Invocations++;
         deliveries.push({
@@ -373,9 +394,9 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
     void tracked.finally(() => inFlight.delete(tracked));
   }
 
-  function send(arn: string, input: string): Promise<unknown> {
+  function send(arn: string, input: string, key: DeliveryKey): Promise<unknown> {
     if (/^arn:aws[\w-]*:states:[^:]*:[^:]*:stateMachine:/.test(arn))
-      return dispatcher.startExecution(arn, input);
+      return dispatcher.startExecution(arn, input, key);
     if (/^arn:aws[\w-]*:lambda:[^:]*:[^:]*:function:/.test(arn)) return dispatcher.invokeFunction(arn, input);
     if (dispatcher.deliver) return dispatcher.deliver(arn, input);
     return Promise.reject(
@@ -448,9 +469,9 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
     });
   }
 
-  function log(busName: string, event: EventEnvelope): void {
-    eventLog.push({ busName, ingestedAt: clock.now(), event });
-    if (eventLog.length > logLimit) eventLog.splice(0, eventLog.length - logLimit);
+  function log(logged: LoggedEvent): void {
+    eventLog.append(logged);
+    for (const listener of logListeners) listener(logged);
   }
 
   return {
@@ -481,7 +502,7 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
           results.push(checked);
           continue;
         }
-        log(checked.bus.name, checked.event);
+        log({ busName: checked.bus.name, ingestedAt: clock.now(), event: checked.event });
         route(checked.bus, checked.event);
         results.push({ EventId: checked.event.id });
       }
@@ -647,12 +668,14 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
 
     /** The event log, oldest first; filter by bus and ingestion time (epoch ms, inclusive). */
     events(filter: { busName?: string; from?: number; to?: number } = {}): LoggedEvent[] {
-      return eventLog.filter(
-        (e) =>
-          (!filter.busName || e.busName === busNameOf(filter.busName)) &&
-          (filter.from === undefined || e.ingestedAt >= filter.from) &&
-          (filter.to === undefined || e.ingestedAt <= filter.to),
-      );
+      return eventLog
+        .all()
+        .filter(
+          (e) =>
+            (!filter.busName || e.busName === busNameOf(filter.busName)) &&
+            (filter.from === undefined || e.ingestedAt >= filter.from) &&
+            (filter.to === undefined || e.ingestedAt <= filter.to),
+        );
     },
 
     /**
@@ -670,13 +693,15 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
       if (request.EventEndTime.getTime() < request.EventStartTime.getTime()) {
         throw new EventBridgeApiError("ValidationException", "EventEndTime must be after EventStartTime.");
       }
-      const selected = eventLog.filter(
-        (e) =>
-          e.busName === bus.name &&
-          e.ingestedAt >= request.EventStartTime.getTime() &&
-          e.ingestedAt <= request.EventEndTime.getTime() &&
-          e.event["replay-name"] === undefined,
-      );
+      const selected = eventLog
+        .all()
+        .filter(
+          (e) =>
+            e.busName === bus.name &&
+            e.ingestedAt >= request.EventStartTime.getTime() &&
+            e.ingestedAt <= request.EventEndTime.getTime() &&
+            e.event["replay-name"] === undefined,
+        );
       const only = request.FilterArns ? new Set(request.FilterArns) : undefined;
       for (const logged of selected) route(bus, { ...logged.event, "replay-name": request.ReplayName }, only);
       return { ReplayedCount: selected.length };
@@ -685,6 +710,30 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
     /** A rule's counters since it was created (see RuleMetrics). */
     ruleMetrics(request: { Name: string; EventBusName?: string }): RuleMetrics {
       return { ...getRule(request.Name, request.EventBusName).rule.metrics };
+    },
+
+    /** The log itself: its retention, and what a store saves and restores. */
+    eventLog,
+
+    /** Tells `listener` of every event logged (for checkpoints: the log is part of the saved state). */
+    onLog(listener: (logged: LoggedEvent) => void): () => void {
+      logListeners.add(listener);
+      return () => logListeners.delete(listener);
+    },
+
+    /**
+     * Takes back an event ingested before a crash but not in the restored log: logs it as it was and
+     * routes it through the current rules, each delivery with the key it had (so that what a delivery
+     * already started is found, not started again). Returns false, doing nothing, for an event the
+     * log holds.
+     */
+    reingest(logged: LoggedEvent): boolean {
+      if (eventLog.get(logged.event.id)) return false;
+      const bus = buses.get(logged.busName);
+      if (!bus) return false;
+      log(logged);
+      route(bus, logged.event);
+      return true;
     },
 
     deadLetters(): readonly DeadLetter[] {

@@ -3,6 +3,7 @@ export {
   createLocalEventBridge,
   type DeadLetter,
   type Delivery,
+  type DeliveryKey,
   EventBridgeApiError,
   type EventEnvelope,
   type LocalEventBridge,
@@ -17,6 +18,13 @@ export {
   type Target,
   type TargetDispatcher,
 } from "./bus.ts";
+export {
+  DEFAULT_EVENT_LOG_RETENTION,
+  EventLog,
+  type EventLogRetention,
+  InvalidEventLogRetentionError,
+  type SequencedEvent,
+} from "./event-log.ts";
 export type { InputTransformer, TargetInputConfig } from "./input.ts";
 export { installFunctionRules, installWorkflowRules } from "./install-rules.ts";
 export { compilePattern, InvalidEventPatternException, testEventPattern } from "./pattern.ts";

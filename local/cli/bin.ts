@@ -14,7 +14,7 @@ const HELP = `cplane — the control plane's CLI
   cplane executions list [workflow] | describe ARN | history ARN | stop ARN | redrive ARN
   cplane tasks list | approve|reject APPROVAL_ID --reason WHY [--as NAME]
                     | approve TOKEN [--output JSON] | reject TOKEN [--error E --cause C]
-  cplane events put <file|json|sample>... [--no-validate] | events list [--bus cplane|default] | events samples
+  cplane events put <file|json|sample>... [--no-validate] | events list [--bus cplane|default] [--limit 50] | events samples
   cplane rules list
   cplane schedules list | trigger NAME
   cplane tenants list

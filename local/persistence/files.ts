@@ -28,7 +28,7 @@ export async function writeAtomically(file: string, data: string | Uint8Array): 
 }
 
 /** Makes a rename in `dir` durable; file systems that cannot sync a directory are left as they are. */
-async function syncDirectory(dir: string): Promise<void> {
+export async function syncDirectory(dir: string): Promise<void> {
   try {
     const handle = await open(dir, "r");
     try {

@@ -106,8 +106,19 @@ export function adminRoutes(runtime: Runtime, extra: readonly Route[] = []): Rou
       handle(request, response) {
         const url = new URL(request.url ?? "/", "http://localhost");
         const bus = url.searchParams.get("bus") ?? undefined;
-        const limit = Math.max(1, Math.floor(Number(url.searchParams.get("limit") ?? "50")) || 50);
-        sendJson(response, 200, { events: runtime.bus.events({ busName: bus }).slice(-limit) });
+        const limitText = url.searchParams.get("limit") ?? "50";
+        const limit = Number(limitText);
+        if (!Number.isInteger(limit) || limit < 1) {
+          throw new RequestError(400, "BadRequest", `limit must be a positive integer; got ${limitText}`);
+        }
+        const events = runtime.bus.events({ busName: bus });
+        const { count, maxAgeMs } = runtime.bus.eventLog.retention;
+        // The newest `limit`, and how many there are: a listing says what it leaves out.
+        sendJson(response, 200, {
+          events: events.slice(-limit),
+          total: events.length,
+          retention: { count, maxAgeMs },
+        });
       },
     },
     {

@@ -49,7 +49,7 @@ export async function dispatch(command: string, args: string[], options: Options
         return listEvents(target, { json, bus: str(options.bus), limit: str(options.limit) });
       if (action !== "put") {
         throw new UsageError(
-          "usage: cplane events put <file|json|sample>... [--no-validate] | events list [--bus B] | events samples",
+          "usage: cplane events put <file|json|sample>... [--no-validate] | events list [--bus B] [--limit N] | events samples",
         );
       }
       return putEvents(target, more, { json, validate: options["no-validate"] !== true });

@@ -192,18 +192,33 @@ interface LoggedEventView {
   readonly event: { id: string; source: string; "detail-type": string; time: string };
 }
 
-/** The bus's event log, newest last (`--bus cplane|default`, `--limit N`). */
+/** The bus's event log, newest last (`--bus cplane|default`, `--limit N`, default 50), and how much it holds. */
 export async function listEvents(target: Target, options: { json?: boolean; bus?: string; limit?: string }) {
   const query = new URLSearchParams();
   if (options.bus) query.set("bus", options.bus);
-  if (options.limit) query.set("limit", options.limit);
-  const out = await admin<{ events: LoggedEventView[] }>(target, "GET", `/events?${query}`);
+  if (options.limit !== undefined) {
+    const limit = Number(options.limit);
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new UsageError(`--limit must be a positive integer; got ${options.limit}`);
+    }
+    query.set("limit", String(limit));
+  }
+  const out = await admin<{
+    events: LoggedEventView[];
+    total: number;
+    retention: { count: number; maxAgeMs: number };
+  }>(target, "GET", `/events?${query}`);
   if (options.json) printJson(out.events);
   else {
     printTable([
       ["TIME", "BUS", "SOURCE", "DETAIL TYPE", "ID"],
       ...out.events.map((e) => [e.event.time, e.busName, e.event.source, e.event["detail-type"], e.event.id]),
     ]);
+    const kept = `the log keeps the last ${out.retention.count} events of the last ${out.retention.maxAgeMs / 86_400_000} simulated days`;
+    const more = out.events.length < out.total ? "; --limit N shows more" : "";
+    process.stdout.write(
+      `${out.events.length} of ${out.total} event(s)${options.bus ? ` on ${options.bus}` : ""}, newest last (${kept}${more})\n`,
+    );
   }
   return 0;
 }
