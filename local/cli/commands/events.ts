@@ -21,7 +21,17 @@ export function sampleNames(): string[] {
 function loadEvent(reference: string): unknown {
   const names = sampleNames();
   const exact = names.find((n) => n === reference) ?? names.find((n) => n.endsWith(`.${reference}`));
-  return readJsonArgument(exact ? join(SAMPLES, `${exact}.json`) : reference, reference);
+  if (exact) return readJsonArgument(join(SAMPLES, `${exact}.json`), reference);
+  const inline = /^\s*[[{]/.test(reference);
+  if (!inline && !existsSync(reference)) {
+    const near = names.filter((n) => n.includes(reference));
+    throw new UsageError(
+      `${reference} is not a sample, a file or inline JSON; ${
+        near.length > 0 ? `samples like it: ${near.join(", ")}` : "`cplane events samples` lists the samples"
+      }`,
+    );
+  }
+  return readJsonArgument(reference, reference);
 }
 
 /** Accepts an event envelope (`detail-type`, `detail`) or a PutEvents entry (`DetailType`, `Detail`). */
