@@ -60,11 +60,18 @@ export const TenantOffboardingRequested = defineEvent({
   source: SOURCES.tenants,
   detailType: "Tenant Offboarding Requested",
   description: "The admin API asks to offboard a tenant; starts tenant-offboarding.",
-  detail: z.object({
-    tenantId: z.string().min(1),
-    requestedBy: z.string().min(1).optional(),
-    reason: z.string().optional(),
-  }),
+  // The tenant by slug or by id, as tenant-offboarding takes it: the admin API knows both.
+  detail: z
+    .object({
+      slug: z.string().min(1).optional(),
+      tenantId: z.string().min(1).optional(),
+      requestedBy: z.string().min(1).optional(),
+      reason: z.string().optional(),
+    })
+    .refine((detail) => detail.slug !== undefined || detail.tenantId !== undefined, {
+      message: "give the tenant's slug or tenantId",
+      path: ["slug"],
+    }),
 });
 
 export const TenantOffboarded = defineEvent({

@@ -12,7 +12,7 @@ export const HELP = `cplane — the control plane's CLI
   cplane start [--port 4600] [--speed real|instant|manual|<factor>] [--data-dir .cplane] [--fresh]
   cplane run <workflow> --input <file|json> [--name N] [--follow] [--json]
   cplane executions list [workflow] [--status S] [--json] | describe ARN | history ARN [--json] | stop ARN [--error E --cause C] | redrive ARN
-  cplane tasks list [--json] | approve TOKEN [--output JSON] | reject TOKEN [--error E --cause C]
+  cplane tasks list [--json] | approve|reject APPROVAL_ID --reason WHY [--as NAME] | approve TOKEN [--output JSON] | reject TOKEN [--error E --cause C]
   cplane events put <file|json|sample>... [--json] | events list [--bus cplane|default] [--limit N] [--json] | events samples
   cplane rules list [--json]
   cplane schedules list [--json] | trigger NAME
@@ -29,7 +29,8 @@ Where commands go (every command but start and reset):
   CPLANE_PORT=N         a local runtime on another port (http://127.0.0.1:N); also the port start listens on
   --target aws --region R --stage S   a deployed stage (AWS_REGION and CPLANE_STAGE also work), with your AWS credentials
 
-Durations: 90s, 10m, 2h, 1d, or combined (1h30m). Exit codes: 0 done, 1 failed, 2 refused (bad command line or input).
+--json prints the result as JSON. Durations: 90s, 10m, 2h, 1d, or combined (1h30m).
+Exit codes: 0 done, 1 failed, 2 refused (bad command line or input). --help (-h) prints this.
 `;
 
 /** Options that take a value; every other option is a switch. */

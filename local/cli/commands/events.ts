@@ -106,27 +106,30 @@ export async function listRules(target: Target, options: { json?: boolean }): Pr
 
 interface ScheduleView {
   readonly name: string;
-  readonly expression: string;
+  readonly expression?: string;
   readonly timezone: string;
-  readonly state: string;
+  readonly state?: string;
   readonly workflow: string;
+  readonly loaded: boolean;
   readonly nextRun?: string;
+  readonly reason?: string;
 }
 
+/** Every schedule of events/schedules.ts; one whose workflow is not built yet says so instead of a next run. */
 export async function schedules(target: Target, action: string, args: string[], options: { json?: boolean }) {
   if (action === "list") {
     const out = await admin<{ schedules: ScheduleView[] }>(target, "GET", "/schedules");
     if (options.json) printJson(out.schedules);
     else {
       printTable([
-        ["NAME", "EXPRESSION", "TIMEZONE", "STATE", "WORKFLOW", "NEXT RUN"],
+        ["NAME", "WORKFLOW", "EXPRESSION", "TIMEZONE", "STATE", "NEXT RUN"],
         ...out.schedules.map((s) => [
           s.name,
-          s.expression,
-          s.timezone,
-          s.state,
           s.workflow,
-          s.nextRun ?? "-",
+          s.expression ?? "-",
+          s.timezone,
+          s.state ?? "-",
+          s.loaded ? (s.nextRun ?? "none") : `not loaded: ${s.reason ?? "unknown reason"}`,
         ]),
       ]);
     }
@@ -135,15 +138,17 @@ export async function schedules(target: Target, action: string, args: string[], 
   if (action === "trigger") {
     const name = args[0];
     if (!name) throw new UsageError("usage: cplane schedules trigger NAME");
-    const out = await admin<{ executionArn?: string }>(
+    const out = await admin<{ workflow?: string; executionId?: string }>(
       target,
       "POST",
       `/schedules/${encodeURIComponent(name)}/trigger`,
     );
-    process.stdout.write(`${out.executionArn ?? "triggered"}\n`);
+    process.stdout.write(
+      `${name} fired: it starts ${out.workflow ?? "its workflow"} (scheduler execution ${out.executionId ?? "-"}); see cplane executions list\n`,
+    );
     return 0;
   }
-  throw new UsageError("usage: cplane schedules list | trigger NAME");
+  throw new UsageError("usage: cplane schedules list [--json] | trigger NAME");
 }
 
 interface LoggedEventView {
