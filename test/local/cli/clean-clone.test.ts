@@ -3,7 +3,8 @@
  * cplane` under the machine's own (older) Node prints no npm warning.
  */
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
@@ -73,11 +74,18 @@ describe("npx cplane under the machine's Node", () => {
       .split(delimiter)
       .filter((dir) => dir !== bin && !dir.endsWith(join("node_modules", ".bin")))
       .join(delimiter);
-    const { stdout, stderr } = await run("npx", ["--no-install", "cplane", "--help"], {
-      cwd: ROOT,
-      env: { ...process.env, PATH },
-    });
-    expect(stdout).toMatch(/^cplane — the control plane's CLI/);
-    expect(stderr).not.toMatch(/npm warn/i);
+    // npx links the project into its cache on first use (and checks its engines then): a new cache
+    // makes every run of this test a first use.
+    const cache = mkdtempSync(join(tmpdir(), "cplane-npx-"));
+    try {
+      const { stdout, stderr } = await run("npx", ["cplane", "--help"], {
+        cwd: ROOT,
+        env: { ...process.env, PATH, npm_config_cache: cache, npm_config_offline: "true" },
+      });
+      expect(stdout).toMatch(/^cplane — the control plane's CLI/);
+      expect(stderr).not.toMatch(/npm warn/i);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 });
