@@ -16,16 +16,16 @@ export class UsageError extends Error {
 export class RuntimeUnreachableError extends Error {
   override name = "RuntimeUnreachableError";
   readonly endpoint: string;
-  constructor(endpoint: string, options?: ErrorOptions) {
+  constructor(endpoint: string, options?: ErrorOptions & { reason?: string }) {
     super(
-      `the local runtime does not answer at ${endpoint}: start it with \`npm start\`, or point the CLI at yours with --endpoint URL, CPLANE_ENDPOINT or CPLANE_PORT`,
+      `the local runtime does not answer at ${endpoint}${options?.reason ? ` (${options.reason})` : ""}: start it with \`npm start\`, or point the CLI at yours with --endpoint URL, CPLANE_ENDPOINT or CPLANE_PORT`,
       options,
     );
     this.endpoint = endpoint;
   }
 }
 
-/** The runtime failed a request of its admin API (a 5xx). */
+/** The runtime failed a request of its admin API (a 5xx), or answered it with something else than JSON. */
 export class RuntimeRequestError extends Error {
   override name = "RuntimeRequestError";
 }
@@ -84,12 +84,30 @@ export interface TargetOptions {
   endpoint?: string;
 }
 
+/** `--endpoint`, else CPLANE_ENDPOINT, else 127.0.0.1 on CPLANE_PORT or 4600; refused unless an http(s) URL. */
+function localEndpoint(options: TargetOptions, env: NodeJS.ProcessEnv): string {
+  const [endpoint, from] = options.endpoint
+    ? [options.endpoint, "--endpoint"]
+    : env.CPLANE_ENDPOINT
+      ? [env.CPLANE_ENDPOINT, "CPLANE_ENDPOINT"]
+      : [`http://127.0.0.1:${env.CPLANE_PORT ?? DEFAULT_PORT}`, "CPLANE_PORT"];
+  let url: URL | undefined;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !["http:", "https:"].includes(url.protocol) || (from === "CPLANE_PORT" && url.port === "")) {
+    throw new UsageError(`${from} does not make an http URL of the runtime: ${endpoint}`);
+  }
+  return endpoint.replace(/\/+$/, "");
+}
+
 export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv = process.env): Target {
   const kind = options.target ?? "local";
   if (kind !== "local" && kind !== "aws") throw new UsageError(`--target must be local or aws; got ${kind}`);
   if (kind === "local") {
-    const endpoint =
-      options.endpoint ?? env.CPLANE_ENDPOINT ?? `http://127.0.0.1:${env.CPLANE_PORT ?? DEFAULT_PORT}`;
+    const endpoint = localEndpoint(options, env);
     const region = options.region ?? "us-east-1";
     const config = {
       endpoint,
@@ -147,7 +165,12 @@ export async function admin<T>(
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (error) {
-    throw new RuntimeUnreachableError(target.endpoint, { cause: error });
+    // fetch says only "fetch failed"; its cause says why when it is not a plain refusal (a port fetch
+    // will not use, for one): nothing was sent either way.
+    const reason = isConnectionError(error)
+      ? undefined
+      : ((error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message);
+    throw new RuntimeUnreachableError(target.endpoint, { cause: error, reason });
   }
   const text = await response.text();
   let parsed: unknown;

@@ -5,6 +5,7 @@
 import { createServer, type Server } from "node:http";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { cli } from "../../../local/cli/main.ts";
+import { resolveTarget } from "../../../local/cli/target.ts";
 import { createClock } from "../../../local/clock/clock.ts";
 import { createRuntime, type Runtime } from "../../../local/runtime.ts";
 import type { LocalServer } from "../../../local/server/http.ts";
@@ -86,6 +87,18 @@ describe("a command whose request fails", () => {
     } finally {
       await new Promise((resolve) => other.close(resolve));
     }
+  });
+
+  it("refuses an endpoint that is not an http URL, naming where it came from", async () => {
+    expect(await cli(["clock", "--endpoint", "127.0.0.1:4600"])).toBe(2);
+    expect(err).toMatch(/--endpoint does not make an http URL of the runtime: 127\.0\.0\.1:4600/);
+    expect(() => resolveTarget({}, { CPLANE_PORT: "abc" })).toThrowError(
+      /CPLANE_PORT does not make an http URL/,
+    );
+    expect(resolveTarget({}, { CPLANE_PORT: "4711" }).endpoint).toBe("http://127.0.0.1:4711");
+    expect(resolveTarget({}, { CPLANE_ENDPOINT: "http://localhost:4712/" }).endpoint).toBe(
+      "http://localhost:4712",
+    );
   });
 
   it("refuses an unknown workflow with exit code 2, naming the known ones", async () => {
