@@ -6,6 +6,7 @@
 import { createServer as createNetServer } from "node:net";
 import { join } from "node:path";
 import { DEFAULT_PORT, UsageError } from "./cli/target.ts";
+import { parseClockMode } from "./clock/clock.ts";
 import { assertDataDirFree } from "./persistence/lock.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
 import { adminRoutes } from "./server/admin.ts";
@@ -110,11 +111,18 @@ Ctrl-C stops it.
 
 export async function start(options: StartOptions): Promise<number> {
   const dataDir = options.dataDir ?? join(process.cwd(), ".cplane");
+  const speed = options.speed ?? process.env.CPLANE_SPEED ?? "60";
+  try {
+    parseClockMode(speed);
+  } catch (error) {
+    // Refused like any other bad option: before anything is created, with exit code 2.
+    throw new UsageError(`--speed (or CPLANE_SPEED): ${(error as Error).message}`);
+  }
   // Another runtime on this directory is also the likelier reason for a taken port: say so first.
   await assertDataDirFree(dataDir);
   const port = await checkPort(options.port ?? process.env.CPLANE_PORT ?? String(DEFAULT_PORT));
   const runtime = await createRuntime({
-    speed: options.speed ?? process.env.CPLANE_SPEED ?? "60",
+    speed,
     dataDir,
     fresh: options.fresh,
     demoFleet: true,

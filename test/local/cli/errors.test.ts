@@ -2,7 +2,10 @@
  * The CLI against a local runtime that is there, gone, or something else: every error is reported on
  * stderr with a non-zero exit code, and nothing is printed as if it had worked.
  */
+import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { cli } from "../../../local/cli/main.ts";
 import { resolveTarget } from "../../../local/cli/target.ts";
@@ -125,6 +128,17 @@ describe("a command whose request fails", () => {
   it("refuses arguments to start, which takes options (npm start 4700 is npm start --port eaten by npm)", async () => {
     expect(await cli(["start", "4700"])).toBe(2);
     expect(err).toMatch(/start takes options, not arguments \(got 4700\).*npm start -- --port 4700/);
+  });
+});
+
+describe("cplane start with a bad option", () => {
+  it("refuses a speed it cannot run at with exit code 2, before creating anything", async () => {
+    const dataDir = join(tmpdir(), `cplane-start-refused-${process.pid}`);
+    expect(await cli(["start", "--speed", "fast", "--data-dir", dataDir])).toBe(2);
+    expect(err).toMatch(
+      /--speed \(or CPLANE_SPEED\): clock speed must be real, instant, manual or a positive factor/,
+    );
+    expect(existsSync(dataDir)).toBe(false);
   });
 });
 
