@@ -31,7 +31,8 @@ async function until(condition: () => boolean, withinMs = 30_000): Promise<void>
 
 describe("cplane run --follow", () => {
   it("says the runtime stopped, and how to find the execution again, when it stops mid-run", async () => {
-    // Prepare: a runtime whose clock only moves when told, so the onboarding waits at its first Wait
+    // Prepare: a runtime whose clock only moves when told, so the onboarding cannot end (its database
+    // takes simulated minutes to create)
     const runtime = await createRuntime({ clock: createClock({ mode: { kind: "manual" } }) });
     const server = await serve(runtime, 0);
     try {
@@ -45,7 +46,7 @@ describe("cplane run --follow", () => {
         "--endpoint",
         server.url,
       ]);
-      await until(() => out.includes("WaitStateEntered"));
+      await until(() => out.includes("TaskStateEntered"));
 
       // Act: the runtime goes away
       await server.close();
