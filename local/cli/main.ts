@@ -17,7 +17,7 @@ export const HELP = `cplane — the control plane's CLI
   cplane rules list [--json]
   cplane schedules list [--json] | trigger NAME
   cplane tenants list [--json]
-  cplane reports list [workflow] [--limit N] [--next TOKEN] | show <execution> [--json]
+  cplane reports list [workflow] [--limit N] [--next T] | reports show <execution> [--json]
   cplane cloud describe [--json]
   cplane fault list [--json] | clear | region-down R | region-up R | add --service S [--operation O] [--region R] (--throttle N | --error NAME [--message M] [--times N] | --latency 2s [--times N])
   cplane clock | clock advance 10m
