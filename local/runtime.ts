@@ -106,6 +106,14 @@ export interface WorkflowRuleStatus {
   readonly reason?: string;
 }
 
+/** A schedule of events/schedules.ts and whether this runtime runs it (and why not). */
+export interface WorkflowScheduleStatus {
+  readonly schedule: string;
+  readonly workflow: string;
+  readonly loaded: boolean;
+  readonly reason?: string;
+}
+
 export interface Runtime {
   readonly clock: Clock;
   readonly region: string;
@@ -140,6 +148,8 @@ export interface Runtime {
   /** The runtime before this one on the data directory, when it ended without a clean stop. */
   readonly recoveredFrom: LockHolder | undefined;
   readonly rules: readonly WorkflowRuleStatus[];
+  /** Every schedule of events/schedules.ts, loaded or not. */
+  readonly schedules: readonly WorkflowScheduleStatus[];
   stateMachineArn(workflow: string): string;
   close(): Promise<void>;
 }
@@ -367,13 +377,23 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
   const scheduler = createLocalScheduler({ clock, region, account: LOCAL_ACCOUNT, dispatcher });
   const schedules = deployable(workflowSchedules, new Set(stateMachines.keys()));
   installWorkflowSchedules(scheduler, schedules.ready, (workflow) => stateMachines.get(workflow) as string);
+  const scheduleStatus: WorkflowScheduleStatus[] = workflowSchedules.map((schedule) =>
+    schedules.ready.includes(schedule)
+      ? { schedule: schedule.name, workflow: schedule.workflow, loaded: true }
+      : {
+          schedule: schedule.name,
+          workflow: schedule.workflow,
+          loaded: false,
+          reason: `workflow ${schedule.workflow} not built yet`,
+        },
+  );
 
   const triggers = deployable(workflowRules, new Set(stateMachines.keys()));
   const rules: WorkflowRuleStatus[] = triggers.waiting.map((rule) => ({
     rule: rule.name,
     workflow: rule.workflow,
     loaded: false,
-    reason: "workflow not built yet",
+    reason: `workflow ${rule.workflow} not built yet`,
   }));
   installWorkflowRules(busReady, triggers.ready, (workflow) => stateMachines.get(workflow) as string);
   for (const rule of triggers.ready) rules.push({ rule: rule.name, workflow: rule.workflow, loaded: true });
@@ -542,6 +562,7 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
     scheduler,
     functions,
     rules,
+    schedules: scheduleStatus,
     stateMachineArn(workflow: string): string {
       const arn = stateMachines.get(workflow);
       if (!arn)

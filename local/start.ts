@@ -6,6 +6,7 @@
 import { createServer as createNetServer } from "node:net";
 import { join } from "node:path";
 import { DEFAULT_PORT, UsageError } from "./cli/target.ts";
+import { parseClockMode } from "./clock/clock.ts";
 import { assertDataDirFree } from "./persistence/lock.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
 import { adminRoutes } from "./server/admin.ts";
@@ -16,6 +17,23 @@ export interface StartOptions {
   readonly speed?: string;
   readonly dataDir?: string;
   readonly fresh?: boolean;
+}
+
+/** The options of `start`, as npm would take them for its own config when written before `--`. */
+const START_OPTIONS = ["port", "speed", "data-dir", "fresh"];
+
+/**
+ * `npm start --port 4700` gives the script no `--port`: npm takes it as its own config (npm_config_port)
+ * and passes `4700` on as an argument. Say so instead of starting on the default port.
+ */
+export function refuseNpmTakenOptions(env: NodeJS.ProcessEnv): void {
+  if (env.npm_lifecycle_event !== "start") return;
+  const taken = START_OPTIONS.filter((name) => env[`npm_config_${name.replace(/-/g, "_")}`] !== undefined);
+  if (taken.length > 0) {
+    throw new UsageError(
+      `npm took ${taken.map((name) => `--${name}`).join(", ")} for itself: write options after --, e.g. npm start -- --port 4700`,
+    );
+  }
 }
 
 export async function serve(runtime: Runtime, port: number): Promise<LocalServer> {
@@ -57,36 +75,60 @@ function describeResumed(runtime: Runtime): string {
   return count === 0 ? "nothing" : `${count} execution(s) the last stop cut off`;
 }
 
+/** The CLI finds a runtime on the default port by itself; on another port it needs to be told. */
+function cliEnvironment(port: number): string {
+  return port === DEFAULT_PORT
+    ? ""
+    : `  export CPLANE_PORT=${port}          # the CLI's commands go to this runtime\n`;
+}
+
+/** What `start` prints once it serves: what it loaded, and commands that reach this runtime. */
+export function banner(runtime: Runtime, url: string, port: number, dataDir: string): string {
+  const workflows = runtime.engine.listStateMachines().stateMachines.map((sm) => sm.name);
+  const mode = runtime.clock.mode;
+  const loaded = (items: readonly { name: string; loaded: boolean; reason?: string }[]) =>
+    items.map((i) => `${i.name}${i.loaded ? "" : ` (not loaded: ${i.reason})`}`).join("\n               ") ||
+    "none";
+  return `cplane local runtime on ${url}
+  clock        ${mode.kind === "scaled" ? `${mode.factor}x real time` : mode.kind} (simulated ${runtime.clock.date().toISOString()})
+  regions      ${runtime.region} (primary), ${runtime.secondaryRegion} (secondary)
+  workflows    ${workflows.join(", ") || "none yet"}
+  rules        ${loaded(runtime.rules.map((r) => ({ ...r, name: r.rule })))}
+  schedules    ${loaded(runtime.schedules.map((s) => ({ ...s, name: s.schedule })))}
+  data         ${dataDir} (checkpointed while running)
+  resumed      ${describeResumed(runtime)}
+  webhook      POST ${url}/webhooks/git (GitHub or GitLab; secret cplane/local/git-webhook)
+
+Try, in another terminal:
+${cliEnvironment(port)}  npx cplane events samples
+  npx cplane events put tenant-requested
+  npx cplane executions list
+  aws --endpoint-url ${url} stepfunctions list-state-machines
+
+Ctrl-C stops it.
+`;
+}
+
 export async function start(options: StartOptions): Promise<number> {
   const dataDir = options.dataDir ?? join(process.cwd(), ".cplane");
+  const speed = options.speed ?? process.env.CPLANE_SPEED ?? "60";
+  try {
+    parseClockMode(speed);
+  } catch (error) {
+    // Refused like any other bad option: before anything is created, with exit code 2.
+    throw new UsageError(`--speed (or CPLANE_SPEED): ${(error as Error).message}`);
+  }
   // Another runtime on this directory is also the likelier reason for a taken port: say so first.
   await assertDataDirFree(dataDir);
   const port = await checkPort(options.port ?? process.env.CPLANE_PORT ?? String(DEFAULT_PORT));
   const runtime = await createRuntime({
-    speed: options.speed ?? process.env.CPLANE_SPEED ?? "60",
+    speed,
     dataDir,
     fresh: options.fresh,
     demoFleet: true,
   });
   const server = await serve(runtime, port);
-  const workflows = runtime.engine.listStateMachines().stateMachines.map((sm) => sm.name);
-  process.stdout.write(`cplane local runtime on ${server.url}
-  clock        ${runtime.clock.mode.kind === "scaled" ? `${runtime.clock.mode.factor}x real time` : runtime.clock.mode.kind} (simulated ${runtime.clock.date().toISOString()})
-  regions      ${runtime.region} (primary), ${runtime.secondaryRegion} (secondary)
-  workflows    ${workflows.join(", ") || "none yet"}
-  rules        ${runtime.rules.map((r) => `${r.rule}${r.loaded ? "" : ` (not loaded: ${r.reason})`}`).join("\n               ")}
-  data         ${dataDir} (checkpointed while running)
-  resumed      ${describeResumed(runtime)}
-  webhook      POST ${server.url}/webhooks/git (GitHub or GitLab; secret cplane/local/git-webhook)
-
-Try, in another terminal:
-  npx cplane events samples
-  npx cplane events put tenant-requested
-  npx cplane executions list
-  aws --endpoint-url ${server.url} stepfunctions list-state-machines
-
-Ctrl-C stops it.
-`);
+  process.stdout.write(banner(runtime, server.url, port, dataDir));
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once("SIGINT", stop);

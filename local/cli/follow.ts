@@ -3,7 +3,12 @@
  * a live status line; otherwise plain lines only, one per history event that matters.
  */
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent } from "@aws-sdk/client-sfn";
-import type { Target } from "./target.ts";
+import { RuntimeUnreachableError, type Target } from "./target.ts";
+
+/** The runtime went away while `--follow` watched an execution. */
+export class RuntimeStoppedError extends Error {
+  override name = "RuntimeStoppedError";
+}
 
 const SHOWN = /StateEntered$|Failed$|TimedOut$|Aborted$|Succeeded$|RetryScheduled|MapIteration|Redriven/;
 
@@ -19,6 +24,19 @@ export async function followExecution(
   executionArn: string,
   pollMs = 250,
 ): Promise<FollowResult> {
+  try {
+    return await follow(target, executionArn, pollMs);
+  } catch (error) {
+    if (!(error instanceof RuntimeUnreachableError)) throw error;
+    if (process.stdout.isTTY === true) process.stdout.write("\r\x1b[K");
+    throw new RuntimeStoppedError(
+      `the local runtime at ${error.endpoint} stopped answering while the execution ran; a stop or crash cuts it off and the next start redrives it (then: cplane executions describe ${executionArn})`,
+      { cause: error },
+    );
+  }
+}
+
+async function follow(target: Target, executionArn: string, pollMs: number): Promise<FollowResult> {
   const live = process.stdout.isTTY === true;
   let lastId = 0;
   let startedAt: number | undefined;

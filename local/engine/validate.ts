@@ -3,7 +3,7 @@
  * targets, query-language field rules, JSONPath / intrinsic / JSONata syntax), reported as
  * `InvalidDefinition` with AWS's message shape.
  */
-import { createRequire } from "node:module";
+import { aslValidator } from "./asl-validator.ts";
 import { CHOICE_OPERATORS } from "./choice.ts";
 import { InvalidDefinition } from "./errors.ts";
 import { isIntrinsic, parseIntrinsic } from "./intrinsics.ts";
@@ -11,14 +11,6 @@ import { isObject, type Json, type JsonObject } from "./json.ts";
 import { compileJsonata, jsonataExpression } from "./jsonata.ts";
 import { compilePath } from "./jsonpath.ts";
 import type { AslMachine, QueryLanguage } from "./types.ts";
-
-type AslValidator = (
-  definition: unknown,
-  options?: { checkPaths?: boolean; checkArn?: boolean },
-) => { isValid: boolean; errorsText: (separator?: string) => string };
-
-const require = createRequire(import.meta.url);
-const aslValidator = require("asl-validator") as AslValidator;
 
 const JSONPATH_ONLY = ["InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "ItemsPath"];
 const JSONATA_ONLY = ["Arguments", "Output", "Items"];

@@ -4,6 +4,7 @@
  * pending tasks, the local cloud, faults, reset, tenants), which the CLI calls.
  */
 import type { IncomingMessage } from "node:http";
+import { workflowSchedules } from "../../events/schedules.ts";
 import { functionCatalog } from "../../functions/catalog.ts";
 import { decide, listApprovals } from "../../functions/ops/lib/approvals.ts";
 import { ControlPlaneError } from "../../functions/shared/errors.ts";
@@ -180,27 +181,31 @@ export function adminRoutes(runtime: Runtime, extra: readonly Route[] = []): Rou
     {
       method: "GET",
       path: "/_cplane/schedules",
-      handle(_, response) {
-        const schedules = runtime.scheduler.listSchedules().Schedules.map((summary) => {
-          const schedule = runtime.scheduler.getSchedule({ Name: summary.Name });
-          return {
-            name: schedule.Name,
-            expression: schedule.ScheduleExpression,
-            timezone: schedule.ScheduleExpressionTimezone ?? "UTC",
-            state: schedule.State,
-            workflow: schedule.Target.Arn.split(":").at(-1),
-            nextRun: runtime.scheduler.upcoming({ Name: schedule.Name }, 1)[0],
-          };
-        });
-        sendJson(response, 200, { schedules });
-      },
+      handle: (_, response) => sendJson(response, 200, { schedules: listSchedules(runtime) }),
     },
     {
       method: "POST",
       path: /^\/_cplane\/schedules\/(?<name>[^/]+)\/trigger$/,
       handle(_, response, params) {
-        const executionId = runtime.scheduler.runNow({ Name: decodeURIComponent(params.name ?? "") });
-        sendJson(response, 200, { executionId });
+        const name = decodeURIComponent(params.name ?? "");
+        const status = runtime.schedules.find((s) => s.schedule === name);
+        if (!status) {
+          const known = runtime.schedules.map((s) => s.schedule).join(", ") || "none";
+          throw new RequestError(
+            404,
+            "ResourceNotFoundException",
+            `no schedule ${name}; schedules: ${known}`,
+          );
+        }
+        if (!status.loaded) {
+          throw new RequestError(
+            409,
+            "ConflictException",
+            `schedule ${name} is not loaded (${status.reason}): it has nothing to start`,
+          );
+        }
+        const executionId = runtime.scheduler.runNow({ Name: name });
+        sendJson(response, 200, { schedule: name, workflow: status.workflow, executionId });
       },
     },
     {
@@ -272,6 +277,10 @@ export function adminRoutes(runtime: Runtime, extra: readonly Route[] = []): Rou
       async handle(request, response, params) {
         const { region } = await jsonBody(request);
         if (typeof region !== "string") throw new RequestError(400, "BadRequest", "region is required");
+        const regions = [runtime.region, runtime.secondaryRegion];
+        if (!regions.includes(region)) {
+          throw new RequestError(400, "BadRequest", `region ${region} is not one of ${regions.join(", ")}`);
+        }
         if (params.action === "region-down") runtime.cloud.faults.regionDown(region);
         else runtime.cloud.faults.regionUp(region);
         sendJson(response, 200, { region, down: params.action === "region-down" });
@@ -280,6 +289,37 @@ export function adminRoutes(runtime: Runtime, extra: readonly Route[] = []): Rou
     ...reportRoutes(),
     ...extra,
   ];
+}
+
+/**
+ * Every schedule of events/schedules.ts: the loaded ones as the scheduler has them, with their next
+ * run; the others as the catalog declares them, with the reason they are not loaded.
+ */
+function listSchedules(runtime: Runtime) {
+  return runtime.schedules.map((status) => {
+    if (status.loaded) {
+      const schedule = runtime.scheduler.getSchedule({ Name: status.schedule });
+      return {
+        name: schedule.Name,
+        expression: schedule.ScheduleExpression,
+        timezone: schedule.ScheduleExpressionTimezone ?? "UTC",
+        state: schedule.State,
+        workflow: status.workflow,
+        loaded: true,
+        nextRun: runtime.scheduler.upcoming({ Name: schedule.Name }, 1)[0],
+      };
+    }
+    const declared = workflowSchedules.find((s) => s.name === status.schedule);
+    return {
+      name: status.schedule,
+      expression: declared?.scheduleExpression,
+      timezone: declared?.timezone ?? "UTC",
+      state: declared?.state,
+      workflow: status.workflow,
+      loaded: false,
+      reason: status.reason,
+    };
+  });
 }
 
 function describeMode(runtime: Runtime): string {

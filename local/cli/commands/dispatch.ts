@@ -12,7 +12,13 @@ const str = (value: unknown): string | undefined => (typeof value === "string" ?
 
 export async function dispatch(command: string, args: string[], options: Options): Promise<number> {
   if (command === "start") {
-    const { start } = await import("../../start.ts");
+    const { refuseNpmTakenOptions, start } = await import("../../start.ts");
+    refuseNpmTakenOptions(process.env);
+    if (args.length > 0) {
+      throw new UsageError(
+        `start takes options, not arguments (got ${args.join(" ")}); through npm, options go after --: npm start -- --port 4700`,
+      );
+    }
     return start({
       port: str(options.port),
       speed: str(options.speed),
@@ -68,6 +74,7 @@ export async function dispatch(command: string, args: string[], options: Options
     case "clock":
       return clock(target, action, more);
     case "reset":
+      if (action) throw new UsageError(`reset takes no arguments (got ${args.join(" ")}); see cplane --help`);
       return reset(target, str(options["data-dir"]) ?? join(process.cwd(), ".cplane"));
     default:
       throw new UsageError(`unknown command "${command}"; see cplane --help`);

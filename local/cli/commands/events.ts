@@ -27,7 +27,17 @@ export function sampleNames(): string[] {
 function loadEvent(reference: string): unknown {
   const names = sampleNames();
   const exact = names.find((n) => n === reference) ?? names.find((n) => n.endsWith(`.${reference}`));
-  return readJsonArgument(exact ? join(SAMPLES, `${exact}.json`) : reference, reference);
+  if (exact) return readJsonArgument(join(SAMPLES, `${exact}.json`), reference);
+  const inline = /^\s*[[{]/.test(reference);
+  if (!inline && !existsSync(reference)) {
+    const near = names.filter((n) => n.includes(reference));
+    throw new UsageError(
+      `${reference} is not a sample, a file or inline JSON; ${
+        near.length > 0 ? `samples like it: ${near.join(", ")}` : "`cplane events samples` lists the samples"
+      }`,
+    );
+  }
+  return readJsonArgument(reference, reference);
 }
 
 /** Accepts an event envelope (`detail-type`, `detail`) or a PutEvents entry (`DetailType`, `Detail`). */
@@ -146,27 +156,30 @@ export async function listRules(target: Target, options: { json?: boolean }): Pr
 
 interface ScheduleView {
   readonly name: string;
-  readonly expression: string;
+  readonly expression?: string;
   readonly timezone: string;
-  readonly state: string;
+  readonly state?: string;
   readonly workflow: string;
+  readonly loaded: boolean;
   readonly nextRun?: string;
+  readonly reason?: string;
 }
 
+/** Every schedule of events/schedules.ts; one whose workflow is not built yet says so instead of a next run. */
 export async function schedules(target: Target, action: string, args: string[], options: { json?: boolean }) {
   if (action === "list") {
     const out = await admin<{ schedules: ScheduleView[] }>(target, "GET", "/schedules");
     if (options.json) printJson(out.schedules);
     else {
       printTable([
-        ["NAME", "EXPRESSION", "TIMEZONE", "STATE", "WORKFLOW", "NEXT RUN"],
+        ["NAME", "WORKFLOW", "EXPRESSION", "TIMEZONE", "STATE", "NEXT RUN"],
         ...out.schedules.map((s) => [
           s.name,
-          s.expression,
-          s.timezone,
-          s.state,
           s.workflow,
-          s.nextRun ?? "-",
+          s.expression ?? "-",
+          s.timezone,
+          s.state ?? "-",
+          s.loaded ? (s.nextRun ?? "none") : `not loaded: ${s.reason ?? "unknown reason"}`,
         ]),
       ]);
     }
@@ -175,15 +188,17 @@ export async function schedules(target: Target, action: string, args: string[], 
   if (action === "trigger") {
     const name = args[0];
     if (!name) throw new UsageError("usage: cplane schedules trigger NAME");
-    const out = await admin<{ executionArn?: string }>(
+    const out = await admin<{ workflow?: string; executionId?: string }>(
       target,
       "POST",
       `/schedules/${encodeURIComponent(name)}/trigger`,
     );
-    process.stdout.write(`${out.executionArn ?? "triggered"}\n`);
+    process.stdout.write(
+      `${name} fired: it starts ${out.workflow ?? "its workflow"} (scheduler execution ${out.executionId ?? "-"}); see cplane executions list\n`,
+    );
     return 0;
   }
-  throw new UsageError("usage: cplane schedules list | trigger NAME");
+  throw new UsageError("usage: cplane schedules list [--json] | trigger NAME");
 }
 
 interface LoggedEventView {

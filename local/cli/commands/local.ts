@@ -3,16 +3,27 @@ import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { TenantSummary } from "../../../functions/tenant/lib/registry.ts";
+import type { ActiveFault } from "../../cloud/faults.ts";
 import { assertDataDirFree } from "../../persistence/lock.ts";
 import { printJson, printTable } from "../io.ts";
-import { admin, type Target, UsageError } from "../target.ts";
+import { admin, RuntimeUnreachableError, type Target, UsageError } from "../target.ts";
 
-/** `90s`, `10m`, `2h`, `1d` or plain milliseconds. */
+const UNITS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `90s`, `10m`, `2h`, `1d`, combined from the largest unit down (`1h30m`, `1d12h`), or plain milliseconds. */
 export function parseDuration(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
-  if (!match) throw new UsageError(`not a duration: ${text} (use e.g. 90s, 10m, 2h, 1d)`);
-  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(match[2] ?? "ms") as "ms"];
-  return Math.round(Number(match[1]) * unit);
+  const trimmed = text.trim();
+  if (/^\d+(?:\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed));
+  const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
+  const order = parts.map((part) => UNITS[part[2] as keyof typeof UNITS]);
+  if (
+    parts.length === 0 ||
+    parts.map((part) => part[0]).join("") !== trimmed ||
+    order.some((unit, i) => i > 0 && unit >= (order[i - 1] ?? 0))
+  ) {
+    throw new UsageError(`not a duration: ${text} (use e.g. 90s, 10m, 2h, 1d, 1h30m)`);
+  }
+  return Math.round(parts.reduce((ms, part, i) => ms + Number(part[1]) * (order[i] ?? 0), 0));
 }
 
 export async function clock(target: Target, action: string, args: string[]): Promise<number> {
@@ -69,7 +80,22 @@ export async function fault(
 ) {
   switch (action) {
     case "list": {
-      printJson(await admin<unknown>(target, "GET", "/faults"));
+      const { faults } = await admin<{ faults: ActiveFault[] }>(target, "GET", "/faults");
+      if (options.json === true) printJson(faults);
+      else
+        printTable([
+          ["ID", "KIND", "SERVICE", "OPERATION", "REGION", "EFFECT", "HITS", "TIMES"],
+          ...faults.map((f) => [
+            f.id,
+            f.kind,
+            ("service" in f && f.service) || "*",
+            ("operation" in f && f.operation) || "*",
+            f.region ?? "*",
+            effect(f),
+            String(f.hits),
+            "times" in f && f.times !== undefined ? String(f.times) : "until cleared",
+          ]),
+        ]);
       return 0;
     }
     case "clear": {
@@ -114,6 +140,22 @@ export async function fault(
   }
 }
 
+/** What a fault does to the calls it matches, in a few words. */
+function effect(fault: ActiveFault): string {
+  switch (fault.kind) {
+    case "throttle":
+      return fault.error ?? "the service's throttling error";
+    case "error":
+      return fault.message ? `${fault.error}: ${fault.message}` : fault.error;
+    case "latency":
+      return `+${fault.ms} ms`;
+    case "region-down":
+      return "every call to the region fails";
+    case "corrupt-snapshot":
+      return `snapshot ${fault.snapshot}: ${fault.mode === "rows" ? "rows missing after restore" : "restore fails"}`;
+  }
+}
+
 /**
  * Clears the saved local state (.cplane/ or --data-dir). Refuses while a runtime is running on the
  * endpoint, whose in-memory state would be written back at its stop: stop it, or start it with --fresh.
@@ -121,7 +163,11 @@ export async function fault(
 export async function reset(target: Target, dataDir: string): Promise<number> {
   const running = await admin(target, "GET", "/clock").then(
     () => true,
-    () => false,
+    (error: unknown) => {
+      // Only a runtime that is not there lets the reset go on; any other answer is a reason to stop.
+      if (error instanceof RuntimeUnreachableError) return false;
+      throw error;
+    },
   );
   if (running) {
     throw new UsageError(

@@ -33,12 +33,8 @@ export async function runWorkflow(
   workflow: string,
   options: { input?: string; name?: string; follow?: boolean; json?: boolean },
 ): Promise<number> {
-  const spec = workflowCatalog.get(workflow);
-  if (!spec) {
-    throw new UsageError(
-      `unknown workflow "${workflow}"; known: ${[...workflowCatalog.keys()].join(", ") || "none"}`,
-    );
-  }
+  const spec = workflowCatalog.get(knownWorkflow(workflow));
+  if (!spec) throw new UsageError(`unknown workflow "${workflow}"`);
   const input = options.input === undefined ? {} : readJsonArgument(options.input, "--input");
   const parsed = spec.input.safeParse(input);
   if (!parsed.success) {
@@ -69,6 +65,14 @@ export async function runWorkflow(
   return 1;
 }
 
+/** A workflow of the catalog, or a UsageError naming the ones there are. */
+function knownWorkflow(workflow: string): string {
+  if (workflowCatalog.has(workflow)) return workflow;
+  throw new UsageError(
+    `unknown workflow "${workflow}"; known: ${[...workflowCatalog.keys()].join(", ") || "none"}`,
+  );
+}
+
 export async function stateMachineArnOf(target: Target, workflow: string): Promise<string> {
   const name = target.stateMachineName(workflow);
   let nextToken: string | undefined;
@@ -90,11 +94,17 @@ export async function executions(
   const json = options.json === true;
   switch (action) {
     case "list": {
-      const workflows = args[0] ? [args[0]] : [...workflowCatalog.keys()];
+      const workflows = args[0] ? [knownWorkflow(args[0])] : [...workflowCatalog.keys()];
       const rows: string[][] = [["WORKFLOW", "STATUS", "STARTED", "STOPPED", "EXECUTION ARN"]];
       const all: unknown[] = [];
+      const notDeployed: string[] = [];
       for (const workflow of workflows) {
-        const arn = await stateMachineArnOf(target, workflow).catch(() => undefined);
+        // Listing every workflow skips one the target does not have (and says so); naming it does not.
+        const arn = await stateMachineArnOf(target, workflow).catch((error: unknown) => {
+          if (!(error instanceof NotDeployedError) || args[0]) throw error;
+          notDeployed.push(workflow);
+          return undefined;
+        });
         if (!arn) continue;
         const page = await target.sfn.send(
           new ListExecutionsCommand({
@@ -115,6 +125,9 @@ export async function executions(
       }
       if (json) printJson(all);
       else printTable(rows);
+      if (notDeployed.length > 0) {
+        process.stderr.write(`not deployed on ${target.kind}: ${notDeployed.join(", ")}\n`);
+      }
       return 0;
     }
     case "describe": {
