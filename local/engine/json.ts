@@ -44,41 +44,74 @@ export function jsonByteLength(value: unknown): number {
 }
 
 /**
- * Whether a value's JSON text is longer than `limit` bytes. A cheap upper bound (every character as
- * a six-byte escape) settles most values without serialising them; only near the limit is the text built.
+ * The deepest nesting of arrays and objects a JSON value may have anywhere in the runtime. EventBridge
+ * documents 1,000 levels for PutEvents; Step Functions documents no figure, and the same bound keeps
+ * every recursive step of ours and of the platform (`JSON.stringify`, `structuredClone`, which gives
+ * up near 1,600 levels) well inside the stack, whatever an execution does with what it was given.
  */
-export function exceedsBytes(value: unknown, limit: number): boolean {
-  const bound = upperBound(value, limit);
-  return bound > limit && jsonByteLength(value) > limit;
+export const MAX_JSON_DEPTH = 1000;
+
+/** Whether a value nests arrays and objects more than `max` levels deep (`{"a":1}` is one level). */
+export function nestedDeeperThan(value: unknown, max: number = MAX_JSON_DEPTH): boolean {
+  return walk(value, Number.POSITIVE_INFINITY, max).deep;
 }
 
-function upperBound(value: unknown, budget: number): number {
-  if (value === null || value === undefined) return 4;
-  switch (typeof value) {
-    case "string":
-      return 2 + value.length * 6;
-    case "number":
-      return 24;
-    case "boolean":
-      return 5;
-    case "object": {
-      let total = 2;
-      if (Array.isArray(value)) {
-        for (const item of value) {
-          total += upperBound(item, budget) + 1;
-          if (total > budget) return total;
+/**
+ * What makes a value too big to pass on, if anything: JSON text longer than `limit` bytes, or nesting
+ * deeper than `maxDepth`. One iterative walk bounds the size (every character as a six-byte escape)
+ * and measures the depth; only a value whose bound passes the limit is serialized to be measured.
+ */
+export function payloadExcess(
+  value: unknown,
+  limit: number,
+  maxDepth: number = MAX_JSON_DEPTH,
+): "bytes" | "depth" | undefined {
+  const { bound, deep } = walk(value, limit, maxDepth);
+  if (deep) return "depth";
+  return bound > limit && jsonByteLength(value) > limit ? "bytes" : undefined;
+}
+
+/** Whether a value's JSON text is longer than `limit` bytes. */
+export function exceedsBytes(value: unknown, limit: number): boolean {
+  return payloadExcess(value, limit, Number.POSITIVE_INFINITY) === "bytes";
+}
+
+/**
+ * Walks a value with an explicit stack (no recursion, so any depth is safe), summing an upper bound
+ * of its JSON size and stopping at the first container deeper than `maxDepth`. With an infinite
+ * depth allowance, the walk stops as soon as the bound passes `budget`.
+ */
+function walk(value: unknown, budget: number, maxDepth: number): { bound: number; deep: boolean } {
+  let total = 0;
+  const values: unknown[] = [value];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const item = values.pop();
+    const depth = depths.pop() as number;
+    if (item === null || item === undefined) total += 4;
+    else if (typeof item === "string") total += 2 + item.length * 6;
+    else if (typeof item === "number") total += 24;
+    else if (typeof item === "boolean") total += 5;
+    else if (typeof item === "object") {
+      if (depth + 1 > maxDepth) return { bound: total, deep: true };
+      total += 2;
+      if (Array.isArray(item)) {
+        for (const child of item) {
+          total += 1;
+          values.push(child);
+          depths.push(depth + 1);
         }
-        return total;
+      } else {
+        for (const key in item as Record<string, unknown>) {
+          total += 4 + key.length * 6;
+          values.push((item as Record<string, unknown>)[key]);
+          depths.push(depth + 1);
+        }
       }
-      for (const key in value as Record<string, unknown>) {
-        total += 4 + key.length * 6 + upperBound((value as Record<string, unknown>)[key], budget);
-        if (total > budget) return total;
-      }
-      return total;
     }
-    default:
-      return 0;
+    if (total > budget && maxDepth === Number.POSITIVE_INFINITY) break;
   }
+  return { bound: total, deep: false };
 }
 
 /** Sets an own data property, safely even for `__proto__`. */

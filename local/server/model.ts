@@ -127,10 +127,16 @@ class Walk {
           this.wrongType(path, "an object", value);
         const entries = Object.entries(value as Record<string, unknown>);
         this.length(path, value, entries.length, shape);
-        const out: Record<string, unknown> = Object.create(null);
+        const out: Record<string, unknown> = {};
         for (const [key, item] of entries) {
           this.value(`${path}.key`, key, shape.key as string);
-          out[key] = this.value(`${path}.value`, item, shape.value as string);
+          // Defined, not assigned: a key named `__proto__` stays a key.
+          Object.defineProperty(out, key, {
+            value: this.value(`${path}.value`, item, shape.value as string),
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
         }
         return out;
       }
