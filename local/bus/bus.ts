@@ -623,6 +623,7 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
       if (!Array.isArray(request.Targets) || request.Targets.length === 0 || request.Targets.length > 10) {
         throw new EventBridgeApiError("ValidationException", "Targets must hold between 1 and 10 targets.");
       }
+      // Every target is checked before any is stored: a refused request changes nothing.
       for (const target of request.Targets) {
         if (!target.Id || !/^[.\-_A-Za-z0-9]{1,64}$/.test(target.Id) || !target.Arn) {
           throw new EventBridgeApiError(
@@ -646,6 +647,8 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
             "RetryPolicy: MaximumRetryAttempts must be 0-185 and MaximumEventAgeInSeconds 60-86400.",
           );
         }
+      }
+      for (const target of request.Targets) {
         if (!rule.targets.has(target.Id) && rule.targets.size >= 5) {
           failed.push({
             TargetId: target.Id,

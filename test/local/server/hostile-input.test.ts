@@ -168,6 +168,20 @@ describe("members are checked against AWS's model before anything changes", () =
     );
   });
 
+  it("stores none of a request's targets when one of them is refused", async () => {
+    const before = await targets();
+    const out = await call("AWSEvents.PutTargets", {
+      Rule: "hostile",
+      EventBusName: "cplane",
+      Targets: [
+        { Id: "fine", Arn: "arn:aws:sqs:us-east-1:000000000000:q3" },
+        { Id: "broken", Arn: "arn:aws:sqs:us-east-1:000000000000:q4", InputPath: "not a path" },
+      ],
+    });
+    expect(out).toMatchObject({ status: 400, body: { __type: "ValidationException" } });
+    expect(await targets()).toEqual(before);
+  });
+
   it("never echoes a sensitive member's value", async () => {
     const out = await call("AWSStepFunctions.SendTaskFailure", { taskToken: "t", cause: "s".repeat(40_000) });
     expect(out.status).toBe(400);
