@@ -53,65 +53,59 @@ export const MAX_JSON_DEPTH = 1000;
 
 /** Whether a value nests arrays and objects more than `max` levels deep (`{"a":1}` is one level). */
 export function nestedDeeperThan(value: unknown, max: number = MAX_JSON_DEPTH): boolean {
-  return walk(value, Number.POSITIVE_INFINITY, max).deep;
+  return walk(value, max) < 0;
 }
 
 /**
  * What makes a value too big to pass on, if anything: JSON text longer than `limit` bytes, or nesting
- * deeper than `maxDepth`. One iterative walk bounds the size (every character as a six-byte escape)
- * and measures the depth; only a value whose bound passes the limit is serialized to be measured.
+ * deeper than `maxDepth`. One walk bounds the size (every character as a six-byte escape) and the
+ * depth; only a value whose bound passes the limit is serialized to be measured.
  */
 export function payloadExcess(
   value: unknown,
   limit: number,
   maxDepth: number = MAX_JSON_DEPTH,
 ): "bytes" | "depth" | undefined {
-  const { bound, deep } = walk(value, limit, maxDepth);
-  if (deep) return "depth";
+  const bound = walk(value, maxDepth);
+  if (bound < 0) return "depth";
   return bound > limit && jsonByteLength(value) > limit ? "bytes" : undefined;
 }
 
-/** Whether a value's JSON text is longer than `limit` bytes. */
-export function exceedsBytes(value: unknown, limit: number): boolean {
-  return payloadExcess(value, limit, Number.POSITIVE_INFINITY) === "bytes";
-}
-
-/**
- * Walks a value with an explicit stack (no recursion, so any depth is safe), summing an upper bound
- * of its JSON size and stopping at the first container deeper than `maxDepth`. With an infinite
- * depth allowance, the walk stops as soon as the bound passes `budget`.
- */
-function walk(value: unknown, budget: number, maxDepth: number): { bound: number; deep: boolean } {
-  let total = 0;
-  const values: unknown[] = [value];
-  const depths: number[] = [0];
-  while (values.length > 0) {
-    const item = values.pop();
-    const depth = depths.pop() as number;
-    if (item === null || item === undefined) total += 4;
-    else if (typeof item === "string") total += 2 + item.length * 6;
-    else if (typeof item === "number") total += 24;
-    else if (typeof item === "boolean") total += 5;
-    else if (typeof item === "object") {
-      if (depth + 1 > maxDepth) return { bound: total, deep: true };
-      total += 2;
-      if (Array.isArray(item)) {
-        for (const child of item) {
-          total += 1;
-          values.push(child);
-          depths.push(depth + 1);
+/** An upper bound of a value's JSON size in bytes, or -1 when it nests deeper than `maxDepth`. */
+function walk(value: unknown, maxDepth: number): number {
+  // Recursion is bounded by `maxDepth` (a few hundred frames at most): anything deeper ends the walk.
+  const visit = (item: unknown, depth: number): number => {
+    if (item === null || item === undefined) return 4;
+    switch (typeof item) {
+      case "string":
+        return 2 + item.length * 6;
+      case "number":
+        return 24;
+      case "boolean":
+        return 5;
+      case "object": {
+        if (depth >= maxDepth) return -1;
+        let total = 2;
+        if (Array.isArray(item)) {
+          for (const child of item) {
+            const size = visit(child, depth + 1);
+            if (size < 0) return -1;
+            total += size + 1;
+          }
+          return total;
         }
-      } else {
         for (const key in item as Record<string, unknown>) {
-          total += 4 + key.length * 6;
-          values.push((item as Record<string, unknown>)[key]);
-          depths.push(depth + 1);
+          const size = visit((item as Record<string, unknown>)[key], depth + 1);
+          if (size < 0) return -1;
+          total += 4 + key.length * 6 + size;
         }
+        return total;
       }
+      default:
+        return 0;
     }
-    if (total > budget && maxDepth === Number.POSITIVE_INFINITY) break;
-  }
-  return { bound: total, deep: false };
+  };
+  return visit(value, 0);
 }
 
 /** Sets an own data property, safely even for `__proto__`. */
