@@ -65,6 +65,27 @@ describe("nesting depth", () => {
     expect(() => structuredClone(h.engine.exportExecutions())).not.toThrow();
   });
 
+  it("fails States.StringToJson on text nested deeper than the limit before a task records it", async () => {
+    const h = harness({ invokeFunction: async () => ({}) });
+    const definition = {
+      StartAt: "T",
+      States: {
+        T: {
+          Type: "Task",
+          Resource: "arn:aws:states:::lambda:invoke",
+          Parameters: { FunctionName: "f", "Payload.$": "States.StringToJson($.text)" },
+          End: true,
+        },
+      },
+    };
+    const { stateMachineArn } = h.engine.createStateMachine({ name: "intrinsic", definition });
+    const input = JSON.stringify({ text: deepText(3_000) });
+    const { executionArn } = h.engine.startExecution({ stateMachineArn, input });
+    const done = await h.engine.waitForExecution(executionArn);
+    expect(done).toMatchObject({ status: "FAILED", error: "States.IntrinsicFailure" });
+    expect(() => structuredClone(h.engine.exportExecutions())).not.toThrow();
+  });
+
   it("fails a task whose result nests deeper than the limit with States.DataLimitExceeded", async () => {
     const h = harness({ invokeFunction: async () => deepValue(3_000) as never });
     const definition = {
