@@ -7,6 +7,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import type { Clock } from "../clock/clock.ts";
+import { MAX_JSON_DEPTH, nestedDeeperThan } from "../engine/json.ts";
 import { EventLog, type LoggedEvent } from "./event-log.ts";
 import {
   type TargetInputConfig,
@@ -102,17 +103,20 @@ export interface PutRuleRequest {
   Name: string;
   EventPattern?: string;
   ScheduleExpression?: string;
-  State?: "ENABLED" | "DISABLED";
+  /** `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS` matches as `ENABLED` does (we have no CloudTrail). */
+  State?: RuleStateName;
   Description?: string;
   EventBusName?: string;
 }
+
+export type RuleStateName = "ENABLED" | "DISABLED" | "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS";
 
 export interface RuleDescription {
   Name: string;
   Arn: string;
   EventPattern?: string;
   ScheduleExpression?: string;
-  State: "ENABLED" | "DISABLED";
+  State: RuleStateName;
   Description?: string;
   EventBusName: string;
   CreatedBy: string;
@@ -244,7 +248,7 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
   const rebuild = (bus: BusState): void => {
     const patterns = new Map<string, unknown>();
     for (const [name, rule] of bus.rules) {
-      if (rule.description.State === "ENABLED" && rule.description.EventPattern !== undefined) {
+      if (rule.description.State !== "DISABLED" && rule.description.EventPattern !== undefined) {
         patterns.set(name, rule.description.EventPattern);
       }
     }
@@ -287,6 +291,13 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
     }
     if (typeof detail !== "object" || detail === null || Array.isArray(detail)) {
       return { ErrorCode: "MalformedDetail", ErrorMessage: "Detail is malformed." };
+    }
+    // EventBridge processes JSON nested up to 1,000 levels; deeper, nothing downstream could serialize it.
+    if (nestedDeeperThan(detail, MAX_JSON_DEPTH)) {
+      return {
+        ErrorCode: "MalformedDetail",
+        ErrorMessage: `Detail is malformed: it nests JSON deeper than ${MAX_JSON_DEPTH} levels.`,
+      };
     }
     const time = eventTime(entry.Time);
     if (time === undefined)
@@ -589,7 +600,16 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
         .filter((r) => !request.NamePrefix || r.Name.startsWith(request.NamePrefix))
         .sort((a, b) => a.Name.localeCompare(b.Name));
       const start = request.NextToken ? Number(request.NextToken) : 0;
+      if (!Number.isInteger(start) || start < 0) {
+        throw new EventBridgeApiError("ValidationException", `Invalid NextToken: '${request.NextToken}'`);
+      }
       const limit = request.Limit ?? 100;
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+        throw new EventBridgeApiError(
+          "ValidationException",
+          `1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 100`,
+        );
+      }
       const page = all.slice(start, start + limit).map((r) => ({ ...r }));
       return start + limit < all.length ? { Rules: page, NextToken: String(start + limit) } : { Rules: page };
     },
@@ -603,6 +623,7 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
       if (!Array.isArray(request.Targets) || request.Targets.length === 0 || request.Targets.length > 10) {
         throw new EventBridgeApiError("ValidationException", "Targets must hold between 1 and 10 targets.");
       }
+      // Every target is checked before any is stored: a refused request changes nothing.
       for (const target of request.Targets) {
         if (!target.Id || !/^[.\-_A-Za-z0-9]{1,64}$/.test(target.Id) || !target.Arn) {
           throw new EventBridgeApiError(
@@ -626,6 +647,8 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
             "RetryPolicy: MaximumRetryAttempts must be 0-185 and MaximumEventAgeInSeconds 60-86400.",
           );
         }
+      }
+      for (const target of request.Targets) {
         if (!rule.targets.has(target.Id) && rule.targets.size >= 5) {
           failed.push({
             TargetId: target.Id,

@@ -4,6 +4,7 @@
  * alternatives (the disjunctive form of its `$or`s); each alternative is a list of field conditions
  * that must all hold. `ruleset.ts` indexes many compiled patterns.
  */
+import { MAX_JSON_DEPTH, nestedDeeperThan } from "../engine/json.ts";
 
 export class InvalidEventPatternException extends Error {
   override name = "InvalidEventPatternException";
@@ -57,11 +58,16 @@ export interface CompiledPattern {
 export type FlatEvent = Map<string, Leaf[]>;
 
 const MAX_PATTERN_LENGTH = 4096 * 1024;
+const MAX_PATTERN_DEPTH = MAX_JSON_DEPTH;
 
 /** Parses (if text) and compiles a pattern, throwing `InvalidEventPatternException` as AWS does. */
 export function compilePattern(pattern: unknown): CompiledPattern {
   const value = typeof pattern === "string" ? parsePatternText(pattern) : pattern;
   if (!isObject(value)) throw new InvalidEventPatternException("Filter is not an object");
+  // Compiling recurses per level; no pattern the API accepts (4,096 characters) comes near this.
+  if (nestedDeeperThan(value, MAX_PATTERN_DEPTH)) {
+    throw new InvalidEventPatternException(`Event pattern is nested deeper than ${MAX_PATTERN_DEPTH} levels`);
+  }
   const alternatives = compileObject(value, "");
   if (alternatives.length === 0) throw new InvalidEventPatternException("Empty pattern");
   const paths = new Set<string>();

@@ -32,7 +32,7 @@ import {
   type Thread,
   type TokenRegistry,
 } from "./interpreter.ts";
-import { exceedsBytes, type Json, type JsonObject } from "./json.ts";
+import { type Json, type JsonObject, MAX_JSON_DEPTH, nestedDeeperThan, payloadExcess } from "./json.ts";
 import type { NestedExecutions, NestedOutcome, TaskRuntime } from "./tasks.ts";
 import type { AslMachine } from "./types.ts";
 import { validateDefinition } from "./validate.ts";
@@ -137,6 +137,8 @@ interface StateMachineRecord {
 
 interface ExecutionRecord {
   arn: string;
+  /** Start order, never reused: what ListExecutions pages by (a new start never shifts a page). */
+  seq: number;
   name: string;
   sm: StateMachineRecord;
   inputText: string;
@@ -184,6 +186,7 @@ export class Engine {
   private readonly contextOverrides: EngineOptions["contextOverrides"];
   private readonly retainExecutions: number;
   private finishedCount = 0;
+  private nextSeq = 0;
   private readonly machines = new Map<string, StateMachineRecord>();
   private readonly executions = new Map<string, ExecutionRecord>();
   private readonly tokens = new Map<string, TokenEntry>();
@@ -315,6 +318,12 @@ export class Engine {
         "Invalid State Machine Execution Input: the input exceeds 262144 bytes",
       );
     }
+    // Refused before anything is stored: every later step (history, checkpoints, listings) serializes it.
+    if (nestedDeeperThan(value)) {
+      throw new InvalidExecutionInput(
+        `Invalid State Machine Execution Input: the input nests JSON deeper than ${MAX_JSON_DEPTH} levels`,
+      );
+    }
     const arn = `arn:aws:states:${this.region}:${this.accountId}:execution:${sm.name}:${name}`;
     const existing = this.executions.get(arn);
     if (existing) {
@@ -335,6 +344,7 @@ export class Engine {
     history.subscribe((event) => this.emit({ kind: "history", executionArn: arn, event }));
     const rec: ExecutionRecord = {
       arn,
+      seq: this.nextSeq++,
       name,
       sm,
       inputText,
@@ -407,10 +417,13 @@ export class Engine {
     try {
       const output = await runMachine(machine, input, thread, startAt);
       if (!current()) return;
-      if (exceedsBytes(output, PAYLOAD_LIMIT_BYTES)) {
+      const excess = payloadExcess(output, PAYLOAD_LIMIT_BYTES);
+      if (excess) {
         throw new StatesError(
           StatesErrors.DataLimitExceeded,
-          "The state/task returned a result with a size exceeding the maximum number of bytes service limit.",
+          excess === "bytes"
+            ? "The state/task returned a result with a size exceeding the maximum number of bytes service limit."
+            : `The state/task returned a result nested deeper than the maximum of ${MAX_JSON_DEPTH} levels.`,
         );
       }
       rec.output = output;
@@ -512,6 +525,10 @@ export class Engine {
     };
   }
 
+  /**
+   * ListExecutions, newest first. A page token names the last execution returned (by its start
+   * order), so a page follows on from where the last one ended however many executions start meanwhile.
+   */
   listExecutions(input: {
     stateMachineArn: string;
     statusFilter?: ExecutionStatus;
@@ -522,10 +539,24 @@ export class Engine {
     nextToken?: string;
   } {
     const sm = this.machine(input.stateMachineArn);
-    const all = [...this.executions.values()]
-      .filter((e) => e.sm === sm && (!input.statusFilter || e.status === input.statusFilter))
-      .reverse()
-      .map((e) => ({
+    const after = input.nextToken === undefined ? undefined : tokenKey(input.nextToken);
+    const size = pageSize(input.maxResults);
+    const records: ExecutionRecord[] = [];
+    let more = false;
+    const all = [...this.executions.values()];
+    for (let i = all.length - 1; i >= 0; i--) {
+      const e = all[i] as ExecutionRecord;
+      if (e.sm !== sm || (input.statusFilter && e.status !== input.statusFilter)) continue;
+      if (after !== undefined && e.seq >= after) continue;
+      if (records.length === size) {
+        more = true;
+        break;
+      }
+      records.push(e);
+    }
+    const last = records.at(-1);
+    return {
+      executions: records.map((e) => ({
         executionArn: e.arn,
         stateMachineArn: sm.arn,
         name: e.name,
@@ -534,11 +565,9 @@ export class Engine {
         ...(e.stopDate ? { stopDate: e.stopDate } : {}),
         redriveCount: e.redriveCount,
         ...(e.redriveDate ? { redriveDate: e.redriveDate } : {}),
-      }));
-    return page(all, input.maxResults, input.nextToken, (items, nextToken) => ({
-      executions: items,
-      ...(nextToken ? { nextToken } : {}),
-    }));
+      })),
+      ...(more && last ? { nextToken: keyToken(last.seq) } : {}),
+    };
   }
 
   getExecutionHistory(
@@ -553,10 +582,16 @@ export class Engine {
     const rec = this.execution(executionArn);
     let events = rec.history.list(options.includeExecutionData ?? true);
     if (options.reverseOrder) events = events.reverse();
-    return page(events, options.maxResults, options.nextToken, (items, nextToken) => ({
-      events: items,
-      ...(nextToken ? { nextToken } : {}),
-    }));
+    return page(
+      events,
+      options.maxResults,
+      options.nextToken,
+      options.reverseOrder === true,
+      (items, nextToken) => ({
+        events: items,
+        ...(nextToken ? { nextToken } : {}),
+      }),
+    );
   }
 
   stopExecution(executionArn: string, options: { error?: string; cause?: string } = {}): { stopDate: Date } {
@@ -697,6 +732,7 @@ export class Engine {
       const interrupted = running && !entry.parentArn ? options.interrupted : undefined;
       const rec: ExecutionRecord = {
         arn: entry.arn,
+        seq: this.nextSeq++,
         name: entry.name,
         sm,
         inputText: entry.inputText,
@@ -826,6 +862,9 @@ export class Engine {
     } catch (e) {
       throw new InvalidOutput(`Invalid Output: '${(e as Error).message}'`);
     }
+    if (nestedDeeperThan(value)) {
+      throw new InvalidOutput(`Invalid Output: the output nests JSON deeper than ${MAX_JSON_DEPTH} levels`);
+    }
     this.tokens.delete(input.taskToken);
     entry.waiter.resolve(value);
     return {};
@@ -885,18 +924,41 @@ export class Engine {
   };
 }
 
-function page<T, R>(
+function pageSize(maxResults: number | undefined): number {
+  return maxResults && maxResults > 0 ? maxResults : 1000;
+}
+
+/** Page tokens carry the key of the last item returned. */
+function keyToken(key: number): string {
+  return Buffer.from(`k${key}`).toString("base64url");
+}
+
+function tokenKey(token: string): number {
+  const text = Buffer.from(token, "base64url").toString();
+  const key = text.startsWith("k") ? Number(text.slice(1)) : Number.NaN;
+  if (!Number.isInteger(key) || key < 0) throw new InvalidToken(`Invalid Token: '${token}'`);
+  return key;
+}
+
+/**
+ * A page of history events (ids ascending, or descending with `reverseOrder`). The token is the id
+ * of the last event returned, so that events recorded while a reader pages do not shift its pages.
+ */
+function page<T extends { id: number }, R>(
   items: T[],
   maxResults: number | undefined,
   nextToken: string | undefined,
+  descending: boolean,
   shape: (items: T[], nextToken: string | undefined) => R,
 ): R {
-  const start = nextToken ? Number(Buffer.from(nextToken, "base64url").toString()) : 0;
-  if (!Number.isInteger(start) || start < 0)
-    throw new ValidationException(`Invalid nextToken: '${nextToken}'`);
-  const size = maxResults && maxResults > 0 ? maxResults : 1000;
+  const size = pageSize(maxResults);
+  let start = 0;
+  if (nextToken !== undefined) {
+    const last = tokenKey(nextToken);
+    start = items.findIndex((item) => (descending ? item.id < last : item.id > last));
+    if (start < 0) start = items.length;
+  }
   const slice = items.slice(start, start + size);
-  const next =
-    start + size < items.length ? Buffer.from(String(start + size)).toString("base64url") : undefined;
-  return shape(slice, next);
+  const end = slice.at(-1);
+  return shape(slice, start + size < items.length && end ? keyToken(end.id) : undefined);
 }

@@ -9,11 +9,12 @@ import { StatesError, StatesErrors } from "./errors.ts";
 import type { History, HistoryEventType } from "./history.ts";
 import { evaluateIntrinsic, isIntrinsic, parseIntrinsic } from "./intrinsics.ts";
 import {
-  exceedsBytes,
   isObject,
   type Json,
   type JsonObject,
   jsonByteLength,
+  MAX_JSON_DEPTH,
+  payloadExcess,
   setOwn,
   typeName,
 } from "./json.ts";
@@ -425,12 +426,7 @@ function commit(sc: StateCtx, assigned: Vars | undefined): void {
 /** Records the exit event, applies assigned variables and returns where to go next. */
 function exit(sc: StateCtx, output: Json, assigned: Vars | undefined, next?: string): Step {
   // A state that passes its input on unchanged cannot have grown it; anything new is measured.
-  if (output !== sc.input && exceedsBytes(output, PAYLOAD_LIMIT_BYTES)) {
-    throw new StatesError(
-      StatesErrors.DataLimitExceeded,
-      `The state/task '${sc.name}' returned a result with a size exceeding the maximum number of bytes service limit.`,
-    );
-  }
+  if (output !== sc.input) checkPayload(output, sc.name);
   commit(sc, assigned);
   // The step doubles as the exit event's payload (the history reads `output` and `assigned`).
   const step: Step = assigned
@@ -737,13 +733,29 @@ function commitNothing(): void {}
 
 /** A Map's or Parallel's collected result counts against the payload limit as a task result does. */
 function checkSize(sc: StateCtx, result: Json): Json {
-  if (exceedsBytes(result, PAYLOAD_LIMIT_BYTES)) {
+  checkPayload(result, sc.name);
+  return result;
+}
+
+/**
+ * A value a state or task produced must fit the payload limits before anything records it: at most
+ * 256 KiB of JSON, and nested at most MAX_JSON_DEPTH levels (deeper data would overflow the stack of
+ * whatever serializes it later: the history, a checkpoint, a listing).
+ */
+export function checkPayload(value: unknown, source: string): void {
+  const excess = payloadExcess(value, PAYLOAD_LIMIT_BYTES, MAX_JSON_DEPTH);
+  if (excess === "bytes") {
     throw new StatesError(
       StatesErrors.DataLimitExceeded,
-      `The state/task '${sc.name}' returned a result with a size exceeding the maximum number of bytes service limit.`,
+      `The state/task '${source}' returned a result with a size exceeding the maximum number of bytes service limit.`,
     );
   }
-  return result;
+  if (excess === "depth") {
+    throw new StatesError(
+      StatesErrors.DataLimitExceeded,
+      `The state/task '${source}' returned a result nested deeper than the maximum of ${MAX_JSON_DEPTH} levels.`,
+    );
+  }
 }
 
 interface PendingToken {
@@ -1047,16 +1059,10 @@ function taskSucceeded(
   common: { resourceType: string; resource: string },
   resource: string,
 ): Json {
-  if (exceedsBytes(result, PAYLOAD_LIMIT_BYTES)) {
-    throw taskFailed(
-      sc,
-      new StatesError(
-        StatesErrors.DataLimitExceeded,
-        `The state/task '${resource}' returned a result with a size exceeding the maximum number of bytes service limit.`,
-      ),
-      legacy,
-      common,
-    );
+  try {
+    checkPayload(result, resource);
+  } catch (error) {
+    throw taskFailed(sc, error, legacy, common);
   }
   if (legacy) record(sc.thread, "LambdaFunctionSucceeded", { output: result });
   else record(sc.thread, "TaskSucceeded", { ...common, output: result });

@@ -5,7 +5,7 @@
  */
 import { createHash, randomInt, randomUUID } from "node:crypto";
 import { StatesError, StatesErrors } from "./errors.ts";
-import { isObject, type Json, jsonEquals, typeName } from "./json.ts";
+import { isObject, type Json, jsonEquals, MAX_JSON_DEPTH, nestedDeeperThan, typeName } from "./json.ts";
 
 export type IntrinsicArg =
   | { readonly kind: "literal"; readonly value: Json; readonly raw?: string }
@@ -245,11 +245,17 @@ export function apply(name: string, args: Json[]): Json {
       arity(name, args, 1);
       const s = str(name, args[0], 0);
       if (s.trim() === "") return null;
+      let parsed: Json;
       try {
-        return JSON.parse(s) as Json;
+        parsed = JSON.parse(s) as Json;
       } catch {
         return fail(`The argument of States.StringToJson is not valid JSON: ${s}`);
       }
+      // A string of any depth fits the payload limits; what it parses to must fit them too.
+      if (nestedDeeperThan(parsed)) {
+        return fail(`The argument of States.StringToJson nests JSON deeper than ${MAX_JSON_DEPTH} levels`);
+      }
+      return parsed;
     }
     case "States.JsonToString":
       arity(name, args, 1);

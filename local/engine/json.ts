@@ -44,41 +44,68 @@ export function jsonByteLength(value: unknown): number {
 }
 
 /**
- * Whether a value's JSON text is longer than `limit` bytes. A cheap upper bound (every character as
- * a six-byte escape) settles most values without serialising them; only near the limit is the text built.
+ * The deepest nesting of arrays and objects a JSON value may have anywhere in the runtime. EventBridge
+ * documents 1,000 levels for PutEvents; Step Functions documents no figure, and the same bound keeps
+ * every recursive step of ours and of the platform (`JSON.stringify`, `structuredClone`, which gives
+ * up near 1,600 levels) well inside the stack, whatever an execution does with what it was given.
  */
-export function exceedsBytes(value: unknown, limit: number): boolean {
-  const bound = upperBound(value, limit);
-  return bound > limit && jsonByteLength(value) > limit;
+export const MAX_JSON_DEPTH = 1000;
+
+/** Whether a value nests arrays and objects more than `max` levels deep (`{"a":1}` is one level). */
+export function nestedDeeperThan(value: unknown, max: number = MAX_JSON_DEPTH): boolean {
+  return walk(value, max) < 0;
 }
 
-function upperBound(value: unknown, budget: number): number {
-  if (value === null || value === undefined) return 4;
-  switch (typeof value) {
-    case "string":
-      return 2 + value.length * 6;
-    case "number":
-      return 24;
-    case "boolean":
-      return 5;
-    case "object": {
-      let total = 2;
-      if (Array.isArray(value)) {
-        for (const item of value) {
-          total += upperBound(item, budget) + 1;
-          if (total > budget) return total;
+/**
+ * What makes a value too big to pass on, if anything: JSON text longer than `limit` bytes, or nesting
+ * deeper than `maxDepth`. One walk bounds the size (every character as a six-byte escape) and the
+ * depth; only a value whose bound passes the limit is serialized to be measured.
+ */
+export function payloadExcess(
+  value: unknown,
+  limit: number,
+  maxDepth: number = MAX_JSON_DEPTH,
+): "bytes" | "depth" | undefined {
+  const bound = walk(value, maxDepth);
+  if (bound < 0) return "depth";
+  return bound > limit && jsonByteLength(value) > limit ? "bytes" : undefined;
+}
+
+/** An upper bound of a value's JSON size in bytes, or -1 when it nests deeper than `maxDepth`. */
+function walk(value: unknown, maxDepth: number): number {
+  // Recursion is bounded by `maxDepth` (a few hundred frames at most): anything deeper ends the walk.
+  const visit = (item: unknown, depth: number): number => {
+    if (item === null || item === undefined) return 4;
+    switch (typeof item) {
+      case "string":
+        return 2 + item.length * 6;
+      case "number":
+        return 24;
+      case "boolean":
+        return 5;
+      case "object": {
+        if (depth >= maxDepth) return -1;
+        let total = 2;
+        if (Array.isArray(item)) {
+          for (const child of item) {
+            const size = visit(child, depth + 1);
+            if (size < 0) return -1;
+            total += size + 1;
+          }
+          return total;
+        }
+        for (const key in item as Record<string, unknown>) {
+          const size = visit((item as Record<string, unknown>)[key], depth + 1);
+          if (size < 0) return -1;
+          total += 4 + key.length * 6 + size;
         }
         return total;
       }
-      for (const key in value as Record<string, unknown>) {
-        total += 4 + key.length * 6 + upperBound((value as Record<string, unknown>)[key], budget);
-        if (total > budget) return total;
-      }
-      return total;
+      default:
+        return 0;
     }
-    default:
-      return 0;
-  }
+  };
+  return visit(value, 0);
 }
 
 /** Sets an own data property, safely even for `__proto__`. */

@@ -6,7 +6,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import jsonata from "jsonata";
 import { StatesError, StatesErrors } from "./errors.ts";
-import type { Json } from "./json.ts";
+import { type Json, MAX_JSON_DEPTH } from "./json.ts";
 
 const cache = new Map<string, jsonata.Expression>();
 
@@ -128,7 +128,7 @@ export class JsonataRuntimeError extends Error {
 }
 
 /** jsonata sequences carry a `sequence` flag and functions may appear: turn results into plain JSON. */
-function normalize(value: unknown): Json | undefined {
+function normalize(value: unknown, depth = 0): Json | undefined {
   if (value === undefined) return undefined;
   if (typeof value === "function") return undefined;
   if (typeof value === "number") {
@@ -137,17 +137,22 @@ function normalize(value: unknown): Json | undefined {
     return value;
   }
   if (value === null || typeof value !== "object") return value as Json;
+  // An expression can build data of any depth (a recursive function); what it returns must stay
+  // within the depth every later step (history, checkpoints) can serialize.
+  if (depth >= MAX_JSON_DEPTH) {
+    throw new JsonataRuntimeError(`The result is nested deeper than the maximum of ${MAX_JSON_DEPTH} levels`);
+  }
   if (Array.isArray(value)) {
     const out: Json[] = [];
     for (const item of value) {
-      const n = normalize(item);
+      const n = normalize(item, depth + 1);
       if (n !== undefined) out.push(n);
     }
     return out;
   }
   const out: Record<string, Json> = {};
   for (const [k, v] of Object.entries(value)) {
-    const n = normalize(v);
+    const n = normalize(v, depth + 1);
     if (n !== undefined) out[k] = n;
   }
   return out;

@@ -4,6 +4,10 @@
  * with a 4xx status for the caller's mistakes and 5xx for ours, which is what the AWS SDK and CLI parse.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { RequestError } from "./errors.ts";
+import { type ServiceModel, validateRequest } from "./model.ts";
+
+export { RequestError };
 
 /** One operation: takes the parsed request body, returns the response body. */
 export type Operation = (input: Record<string, unknown>) => Promise<unknown> | unknown;
@@ -13,24 +17,17 @@ export interface AwsJsonService {
   readonly targetPrefix: string;
   readonly contentType: "application/x-amz-json-1.0" | "application/x-amz-json-1.1";
   readonly operations: Readonly<Record<string, Operation>>;
+  /**
+   * AWS's model of the service's inputs: when given, every request is validated against its
+   * operation's input shape before the operation runs, and the operation receives only modelled members.
+   */
+  readonly model?: ServiceModel;
   /** Whether an error is one the service defines (a 400); anything else is an internal error (a 500). */
   isClientError(error: Error): boolean;
 }
 
 /** Largest request body accepted (Step Functions accepts 256 KiB payloads; JSON escaping adds some). */
 export const MAX_BODY_BYTES = 1024 * 1024;
-
-export class RequestError extends Error {
-  readonly status: number;
-  readonly type: string;
-
-  constructor(status: number, type: string, message: string) {
-    super(message);
-    this.name = type;
-    this.status = status;
-    this.type = type;
-  }
-}
 
 export async function readBody(request: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -67,6 +64,22 @@ function send(response: ServerResponse, status: number, contentType: string, bod
   response.end(text);
 }
 
+const JSON_CONTENT_TYPE = /^application\/x-amz-json-1\.[01]\s*(;.*)?$/i;
+const TARGET = /^([A-Za-z][\w]*)\.([A-Za-z][A-Za-z0-9]*)$/;
+
+/**
+ * The service and operation a target names, if any. The operation is looked up among the service's
+ * own operations only: `hasOwnProperty`, `constructor` or `__proto__` name no operation, and a target
+ * with anything after the operation's name (`X.ListStateMachines.Extra`) names none either.
+ */
+function resolveTarget(services: readonly AwsJsonService[], target: string) {
+  const match = TARGET.exec(target);
+  const service = match ? services.find((s) => s.targetPrefix === match[1]) : undefined;
+  const name = match?.[2] ?? "";
+  const operation = service && Object.hasOwn(service.operations, name) ? service.operations[name] : undefined;
+  return { service, operation, name };
+}
+
 /**
  * Answers one AWS JSON request for whichever service's prefix the target names. Returns false when
  * the request is not an AWS JSON call at all (no `X-Amz-Target`), so other routes can take it.
@@ -78,14 +91,22 @@ export async function handleAwsJson(
 ): Promise<boolean> {
   const target = request.headers["x-amz-target"];
   if (typeof target !== "string") return false;
-  const [prefix, operationName] = target.split(".", 2);
-  const service = services.find((s) => s.targetPrefix === prefix);
+  const { service, operation, name } = resolveTarget(services, target);
   const contentType = service?.contentType ?? "application/x-amz-json-1.1";
   try {
     if (request.method !== "POST")
       throw new RequestError(405, "MethodNotAllowed", "AWS JSON calls are POST requests");
-    const operation = service && operationName ? service.operations[operationName] : undefined;
-    if (!operation) throw new RequestError(400, "UnknownOperationException", `unknown operation ${target}`);
+    if (!service || !operation)
+      throw new RequestError(400, "UnknownOperationException", `unknown operation ${target}`);
+    // The AWS front end routes JSON protocol calls by target and content type together: a body of
+    // another type is no call it knows (the SDKs and the CLI always send application/x-amz-json-1.x).
+    if (!JSON_CONTENT_TYPE.test(request.headers["content-type"] ?? "")) {
+      throw new RequestError(
+        400,
+        "UnknownOperationException",
+        `${target} takes content-type ${service.contentType}, not '${request.headers["content-type"] ?? ""}'`,
+      );
+    }
     const raw = (await readBody(request)).toString("utf8");
     let input: unknown;
     try {
@@ -96,6 +117,7 @@ export async function handleAwsJson(
     if (input === null || typeof input !== "object" || Array.isArray(input)) {
       throw new RequestError(400, "SerializationException", "request body must be a JSON object");
     }
+    if (service.model) input = validateRequest(service.model, name, input as Record<string, unknown>);
     const output = await operation(input as Record<string, unknown>);
     send(response, 200, contentType, toWire(output));
   } catch (error) {
@@ -109,40 +131,4 @@ export async function handleAwsJson(
     }
   }
   return true;
-}
-
-export interface FieldRules {
-  readonly required?: readonly string[];
-  readonly strings?: readonly string[];
-  readonly numbers?: readonly string[];
-  readonly booleans?: readonly string[];
-  readonly arrays?: readonly string[];
-}
-
-/**
- * Checks an operation's input before anything runs, as AWS does: a missing required member is a
- * ValidationException, a member of the wrong JSON type a SerializationException.
- */
-export function checkFields(input: Record<string, unknown>, rules: FieldRules): void {
-  const missing = (rules.required ?? []).filter((name) => input[name] === undefined || input[name] === null);
-  if (missing.length > 0) {
-    throw new RequestError(
-      400,
-      "ValidationException",
-      `${missing.length} validation error${missing.length > 1 ? "s" : ""} detected: ${missing
-        .map((name) => `Value null at '${name}' failed to satisfy constraint: Member must not be null`)
-        .join("; ")}`,
-    );
-  }
-  const wrong = (names: readonly string[] | undefined, ok: (value: unknown) => boolean, type: string) => {
-    for (const name of names ?? []) {
-      if (input[name] !== undefined && input[name] !== null && !ok(input[name])) {
-        throw new RequestError(400, "SerializationException", `'${name}' must be a ${type}`);
-      }
-    }
-  };
-  wrong(rules.strings, (v) => typeof v === "string", "string");
-  wrong(rules.numbers, (v) => typeof v === "number" && Number.isFinite(v), "number");
-  wrong(rules.booleans, (v) => typeof v === "boolean", "boolean");
-  wrong(rules.arrays, Array.isArray, "list");
 }

@@ -1,4 +1,8 @@
-/** The EventBridge API (JSON 1.1, `AWSEvents.*`) over the local bus. */
+/**
+ * The EventBridge API (JSON 1.1, `AWSEvents.*`) over the local bus. Requests reach an operation only
+ * after AWS's model of its input has accepted them (see model.ts): members have the types, enums,
+ * lengths and ranges AWS allows, and unknown members are gone, so what the bus stores is what AWS would.
+ */
 import {
   EventBridgeApiError,
   InvalidEventPatternException,
@@ -7,115 +11,66 @@ import {
   type PutRuleRequest,
   type Target,
 } from "../bus/index.ts";
-import { type AwsJsonService, checkFields, RequestError } from "./aws-json.ts";
+import type { AwsJsonService, Operation } from "./aws-json.ts";
+import { loadModel } from "./model.ts";
+import type { EventsOperation } from "./operations.ts";
 
-/** PutEvents entries: a list of objects whose Detail, when given, is JSON text. */
-function checkEntries(entries: unknown): void {
-  if (!Array.isArray(entries))
-    throw new RequestError(400, "SerializationException", "'Entries' must be a list");
-  for (const entry of entries) {
-    if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
-      throw new RequestError(400, "SerializationException", "each of 'Entries' must be an object");
-    }
-    checkFields(entry as Record<string, unknown>, {
-      strings: ["Source", "DetailType", "Detail", "EventBusName", "Time", "TraceHeader"],
-      arrays: ["Resources"],
-    });
-  }
-}
+const model = loadModel("events.json");
 
 const str = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+const rule = (input: Record<string, unknown>) => ({
+  Name: String(input.Name),
+  EventBusName: str(input.EventBusName),
+});
 
 export function eventBridgeService(bus: LocalEventBridge): AwsJsonService {
+  const operations: Record<EventsOperation, Operation> = {
+    PutEvents: (input) => bus.putEvents({ Entries: input.Entries as PutEventsRequestEntry[] }),
+    PutRule: (input) => bus.putRule(input as unknown as PutRuleRequest),
+    DeleteRule: (input) => {
+      bus.deleteRule({ ...rule(input), Force: input.Force === true });
+      return {};
+    },
+    DescribeRule: (input) => bus.describeRule(rule(input)),
+    EnableRule: (input) => {
+      bus.enableRule(rule(input));
+      return {};
+    },
+    DisableRule: (input) => {
+      bus.disableRule(rule(input));
+      return {};
+    },
+    ListRules: (input) =>
+      bus.listRules({
+        NamePrefix: str(input.NamePrefix),
+        EventBusName: str(input.EventBusName),
+        Limit: typeof input.Limit === "number" ? input.Limit : undefined,
+        NextToken: str(input.NextToken),
+      }),
+    PutTargets: (input) =>
+      bus.putTargets({
+        Rule: String(input.Rule),
+        EventBusName: str(input.EventBusName),
+        Targets: input.Targets as Target[],
+      }),
+    RemoveTargets: (input) =>
+      bus.removeTargets({
+        Rule: String(input.Rule),
+        EventBusName: str(input.EventBusName),
+        Ids: input.Ids as string[],
+      }),
+    ListTargetsByRule: (input) =>
+      bus.listTargetsByRule({ Rule: String(input.Rule), EventBusName: str(input.EventBusName) }),
+    TestEventPattern: (input) =>
+      bus.testEventPattern({ EventPattern: String(input.EventPattern), Event: String(input.Event) }),
+    ListEventBuses: () => bus.listEventBuses(),
+  };
   return {
     targetPrefix: "AWSEvents",
     contentType: "application/x-amz-json-1.1",
     isClientError: (error) =>
       error instanceof EventBridgeApiError || error instanceof InvalidEventPatternException,
-    operations: {
-      PutEvents: (input) => {
-        checkFields(input, { required: ["Entries"], arrays: ["Entries"] });
-        checkEntries(input.Entries);
-        return bus.putEvents({ Entries: input.Entries as PutEventsRequestEntry[] });
-      },
-      PutRule: (input) => {
-        checkFields(input, {
-          required: ["Name"],
-          strings: ["Name", "EventBusName", "EventPattern", "State", "Description"],
-        });
-        return bus.putRule(input as unknown as PutRuleRequest);
-      },
-      DeleteRule: (input) => {
-        checkFields(input, {
-          required: ["Name"],
-          strings: ["Name", "EventBusName", "EventPattern", "State", "Description"],
-        });
-        bus.deleteRule({
-          Name: String(input.Name),
-          EventBusName: str(input.EventBusName),
-          Force: input.Force === true,
-        });
-        return {};
-      },
-      DescribeRule: (input) => {
-        checkFields(input, {
-          required: ["Name"],
-          strings: ["Name", "EventBusName", "EventPattern", "State", "Description"],
-        });
-        return bus.describeRule({ Name: String(input.Name), EventBusName: str(input.EventBusName) });
-      },
-      EnableRule: (input) => {
-        checkFields(input, {
-          required: ["Name"],
-          strings: ["Name", "EventBusName", "EventPattern", "State", "Description"],
-        });
-        bus.enableRule({ Name: String(input.Name), EventBusName: str(input.EventBusName) });
-        return {};
-      },
-      DisableRule: (input) => {
-        checkFields(input, {
-          required: ["Name"],
-          strings: ["Name", "EventBusName", "EventPattern", "State", "Description"],
-        });
-        bus.disableRule({ Name: String(input.Name), EventBusName: str(input.EventBusName) });
-        return {};
-      },
-      ListRules: (input) =>
-        bus.listRules({
-          NamePrefix: str(input.NamePrefix),
-          EventBusName: str(input.EventBusName),
-          Limit: typeof input.Limit === "number" ? input.Limit : undefined,
-          NextToken: str(input.NextToken),
-        }),
-      PutTargets: (input) => {
-        checkFields(input, {
-          required: ["Rule", "Targets"],
-          strings: ["Rule", "EventBusName"],
-          arrays: ["Targets"],
-        });
-        return bus.putTargets({
-          Rule: String(input.Rule),
-          EventBusName: str(input.EventBusName),
-          Targets: input.Targets as Target[],
-        });
-      },
-      RemoveTargets: (input) => {
-        checkFields(input, { required: ["Rule", "Ids"], strings: ["Rule", "EventBusName"], arrays: ["Ids"] });
-        return bus.removeTargets({
-          Rule: String(input.Rule),
-          EventBusName: str(input.EventBusName),
-          Ids: input.Ids as string[],
-        });
-      },
-      ListTargetsByRule: (input) => {
-        checkFields(input, { required: ["Rule"], strings: ["Rule", "EventBusName"] });
-        return bus.listTargetsByRule({ Rule: String(input.Rule), EventBusName: str(input.EventBusName) });
-      },
-      TestEventPattern: (input) => {
-        checkFields(input, { required: ["EventPattern", "Event"], strings: ["EventPattern", "Event"] });
-        return bus.testEventPattern({ EventPattern: String(input.EventPattern), Event: String(input.Event) });
-      },
-      ListEventBuses: () => bus.listEventBuses(),
-    },
+    operations,
+    model,
   };
 }

@@ -1,95 +1,71 @@
 /**
- * The Step Functions API (JSON 1.0, `AWSStepFunctions.*`) over the local engine. Each operation
- * checks its required parameters first, as AWS does, so a malformed request changes nothing.
+ * The Step Functions API (JSON 1.0, `AWSStepFunctions.*`) over the local engine. Requests reach an
+ * operation only after AWS's model of its input has accepted them (see model.ts), so each operation
+ * reads members of the types and within the limits AWS allows, and a malformed request changes nothing.
  */
-import { type Engine, type ExecutionStatus, SfnApiError } from "../engine/index.ts";
-import { type AwsJsonService, checkFields } from "./aws-json.ts";
+import { type Engine, type ExecutionStatus, SfnApiError, ValidationException } from "../engine/index.ts";
+import type { AwsJsonService, Operation } from "./aws-json.ts";
+import { loadModel } from "./model.ts";
+import type { SfnOperation } from "./operations.ts";
 
-const optionalString = (value: unknown): string | undefined =>
-  typeof value === "string" ? value : undefined;
-const optionalNumber = (value: unknown): number | undefined =>
-  typeof value === "number" ? value : undefined;
+const model = loadModel("sfn.json");
+
+const str = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+const num = (value: unknown): number | undefined => (typeof value === "number" ? value : undefined);
 
 export function stepFunctionsService(engine: Engine): AwsJsonService {
+  const operations: Record<SfnOperation, Operation> = {
+    ListStateMachines: () => engine.listStateMachines(),
+    DescribeStateMachine: (input) => engine.describeStateMachine(String(input.stateMachineArn)),
+    StartExecution: (input) =>
+      engine.startExecution({
+        stateMachineArn: String(input.stateMachineArn),
+        name: str(input.name),
+        input: str(input.input),
+      }),
+    DescribeExecution: (input) => engine.describeExecution(String(input.executionArn)),
+    ListExecutions: (input) => {
+      // The model requires neither: AWS takes a state machine or a Map Run; we have no Map Runs.
+      if (input.stateMachineArn === undefined) {
+        throw new ValidationException(
+          "1 validation error detected: Value null at 'stateMachineArn' failed to satisfy constraint: Member must not be null",
+        );
+      }
+      if (input.statusFilter === "PENDING_REDRIVE") {
+        throw new ValidationException("statusFilter PENDING_REDRIVE requires a mapRunArn");
+      }
+      return engine.listExecutions({
+        stateMachineArn: String(input.stateMachineArn),
+        statusFilter: str(input.statusFilter) as ExecutionStatus | undefined,
+        maxResults: num(input.maxResults),
+        nextToken: str(input.nextToken),
+      });
+    },
+    GetExecutionHistory: (input) =>
+      engine.getExecutionHistory(String(input.executionArn), {
+        reverseOrder: input.reverseOrder === true,
+        maxResults: num(input.maxResults),
+        nextToken: str(input.nextToken),
+        includeExecutionData: input.includeExecutionData !== false,
+      }),
+    StopExecution: (input) =>
+      engine.stopExecution(String(input.executionArn), { error: str(input.error), cause: str(input.cause) }),
+    RedriveExecution: (input) => engine.redriveExecution(String(input.executionArn)),
+    SendTaskSuccess: (input) =>
+      engine.sendTaskSuccess({ taskToken: String(input.taskToken), output: String(input.output) }),
+    SendTaskFailure: (input) =>
+      engine.sendTaskFailure({
+        taskToken: String(input.taskToken),
+        error: str(input.error),
+        cause: str(input.cause),
+      }),
+    SendTaskHeartbeat: (input) => engine.sendTaskHeartbeat({ taskToken: String(input.taskToken) }),
+  };
   return {
     targetPrefix: "AWSStepFunctions",
     contentType: "application/x-amz-json-1.0",
     isClientError: (error) => error instanceof SfnApiError,
-    operations: {
-      ListStateMachines: () => engine.listStateMachines(),
-      DescribeStateMachine: (input) => {
-        checkFields(input, { required: ["stateMachineArn"], strings: ["stateMachineArn"] });
-        return engine.describeStateMachine(String(input.stateMachineArn));
-      },
-      StartExecution: (input) => {
-        checkFields(input, {
-          required: ["stateMachineArn"],
-          strings: ["stateMachineArn", "name", "input", "traceHeader"],
-        });
-        return engine.startExecution({
-          stateMachineArn: String(input.stateMachineArn),
-          name: optionalString(input.name),
-          input: optionalString(input.input),
-        });
-      },
-      DescribeExecution: (input) => {
-        checkFields(input, { required: ["executionArn"], strings: ["executionArn"] });
-        return engine.describeExecution(String(input.executionArn));
-      },
-      ListExecutions: (input) => {
-        checkFields(input, {
-          required: ["stateMachineArn"],
-          strings: ["stateMachineArn", "statusFilter", "nextToken"],
-          numbers: ["maxResults"],
-        });
-        return engine.listExecutions({
-          stateMachineArn: String(input.stateMachineArn),
-          statusFilter: optionalString(input.statusFilter) as ExecutionStatus | undefined,
-          maxResults: optionalNumber(input.maxResults),
-          nextToken: optionalString(input.nextToken),
-        });
-      },
-      GetExecutionHistory: (input) => {
-        checkFields(input, {
-          required: ["executionArn"],
-          strings: ["executionArn", "nextToken"],
-          numbers: ["maxResults"],
-          booleans: ["reverseOrder", "includeExecutionData"],
-        });
-        return engine.getExecutionHistory(String(input.executionArn), {
-          reverseOrder: input.reverseOrder === true,
-          maxResults: optionalNumber(input.maxResults),
-          nextToken: optionalString(input.nextToken),
-          includeExecutionData: input.includeExecutionData !== false,
-        });
-      },
-      StopExecution: (input) => {
-        checkFields(input, { required: ["executionArn"], strings: ["executionArn", "error", "cause"] });
-        return engine.stopExecution(String(input.executionArn), {
-          error: optionalString(input.error),
-          cause: optionalString(input.cause),
-        });
-      },
-      RedriveExecution: (input) => {
-        checkFields(input, { required: ["executionArn"], strings: ["executionArn", "clientToken"] });
-        return engine.redriveExecution(String(input.executionArn));
-      },
-      SendTaskSuccess: (input) => {
-        checkFields(input, { required: ["taskToken", "output"], strings: ["taskToken", "output"] });
-        return engine.sendTaskSuccess({ taskToken: String(input.taskToken), output: String(input.output) });
-      },
-      SendTaskFailure: (input) => {
-        checkFields(input, { required: ["taskToken"], strings: ["taskToken", "error", "cause"] });
-        return engine.sendTaskFailure({
-          taskToken: String(input.taskToken),
-          error: optionalString(input.error),
-          cause: optionalString(input.cause),
-        });
-      },
-      SendTaskHeartbeat: (input) => {
-        checkFields(input, { required: ["taskToken"], strings: ["taskToken"] });
-        return engine.sendTaskHeartbeat({ taskToken: String(input.taskToken) });
-      },
-    },
+    operations,
+    model,
   };
 }

@@ -75,7 +75,10 @@ describe("AWS JSON protocol", () => {
   it("reports an unexpected failure as a 500 internal error", async () => {
     const response = await fetch(server.url, {
       method: "POST",
-      headers: { "x-amz-target": "AWSStepFunctions.ListExecutions" },
+      headers: {
+        "x-amz-target": "AWSStepFunctions.ListExecutions",
+        "content-type": "application/x-amz-json-1.0",
+      },
       body: "{}",
     });
     expect(response.status).toBe(500);
