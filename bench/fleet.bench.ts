@@ -1,0 +1,129 @@
+/**
+ * The local runtime at fleet scale: N tenants onboarded at once on `npm start`'s runtime (speed 60,
+ * demo fleet, checkpoints in a data directory), then left idle. Per N it reports the wall time of
+ * the onboardings, peak and settled resident memory, the CPU the idle runtime uses, the size of the
+ * data directory, and what a checkpoint of that state costs. Each N runs in a process of its own,
+ * so that one fleet's heap never colours the next.
+ *
+ *   node bench/fleet.bench.ts             (or `npm run bench -- fleet`; N = 10 and 50)
+ *   BENCH_FLEET=10,50,200 node bench/fleet.bench.ts
+ *   BENCH_IDLE_MS=20000 BENCH_SETTLE_MS=15000 BENCH_SPEED=60 ...
+ *
+ * The machine is shared: CPU figures are noisy, compare them within one run (see bench/README.md).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const child = process.env.FLEET_CHILD_N;
+
+if (child === undefined) {
+  const sizes = (process.env.BENCH_FLEET ?? "10,50").split(",").map((n) => Number(n.trim()));
+  let failed = 0;
+  for (const n of sizes) {
+    const run = spawnSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url)], {
+      stdio: "inherit",
+      env: { ...process.env, FLEET_CHILD_N: String(n) },
+    });
+    if (run.status !== 0) failed++;
+  }
+  process.exit(failed === 0 ? 0 : 1);
+}
+
+// Quiet handlers, before any handler module loads.
+process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
+process.env.POWERTOOLS_METRICS_DISABLED = "true";
+process.env.POWERTOOLS_TRACE_ENABLED = "false";
+const { createRuntime } = await import("../local/runtime.ts");
+
+const N = Number(child);
+const SPEED = process.env.BENCH_SPEED ?? "60";
+const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 15_000);
+const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 20_000);
+const TIERS = ["basic", "standard", "premium"] as const;
+const MB = 2 ** 20;
+
+function sizeOf(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.size;
+  return readdirSync(path).reduce((sum, name) => sum + sizeOf(join(path, name)), 0);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const gc = (globalThis as { gc?: () => void }).gc;
+
+/** CPU of this process (all threads) over `ms` of wall time, in % of one core. */
+async function cpuOver(ms: number): Promise<number> {
+  const before = process.cpuUsage();
+  const start = performance.now();
+  await sleep(ms);
+  const used = process.cpuUsage(before);
+  return ((used.user + used.system) / 1000 / (performance.now() - start)) * 100;
+}
+
+const dir = mkdtempSync(join(tmpdir(), "cplane-fleet-"));
+try {
+  const startedAt = performance.now();
+  const runtime = await createRuntime({ speed: SPEED, dataDir: dir, demoFleet: true });
+  const startMs = performance.now() - startedAt;
+  const baseRss = process.memoryUsage().rss;
+
+  const onboardStart = performance.now();
+  const arns = Array.from(
+    { length: N },
+    (_, i) =>
+      runtime.engine.startExecution({
+        stateMachineArn: runtime.stateMachineArn("tenant-onboarding"),
+        input: JSON.stringify({
+          name: `Fleet Tenant ${i + 1}`,
+          tier: TIERS[i % TIERS.length],
+          adminEmail: "ops@bench.example",
+        }),
+      }).executionArn,
+  );
+  const results = await Promise.all(arns.map((arn) => runtime.engine.waitForExecution(arn)));
+  const wallS = (performance.now() - onboardStart) / 1000;
+  const failed = results.filter((r) => r.status !== "SUCCEEDED");
+  if (failed.length > 0) {
+    const first = failed[0];
+    throw new Error(
+      `${failed.length} of ${N} onboardings did not succeed: ${first?.status} ${first?.error} ${first?.cause}`,
+    );
+  }
+
+  await sleep(SETTLE_MS);
+  const idleCpu = await cpuOver(IDLE_MS);
+  gc?.();
+  const settledRss = process.memoryUsage().rss;
+  const peakRss = process.resourceUsage().maxRSS * 1024;
+
+  const checkpoints = runtime.checkpoints;
+  if (!checkpoints) throw new Error("no checkpoints");
+  await checkpoints.flush();
+  const last = checkpoints.status.last;
+  const dataBytes = sizeOf(dir);
+  const images = readdirSync(join(dir, "cloud", "rds")).length;
+  const db = runtime.cloud.describe().databases as Record<string, unknown> | undefined;
+
+  const closeStart = performance.now();
+  await runtime.close();
+  const closeS = (performance.now() - closeStart) / 1000;
+
+  console.log(
+    [
+      `N=${String(N).padStart(3)} (speed ${SPEED})`,
+      `start ${(startMs / 1000).toFixed(1)} s`,
+      `onboard wall ${wallS.toFixed(1)} s`,
+      `RSS base ${(baseRss / MB).toFixed(0)} MB, peak ${(peakRss / MB).toFixed(0)} MB, settled ${(settledRss / MB).toFixed(0)} MB`,
+      `idle CPU ${idleCpu.toFixed(1)} % of a core (${IDLE_MS / 1000} s, after ${SETTLE_MS / 1000} s)`,
+      `data dir ${(dataBytes / MB).toFixed(0)} MB (${images} image files)`,
+      `checkpoint ${last ? `${last.ms} ms (take ${last.captureMs.toFixed(0)} ms)` : "none"}, ${checkpoints.status.written} written`,
+      `stop ${closeS.toFixed(1)} s`,
+      ...(db ? [`databases ${JSON.stringify(db)}`] : []),
+    ].join("\n  "),
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
