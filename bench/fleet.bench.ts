@@ -12,7 +12,8 @@
  * The machine is shared: CPU figures are noisy, compare them within one run (see bench/README.md).
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -54,13 +55,33 @@ function sizeOf(path: string): number {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const gc = (globalThis as { gc?: () => void }).gc;
 
-/** CPU of this process (all threads) over `ms` of wall time, in % of one core. */
+/**
+ * CPU of this process (all threads) over `ms` of wall time, in % of one core. With BENCH_PROFILE set
+ * to a file name, the window's CPU profile is written there (open it in Chrome's DevTools).
+ */
 async function cpuOver(ms: number): Promise<number> {
+  const profile = process.env.BENCH_PROFILE;
+  const session = profile ? new Session() : undefined;
+  const post = (method: string) =>
+    new Promise<unknown>((resolve, reject) =>
+      session?.post(method, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+  if (session) {
+    session.connect();
+    await post("Profiler.enable");
+    await post("Profiler.start");
+  }
   const before = process.cpuUsage();
   const start = performance.now();
   await sleep(ms);
   const used = process.cpuUsage(before);
-  return ((used.user + used.system) / 1000 / (performance.now() - start)) * 100;
+  const percent = ((used.user + used.system) / 1000 / (performance.now() - start)) * 100;
+  if (session && profile) {
+    const { profile: data } = (await post("Profiler.stop")) as { profile: unknown };
+    writeFileSync(profile, JSON.stringify(data));
+    session.disconnect();
+  }
+  return percent;
 }
 
 const dir = mkdtempSync(join(tmpdir(), "cplane-fleet-"));
@@ -69,6 +90,17 @@ try {
   const runtime = await createRuntime({ speed: SPEED, dataDir: dir, demoFleet: true });
   const startMs = performance.now() - startedAt;
   const baseRss = process.memoryUsage().rss;
+
+  // Why a task failed, said once per distinct error (a bench that fails must say why).
+  const failures = new Set<string>();
+  runtime.engine.subscribe((event) => {
+    if (event.kind !== "history" || event.event.type !== "TaskFailed") return;
+    const detail = JSON.stringify(event.event).slice(0, 600);
+    const key = detail.replace(/arn:[^"]*/g, "");
+    if (failures.has(key)) return;
+    failures.add(key);
+    console.error(`task failed: ${detail}`);
+  });
 
   const onboardStart = performance.now();
   const arns = Array.from(
@@ -96,6 +128,8 @@ try {
   await sleep(SETTLE_MS);
   const idleCpu = await cpuOver(IDLE_MS);
   gc?.();
+  await sleep(500);
+  gc?.();
   const settledRss = process.memoryUsage().rss;
   const peakRss = process.resourceUsage().maxRSS * 1024;
 
@@ -105,7 +139,7 @@ try {
   const last = checkpoints.status.last;
   const dataBytes = sizeOf(dir);
   const images = readdirSync(join(dir, "cloud", "rds")).length;
-  const db = runtime.cloud.describe().databases as Record<string, unknown> | undefined;
+  const engines = runtime.cloud.describe().RDSData?.local?.engines?.[0];
 
   const closeStart = performance.now();
   await runtime.close();
@@ -121,7 +155,7 @@ try {
       `data dir ${(dataBytes / MB).toFixed(0)} MB (${images} image files)`,
       `checkpoint ${last ? `${last.ms} ms (take ${last.captureMs.toFixed(0)} ms)` : "none"}, ${checkpoints.status.written} written`,
       `stop ${closeS.toFixed(1)} s`,
-      ...(db ? [`databases ${JSON.stringify(db)}`] : []),
+      ...(engines ? [`databases ${JSON.stringify(engines)}`] : []),
     ].join("\n  "),
   );
 } finally {

@@ -9,7 +9,7 @@ import { UsageError } from "./target.ts";
 
 const HELP = `cplane — the control plane's CLI
 
-  cplane start [--port 4600] [--speed real|instant|manual|<factor>] [--data-dir .cplane] [--fresh]
+  cplane start [--port 4600] [--speed real|instant|manual|<factor>] [--data-dir .cplane] [--fresh] [--fleet N]
   cplane run <workflow> --input <file|json> [--name N] [--follow]
   cplane executions list [workflow] | describe ARN | history ARN | stop ARN | redrive ARN
   cplane tasks list | approve|reject APPROVAL_ID --reason WHY [--as NAME]
@@ -53,6 +53,7 @@ const STRING_OPTIONS = [
   "reason",
   "as",
   "next",
+  "fleet",
 ] as const;
 
 async function main(argv: string[]): Promise<number> {

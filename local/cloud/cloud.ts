@@ -36,7 +36,7 @@ export interface LocalCloudOptions {
   /** Receives events the cloud emits (CloudWatch alarm state changes), as full EventBridge envelopes. */
   emitEvent?: EmitEvent;
   /** How many tenant databases (PGlite) stay open at once, and how long an idle one stays open. */
-  databases?: Pick<DatabasesOptions, "maxOpen" | "idleMs">;
+  databases?: Pick<DatabasesOptions, "maxOpen" | "idleMs" | "minIdleMs">;
 }
 
 export interface CallRecord {

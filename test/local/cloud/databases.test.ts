@@ -9,7 +9,7 @@ const open: Databases[] = [];
 const dirs: string[] = [];
 
 function databases(options: { maxOpen?: number; idleMs?: number; folder?: string } = {}): Databases {
-  const db = new Databases({ track: (work) => work, idleMs: 60_000, ...options });
+  const db = new Databases({ track: (work) => work, idleMs: 60_000, minIdleMs: 0, ...options });
   open.push(db);
   return db;
 }
