@@ -130,7 +130,8 @@ try {
   gc?.();
   await sleep(500);
   gc?.();
-  const settledRss = process.memoryUsage().rss;
+  const settled = process.memoryUsage();
+  const settledRss = settled.rss;
   const peakRss = process.resourceUsage().maxRSS * 1024;
 
   const checkpoints = runtime.checkpoints;
@@ -150,7 +151,7 @@ try {
       `N=${String(N).padStart(3)} (speed ${SPEED})`,
       `start ${(startMs / 1000).toFixed(1)} s`,
       `onboard wall ${wallS.toFixed(1)} s`,
-      `RSS base ${(baseRss / MB).toFixed(0)} MB, peak ${(peakRss / MB).toFixed(0)} MB, settled ${(settledRss / MB).toFixed(0)} MB`,
+      `RSS base ${(baseRss / MB).toFixed(0)} MB, peak ${(peakRss / MB).toFixed(0)} MB, settled ${(settledRss / MB).toFixed(0)} MB (JS heap ${(settled.heapUsed / MB).toFixed(0)} MB, array buffers ${(settled.arrayBuffers / MB).toFixed(0)} MB)`,
       `idle CPU ${idleCpu.toFixed(1)} % of a core (${IDLE_MS / 1000} s, after ${SETTLE_MS / 1000} s)`,
       `data dir ${(dataBytes / MB).toFixed(0)} MB (${images} image files)`,
       `checkpoint ${last ? `${last.ms} ms (take ${last.captureMs.toFixed(0)} ms)` : "none"}, ${checkpoints.status.written} written`,

@@ -108,6 +108,9 @@ export interface DatabaseStats {
   readonly closed: number;
   readonly reopenMsTotal: number;
   readonly lastReopenMs: number;
+  /** Images dumped from open databases (for snapshots, checkpoints and closes), and their real time. */
+  readonly dumps: number;
+  readonly dumpMsTotal: number;
 }
 
 export class InvalidDatabasesOptionError extends Error {
@@ -151,7 +154,15 @@ export class Databases {
   private overBound: ReturnType<typeof setTimeout> | undefined;
   private readonly folder: string | undefined;
   private sweep: ReturnType<typeof setTimeout> | undefined;
-  private counts = { opened: 0, reopened: 0, closed: 0, reopenMsTotal: 0, lastReopenMs: 0 };
+  private counts = {
+    opened: 0,
+    reopened: 0,
+    closed: 0,
+    reopenMsTotal: 0,
+    lastReopenMs: 0,
+    dumps: 0,
+    dumpMsTotal: 0,
+  };
   /** Real milliseconds the last PGlite start took (for the report). */
   lastStartMs = 0;
 
@@ -362,7 +373,10 @@ export class Databases {
     entry.active++;
     try {
       if (entry.image && entry.imageUses === uses) return;
+      const started = performance.now();
       const image = Image.inMemory(await db.dumpDataDir("gzip"));
+      this.counts.dumps++;
+      this.counts.dumpMsTotal += performance.now() - started;
       if (this.folder) {
         entry.storing = image;
         try {
