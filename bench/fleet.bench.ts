@@ -41,7 +41,8 @@ const { createRuntime } = await import("../local/runtime.ts");
 
 const N = Number(child);
 const SPEED = process.env.BENCH_SPEED ?? "60";
-const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 15_000);
+// Longer than the 15 s after which idle databases close: the idle window measures a runtime at rest.
+const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 25_000);
 const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 20_000);
 const TIERS = ["basic", "standard", "premium"] as const;
 const MB = 2 ** 20;
@@ -126,7 +127,22 @@ try {
   }
 
   await sleep(SETTLE_MS);
+  const checkpoints = runtime.checkpoints;
+  if (!checkpoints) throw new Error("no checkpoints");
+  // What asks for checkpoints while idle (BENCH_WHY=1): each caller's stack, counted.
+  const why = new Map<string, number>();
+  if (process.env.BENCH_WHY) {
+    const changed = checkpoints.changed.bind(checkpoints);
+    checkpoints.changed = () => {
+      const stack = (new Error().stack ?? "").split("\n").slice(2, 9).join(" < ");
+      why.set(stack, (why.get(stack) ?? 0) + 1);
+      changed();
+    };
+  }
+  const writtenBefore = checkpoints.status.written;
   const idleCpu = await cpuOver(IDLE_MS);
+  const idleCheckpoints = checkpoints.status.written - writtenBefore;
+  for (const [stack, count] of why) console.error(`changed ${count}x: ${stack}`);
   gc?.();
   await sleep(500);
   gc?.();
@@ -134,8 +150,6 @@ try {
   const settledRss = settled.rss;
   const peakRss = process.resourceUsage().maxRSS * 1024;
 
-  const checkpoints = runtime.checkpoints;
-  if (!checkpoints) throw new Error("no checkpoints");
   await checkpoints.flush();
   const last = checkpoints.status.last;
   const dataBytes = sizeOf(dir);
@@ -152,7 +166,7 @@ try {
       `start ${(startMs / 1000).toFixed(1)} s`,
       `onboard wall ${wallS.toFixed(1)} s`,
       `RSS base ${(baseRss / MB).toFixed(0)} MB, peak ${(peakRss / MB).toFixed(0)} MB, settled ${(settledRss / MB).toFixed(0)} MB (JS heap ${(settled.heapUsed / MB).toFixed(0)} MB, array buffers ${(settled.arrayBuffers / MB).toFixed(0)} MB)`,
-      `idle CPU ${idleCpu.toFixed(1)} % of a core (${IDLE_MS / 1000} s, after ${SETTLE_MS / 1000} s)`,
+      `idle CPU ${idleCpu.toFixed(1)} % of a core (${IDLE_MS / 1000} s, after ${SETTLE_MS / 1000} s; ${idleCheckpoints} checkpoints meanwhile)`,
       `data dir ${(dataBytes / MB).toFixed(0)} MB (${images} image files)`,
       `checkpoint ${last ? `${last.ms} ms (take ${last.captureMs.toFixed(0)} ms)` : "none"}, ${checkpoints.status.written} written`,
       `stop ${closeS.toFixed(1)} s`,
