@@ -118,13 +118,11 @@ try {
   );
   const results = await Promise.all(arns.map((arn) => runtime.engine.waitForExecution(arn)));
   const wallS = (performance.now() - onboardStart) / 1000;
+  // Onboardings that fail (on a starved machine, executions can outlive their 3 h of simulated time)
+  // are counted, and the rest is still measured.
   const failed = results.filter((r) => r.status !== "SUCCEEDED");
-  if (failed.length > 0) {
-    const first = failed[0];
-    throw new Error(
-      `${failed.length} of ${N} onboardings did not succeed: ${first?.status} ${first?.error} ${first?.cause}`,
-    );
-  }
+  if (failed.length > 0) process.exitCode = 1;
+  const reasons = [...new Set(failed.map((r) => `${r.status} ${r.error ?? ""}`))].join(", ");
 
   await sleep(SETTLE_MS);
   const checkpoints = runtime.checkpoints;
@@ -164,7 +162,7 @@ try {
     [
       `N=${String(N).padStart(3)} (speed ${SPEED})`,
       `start ${(startMs / 1000).toFixed(1)} s`,
-      `onboard wall ${wallS.toFixed(1)} s`,
+      `onboard wall ${wallS.toFixed(1)} s, ${N - failed.length} of ${N} succeeded${failed.length > 0 ? ` (${reasons})` : ""}`,
       `RSS base ${(baseRss / MB).toFixed(0)} MB, peak ${(peakRss / MB).toFixed(0)} MB, settled ${(settledRss / MB).toFixed(0)} MB (JS heap ${(settled.heapUsed / MB).toFixed(0)} MB, array buffers ${(settled.arrayBuffers / MB).toFixed(0)} MB)`,
       `idle CPU ${idleCpu.toFixed(1)} % of a core (${IDLE_MS / 1000} s, after ${SETTLE_MS / 1000} s; ${idleCheckpoints} checkpoints meanwhile)`,
       `data dir ${(dataBytes / MB).toFixed(0)} MB (${images} image files)`,

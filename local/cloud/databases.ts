@@ -126,6 +126,9 @@ interface Entry {
   image?: Image;
   /** An image being stored, before it becomes `image`. */
   storing?: Image;
+  /** While closing: still taking its image (a call may yet keep it open), and whether one did. */
+  closeCancellable?: boolean;
+  keepOpen?: boolean;
   /** A dump in progress, of the data as of `uses`. */
   taking?: { uses: number; done: Promise<void> };
   imageUses: number;
@@ -312,6 +315,11 @@ export class Databases {
 
   /** The open database, opening it (after a close in progress) when it is not. */
   private async open(entry: Entry): Promise<PGlite> {
+    // A close still taking its image gives way: the call runs on the database, which stays open.
+    if (entry.closing && entry.closeCancellable && entry.db) {
+      entry.keepOpen = true;
+      return entry.db;
+    }
     while (entry.closing) await entry.closing;
     if (!entry.db) {
       const reopen = entry.everOpened;
@@ -399,10 +407,15 @@ export class Databases {
   private closeEntry(entry: Entry): void {
     if (!entry.db || entry.closing || entry.active > 0) return;
     const opened = entry.db;
+    entry.closeCancellable = true;
+    entry.keepOpen = false;
     entry.closing = (async () => {
       const db = await opened.catch(() => undefined);
       if (db) {
         await this.takeImage(entry);
+        // Wanted again while its image was taken: it stays open (the image serves a later close).
+        if (entry.keepOpen || entry.active > 0) return;
+        entry.closeCancellable = false;
         await db.close();
         this.counts.closed++;
       }
@@ -412,7 +425,11 @@ export class Databases {
         // A failed dump leaves the database open: nothing is lost, the next sweep tries again.
       })
       .finally(() => {
+        const kept = entry.keepOpen;
         entry.closing = undefined;
+        entry.closeCancellable = false;
+        entry.keepOpen = false;
+        if (kept) this.afterUse();
       });
   }
 
