@@ -17,10 +17,62 @@ export interface StartOptions {
   readonly speed?: string;
   readonly dataDir?: string;
   readonly fresh?: boolean;
+  /** Tenants to onboard at start (`--fleet N`): a demo fleet for the backup and failover walkthroughs. */
+  readonly fleet?: string;
+}
+
+/** The largest `--fleet`: onboardings beyond a few hundred say more about the machine than the runtime. */
+const MAX_FLEET = 1_000;
+const FLEET_TIERS = ["basic", "standard", "premium"] as const;
+
+/** `--fleet N`, checked before anything starts. */
+function parseFleet(text: string | undefined): number {
+  if (text === undefined) return 0;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_FLEET) {
+    throw new UsageError(`--fleet must be a number of tenants from 0 to ${MAX_FLEET}; got ${text}`);
+  }
+  return n;
+}
+
+/**
+ * Onboards `count` tenants (`fleet-001`...; tiers basic, standard, premium in turn) all at once, as
+ * the tenant-onboarding workflow does for any tenant; tenants already there from an earlier start
+ * join again. Resolves with the executions that did not succeed.
+ */
+export async function onboardFleet(
+  runtime: Runtime,
+  count: number,
+  progress: (done: number, failed: number) => void = () => undefined,
+): Promise<{ arn: string; error?: string }[]> {
+  const width = String(count).length;
+  const arns = Array.from({ length: count }, (_, i) => {
+    const n = String(i + 1).padStart(Math.max(3, width), "0");
+    return runtime.engine.startExecution({
+      stateMachineArn: runtime.stateMachineArn("tenant-onboarding"),
+      name: `fleet-${n}-${Date.now().toString(36)}`,
+      input: JSON.stringify({
+        name: `Fleet ${n}`,
+        tier: FLEET_TIERS[i % FLEET_TIERS.length],
+        adminEmail: `ops+fleet-${n}@example.com`,
+      }),
+    }).executionArn;
+  });
+  let done = 0;
+  const failed: { arn: string; error?: string }[] = [];
+  await Promise.all(
+    arns.map(async (arn) => {
+      const result = await runtime.engine.waitForExecution(arn);
+      done++;
+      if (result.status !== "SUCCEEDED") failed.push({ arn, error: result.error ?? result.status });
+      progress(done, failed.length);
+    }),
+  );
+  return failed;
 }
 
 /** The options of `start`, as npm would take them for its own config when written before `--`. */
-const START_OPTIONS = ["port", "speed", "data-dir", "fresh"];
+const START_OPTIONS = ["port", "speed", "data-dir", "fresh", "fleet"];
 
 /**
  * `npm start --port 4700` gives the script no `--port`: npm takes it as its own config (npm_config_port)
@@ -110,6 +162,7 @@ Ctrl-C stops it.
 }
 
 export async function start(options: StartOptions): Promise<number> {
+  const fleet = parseFleet(options.fleet);
   const dataDir = options.dataDir ?? join(process.cwd(), ".cplane");
   const speed = options.speed ?? process.env.CPLANE_SPEED ?? "60";
   try {
@@ -129,6 +182,25 @@ export async function start(options: StartOptions): Promise<number> {
   });
   const server = await serve(runtime, port);
   process.stdout.write(banner(runtime, server.url, port, dataDir));
+  if (fleet > 0) {
+    const started = performance.now();
+    let said = 0;
+    process.stdout.write(`fleet: onboarding ${fleet} tenants (fleet-001..., basic/standard/premium)\n`);
+    void onboardFleet(runtime, fleet, (done, failed) => {
+      // A line per tenth of the fleet, not per tenant.
+      if (done < fleet && done - said < Math.max(1, Math.ceil(fleet / 10))) return;
+      said = done;
+      process.stdout.write(`fleet: ${done}/${fleet} done${failed > 0 ? `, ${failed} failed` : ""}\n`);
+    }).then(
+      (failed) =>
+        process.stdout.write(
+          `fleet: ${fleet - failed.length} of ${fleet} tenants onboarded in ${((performance.now() - started) / 1000).toFixed(0)} s${
+            failed.length > 0 ? `; failed: ${failed.map((f) => `${f.arn} (${f.error})`).join(", ")}` : ""
+          }\n`,
+        ),
+      (error: unknown) => process.stderr.write(`fleet: ${(error as Error).message}\n`),
+    );
+  }
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once("SIGINT", stop);

@@ -9,7 +9,7 @@ import { UsageError } from "./target.ts";
 
 export const HELP = `cplane — the control plane's CLI
 
-  cplane start [--port 4600] [--speed real|instant|manual|<factor>] [--data-dir .cplane] [--fresh]
+  cplane start [--port 4600] [--speed real|instant|manual|<factor>] [--data-dir .cplane] [--fresh] [--fleet N]
   cplane run <workflow> --input <file|json> [--name N] [--follow] [--json]
   cplane executions list [workflow] [--status S] [--json] | describe ARN | history ARN [--json] | stop ARN [--error E --cause C] | redrive ARN
   cplane tasks list [--json] | approve|reject APPROVAL_ID --reason WHY [--as NAME] | approve TOKEN [--output JSON] | reject TOKEN [--error E --cause C]
@@ -59,6 +59,7 @@ const STRING_OPTIONS = [
   "reason",
   "as",
   "next",
+  "fleet",
 ] as const;
 
 export const OPTIONS = {

@@ -47,6 +47,11 @@ export interface Clock {
   advance(ms: number): Promise<void>;
   /** Timers not yet fired. */
   pendingTimers(): number;
+  /**
+   * Timers not yet fired that are not background timers: what something waits on (a Wait state, a
+   * lifecycle, a retry). Zero means only background timers remain and an instant clock is at rest.
+   */
+  pendingForegroundTimers(): number;
   /** Cancels every timer; the clock stays readable. */
   dispose(): void;
 }
@@ -209,6 +214,10 @@ class VirtualClock implements Clock {
 
   pendingTimers(): number {
     return this.heap.filter((t) => !t.cancelled).length;
+  }
+
+  pendingForegroundTimers(): number {
+    return this.foreground;
   }
 
   dispose(): void {

@@ -11,7 +11,7 @@ import { writeAtomically } from "../persistence/files.ts";
 import { CloudWatch } from "./cloudwatch.ts";
 import type { CloudContext, CloudEvent, Durations, EmitEvent, Job, Json, Regions } from "./context.ts";
 import { DEFAULT_DURATIONS, Jobs } from "./context.ts";
-import { Databases } from "./databases.ts";
+import { Databases, type DatabasesOptions } from "./databases.ts";
 import { DynamoDb } from "./dynamodb.ts";
 import { Eks } from "./eks.ts";
 import { awsError, CloudFault, outageError, throttlingErrorName } from "./errors.ts";
@@ -35,6 +35,8 @@ export interface LocalCloudOptions {
   durations?: Partial<Durations>;
   /** Receives events the cloud emits (CloudWatch alarm state changes), as full EventBridge envelopes. */
   emitEvent?: EmitEvent;
+  /** How many tenant databases (PGlite) stay open at once, and how long an idle one stays open. */
+  databases?: Pick<DatabasesOptions, "maxOpen" | "idleMs" | "minIdleMs">;
 }
 
 export interface CallRecord {
@@ -187,7 +189,12 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
       },
     };
 
-  const databases = new Databases(track);
+  const databases = new Databases({
+    track,
+    ...options.databases,
+    // Closed databases keep their images beside the saved ones: a checkpoint refers to them, never copies.
+    folder: options.dataDir ? join(options.dataDir, "rds") : undefined,
+  });
   const secrets = new SecretsManager(context);
   const rds = new Rds(context, databases, secrets);
   const register = (service: EmulatedService) => {

@@ -13,18 +13,18 @@ import type {
   RollbackTransactionCommandInput,
   SqlParameter,
 } from "@aws-sdk/client-rds-data";
-import type { PGlite, Results, Transaction } from "@electric-sql/pglite";
+import type { Results, Transaction } from "@electric-sql/pglite";
 import type { TimerHandle } from "../clock/clock.ts";
 import type { CloudContext } from "./context.ts";
 import { randomId } from "./context.ts";
-import type { Databases } from "./databases.ts";
+import type { Database, Databases } from "./databases.ts";
 import { fail } from "./errors.ts";
 import type { Cluster, Global, Rds } from "./rds.ts";
 import type { SecretsManager } from "./secrets.ts";
 import type { EmulatedService } from "./service.ts";
 
 type Param = string | number | bigint | boolean | null | Uint8Array | Param[];
-type Querier = Pick<PGlite, "query" | "exec"> | Transaction;
+type Querier = Pick<Database, "query" | "exec"> | Transaction;
 
 interface OpenTransaction {
   id: string;
@@ -213,7 +213,7 @@ export class RdsData implements EmulatedService {
         await runAll(tx.tx);
         tx.writes.push(...writes);
       } else {
-        await this.ctx.track((db as PGlite).transaction(runAll));
+        await this.ctx.track((db as Database).transaction(runAll));
         this.replicate(cluster, writes);
       }
       return { updateResults };
@@ -272,7 +272,9 @@ export class RdsData implements EmulatedService {
   describe(): Record<string, Record<string, unknown[]>> {
     return {
       local: {
-        databases: this.databases.keys().map((arn) => ({ cluster: arn })),
+        databases: this.databases.keys().map((arn) => ({ cluster: arn, open: this.databases.isOpen(arn) })),
+        // Open PGlite instances against the bound, and what reopening closed ones cost.
+        engines: [this.databases.stats()],
         transactions: [...this.transactions.values()].map((t) => ({ id: t.id, cluster: t.clusterArn })),
       },
     };

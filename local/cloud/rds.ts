@@ -5,8 +5,8 @@
  */
 
 import { randomUUID } from "node:crypto";
-import { mkdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import type {
   AddTagsToResourceCommandInput,
   CopyDBClusterSnapshotCommandInput,
@@ -39,11 +39,12 @@ import type {
   SwitchoverGlobalClusterCommandInput,
   Tag,
 } from "@aws-sdk/client-rds";
-import { removeUnreferenced, writeAtomically } from "../persistence/files.ts";
+import { removeUnreferenced } from "../persistence/files.ts";
 import type { CloudContext, Json } from "./context.ts";
 import { randomId } from "./context.ts";
-import type { Corruption, Databases } from "./databases.ts";
+import type { Corruption, Databases, DataImage } from "./databases.ts";
 import { fail } from "./errors.ts";
+import { Image } from "./images.ts";
 import { emitRdsEvent, RDS_EVENTS } from "./rds-events.ts";
 import type { SecretsManager } from "./secrets.ts";
 import type { EmulatedService } from "./service.ts";
@@ -147,13 +148,11 @@ export class Rds implements EmulatedService {
   private readonly databases: Databases;
   private readonly secrets: SecretsManager;
   private state: State = { clusters: [], instances: [], snapshots: [], globals: [] };
-  /** Data images of snapshots, by snapshot ARN (kept out of `state`: they are files on save). */
-  readonly snapshotData = new Map<string, Promise<{ data?: Blob }>>();
   /**
-   * Image files on disk by cluster or snapshot ARN, with the revision of the data each holds (a
-   * cluster's `Databases.revision`, a snapshot's image): a save writes only images that changed.
+   * Data images of snapshots, by snapshot ARN (kept out of `state`: they are files on save). A
+   * snapshot of a database unchanged since its last image, a copy and a restore share that image.
    */
-  private readonly imageFiles = new Map<string, { revision: unknown; file: string }>();
+  readonly snapshotData = new Map<string, Promise<DataImage>>();
   /** The files the state last returned by `save` refers to. */
   private savedFiles = new Set<string>();
   /** Hook for the Data API: a global primary's write to replay on its secondaries. */
@@ -356,7 +355,7 @@ export class Rds implements EmulatedService {
     };
     this.state.snapshots = this.state.snapshots.filter((s) => s.arn !== snapshot.arn);
     this.state.snapshots.push(snapshot);
-    this.snapshotData.set(snapshot.arn, this.databases.dump(cluster.arn));
+    this.snapshotData.set(snapshot.arn, this.databases.image(cluster.arn));
     this.ctx.jobs.schedule("rds.snapshot.available", this.ctx.durations.clusterSnapshot, snapshot.arn);
     return snapshot;
   }
@@ -933,7 +932,7 @@ export class Rds implements EmulatedService {
         },
         snapshot,
       );
-      const image: { data?: Blob } = (await this.snapshotData.get(snapshot.arn)) ?? {};
+      const image: DataImage = (await this.snapshotData.get(snapshot.arn)) ?? {};
       await this.databases.seed(cluster.arn, { data: image.data, corruption: snapshot.corruption });
       this.ctx.jobs.schedule("rds.cluster.status", this.ctx.durations.restoreFromSnapshot, {
         arn: cluster.arn,
@@ -1122,7 +1121,7 @@ export class Rds implements EmulatedService {
 
   /** Starts `targetArn`'s database from `sourceArn`'s data as of now. */
   async seedFrom(targetArn: string, sourceArn: string): Promise<void> {
-    const image = await this.databases.dump(sourceArn);
+    const image = await this.databases.image(sourceArn);
     await this.databases.seed(targetArn, { data: image.data });
   }
 
@@ -1170,78 +1169,80 @@ export class Rds implements EmulatedService {
 
   /**
    * The state now, and an image file for every cluster and snapshot with data. The state is taken
-   * before the first await (the cloud saves all services in one tick); images are written after,
-   * each under a new name, so that the state saved before keeps its own files until it is replaced
-   * (`afterCommit` then removes them). An image whose data did not change since it was written is
-   * not written again: a checkpoint costs a database dump only for databases used since the last.
+   * before the first await (the cloud saves all services in one tick); images are written after. An
+   * image is immutable and written once, whoever refers to it (snapshots of unchanged data, copies,
+   * restores, closed databases share one file), so that the state saved before keeps its own files
+   * until it is replaced (`afterCommit` then removes those nothing refers to). A checkpoint costs a
+   * database dump only for open databases used since their last image.
    */
   save(dir: string): Promise<Json> {
     const state = toJson(this.state);
-    const images: { key: string; revision: unknown; take: () => Promise<{ data?: Blob }> }[] = [
-      ...[...this.snapshotData].map(([key, image]) => ({ key, revision: image, take: () => image })),
-      ...this.databases.keys().map((key) => ({
-        key,
-        revision: this.databases.revision(key),
-        take: () => this.databases.dump(key, { track: false }),
-      })),
+    const images: { key: string; take: () => Promise<DataImage> }[] = [
+      ...[...this.snapshotData].map(([key, image]) => ({ key, take: () => image })),
+      ...this.databases
+        .keys()
+        .map((key) => ({ key, take: () => this.databases.image(key, { track: false }) })),
     ];
     return this.writeImages(join(dir, "rds"), images).then((files) => ({ state, files }));
   }
 
   private async writeImages(
     folder: string,
-    images: readonly { key: string; revision: unknown; take: () => Promise<{ data?: Blob }> }[],
+    images: readonly { key: string; take: () => Promise<DataImage> }[],
   ): Promise<Record<string, string>> {
     await mkdir(folder, { recursive: true });
     const files: Record<string, string> = {};
-    for (const { key, revision, take } of images) {
-      const written = this.imageFiles.get(key);
-      if (written && revision !== undefined && written.revision === revision) {
-        files[key] = written.file;
-        continue;
-      }
+    for (const { key, take } of images) {
       // A cluster dropped meanwhile has nothing to dump: its state was taken before, without data.
-      const image = await take().catch(() => ({}) as { data?: Blob });
-      if (!image.data) continue;
-      const file = `${randomId(16)}.tar.gz`;
-      await writeAtomically(join(folder, file), new Uint8Array(await image.data.arrayBuffer()));
-      this.imageFiles.set(key, { revision, file });
-      files[key] = file;
+      const image = await take().catch(() => ({}) as DataImage);
+      if (image.data) files[key] = await image.data.storeIn(folder);
     }
-    for (const key of this.imageFiles.keys()) if (!(key in files)) this.imageFiles.delete(key);
     this.savedFiles = new Set(Object.values(files));
     return files;
   }
 
+  /** Images referred to now by snapshots and databases (their files stay). */
+  private async liveImages(): Promise<Image[]> {
+    const snapshots = await Promise.all(
+      [...this.snapshotData.values()].map((image) => image.catch(() => ({}) as DataImage)),
+    );
+    return [...snapshots.flatMap((s) => (s.data ? [s.data] : [])), ...this.databases.images()];
+  }
+
   /** The state last saved is the one on disk now: images nothing refers to any more go. */
   async afterCommit(dir: string): Promise<void> {
-    await removeUnreferenced(
-      join(dir, "rds"),
-      new Set([...this.savedFiles, ...[...this.imageFiles.values()].map((i) => i.file)]),
-    );
+    const folder = join(dir, "rds");
+    // What is kept is asked once the folder is listed: an image stored meanwhile (a database
+    // closing) is referred to by then, if only as the image being stored.
+    await removeUnreferenced(folder, async () => {
+      const keep = new Set(this.savedFiles);
+      for (const image of await this.liveImages()) {
+        const file = image.file ?? image.storing;
+        if (file && dirname(file) === folder) keep.add(basename(file));
+      }
+      return keep;
+    });
   }
 
   async load(saved: Json, dir: string): Promise<void> {
     const { state, files } = fromJson<{ state: State; files: Record<string, string> }>(saved);
     this.state = state;
-    this.imageFiles.clear();
-    const read = async (key: string): Promise<{ data?: Blob }> => {
+    // Images stay in their files until a database opens from one; the same file is one image.
+    const images = new Map<string, Image>();
+    const read = (key: string): DataImage => {
       const file = files[key];
       if (!file) return {};
-      return { data: new Blob([await readFile(join(dir, "rds", file))]) };
+      let image = images.get(file);
+      if (!image) {
+        image = Image.inFile(join(dir, "rds", file));
+        images.set(file, image);
+      }
+      return { data: image };
     };
-    for (const s of state.snapshots) {
-      const image = read(s.arn);
-      this.snapshotData.set(s.arn, image);
-      const file = files[s.arn];
-      if (file) this.imageFiles.set(s.arn, { revision: image, file });
-    }
+    for (const s of state.snapshots) this.snapshotData.set(s.arn, Promise.resolve(read(s.arn)));
     for (const c of state.clusters) {
-      const image = await read(c.arn);
-      const file = files[c.arn];
-      if (!image.data || !file) continue;
-      await this.databases.seed(c.arn, image);
-      this.imageFiles.set(c.arn, { revision: this.databases.revision(c.arn), file });
+      const image = read(c.arn);
+      if (image.data) await this.databases.seed(c.arn, image);
     }
     this.savedFiles = new Set(Object.values(files));
   }

@@ -60,7 +60,9 @@ export class Ticker {
       // Let continuations of timers that fired at the same instant schedule their next timers first.
       await new Promise((resolve) => setImmediate(resolve));
       const idle = this.ctx.clock.now() - this.lastActivity > IDLE_AFTER_MS;
-      if (idle && this.ctx.clock.pendingTimers() === 0) return;
+      // Background timers (daily backups, schedules) never count: they recur forever, and would keep
+      // the heartbeat, and with it the clock, running through the days of an idle runtime.
+      if (idle && this.ctx.clock.pendingForegroundTimers() === 0) return;
     }
     this.wake();
   }

@@ -64,17 +64,22 @@ export async function removeLeftoverTemporaries(dir: string): Promise<string[]> 
 
 /**
  * Removes the files of `folder` not in `keep` (a saved state no longer names them), leaving this process's
- * writes in flight alone. A missing folder has nothing to remove.
+ * writes in flight alone. A missing folder has nothing to remove. `keep` may be asked for once the
+ * folder is listed, so that a file written meanwhile by something that refers to it is kept.
  */
-export async function removeUnreferenced(folder: string, keep: ReadonlySet<string>): Promise<void> {
+export async function removeUnreferenced(
+  folder: string,
+  keep: ReadonlySet<string> | (() => ReadonlySet<string> | Promise<ReadonlySet<string>>),
+): Promise<void> {
   let names: string[];
   try {
     names = await readdir(folder);
   } catch {
     return;
   }
+  const kept = typeof keep === "function" ? await keep() : keep;
   for (const name of names) {
-    if (keep.has(name) || name.endsWith(`.${process.pid}.tmp`)) continue;
+    if (kept.has(name) || name.endsWith(`.${process.pid}.tmp`)) continue;
     await rm(join(folder, name), { force: true });
   }
 }

@@ -24,6 +24,7 @@ export async function dispatch(command: string, args: string[], options: Options
       speed: str(options.speed),
       dataDir: str(options["data-dir"]),
       fresh: options.fresh === true,
+      fleet: str(options.fleet),
     });
   }
   const target: Target = resolveTarget({

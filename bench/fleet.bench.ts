@@ -1,0 +1,176 @@
+/**
+ * The local runtime at fleet scale: N tenants onboarded at once on `npm start`'s runtime (speed 60,
+ * demo fleet, checkpoints in a data directory), then left idle. Per N it reports the wall time of
+ * the onboardings, peak and settled resident memory, the CPU the idle runtime uses, the size of the
+ * data directory, and what a checkpoint of that state costs. Each N runs in a process of its own,
+ * so that one fleet's heap never colours the next.
+ *
+ *   node bench/fleet.bench.ts             (or `npm run bench -- fleet`; N = 10 and 50)
+ *   BENCH_FLEET=10,50,200 node bench/fleet.bench.ts
+ *   BENCH_IDLE_MS=20000 BENCH_SETTLE_MS=15000 BENCH_SPEED=60 ...
+ *
+ * The machine is shared: CPU figures are noisy, compare them within one run (see bench/README.md).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const child = process.env.FLEET_CHILD_N;
+
+if (child === undefined) {
+  const sizes = (process.env.BENCH_FLEET ?? "10,50").split(",").map((n) => Number(n.trim()));
+  let failed = 0;
+  for (const n of sizes) {
+    const run = spawnSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url)], {
+      stdio: "inherit",
+      env: { ...process.env, FLEET_CHILD_N: String(n) },
+    });
+    if (run.status !== 0) failed++;
+  }
+  process.exit(failed === 0 ? 0 : 1);
+}
+
+// Quiet handlers, before any handler module loads.
+process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
+process.env.POWERTOOLS_METRICS_DISABLED = "true";
+process.env.POWERTOOLS_TRACE_ENABLED = "false";
+const { createRuntime } = await import("../local/runtime.ts");
+
+const N = Number(child);
+const SPEED = process.env.BENCH_SPEED ?? "60";
+// Longer than the 15 s after which idle databases close: the idle window measures a runtime at rest.
+const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 25_000);
+const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 20_000);
+const TIERS = ["basic", "standard", "premium"] as const;
+const MB = 2 ** 20;
+
+function sizeOf(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.size;
+  return readdirSync(path).reduce((sum, name) => sum + sizeOf(join(path, name)), 0);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const gc = (globalThis as { gc?: () => void }).gc;
+
+/**
+ * CPU of this process (all threads) over `ms` of wall time, in % of one core. With BENCH_PROFILE set
+ * to a file name, the window's CPU profile is written there (open it in Chrome's DevTools).
+ */
+async function cpuOver(ms: number): Promise<number> {
+  const profile = process.env.BENCH_PROFILE;
+  const session = profile ? new Session() : undefined;
+  const post = (method: string) =>
+    new Promise<unknown>((resolve, reject) =>
+      session?.post(method, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+  if (session) {
+    session.connect();
+    await post("Profiler.enable");
+    await post("Profiler.start");
+  }
+  const before = process.cpuUsage();
+  const start = performance.now();
+  await sleep(ms);
+  const used = process.cpuUsage(before);
+  const percent = ((used.user + used.system) / 1000 / (performance.now() - start)) * 100;
+  if (session && profile) {
+    const { profile: data } = (await post("Profiler.stop")) as { profile: unknown };
+    writeFileSync(profile, JSON.stringify(data));
+    session.disconnect();
+  }
+  return percent;
+}
+
+const dir = mkdtempSync(join(tmpdir(), "cplane-fleet-"));
+try {
+  const startedAt = performance.now();
+  const runtime = await createRuntime({ speed: SPEED, dataDir: dir, demoFleet: true });
+  const startMs = performance.now() - startedAt;
+  const baseRss = process.memoryUsage().rss;
+
+  // Why a task failed, said once per distinct error (a bench that fails must say why).
+  const failures = new Set<string>();
+  runtime.engine.subscribe((event) => {
+    if (event.kind !== "history" || event.event.type !== "TaskFailed") return;
+    const detail = JSON.stringify(event.event).slice(0, 600);
+    const key = detail.replace(/arn:[^"]*/g, "");
+    if (failures.has(key)) return;
+    failures.add(key);
+    console.error(`task failed: ${detail}`);
+  });
+
+  const onboardStart = performance.now();
+  const arns = Array.from(
+    { length: N },
+    (_, i) =>
+      runtime.engine.startExecution({
+        stateMachineArn: runtime.stateMachineArn("tenant-onboarding"),
+        input: JSON.stringify({
+          name: `Fleet Tenant ${i + 1}`,
+          tier: TIERS[i % TIERS.length],
+          adminEmail: "ops@bench.example",
+        }),
+      }).executionArn,
+  );
+  const results = await Promise.all(arns.map((arn) => runtime.engine.waitForExecution(arn)));
+  const wallS = (performance.now() - onboardStart) / 1000;
+  // Onboardings that fail (on a starved machine, executions can outlive their 3 h of simulated time)
+  // are counted, and the rest is still measured.
+  const failed = results.filter((r) => r.status !== "SUCCEEDED");
+  if (failed.length > 0) process.exitCode = 1;
+  const reasons = [...new Set(failed.map((r) => `${r.status} ${r.error ?? ""}`))].join(", ");
+
+  await sleep(SETTLE_MS);
+  const checkpoints = runtime.checkpoints;
+  if (!checkpoints) throw new Error("no checkpoints");
+  // What asks for checkpoints while idle (BENCH_WHY=1): each caller's stack, counted.
+  const why = new Map<string, number>();
+  if (process.env.BENCH_WHY) {
+    const changed = checkpoints.changed.bind(checkpoints);
+    checkpoints.changed = () => {
+      const stack = (new Error().stack ?? "").split("\n").slice(2, 9).join(" < ");
+      why.set(stack, (why.get(stack) ?? 0) + 1);
+      changed();
+    };
+  }
+  const writtenBefore = checkpoints.status.written;
+  const idleCpu = await cpuOver(IDLE_MS);
+  const idleCheckpoints = checkpoints.status.written - writtenBefore;
+  for (const [stack, count] of why) console.error(`changed ${count}x: ${stack}`);
+  gc?.();
+  await sleep(500);
+  gc?.();
+  const settled = process.memoryUsage();
+  const settledRss = settled.rss;
+  const peakRss = process.resourceUsage().maxRSS * 1024;
+
+  await checkpoints.flush();
+  const last = checkpoints.status.last;
+  const dataBytes = sizeOf(dir);
+  const images = readdirSync(join(dir, "cloud", "rds")).length;
+  const engines = runtime.cloud.describe().RDSData?.local?.engines?.[0];
+
+  const closeStart = performance.now();
+  await runtime.close();
+  const closeS = (performance.now() - closeStart) / 1000;
+
+  console.log(
+    [
+      `N=${String(N).padStart(3)} (speed ${SPEED})`,
+      `start ${(startMs / 1000).toFixed(1)} s`,
+      `onboard wall ${wallS.toFixed(1)} s, ${N - failed.length} of ${N} succeeded${failed.length > 0 ? ` (${reasons})` : ""}`,
+      `RSS base ${(baseRss / MB).toFixed(0)} MB, peak ${(peakRss / MB).toFixed(0)} MB, settled ${(settledRss / MB).toFixed(0)} MB (JS heap ${(settled.heapUsed / MB).toFixed(0)} MB, array buffers ${(settled.arrayBuffers / MB).toFixed(0)} MB)`,
+      `idle CPU ${idleCpu.toFixed(1)} % of a core (${IDLE_MS / 1000} s, after ${SETTLE_MS / 1000} s; ${idleCheckpoints} checkpoints meanwhile)`,
+      `data dir ${(dataBytes / MB).toFixed(0)} MB (${images} image files)`,
+      `checkpoint ${last ? `${last.ms} ms (take ${last.captureMs.toFixed(0)} ms)` : "none"}, ${checkpoints.status.written} written`,
+      `stop ${closeS.toFixed(1)} s`,
+      ...(engines ? [`databases ${JSON.stringify(engines)}`] : []),
+    ].join("\n  "),
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

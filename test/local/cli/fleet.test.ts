@@ -1,0 +1,43 @@
+/** `cplane start --fleet N`: a demo fleet of N tenants, onboarded by the tenant-onboarding workflow. */
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { listTenants } from "../../../functions/tenant/lib/registry.ts";
+import { UsageError } from "../../../local/cli/target.ts";
+import { createRuntime, type Runtime } from "../../../local/runtime.ts";
+import { onboardFleet, start } from "../../../local/start.ts";
+
+let runtime: Runtime | undefined;
+const dirs: string[] = [];
+afterEach(async () => {
+  await runtime?.close();
+  runtime = undefined;
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+describe("cplane start --fleet", { timeout: 300_000 }, () => {
+  it.each(["-1", "many", "2.5", "100000"])("refuses --fleet %s before anything starts", async (fleet) => {
+    const parent = await mkdtemp(join(tmpdir(), "cplane-fleet-"));
+    dirs.push(parent);
+    const dataDir = join(parent, "data");
+
+    await expect(start({ fleet, dataDir, port: "0" })).rejects.toThrow(UsageError);
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
+  it("onboards N tenants with the tiers in turn, each active in the registry", async () => {
+    runtime = await createRuntime({ speed: "instant", demoFleet: true });
+
+    const failed = await onboardFleet(runtime, 3);
+
+    expect(failed).toEqual([]);
+    const tenants = await listTenants();
+    expect(tenants.map((t) => [t.slug, t.tier, t.status]).sort()).toEqual([
+      ["fleet-001", "basic", "active"],
+      ["fleet-002", "standard", "active"],
+      ["fleet-003", "premium", "active"],
+    ]);
+  });
+});
