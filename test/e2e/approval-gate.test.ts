@@ -4,8 +4,6 @@
  * it (`decide`). The clock is manual: simulated time moves only when the test says, as it would while
  * a person reads the question.
  */
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decide, getApproval } from "../../functions/ops/lib/approvals.ts";
 import { createClock } from "../../local/clock/clock.ts";
@@ -14,8 +12,8 @@ import type { LocalServer } from "../../local/server/http.ts";
 import { serve } from "../../local/start.ts";
 import { type StateMachineDefinition, substituteFunctions } from "../../workflows/asl.ts";
 import { approvalGate } from "../../workflows/kit/index.ts";
+import { runCli } from "../support/cli.ts";
 
-const exec = promisify(execFile);
 let runtime: Runtime;
 let server: LocalServer;
 const store = { table: TENANT_TABLE, busName: "cplane" };
@@ -29,18 +27,7 @@ afterAll(async () => {
   await runtime?.close();
 });
 
-async function cplane(...args: string[]) {
-  return exec(process.execPath, ["local/cli/bin.ts", ...args, "--endpoint", server.url], {
-    timeout: 120_000,
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => ({
-      code: error.code,
-      stdout: error.stdout,
-      stderr: error.stderr,
-    }),
-  );
-}
+const cplane = (...args: string[]) => runCli(server.url, ...args);
 
 function deploy(name: string, definition: StateMachineDefinition): string {
   const resolved = substituteFunctions(definition, (id) => runtime.functions.arnOf(id));
