@@ -248,6 +248,7 @@ export class Databases {
     this.entries.delete(key);
     if (!entry) return;
     await entry.closing;
+    // An open that failed has nothing to close; the call that asked for it was answered with its error.
     const db = await entry.db?.catch(() => undefined);
     entry.db = undefined;
     await db?.close();
@@ -410,6 +411,7 @@ export class Databases {
     entry.closeCancellable = true;
     entry.keepOpen = false;
     entry.closing = (async () => {
+      // An open that failed has nothing to close; the call that asked for it was answered with its error.
       const db = await opened.catch(() => undefined);
       if (db) {
         await this.takeImage(entry);

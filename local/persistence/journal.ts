@@ -197,7 +197,7 @@ export class Journal<T extends object> {
     for (const segment of this.segments) {
       const handle = segment.handle;
       segment.handle = undefined;
-      if (handle) await (await handle.catch(() => undefined))?.close();
+      if (handle) await closeIfOpened(handle);
     }
   }
 
@@ -265,7 +265,7 @@ export class Journal<T extends object> {
       for (const segment of done) {
         const handle = segment.handle;
         segment.handle = undefined;
-        if (handle) await (await handle.catch(() => undefined))?.close();
+        if (handle) await closeIfOpened(handle);
         await rm(segment.file, { force: true });
       }
       const index = this.segments.findIndex((s) => !s.retired);
@@ -290,4 +290,13 @@ async function readCovered(file: string): Promise<number> {
   } catch (error) {
     throw new CorruptJournalError(`${file} cannot be read (${(error as Error).message})`, { cause: error });
   }
+}
+
+/**
+ * Closes a segment's file if it was opened. A failed open has nothing to close, and its error is not
+ * lost here: every append that waited on the handle was refused with it, and answered as refused.
+ */
+async function closeIfOpened(handle: Promise<{ close(): Promise<void> }>): Promise<void> {
+  const opened = await handle.catch(() => undefined);
+  await opened?.close();
 }
