@@ -6,10 +6,10 @@
  * never written again. A chunk whose events all fell out of the log's retention is no longer named,
  * and removed once the `events.json` that drops it is on disk.
  */
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { EventLog, SequencedEvent } from "../bus/event-log.ts";
-import { removeUnreferenced, writeAtomically } from "./files.ts";
+import { commitChunked } from "./files.ts";
 
 /** A chunk is sealed at this size (bytes of JSON text). */
 export const EVENT_CHUNK_BYTES = 512 * 1024;
@@ -104,12 +104,7 @@ export class EventLogStore {
     const named = new Set(chunks.map((c) => c.file));
     return async () => {
       try {
-        let bytes = 0;
-        if (toWrite.length > 0) await mkdir(this.folder, { recursive: true });
-        for (const { file, text } of toWrite) bytes += await writeAtomically(join(this.folder, file), text);
-        bytes += await writeAtomically(this.file, JSON.stringify(document));
-        await removeUnreferenced(this.folder, named);
-        return bytes;
+        return await commitChunked(this.folder, this.file, toWrite, JSON.stringify(document), named);
       } catch (error) {
         // What this store believes is on disk may not be: the next capture writes the whole log.
         this.forget();

@@ -13,10 +13,10 @@
  *
  * The older format (a bare array of executions) is read as well.
  */
-import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { SavedExecution } from "../engine/engine.ts";
-import { writeAtomically } from "./files.ts";
+import { commitChunked } from "./files.ts";
 
 /** A chunk is sealed at this size (bytes of JSON text). */
 export const CHUNK_BYTES = 4 * 2 ** 20;
@@ -167,13 +167,11 @@ export class ExecutionStore {
 
     return async () => {
       try {
-        if (toWrite.length > 0) await mkdir(this.folder, { recursive: true });
-        for (const { chunk, texts } of toWrite) {
-          await writeAtomically(join(this.folder, chunk.file), `[${texts.join(",")}]`);
-        }
-        const bytes = await writeAtomically(this.file, document);
-        await this.prune(named);
-        return bytes;
+        const chunks = toWrite.map(({ chunk, texts }) => ({
+          file: chunk.file,
+          text: `[${texts.join(",")}]`,
+        }));
+        return await commitChunked(this.folder, this.file, chunks, document, named);
       } catch (error) {
         // What this store believes is on disk may not be: the next capture writes everything anew
         // (the files the last executions.json names stay until one replaces it).
@@ -211,19 +209,6 @@ export class ExecutionStore {
       this.open.delete(arn);
       this.openBytes -= open.text.length;
       this.openChanged = true;
-    }
-  }
-
-  private async prune(named: ReadonlySet<string>): Promise<void> {
-    let files: string[];
-    try {
-      files = await readdir(this.folder);
-    } catch {
-      return;
-    }
-    for (const name of files) {
-      if (named.has(name) || name.endsWith(`.${process.pid}.tmp`)) continue;
-      await rm(join(this.folder, name), { force: true });
     }
   }
 }

@@ -83,3 +83,23 @@ export async function removeUnreferenced(
     await rm(join(folder, name), { force: true });
   }
 }
+
+/**
+ * Commits a store kept as chunk files plus an index that names them: the new chunks first, then the
+ * index (atomically), then the removal of chunks it no longer names. A crash at any point leaves an
+ * index whose chunks all exist. Resolves with the bytes written.
+ */
+export async function commitChunked(
+  folder: string,
+  index: string,
+  chunks: readonly { readonly file: string; readonly text: string }[],
+  document: string,
+  named: ReadonlySet<string>,
+): Promise<number> {
+  let bytes = 0;
+  if (chunks.length > 0) await mkdir(folder, { recursive: true });
+  for (const { file, text } of chunks) bytes += await writeAtomically(join(folder, file), text);
+  bytes += await writeAtomically(index, document);
+  await removeUnreferenced(folder, named);
+  return bytes;
+}
