@@ -62,6 +62,23 @@ function holdClock(): () => void {
   return release;
 }
 
+/**
+ * Starts the failover, then the canary once the failover holds the fleet lock, at the same simulated
+ * moment: the clock is held until the canary has made its first try.
+ */
+async function startTogether(failover: string, canary: string) {
+  const release = holdClock();
+  const failoverRun = start(failover);
+  await until(
+    async () => (await readLease("fleet"))?.holders[failoverRun] !== undefined,
+    "the failover's lease",
+  );
+  const canaryRun = start(canary);
+  await until(() => enteredAt(canaryRun).has("AcquireLocks"), "the canary's first try");
+  release();
+  return { failoverRun, canaryRun };
+}
+
 /** A stand-in for a failover: holds the fleet lock exclusively for `holdSeconds`, then releases it. */
 function failoverLike(holdSeconds: number): StateMachineDefinition {
   const locks = acquireLocks({
@@ -122,15 +139,7 @@ describe("locks on the local runtime", () => {
     const canary = deploy("canary-like", canaryLike(1800));
 
     // Act: both start together; the failover takes the fleet lock first
-    const release = holdClock();
-    const failoverRun = start(failover);
-    await until(
-      async () => (await readLease("fleet"))?.holders[failoverRun] !== undefined,
-      "the failover's lease",
-    );
-    const canaryRun = start(canary);
-    await until(() => enteredAt(canaryRun).has("AcquireLocks"), "the canary's first try");
-    release();
+    const { failoverRun, canaryRun } = await startTogether(failover, canary);
     const [failoverDone, canaryDone] = await Promise.all([
       runtime.engine.waitForExecution(failoverRun),
       runtime.engine.waitForExecution(canaryRun),
@@ -152,15 +161,7 @@ describe("locks on the local runtime", () => {
   it("ends a canary Blocked, never changing traffic, when the failover outlasts its wait", async () => {
     const failover = deploy("failover-long", failoverLike(3600));
     const canary = deploy("canary-short", canaryLike(600));
-    const release = holdClock();
-    const failoverRun = start(failover);
-    await until(
-      async () => (await readLease("fleet"))?.holders[failoverRun] !== undefined,
-      "the failover's lease",
-    );
-    const canaryRun = start(canary);
-    await until(() => enteredAt(canaryRun).has("AcquireLocks"), "the canary's first try");
-    release();
+    const { failoverRun, canaryRun } = await startTogether(failover, canary);
     const canaryDone = await runtime.engine.waitForExecution(canaryRun);
     await runtime.engine.waitForExecution(failoverRun);
 
