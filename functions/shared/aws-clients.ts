@@ -100,3 +100,17 @@ function localCloudMiddleware(client: SdkClient) {
       return { output: { $metadata: { httpStatusCode: 200 }, ...output }, response: {} };
     };
 }
+
+/**
+ * A client made at its first use and kept: for modules that tools import without a Lambda environment
+ * (the CLI reading a stage, stacks/ under `sst deploy`). `const rds = lazyAwsClient(RDSClient)`, then `rds().send(...)`.
+ */
+export function lazyAwsClient<C extends SdkClient, Config extends object>(
+  ClientClass: new (config: Config) => C,
+): () => C {
+  let client: C | undefined;
+  return () => {
+    client ??= createAwsClient(ClientClass);
+    return client;
+  };
+}

@@ -20,7 +20,7 @@ import type { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { SendTaskSuccessCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { ApprovalDecided } from "../../../events/approvals.ts";
-import { createAwsClient } from "../../shared/aws-clients.ts";
+import { lazyAwsClient } from "../../shared/aws-clients.ts";
 import { requireEnv } from "../../shared/env.ts";
 import { publishEvent } from "../../shared/publish.ts";
 import { ApprovalAlreadyDecidedError, ApprovalExpiredError, ApprovalNotFoundError } from "./errors.ts";
@@ -55,18 +55,10 @@ export interface ApprovalStore {
   readonly busName?: string;
 }
 
-let defaultDynamodb: DynamoDBClient | undefined;
-let defaultSfn: SFNClient | undefined;
-const dynamodbOf = (store: ApprovalStore) => {
-  if (store.dynamodb) return store.dynamodb;
-  defaultDynamodb ??= createAwsClient(DynamoDBClient);
-  return defaultDynamodb;
-};
-const sfnOf = (store: ApprovalStore) => {
-  if (store.sfn) return store.sfn;
-  defaultSfn ??= createAwsClient(SFNClient);
-  return defaultSfn;
-};
+const defaultDynamodb = lazyAwsClient(DynamoDBClient);
+const defaultSfn = lazyAwsClient(SFNClient);
+const dynamodbOf = (store: ApprovalStore) => store.dynamodb ?? defaultDynamodb();
+const sfnOf = (store: ApprovalStore) => store.sfn ?? defaultSfn();
 const tableOf = (store: ApprovalStore) => store.table ?? requireEnv("TENANT_TABLE");
 const key = (id: string) => ({ pk: { S: `APPROVAL#${id}` }, sk: { S: "APPROVAL" } });
 

@@ -15,15 +15,11 @@ import {
   QueryCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
-import { createAwsClient } from "../../shared/aws-clients.ts";
+import { lazyAwsClient } from "../../shared/aws-clients.ts";
 import { requireEnv } from "../../shared/env.ts";
 import { LockContentionError } from "./errors.ts";
 
-let client: DynamoDBClient | undefined;
-const dynamodb = () => {
-  client ??= createAwsClient(DynamoDBClient);
-  return client;
-};
+const dynamodb = lazyAwsClient(DynamoDBClient);
 const table = () => requireEnv("TENANT_TABLE");
 
 export type LeaseMode = "exclusive" | "shared";

@@ -19,24 +19,12 @@ import {
   RDSClient,
 } from "@aws-sdk/client-rds";
 import { SendTaskSuccessCommand, SFNClient } from "@aws-sdk/client-sfn";
-import { createAwsClient } from "../../shared/aws-clients.ts";
+import { lazyAwsClient } from "../../shared/aws-clients.ts";
 import { requireEnv } from "../../shared/env.ts";
 
-let dynamodbClient: DynamoDBClient | undefined;
-let rdsClient: RDSClient | undefined;
-let sfnClient: SFNClient | undefined;
-const dynamodb = () => {
-  dynamodbClient ??= createAwsClient(DynamoDBClient);
-  return dynamodbClient;
-};
-const rds = () => {
-  rdsClient ??= createAwsClient(RDSClient);
-  return rdsClient;
-};
-const sfn = () => {
-  sfnClient ??= createAwsClient(SFNClient);
-  return sfnClient;
-};
+const dynamodb = lazyAwsClient(DynamoDBClient);
+const rds = lazyAwsClient(RDSClient);
+const sfn = lazyAwsClient(SFNClient);
 const table = () => requireEnv("TENANT_TABLE");
 
 export type ResourceKind = "rds-cluster" | "rds-cluster-snapshot";

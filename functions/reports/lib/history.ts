@@ -8,15 +8,11 @@
  * first time that state was entered: a retry or a redrive of the report step reads the same steps.
  */
 import { GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from "@aws-sdk/client-sfn";
-import { createAwsClient } from "../../shared/aws-clients.ts";
+import { lazyAwsClient } from "../../shared/aws-clients.ts";
 import { IncompleteHistoryError } from "./errors.ts";
 import { clip, type Step } from "./report.ts";
 
-let client: SFNClient | undefined;
-const sfn = () => {
-  client ??= createAwsClient(SFNClient);
-  return client;
-};
+const sfn = lazyAwsClient(SFNClient);
 
 /** Every event of an execution, oldest first, every page (1000 events a page, AWS's maximum). */
 export async function readExecutionHistory(

@@ -21,7 +21,7 @@ import {
   QueryCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
-import { createAwsClient } from "../../shared/aws-clients.ts";
+import { lazyAwsClient } from "../../shared/aws-clients.ts";
 import { requireEnv } from "../../shared/env.ts";
 import {
   AmbiguousReportError,
@@ -37,10 +37,9 @@ export interface ReportTable {
   readonly tableName: string;
 }
 
-let client: DynamoDBClient | undefined;
+const client = lazyAwsClient(DynamoDBClient);
 function ownTable(): ReportTable {
-  client ??= createAwsClient(DynamoDBClient);
-  return { client, tableName: requireEnv("TENANT_TABLE") };
+  return { client: client(), tableName: requireEnv("TENANT_TABLE") };
 }
 
 /** DynamoDB's item limit is 400 KB; what else a report item holds is bounded far below the margin. */

@@ -4,14 +4,10 @@
  * or lost in a local runtime's crash).
  */
 import { DescribeExecutionCommand, SFNClient } from "@aws-sdk/client-sfn";
-import { createAwsClient } from "../../shared/aws-clients.ts";
+import { lazyAwsClient } from "../../shared/aws-clients.ts";
 import { isAwsError } from "./errors.ts";
 
-let client: SFNClient | undefined;
-const sfn = () => {
-  client ??= createAwsClient(SFNClient);
-  return client;
-};
+const sfn = lazyAwsClient(SFNClient);
 
 export async function isExecutionRunning(executionArn: string): Promise<boolean> {
   try {
