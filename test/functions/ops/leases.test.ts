@@ -7,9 +7,10 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import fc from "fast-check";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import {
   acquireLease,
+  backoff,
   decide,
   type Lease,
   type LeaseMode,
@@ -41,9 +42,16 @@ const request = (owner: string, mode: LeaseMode, overrides: { now?: number; ttlM
 });
 const lease = (holders: Lease["holders"], version = 1): Lease => ({ name: "fleet", holders, version });
 
+/** The attempts that paused before reading again (no real waiting in these tests). */
+let pauses: number[] = [];
+
 beforeEach(() => {
   dynamodb.reset();
   setOpsEnvironment();
+  pauses = [];
+  vi.spyOn(backoff, "pause").mockImplementation(async (attempt) => {
+    pauses.push(attempt);
+  });
 });
 
 describe("decide", () => {
@@ -304,7 +312,7 @@ describe("acquireLease", () => {
     expect(decision).toMatchObject({ acquired: true });
   });
 
-  it("gives up with LockContentionError after losing the conditional write 5 times in a row", async () => {
+  it("gives up with LockContentionError after losing the conditional write 8 times in a row, pausing longer each time", async () => {
     dynamodb.on(GetItemCommand).resolves({});
     dynamodb.on(PutItemCommand).resolves({});
     dynamodb
@@ -315,7 +323,8 @@ describe("acquireLease", () => {
       name: "LockContentionError",
       retryable: true,
     });
-    expect(dynamodb.commandCalls(GetItemCommand)).toHaveLength(5);
+    expect(dynamodb.commandCalls(GetItemCommand)).toHaveLength(8);
+    expect(pauses).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 
   it("lets any other DynamoDB error through under its own name, without retrying in place", async () => {
@@ -403,14 +412,14 @@ describe("releaseLease", () => {
     });
   });
 
-  it("gives up with LockContentionError after 5 lost writes and keeps the index item", async () => {
+  it("gives up with LockContentionError after 8 lost writes and keeps the index item", async () => {
     dynamodb
       .on(GetItemCommand)
       .resolves({ Item: leaseItem("fleet", { [EXECUTION]: { mode: "shared", until: NOW + 10 } }, 1) });
     dynamodb.on(PutItemCommand).rejects(conditionalCheckFailed());
 
     await expect(releaseLease("fleet", EXECUTION)).rejects.toMatchObject({ name: "LockContentionError" });
-    expect(dynamodb.commandCalls(PutItemCommand)).toHaveLength(5);
+    expect(dynamodb.commandCalls(PutItemCommand)).toHaveLength(8);
     expect(dynamodb.commandCalls(DeleteItemCommand)).toHaveLength(0);
   });
 });
