@@ -5,6 +5,12 @@
  * conditional on the version read, retried in place when another writer got there first.
  * Each holder also gets an index item (`pk = OWNER#<execution ARN>`, `sk = LOCK#<name>`) so that an
  * execution's end path can release everything it holds without knowing what that is.
+ *
+ * Shared holds are the common case (every onboarding holds `fleet` shared), so they skip the read:
+ * one update adds or removes the holder's own entry, conditional on no live exclusive holder
+ * (`exclusiveUntil`, which every full write keeps: the live exclusive holder's expiry, or 0). Shared
+ * holders then never contend with each other; a lease that does not exist yet, a live exclusive
+ * holder, and every exclusive request take the read-decide-write path.
  */
 import {
   type AttributeValue,
@@ -13,6 +19,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { lazyAwsClient } from "../../shared/aws-clients.ts";
@@ -87,6 +94,73 @@ export async function readLease(name: string): Promise<Lease | undefined> {
   return { name, holders, version };
 }
 
+/** The expiry of the lease's exclusive hold (`decide` keeps at most one live), or 0 when there is none. */
+function exclusiveUntil(lease: Lease): number {
+  return Math.max(0, ...Object.values(lease.holders).map((h) => (h.mode === "exclusive" ? h.until : 0)));
+}
+
+const isConditionFailure = (error: unknown) =>
+  error instanceof Error && error.name === "ConditionalCheckFailedException";
+
+/**
+ * Adds a shared hold in one update when the lease exists with no live exclusive holder; undefined
+ * when it does not apply (no lease yet, a live exclusive holder, or a lease written before
+ * `exclusiveUntil` existed), for the read-decide-write path to settle.
+ */
+async function addSharedHold(request: LeaseRequest): Promise<Decision | undefined> {
+  const until = request.now + request.ttlMs;
+  try {
+    const { Attributes } = await dynamodb().send(
+      new UpdateItemCommand({
+        TableName: table(),
+        Key: lockKey(request.name),
+        UpdateExpression: "SET holders.#owner = :hold ADD version :one",
+        ConditionExpression: "exclusiveUntil <= :now",
+        ExpressionAttributeNames: { "#owner": request.owner },
+        ExpressionAttributeValues: marshall({
+          ":hold": { mode: "shared", until },
+          ":one": 1,
+          ":now": request.now,
+        }),
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    const stored = unmarshall(Attributes ?? {}) as { holders?: Lease["holders"]; version?: number };
+    const holders = stored.holders ?? { [request.owner]: { mode: "shared", until } };
+    const tookOver = Object.entries(holders)
+      .filter(([owner, hold]) => owner !== request.owner && hold.until <= request.now)
+      .map(([owner]) => owner);
+    return {
+      acquired: true,
+      lease: { name: request.name, holders, version: stored.version ?? 0 },
+      tookOver,
+    };
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Removes `owner`'s shared hold in one update; false when it holds none shared (the full path decides). */
+async function removeSharedHold(name: string, owner: string): Promise<boolean> {
+  try {
+    await dynamodb().send(
+      new UpdateItemCommand({
+        TableName: table(),
+        Key: lockKey(name),
+        UpdateExpression: "REMOVE holders.#owner ADD version :one",
+        ConditionExpression: "holders.#owner.#mode = :shared",
+        ExpressionAttributeNames: { "#owner": owner, "#mode": "mode" },
+        ExpressionAttributeValues: marshall({ ":shared": "shared", ":one": 1 }),
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
 /** Writes `lease` if the stored version is still `previous` (0: no item); false when someone else wrote. */
 async function writeLease(lease: Lease, previous: number): Promise<boolean> {
   try {
@@ -95,7 +169,12 @@ async function writeLease(lease: Lease, previous: number): Promise<boolean> {
         TableName: table(),
         Item: {
           ...lockKey(lease.name),
-          ...marshall({ name: lease.name, holders: lease.holders, version: lease.version }),
+          ...marshall({
+            name: lease.name,
+            holders: lease.holders,
+            version: lease.version,
+            exclusiveUntil: exclusiveUntil(lease),
+          }),
         },
         ConditionExpression: previous === 0 ? "attribute_not_exists(pk)" : "version = :previous",
         ...(previous === 0 ? {} : { ExpressionAttributeValues: { ":previous": { N: String(previous) } } }),
@@ -103,7 +182,7 @@ async function writeLease(lease: Lease, previous: number): Promise<boolean> {
     );
     return true;
   } catch (error) {
-    if (error instanceof Error && error.name === "ConditionalCheckFailedException") return false;
+    if (isConditionFailure(error)) return false;
     throw error;
   }
 }
@@ -128,39 +207,58 @@ export const backoff = {
 
 /** Acquires (or renews) the lease for `request.owner`, or says who holds it. */
 export async function acquireLease(request: LeaseRequest): Promise<Decision> {
+  if (request.mode === "shared") {
+    // The index first, as below.
+    await writeIndex(request.owner, request.name);
+    const added = await addSharedHold(request);
+    if (added) return added;
+  }
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     if (attempt > 0) await backoff.pause(attempt);
     const current = await readLease(request.name);
     const decision = decide(current, request);
-    if (!decision.acquired) return decision;
+    if (!decision.acquired) {
+      // Refused: the owner holds nothing live here, so the index item the one-update path wrote is stray.
+      if (request.mode === "shared") await deleteIndex(request.owner, request.name);
+      return decision;
+    }
     // The index first: a crash between the two leaves an index item that release tolerates, never a
     // hold that release cannot find.
-    await dynamodb().send(
-      new PutItemCommand({
-        TableName: table(),
-        Item: { ...ownerKey(request.owner, request.name), lock: { S: request.name } },
-      }),
-    );
+    await writeIndex(request.owner, request.name);
     if (await writeLease(decision.lease, current?.version ?? 0)) return decision;
   }
   throw new LockContentionError(`lease ${request.name} changed under us ${ATTEMPTS} times in a row`);
 }
 
+function deleteIndex(owner: string, name: string) {
+  return dynamodb().send(new DeleteItemCommand({ TableName: table(), Key: ownerKey(owner, name) }));
+}
+
+function writeIndex(owner: string, name: string) {
+  return dynamodb().send(
+    new PutItemCommand({ TableName: table(), Item: { ...ownerKey(owner, name), lock: { S: name } } }),
+  );
+}
+
 /** Releases `owner`'s hold on `name` (nothing to do when it holds none). True when a hold was removed. */
 export async function releaseLease(name: string, owner: string): Promise<boolean> {
+  if (await removeSharedHold(name, owner)) {
+    await deleteIndex(owner, name);
+    return true;
+  }
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     if (attempt > 0) await backoff.pause(attempt);
     const current = await readLease(name);
     if (!current?.holders[owner]) break;
     const { [owner]: _released, ...rest } = current.holders;
     if (await writeLease({ name, holders: rest, version: current.version + 1 }, current.version)) {
-      await dynamodb().send(new DeleteItemCommand({ TableName: table(), Key: ownerKey(owner, name) }));
+      await deleteIndex(owner, name);
       return true;
     }
     if (attempt === ATTEMPTS - 1)
       throw new LockContentionError(`lease ${name} changed under us ${ATTEMPTS} times in a row`);
   }
-  await dynamodb().send(new DeleteItemCommand({ TableName: table(), Key: ownerKey(owner, name) }));
+  await deleteIndex(owner, name);
   return false;
 }
 

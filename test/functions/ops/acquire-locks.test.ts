@@ -1,9 +1,16 @@
-import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import {
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { handler } from "../../../functions/ops/acquire-locks.ts";
 import { lambdaContext } from "../../support/context.ts";
 import {
+  conditionalCheckFailed,
   EXECUTION,
   leaseItem,
   lockKey,
@@ -38,6 +45,9 @@ beforeEach(() => {
   vi.useFakeTimers({ now: NOW, toFake: ["Date"] });
   dynamodb.on(PutItemCommand).resolves({});
   dynamodb.on(DeleteItemCommand).resolves({});
+  // Leases stored without `exclusiveUntil` (as these fixtures are): the one-update shared path does not
+  // apply, and the handlers go through read, decide and write (test/functions/ops/leases.test.ts has both).
+  dynamodb.on(UpdateItemCommand).rejects(conditionalCheckFailed());
 });
 
 afterEach(() => {

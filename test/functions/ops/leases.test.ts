@@ -4,6 +4,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import fc from "fast-check";
@@ -49,6 +50,9 @@ beforeEach(() => {
   dynamodb.reset();
   setOpsEnvironment();
   pauses = [];
+  // Unless a test says otherwise, the one-update shared path does not apply (as for a lease written
+  // before `exclusiveUntil` existed), so the read-decide-write path is what these tests see.
+  dynamodb.on(UpdateItemCommand).rejects(conditionalCheckFailed());
   vi.spyOn(backoff, "pause").mockImplementation(async (attempt) => {
     pauses.push(attempt);
   });
@@ -221,6 +225,108 @@ const writtenLease = (holders: Record<string, { mode: string; until: number }>, 
     ),
   },
   version: { N: String(version) },
+  exclusiveUntil: {
+    N: String(Math.max(0, ...Object.values(holders).map((h) => (h.mode === "exclusive" ? h.until : 0)))),
+  },
+});
+
+/** The one update that adds a shared hold, as DynamoDB receives it. */
+const sharedHoldUpdate = (owner: string, until: number) => ({
+  TableName: TABLE,
+  Key: lockKey("fleet"),
+  UpdateExpression: "SET holders.#owner = :hold ADD version :one",
+  ConditionExpression: "exclusiveUntil <= :now",
+  ExpressionAttributeNames: { "#owner": owner },
+  ExpressionAttributeValues: {
+    ":hold": { M: { mode: { S: "shared" }, until: { N: String(until) } } },
+    ":one": { N: "1" },
+    ":now": { N: String(NOW) },
+  },
+  ReturnValues: "ALL_NEW",
+});
+
+describe("acquireLease, shared, in one update", () => {
+  it("adds the owner's shared hold without reading when no exclusive holder is live, and reports expired holders", async () => {
+    // Prepare
+    dynamodb.on(PutItemCommand).resolves({});
+    dynamodb.on(UpdateItemCommand).resolves({
+      Attributes: {
+        ...leaseItem(
+          "fleet",
+          { [OTHER]: { mode: "shared", until: NOW - 1 }, [EXECUTION]: { mode: "shared", until: NOW + HOUR } },
+          9,
+        ),
+        exclusiveUntil: { N: "0" },
+      },
+    });
+
+    // Act
+    const decision = await acquireLease(request(EXECUTION, "shared"));
+
+    // Assess
+    expect(dynamodb.commandCalls(UpdateItemCommand).map((call) => call.args[0].input)).toEqual([
+      sharedHoldUpdate(EXECUTION, NOW + HOUR),
+    ]);
+    expect(dynamodb.commandCalls(GetItemCommand)).toHaveLength(0);
+    expect(dynamodb.commandCalls(PutItemCommand).map((call) => call.args[0].input)).toEqual([
+      { TableName: TABLE, Item: { ...ownerKey(EXECUTION, "fleet"), lock: { S: "fleet" } } },
+    ]);
+    expect(decision).toMatchObject({ acquired: true, tookOver: [OTHER], lease: { version: 9 } });
+  });
+
+  it("falls back to reading when an exclusive holder is live, and is refused by it", async () => {
+    dynamodb.on(PutItemCommand).resolves({});
+    dynamodb.on(GetItemCommand).resolves({
+      Item: {
+        ...leaseItem("fleet", { [OTHER]: { mode: "exclusive", until: NOW + 10 } }, 2),
+        exclusiveUntil: { N: String(NOW + 10) },
+      },
+    });
+
+    const decision = await acquireLease(request(EXECUTION, "shared"));
+
+    expect(dynamodb.commandCalls(UpdateItemCommand)).toHaveLength(1);
+    expect(decision).toEqual({
+      acquired: false,
+      heldBy: [{ owner: OTHER, mode: "exclusive", until: NOW + 10 }],
+    });
+  });
+
+  it("writes an exclusive hold's expiry beside it, so that shared requests stop at it without reading", async () => {
+    dynamodb.on(GetItemCommand).resolves({});
+    dynamodb.on(PutItemCommand).resolves({});
+
+    await acquireLease(request(EXECUTION, "exclusive"));
+
+    const written = dynamodb.commandCalls(PutItemCommand)[1]?.args[0].input.Item;
+    expect(written?.exclusiveUntil).toEqual({ N: String(NOW + HOUR) });
+    expect(dynamodb.commandCalls(UpdateItemCommand)).toHaveLength(0);
+  });
+});
+
+describe("releaseLease, shared, in one update", () => {
+  it("removes the owner's shared entry without reading, then deletes its index item", async () => {
+    dynamodb.on(UpdateItemCommand).resolves({});
+    dynamodb.on(DeleteItemCommand).resolves({});
+
+    const released = await releaseLease("fleet", EXECUTION);
+
+    expect(released).toBe(true);
+    expect(dynamodb.commandCalls(UpdateItemCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        TableName: TABLE,
+        Key: lockKey("fleet"),
+        UpdateExpression: "REMOVE holders.#owner ADD version :one",
+        ConditionExpression: "holders.#owner.#mode = :shared",
+        ExpressionAttributeNames: { "#owner": EXECUTION, "#mode": "mode" },
+        ExpressionAttributeValues: { ":shared": { S: "shared" }, ":one": { N: "1" } },
+      },
+    ]);
+    expect(dynamodb.commandCalls(GetItemCommand)).toHaveLength(0);
+    expect(dynamodb.commandCalls(DeleteItemCommand).map((call) => call.args[0].input)).toEqual([
+      { TableName: TABLE, Key: ownerKey(EXECUTION, "fleet") },
+    ]);
+  });
 });
 
 describe("acquireLease", () => {
@@ -255,7 +361,11 @@ describe("acquireLease", () => {
 
     await acquireLease(request(EXECUTION, "shared"));
 
-    expect(dynamodb.commandCalls(PutItemCommand)[1]?.args[0].input).toEqual({
+    const leaseWrites = dynamodb
+      .commandCalls(PutItemCommand)
+      .map((call) => call.args[0].input)
+      .filter((input) => input.ConditionExpression !== undefined);
+    expect(leaseWrites[0]).toEqual({
       TableName: TABLE,
       Item: writtenLease(
         { [OTHER]: { mode: "shared", until: NOW + 10 }, [EXECUTION]: { mode: "shared", until: NOW + HOUR } },
@@ -277,7 +387,14 @@ describe("acquireLease", () => {
       acquired: false,
       heldBy: [{ owner: OTHER, mode: "exclusive", until: NOW + 10 }],
     });
-    expect(dynamodb.commandCalls(PutItemCommand)).toHaveLength(0);
+    // The index item written before the one-update attempt is taken back; no lease is written.
+    const index = { ...ownerKey(EXECUTION, "fleet"), lock: { S: "fleet" } };
+    expect(dynamodb.commandCalls(PutItemCommand).map((call) => call.args[0].input)).toEqual([
+      { TableName: TABLE, Item: index },
+    ]);
+    expect(dynamodb.commandCalls(DeleteItemCommand).map((call) => call.args[0].input)).toEqual([
+      { TableName: TABLE, Key: ownerKey(EXECUTION, "fleet") },
+    ]);
   });
 
   it("reads again and decides on the new state when another writer got there first", async () => {

@@ -4,12 +4,23 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { handler } from "../../../functions/ops/release-locks.ts";
 import { lambdaContext } from "../../support/context.ts";
-import { EXECUTION, leaseItem, lockKey, NOW, OTHER, ownerKey, setOpsEnvironment, TABLE } from "./support.ts";
+import {
+  conditionalCheckFailed,
+  EXECUTION,
+  leaseItem,
+  lockKey,
+  NOW,
+  OTHER,
+  ownerKey,
+  setOpsEnvironment,
+  TABLE,
+} from "./support.ts";
 
 const dynamodb = mockClient(DynamoDBClient);
 
@@ -18,6 +29,9 @@ beforeEach(() => {
   setOpsEnvironment();
   dynamodb.on(PutItemCommand).resolves({});
   dynamodb.on(DeleteItemCommand).resolves({});
+  // Leases stored without `exclusiveUntil` (as these fixtures are): the one-update shared path does not
+  // apply, and the handlers go through read, decide and write (test/functions/ops/leases.test.ts has both).
+  dynamodb.on(UpdateItemCommand).rejects(conditionalCheckFailed());
   dynamodb
     .on(GetItemCommand, { Key: lockKey("fleet") })
     .resolves({ Item: leaseItem("fleet", { [EXECUTION]: { mode: "shared", until: NOW + 10 } }, 3) });
@@ -48,7 +62,13 @@ describe("release-locks", () => {
     expect(dynamodb.commandCalls(PutItemCommand).map((call) => call.args[0].input)).toEqual([
       {
         TableName: TABLE,
-        Item: { ...lockKey("fleet"), name: { S: "fleet" }, holders: { M: {} }, version: { N: "4" } },
+        Item: {
+          ...lockKey("fleet"),
+          name: { S: "fleet" },
+          holders: { M: {} },
+          version: { N: "4" },
+          exclusiveUntil: { N: "0" },
+        },
         ConditionExpression: "version = :previous",
         ExpressionAttributeValues: { ":previous": { N: "3" } },
       },
