@@ -40,4 +40,26 @@ describe("cplane start --fleet", { timeout: 300_000 }, () => {
       ["fleet-003", "premium", "active"],
     ]);
   });
+
+  it("onboards at most `concurrency` tenants at a time, and every one of them", async () => {
+    runtime = await createRuntime({ speed: "instant", demoFleet: true });
+
+    const failed = await onboardFleet(runtime, 5, undefined, 2);
+
+    expect(failed).toEqual([]);
+    const executions = runtime.engine
+      .listExecutions({ stateMachineArn: runtime.stateMachineArn("tenant-onboarding") })
+      .executions.map((e) => runtime?.engine.describeExecution(e.executionArn));
+    expect(executions).toHaveLength(5);
+    // At no execution's start were more than two running (its own included).
+    for (const execution of executions) {
+      const start = Date.parse(String(execution?.startDate));
+      const running = executions.filter(
+        (other) =>
+          Date.parse(String(other?.startDate)) <= start && Date.parse(String(other?.stopDate)) > start,
+      );
+      expect(running.length).toBeLessThanOrEqual(2);
+    }
+    expect((await listTenants()).filter((t) => t.status === "active")).toHaveLength(5);
+  });
 });
