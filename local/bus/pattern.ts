@@ -5,6 +5,7 @@
  * that must all hold. `ruleset.ts` indexes many compiled patterns.
  */
 import { MAX_JSON_DEPTH, nestedDeeperThan } from "../engine/json.ts";
+import { MAX_WILDCARD_COMPLEXITY, wildcardComplexity } from "./wildcard-complexity.ts";
 
 export class InvalidEventPatternException extends Error {
   override name = "InvalidEventPatternException";
@@ -34,6 +35,8 @@ export interface ValueMatcher {
   readonly ignoreCase?: boolean;
   /** For `exists`: whether the field must exist. */
   readonly exists?: boolean;
+  /** The wildcard patterns it matches with (`wildcard`, and `anything-but` of wildcards): their complexity is bounded. */
+  readonly wildcards?: readonly string[];
   readonly test: (value: Leaf) => boolean;
 }
 
@@ -70,9 +73,34 @@ export function compilePattern(pattern: unknown): CompiledPattern {
   }
   const alternatives = compileObject(value, "");
   if (alternatives.length === 0) throw new InvalidEventPatternException("Empty pattern");
+  checkWildcardComplexity(alternatives);
   const paths = new Set<string>();
   for (const alternative of alternatives) for (const condition of alternative) paths.add(condition.path);
   return { alternatives, paths };
+}
+
+/** Refuses a pattern whose wildcards on one field are too complex (see wildcard-complexity.ts). */
+function checkWildcardComplexity(alternatives: readonly Alternative[]): void {
+  const byPath = new Map<string, Set<ValueMatcher>>();
+  for (const alternative of alternatives) {
+    for (const condition of alternative) {
+      for (const matcher of condition.matchers) {
+        if (matcher.wildcards === undefined) continue;
+        const set = byPath.get(condition.path) ?? new Set<ValueMatcher>();
+        set.add(matcher);
+        byPath.set(condition.path, set);
+      }
+    }
+  }
+  for (const matchers of byPath.values()) {
+    const patterns = new Set<string>();
+    for (const m of matchers) for (const w of m.wildcards ?? []) patterns.add(w);
+    if (wildcardComplexity([...patterns]) > MAX_WILDCARD_COMPLEXITY) {
+      throw new InvalidEventPatternException(
+        "Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character",
+      );
+    }
+  }
 }
 
 function parsePatternText(text: string): unknown {
@@ -180,7 +208,7 @@ function compileOperator(object: Record<string, unknown>): ValueMatcher {
       if (typeof value !== "string")
         throw new InvalidEventPatternException("wildcard match pattern must be a string");
       const re = wildcardRegExp(value);
-      return { kind: "wildcard", test: (v) => typeof v === "string" && re.test(v) };
+      return { kind: "wildcard", wildcards: [value], test: (v) => typeof v === "string" && re.test(v) };
     }
     case "anything-but":
       return anythingBut(value);
@@ -299,7 +327,11 @@ function anythingBut(value: unknown): ValueMatcher {
             throw new InvalidEventPatternException("wildcard match pattern must be a string");
           return wildcardRegExp(item);
         });
-        return { kind, test: (v) => typeof v !== "string" || !res.some((re) => re.test(v)) };
+        return {
+          kind,
+          wildcards: list as string[],
+          test: (v) => typeof v !== "string" || !res.some((re) => re.test(v)),
+        };
       }
       default:
         throw new InvalidEventPatternException(`Unsupported anything-but pattern: ${key}`);

@@ -18,7 +18,13 @@ import {
   setOwn,
   typeName,
 } from "./json.ts";
-import { clockFunctions, evaluateJsonata, JsonataRuntimeError, jsonataExpression } from "./jsonata.ts";
+import {
+  clockFunctions,
+  evaluateJsonata,
+  JsonataFunctionResultError,
+  JsonataRuntimeError,
+  jsonataExpression,
+} from "./jsonata.ts";
 import { compilePath, evaluatePath, type PathResult, ResultPathMismatch, setAtPath } from "./jsonpath.ts";
 import {
   callIntegration,
@@ -376,6 +382,12 @@ async function evalJsonataField(
     try {
       result = await evaluateJsonata(expr, input, bindings);
     } catch (e) {
+      if (e instanceof JsonataFunctionResultError) {
+        throw fieldError(
+          StatesErrors.QueryEvaluationError,
+          `The JSONata expression '${expr.trim()}' specified for the field '${field}' returned a function, which is not a JSON value.`,
+        );
+      }
       if (e instanceof JsonataRuntimeError) {
         throw fieldError(
           StatesErrors.QueryEvaluationError,
@@ -657,14 +669,19 @@ function failPath(sc: StateCtx, path: string, field: string): Json {
 
 // ---------------------------------------------------------------- Task, Map, Parallel with Retry/Catch
 
+/**
+ * Whether a retrier's or catcher's ErrorEquals takes an error. States.Runtime is taken by none: "A
+ * States.Runtime error isn't retriable, and will always cause the execution to fail" (Developer Guide,
+ * "Handling errors in Step Functions workflows"), so naming it does not catch it either; States.ALL
+ * and States.TaskFailed match every other error (States.TaskFailed all but States.Timeout).
+ * States.DataLimitExceeded, which the same page calls uncatchable by States.ALL, is caught: AWS's
+ * recording (`..._catch_state_all_data_limit_exceeded_...`) shows States.ALL catching it.
+ */
 function errorMatches(list: readonly string[], error: string): boolean {
+  if (error === StatesErrors.Runtime) return false;
   for (const e of list) {
-    if (e === error) return true;
-    if (e === StatesErrors.ALL && error !== StatesErrors.Runtime) return true;
-    // As AWS documents it: a wildcard for any error except States.Timeout (and the uncatchable States.Runtime).
-    if (e === StatesErrors.TaskFailed && error !== StatesErrors.Runtime && error !== StatesErrors.Timeout) {
-      return true;
-    }
+    if (e === error || e === StatesErrors.ALL) return true;
+    if (e === StatesErrors.TaskFailed && error !== StatesErrors.Timeout) return true;
   }
   return false;
 }
@@ -842,6 +859,15 @@ async function runOnceInner(sc: StateCtx): Promise<Step> {
   return exit(sc, applyOutputPath(sc, merged), assigned);
 }
 
+/**
+ * A number given in the definition, by a `*Path` (JSONPath) or by a JSONata expression. AWS reads a
+ * path's value as Java reads a JSON node as a number: a number, or text that parses as one
+ * (`"1"`; recorded for ToleratedFailureCountPath and ToleratedFailurePercentagePath). Counts and
+ * seconds are integers; ToleratedFailurePercentage is a float (API Reference, UpdateMapRun:
+ * `toleratedFailurePercentage` Float, `toleratedFailureCount` Long, `maxConcurrency` Integer).
+ * Anything else fails with States.Runtime quoting the value as JSON text (`"{}"`, recorded for
+ * MaxConcurrencyPath), `null` when the path selects nothing.
+ */
 async function numberField(
   sc: StateCtx,
   value: number | string | undefined,
@@ -849,18 +875,18 @@ async function numberField(
   field: string,
   bindings: Record<string, unknown> | undefined,
   effective: Json,
+  kind: "integer" | "float" = "integer",
 ): Promise<number | undefined> {
   if (path !== undefined) {
     const r = resolveRef(path, effective, sc);
-    if (r.found && typeof r.value === "string" && /^\s*-?\d+(\.\d+)?\s*$/.test(r.value))
-      return Number(r.value);
-    if (!r.found || typeof r.value !== "number") {
+    const n = r.found ? readNumber(r.value, kind) : undefined;
+    if (n === undefined) {
       throw fieldError(
         StatesErrors.Runtime,
-        `The ${field}Path field refers to value "${r.found ? JSON.stringify(r.value) : "null"}" which is not a valid integer: ${path}`,
+        `The ${field}Path field refers to value "${r.found ? JSON.stringify(r.value) : "null"}" which is not a valid ${kind}: ${path}`,
       );
     }
-    return r.value;
+    return n;
   }
   if (typeof value === "string" && bindings) {
     const v = await evalJsonataField(value, field, bindings, sc.input);
@@ -873,6 +899,19 @@ async function numberField(
     return v;
   }
   return typeof value === "number" ? value : undefined;
+}
+
+/** Java's reading of a JSON value as an integer (Long.parseLong) or a float (Float.parseFloat). */
+function readNumber(v: Json, kind: "integer" | "float"): number | undefined {
+  let n: number | undefined;
+  if (typeof v === "number") n = v;
+  else if (typeof v === "string") {
+    const text = kind === "integer" ? v : v.trim();
+    const syntax = kind === "integer" ? /^[+-]?\d+$/ : /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+    if (syntax.test(text)) n = Number(text);
+  }
+  if (n === undefined || !Number.isFinite(n)) return undefined;
+  return kind === "integer" && !Number.isInteger(n) ? undefined : n;
 }
 
 function runTask(
@@ -1263,7 +1302,7 @@ async function runMap(
   const maxConcurrency =
     (await numberField(sc, s.MaxConcurrency, s.MaxConcurrencyPath, "MaxConcurrency", bindings, effective)) ??
     0;
-  if (s.MaxConcurrencyPath !== undefined && (!Number.isInteger(maxConcurrency) || maxConcurrency < 0)) {
+  if (s.MaxConcurrencyPath !== undefined && maxConcurrency < 0) {
     throw fieldError(
       StatesErrors.Runtime,
       `The MaxConcurrencyPath field refers to value "${maxConcurrency}" which is not a valid integer: ${s.MaxConcurrencyPath}`,
@@ -1284,6 +1323,7 @@ async function runMap(
     "ToleratedFailurePercentage",
     bindings,
     effective,
+    "float",
   );
   if (toleratedPct !== undefined && (toleratedPct < 0 || toleratedPct > 100)) {
     throw fieldError(StatesErrors.Runtime, "ToleratedFailurePercentage must be between 0 and 100.");

@@ -129,7 +129,9 @@ class Parser {
       while (this.pos < this.text.length) {
         const ch = this.text[this.pos] as string;
         if (inQuote) {
-          if (ch === inQuote) inQuote = undefined;
+          // A quoted name may hold its own quote escaped (`$['a\'b']`): the escape never closes it.
+          if (ch === "\\") this.pos++;
+          else if (ch === inQuote) inQuote = undefined;
         } else if (ch === "'" || ch === '"') inQuote = ch;
         else if (ch === "[" || ch === "(") depth++;
         else if (ch === "]" || (ch === ")" && depth > 0)) depth--;
@@ -181,7 +183,9 @@ function num(name: string, v: Json | undefined, i: number): number {
 }
 function int(name: string, v: Json | undefined, i: number): number {
   const n = num(name, v, i);
-  if (!Number.isInteger(n)) fail(`The ${ordinal(i)} argument of ${name} must be an integer, but was ${n}`);
+  // AWS reads these as Java integers: a fraction, or a number past what a long holds exactly, is not one.
+  if (!Number.isSafeInteger(n))
+    fail(`The ${ordinal(i)} argument of ${name} must be an integer, but was ${n}`);
   return n;
 }
 function arr(name: string, v: Json | undefined, i: number): Json[] {
@@ -231,6 +235,19 @@ function format(template: string, values: Json[]): string {
   if (used !== values.length)
     fail("Number of arguments in States.Format does not match the number of {} placeholders");
   return out;
+}
+
+/** A uniform number in [0, 1) from 53 random bits: any range of safe integers can be scaled from it. */
+function randomUnit(): number {
+  return (randomInt(2 ** 26) * 2 ** 27 + randomInt(2 ** 27)) / 2 ** 53;
+}
+
+/** The same number in [0, 1) for the same seed (a SplitMix-style mix of the seed's 32-bit halves). */
+function seededUnit(seed: number): number {
+  let h = Math.imul((seed | 0) ^ 0x9e3779b9, 0x85ebca6b) ^ Math.floor(seed / 2 ** 32);
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+  return ((h ^ (h >>> 16)) >>> 0) / 2 ** 32;
 }
 
 export function apply(name: string, args: Json[]): Json {
@@ -352,12 +369,10 @@ export function apply(name: string, args: Json[]): Json {
       arity(name, args, 2, 3);
       const start = int(name, args[0], 0);
       const end = int(name, args[1], 1);
+      // From start (inclusive) to end (exclusive); the seed is optional and, given, fixes the number.
       if (end <= start) fail("The end of States.MathRandom must be greater than its start");
-      if (args.length === 3) {
-        const seed = int(name, args[2], 2);
-        return start + (Math.abs(Math.imul(seed ^ 0x5bd1e995, 2654435761)) % (end - start));
-      }
-      return randomInt(start, end);
+      const unit = args.length === 3 ? seededUnit(int(name, args[2], 2)) : randomUnit();
+      return start + Math.floor(unit * (end - start));
     }
     case "States.MathAdd": {
       arity(name, args, 2);

@@ -3,9 +3,10 @@
  * $range, $hash, $random, $uuid, $parse) and the `$states` / variable bindings. Compiled
  * expressions are cached per text.
  */
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import jsonata from "jsonata";
 import { StatesError, StatesErrors } from "./errors.ts";
+import { apply } from "./intrinsics.ts";
 import { type Json, MAX_JSON_DEPTH } from "./json.ts";
 
 const cache = new Map<string, jsonata.Expression>();
@@ -35,47 +36,36 @@ function qe(message: string): never {
   throw new StatesError(StatesErrors.QueryEvaluationError, message);
 }
 
+/**
+ * Step Functions' JSONata functions stand in for intrinsics (Developer Guide, "JSONata functions
+ * provided by Step Functions": $partition for States.ArrayPartition, $range for States.ArrayRange,
+ * $hash for States.Hash): they take the same arguments under the same rules (integers where the
+ * intrinsic wants integers, at most 1,000 items from $range, 10,000 characters into $hash), so they
+ * share the intrinsic's code; a refusal is States.QueryEvaluationError with the intrinsic's reason.
+ */
+function viaIntrinsic(name: string, args: unknown[]): unknown {
+  try {
+    return apply(name, args as Json[]);
+  } catch (e) {
+    if (e instanceof StatesError) qe(e.cause ?? e.error);
+    throw e;
+  }
+}
+
 function registerAwsFunctions(e: jsonata.Expression): void {
   e.registerFunction(
     "partition",
-    (array: unknown, size: unknown) => {
-      if (!Array.isArray(array)) qe("The first argument of $partition must be an array");
-      if (typeof size !== "number" || !Number.isInteger(size) || size <= 0)
-        qe("The second argument of $partition must be a positive integer");
-      const out: unknown[] = [];
-      for (let i = 0; i < array.length; i += size) out.push(array.slice(i, i + size));
-      return out;
-    },
+    (array: unknown, size: unknown) => viaIntrinsic("States.ArrayPartition", [array, size]),
     "<an:a>",
   );
   e.registerFunction(
     "range",
-    (start: unknown, end: unknown, step: unknown) => {
-      if (typeof start !== "number" || typeof end !== "number" || typeof step !== "number")
-        qe("The arguments of $range must be numbers");
-      if (step === 0) qe("The step of $range must not be 0");
-      const out: number[] = [];
-      if (step > 0) for (let i = start; i <= end; i += step) out.push(i);
-      else for (let i = start; i >= end; i += step) out.push(i);
-      if (out.length > 1000) qe("$range cannot produce more than 1000 items");
-      return out;
-    },
+    (start: unknown, end: unknown, step: unknown) => viaIntrinsic("States.ArrayRange", [start, end, step]),
     "<nnn:a>",
   );
   e.registerFunction(
     "hash",
-    (value: unknown, algorithm: unknown) => {
-      const algo = {
-        MD5: "md5",
-        "SHA-1": "sha1",
-        "SHA-256": "sha256",
-        "SHA-384": "sha384",
-        "SHA-512": "sha512",
-      }[String(algorithm)];
-      if (!algo) qe(`The hash algorithm ${String(algorithm)} is not supported`);
-      const text = typeof value === "string" ? value : JSON.stringify(value);
-      return createHash(algo).update(text, "utf8").digest("hex");
-    },
+    (value: unknown, algorithm: unknown) => viaIntrinsic("States.Hash", [value, algorithm]),
     "<x-s:s>",
   );
   e.registerFunction(
@@ -117,7 +107,7 @@ export async function evaluateJsonata(
     const result = (await compiled.evaluate(input, bindings)) as unknown;
     return normalize(result);
   } catch (e) {
-    if (e instanceof StatesError) throw e;
+    if (e instanceof StatesError || e instanceof JsonataFunctionResultError) throw e;
     const err = e as { message?: string; code?: string };
     throw new JsonataRuntimeError(`${err.code ? `${err.code}: ` : ""}${err.message ?? String(e)}`);
   }
@@ -127,10 +117,27 @@ export class JsonataRuntimeError extends Error {
   override name = "JsonataRuntimeError";
 }
 
+/**
+ * An expression whose result is, or holds, a function (`$sum`, `function($x){$x}`): a function is
+ * not JSON, so no field can take it. Step Functions fails such a state with
+ * States.QueryEvaluationError rather than dropping the value (the cause's wording is ours).
+ */
+export class JsonataFunctionResultError extends Error {
+  override name = "JsonataFunctionResultError";
+}
+
+/** jsonata's functions: built-ins are objects marked `_jsonata_function`, lambdas `_jsonata_lambda`. */
+function isJsonataFunction(value: unknown): boolean {
+  if (typeof value === "function") return true;
+  if (value === null || typeof value !== "object") return false;
+  const v = value as { _jsonata_function?: unknown; _jsonata_lambda?: unknown };
+  return v._jsonata_function === true || v._jsonata_lambda === true;
+}
+
 /** jsonata sequences carry a `sequence` flag and functions may appear: turn results into plain JSON. */
 function normalize(value: unknown, depth = 0): Json | undefined {
   if (value === undefined) return undefined;
-  if (typeof value === "function") return undefined;
+  if (isJsonataFunction(value)) throw new JsonataFunctionResultError();
   if (typeof value === "number") {
     if (!Number.isFinite(value))
       throw new JsonataRuntimeError("The expression produced a number that is not finite");

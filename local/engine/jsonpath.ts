@@ -46,6 +46,19 @@ export function compilePath(text: string): CompiledPath {
   return compiled;
 }
 
+/**
+ * The character an escape in a quoted name stands for, as Jayway unescapes it: `\'`, `\"`, `\\`,
+ * `\/`, `\b`, `\f`, `\n`, `\r`, `\t` and `\uXXXX`; any other escaped character stands for itself.
+ */
+function readEscape(s: string, at: number): { text: string; end: number } {
+  const c = s[at] as string;
+  const simple: Record<string, string> = { b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
+  if (c === "u" && /^[0-9a-fA-F]{4}$/.test(s.slice(at + 1, at + 5))) {
+    return { text: String.fromCharCode(Number.parseInt(s.slice(at + 1, at + 5), 16)), end: at + 5 };
+  }
+  return { text: simple[c] ?? c, end: at + 1 };
+}
+
 class PathParser {
   pos = 0;
   readonly text: string;
@@ -207,7 +220,10 @@ class PathParser {
     let out = "";
     while (this.pos < s.length && s[this.pos] !== quote) {
       if (s[this.pos] === "\\" && this.pos + 1 < s.length) {
-        this.pos++;
+        const escaped = readEscape(s, this.pos + 1);
+        out += escaped.text;
+        this.pos = escaped.end;
+        continue;
       }
       out += s[this.pos];
       this.pos++;
