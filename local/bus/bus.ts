@@ -598,11 +598,10 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
       const all = [...bus.rules.values()]
         .map((r) => r.description)
         .filter((r) => !request.NamePrefix || r.Name.startsWith(request.NamePrefix))
-        .sort((a, b) => a.Name.localeCompare(b.Name));
-      const start = request.NextToken ? Number(request.NextToken) : 0;
-      if (!Number.isInteger(start) || start < 0) {
-        throw new EventBridgeApiError("ValidationException", `Invalid NextToken: '${request.NextToken}'`);
-      }
+        .sort((a, b) => compareNames(a.Name, b.Name));
+      // The token names the last rule returned (rules are listed by name), so rules put or deleted
+      // while a caller pages neither repeat nor skip the rules it has not seen yet.
+      const after = request.NextToken === undefined ? undefined : ruleTokenName(request.NextToken);
       const limit = request.Limit ?? 100;
       if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
         throw new EventBridgeApiError(
@@ -610,8 +609,10 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
           `1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 100`,
         );
       }
-      const page = all.slice(start, start + limit).map((r) => ({ ...r }));
-      return start + limit < all.length ? { Rules: page, NextToken: String(start + limit) } : { Rules: page };
+      const rest = after === undefined ? all : all.filter((r) => compareNames(r.Name, after) > 0);
+      const page = rest.slice(0, limit).map((r) => ({ ...r }));
+      const last = page.at(-1);
+      return rest.length > limit && last ? { Rules: page, NextToken: ruleToken(last.Name) } : { Rules: page };
     },
 
     putTargets(request: { Rule: string; EventBusName?: string; Targets: Target[] }): {
@@ -777,4 +778,22 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
       return pendingRetries;
     },
   };
+}
+
+/** Rule names in one fixed order (code units), which the page tokens rely on. */
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A ListRules page token: the name of the last rule returned. */
+function ruleToken(name: string): string {
+  return Buffer.from(`r${name}`).toString("base64url");
+}
+
+function ruleTokenName(token: string): string {
+  const text = Buffer.from(token, "base64url").toString();
+  if (!text.startsWith("r") || text.length < 2 || ruleToken(text.slice(1)) !== token) {
+    throw new EventBridgeApiError("ValidationException", `Invalid NextToken: '${token}'`);
+  }
+  return text.slice(1);
 }

@@ -206,6 +206,27 @@ describe("rules and targets", () => {
       bus.listRules({ NamePrefix: "t-", Limit: 2, NextToken: first.NextToken }).Rules.map((r) => r.Name),
     ).toEqual(["t-3"]);
   });
+
+  it("pages ListRules stably while rules are put and deleted between pages: none repeated, none skipped", () => {
+    // Prepare: 30 rules r-10 .. r-39
+    const { bus } = setup();
+    const pattern = '{"source":["s"]}';
+    for (let i = 10; i < 40; i++) bus.putRule({ Name: `r-${i}`, EventPattern: pattern });
+    // Act: page by 7; before each next page, put a rule that sorts first and delete one already seen
+    const seen: string[] = [];
+    let token: string | undefined;
+    let round = 0;
+    do {
+      const page = bus.listRules({ Limit: 7, ...(token ? { NextToken: token } : {}) });
+      seen.push(...page.Rules.map((r) => r.Name));
+      token = page.NextToken;
+      bus.putRule({ Name: `a-${round++}`, EventPattern: pattern });
+      bus.deleteRule({ Name: seen[0] as string });
+    } while (token);
+    // Assess: every original rule exactly once, in name order
+    expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => `r-${i + 10}`));
+    expect(() => bus.listRules({ NextToken: "7" })).toThrow(EventBridgeApiError);
+  });
 });
 
 describe("retries and dead letters", () => {
