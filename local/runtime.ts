@@ -51,7 +51,7 @@ import { removeLeftoverTemporaries, writeAtomically } from "./persistence/files.
 import { Journal } from "./persistence/journal.ts";
 import { acquireDataDirLock, type DataDirLock, type LockHolder } from "./persistence/lock.ts";
 import { createLocalScheduler, installWorkflowSchedules, type LocalScheduler } from "./scheduler/index.ts";
-import type { AwsJsonService } from "./server/aws-json.ts";
+import { type AwsJsonService, callOperation, toWire } from "./server/aws-json.ts";
 import { eventBridgeService } from "./server/events.ts";
 import { stepFunctionsService } from "./server/sfn.ts";
 
@@ -303,15 +303,11 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
   const ownServices: Record<string, AwsJsonService> = {};
   bindLocalCloud({
     send: async (call) => {
-      const own = ownServices[call.service];
+      const own = Object.hasOwn(ownServices, call.service) ? ownServices[call.service] : undefined;
       if (!own) return cloud.send(call);
-      const operation = own.operations[call.operation];
-      if (!operation) {
-        throw Object.assign(new Error(`the local runtime does not serve ${call.service}:${call.operation}`), {
-          name: "UnknownOperationException",
-        });
-      }
-      return (await operation((call.input ?? {}) as Record<string, unknown>)) as Record<string, unknown>;
+      // As over HTTP: the input in its wire form (dates as epoch seconds, no undefined members),
+      // validated against AWS's model by the server's own path.
+      return (await callOperation(own, call.operation, toWire(call.input ?? {}))) as Record<string, unknown>;
     },
     now: () => clock.now(),
   });

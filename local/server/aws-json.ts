@@ -81,6 +81,27 @@ function resolveTarget(services: readonly AwsJsonService[], target: string) {
 }
 
 /**
+ * Runs one operation of a service on a request body, the one way every caller reaches our services
+ * (the HTTP server and handlers' in-process SDK clients alike): only the service's own operations
+ * (`UnknownOperationException` otherwise), the body an object (`SerializationException`), validated
+ * against AWS's model of the operation's input and cut to its modelled members before it runs.
+ */
+export async function callOperation(service: AwsJsonService, name: string, input: unknown): Promise<unknown> {
+  const operation = Object.hasOwn(service.operations, name) ? service.operations[name] : undefined;
+  if (!operation)
+    throw new RequestError(
+      400,
+      "UnknownOperationException",
+      `unknown operation ${service.targetPrefix}.${name}`,
+    );
+  if (input === null || typeof input !== "object" || Array.isArray(input)) {
+    throw new RequestError(400, "SerializationException", "request body must be a JSON object");
+  }
+  const body = service.model ? validateRequest(service.model, name, input as Record<string, unknown>) : input;
+  return operation(body as Record<string, unknown>);
+}
+
+/**
  * Answers one AWS JSON request for whichever service's prefix the target names. Returns false when
  * the request is not an AWS JSON call at all (no `X-Amz-Target`), so other routes can take it.
  */
@@ -114,11 +135,7 @@ export async function handleAwsJson(
     } catch {
       throw new RequestError(400, "SerializationException", "request body is not valid JSON");
     }
-    if (input === null || typeof input !== "object" || Array.isArray(input)) {
-      throw new RequestError(400, "SerializationException", "request body must be a JSON object");
-    }
-    if (service.model) input = validateRequest(service.model, name, input as Record<string, unknown>);
-    const output = await operation(input as Record<string, unknown>);
+    const output = await callOperation(service, name, input);
     send(response, 200, contentType, toWire(output));
   } catch (error) {
     if (error instanceof RequestError) {
