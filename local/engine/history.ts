@@ -17,6 +17,7 @@ export type HistoryEventType =
   | "TaskStateEntered"
   | "TaskStateExited"
   | "TaskStateAborted"
+  | "EvaluationFailed"
   | "ChoiceStateEntered"
   | "ChoiceStateExited"
   | "WaitStateEntered"

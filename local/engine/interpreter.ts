@@ -203,13 +203,17 @@ async function runState(name: string, state: AslState, input: Json, thread: Thre
         return await runWithRetry(sc);
     }
   } catch (e) {
-    throw locate(sc, e);
+    const located = locate(sc, e);
+    if (located instanceof StatesError) recordEvaluationFailure(sc, e, located);
+    throw located;
   }
 }
 
 /** Errors raised by field evaluation get AWS's "An error occurred while executing the state" prefix. */
 class FieldError extends StatesError {
   override name = "FieldError";
+  /** The field whose evaluation failed (`Output`, `Assign/x`, `Items`), where one did. */
+  location: string | undefined;
 }
 
 function locate(sc: StateCtx, e: unknown): unknown {
@@ -228,8 +232,28 @@ function locate(sc: StateCtx, e: unknown): unknown {
   return e;
 }
 
-function fieldError(error: string, detail: string): FieldError {
-  return new FieldError(error, detail);
+function fieldError(error: string, detail: string, location?: string): FieldError {
+  const e = new FieldError(error, detail);
+  e.location = location;
+  return e;
+}
+
+/**
+ * A JSONata state records an `EvaluationFailed` event where an expression (or what it returned)
+ * fails: "This event will only be present in state machines that have QueryLanguage set to JSONata"
+ * (API Reference, EvaluationFailedEventDetails: state, error, cause, location). Only the state that
+ * evaluated records it; the error then fails, retries or is caught as any other.
+ */
+function recordEvaluationFailure(sc: StateCtx, raw: unknown, located: StatesError): void {
+  if (sc.ql !== "JSONata" || located.error !== StatesErrors.QueryEvaluationError) return;
+  if (!(raw instanceof FieldError) && !(raw instanceof JsonataRuntimeError)) return;
+  const location = raw instanceof FieldError ? raw.location : undefined;
+  record(sc.thread, "EvaluationFailed", {
+    state: sc.name,
+    error: located.error,
+    cause: located.cause ?? "",
+    ...(location === undefined ? {} : { location }),
+  });
 }
 
 // ---------------------------------------------------------------- context, paths, templates
@@ -386,21 +410,24 @@ async function evalJsonataField(
         throw fieldError(
           StatesErrors.QueryEvaluationError,
           `The JSONata expression '${expr.trim()}' specified for the field '${field}' returned a function, which is not a JSON value.`,
+          field,
         );
       }
       if (e instanceof JsonataRuntimeError) {
         throw fieldError(
           StatesErrors.QueryEvaluationError,
           `The JSONata expression '${expr.trim()}' specified for the field '${field}' threw an error during evaluation. ${e.message}`,
+          field,
         );
       }
-      if (e instanceof StatesError) throw fieldError(e.error, e.cause ?? "");
+      if (e instanceof StatesError) throw fieldError(e.error, e.cause ?? "", field);
       throw e;
     }
     if (result === undefined) {
       throw fieldError(
         StatesErrors.QueryEvaluationError,
         `The JSONata expression '${expr.trim()}' specified for the field '${field}' returned nothing (undefined).`,
+        field,
       );
     }
     return result;
@@ -496,6 +523,7 @@ async function runChoice(sc: StateCtx): Promise<Step> {
         throw fieldError(
           StatesErrors.QueryEvaluationError,
           `The JSONata expression '${String(jsonataExpression(rule.Condition) ?? rule.Condition).trim()}' specified for the field 'Condition' returned an unexpected result type. Expected 'boolean', but was '${typeName(cond)}' for value: ${JSON.stringify(cond)}`,
+          "Condition",
         );
       }
       if (cond) {
@@ -558,6 +586,7 @@ async function runWait(sc: StateCtx): Promise<Step> {
         throw fieldError(
           StatesErrors.QueryEvaluationError,
           `The Seconds field must be a non-negative integer, but was: ${JSON.stringify(secs)}`,
+          "Seconds",
         );
       }
       untilMs = sc.enteredTime + secs * 1000;
@@ -568,6 +597,7 @@ async function runWait(sc: StateCtx): Promise<Step> {
         throw fieldError(
           StatesErrors.QueryEvaluationError,
           `The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: ${typeof ts === "string" ? ts : JSON.stringify(ts)}`,
+          "Timestamp",
         );
       }
       untilMs = t;
@@ -696,6 +726,7 @@ async function runWithRetry(sc: StateCtx): Promise<Step> {
       if (e instanceof Interrupt) throw e;
       const located = locate(sc, e);
       if (!(located instanceof StatesError)) throw e;
+      recordEvaluationFailure(sc, e, located);
       const retriers = s.Retry ?? [];
       const ri = retriers.findIndex((r) => errorMatches(r.ErrorEquals, located.error));
       const retrier = retriers[ri];
@@ -894,6 +925,7 @@ async function numberField(
       throw fieldError(
         StatesErrors.QueryEvaluationError,
         `The JSONata expression '${String(jsonataExpression(value)).trim()}' specified for the field '${field}' returned an unexpected result type. Expected 'integer', but was '${typeName(v)}' for value: ${JSON.stringify(v)}`,
+        field,
       );
     }
     return v;
@@ -1270,6 +1302,7 @@ async function runMap(
         throw fieldError(
           StatesErrors.QueryEvaluationError,
           `The JSONata expression '${expr.trim()}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '${typeName(items)}' for value: ${JSON.stringify(items)}`,
+          "Items",
         );
       }
     } else {

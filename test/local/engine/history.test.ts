@@ -67,4 +67,66 @@ describe("execution history", () => {
     expect(out.history.map((e) => e.type).slice(-2)).toEqual(["FailStateEntered", "ExecutionFailed"]);
     expect(out.history.at(-1)?.executionFailedEventDetails).toEqual({ error: "Stop", cause: "because" });
   });
+  it("records EvaluationFailed where a JSONata expression fails, with state, error, cause and location", async () => {
+    const out = await run({
+      QueryLanguage: "JSONata",
+      StartAt: "P",
+      States: { P: { Type: "Pass", Output: "{% $missing.x %}", End: true } },
+    });
+    expect(out.history.map((e) => [e.id, e.previousEventId, e.type])).toEqual([
+      [1, 0, "ExecutionStarted"],
+      [2, 1, "PassStateEntered"],
+      [3, 2, "EvaluationFailed"],
+      [4, 3, "ExecutionFailed"],
+    ]);
+    expect(out.history[2]?.evaluationFailedEventDetails).toEqual({
+      state: "P",
+      error: "States.QueryEvaluationError",
+      cause: out.description.cause,
+      location: "Output",
+    });
+  });
+
+  it("numbers a retried Map's second attempt after the first one's evaluation failure, then catches", async () => {
+    const out = await run({
+      QueryLanguage: "JSONata",
+      StartAt: "M",
+      States: {
+        M: {
+          Type: "Map",
+          Items: "{% [1] %}",
+          ItemProcessor: {
+            ProcessorConfig: { Mode: "INLINE" },
+            StartAt: "P",
+            States: { P: { Type: "Pass", Output: "{% $nope.x %}", End: true } },
+          },
+          Retry: [{ ErrorEquals: ["States.ALL"], IntervalSeconds: 1, MaxAttempts: 1 }],
+          Catch: [{ ErrorEquals: ["States.ALL"], Next: "F" }],
+          End: true,
+        },
+        F: { Type: "Pass", End: true },
+      },
+    });
+    expect(out.history.map((e) => e.type)).toEqual([
+      "ExecutionStarted",
+      "MapStateEntered",
+      "MapStateStarted",
+      "MapIterationStarted",
+      "PassStateEntered",
+      "EvaluationFailed",
+      "MapIterationFailed",
+      "MapStateFailed",
+      "MapStateStarted",
+      "MapIterationStarted",
+      "PassStateEntered",
+      "EvaluationFailed",
+      "MapIterationFailed",
+      "MapStateFailed",
+      "PassStateEntered",
+      "PassStateExited",
+      "ExecutionSucceeded",
+    ]);
+    expect((out.output as { Cause: string }).Cause).toContain("(entered at the event id #11)");
+    expect(out.history[14]?.previousEventId).toBe(14);
+  });
 });
