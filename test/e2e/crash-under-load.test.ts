@@ -175,18 +175,58 @@ async function assertKept(url: string, acked: Acknowledged, context: string): Pr
   const lostEvents = [...acked.events].filter((id) => !logged.has(id));
   expect(lostEvents, `${context}: acknowledged events lost`).toEqual([]);
 
+  // Executions first, then the registry: a handler writes a tenant's row before its execution moves on.
   const onboardings = new Map<string, number>();
+  const statusOf = new Map<string, string>();
   for (const arn of await executionsOf(url, ONBOARDING)) {
-    const { input } = await aws<{ input: string }>(url, "AWSStepFunctions.DescribeExecution", {
-      executionArn: arn,
-    });
+    const { input, status } = await aws<{ input: string; status: string }>(
+      url,
+      "AWSStepFunctions.DescribeExecution",
+      { executionArn: arn },
+    );
     const name = (JSON.parse(input) as { name: string }).name;
     onboardings.set(name, (onboardings.get(name) ?? 0) + 1);
+    statusOf.set(name, status);
   }
   const twice = [...onboardings].filter(([, count]) => count > 1);
   expect(twice, `${context}: tenant requests delivered twice`).toEqual([]);
   const missing = [...acked.tenants].filter((name) => !onboardings.has(name));
   expect(missing, `${context}: acknowledged tenant requests never delivered`).toEqual([]);
+  await assertRegistryAgrees(url, statusOf, context);
+}
+
+interface TenantRow {
+  readonly name: string;
+  readonly status: string;
+  readonly failure?: { readonly error: string; readonly cause: string };
+}
+
+/**
+ * Every tenant's registry row agrees with its onboarding execution (issue 18: a crash must not leave a
+ * tenant that no execution drives): `onboarding` is driven by a RUNNING execution; `active` by one that
+ * succeeded (or is finishing); `failed` carries its reason, and no execution still runs it to success.
+ */
+async function assertRegistryAgrees(
+  url: string,
+  statusOf: Map<string, string>,
+  context: string,
+): Promise<void> {
+  const { tenants } = (await (await fetch(`${url}/_cplane/tenants`)).json()) as { tenants: TenantRow[] };
+  const disagreements: string[] = [];
+  for (const tenant of tenants) {
+    const execution = statusOf.get(tenant.name) ?? "no execution";
+    const agrees =
+      tenant.status === "onboarding"
+        ? execution === "RUNNING"
+        : tenant.status === "active"
+          ? execution === "SUCCEEDED" || execution === "RUNNING"
+          : tenant.status === "failed"
+            ? tenant.failure !== undefined && tenant.failure.cause !== "" && execution !== "SUCCEEDED"
+            : true;
+    if (!agrees)
+      disagreements.push(`${tenant.name}: ${tenant.status} in the registry, execution ${execution}`);
+  }
+  expect(disagreements, `${context}: registry rows that disagree with their executions`).toEqual([]);
 }
 
 describe("a crash under load", () => {
