@@ -38,45 +38,56 @@ function tokens(pattern: string): Token[] {
  * stops counting once it passes `limit`.
  */
 export function wildcardComplexity(patterns: readonly string[], limit = MAX_WILDCARD_COMPLEXITY): number {
-  const machines = patterns.map(tokens);
-  // A live position is `machine:index` (index = tokens matched so far, before the accepting end).
-  const close = (live: Set<string>): Set<string> => {
-    const out = new Set<string>();
-    const stack = [...live];
-    while (stack.length > 0) {
-      const key = stack.pop() as string;
-      if (out.has(key)) continue;
-      const [m, i] = key.split(":").map(Number) as [number, number];
-      const toks = machines[m] as Token[];
-      if (i >= toks.length) continue; // the accepting end is not a position a value keeps alive
-      out.add(key);
-      if ((toks[i] as Token).star) stack.push(`${m}:${i + 1}`);
-    }
+  // Every pattern's positions get one global number; the accepting end of a pattern is not a position
+  // a value keeps alive, so it is left out.
+  const star: boolean[] = [];
+  const char: string[] = [];
+  const next: number[] = []; // the position after this one in its pattern, -1 at the end
+  const starts: number[] = [];
+  for (const pattern of patterns) {
+    const toks = tokens(pattern);
+    const base = star.length;
+    starts.push(toks.length > 0 ? base : -1);
+    toks.forEach((t, i) => {
+      star.push(t.star);
+      char.push(t.star ? "" : t.char);
+      next.push(i + 1 < toks.length ? base + i + 1 : -1);
+    });
+  }
+  const total = star.length;
+  const live = new Uint8Array(total);
+  const mark = (g: number): void => {
+    // A `*` can match nothing: marking it marks what follows it too.
+    for (let p = g; p >= 0 && live[p] === 0; p = star[p] ? (next[p] as number) : -1) live[p] = 1;
+  };
+  const collect = (): number[] => {
+    const out: number[] = [];
+    for (let g = 0; g < total; g++) if (live[g] === 1) out.push(g);
+    live.fill(0);
     return out;
   };
+  for (const g of starts) if (g >= 0) mark(g);
+  const start = collect();
   const alphabet = new Set<string>(["\u0000"]); // one character no pattern names
-  for (const toks of machines) for (const t of toks) if (!t.star) alphabet.add(t.char);
-  const start = close(new Set(machines.map((_, m) => `${m}:0`)));
-  let worst = start.size;
-  const seen = new Set<string>([[...start].sort().join(",")]);
-  const queue: Set<string>[] = [start];
-  while (queue.length > 0 && worst <= limit) {
+  for (const c of char) if (c !== "") alphabet.add(c);
+  let worst = start.length;
+  const seen = new Set<string>([start.join(",")]);
+  const queue: number[][] = [start];
+  for (let head = 0; head < queue.length && worst <= limit; head++) {
     if (seen.size > MAX_EXPLORED) return limit + 1;
-    const live = queue.shift() as Set<string>;
+    const set = queue[head] as number[];
     for (const c of alphabet) {
-      const next = new Set<string>();
-      for (const key of live) {
-        const [m, i] = key.split(":").map(Number) as [number, number];
-        const t = (machines[m] as Token[])[i] as Token;
-        if (t.star) next.add(key);
-        else if (t.char === c) next.add(`${m}:${i + 1}`);
+      for (const g of set) {
+        if (star[g]) mark(g);
+        else if (char[g] === c && (next[g] as number) >= 0) mark(next[g] as number);
       }
-      const closed = close(next);
-      const id = [...closed].sort().join(",");
-      if (closed.size === 0 || seen.has(id)) continue;
+      const reached = collect();
+      if (reached.length === 0) continue;
+      const id = reached.join(",");
+      if (seen.has(id)) continue;
       seen.add(id);
-      worst = Math.max(worst, closed.size);
-      queue.push(closed);
+      worst = Math.max(worst, reached.length);
+      queue.push(reached);
     }
   }
   return worst;
