@@ -7,6 +7,7 @@ import { createServer as createNetServer } from "node:net";
 import { join } from "node:path";
 import { DEFAULT_PORT, UsageError } from "./cli/target.ts";
 import { parseClockMode } from "./clock/clock.ts";
+import { consoleRoutes } from "./console/routes.ts";
 import { assertDataDirFree } from "./persistence/lock.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
 import { adminRoutes } from "./server/admin.ts";
@@ -104,7 +105,8 @@ export async function serve(runtime: Runtime, port: number): Promise<LocalServer
   return listen({
     port,
     services: runtime.services,
-    routes: adminRoutes(runtime),
+    // The console's page and files beside the admin API; the same listener guards both.
+    routes: [...adminRoutes(runtime), ...consoleRoutes()],
   });
 }
 

@@ -1,0 +1,328 @@
+// Executions: the list with filters, and one execution's graph coloured by what happened, live while
+// it runs, with its history, each state's input and output, stop and redrive.
+import { allExecutions, consoleCatalog, fullHistory, sfn } from "./api.js";
+import { drawGraph, statesByName } from "./graph.js";
+import { startForm } from "./machines.js";
+import { analyse } from "./status.js";
+import {
+  action,
+  arnName,
+  badge,
+  encodeArn,
+  h,
+  json,
+  link,
+  notify,
+  poll,
+  seconds,
+  table,
+  time,
+} from "./ui.js";
+
+const STATUSES = ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"];
+const STATE_STATUSES = ["succeeded", "failed", "caught", "retried", "running", "waiting"];
+
+export async function executionsView(root, query, signal) {
+  const { stateMachines } = await sfn("ListStateMachines", {});
+  const workflow = query.get("workflow") ?? "";
+  const status = query.get("status") ?? "";
+  const go = (changes) => {
+    const next = new URLSearchParams({ workflow, status, ...changes });
+    for (const [k, v] of [...next]) if (!v) next.delete(k);
+    location.hash = `#/executions${next.size ? `?${next}` : ""}`;
+  };
+  const filters = h(
+    "div",
+    { class: "filters" },
+    h(
+      "label",
+      {},
+      "workflow ",
+      h(
+        "select",
+        { id: "filter-workflow", onchange: (e) => go({ workflow: e.target.value }) },
+        h("option", { value: "" }, "all"),
+        ...stateMachines.map((sm) =>
+          h("option", { value: sm.name, selected: sm.name === workflow }, sm.name),
+        ),
+      ),
+    ),
+    h(
+      "label",
+      {},
+      "status ",
+      h(
+        "select",
+        { id: "filter-status", onchange: (e) => go({ status: e.target.value }) },
+        h("option", { value: "" }, "all"),
+        ...STATUSES.filter((s) => s !== "PENDING_REDRIVE").map((s) =>
+          h("option", { value: s, selected: s === status }, s),
+        ),
+      ),
+    ),
+    link(workflow ? `#/start/${workflow}` : "#/start", "Start an execution"),
+  );
+  const list = h("div", { id: "executions" }, h("p", { class: "empty" }, "loading…"));
+  root.append(h("h1", {}, "Executions"), filters, list);
+  let shown = "";
+  await poll(
+    async () => {
+      const executions = await allExecutions({
+        workflow: workflow || undefined,
+        status: status || undefined,
+      });
+      const key = JSON.stringify(executions.map((e) => [e.executionArn, e.status]));
+      if (key === shown) return;
+      shown = key;
+      list.replaceChildren(
+        h("p", { class: "meta" }, `${executions.length} execution${executions.length === 1 ? "" : "s"}`),
+        table(
+          [
+            { title: "Name", cell: (e) => link(`#/executions/${encodeArn(e.executionArn)}`, e.name) },
+            { title: "Workflow", cell: (e) => e.workflow },
+            { title: "Status", cell: (e) => badge(e.status) },
+            { title: "Started", cell: (e) => time(e.startDate) },
+            { title: "Duration", cell: (e) => (e.stopDate ? seconds(e.startDate, e.stopDate) : "") },
+          ],
+          executions.slice(0, 500),
+          { empty: "No executions match.", rowAttrs: (e) => ({ "data-status": e.status }) },
+        ),
+      );
+    },
+    2000,
+    signal,
+  );
+}
+
+export async function startView(root, workflowName) {
+  const [{ stateMachines }, catalog] = await Promise.all([sfn("ListStateMachines", {}), consoleCatalog()]);
+  const chosen = workflowName || catalog.workflows[0]?.name;
+  const workflow = catalog.workflows.find((w) => w.name === chosen);
+  const sm = stateMachines.find((s) => s.name === chosen);
+  root.append(
+    h("h1", {}, "Start an execution"),
+    h(
+      "div",
+      { class: "filters" },
+      h(
+        "label",
+        {},
+        "workflow ",
+        h(
+          "select",
+          {
+            id: "start-workflow",
+            onchange: (e) => {
+              location.hash = `#/start/${e.target.value}`;
+            },
+          },
+          ...catalog.workflows
+            .filter((w) => stateMachines.some((s) => s.name === w.name))
+            .map((w) => h("option", { value: w.name, selected: w.name === chosen }, w.name)),
+        ),
+      ),
+    ),
+    workflow && sm ? h("p", { class: "lead" }, workflow.description) : "",
+    workflow && sm ? startForm(workflow, sm.stateMachineArn) : h("p", {}, `no workflow ${chosen}`),
+  );
+}
+
+function stateDetails(state, definitionState) {
+  if (!state)
+    return h(
+      "div",
+      {},
+      h("h3", {}, "Not entered"),
+      definitionState ? h("p", { class: "meta" }, definitionState.Type) : "",
+    );
+  return h(
+    "div",
+    { class: "state-details", "data-state": state.name },
+    h("h3", {}, state.name, " ", badge(state.status)),
+    h(
+      "p",
+      { class: "meta" },
+      `${definitionState?.Type ?? ""} · entered ${state.visits}× · ${state.attempts ? `${state.attempts} attempt(s) · ` : ""}${time(state.enteredAt)}${state.exitedAt ? ` → ${time(state.exitedAt)}` : ""}`,
+    ),
+    ...state.failures.map((f) =>
+      h(
+        "div",
+        { class: "failure" },
+        h("strong", { class: "error-name" }, f.error ?? f.type),
+        h("pre", { class: "cause" }, f.cause ?? ""),
+      ),
+    ),
+    h("h4", {}, "Input"),
+    json(state.input),
+    h("h4", {}, "Output"),
+    json(state.output),
+  );
+}
+
+const EVENT_NOTE = (e) => {
+  for (const [k, v] of Object.entries(e)) {
+    if (!k.endsWith("EventDetails") || !v) continue;
+    if (v.error || v.cause) return `${v.error ?? ""}${v.cause ? `: ${v.cause}` : ""}`;
+    if (v.name) return v.name;
+    if (v.resource) return `${v.resourceType ?? ""} ${v.resource}`;
+  }
+  return "";
+};
+
+export async function executionView(root, executionArn, signal) {
+  const execution = await sfn("DescribeExecution", { executionArn });
+  const machine = await sfn("DescribeStateMachine", { stateMachineArn: execution.stateMachineArn });
+  const definition = JSON.parse(machine.definition);
+  const states = statesByName(definition);
+  const graph = drawGraph(definition);
+  const header = h("div", { class: "exec-header" });
+  const failure = h("div", { id: "execution-failure" });
+  const details = h(
+    "aside",
+    { class: "card state-panel", id: "state-panel" },
+    h("p", { class: "empty" }, "Choose a state in the graph."),
+  );
+  const history = h("section", { class: "card" });
+  let selected;
+  let analysed = new Map();
+  const select = (name) => {
+    selected = name;
+    for (const node of graph.querySelectorAll("g.state"))
+      node.classList.toggle("selected", node.dataset.state === name);
+    details.replaceChildren(stateDetails(analysed.get(name), states.get(name)));
+  };
+  graph.addEventListener("click", (e) => {
+    const node = e.target.closest("g.state");
+    if (node) select(node.dataset.state);
+  });
+  graph.addEventListener("keydown", (e) => {
+    const node = e.target.closest("g.state");
+    if (node && (e.key === "Enter" || e.key === " ")) select(node.dataset.state);
+  });
+  root.append(
+    header,
+    failure,
+    h("div", { class: "legend" }, ...STATE_STATUSES.map((s) => h("span", { class: `chip s-${s}` }, s))),
+    h(
+      "div",
+      { class: "split" },
+      h("section", { class: "card graph-card" }, h("div", { class: "graph-scroll" }, graph)),
+      details,
+    ),
+    history,
+  );
+  let seen = "";
+  const refresh = async () => {
+    const [now, events] = await Promise.all([
+      sfn("DescribeExecution", { executionArn }),
+      fullHistory(executionArn),
+    ]);
+    const key = `${now.status}:${events.length}`;
+    if (key === seen) return now;
+    seen = key;
+    analysed = analyse(events, now, states);
+    for (const node of graph.querySelectorAll("g.state")) {
+      const s = analysed.get(node.dataset.state);
+      node.setAttribute(
+        "class",
+        `state${s ? ` s-${s.status}` : ""}${node.dataset.state === selected ? " selected" : ""}`,
+      );
+    }
+    const redrivable = ["FAILED", "ABORTED", "TIMED_OUT"].includes(now.status);
+    header.replaceChildren(
+      h("h1", {}, now.name, " ", badge(now.status)),
+      h(
+        "p",
+        { class: "meta" },
+        link(`#/machines/${arnName(now.stateMachineArn)}`, arnName(now.stateMachineArn)),
+        ` · started ${time(now.startDate)}`,
+        now.stopDate ? ` · stopped ${time(now.stopDate)} (${seconds(now.startDate, now.stopDate)})` : "",
+        now.redriveCount ? ` · redriven ${now.redriveCount}×` : "",
+        ` · ${events.length} events`,
+      ),
+      h(
+        "div",
+        { class: "buttons" },
+        now.status === "RUNNING"
+          ? action(
+              "Stop",
+              async () => {
+                const cause = prompt("Stop this execution: why?", "stopped from the console");
+                if (cause === null) return;
+                await sfn("StopExecution", { executionArn, error: "Console.Stopped", cause });
+                notify("stop requested");
+                await refresh();
+              },
+              { id: "stop", class: "danger" },
+            )
+          : "",
+        redrivable
+          ? action(
+              "Redrive",
+              async () => {
+                await sfn("RedriveExecution", { executionArn });
+                notify("redriven");
+                seen = "";
+                await refresh();
+                live();
+              },
+              { id: "redrive" },
+            )
+          : "",
+        link(`#/start/${arnName(now.stateMachineArn)}`, "New execution"),
+        link(`#/reports/${encodeArn(executionArn)}`, "Report"),
+      ),
+    );
+    failure.replaceChildren(
+      now.error || now.cause
+        ? h(
+            "div",
+            { class: "failure card" },
+            h("strong", { class: "error-name" }, now.error ?? ""),
+            h("pre", { class: "cause" }, now.cause ?? ""),
+          )
+        : "",
+    );
+    const failing = [...analysed.values()]
+      .filter((s) => s.status === "failed" && states.get(s.name)?.Type !== "Fail")
+      .pop();
+    const latest = [...analysed.values()].sort((a, b) => (b.enteredAt ?? 0) - (a.enteredAt ?? 0))[0];
+    select(selected ?? failing?.name ?? latest?.name);
+    history.replaceChildren(
+      h("h2", {}, "History"),
+      table(
+        [
+          { title: "#", cell: (e) => String(e.id) },
+          { title: "Type", cell: (e) => e.type },
+          { title: "Time", cell: (e) => time(e.timestamp) },
+          { title: "Details", cell: (e) => EVENT_NOTE(e) },
+        ],
+        events,
+        { rowAttrs: (e) => ({ class: /Failed|TimedOut|Aborted/.test(e.type) ? "bad" : "" }) },
+      ),
+    );
+    return now;
+  };
+  const inner = new AbortController();
+  signal.addEventListener("abort", () => inner.abort());
+  let running = false;
+  const live = () => {
+    if (running) return;
+    running = true;
+    const stop = new AbortController();
+    inner.signal.addEventListener("abort", () => stop.abort());
+    poll(
+      async () => {
+        const now = await refresh();
+        if (now.status !== "RUNNING") {
+          running = false;
+          stop.abort();
+        }
+      },
+      1000,
+      stop.signal,
+    );
+  };
+  await refresh();
+  live();
+}
