@@ -82,7 +82,12 @@ function send(
   response.end(body);
 }
 
-export function consoleRoutes(): Route[] {
+export interface ConsoleOptions {
+  /** The runtime's regions, primary first: no AWS API lists the regions a deployment spans. */
+  readonly regions: readonly string[];
+}
+
+export function consoleRoutes(options: ConsoleOptions): Route[] {
   const files = consoleAssets();
   const index = files.get("/console/index.html");
   if (!index) throw new Error(`the console's index.html is missing from ${ASSETS}`);
@@ -93,7 +98,10 @@ export function consoleRoutes(): Route[] {
       method: "GET",
       path: "/console/catalog.json",
       handle(request, response) {
-        catalog ??= asset(TYPES[".json"] as string, Buffer.from(JSON.stringify(consoleCatalog())));
+        catalog ??= asset(
+          TYPES[".json"] as string,
+          Buffer.from(JSON.stringify({ ...consoleCatalog(), regions: options.regions })),
+        );
         send(request, response, catalog, "no-cache");
       },
     },

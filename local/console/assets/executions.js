@@ -184,6 +184,7 @@ export async function executionView(root, executionArn, signal) {
   );
   const history = h("section", { class: "card" });
   let selected;
+  let picked = false;
   let analysed = new Map();
   const select = (name) => {
     selected = name;
@@ -193,11 +194,17 @@ export async function executionView(root, executionArn, signal) {
   };
   graph.addEventListener("click", (e) => {
     const node = e.target.closest("g.state");
-    if (node) select(node.dataset.state);
+    if (node) {
+      picked = true;
+      select(node.dataset.state);
+    }
   });
   graph.addEventListener("keydown", (e) => {
     const node = e.target.closest("g.state");
-    if (node && (e.key === "Enter" || e.key === " ")) select(node.dataset.state);
+    if (node && (e.key === "Enter" || e.key === " ")) {
+      picked = true;
+      select(node.dataset.state);
+    }
   });
   root.append(
     header,
@@ -283,11 +290,17 @@ export async function executionView(root, executionArn, signal) {
           )
         : "",
     );
-    const failing = [...analysed.values()]
-      .filter((s) => s.status === "failed" && states.get(s.name)?.Type !== "Fail")
-      .pop();
+    // The state where the execution's error arose: the last one that failed with it (caught or not).
+    const failing =
+      [...analysed.values()]
+        .filter((s) => now.error && s.failures.some((f) => f.error === now.error))
+        .pop() ??
+      [...analysed.values()]
+        .filter((s) => s.status === "failed" && states.get(s.name)?.Type !== "Fail")
+        .pop();
     const latest = [...analysed.values()].sort((a, b) => (b.enteredAt ?? 0) - (a.enteredAt ?? 0))[0];
-    select(selected ?? failing?.name ?? latest?.name);
+    // Follow the execution until the reader picks a state.
+    select(picked ? selected : (failing?.name ?? latest?.name));
     history.replaceChildren(
       h("h2", {}, "History"),
       table(

@@ -128,8 +128,28 @@ export async function reportsView(root, query) {
   const { reports } = await admin(
     `reports${workflow ? `?workflow=${encodeURIComponent(workflow)}&limit=100` : "?limit=100"}`,
   );
+  const { workflows } = await consoleCatalog();
+  const names = [...new Set([...workflows.map((w) => w.name), ...(workflow ? [workflow] : [])])];
+  const pick = (e) => {
+    location.hash = `#/reports${e.target.value ? `?workflow=${e.target.value}` : ""}`;
+  };
   root.append(
     h("h1", {}, "Run reports"),
+    h(
+      "div",
+      { class: "filters" },
+      h(
+        "label",
+        {},
+        "workflow ",
+        h(
+          "select",
+          { id: "filter-report-workflow", onchange: pick },
+          h("option", { value: "" }, "all"),
+          ...names.map((n) => h("option", { value: n, selected: n === workflow }, n)),
+        ),
+      ),
+    ),
     table(
       [
         { title: "Execution", cell: (r) => link(`#/reports/${encodeArn(r.executionArn)}`, r.executionName) },
@@ -431,13 +451,13 @@ export async function cloudView(root, _query, signal) {
   });
   const times = h("input", { id: "fault-times", type: "number", placeholder: "times", min: 1 });
   const refresh = async () => {
-    const [now, faultList, cloud, tenantList] = await Promise.all([
+    const [now, faultList, cloud, tenantList, { regions }] = await Promise.all([
       admin("clock"),
       admin("faults"),
       admin("cloud"),
       admin("tenants"),
+      consoleCatalog(),
     ]);
-    const regions = Object.keys(Object.values(cloud)[0] ?? {});
     const down = new Set(faultList.faults.filter((f) => f.kind === "region-down").map((f) => f.region));
     clock.replaceChildren(
       h("h2", {}, "Clock"),

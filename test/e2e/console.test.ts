@@ -1,0 +1,371 @@
+/**
+ * The local console in a real browser (playwright-core driving the system's Chromium) against a
+ * runtime this file starts: every workflow's graph, an onboarding started from the form and followed
+ * live, an invalid input refused, a failure's error and cause on its state, an approval decided, a
+ * run report's chart, faults and the clock. Screenshots of the main pages go to test/artifacts/console.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Report } from "../../functions/reports/lib/report.ts";
+import { putReport } from "../../functions/reports/lib/store.ts";
+import { createClock } from "../../local/clock/clock.ts";
+import { createRuntime, type Runtime } from "../../local/runtime.ts";
+import type { LocalServer } from "../../local/server/http.ts";
+import { serve } from "../../local/start.ts";
+import { type StateMachineDefinition, substituteFunctions } from "../../workflows/asl.ts";
+import { workflowCatalog } from "../../workflows/catalog.ts";
+import { approvalGate } from "../../workflows/kit/index.ts";
+import { launchBrowser, watchedPage } from "../support/browser.ts";
+
+const ARTIFACTS = join(import.meta.dirname, "..", "artifacts", "console");
+let runtime: Runtime;
+let server: LocalServer;
+let browser: Browser;
+let page: Page;
+let errors: string[];
+const releases: (() => void)[] = [];
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  runtime = await createRuntime({ clock: createClock({ mode: { kind: "instant" } }) });
+  server = await serve(runtime, 0);
+  browser = await launchBrowser();
+  ({ page, errors } = await watchedPage(browser));
+}, 120_000);
+afterEach(() => {
+  for (const release of releases.splice(0)) release();
+  expect(errors.splice(0)).toEqual([]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await runtime?.close();
+});
+
+/** The page polls every few seconds; a loaded machine answers slowly. */
+const eventually = <T>(value: () => T | Promise<T>) => expect.poll(value, { timeout: 30_000, interval: 100 });
+
+/** Holds the instant clock (nothing jumps while held): a person's pace, until released. */
+function holdClock(): () => void {
+  let release = () => {};
+  void runtime.clock.track(new Promise<void>((resolve) => (release = resolve)));
+  releases.push(release);
+  return release;
+}
+
+async function open(hash: string): Promise<void> {
+  await page.goto(`${server.url}/${hash}`);
+  await page.waitForSelector('.view[aria-busy="false"]', { timeout: 30_000 });
+}
+
+const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+
+/** Every state name of a definition, those inside Parallel branches and Map processors included. */
+function stateNames(definition: { States: Record<string, Record<string, unknown>> }): string[] {
+  return Object.entries(definition.States).flatMap(([name, state]) => {
+    const nested = [
+      ...((state.Branches as (typeof definition)[] | undefined) ?? []),
+      ...[state.ItemProcessor ?? state.Iterator].filter(Boolean),
+    ] as (typeof definition)[];
+    return [name, ...nested.flatMap(stateNames)];
+  });
+}
+
+function deploy(name: string, definition: StateMachineDefinition): string {
+  const resolved = substituteFunctions(definition, (id) => runtime.functions.arnOf(id));
+  return runtime.engine.createStateMachine({ name, definition: resolved }).stateMachineArn;
+}
+
+describe("the local console in a browser", () => {
+  it("draws every workflow's graph with every state, nested ones included", async () => {
+    // A Parallel with a Map inside, beside the catalog's workflows.
+    deploy("nested-shapes", {
+      QueryLanguage: "JSONata",
+      TimeoutSeconds: 60,
+      StartAt: "Fan",
+      States: {
+        Fan: {
+          Type: "Parallel",
+          Branches: [
+            { StartAt: "Left", States: { Left: { Type: "Pass", End: true } } },
+            {
+              StartAt: "Each",
+              States: {
+                Each: {
+                  Type: "Map",
+                  Items: "{% [1, 2] %}",
+                  ItemProcessor: { StartAt: "Item", States: { Item: { Type: "Pass", End: true } } },
+                  End: true,
+                },
+              },
+            },
+          ],
+          Next: "Done",
+        },
+        Done: { Type: "Succeed" },
+      },
+    } as StateMachineDefinition);
+    const machines = [
+      ...[...workflowCatalog.values()].map((w) => ({ name: w.name, definition: w.definition })),
+      {
+        name: "nested-shapes",
+        definition: JSON.parse(
+          runtime.engine.describeStateMachine(
+            runtime.engine.listStateMachines().stateMachines.find((s) => s.name === "nested-shapes")
+              ?.stateMachineArn ?? "",
+          ).definition,
+        ),
+      },
+    ];
+    expect(machines.length).toBeGreaterThanOrEqual(4);
+    for (const { name, definition } of machines) {
+      await open(`#/machines/${name}`);
+      const drawn = await page.$$eval("svg.graph g.state", (nodes) =>
+        nodes.map((n) => n.getAttribute("data-state")),
+      );
+      expect(drawn.sort(), name).toEqual(stateNames(definition as never).sort());
+    }
+    // Nested: the Map is drawn inside the Parallel's box, its item inside the Map's.
+    expect(
+      await page
+        .locator('g.state[data-state="Fan"] g.state[data-state="Each"] g.state[data-state="Item"]')
+        .count(),
+    ).toBe(1);
+    await open("#/machines/tenant-onboarding");
+    await shot("state-machine");
+  }, 120_000);
+
+  it("starts an onboarding from the form and follows it live until it succeeds", async () => {
+    await open("#/start/tenant-onboarding");
+    await page.fill("#field-name", "Console Co");
+    await page.selectOption("#field-tier", "standard");
+    await page.fill("#field-adminEmail", "ops@console.example");
+    await page.fill("#field-slug", "console-co");
+    const release = holdClock();
+    await page.click("#start");
+    await page.waitForURL(/#\/executions\/arn/);
+    await page.waitForSelector(".exec-header .badge.running");
+    // The page is the same one from here on: what changes comes from polling, not a reload.
+    await page.evaluate(() => Object.assign(window, { sameDocument: true }));
+    await page.waitForSelector("g.state.s-succeeded");
+    expect(await page.locator("g.state.s-running, g.state.s-waiting").count()).toBeGreaterThan(0);
+    const input = await page.evaluate(() => location.hash);
+    const arn = decodeURIComponent(input.replace("#/executions/", ""));
+    expect(JSON.parse(runtime.engine.describeExecution(arn).input)).toMatchObject({
+      name: "Console Co",
+      tier: "standard",
+    });
+    await shot("execution-running");
+    release();
+    await page.waitForSelector(".exec-header .badge.succeeded", { timeout: 60_000 });
+    expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(
+      true,
+    );
+    expect(await page.locator('g.state[data-state="Announce"]').getAttribute("class")).toContain(
+      "s-succeeded",
+    );
+    expect(await page.locator("g.state.s-running, g.state.s-waiting, g.state.s-failed").count()).toBe(0);
+    await shot("execution-succeeded");
+    await open("#/executions?workflow=tenant-onboarding&status=SUCCEEDED");
+    await eventually(() => page.locator("#executions tbody tr").count()).toBe(1);
+    await shot("executions");
+  }, 180_000);
+
+  it("refuses an invalid input with the reason and starts nothing", async () => {
+    const before = runtime.engine.listExecutions({
+      stateMachineArn: runtime.stateMachineArn("tenant-onboarding"),
+    }).executions.length;
+    await open("#/start/tenant-onboarding");
+    await page.fill("#field-adminEmail", "not an email");
+    await page.fill("#field-name", "");
+    await page.click("#start");
+    const reasons = await page.locator("ul.errors li").allTextContents();
+    expect(reasons).toEqual(
+      expect.arrayContaining(["adminEmail: must be an email address", "name: is required"]),
+    );
+    expect(await page.evaluate(() => location.hash)).toBe("#/start/tenant-onboarding");
+    expect(
+      runtime.engine.listExecutions({ stateMachineArn: runtime.stateMachineArn("tenant-onboarding") })
+        .executions,
+    ).toHaveLength(before);
+    await page.locator(".notice.error .close").click();
+  }, 60_000);
+
+  it("adds a fault from the console and shows the failed execution's error and cause on the failing state", async () => {
+    await open("#/cloud");
+    await page.fill("#fault-service", "EKS");
+    await page.fill("#fault-operation", "AssociateAccessPolicy");
+    await page.fill("#fault-error", "InvalidParameterException");
+    await page.click("#add-fault");
+    await eventually(() => runtime.cloud.faults.list().map((f) => f.kind === "error" && f.error)).toEqual([
+      "InvalidParameterException",
+    ]);
+    await eventually(() => page.locator("#faults").textContent()).toContain("AssociateAccessPolicy");
+    await shot("local-cloud");
+
+    const { executionArn } = runtime.engine.startExecution({
+      stateMachineArn: runtime.stateMachineArn("tenant-onboarding"),
+      input: JSON.stringify({ name: "Doomed Console", tier: "basic", adminEmail: "ops@doomed.example" }),
+    });
+    const done = await runtime.engine.waitForExecution(executionArn);
+    expect(done.status).toBe("FAILED");
+    await open(`#/executions/${encodeURIComponent(executionArn)}`);
+    await page.waitForSelector(".exec-header .badge.failed");
+    expect(await page.locator("#execution-failure .error-name").textContent()).toBe(done.error);
+    expect(await page.locator("#execution-failure .cause").textContent()).toBe(done.cause);
+    // The panel opens on the state where the error arose, with the error and cause it failed with.
+    const panel = page.locator("#state-panel .state-details");
+    expect(await panel.getAttribute("data-state")).toBe("CreateNamespace");
+    expect(await panel.locator(".error-name").first().textContent()).toBe("InvalidParameterException");
+    expect((await panel.locator(".cause").first().textContent())?.length).toBeGreaterThan(0);
+    expect(await page.locator('g.state[data-state="CreateNamespace"]').getAttribute("class")).toMatch(
+      /s-(caught|failed)/,
+    );
+    await shot("execution-failed");
+
+    await open("#/cloud");
+    await page.click("#clear-faults");
+    await eventually(() => runtime.cloud.faults.list()).toEqual([]);
+  }, 180_000);
+
+  it("takes a region down and up, and advances the clock", async () => {
+    await open("#/cloud");
+    const region = runtime.secondaryRegion;
+    await page.click(`button[data-region="${region}"]`);
+    await eventually(() => runtime.cloud.faults.isRegionDown(region)).toBe(true);
+    await eventually(() => page.locator(`button[data-region="${region}"]`).textContent()).toBe("Region up");
+    await page.click(`button[data-region="${region}"]`);
+    await eventually(() => runtime.cloud.faults.isRegionDown(region)).toBe(false);
+
+    const release = holdClock();
+    const before = runtime.clock.now();
+    await page.fill("#advance-by", "2h");
+    await page.click("#advance");
+    await eventually(() => runtime.clock.now() - before).toBeGreaterThanOrEqual(2 * 3600_000);
+    await eventually(async () =>
+      Date.parse(`${(await page.locator("#clock-now").textContent())?.replace(" ", "T")}`),
+    ).toBeGreaterThanOrEqual(before + 2 * 3600_000 - 1000);
+    release();
+    // A duration it cannot read is refused by name, and time does not move.
+    const at = runtime.clock.now();
+    await page.fill("#advance-by", "soon");
+    await page.click("#advance");
+    await eventually(() => page.locator(".notice.error").textContent()).toContain("InvalidDuration");
+    expect(runtime.clock.now() - at).toBeLessThan(3600_000);
+    await page.locator(".notice.error .close").click();
+  }, 60_000);
+
+  it("approves a waiting decision with a reason", async () => {
+    const gate = approvalGate({
+      gate: "PromoteToProduction",
+      question: "'Promote shop 2.4.1 to production?'",
+      evidence: '{"errorRate": 0.2, "threshold": 1}',
+      timeoutSeconds: 3600,
+      onTimeout: "reject",
+      approved: "Promoted",
+      rejected: "NotPromoted",
+      onFailure: "NotPromoted",
+    });
+    const arn = deploy("console-gated", {
+      QueryLanguage: "JSONata",
+      TimeoutSeconds: 4 * 3600,
+      StartAt: "Init",
+      States: {
+        Init: { Type: "Pass", Assign: { ...gate.variables, failure: null }, Next: gate.entry },
+        ...gate.states,
+        Promoted: { Type: "Succeed", Output: `{% $${gate.decisionVariable} %}` },
+        NotPromoted: { Type: "Fail", Error: "Rejected" },
+      },
+    } as StateMachineDefinition);
+    holdClock();
+    const { executionArn } = runtime.engine.startExecution({ stateMachineArn: arn, input: "{}" });
+    await open("#/decisions");
+    const card = page.locator("article.approval").filter({ hasText: "Promote shop 2.4.1 to production?" });
+    await card.waitFor({ timeout: 60_000 });
+    expect(await card.textContent()).toContain("errorRate");
+    await shot("decisions");
+    // No reason, no decision.
+    await card.locator("button.approve").click();
+    await eventually(() => page.locator(".notice.error").textContent()).toContain("give a reason");
+    expect(runtime.engine.describeExecution(executionArn).status).toBe("RUNNING");
+    await page.fill("#decided-by", "dana");
+    await card.locator("input.reason").fill("error rate well under the gate");
+    await card.locator("button.approve").click();
+    const done = await runtime.engine.waitForExecution(executionArn);
+    expect(done.status).toBe("SUCCEEDED");
+    expect(JSON.parse(done.output ?? "{}")).toMatchObject({
+      approved: true,
+      decidedBy: "dana",
+      reason: "error rate well under the gate",
+    });
+    await eventually(() => page.locator("#approvals table").textContent()).toContain(
+      "error rate well under the gate",
+    );
+  }, 120_000);
+
+  it("draws a canary report's canary vs stable per step with the thresholds", async () => {
+    const at = (m: number) => new Date(Date.UTC(2026, 11, 1, 12, m)).toISOString();
+    const step = (weight: number, canary: number, stable: number, p99: number, outcome: string) => ({
+      name: `canary-step-${weight}`,
+      subject: `${weight}%`,
+      outcome,
+      at: at(weight),
+      inputs: {
+        canaryErrorRatePercent: canary,
+        stableErrorRatePercent: stable,
+        canaryP99Ms: p99,
+        stableP99Ms: 300,
+      },
+      thresholds: { errorRatePercent: 1, p99Ms: 500 },
+    });
+    const report: Report = {
+      version: 1,
+      workflow: "canary-promotion",
+      executionArn: `arn:aws:states:${runtime.region}:000000000000:execution:canary-promotion:console-canary`,
+      executionName: "console-canary",
+      trigger: { type: "manual", source: "cplane run", by: "dana" },
+      outcome: "rolled-back",
+      reason: "error rate 1.6% at 50% breached the 1% gate",
+      startedAt: at(0),
+      finishedAt: at(60),
+      durationSeconds: 3600,
+      redrives: 0,
+      steps: [],
+      decisions: [
+        step(10, 0.2, 0.3, 310, "pass"),
+        step(25, 0.5, 0.3, 340, "pass"),
+        step(50, 1.6, 0.3, 420, "fail"),
+      ],
+      figures: [{ name: "canary weight at rollback", value: 50, unit: "%" }],
+    };
+    await putReport(report);
+    await open("#/reports?workflow=canary-promotion");
+    await page.click("text=console-canary");
+    await page.waitForSelector("svg.chart");
+    const chart = page.locator('svg.chart[data-metric="errorRatePercent"]');
+    expect(await chart.locator("circle.series-canary").count()).toBe(3);
+    expect(await chart.locator("circle.series-stable").count()).toBe(3);
+    expect(await chart.locator("path.threshold").count()).toBe(1);
+    expect(await page.locator('svg.chart[data-metric="p99Ms"] path.threshold').count()).toBe(1);
+    await shot("report");
+  }, 60_000);
+
+  it("is readable on a phone: the executions list as cards, the menu behind a button", async () => {
+    const phone = await watchedPage(browser, { width: 390, height: 844 });
+    try {
+      await phone.page.goto(`${server.url}/#/executions`);
+      await phone.page.waitForSelector("#executions tbody tr");
+      expect(await phone.page.locator("nav").isVisible()).toBe(false);
+      await phone.page.click("#menu");
+      expect(await phone.page.locator("nav").isVisible()).toBe(true);
+      // Nothing wider than the screen: no sideways scrolling of the page.
+      expect(await phone.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      await phone.page.screenshot({ path: join(ARTIFACTS, "phone-executions.png") });
+      expect(phone.errors).toEqual([]);
+    } finally {
+      await phone.page.close();
+    }
+  }, 60_000);
+});
