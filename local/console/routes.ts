@@ -10,7 +10,9 @@ import { createRequire } from "node:module";
 import { dirname, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import type { Route } from "../server/http.ts";
+import { workflowCatalog } from "../../workflows/catalog.ts";
+import { RequestError, readBody } from "../server/aws-json.ts";
+import { type Route, sendJson } from "../server/http.ts";
 import { consoleCatalog } from "./catalog.ts";
 
 const ASSETS = fileURLToPath(new URL("./assets/", import.meta.url));
@@ -103,6 +105,28 @@ export function consoleRoutes(options: ConsoleOptions): Route[] {
           Buffer.from(JSON.stringify({ ...consoleCatalog(), regions: options.regions })),
         );
         send(request, response, catalog, "no-cache");
+      },
+    },
+    {
+      // The contract check `cplane run` makes in-process, for the start form: JSON Schema cannot
+      // say everything a contract does (a refinement such as "slug or tenantId"). Changes nothing.
+      method: "POST",
+      path: "/console/validate",
+      async handle(request, response) {
+        let body: { workflow?: unknown; input?: unknown };
+        try {
+          body = JSON.parse((await readBody(request)).toString("utf8")) as typeof body;
+        } catch {
+          throw new RequestError(400, "BadRequest", "body must be JSON: { workflow, input }");
+        }
+        const spec = workflowCatalog.get(String(body?.workflow));
+        if (!spec) throw new RequestError(404, "NotFound", `no workflow ${String(body?.workflow)}`);
+        const parsed = spec.input.safeParse(body.input);
+        sendJson(response, 200, {
+          issues: parsed.success
+            ? []
+            : parsed.error.issues.map((i) => ({ path: i.path.join(".") || "(input)", message: i.message })),
+        });
       },
     },
     {

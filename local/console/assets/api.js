@@ -93,3 +93,13 @@ export async function fullHistory(executionArn) {
   } while (nextToken);
   return out;
 }
+
+/** The workflow's own contract check (as `cplane run` makes it): `{ issues: [{ path, message }] }`. */
+export async function checkInput(workflow, input) {
+  const response = await fetch("/console/validate", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ workflow, input }),
+  });
+  return answer(response);
+}

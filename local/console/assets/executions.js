@@ -8,6 +8,7 @@ import {
   action,
   arnName,
   badge,
+  cause,
   encodeArn,
   h,
   json,
@@ -145,12 +146,7 @@ function stateDetails(state, definitionState) {
       `${definitionState?.Type ?? ""} · entered ${state.visits}× · ${state.attempts ? `${state.attempts} attempt(s) · ` : ""}${time(state.enteredAt)}${state.exitedAt ? ` → ${time(state.exitedAt)}` : ""}`,
     ),
     ...state.failures.map((f) =>
-      h(
-        "div",
-        { class: "failure" },
-        h("strong", { class: "error-name" }, f.error ?? f.type),
-        h("pre", { class: "cause" }, f.cause ?? ""),
-      ),
+      h("div", { class: "failure" }, h("strong", { class: "error-name" }, f.error ?? f.type), cause(f.cause)),
     ),
     h("h4", {}, "Input"),
     json(state.input),
@@ -286,7 +282,7 @@ export async function executionView(root, executionArn, signal) {
             "div",
             { class: "failure card" },
             h("strong", { class: "error-name" }, now.error ?? ""),
-            h("pre", { class: "cause" }, now.cause ?? ""),
+            cause(now.cause),
           )
         : "",
     );

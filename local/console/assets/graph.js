@@ -59,7 +59,9 @@ export function layout(machine) {
   g.setEdge("__start", machine.StartAt, { kind: "next" }, "start");
   for (const [name, state] of Object.entries(machine.States ?? {})) {
     transitions(state).forEach((t, i) => {
-      if (g.hasNode(t.to)) g.setEdge(name, t.to, { kind: t.kind, label: t.label }, `${name}-${i}`);
+      // The happy path pulls its states into a straight column; failure paths may bend around it.
+      const weight = t.kind === "next" ? 2 : 1;
+      if (g.hasNode(t.to)) g.setEdge(name, t.to, { kind: t.kind, label: t.label, weight }, `${name}-${i}`);
     });
   }
   window.dagre.layout(g);

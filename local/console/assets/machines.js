@@ -1,5 +1,5 @@
 // State machines: the list, and one workflow's graph, description, input schema and start form.
-import { consoleCatalog, sfn } from "./api.js";
+import { checkInput, consoleCatalog, sfn } from "./api.js";
 import { drawGraph, stateNames } from "./graph.js";
 import { inputForm, validate } from "./schema.js";
 import { action, encodeArn, errorText, h, json, link, notify, table, time } from "./ui.js";
@@ -36,9 +36,11 @@ export function startForm(workflow, stateMachineArn) {
     async () => {
       errors.replaceChildren();
       const read = form.read();
-      const problems = read.syntax
+      // The schema's check answers at once; the contract's own (refinements included) before sending.
+      let problems = read.syntax
         ? [{ path: "(input)", message: read.syntax }]
         : validate(workflow.inputSchema, read.value);
+      if (problems.length === 0) problems = (await checkInput(workflow.name, read.value)).issues;
       if (problems.length > 0) {
         errors.append(...problems.map((p) => h("li", {}, `${p.path}: ${p.message}`)));
         notify(`input for ${workflow.name} is invalid; nothing was started`, "error");

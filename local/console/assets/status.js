@@ -67,6 +67,7 @@ export function analyse(events, execution, statesByName) {
       s.lastType = event.type;
     } else if (FAILURES.has(event.type)) {
       s.failures.push({ type: event.type, error: details.error, cause: details.cause, at: event.timestamp });
+      s.lastFailureId = event.id;
       s.failedThisVisit++;
     } else if (
       event.type === "TaskSubmitted" ||
@@ -76,6 +77,8 @@ export function analyse(events, execution, statesByName) {
       s.lastType = event.type;
     }
   }
+  // A Catch leaves no StateExited: the state its Next names is entered right after the failure.
+  const enteredAfter = new Set(events.filter((e) => e.type.endsWith("StateEntered")).map((e) => e.previousEventId));
   const running = execution.status === "RUNNING";
   for (const s of states.values()) {
     s.open = s.visits > s.exits;
@@ -83,6 +86,7 @@ export function analyse(events, execution, statesByName) {
     const resource = statesByName.get(s.name)?.Resource ?? "";
     const lastAttemptFailed = s.failedThisVisit > 0 && s.failedThisVisit >= s.attemptsThisVisit;
     if (type === "Fail") s.status = "failed";
+    else if (s.open && enteredAfter.has(s.lastFailureId)) s.status = "caught";
     else if (s.open && running)
       s.status = type === "Wait" || resource.endsWith(".waitForTaskToken") ? "waiting" : "running";
     else if (s.open) s.status = s.failures.length > 0 || execution.status === "FAILED" ? "failed" : "aborted";

@@ -130,3 +130,24 @@ export function action(label, run, attrs = {}) {
 export const link = (href, text) => h("a", { href }, text);
 export const arnName = (arn) => String(arn).split(":").pop();
 export const encodeArn = (arn) => encodeURIComponent(arn);
+
+/**
+ * A cause as the API gives it; a Lambda error's JSON cause (errorMessage, errorType, trace) shows its
+ * message first, the whole of it one click away.
+ */
+export function cause(text) {
+  if (!text) return h("pre", { class: "cause" }, "");
+  try {
+    const parsed = JSON.parse(text);
+    if (parsed && typeof parsed.errorMessage === "string")
+      return h(
+        "div",
+        {},
+        h("pre", { class: "cause" }, parsed.errorMessage),
+        h("details", {}, h("summary", {}, "whole cause"), json(parsed)),
+      );
+  } catch {
+    // not JSON: shown as it is
+  }
+  return h("pre", { class: "cause" }, text);
+}
