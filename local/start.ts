@@ -106,7 +106,10 @@ export async function serve(runtime: Runtime, port: number): Promise<LocalServer
     port,
     services: runtime.services,
     // The console's page and files beside the admin API; the same listener guards both.
-    routes: [...adminRoutes(runtime), ...consoleRoutes({ regions: [runtime.region, runtime.secondaryRegion] })],
+    routes: [
+      ...adminRoutes(runtime),
+      ...consoleRoutes({ regions: [runtime.region, runtime.secondaryRegion] }),
+    ],
   });
 }
 

@@ -78,7 +78,9 @@ export function analyse(events, execution, statesByName) {
     }
   }
   // A Catch leaves no StateExited: the state its Next names is entered right after the failure.
-  const enteredAfter = new Set(events.filter((e) => e.type.endsWith("StateEntered")).map((e) => e.previousEventId));
+  const enteredAfter = new Set(
+    events.filter((e) => e.type.endsWith("StateEntered")).map((e) => e.previousEventId),
+  );
   const running = execution.status === "RUNNING";
   for (const s of states.values()) {
     s.open = s.visits > s.exits;
