@@ -298,6 +298,7 @@ describe("the local console in a browser", () => {
     await card.locator("button.approve").click();
     await eventually(() => page.locator(".notice.error").textContent()).toContain("give a reason");
     expect(runtime.engine.describeExecution(executionArn).status).toBe("RUNNING");
+    await page.locator(".notice.error .close").click();
     await page.fill("#decided-by", "dana");
     await card.locator("input.reason").fill("error rate well under the gate");
     await card.locator("button.approve").click();

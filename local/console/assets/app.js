@@ -32,6 +32,8 @@ let current;
 
 async function route() {
   current?.abort();
+  // A confirmation belongs to the page it was given on; errors stay until closed.
+  for (const note of document.querySelectorAll("#notices .notice:not(.error)")) note.remove();
   const controller = new AbortController();
   current = controller;
   const [path, search = ""] = location.hash.replace(/^#/, "").split("?");
@@ -41,12 +43,12 @@ async function route() {
   const found = ROUTES.map(([re, render, nav]) => [re.exec(path), render, nav]).find(([m]) => m);
   for (const a of document.querySelectorAll("nav a"))
     a.classList.toggle("active", a.dataset.nav === found?.[2]);
-  if (!found) {
-    view.append(h("h1", {}, "Not found"), h("p", {}, `No page ${location.hash}.`));
-    return;
-  }
-  const [match, render] = found;
   try {
+    if (!found) {
+      view.append(h("h1", {}, "Not found"), h("p", {}, `No page ${location.hash}.`));
+      return;
+    }
+    const [match, render] = found;
     await render(view, match, new URLSearchParams(search), controller.signal);
   } catch (error) {
     if (!controller.signal.aborted) view.append(h("p", { class: "error", role: "alert" }, errorText(error)));

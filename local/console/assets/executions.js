@@ -21,6 +21,8 @@ import {
 } from "./ui.js";
 
 const STATUSES = ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"];
+/** History rows drawn at first; the rest on request. */
+const HISTORY_SHOWN = 100;
 const STATE_STATUSES = ["succeeded", "failed", "caught", "retried", "running", "waiting"];
 
 export async function executionsView(root, query, signal) {
@@ -181,6 +183,7 @@ export async function executionView(root, executionArn, signal) {
   const history = h("section", { class: "card" });
   let selected;
   let picked = false;
+  let showAll = false;
   let analysed = new Map();
   const select = (name) => {
     selected = name;
@@ -297,8 +300,26 @@ export async function executionView(root, executionArn, signal) {
     const latest = [...analysed.values()].sort((a, b) => (b.enteredAt ?? 0) - (a.enteredAt ?? 0))[0];
     // Follow the execution until the reader picks a state.
     select(picked ? selected : (failing?.name ?? latest?.name));
+    // The newest events first drawn: a long history's table is most of the page's layout work.
+    const shown = showAll ? events : events.slice(-HISTORY_SHOWN);
     history.replaceChildren(
       h("h2", {}, "History"),
+      shown.length < events.length
+        ? h(
+            "p",
+            { class: "meta" },
+            `the newest ${shown.length} of ${events.length} events `,
+            action(
+              `show all ${events.length}`,
+              async () => {
+                showAll = true;
+                seen = "";
+                await refresh();
+              },
+              { id: "show-all-events" },
+            ),
+          )
+        : "",
       table(
         [
           { title: "#", cell: (e) => String(e.id) },
@@ -306,7 +327,7 @@ export async function executionView(root, executionArn, signal) {
           { title: "Time", cell: (e) => time(e.timestamp) },
           { title: "Details", cell: (e) => EVENT_NOTE(e) },
         ],
-        events,
+        shown,
         { rowAttrs: (e) => ({ class: /Failed|TimedOut|Aborted/.test(e.type) ? "bad" : "" }) },
       ),
     );

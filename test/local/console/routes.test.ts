@@ -98,6 +98,14 @@ describe("the console's routes", () => {
     }
   });
 
+  it("preloads every module of its own from the page, so that none waits for the one importing it", () => {
+    const files = consoleAssets();
+    const page = files.get("/console/index.html")?.body.toString() ?? "";
+    const preloaded = [...page.matchAll(/rel="modulepreload" href="([^"]+)"/g)].map((m) => m[1]);
+    const modules = [...files.keys()].filter((p) => p.endsWith(".js") && !p.includes("/vendor/"));
+    expect(preloaded.sort()).toEqual(modules.sort());
+  });
+
   it("describes every workflow with its input schema and a sample its contract accepts", async () => {
     const res = await get("/console/catalog.json");
     const catalog = JSON.parse(res.body.toString()) as {
