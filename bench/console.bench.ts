@@ -126,7 +126,7 @@ async function cpuWhile(label: string, hash?: string) {
   return ms / wall;
 }
 const none = await cpuWhile("no page open");
-const listOpen = await cpuWhile("executions page open (polls every 2 s)", "#/executions");
+const listOpen = await cpuWhile("executions page open (polls every 5 s when nothing runs)", "#/executions");
 const doneOpen = await cpuWhile("a finished execution open", `#/executions/${encodeURIComponent(big)}`);
 console.log(
   `live updates cost ${((listOpen - none) * 100).toFixed(2)} % of a core over idle with the executions page open (${(listOpen / Math.max(none, 1e-9)).toFixed(1)}x idle), ${((doneOpen - none) * 100).toFixed(2)} % with a finished execution open`,

@@ -314,6 +314,68 @@ describe("the local console in a browser", () => {
     );
   }, 120_000);
 
+  it("stops a running execution from its page, redrives it, and filters executions by start time", async () => {
+    const arn = deploy("console-wait", {
+      QueryLanguage: "JSONata",
+      TimeoutSeconds: 86_400,
+      StartAt: "Hold",
+      States: { Hold: { Type: "Wait", Seconds: 3600, Next: "Done" }, Done: { Type: "Succeed" } },
+    } as StateMachineDefinition);
+    const quick = deploy("console-quick", {
+      QueryLanguage: "JSONata",
+      TimeoutSeconds: 60,
+      StartAt: "Done",
+      States: { Done: { Type: "Succeed" } },
+    } as StateMachineDefinition);
+    const old = runtime.engine.startExecution({ stateMachineArn: quick, input: "{}" }).executionArn;
+    await runtime.engine.waitForExecution(old);
+    await runtime.clock.advance(2 * 3600_000);
+    const release = holdClock();
+    const { executionArn } = runtime.engine.startExecution({ stateMachineArn: arn, input: "{}" });
+    await open(`#/executions/${encodeURIComponent(executionArn)}`);
+    await page.waitForSelector('g.state[data-state="Hold"].s-waiting');
+    page.once("dialog", (dialog) => void dialog.accept("enough waiting"));
+    await page.click("#stop");
+    await page.waitForSelector(".exec-header .badge.aborted");
+    expect(runtime.engine.describeExecution(executionArn)).toMatchObject({
+      status: "ABORTED",
+      cause: "enough waiting",
+    });
+    await page.click("#redrive");
+    await page.waitForSelector(".exec-header .badge.running");
+    expect(runtime.engine.describeExecution(executionArn).redriveCount).toBe(1);
+
+    // Started within the last simulated hour: this one, not the one the clock left two hours behind.
+    await open("#/executions?since=1h");
+    await page.waitForSelector("#executions tbody tr");
+    const recent = await page.locator("#executions tbody tr").allTextContents();
+    expect(recent.some((row) => row.includes("console-wait"))).toBe(true);
+    expect(recent.filter((row) => row.includes("console-quick"))).toEqual([]);
+    await open("#/executions?workflow=console-quick");
+    await eventually(() => page.locator("#executions tbody tr").count()).toBe(1);
+
+    release();
+    expect((await runtime.engine.waitForExecution(executionArn)).status).toBe("SUCCEEDED");
+  }, 60_000);
+
+  it("puts a sample event on the bus and shows it in the bus log", async () => {
+    await open("#/events");
+    await page.selectOption("#sample", "cplane.operations.approval-decided");
+    const event = JSON.parse(await page.inputValue("#event-json")) as { detail: Record<string, unknown> };
+    await page.fill(
+      "#event-json",
+      JSON.stringify({ ...event, detail: { ...event.detail, reason: "put from the console" } }),
+    );
+    await page.click("#put-event");
+    await eventually(() =>
+      runtime.bus
+        .events({ busName: "cplane" })
+        .some((logged) => (logged.event.detail as { reason?: string }).reason === "put from the console"),
+    ).toBe(true);
+    await eventually(() => page.locator("#event-log").textContent()).toContain("Approval Decided");
+    await shot("events");
+  }, 60_000);
+
   it("draws a canary report's canary vs stable per step with the thresholds", async () => {
     const at = (m: number) => new Date(Date.UTC(2026, 11, 1, 12, m)).toISOString();
     const step = (weight: number, canary: number, stable: number, p99: number, outcome: string) => ({

@@ -1,6 +1,6 @@
 // Executions: the list with filters, and one execution's graph coloured by what happened, live while
 // it runs, with its history, each state's input and output, stop and redrive.
-import { allExecutions, consoleCatalog, fullHistory, sfn } from "./api.js";
+import { admin, allExecutions, consoleCatalog, fullHistory, sfn } from "./api.js";
 import { drawGraph, statesByName } from "./graph.js";
 import { startForm } from "./machines.js";
 import { analyse } from "./status.js";
@@ -21,6 +21,13 @@ import {
 } from "./ui.js";
 
 const STATUSES = ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"];
+/** The start-time filter, in simulated time. */
+const SINCE = {
+  "": { label: "any time", seconds: Infinity },
+  "1h": { label: "in the last hour", seconds: 3600 },
+  "24h": { label: "in the last day", seconds: 86_400 },
+  "7d": { label: "in the last week", seconds: 604_800 },
+};
 /** History rows drawn at first; the rest on request. */
 const HISTORY_SHOWN = 100;
 const STATE_STATUSES = ["succeeded", "failed", "caught", "retried", "running", "waiting"];
@@ -29,8 +36,9 @@ export async function executionsView(root, query, signal) {
   const { stateMachines } = await sfn("ListStateMachines", {});
   const workflow = query.get("workflow") ?? "";
   const status = query.get("status") ?? "";
+  const since = query.get("since") ?? "";
   const go = (changes) => {
-    const next = new URLSearchParams({ workflow, status, ...changes });
+    const next = new URLSearchParams({ workflow, status, since, ...changes });
     for (const [k, v] of [...next]) if (!v) next.delete(k);
     location.hash = `#/executions${next.size ? `?${next}` : ""}`;
   };
@@ -63,17 +71,34 @@ export async function executionsView(root, query, signal) {
         ),
       ),
     ),
+    h(
+      "label",
+      {},
+      "started ",
+      h(
+        "select",
+        { id: "filter-since", onchange: (e) => go({ since: e.target.value }) },
+        ...Object.entries(SINCE).map(([value, { label }]) =>
+          h("option", { value, selected: value === since }, label),
+        ),
+      ),
+    ),
     link(workflow ? `#/start/${workflow}` : "#/start", "Start an execution"),
   );
   const list = h("div", { id: "executions" }, h("p", { class: "empty" }, "loading…"));
   root.append(h("h1", {}, "Executions"), filters, list);
   let shown = "";
+  let running = false;
   await poll(
     async () => {
-      const executions = await allExecutions({
-        workflow: workflow || undefined,
-        status: status || undefined,
-      });
+      const [all, clock] = await Promise.all([
+        allExecutions({ workflow: workflow || undefined, status: status || undefined }),
+        since ? admin("clock") : undefined,
+      ]);
+      // Simulated time: "the last hour" is the clock's last hour, however fast it runs.
+      const from = clock ? Date.parse(clock.now) / 1000 - (SINCE[since]?.seconds ?? Infinity) : -Infinity;
+      const executions = all.filter((e) => e.startDate >= from);
+      running = executions.some((e) => e.status === "RUNNING");
       const key = JSON.stringify(executions.map((e) => [e.executionArn, e.status]));
       if (key === shown) return;
       shown = key;
@@ -92,7 +117,8 @@ export async function executionsView(root, query, signal) {
         ),
       );
     },
-    2000,
+    // Every 2 s while something runs; when nothing does, what could change is a new start: 5 s.
+    () => (running ? 2000 : 5000),
     signal,
   );
 }

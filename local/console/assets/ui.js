@@ -84,7 +84,7 @@ export function notify(message, kind = "ok") {
 export const errorText = (error) => `${error.name}: ${error.message}`;
 
 /**
- * Runs `fn` now and every `ms` while the view is shown and the tab visible; `stop` is called by the
+ * Runs `fn` now and every `ms` (or `ms()`: an interval that may change) while the view is shown and the tab visible; `stop` is called by the
  * router when the view changes. One call at a time: a slow answer delays the next, never piles up.
  */
 export function poll(fn, ms, signal) {
@@ -98,7 +98,7 @@ export function poll(fn, ms, signal) {
         console.warn(error);
       }
     }
-    if (!signal.aborted) timer = setTimeout(tick, ms);
+    if (!signal.aborted) timer = setTimeout(tick, typeof ms === "function" ? ms() : ms);
   };
   signal.addEventListener("abort", () => clearTimeout(timer));
   return tick();
