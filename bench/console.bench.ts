@@ -97,7 +97,9 @@ const historyOnly = `(async () => { const t = performance.now(); await ${sfnCall
 
 // The page with no data to show: the shell's own cost (HTML, CSS, modules, the layout library).
 const shell = await firstRender("#/nothing-here", "0");
-console.log(`the shell alone (a page with no data): first render ${shell.render.toFixed(0)} ms from navigation (median of ${ROUNDS})`);
+console.log(
+  `the shell alone (a page with no data): first render ${shell.render.toFixed(0)} ms from navigation (median of ${ROUNDS})`,
+);
 const list = await firstRender("#/executions", listAll);
 console.log(
   `executions page, ${EXECUTIONS + 1} executions: first render ${list.render.toFixed(0)} ms from navigation (median of ${ROUNDS}); its data alone ${list.fetch.toFixed(0)} ms (${(list.render / list.fetch).toFixed(1)}x)`,
