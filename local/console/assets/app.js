@@ -1,9 +1,12 @@
 // The console's shell: a hash router (deep links such as #/executions/<arn>), the navigation, the
 // simulated clock in the header, and one AbortController per view that ends its polling.
 import { admin } from "./api.js";
+import { cloudView } from "./cloud.js";
+import { decisionsView } from "./decisions.js";
+import { eventsView } from "./events.js";
 import { executionsView, executionView, startView } from "./executions.js";
 import { machinesView, machineView } from "./machines.js";
-import { cloudView, decisionsView, eventsView, reportsView, reportView } from "./ops.js";
+import { reportsView, reportView } from "./reports.js";
 import { errorText, h, time } from "./ui.js";
 
 const ROUTES = [

@@ -57,7 +57,7 @@ describe("the console's reading of an execution's history", () => {
     expect([...analysed.values()].filter((s) => s.status !== "succeeded" && s.status !== "retried")).toEqual(
       [],
     );
-  });
+  }, 180_000);
 
   it("marks a permanent failure caught into the failure path as caught, and the Fail state as failed", async () => {
     runtime.cloud.faults.add({

@@ -1,0 +1,177 @@
+// The local cloud: the clock, regions and faults, tenants, resources.
+import { admin, consoleCatalog } from "./api.js";
+import { action, badge, h, json, notify, poll, table, time } from "./ui.js";
+
+export async function cloudView(root, _query, signal) {
+  const clock = h("section", { class: "card", id: "clock" });
+  const faults = h("section", { class: "card", id: "faults" });
+  const resources = h("section", { class: "card", id: "resources" });
+  const tenants = h("section", { class: "card", id: "tenants" });
+  root.append(
+    h("h1", {}, "Local cloud"),
+    h("div", { class: "split even" }, clock, faults),
+    tenants,
+    resources,
+  );
+  const advance = h("input", {
+    id: "advance-by",
+    type: "text",
+    value: "10m",
+    size: 6,
+    "aria-label": "advance by",
+  });
+  const service = h("input", {
+    id: "fault-service",
+    type: "text",
+    placeholder: "service (rds)",
+    list: "services",
+  });
+  const operation = h("input", { id: "fault-operation", type: "text", placeholder: "operation (optional)" });
+  const errorName = h("input", {
+    id: "fault-error",
+    type: "text",
+    placeholder: "error name",
+    value: "InternalFailure",
+  });
+  const times = h("input", { id: "fault-times", type: "number", placeholder: "times", min: 1 });
+  const refresh = async () => {
+    const [now, faultList, cloud, tenantList, { regions }] = await Promise.all([
+      admin("clock"),
+      admin("faults"),
+      admin("cloud"),
+      admin("tenants"),
+      consoleCatalog(),
+    ]);
+    const down = new Set(faultList.faults.filter((f) => f.kind === "region-down").map((f) => f.region));
+    clock.replaceChildren(
+      h("h2", {}, "Clock"),
+      h("p", { class: "big", id: "clock-now" }, time(now.now)),
+      h(
+        "p",
+        { class: "meta", id: "clock-mode" },
+        `mode ${now.mode}; the speed is set when the runtime starts (cplane start --speed)`,
+      ),
+      h(
+        "div",
+        { class: "buttons" },
+        advance,
+        action(
+          "Advance",
+          async () => {
+            const ms = durationMs(advance.value);
+            const next = await admin("clock/advance", { ms });
+            notify(`clock now ${time(next.now)}`);
+            await refresh();
+          },
+          { id: "advance" },
+        ),
+      ),
+    );
+    faults.replaceChildren(
+      h("h2", {}, "Regions and faults"),
+      table(
+        [
+          { title: "Region", cell: (r) => r },
+          { title: "Health", cell: (r) => badge(down.has(r) ? "DOWN" : "HEALTHY") },
+          {
+            title: "",
+            cell: (r) =>
+              action(
+                down.has(r) ? "Region up" : "Region down",
+                async () => {
+                  await admin(`faults/${down.has(r) ? "region-up" : "region-down"}`, { region: r });
+                  await refresh();
+                },
+                { "data-region": r, class: down.has(r) ? "" : "danger" },
+              ),
+          },
+        ],
+        regions,
+      ),
+      h("h3", {}, "Faults"),
+      table([{ title: "Fault", cell: (f) => JSON.stringify(f) }], faultList.faults, { empty: "No faults." }),
+      h("datalist", { id: "services" }, ...Object.keys(cloud).map((s) => h("option", { value: s }))),
+      h("div", { class: "form-grid" }, service, operation, errorName, times),
+      h(
+        "div",
+        { class: "buttons" },
+        action(
+          "Add fault",
+          async () => {
+            await admin("faults", {
+              kind: "error",
+              service: service.value,
+              ...(operation.value ? { operation: operation.value } : {}),
+              error: errorName.value,
+              ...(times.value ? { times: Number(times.value) } : {}),
+            });
+            notify("fault added");
+            await refresh();
+          },
+          { id: "add-fault" },
+        ),
+        action(
+          "Clear faults",
+          async () => {
+            await admin("faults/clear", {});
+            notify("faults cleared");
+            await refresh();
+          },
+          { id: "clear-faults" },
+        ),
+      ),
+    );
+    tenants.replaceChildren(
+      h("h2", {}, "Tenants"),
+      table(
+        Object.keys(tenantList.tenants[0] ?? { slug: 1 })
+          .slice(0, 7)
+          .map((k) => ({
+            title: k,
+            cell: (t) => (typeof t[k] === "object" ? JSON.stringify(t[k]) : String(t[k] ?? "")),
+          })),
+        tenantList.tenants,
+        { empty: "No tenants yet." },
+      ),
+    );
+    resources.replaceChildren(
+      h("h2", {}, "Resources"),
+      ...Object.entries(cloud).flatMap(([svc, byRegion]) =>
+        Object.entries(byRegion).flatMap(([region, kinds]) =>
+          Object.entries(kinds)
+            .filter(([, items]) => items.length > 0)
+            .map(([kind, items]) =>
+              h(
+                "details",
+                {},
+                h("summary", {}, `${svc} · ${region} · ${kind} (${items.length})`),
+                resourceTable(items),
+              ),
+            ),
+        ),
+      ),
+    );
+  };
+  await poll(refresh, 3000, signal);
+}
+
+function resourceTable(items) {
+  const keys = [...new Set(items.flatMap((i) => Object.keys(i ?? {})))]
+    .filter((k) => typeof items[0]?.[k] !== "object")
+    .slice(0, 6);
+  if (keys.length === 0) return json(items);
+  return table(
+    keys.map((k) => ({ title: k, cell: (i) => String(i?.[k] ?? "") })),
+    items,
+  );
+}
+
+/** `90s`, `10m`, `2h`, `1d` or milliseconds. */
+export function durationMs(text) {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
+  if (!m)
+    throw Object.assign(new Error(`"${text}" is not a duration like 90s, 10m, 2h`), {
+      name: "InvalidDuration",
+    });
+  return Number(m[1]) * { ms: 1, s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[m[2] ?? "ms"];
+}

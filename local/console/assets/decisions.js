@@ -1,0 +1,110 @@
+// Decisions waiting: the kit's approvals (approve or reject with a reason) and task tokens outstanding.
+import { admin } from "./api.js";
+import { action, arnName, badge, encodeArn, h, json, link, notify, poll, table, time } from "./ui.js";
+
+const WHO_KEY = "cplane.console.decidedBy";
+
+export async function decisionsView(root, _query, signal) {
+  const list = h("div", { id: "approvals" });
+  const tasks = h("div", { id: "tasks" });
+  const who = h("input", {
+    id: "decided-by",
+    type: "text",
+    value: localStorage.getItem(WHO_KEY) ?? "",
+    placeholder: "your name",
+    onchange: (e) => localStorage.setItem(WHO_KEY, e.target.value),
+  });
+  root.append(
+    h("h1", {}, "Decisions waiting"),
+    h("div", { class: "filters" }, h("label", { for: "decided-by" }, "decide as "), who),
+    list,
+    h("h2", {}, "Task tokens waiting"),
+    tasks,
+  );
+  let shown = "";
+  await poll(
+    async () => {
+      const [{ approvals }, pending] = await Promise.all([admin("approvals"), admin("tasks")]);
+      const key = JSON.stringify([
+        approvals.map((a) => [a.approvalId, a.status]),
+        pending.tasks.map((t) => t.taskToken),
+      ]);
+      if (key === shown) return;
+      shown = key;
+      const waiting = approvals.filter((a) => a.status === "pending");
+      const decided = approvals.filter((a) => a.status !== "pending");
+      list.replaceChildren(
+        waiting.length === 0 ? h("p", { class: "empty" }, "Nothing waits for a decision.") : "",
+        ...waiting.map((a) => {
+          const reason = h("input", {
+            type: "text",
+            class: "reason",
+            placeholder: "reason (required)",
+            "aria-label": "reason",
+          });
+          const decide = (approved) =>
+            action(
+              approved ? "Approve" : "Reject",
+              async () => {
+                if (!reason.value.trim())
+                  throw Object.assign(new Error("give a reason for the decision"), {
+                    name: "ReasonRequired",
+                  });
+                const decidedBy = who.value.trim() || "console";
+                await admin(`approvals/${a.approvalId}/decision`, {
+                  approved,
+                  decidedBy,
+                  reason: reason.value.trim(),
+                });
+                notify(`${a.approvalId} ${approved ? "approved" : "rejected"}`);
+                shown = "";
+              },
+              { class: approved ? "primary approve" : "danger reject" },
+            );
+          return h(
+            "article",
+            { class: "card approval", "data-approval": a.approvalId },
+            h("h3", {}, a.question),
+            h(
+              "p",
+              { class: "meta" },
+              `${a.gate} · `,
+              link(`#/executions/${encodeArn(a.executionArn)}`, arnName(a.executionArn)),
+              ` · asked ${time(a.requestedAt)} · expires ${time(a.expiresAt)}${a.escalated ? " · escalated" : ""}`,
+            ),
+            a.evidence ? h("details", { open: true }, h("summary", {}, "Evidence"), json(a.evidence)) : "",
+            h("div", { class: "buttons" }, reason, decide(true), decide(false)),
+          );
+        }),
+        decided.length ? h("h2", {}, "Decided") : "",
+        decided.length
+          ? table(
+              [
+                { title: "Question", cell: (a) => a.question },
+                { title: "Decision", cell: (a) => badge(a.status) },
+                { title: "By", cell: (a) => a.decision?.decidedBy ?? "" },
+                { title: "Why", cell: (a) => a.decision?.reason ?? "" },
+                { title: "When", cell: (a) => time(a.decision?.decidedAt) },
+              ],
+              decided,
+            )
+          : "",
+      );
+      tasks.replaceChildren(
+        table(
+          [
+            { title: "State", cell: (t) => t.stateName },
+            {
+              title: "Execution",
+              cell: (t) => link(`#/executions/${encodeArn(t.executionArn)}`, arnName(t.executionArn)),
+            },
+          ],
+          pending.tasks,
+          { empty: "No task tokens outstanding." },
+        ),
+      );
+    },
+    2000,
+    signal,
+  );
+}

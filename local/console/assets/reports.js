@@ -1,0 +1,148 @@
+// Run reports: the list by workflow, and one report's charts, figures, decisions and timeline.
+import { admin, consoleCatalog } from "./api.js";
+import { metricChart, metricsOf } from "./chart.js";
+import { badge, encodeArn, h, link, table, time } from "./ui.js";
+
+export async function reportsView(root, query) {
+  const workflow = query.get("workflow") ?? "";
+  const { reports } = await admin(
+    `reports${workflow ? `?workflow=${encodeURIComponent(workflow)}&limit=100` : "?limit=100"}`,
+  );
+  const { workflows } = await consoleCatalog();
+  const names = [...new Set([...workflows.map((w) => w.name), ...(workflow ? [workflow] : [])])];
+  const pick = (e) => {
+    location.hash = `#/reports${e.target.value ? `?workflow=${e.target.value}` : ""}`;
+  };
+  root.append(
+    h("h1", {}, "Run reports"),
+    h(
+      "div",
+      { class: "filters" },
+      h(
+        "label",
+        {},
+        "workflow ",
+        h(
+          "select",
+          { id: "filter-report-workflow", onchange: pick },
+          h("option", { value: "" }, "all"),
+          ...names.map((n) => h("option", { value: n, selected: n === workflow }, n)),
+        ),
+      ),
+    ),
+    table(
+      [
+        { title: "Execution", cell: (r) => link(`#/reports/${encodeArn(r.executionArn)}`, r.executionName) },
+        { title: "Workflow", cell: (r) => r.workflow },
+        { title: "Outcome", cell: (r) => badge(r.outcome) },
+        { title: "Reason", cell: (r) => r.reason },
+        { title: "Started", cell: (r) => time(r.startedAt) },
+        { title: "Duration", cell: (r) => `${r.durationSeconds} s` },
+      ],
+      reports,
+      { empty: "No run reports yet: a workflow's record-report step writes one at its end." },
+    ),
+  );
+}
+
+export async function reportView(root, executionArn) {
+  const r = await admin(`reports/${encodeURIComponent(executionArn)}`);
+  const charts = metricsOf(r.decisions);
+  const subjects = [...new Set(r.figures.map((f) => f.subject ?? ""))];
+  root.append(
+    h("h1", {}, `${r.workflow} · ${r.executionName} `, badge(r.outcome)),
+    h("p", { class: "lead" }, r.reason),
+    h(
+      "p",
+      { class: "meta" },
+      `${r.trigger.type}: ${r.trigger.source}${r.trigger.by ? ` by ${r.trigger.by}` : ""} · ${time(r.startedAt)} → ${time(r.finishedAt)} (${r.durationSeconds} s simulated)${r.redrives ? ` · ${r.redrives} redrive(s)` : ""} · `,
+      link(`#/executions/${encodeArn(r.executionArn)}`, "execution"),
+    ),
+    charts.length
+      ? h(
+          "section",
+          { class: "card" },
+          h("h2", {}, "Decisions measured"),
+          h("div", { class: "charts" }, ...charts.map(metricChart)),
+        )
+      : "",
+    r.figures.length
+      ? h(
+          "section",
+          { class: "card" },
+          h("h2", {}, "Figures"),
+          ...subjects.map((subject) =>
+            h(
+              "div",
+              {},
+              subject ? h("h3", {}, subject) : "",
+              table(
+                [
+                  { title: "Figure", cell: (f) => f.name },
+                  { title: "Value", cell: (f) => `${f.value} ${f.unit}` },
+                ],
+                r.figures.filter((f) => (f.subject ?? "") === subject),
+              ),
+            ),
+          ),
+        )
+      : "",
+    h(
+      "section",
+      { class: "card" },
+      h("h2", {}, "Decisions"),
+      table(
+        [
+          { title: "Decision", cell: (d) => `${d.name}${d.subject ? ` (${d.subject})` : ""}` },
+          { title: "Outcome", cell: (d) => badge(d.outcome) },
+          {
+            title: "Inputs",
+            cell: (d) =>
+              d.inputs
+                ? Object.entries(d.inputs)
+                    .map(([k, v]) => `${k}=${v}`)
+                    .join(", ")
+                : "",
+          },
+          {
+            title: "Thresholds",
+            cell: (d) =>
+              d.thresholds
+                ? Object.entries(d.thresholds)
+                    .map(([k, v]) => `${k}=${v}`)
+                    .join(", ")
+                : "",
+          },
+          {
+            title: "Why",
+            cell: (d) =>
+              d.approval
+                ? `${d.approval.decision} by ${d.approval.by ?? "?"}: ${d.approval.reason ?? ""}`
+                : (d.reason ?? ""),
+          },
+        ],
+        r.decisions,
+      ),
+    ),
+    h(
+      "section",
+      { class: "card" },
+      h("h2", {}, "Timeline"),
+      table(
+        [
+          { title: "Step", cell: (s) => `${s.iteration ? `${s.iteration}/` : ""}${s.name}` },
+          { title: "Status", cell: (s) => badge(s.status) },
+          { title: "Entered", cell: (s) => time(s.enteredAt) },
+          { title: "Took", cell: (s) => (s.durationSeconds === undefined ? "" : `${s.durationSeconds} s`) },
+          {
+            title: "Error",
+            cell: (s) =>
+              [s.error, s.cause].filter(Boolean).join(": ") ||
+              (s.retried?.length ? `retried ${s.retried.join(", ")}` : ""),
+          },
+        ],
+        r.steps,
+      ),
+    ),
+  );
+}
