@@ -71,7 +71,11 @@ export async function buildFunction(input: BuildInput, outDir: string): Promise<
   const result = await build({
     entryPoints: [handlerFile(input.handler)],
     platform: "node",
-    external: [...FORCE_EXTERNAL, ...Object.keys(properties.install ?? {}), ...(properties.esbuild?.external ?? [])],
+    external: [
+      ...FORCE_EXTERNAL,
+      ...Object.keys(properties.install ?? {}),
+      ...(properties.esbuild?.external ?? []),
+    ],
     keepNames: true,
     bundle: true,
     metafile: true,

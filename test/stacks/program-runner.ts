@@ -18,7 +18,8 @@ export const ACCOUNT = "123456789012";
 export const REGION = "eu-west-1";
 
 const [bundle, outFile, bundlesDir] = process.argv.slice(2);
-if (!bundle || !outFile || !bundlesDir) throw new Error("usage: program-runner.ts <bundle> <out.json> <bundles-dir>");
+if (!bundle || !outFile || !bundlesDir)
+  throw new Error("usage: program-runner.ts <bundle> <out.json> <bundles-dir>");
 
 interface MockResourceArgs {
   type: string;
@@ -59,6 +60,8 @@ interface RegisterRequest {
 export interface RenderedResource {
   type: string;
   name: string;
+  /** The provider's id: a role's is its name, as IAM's; others `<name>-id`. */
+  id: string | undefined;
   custom: boolean;
   parent: string;
   inputs: Record<string, unknown>;
@@ -84,6 +87,7 @@ const options = new Map<string, { protect: boolean; retainOnDelete: boolean; par
 const builds: RenderedBuild[] = [];
 const unanswered: string[] = [];
 
+const str = (value: unknown) => String(value);
 const shortHash = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 7);
 
 /** What AWS answers for a created resource: its ARN (and URL) from its name, as each service forms it. */
@@ -109,7 +113,9 @@ function created(type: string, name: string, inputs: Record<string, unknown>): R
     ...inputs,
     name: physical,
     arn: arns[type] ?? `arn:aws:${service}:${r}:${resource}/${physical}`,
-    ...(type === "aws:sqs/queue:Queue" ? { url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${physical}` } : {}),
+    ...(type === "aws:sqs/queue:Queue"
+      ? { url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${physical}` }
+      : {}),
   };
 }
 
@@ -168,7 +174,7 @@ function call({ token, inputs }: MockCallArgs): Record<string, unknown> {
       return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws", id: "aws" };
     case "aws:iam/getPolicyDocument:getPolicyDocument": {
       const json = policyDocument(inputs);
-      return { json, minifiedJson: JSON.stringify(JSON.parse(json)), id: shortHash(json) };
+      return { ...inputs, json, minifiedJson: JSON.stringify(JSON.parse(json)), id: shortHash(json) };
     }
     default:
       unanswered.push(token);
@@ -226,12 +232,16 @@ process.env.SST_SERVER = `http://127.0.0.1:${address.port}`;
 const pulumi = platformRequire("@pulumi/pulumi") as Pulumi;
 await pulumi.runtime.setMocks(
   {
-    newResource({ type, name, inputs, custom, id }) {
+    newResource({ type, name, inputs, custom, id: imported }) {
       const state = custom ? created(type, name, inputs) : inputs;
+      const id = custom
+        ? imported || (type === "aws:iam/role:Role" ? str(state.name) : `${name}-id`)
+        : undefined;
       const opts = options.get(`${type}::${name}`);
       resources.set(`${type}::${name}`, {
         type,
         name,
+        id,
         custom: custom === true,
         parent: opts?.parent ?? "",
         inputs,
@@ -239,7 +249,7 @@ await pulumi.runtime.setMocks(
         protect: opts?.protect ?? false,
         retainOnDelete: opts?.retainOnDelete ?? false,
       });
-      return { id: custom ? (id ?? `${name}-id`) : undefined, state };
+      return { id, state };
     },
     call,
   },

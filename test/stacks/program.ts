@@ -16,7 +16,6 @@ import type { RenderedProgram } from "./program-runner.ts";
 
 const exec = promisify(execFile);
 
-
 /** What sst.config.ts's `app()` returns for a stage, as the `sst` binary reads it. */
 async function appFor(stage: string): Promise<Record<string, unknown>> {
   (globalThis as { $config?: unknown }).$config = (input: unknown) => input;
@@ -115,7 +114,11 @@ export async function renderStages(stages: readonly string[]): Promise<Record<st
         await exec(
           process.execPath,
           [join(root, "test/stacks/program-runner.ts"), bundle, out, join(work, "bundles")],
-          { cwd: root, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" }, maxBuffer: 64 << 20 },
+          {
+            cwd: root,
+            env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
+            maxBuffer: 64 << 20,
+          },
         );
       } finally {
         rmSync(bundle, { force: true });
