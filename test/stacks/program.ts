@@ -72,7 +72,8 @@ async function buildProgram(stage: string, work: string): Promise<string> {
         name: "InjectGlobals",
         setup(plugin) {
           plugin.onLoad({ filter: /\.(js|ts|jsx|tsx)$/ }, (args) => {
-            if (args.path.startsWith(join(root, ".sst"))) return undefined;
+            // As SST: files of its platform (any path through `.sst`) are loaded as they are.
+            if (args.path.includes(".sst")) return undefined;
             return { contents: `${globals}\n${readFileSync(args.path, "utf8")}`, loader: "default" as const };
           });
         },
