@@ -2,7 +2,8 @@
  * What each Lambda bundle weighs and what it costs to load on a cold start, minified (as stacks/
  * deploys it) against unminified (SST's default when `minify` is unset), measured in the same run.
  * Each function is bundled as `sst deploy` bundles it (scripts/lambda-bundle.ts); the import time is
- * that of a fresh Node 24 process importing the bundle (module evaluation included), the median of
+ * that of a fresh Node 24 process importing the bundle (module evaluation included): wall time and the
+ * process's CPU time over the import (less sensitive to a loaded machine), each the median of
  * BENCH_ROUNDS runs, the two variants interleaved so that machine load touches both alike.
  *
  *   node bench/bundles.bench.ts          (or `npm run bench -- bundles`)
@@ -27,10 +28,16 @@ const LAMBDA_ENV = {
   POWERTOOLS_METRICS_NAMESPACE: "cplane",
 };
 
-function importMs(bundle: string): number {
-  const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(bundle).href)}); console.log(performance.now() - t);`;
+/** Wall and CPU milliseconds of importing the bundle in a fresh process. */
+function importMs(bundle: string): { wall: number; cpu: number } {
+  const script = [
+    "const t = performance.now(); const c = process.cpuUsage();",
+    `await import(${JSON.stringify(pathToFileURL(bundle).href)});`,
+    "const u = process.cpuUsage(c);",
+    "console.log(JSON.stringify({ wall: performance.now() - t, cpu: (u.user + u.system) / 1000 }));",
+  ].join(" ");
   const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], { env: LAMBDA_ENV });
-  return Number(out.toString().trim());
+  return JSON.parse(out.toString()) as { wall: number; cpu: number };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
@@ -52,7 +59,7 @@ function heaviest(build: BuildOutput, count: number): string {
 
 const work = mkdtempSync(join(tmpdir(), "cplane-bundles-"));
 const rows: string[][] = [];
-const totals = { plain: 0, minified: 0, plainMs: 0, minifiedMs: 0 };
+const totals = { plain: 0, minified: 0, plainMs: 0, minifiedMs: 0, plainCpu: 0, minifiedCpu: 0 };
 try {
   for (const spec of functionCatalog.values()) {
     if (ONLY && !ONLY.includes(spec.id)) continue;
@@ -64,12 +71,24 @@ try {
     });
     const plain = await buildFunction(input(false), join(work, spec.id, "plain"));
     const minified = await buildFunction(input(true), join(work, spec.id, "minified"));
-    const times = { plain: [] as number[], minified: [] as number[] };
+    const times = {
+      plain: [] as { wall: number; cpu: number }[],
+      minified: [] as { wall: number; cpu: number }[],
+    };
     for (let round = 0; round < ROUNDS; round++) {
       times.plain.push(importMs(join(plain.out, "bundle.mjs")));
       times.minified.push(importMs(join(minified.out, "bundle.mjs")));
     }
-    const [plainMs, minifiedMs] = [median(times.plain), median(times.minified)];
+    const [plainMs, minifiedMs] = [
+      median(times.plain.map((t) => t.wall)),
+      median(times.minified.map((t) => t.wall)),
+    ];
+    const [plainCpu, minifiedCpu] = [
+      median(times.plain.map((t) => t.cpu)),
+      median(times.minified.map((t) => t.cpu)),
+    ];
+    totals.plainCpu += plainCpu;
+    totals.minifiedCpu += minifiedCpu;
     totals.plain += plain.bytes;
     totals.minified += minified.bytes;
     totals.plainMs += plainMs;
@@ -78,8 +97,8 @@ try {
       spec.id,
       kb(plain.bytes),
       kb(minified.bytes),
-      `${plainMs.toFixed(0)} ms`,
-      `${minifiedMs.toFixed(0)} ms`,
+      `${plainMs.toFixed(0)} ms / ${plainCpu.toFixed(0)} ms`,
+      `${minifiedMs.toFixed(0)} ms / ${minifiedCpu.toFixed(0)} ms`,
       heaviest(minified, 3),
     ]);
   }
@@ -91,8 +110,8 @@ const header = [
   "function",
   "unminified",
   "minified",
-  "import (unmin.)",
-  "import (min.)",
+  "import unmin. (wall / CPU)",
+  "import min. (wall / CPU)",
   "heaviest in the minified bundle",
 ];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
@@ -101,5 +120,6 @@ for (const row of [header, ...rows])
 console.log(
   `\n${rows.length} functions, ${ROUNDS} rounds: ${kb(totals.plain)} unminified vs ${kb(totals.minified)} minified ` +
     `(${(totals.minified / totals.plain).toFixed(2)}x); summed median import ${totals.plainMs.toFixed(0)} ms vs ` +
-    `${totals.minifiedMs.toFixed(0)} ms (${(totals.minifiedMs / totals.plainMs).toFixed(2)}x); Node ${process.version}`,
+    `${totals.minifiedMs.toFixed(0)} ms (${(totals.minifiedMs / totals.plainMs).toFixed(2)}x), CPU ${totals.plainCpu.toFixed(0)} ms vs ` +
+    `${totals.minifiedCpu.toFixed(0)} ms (${(totals.minifiedCpu / totals.plainCpu).toFixed(2)}x); Node ${process.version}`,
 );
