@@ -4,9 +4,9 @@
  * `sst install`, which works offline from the npm registry alone; it runs here when they are missing.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureSstPlatform } from "./sst-platform.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name: string) => join(root, "node_modules", ".bin", name);
@@ -22,18 +22,8 @@ function run(label: string, command: string, args: string[], env: NodeJS.Process
   console.log(`typecheck: ${label} ok (${seconds}s)`);
 }
 
-if (!existsSync(join(root, ".sst", "platform", "config.d.ts"))) {
-  run(
-    "sst install (writes .sst/platform)",
-    bin("sst"),
-    ["install", "--stage", process.env.CPLANE_STAGE ?? "dev"],
-    {
-      ...process.env,
-      SST_SKIP_DEPENDENCY_CHECK: "1",
-      SST_NO_BUN: "1",
-      SST_TELEMETRY_DISABLED: "1",
-    },
-  );
-}
+const started = Date.now();
+ensureSstPlatform();
+console.log(`typecheck: SST platform ready (${((Date.now() - started) / 1000).toFixed(1)}s)`);
 run("code (tsconfig.json)", bin("tsc"), ["-p", "tsconfig.json"]);
 run("infrastructure (tsconfig.stacks.json)", bin("tsc"), ["-p", "tsconfig.stacks.json"]);

@@ -1,7 +1,8 @@
 /**
  * Loads one file per concern, in dependency order: shared defaults, the bus and the registry,
  * the functions from the catalog, the state machines from the workflow catalog, tenant access (app
- * role, operator boundary, the functions' Kubernetes access), then the rules and schedules.
+ * role, operator boundary, the functions' Kubernetes access), then the rules and schedules, and the
+ * alarms the workflows rely on.
  */
 export async function stacks() {
   await import("./defaults.ts");
@@ -17,10 +18,13 @@ export async function stacks() {
   const tenantAccess = deployTenantAccess(ctx, functions);
   const { deployTriggers } = await import("./triggers.ts");
   deployTriggers(bus, stateMachines, functions);
+  const { deployAlarms } = await import("./alarms.ts");
+  const alarms = deployAlarms();
   return {
     bus: bus.name,
     tenantTable: tenantTable.name,
     tenantAppRole: tenantAccess.appRole,
     stateMachines: Object.fromEntries(Object.entries(stateMachines).map(([name, sm]) => [name, sm.arn])),
+    alarms: Object.fromEntries(Object.entries(alarms).map(([name, alarm]) => [name, alarm.arn])),
   };
 }

@@ -5,6 +5,7 @@
  */
 
 import { deployable } from "../deploy/deployable.ts";
+import { RULE_NAME_MAX, SCHEDULE_NAME_MAX, stageResourceName } from "../deploy/names.ts";
 import { functionRules } from "../events/function-rules.ts";
 import { workflowRules } from "../events/rules.ts";
 import { workflowSchedules } from "../events/schedules.ts";
@@ -69,7 +70,7 @@ export function deployTriggers(
       const name = `Rule${rule.name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase())}`;
       const eventBusName = rule.eventBus === "default" ? "default" : bus.name;
       const eventRule = new aws.cloudwatch.EventRule(name, {
-        name: `${$app.name}-${$app.stage}-${rule.name}`,
+        name: stageResourceName($app.name, $app.stage, rule.name, RULE_NAME_MAX),
         description: rule.description,
         eventBusName,
         eventPattern: JSON.stringify(rule.eventPattern),
@@ -103,7 +104,7 @@ export function deployTriggers(
       new aws.scheduler.Schedule(
         `Schedule${schedule.name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase())}`,
         {
-          name: `${$app.name}-${$app.stage}-${schedule.name}`,
+          name: stageResourceName($app.name, $app.stage, schedule.name, SCHEDULE_NAME_MAX),
           description: schedule.description,
           scheduleExpression: schedule.scheduleExpression,
           scheduleExpressionTimezone: schedule.timezone,
@@ -132,7 +133,7 @@ function deployFunctionRules(functions: Record<string, sst.aws.Function>) {
       throw new Error(`rule ${rule.name} targets ${rule.function}, which is not in the function catalog`);
     const name = `Rule${rule.name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase())}`;
     const eventRule = new aws.cloudwatch.EventRule(name, {
-      name: `${$app.name}-${$app.stage}-${rule.name}`,
+      name: stageResourceName($app.name, $app.stage, rule.name, RULE_NAME_MAX),
       description: rule.description,
       eventBusName: rule.eventBus,
       eventPattern: JSON.stringify(rule.eventPattern),

@@ -64,6 +64,12 @@ export const TRACING_PERMISSION: RenderedPermission = {
   resources: ["*"],
 };
 
+/** Who may assume a function's role: the Lambda service, nobody else. */
+export const LAMBDA_TRUST_POLICY = {
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+} as const;
+
 /** The role statements of one function: its catalog entry's, then tracing. */
 export function functionPermissions(spec: FunctionSpec, ctx: DeployContext): RenderedPermission[] {
   return [...spec.permissions.map((statement) => renderPermission(statement, ctx)), TRACING_PERMISSION];

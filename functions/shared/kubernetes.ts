@@ -4,19 +4,16 @@
  * presigned STS `GetCallerIdentity` URL whose signed `x-k8s-aws-id` header names the cluster. Tokens are
  * cached per cluster until shortly before they expire. Endpoints may be plain `http://` (the local
  * cloud's loopback Kubernetes API), so TLS is used when the endpoint says so, never forced.
+ *
+ * The API is spoken over `node:https` with the cluster's CA: four REST calls (server-side apply, read,
+ * delete, discovery) do not need `@kubernetes/client-node`, which would put 2.9 MB (undici, ws, js-yaml,
+ * its generated models) into each Lambda bundle that calls Kubernetes (bench/bundles.bench.ts).
  */
 import { createHash, createHmac } from "node:crypto";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { DescribeClusterCommand, EKSClient } from "@aws-sdk/client-eks";
 import { STSClient } from "@aws-sdk/client-sts";
-import {
-  ApiException,
-  HttpMethod,
-  KubeConfig,
-  type KubernetesObject,
-  KubernetesObjectApi,
-  PatchStrategy,
-  type V1APIResource,
-} from "@kubernetes/client-node";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { createAwsClient } from "./aws-clients.ts";
@@ -84,8 +81,16 @@ export async function eksToken(clusterName: string, options: TokenOptions): Prom
   return `k8s-aws-v1.${Buffer.from(url).toString("base64url")}`;
 }
 
+/** What a call to a cluster's API needs: its endpoint, the CA that signed it, a bearer token. */
+export interface ClusterAccess {
+  readonly server: string;
+  /** Base64 PEM of the cluster's CA (DescribeCluster's `certificateAuthority.data`). */
+  readonly caData: string | undefined;
+  readonly token: string;
+}
+
 interface CachedAccess {
-  readonly config: KubeConfig;
+  readonly access: ClusterAccess;
   readonly expiresAt: number;
 }
 const cache = new Map<string, CachedAccess>();
@@ -95,10 +100,13 @@ export function clearKubernetesCache(): void {
   cache.clear();
 }
 
-/** A KubeConfig for an EKS cluster, token included; cached until shortly before the token expires. */
-export async function eksKubeConfig(clusterName: string, now: () => number = Date.now): Promise<KubeConfig> {
+/** Endpoint, CA and token of an EKS cluster; cached until shortly before the token expires. */
+export async function eksClusterAccess(
+  clusterName: string,
+  now: () => number = Date.now,
+): Promise<ClusterAccess> {
   const cached = cache.get(clusterName);
-  if (cached && cached.expiresAt - TOKEN_RENEW_MARGIN_MS > now()) return cached.config;
+  if (cached && cached.expiresAt - TOKEN_RENEW_MARGIN_MS > now()) return cached.access;
   const { cluster } = await eks.send(new DescribeClusterCommand({ name: clusterName })).catch((error) => {
     if (error instanceof Error && error.name === "ResourceNotFoundException") {
       throw new KubernetesClusterNotFoundError(`EKS cluster ${clusterName} does not exist`, { cause: error });
@@ -112,56 +120,21 @@ export async function eksKubeConfig(clusterName: string, now: () => number = Dat
     credentials: sts.config.credentials,
     now: new Date(issuedAt),
   });
-  const config = new KubeConfig();
-  config.loadFromClusterAndUser(
-    {
-      name: clusterName,
-      server: cluster.endpoint,
-      caData: cluster.certificateAuthority?.data,
-      // client-node refuses plain http unless told to skip TLS checks; there is no TLS to check then.
-      skipTLSVerify: cluster.endpoint.startsWith("http://"),
-    },
-    { name: "cplane", token },
-  );
-  cache.set(clusterName, { config, expiresAt: issuedAt + TOKEN_LIFETIME_MS });
-  return config;
+  const access = { server: cluster.endpoint, caData: cluster.certificateAuthority?.data, token };
+  cache.set(clusterName, { access, expiresAt: issuedAt + TOKEN_LIFETIME_MS });
+  return access;
 }
 
-/** The kinds the control plane manages, so no discovery round trip is needed (and none is trusted). */
-const KNOWN_RESOURCES: Readonly<Record<string, Pick<V1APIResource, "name" | "namespaced">>> = {
-  "v1/Namespace": { name: "namespaces", namespaced: false },
-  "v1/ResourceQuota": { name: "resourcequotas", namespaced: true },
-  "v1/LimitRange": { name: "limitranges", namespaced: true },
-  "v1/ServiceAccount": { name: "serviceaccounts", namespaced: true },
-  "networking.k8s.io/v1/NetworkPolicy": { name: "networkpolicies", namespaced: true },
-  "networking.k8s.io/v1/Ingress": { name: "ingresses", namespaced: true },
-  "rbac.authorization.k8s.io/v1/Role": { name: "roles", namespaced: true },
-  "rbac.authorization.k8s.io/v1/RoleBinding": { name: "rolebindings", namespaced: true },
-};
-
-/**
- * KubernetesObjectApi that knows our kinds' paths itself (falling back to discovery for others) and
- * sends apply patches as the manifest's own JSON: the generic `patch` runs the body through the typed
- * model serializer, which drops fields whose model name differs from the wire name (`LimitRange`'s
- * `default` is `_default` in the model).
- */
-class KnownKindsObjectApi extends KubernetesObjectApi {
-  override async resource(apiVersion: string, kind: string): Promise<V1APIResource | undefined> {
-    const known = KNOWN_RESOURCES[`${apiVersion}/${kind}`];
-    if (known) return { ...known, kind, singularName: kind.toLowerCase(), verbs: [] };
-    return super.resource(apiVersion, kind);
-  }
-
-  async serverSideApply(manifest: Manifest): Promise<KubernetesObject> {
-    const path = await this.specUriPath(structuredClone(manifest), "patch");
-    const request = this.configuration.baseServer.makeRequestContext(path, HttpMethod.PATCH);
-    request.setHeaderParam("Accept", "application/json");
-    request.setHeaderParam("Content-Type", PatchStrategy.ServerSideApply);
-    request.setQueryParam("fieldManager", FIELD_MANAGER);
-    request.setQueryParam("force", "true");
-    request.setBody(JSON.stringify(manifest));
-    return this.requestPromise(request);
-  }
+/** A Kubernetes object as the API server returns it: its kind and metadata (the rest is per kind). */
+export interface KubernetesObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    labels?: { [key: string]: string };
+    annotations?: { [key: string]: string };
+  };
 }
 
 /** A manifest as applied: a Kubernetes object with whatever fields its kind has. */
@@ -182,19 +155,132 @@ export interface KubernetesClient {
   delete(ref: ObjectRef): Promise<boolean>;
 }
 
+/** An answer of the API server other than 2xx. */
+class KubernetesStatusError extends Error {
+  override name = "KubernetesStatusError";
+  readonly code: number;
+  constructor(code: number, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+interface ApiResource {
+  readonly name: string;
+  readonly namespaced: boolean;
+}
+
+/** The kinds the control plane manages, so no discovery round trip is needed (and none is trusted). */
+const KNOWN_RESOURCES: Readonly<Record<string, ApiResource>> = {
+  "v1/Namespace": { name: "namespaces", namespaced: false },
+  "v1/ResourceQuota": { name: "resourcequotas", namespaced: true },
+  "v1/LimitRange": { name: "limitranges", namespaced: true },
+  "v1/ServiceAccount": { name: "serviceaccounts", namespaced: true },
+  "networking.k8s.io/v1/NetworkPolicy": { name: "networkpolicies", namespaced: true },
+  "networking.k8s.io/v1/Ingress": { name: "ingresses", namespaced: true },
+  "rbac.authorization.k8s.io/v1/Role": { name: "roles", namespaced: true },
+  "rbac.authorization.k8s.io/v1/RoleBinding": { name: "rolebindings", namespaced: true },
+};
+
+/** One REST call; a status other than 2xx is thrown as KubernetesStatusError. */
+function call(
+  access: ClusterAccess,
+  method: string,
+  path: string,
+  options: { query?: Record<string, string>; body?: string; contentType?: string } = {},
+): Promise<unknown> {
+  const url = new URL(path, access.server);
+  for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, value);
+  const tls = url.protocol === "https:";
+  const headers: Record<string, string> = {
+    Accept: "application/json",
+    Authorization: `Bearer ${access.token}`,
+  };
+  if (options.body !== undefined) {
+    headers["Content-Type"] = options.contentType ?? "application/json";
+    headers["Content-Length"] = String(Buffer.byteLength(options.body));
+  }
+  return new Promise((resolve, reject) => {
+    const send = tls ? httpsRequest : httpRequest;
+    const request = send(
+      url,
+      {
+        method,
+        headers,
+        ...(tls && access.caData ? { ca: Buffer.from(access.caData, "base64") } : {}),
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("error", reject);
+        response.on("end", () => {
+          const text = Buffer.concat(chunks).toString();
+          const status = response.statusCode ?? 0;
+          if (status < 200 || status >= 300) {
+            reject(new KubernetesStatusError(status, `${method} ${url.pathname}: HTTP ${status}`));
+            return;
+          }
+          try {
+            resolve(text ? JSON.parse(text) : undefined);
+          } catch (error) {
+            reject(error);
+          }
+        });
+      },
+    );
+    request.on("error", reject);
+    request.end(options.body);
+  });
+}
+
+/** Where a kind lives: known kinds without a round trip, others from the API server's discovery. */
+async function resourceOf(access: ClusterAccess, apiVersion: string, kind: string): Promise<ApiResource> {
+  const known = KNOWN_RESOURCES[`${apiVersion}/${kind}`];
+  if (known) return known;
+  const list = (await call(access, "GET", groupPath(apiVersion))) as {
+    resources?: { name: string; kind: string; namespaced: boolean }[];
+  };
+  const found = list?.resources?.find((r) => r.kind === kind && !r.name.includes("/"));
+  if (!found) throw new KubernetesRequestError(`the API server serves no ${kind} in ${apiVersion}`);
+  return { name: found.name, namespaced: found.namespaced };
+}
+
+function groupPath(apiVersion: string): string {
+  return apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+}
+
+async function objectPath(access: ClusterAccess, object: KubernetesObject): Promise<string> {
+  const { apiVersion, kind, metadata } = object;
+  if (!apiVersion || !kind || !metadata?.name)
+    throw new KubernetesRequestError("a Kubernetes object needs apiVersion, kind and metadata.name");
+  const resource = await resourceOf(access, apiVersion, kind);
+  // As client-node: a namespaced object without a namespace is in `default`.
+  const namespace = resource.namespaced
+    ? `/namespaces/${encodeURIComponent(metadata.namespace ?? "default")}`
+    : "";
+  return `${groupPath(apiVersion)}${namespace}/${resource.name}/${encodeURIComponent(metadata.name)}`;
+}
+
 /** A client for an EKS cluster by name. */
 export async function kubernetesClient(clusterName: string): Promise<KubernetesClient> {
-  const config = await eksKubeConfig(clusterName);
-  const api = config.makeApiClient(KnownKindsObjectApi);
+  const access = await eksClusterAccess(clusterName);
   return {
-    apply: (manifest) => api.serverSideApply(manifest).catch(rethrow(`apply ${describe(manifest)}`)),
-    read: (ref) =>
-      api.read(header(ref)).catch((error: unknown) => {
+    apply: async (manifest) =>
+      (await call(access, "PATCH", await objectPath(access, manifest), {
+        query: { fieldManager: FIELD_MANAGER, force: "true" },
+        // JSON is YAML: the manifest goes as it is, every field under its wire name.
+        contentType: "application/apply-patch+yaml",
+        body: JSON.stringify(manifest),
+      }).catch(rethrow(`apply ${describe(manifest)}`))) as KubernetesObject,
+    read: async (ref) =>
+      (await call(access, "GET", await objectPath(access, ref)).catch((error: unknown) => {
         if (statusOf(error) === 404) return undefined;
         return rethrow(`read ${describe(ref)}`)(error);
-      }),
-    delete: (ref) =>
-      api.delete(header(ref), undefined, undefined, undefined, undefined, "Background").then(
+      })) as KubernetesObject | undefined,
+    delete: async (ref) =>
+      call(access, "DELETE", await objectPath(access, ref), {
+        query: { propagationPolicy: "Background" },
+      }).then(
         () => true,
         (error: unknown) => {
           if (statusOf(error) === 404) return false;
@@ -204,17 +290,13 @@ export async function kubernetesClient(clusterName: string): Promise<KubernetesC
   };
 }
 
-function header(ref: ObjectRef) {
-  return { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { ...ref.metadata } };
-}
-
 function describe(object: { kind?: string; metadata?: { name?: string; namespace?: string } }): string {
   const where = object.metadata?.namespace ? `${object.metadata.namespace}/` : "";
   return `${object.kind ?? "object"} ${where}${object.metadata?.name ?? ""}`;
 }
 
 function statusOf(error: unknown): number | undefined {
-  return error instanceof ApiException ? error.code : undefined;
+  return error instanceof KubernetesStatusError ? error.code : undefined;
 }
 
 /** 429, 409 and 5xx (and network failures) are worth retrying; other refusals are not. */

@@ -6,9 +6,16 @@
  * `cplane-canary-latency`). It is built through the same operations the handlers call, with every
  * duration at zero, so it is ready at once; the cloud's own durations are restored afterwards.
  */
+import {
+  canaryErrorsAlarm,
+  canaryLatencyAlarm,
+  PLATFORM,
+  ROUTE53_METRICS_REGION,
+  regionEndpoint,
+  regionHealthAlarm,
+} from "../../deploy/alarms.ts";
 import type { LocalCloud } from "./cloud.ts";
 import type { Durations } from "./context.ts";
-import { TRAFFIC_NAMESPACE } from "./traffic.ts";
 
 export interface DemoFleetOptions {
   /** Hosted zone (default `cplane.example.com`). */
@@ -34,9 +41,9 @@ const NODE_ROLE = (account: string) => `arn:aws:iam::${account}:role/cplane-loca
 const CLUSTER_ROLE = (account: string) => `arn:aws:iam::${account}:role/cplane-local-eks`;
 
 export async function createDemoFleet(cloud: LocalCloud, options: DemoFleetOptions = {}): Promise<DemoFleet> {
-  const domain = options.domain ?? "cplane.example.com";
-  const namespace = options.namespace ?? "shop";
-  const services = options.services ?? ["web", "api"];
+  const domain = options.domain ?? PLATFORM.domain;
+  const namespace = options.namespace ?? PLATFORM.canary.namespace;
+  const services = options.services ?? [PLATFORM.canary.service, "api"];
   const { primary, secondary } = cloud.regions;
   const saved: Durations = { ...cloud.durations };
   for (const key of Object.keys(cloud.durations) as (keyof Durations)[]) {
@@ -148,8 +155,8 @@ export async function createDemoFleet(cloud: LocalCloud, options: DemoFleetOptio
         CallerReference: `cplane-demo-${region}`,
         HealthCheckConfig: {
           Type: "HTTPS",
-          FullyQualifiedDomainName: `api.${region}.${domain}`,
-          ResourcePath: "/healthz",
+          FullyQualifiedDomainName: regionEndpoint(region, domain),
+          ResourcePath: PLATFORM.healthCheckPath,
           Port: 443,
           RequestInterval: 30,
           FailureThreshold: 3,
@@ -259,92 +266,18 @@ export async function createDemoFleet(cloud: LocalCloud, options: DemoFleetOptio
     }
     await settle();
 
-    // Alarms: region health (Route 53 metrics live in us-east-1, as on AWS) and canary gates.
+    // Alarms (deploy/alarms.ts, as stacks/ creates them): region health in us-east-1, where Route 53
+    // publishes its metrics, as on AWS; the canary gates on the first service.
     for (const region of [primary, secondary]) {
-      const name = `cplane-region-health-${region}`;
-      await call("CloudWatch", "PutMetricAlarm", "us-east-1", {
-        AlarmName: name,
-        AlarmDescription: `The ${region} API endpoint is failing its Route 53 health check`,
-        Namespace: "AWS/Route53",
-        MetricName: "HealthCheckStatus",
-        Dimensions: [{ Name: "HealthCheckId", Value: fleet.healthChecks[region] }],
-        Statistic: "Minimum",
-        Period: 60,
-        EvaluationPeriods: 2,
-        DatapointsToAlarm: 2,
-        Threshold: 1,
-        ComparisonOperator: "LessThanThreshold",
-        // "missing": no spurious ALARM (and failover) before the first health checks are in.
-        TreatMissingData: "missing",
-      });
-      fleet.alarms.push(name);
+      const alarm = regionHealthAlarm(region, fleet.healthChecks[region] ?? "");
+      await call("CloudWatch", "PutMetricAlarm", ROUTE53_METRICS_REGION, alarm);
+      fleet.alarms.push(alarm.AlarmName);
     }
-    const canary = (metric: string, stat: string) => ({
-      Namespace: TRAFFIC_NAMESPACE,
-      MetricName: metric,
-      Dimensions: [
-        { Name: "Namespace", Value: namespace },
-        { Name: "Service", Value: services[0] ?? "web" },
-        { Name: "Version", Value: "canary" },
-      ],
-      stat,
-    });
-    const errors = canary("Errors", "Sum");
-    const requests = canary("Requests", "Sum");
-    await call("CloudWatch", "PutMetricAlarm", primary, {
-      AlarmName: "cplane-canary-errors",
-      AlarmDescription: "Canary error rate above 1%",
-      Metrics: [
-        {
-          Id: "errors",
-          MetricStat: {
-            Metric: {
-              Namespace: errors.Namespace,
-              MetricName: errors.MetricName,
-              Dimensions: errors.Dimensions,
-            },
-            Period: 60,
-            Stat: "Sum",
-          },
-          ReturnData: false,
-        },
-        {
-          Id: "requests",
-          MetricStat: {
-            Metric: {
-              Namespace: requests.Namespace,
-              MetricName: requests.MetricName,
-              Dimensions: requests.Dimensions,
-            },
-            Period: 60,
-            Stat: "Sum",
-          },
-          ReturnData: false,
-        },
-        { Id: "rate", Expression: "100 * errors / requests", Label: "canary error rate %", ReturnData: true },
-      ],
-      EvaluationPeriods: 2,
-      DatapointsToAlarm: 2,
-      Threshold: 1,
-      ComparisonOperator: "GreaterThanThreshold",
-      TreatMissingData: "notBreaching",
-    });
-    const latency = canary("Latency", "p99");
-    await call("CloudWatch", "PutMetricAlarm", primary, {
-      AlarmName: "cplane-canary-latency",
-      AlarmDescription: "Canary p99 latency above 500 ms",
-      Namespace: latency.Namespace,
-      MetricName: latency.MetricName,
-      Dimensions: latency.Dimensions,
-      ExtendedStatistic: "p99",
-      Period: 60,
-      EvaluationPeriods: 2,
-      DatapointsToAlarm: 2,
-      Threshold: 500,
-      ComparisonOperator: "GreaterThanThreshold",
-      TreatMissingData: "notBreaching",
-    });
-    fleet.alarms.push("cplane-canary-errors", "cplane-canary-latency");
+    const target = { namespace, service: services[0] ?? "web" };
+    for (const alarm of [canaryErrorsAlarm(target), canaryLatencyAlarm(target)]) {
+      await call("CloudWatch", "PutMetricAlarm", primary, alarm);
+      fleet.alarms.push(alarm.AlarmName);
+    }
     await settle();
     return fleet;
   } finally {

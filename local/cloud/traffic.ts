@@ -14,6 +14,7 @@
  * routes name but the scenario does not behaves like the scenario's first version.
  */
 import type { Dimension } from "@aws-sdk/client-cloudwatch";
+import { TRAFFIC_METRICS_NAMESPACE } from "../../deploy/alarms.ts";
 import type { CloudWatch } from "./cloudwatch.ts";
 import type { CloudContext, Json } from "./context.ts";
 import type { Eks } from "./eks.ts";
@@ -22,7 +23,8 @@ import type { EmulatedService } from "./service.ts";
 import { addTo } from "./service.ts";
 import type { Ticker } from "./ticker.ts";
 
-export const TRAFFIC_NAMESPACE = "cplane/Traffic";
+/** The namespace the canary alarms read (deploy/alarms.ts), where the emulated traffic is published. */
+export const TRAFFIC_NAMESPACE = TRAFFIC_METRICS_NAMESPACE;
 
 export interface VersionBehaviour {
   requestsPerMinute: number;

@@ -13,6 +13,8 @@ describe("the modules stacks/ loads", () => {
     const modules = [
       "./stacks/wiring.ts",
       "./deploy/tenant-access-policies.ts",
+      "./deploy/alarms.ts",
+      "./deploy/names.ts",
       "./functions/catalog.ts",
       "./workflows/catalog.ts",
       "./events/rules.ts",

@@ -13,11 +13,10 @@ import {
   EKSClient,
   ListPodIdentityAssociationsCommand,
 } from "@aws-sdk/client-eks";
-import type { KubernetesObject } from "@kubernetes/client-node";
 import { createAwsClient } from "../../shared/aws-clients.ts";
 import { optionalEnv, requireEnv } from "../../shared/env.ts";
 import { InvalidConfigurationError } from "../../shared/errors.ts";
-import type { KubernetesClient, Manifest } from "../../shared/kubernetes.ts";
+import type { KubernetesClient, KubernetesObject, Manifest } from "../../shared/kubernetes.ts";
 import type { Owner } from "./database.ts";
 import { isAwsError, OperatorRoleNotReadyError, ResourceOwnedByAnotherTenantError } from "./errors.ts";
 import {

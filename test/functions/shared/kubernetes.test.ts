@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { TransientError } from "../../../functions/shared/errors.ts";
 import {
   clearKubernetesCache,
-  eksKubeConfig,
+  eksClusterAccess,
   eksToken,
   KubernetesClusterNotFoundError,
   KubernetesRequestError,
@@ -75,18 +75,15 @@ describe("eksToken", () => {
   });
 });
 
-describe("eksKubeConfig", () => {
+describe("eksClusterAccess", () => {
   it("points at the cluster's endpoint with its CA and a bearer token", async () => {
     // Act
-    const config = await eksKubeConfig("tenants");
+    const access = await eksClusterAccess("tenants");
 
     // Assess
     expect(eks.commandCalls(DescribeClusterCommand)[0]?.args[0].input).toEqual({ name: "tenants" });
-    expect(config.getCurrentCluster()).toMatchObject({
-      server: endpoint,
-      caData: Buffer.from("ca").toString("base64"),
-    });
-    expect(config.getCurrentUser()?.token).toMatch(/^k8s-aws-v1\./);
+    expect(access).toMatchObject({ server: endpoint, caData: Buffer.from("ca").toString("base64") });
+    expect(access.token).toMatch(/^k8s-aws-v1\./);
   });
 
   it("reuses the token until shortly before it expires, then makes a new one", async () => {
@@ -95,11 +92,11 @@ describe("eksKubeConfig", () => {
     const now = () => clock;
 
     // Act
-    const first = await eksKubeConfig("tenants", now);
+    const first = await eksClusterAccess("tenants", now);
     clock += TOKEN_LIFETIME_MS / 2;
-    const second = await eksKubeConfig("tenants", now);
+    const second = await eksClusterAccess("tenants", now);
     clock += TOKEN_LIFETIME_MS / 2;
-    const third = await eksKubeConfig("tenants", now);
+    const third = await eksClusterAccess("tenants", now);
 
     // Assess
     expect(second).toBe(first);
@@ -111,12 +108,12 @@ describe("eksKubeConfig", () => {
     eks
       .on(DescribeClusterCommand)
       .rejects(Object.assign(new Error("No cluster found"), { name: "ResourceNotFoundException" }));
-    await expect(eksKubeConfig("gone")).rejects.toBeInstanceOf(KubernetesClusterNotFoundError);
+    await expect(eksClusterAccess("gone")).rejects.toBeInstanceOf(KubernetesClusterNotFoundError);
   });
 
   it("treats a cluster without an endpoint yet as transient", async () => {
     eks.on(DescribeClusterCommand).resolves({ cluster: { name: "new" } });
-    await expect(eksKubeConfig("new")).rejects.toBeInstanceOf(TransientError);
+    await expect(eksClusterAccess("new")).rejects.toBeInstanceOf(TransientError);
   });
 });
 
