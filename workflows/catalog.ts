@@ -2,6 +2,8 @@
  * Every state machine of the control plane, by name. stacks/ deploys each definition with ARNs
  * substituted; the local runtime loads the same definitions into its engine.
  */
+import { backupSnapshots } from "./backup-snapshots.ts";
+import { backupSweeper } from "./backup-sweeper.ts";
 import { backupVerification } from "./backup-verification.ts";
 import { operationCleanup } from "./operation-cleanup.ts";
 import { tenantOffboarding } from "./tenant-offboarding.ts";
@@ -13,4 +15,6 @@ export const workflowCatalog = defineWorkflowCatalog([
   tenantOffboarding,
   operationCleanup,
   backupVerification,
+  backupSnapshots,
+  backupSweeper,
 ]);

@@ -1,8 +1,8 @@
 /**
  * Step 2, per tenant: the backup policy of its tier (lib/policy.ts), checked against RDS: the latest
  * automated snapshot (present, age), automated retention, encryption of the cluster and the snapshot,
- * and the weekly manual snapshot (present, at most 7 days old). Says what to restore from: the latest
- * automated snapshot, or the cluster at the point in time asked for. Changes nothing.
+ * and the weekly manual snapshot (present, at most 7 days old). Says what to restore from: the newest
+ * available snapshot (automated or weekly), or the cluster at the point in time asked for. Changes nothing.
  */
 import { DescribeDBClusterSnapshotsCommand } from "@aws-sdk/client-rds";
 import { z } from "zod";
@@ -100,15 +100,19 @@ export const handler = defineStep(
       },
     });
 
+    // The newest snapshot of either kind is what a restore after a disaster would use.
+    const newest = [latest, latestWeekly]
+      .filter((snapshot) => snapshot?.SnapshotCreateTime !== undefined)
+      .sort((x, y) => (y?.SnapshotCreateTime?.getTime() ?? 0) - (x?.SnapshotCreateTime?.getTime() ?? 0))[0];
     const restoreFrom: RestoreSource | null =
       pointInTime !== null
         ? { kind: "point-in-time", asOf: pointInTime }
-        : latest?.SnapshotCreateTime
+        : newest?.SnapshotCreateTime
           ? {
               kind: "snapshot",
-              snapshotIdentifier: latest.DBClusterSnapshotIdentifier ?? "",
-              snapshotArn: latest.DBClusterSnapshotArn ?? "",
-              asOf: latest.SnapshotCreateTime.toISOString(),
+              snapshotIdentifier: newest.DBClusterSnapshotIdentifier ?? "",
+              snapshotArn: newest.DBClusterSnapshotArn ?? "",
+              asOf: newest.SnapshotCreateTime.toISOString(),
             }
           : null;
     return {

@@ -13,7 +13,7 @@ import { type CheckResult, Target } from "./lib/inputs.ts";
 import { isOurScratch } from "./lib/names.ts";
 import { KEY_TABLES, REFERENCE_TABLES, ROW_COUNT_TOLERANCE_PERCENT } from "./lib/policy.ts";
 import { findCluster, rdsIn } from "./lib/rds.ts";
-import { type Database, scalar, timestampParam } from "./lib/sql.ts";
+import { type Database, scalar, text, timestampParam } from "./lib/sql.ts";
 
 export const VerifyRestoreInput = z.object({
   target: Target,
@@ -54,25 +54,40 @@ export const handler = defineStep(VerifyRestoreInput, async (input): Promise<Ver
   };
   const checks: CheckResult[] = [];
 
-  const versionSql = "SELECT coalesce(max(version), 'none') AS version FROM cplane.schema_migrations";
-  const restoredVersion = String(await scalar(restored, versionSql));
-  const ledgerVersion = String(await scalar(source, versionSql));
+  // A table the restore lacks is a failed check with its values, not an error.
+  const exists = async (db: Database, table: string) =>
+    (await scalar(db, "SELECT to_regclass(:t) IS NOT NULL AS present", [text("t", table)])) === true;
+  const whenPresent = async <T>(db: Database, table: string, read: () => Promise<T>): Promise<T | null> =>
+    (await exists(db, table)) ? read() : null;
+
+  const ledger = "cplane.schema_migrations";
+  const versionSql = `SELECT coalesce(max(version), 'none') AS version FROM ${ledger}`;
+  const restoredVersion = await whenPresent(restored, ledger, async () =>
+    String(await scalar(restored, versionSql)),
+  );
+  const ledgerVersion = await whenPresent(source, ledger, async () =>
+    String(await scalar(source, versionSql)),
+  );
   checks.push({
     check: "schema-version",
-    ok: restoredVersion === ledgerVersion,
+    ok: restoredVersion !== null && restoredVersion === ledgerVersion,
     values: { restored: restoredVersion, ledger: ledgerVersion },
   });
 
   const asOf = [timestampParam("asOf", input.asOf)];
   for (const { table, writtenAt } of KEY_TABLES) {
-    const restoredCount = Number(await scalar(restored, `SELECT count(*)::int AS n FROM ${table}`));
-    const sourceCount = Number(
-      await scalar(source, `SELECT count(*)::int AS n FROM ${table} WHERE ${writtenAt} <= :asOf`, asOf),
+    const restoredCount = await whenPresent(restored, table, async () =>
+      Number(await scalar(restored, `SELECT count(*)::int AS n FROM ${table}`)),
     );
-    const allowed = Math.floor((sourceCount * ROW_COUNT_TOLERANCE_PERCENT) / 100);
+    const sourceCount = await whenPresent(source, table, async () =>
+      Number(
+        await scalar(source, `SELECT count(*)::int AS n FROM ${table} WHERE ${writtenAt} <= :asOf`, asOf),
+      ),
+    );
+    const allowed = Math.floor(((sourceCount ?? 0) * ROW_COUNT_TOLERANCE_PERCENT) / 100);
     checks.push({
       check: "row-count",
-      ok: Math.abs(restoredCount - sourceCount) <= allowed,
+      ok: restoredCount !== null && sourceCount !== null && Math.abs(restoredCount - sourceCount) <= allowed,
       values: {
         table,
         restored: restoredCount,
@@ -84,15 +99,16 @@ export const handler = defineStep(VerifyRestoreInput, async (input): Promise<Ver
 
   for (const { table, row, order } of REFERENCE_TABLES) {
     const sql = `SELECT coalesce(md5(string_agg(${row}, ',' ORDER BY ${order})), 'empty') AS sum FROM ${table}`;
-    const restoredSum = String(await scalar(restored, sql));
-    const sourceSum = String(await scalar(source, sql));
+    const restoredSum = await whenPresent(restored, table, async () => String(await scalar(restored, sql)));
+    const sourceSum = await whenPresent(source, table, async () => String(await scalar(source, sql)));
     checks.push({
       check: "checksum",
-      ok: restoredSum === sourceSum,
+      ok: restoredSum !== null && restoredSum === sourceSum,
       values: { table, restored: restoredSum, source: sourceSum },
     });
   }
 
+  await scalar(restored, "CREATE SCHEMA IF NOT EXISTS cplane");
   await scalar(
     restored,
     "CREATE TABLE IF NOT EXISTS cplane.restore_probe (run text PRIMARY KEY, at timestamptz NOT NULL)",

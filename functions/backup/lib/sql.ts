@@ -52,3 +52,5 @@ export const timestampParam = (name: string, iso: string): SqlParameter => ({
   value: { stringValue: iso.replace("T", " ").replace("Z", "") },
   typeHint: "TIMESTAMP",
 });
+
+export const text = (name: string, value: string): SqlParameter => ({ name, value: { stringValue: value } });
