@@ -110,7 +110,8 @@ const verifyTenant: { StartAt: string; States: Record<string, State> } = {
     Cleanup: lambdaTask("backup/delete-scratch", {
       Comment: "On every path after the restore was asked for; retried as long as compensation is.",
       Payload: `{% {"slug": $target.slug, "region": $target.region, "executionArn": ${EXECUTION_ARN}} %}`,
-      Retry: [COMPENSATION_RETRY],
+      // A region that stops answering may come back within the window: cleanup waits for it too.
+      Retry: [{ ...COMPENSATION_RETRY, ErrorEquals: [...COMPENSATION_RETRY.ErrorEquals, "TimeoutError"] }],
       Catch: [
         {
           ErrorEquals: ["States.ALL"],

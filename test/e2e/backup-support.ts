@@ -3,7 +3,7 @@
  * rows, runs of the backup workflows to their end, and the two invariants every test asserts after a
  * run: nothing scratch is left in the local cloud, and no tenant (production) cluster was changed.
  */
-import { DescribeDBClustersCommand, RDSClient } from "@aws-sdk/client-rds";
+import { DescribeDBClusterSnapshotsCommand, DescribeDBClustersCommand, RDSClient } from "@aws-sdk/client-rds";
 import { ExecuteStatementCommand, RDSDataClient } from "@aws-sdk/client-rds-data";
 import { expect } from "vitest";
 import { createAwsClient } from "../../functions/shared/aws-clients.ts";
@@ -176,4 +176,65 @@ export function tenantOf(output: RunOutput, slug: string) {
   const tenant = output.tenants.find((t) => t.slug === slug);
   if (!tenant) throw new Error(`no tenant ${slug} in ${JSON.stringify(output)}`);
   return tenant;
+}
+
+/** The schedules would start runs of their own as the tests move the clock: these tests start every run. */
+export function withoutSchedules(runtime: Runtime): void {
+  for (const name of [
+    "nightly-backup-verification",
+    "weekly-backup-snapshots",
+    "backup-scratch-sweeper",
+    "monthly-dr-drill",
+  ]) {
+    try {
+      runtime.scheduler.deleteSchedule({ Name: name });
+    } catch {
+      // not loaded in this runtime
+    }
+  }
+}
+
+/** Every history event of an execution (all pages). */
+export function historyOf(runtime: Runtime, executionArn: string) {
+  const events = [];
+  let nextToken: string | undefined;
+  do {
+    const page = runtime.engine.getExecutionHistory(executionArn, {
+      maxResults: 1000,
+      ...(nextToken ? { nextToken } : {}),
+    });
+    events.push(...page.events);
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+}
+
+/** The states an execution entered, in order (Map iterations included). */
+export function statesEntered(runtime: Runtime, executionArn: string): string[] {
+  return historyOf(runtime, executionArn)
+    .filter((e) => e.type.endsWith("StateEntered"))
+    .map((e) => (e.stateEnteredEventDetails as { name: string }).name);
+}
+
+export function failedCheckNames(output: RunOutput, slug: string): string[] {
+  return [...new Set(tenantOf(output, slug).failedChecks.map((c) => c.check))].sort();
+}
+
+/** Task failures with this error name in the execution's history (each retry attempt is one). */
+export function taskFailures(runtime: Runtime, executionArn: string, error: string): number {
+  return historyOf(runtime, executionArn).filter(
+    (e) => e.type === "TaskFailed" && JSON.stringify(e).includes(error),
+  ).length;
+}
+
+/** The id of the newest available snapshot of the tenant's cluster (what a run restores). */
+export async function newestSnapshot(slug: string): Promise<string> {
+  const { DBClusterSnapshots = [] } = await rds().send(
+    new DescribeDBClusterSnapshotsCommand({ DBClusterIdentifier: `tenant-${slug}` }),
+  );
+  const newest = DBClusterSnapshots.filter((s) => s.Status === "available").sort(
+    (a, b) => (b.SnapshotCreateTime?.getTime() ?? 0) - (a.SnapshotCreateTime?.getTime() ?? 0),
+  )[0];
+  if (!newest?.DBClusterSnapshotIdentifier) throw new Error(`no snapshot of ${slug}`);
+  return newest.DBClusterSnapshotIdentifier;
 }

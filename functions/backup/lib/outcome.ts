@@ -32,7 +32,7 @@ const STEP_CHECK: Readonly<Record<string, string>> = {
   "restore-scratch": "restore",
   "check-scratch": "restore",
   "await-resource": "restore",
-  "verify-restore": "schema-version",
+  "verify-restore": "restore",
 };
 
 const short = (text: string | null | undefined) => (text ?? "").slice(0, 500);
