@@ -238,3 +238,14 @@ export async function newestSnapshot(slug: string): Promise<string> {
   if (!newest?.DBClusterSnapshotIdentifier) throw new Error(`no snapshot of ${slug}`);
   return newest.DBClusterSnapshotIdentifier;
 }
+
+/**
+ * Lets `ms` of simulated time pass the way the instant clock passes it: jumping from timer to timer
+ * only while nothing tracked runs, so that what fires on the way (schedules, their executions) ends
+ * before time moves on (`clock.advance` would race past them).
+ */
+export function passTime(runtime: Runtime, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    runtime.clock.setTimer(ms, () => resolve());
+  });
+}

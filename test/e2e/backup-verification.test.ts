@@ -15,6 +15,7 @@ import {
   newestSnapshot,
   onboard,
   outputOf,
+  passTime,
   productionState,
   rds,
   run,
@@ -36,7 +37,7 @@ beforeAll(async () => {
     { name: "Umbrella", tier: "standard", rows: 5 },
   ]);
   // A day later the daily automated snapshots hold the schema and the rows (available minutes later).
-  await runtime.clock.advance(24 * 3600_000 + 10 * 60_000);
+  await passTime(runtime, 24 * 3600_000 + 10 * 60_000);
   const weekly = await run(runtime, "backup-snapshots", { trigger: "manual" });
   expect(weekly.status, weekly.cause).toBe("SUCCEEDED");
 }, 600_000);
@@ -150,8 +151,8 @@ describe("backup verification", () => {
   it("fails tenants whose latest automated snapshot is older than their tier allows", async () => {
     // Prepare: automated backups stop being taken (the next one is a month away), then two days pass.
     runtime.cloud.durations.automatedBackupInterval = 30 * 24 * 3600_000;
-    await runtime.clock.advance(25 * 3600_000);
-    await runtime.clock.advance(27 * 3600_000);
+    await passTime(runtime, 25 * 3600_000);
+    await passTime(runtime, 27 * 3600_000);
     const before = await productionState(SLUGS);
 
     const output = outputOf(
