@@ -1,7 +1,7 @@
 /**
  * Loads one file per concern, in dependency order: shared defaults, the bus and the registry,
  * the functions from the catalog, the state machines from the workflow catalog, tenant access (app
- * role, operator boundary, the functions' Kubernetes access), then the rules and schedules.
+ * role, operator boundary, the functions' Kubernetes access), then the rules and schedules, and the alarms.
  */
 export async function stacks() {
   await import("./defaults.ts");
@@ -17,6 +17,8 @@ export async function stacks() {
   const tenantAccess = deployTenantAccess(ctx, functions);
   const { deployTriggers } = await import("./triggers.ts");
   deployTriggers(bus, stateMachines, functions);
+  const { deployBackupAlarms } = await import("./backups.ts");
+  deployBackupAlarms();
   return {
     bus: bus.name,
     tenantTable: tenantTable.name,
