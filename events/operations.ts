@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { defineEvent } from "./define.ts";
-import { ExecutionArn, CommitSha as Sha, Timestamp as Time } from "./fields.ts";
+import { ExecutionArn, CommitSha as Sha } from "./fields.ts";
 import { reportField } from "./report.ts";
 import { SOURCES } from "./sources.ts";
 
@@ -72,48 +72,65 @@ export const CanaryRolledBack = defineEvent({
   }),
 });
 
-const ClusterReport = z.object({
-  tenantId: z.string().min(1).optional(),
-  clusterId: z.string().min(1),
-  snapshotId: z.string().min(1),
-  snapshotAgeMinutes: z.number().nonnegative(),
-  restoreSeconds: z.number().nonnegative(),
+/** A check of one tenant's backup that failed, and the values it compared (`snapshot-age`: ageHours, maxAgeHours). */
+export const FailedBackupCheck = z.object({
+  check: z.enum([
+    "latest-snapshot",
+    "snapshot-age",
+    "retention",
+    "encryption",
+    "weekly-snapshot",
+    "restore",
+    "restore-time",
+    "schema-version",
+    "row-count",
+    "checksum",
+    "write",
+    "cleanup",
+  ]),
+  values: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
 });
 
-export const BackupVerificationSucceeded = defineEvent({
+const TenantBackup = {
+  executionArn: ExecutionArn,
+  slug: z.string().min(1),
+  tenantId: z.string().min(1),
+  tier: z.enum(["premium", "standard", "basic"]),
+  clusterIdentifier: z.string().min(1),
+  /** The snapshot restored, or `point-in-time` with the time asked for; null when nothing was restored. */
+  restoredFrom: z.string().min(1).nullable(),
+  /** Request to available, simulated locally; null when the restore did not finish. */
+  restoreSeconds: z.number().nonnegative().nullable(),
+  rtoSeconds: z.number().positive(),
+};
+
+export const BackupVerified = defineEvent({
   source: SOURCES.backups,
-  detailType: "Backup Verification Succeeded",
+  detailType: "Backup Verified",
   description:
-    "Every tenant cluster's latest snapshot was restored and verified; scratch clusters were removed.",
-  detail: z.object({
-    executionArn: ExecutionArn,
-    startedAt: Time,
-    finishedAt: Time,
-    clusters: z.array(ClusterReport),
-    ...reportField,
-  }),
+    "One tenant's backup passed every check: policy, restore into a scratch cluster, data, restore time vs RTO.",
+  detail: z.object({ ...TenantBackup, checks: z.number().int().positive() }),
 });
 
 export const BackupVerificationFailed = defineEvent({
   source: SOURCES.backups,
   detailType: "Backup Verification Failed",
   description:
-    "At least one cluster's backup failed a check (age vs RPO, encryption, retention, restore, data).",
+    "One tenant's backup failed at least one check (policy, restore, data, restore time); which, with the values.",
+  detail: z.object({ ...TenantBackup, failedChecks: z.array(FailedBackupCheck).min(1) }),
+});
+
+export const BackupVerificationCompleted = defineEvent({
+  source: SOURCES.backups,
+  detailType: "Backup Verification Completed",
+  description:
+    "A backup verification run ended: verified when every tenant passed, failed otherwise; the run report's summary.",
   detail: z.object({
     executionArn: ExecutionArn,
-    startedAt: Time,
-    finishedAt: Time,
-    verified: z.array(ClusterReport),
-    failures: z
-      .array(
-        z.object({
-          clusterId: z.string().min(1),
-          tenantId: z.string().optional(),
-          check: z.string().min(1),
-          reason: z.string(),
-        }),
-      )
-      .min(1),
+    outcome: z.enum(["verified", "failed"]),
+    verified: z.number().int().nonnegative(),
+    failed: z.number().int().nonnegative(),
+    failedTenants: z.array(z.string().min(1)),
     ...reportField,
   }),
 });
@@ -184,8 +201,9 @@ export const operationEvents = [
   GitPush,
   CanaryPromoted,
   CanaryRolledBack,
-  BackupVerificationSucceeded,
+  BackupVerified,
   BackupVerificationFailed,
+  BackupVerificationCompleted,
   FailoverCompleted,
   FailoverFailed,
   DrDrillCompleted,

@@ -44,6 +44,27 @@ export const workflowSchedules: readonly WorkflowSchedule[] = [
     input: { trigger: "schedule", scheduledTime: "<aws.scheduler.scheduled-time>" },
   },
   {
+    name: "weekly-backup-snapshots",
+    description:
+      "Every Saturday at 02:00 UTC: each tenant's weekly manual snapshot (kept 30 days); expired ones pruned.",
+    scheduleExpression: "cron(0 2 ? * SAT *)",
+    timezone: "UTC",
+    flexibleTimeWindowMinutes: 30,
+    state: "ENABLED",
+    workflow: "backup-snapshots",
+    input: { trigger: "schedule", scheduledTime: "<aws.scheduler.scheduled-time>" },
+  },
+  {
+    name: "backup-scratch-sweeper",
+    description:
+      "Every hour: removes scratch clusters older than 6 hours that a crashed backup verification left.",
+    scheduleExpression: "rate(1 hour)",
+    timezone: "UTC",
+    state: "ENABLED",
+    workflow: "backup-sweeper",
+    input: { trigger: "schedule", scheduledTime: "<aws.scheduler.scheduled-time>" },
+  },
+  {
     name: "monthly-dr-drill",
     description: "First Sunday of every month at 04:00 Europe/London: a DR drill of the failover path.",
     scheduleExpression: "cron(0 4 ? * SUN#1 *)",

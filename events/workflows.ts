@@ -34,10 +34,50 @@ export const CanaryPromotionInput = z.discriminatedUnion("trigger", [
   }),
 ]);
 
-/** The nightly schedule, or a manual run. */
+/** A tenant's slug as the registry holds it (functions/tenant/lib/slug.ts writes the same rule). */
+const TenantSlug = z
+  .string()
+  .max(40)
+  .regex(/^[a-z](?:[a-z0-9]|-(?=[a-z0-9]))*$/, "must be a tenant slug");
+
+/**
+ * The nightly schedule (tenants due by their tier's cadence), or a manual run: every active tenant, or
+ * the chosen ones, from their latest snapshot or, with `pointInTime`, restored to that moment.
+ */
 export const BackupVerificationInput = z.discriminatedUnion("trigger", [
   z.object({ trigger: z.literal("schedule"), scheduledTime: Timestamp }),
+  z.object({
+    trigger: Manual,
+    requestedBy: RequestedBy,
+    tenants: z
+      .array(TenantSlug)
+      .min(1)
+      .max(500)
+      .refine((slugs) => new Set(slugs).size === slugs.length, "must not name a tenant twice")
+      .optional(),
+    pointInTime: Timestamp.optional(),
+  }),
+]);
+
+/** The weekly manual snapshots (schedule `weekly-backup-snapshots`), or a manual run. */
+export const BackupSnapshotsInput = z.discriminatedUnion("trigger", [
+  z.object({ trigger: z.literal("schedule"), scheduledTime: Timestamp }),
   z.object({ trigger: Manual, requestedBy: RequestedBy }),
+]);
+
+/** The scratch sweeper (schedule `backup-scratch-sweeper`), or a manual run with its own age. */
+export const BackupSweeperInput = z.discriminatedUnion("trigger", [
+  z.object({ trigger: z.literal("schedule"), scheduledTime: Timestamp }),
+  z.object({
+    trigger: Manual,
+    requestedBy: RequestedBy,
+    olderThanMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 24 * 60)
+      .optional(),
+  }),
 ]);
 
 /**
@@ -75,6 +115,8 @@ export const workflowInputs = {
   "tenant-offboarding": TenantOffboardingRequest,
   "canary-promotion": CanaryPromotionInput,
   "backup-verification": BackupVerificationInput,
+  "backup-snapshots": BackupSnapshotsInput,
+  "backup-sweeper": BackupSweeperInput,
   "regional-failover": RegionalFailoverInput,
   "operation-cleanup": OperationCleanupInput,
 } as const;

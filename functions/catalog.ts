@@ -3,13 +3,20 @@
  * the functions and their roles from it, the local runtime loads the same modules in-process.
  * Each group keeps its entries beside its handlers (functions/<group>/catalog.ts).
  */
+import { backupFunctions } from "./backup/catalog.ts";
 import { ingressFunctions } from "./ingress/catalog.ts";
 import { opsFunctions } from "./ops/catalog.ts";
 import { reportFunctions } from "./reports/catalog.ts";
 import { defineFunctionCatalog } from "./shared/catalog.ts";
 import { tenantFunctions } from "./tenant/catalog.ts";
 
-const entries = [...tenantFunctions, ...opsFunctions, ...ingressFunctions, ...reportFunctions] as const;
+const entries = [
+  ...tenantFunctions,
+  ...opsFunctions,
+  ...ingressFunctions,
+  ...reportFunctions,
+  ...backupFunctions,
+] as const;
 
 export const functionCatalog = defineFunctionCatalog(entries);
 

@@ -6,6 +6,7 @@
  * The modules listed load no AWS client (and so no Powertools): workflows/ imports this, and the CLI
  * imports workflows/ before `cplane start` gives the handlers their environment.
  */
+import * as backupErrors from "./backup/lib/errors.ts";
 import * as ingressSecretErrors from "./ingress/lib/secret.ts";
 import * as opsErrors from "./ops/lib/errors.ts";
 import * as reportErrors from "./reports/lib/errors.ts";
@@ -22,6 +23,7 @@ const ERROR_MODULES: readonly Readonly<Record<string, unknown>>[] = [
   opsErrors,
   reportErrors,
   ingressSecretErrors,
+  backupErrors,
 ];
 
 /** True for a class deriving from ControlPlaneError (the base itself included). */

@@ -20,6 +20,8 @@ export async function stacks() {
   deployTriggers(bus, stateMachines, functions);
   const { deployAlarms } = await import("./alarms.ts");
   const alarms = deployAlarms();
+  const { deployBackupAlarms } = await import("./backups.ts");
+  deployBackupAlarms();
   return {
     bus: bus.name,
     tenantTable: tenantTable.name,

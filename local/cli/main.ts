@@ -19,7 +19,7 @@ export const HELP = `cplane — the control plane's CLI
   cplane tenants list [--json]
   cplane reports list [workflow] [--limit N] [--next T] | reports show <execution> [--json]
   cplane cloud describe [--json]
-  cplane fault list [--json] | clear | region-down R | region-up R | add --service S [--operation O] [--region R] (--throttle N | --error NAME [--message M] [--times N] | --latency 2s [--times N])
+  cplane fault list [--json] | clear | region-down R | region-up R | corrupt-snapshot SNAPSHOT [--region R] [--mode rows|unrestorable] | add --service S [--operation O] [--region R] (--throttle N | --error NAME [--message M] [--times N] | --latency 2s [--times N])
   cplane clock | clock advance 10m
   cplane reset [--data-dir .cplane]
 
@@ -60,6 +60,7 @@ const STRING_OPTIONS = [
   "as",
   "next",
   "fleet",
+  "mode",
 ] as const;
 
 export const OPTIONS = {

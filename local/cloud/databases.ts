@@ -488,6 +488,8 @@ async function corruptRows(db: PGlite): Promise<void> {
   const tables = await db.query<{ schemaname: string; tablename: string }>(
     "select schemaname, tablename from pg_tables where schemaname not in ('pg_catalog', 'information_schema')",
   );
+  // Foreign keys would refuse deleting a referenced row (and so the whole open): damage ignores them.
+  await db.exec("SET session_replication_role = replica");
   for (const t of tables.rows) {
     const name = `"${t.schemaname.replaceAll('"', '""')}"."${t.tablename.replaceAll('"', '""')}"`;
     await db.exec(`delete from ${name} where ctid in (select ctid from ${name} tablesample bernoulli (50))`);
@@ -497,4 +499,5 @@ async function corruptRows(db: PGlite): Promise<void> {
       await db.exec(`delete from ${name} where ctid = (select ctid from ${name} limit 1)`);
     }
   }
+  await db.exec("SET session_replication_role = origin");
 }

@@ -147,6 +147,8 @@ describe("the project's rules and schedules", () => {
     "tenant-offboarding",
     "canary-promotion",
     "backup-verification",
+    "backup-snapshots",
+    "backup-sweeper",
     "regional-failover",
     "operation-cleanup",
   ]);

@@ -111,6 +111,26 @@ export async function fault(
       process.stdout.write(`${region}: ${action === "region-down" ? "down" : "up"}\n`);
       return 0;
     }
+    case "corrupt-snapshot": {
+      // Local only: the snapshot's data differs from its source from now on (backup verification must notice).
+      const snapshot = args[0];
+      const mode = options.mode === undefined ? "rows" : String(options.mode);
+      if (!snapshot || (mode !== "rows" && mode !== "unrestorable"))
+        throw new UsageError(
+          "usage: cplane fault corrupt-snapshot SNAPSHOT [--region R] [--mode rows|unrestorable]",
+        );
+      const spec = {
+        kind: "corrupt-snapshot",
+        snapshot,
+        mode,
+        ...(typeof options.region === "string" ? { region: options.region } : {}),
+      };
+      const out = await admin<{ id: string }>(target, "POST", "/faults", spec);
+      process.stdout.write(
+        `fault ${out.id} added: snapshot ${snapshot} ${mode === "rows" ? "loses rows" : "cannot be restored"}\n`,
+      );
+      return 0;
+    }
     case "add": {
       const str = (value: unknown) => (typeof value === "string" ? value : undefined);
       const match = {
@@ -134,7 +154,7 @@ export async function fault(
     }
     default:
       throw new UsageError(
-        "usage: cplane fault list | clear | region-down REGION | region-up REGION |\n" +
+        "usage: cplane fault list | clear | region-down REGION | region-up REGION | corrupt-snapshot SNAPSHOT [--mode rows|unrestorable] |\n" +
           "       add --service S [--operation O] [--region R] (--throttle N | --error NAME [--times N] | --latency 2s)",
       );
   }

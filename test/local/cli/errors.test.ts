@@ -147,31 +147,32 @@ describe("schedules on the local runtime", () => {
     expect(await cplane(["schedules", "list", "--json"])).toBe(0);
     const listed = JSON.parse(out) as { name: string; loaded: boolean; reason?: string; state: string }[];
     expect(listed.map((s) => [s.name, s.loaded, s.state, s.reason])).toEqual([
-      ["nightly-backup-verification", false, "ENABLED", "workflow backup-verification not built yet"],
+      ["nightly-backup-verification", true, "ENABLED", undefined],
+      ["weekly-backup-snapshots", true, "ENABLED", undefined],
+      ["backup-scratch-sweeper", true, "ENABLED", undefined],
       ["monthly-dr-drill", false, "ENABLED", "workflow regional-failover not built yet"],
     ]);
     out = "";
     expect(await cplane(["schedules", "list"])).toBe(0);
     expect(out).toMatch(
-      /nightly-backup-verification\s+backup-verification\s+cron\(0 3 \* \* \? \*\)\s+UTC\s+ENABLED\s+not loaded: workflow backup-verification not built yet/,
+      /monthly-dr-drill\s+regional-failover\s+cron\(0 4 \? \* SUN#1 \*\)\s+Europe\/London\s+ENABLED\s+not loaded: workflow regional-failover not built yet/,
     );
   });
 
   it("refuses to trigger a schedule that is not loaded, with the reason, and one that does not exist", async () => {
-    expect(await cplane(["schedules", "trigger", "nightly-backup-verification"])).toBe(2);
-    expect(err).toMatch(
-      /nightly-backup-verification is not loaded \(workflow backup-verification not built yet\)/,
-    );
+    expect(await cplane(["schedules", "trigger", "monthly-dr-drill"])).toBe(2);
+    expect(err).toMatch(/monthly-dr-drill is not loaded \(workflow regional-failover not built yet\)/);
     err = "";
     expect(await cplane(["schedules", "trigger", "nope"])).toBe(2);
-    expect(err).toMatch(/no schedule nope; schedules: nightly-backup-verification, monthly-dr-drill/);
+    expect(err).toMatch(
+      /no schedule nope; schedules: nightly-backup-verification, weekly-backup-snapshots, backup-scratch-sweeper, monthly-dr-drill/,
+    );
   });
 
   it("names the schedules and their state in the start banner", () => {
     const text = banner(runtime, "http://127.0.0.1:4600", 4600, ".cplane");
-    expect(text).toMatch(
-      /schedules {4}nightly-backup-verification \(not loaded: workflow backup-verification/,
-    );
+    expect(text).toMatch(/schedules {4}nightly-backup-verification\n/);
+    expect(text).toMatch(/monthly-dr-drill \(not loaded: workflow regional-failover/);
   });
 });
 

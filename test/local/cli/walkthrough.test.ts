@@ -82,12 +82,10 @@ describe("the README walkthrough", () => {
     const failing = codes.filter(([, code]) => code !== 0);
     expect(failing.map(([line, code]) => [line.split(" --input")[0], code])).toEqual([
       ["run tenant-onboarding", 1],
-      ["schedules trigger nightly-backup-verification", 2],
+      ["schedules trigger monthly-dr-drill", 2],
     ]);
-    expect(err).toMatch(/not loaded \(workflow backup-verification not built yet\)/);
-    expect(out).toMatch(
-      /nightly-backup-verification .* not loaded: workflow backup-verification not built yet/,
-    );
+    expect(err).toMatch(/not loaded \(workflow regional-failover not built yet\)/);
+    expect(out).toMatch(/monthly-dr-drill .* not loaded: workflow regional-failover not built yet/);
 
     const { listTenants } = await import("../../../functions/tenant/lib/registry.ts");
     const registry = Object.fromEntries((await listTenants()).map((t) => [t.slug, [t.tier, t.status]]));
