@@ -97,14 +97,17 @@ export const workflowRules: readonly WorkflowRule[] = [
     },
     workflow: "regional-failover",
     inputTransformer: {
+      // The alarm's state goes in as an object, outside quotes: EventBridge then writes it as JSON.
+      // Free text (the state's reason) inside quotes is not escaped, and a `"` in it made the input
+      // invalid JSON, which EventBridge does not deliver: the failover never started.
       InputPathsMap: {
         alarmName: "$.detail.alarmName",
-        reason: "$.detail.state.reason",
+        state: "$.detail.state",
         region: "$.region",
         time: "$.time",
       },
       InputTemplate:
-        '{"trigger": "alarm", "mode": "failover", "alarmName": "<alarmName>", "alarmRegion": "<region>", "reason": "<reason>", "alarmTime": "<time>"}',
+        '{"trigger": "alarm", "mode": "failover", "alarmName": "<alarmName>", "alarmRegion": "<region>", "state": <state>, "alarmTime": "<time>"}',
     },
     retryPolicy,
   },

@@ -88,9 +88,12 @@ export const RegionalFailoverInput = z.discriminatedUnion("trigger", [
   z.object({
     trigger: z.literal("alarm"),
     mode: z.literal("failover"),
+    /** `cplane-region-health-<region>`: the region it names is the one failed over from. */
     alarmName: z.string().min(1),
+    /** Where the alarm lives (Route 53 health metrics are in us-east-1), not the region it watches. */
     alarmRegion: AwsRegion,
-    reason: z.string(),
+    /** The alarm's new state as CloudWatch sent it (value, reason, timestamp...), passed as an object. */
+    state: z.looseObject({ value: z.string().min(1), reason: z.string(), timestamp: z.string().optional() }),
     alarmTime: Timestamp,
   }),
   z.object({ trigger: z.literal("schedule"), mode: z.literal("drill"), scheduledTime: Timestamp }),

@@ -57,6 +57,22 @@ describe("rule inputs against their workflow's input contract", () => {
     },
   );
 
+  it("delivers a region-health alarm whose reason holds quotes, backslashes and newlines", () => {
+    // EventBridge fills a JSON template as text, never escaping: a free-text field inside quotes
+    // breaks the JSON and the event is not delivered (the failover would never start).
+    const rule = workflowRules.find((r) => r.name === "region-health-alarm-failover");
+    const alarm = samples.find(({ file }) => file === "aws.cloudwatch.cloudwatch-alarm-state-change.json");
+    if (!rule || !alarm) throw new Error("the failover rule and the alarm sample exist");
+    const detail = alarm.event.detail as { state: Record<string, unknown> };
+    const reason = 'Health check "api" failed:\n\\ C:\\path {"x": 1}';
+    const event = { ...alarm.event, detail: { ...detail, state: { ...detail.state, reason } } };
+
+    const input = inputOf(rule, event);
+
+    expect(issuesOf(workflowInputs["regional-failover"].safeParse(input))).toEqual([]);
+    expect(input).toMatchObject({ trigger: "alarm", state: { value: "ALARM", reason } });
+  });
+
   it("catches a transformer that loses a field the workflow needs", () => {
     const canary = workflowRules.find((rule) => rule.workflow === "canary-promotion");
     const push = samples.find(({ file }) => file === "cplane.git.git-push.json");

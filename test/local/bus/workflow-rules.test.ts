@@ -79,7 +79,10 @@ describe("workflow rules on the local bus", () => {
           mode: "failover",
           alarmName: "cplane-region-health-eu-west-1",
           alarmRegion: "us-east-1",
-          reason: expect.stringContaining("Threshold Crossed"),
+          state: expect.objectContaining({
+            value: "ALARM",
+            reason: expect.stringContaining("Threshold Crossed"),
+          }),
           alarmTime: "2026-03-01T12:00:00Z",
         },
       },
