@@ -291,6 +291,8 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
     regions: { primary: region, secondary: secondaryRegion },
     dataDir: options.dataDir ? join(options.dataDir, "cloud") : undefined,
     durations: options.durations,
+    // The registry is the control plane's own, like the engine and the bus: a region outage spares it.
+    controlPlaneTables: [TENANT_TABLE],
     // AWS services publish to the default bus (CloudWatch alarm state changes).
     emitEvent: (event) => {
       bus?.putEvents({ Entries: [{ ...toPutEventsEntry(event), EventBusName: "default" }] });

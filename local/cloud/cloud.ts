@@ -37,6 +37,26 @@ export interface LocalCloudOptions {
   emitEvent?: EmitEvent;
   /** How many tenant databases (PGlite) stay open at once, and how long an idle one stays open. */
   databases?: Pick<DatabasesOptions, "maxOpen" | "idleMs" | "minIdleMs">;
+  /**
+   * DynamoDB tables of the control plane itself (the runtime's registry). Like the runtime's engine and
+   * bus, they stay outside the emulated failure domain: a region outage does not reach them, as on AWS a
+   * control plane run from the surviving region (its registry a global table) still reaches its own.
+   */
+  controlPlaneTables?: readonly string[];
+}
+
+/** Every table a DynamoDB call names (TableName, RequestItems, TransactItems). */
+function tablesOf(input: unknown): string[] {
+  if (!input || typeof input !== "object") return [];
+  const call = input as {
+    TableName?: unknown;
+    RequestItems?: Record<string, unknown>;
+    TransactItems?: Record<string, { TableName?: unknown }>[];
+  };
+  const names: unknown[] = [call.TableName, ...Object.keys(call.RequestItems ?? {})];
+  for (const item of call.TransactItems ?? [])
+    for (const op of Object.values(item)) names.push(op?.TableName);
+  return names.filter((name): name is string => typeof name === "string");
 }
 
 export interface CallRecord {
@@ -251,6 +271,14 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
     register(service);
   }
 
+  const controlPlaneTables = new Set(options.controlPlaneTables ?? []);
+  /** A call only on the control plane's own tables, which an outage does not reach. */
+  const spared = (call: LocalCloudCall) => {
+    if (call.service !== "DynamoDB" || controlPlaneTables.size === 0) return false;
+    const tables = tablesOf(call.input);
+    return tables.length > 0 && tables.every((table) => controlPlaneTables.has(table));
+  };
+
   async function send(call: LocalCloudCall): Promise<Record<string, unknown>> {
     const record: CallRecord = {
       service: call.service,
@@ -279,7 +307,8 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
           `the local cloud does not emulate ${call.service}:${call.operation}`,
         );
       }
-      if (!service.global && faults.isRegionDown(call.region)) throw outageError(call.service, call.region);
+      if (!service.global && faults.isRegionDown(call.region) && !spared(call))
+        throw outageError(call.service, call.region);
       for (const fault of faults.take(call.service, call.operation, call.region)) {
         if (fault.kind === "latency") await clock.sleep(fault.ms);
         else if (fault.kind === "throttle") {

@@ -1,5 +1,6 @@
 /** Issue 5's second "Done when": taking a region down turns its health check and its alarm red and emits the alarm event. */
 import { CloudWatchClient, DescribeAlarmsCommand, PutMetricAlarmCommand } from "@aws-sdk/client-cloudwatch";
+import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { DescribeDBClustersCommand, RDSClient } from "@aws-sdk/client-rds";
 import {
   CreateHealthCheckCommand,
@@ -145,5 +146,33 @@ describe("a region outage", () => {
     await started.clock.sleep(2 * 60_000);
 
     expect(cloud.route53.isHealthy(HealthCheck?.Id ?? "")).toBe(true);
+  });
+
+  it("spares the control plane's own tables and nothing else of the region's DynamoDB", async () => {
+    // Prepare
+    cloud = startCloud({ controlPlaneTables: ["registry"] }).cloud;
+    const dynamodb = createAwsClient(DynamoDBClient, { region: "us-east-1" });
+    for (const TableName of ["registry", "other"]) {
+      await dynamodb.send(
+        new CreateTableCommand({
+          TableName,
+          KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+          AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+          BillingMode: "PAY_PER_REQUEST",
+        }),
+      );
+    }
+
+    // Act
+    cloud.faults.regionDown("us-east-1");
+
+    // Assess
+    await dynamodb.send(new PutItemCommand({ TableName: "registry", Item: { pk: { S: "lock" } } }));
+    await expect(
+      dynamodb.send(new GetItemCommand({ TableName: "registry", Key: { pk: { S: "lock" } } })),
+    ).resolves.toMatchObject({ Item: { pk: { S: "lock" } } });
+    await expect(
+      dynamodb.send(new GetItemCommand({ TableName: "other", Key: { pk: { S: "lock" } } })),
+    ).rejects.toMatchObject({ name: "TimeoutError" });
   });
 });
