@@ -15,6 +15,11 @@ export interface DeployContext {
   readonly app: string;
   readonly stage: string;
   readonly region: string;
+  /**
+   * The other region of the pair the platform runs in (Aurora global secondaries, cross-region
+   * snapshot copies, the failover's target): `${drRegion}` in the catalogs.
+   */
+  readonly drRegion: string;
   readonly account: string;
   readonly partition: string;
   readonly resources: Readonly<Record<ResourceRef["ref"], DeployedResource>>;
@@ -24,12 +29,12 @@ export class UnresolvedReferenceError extends Error {
   override name = "UnresolvedReferenceError";
 }
 
-const PLACEHOLDER = /\$\{(region|account|partition|stage|app)\}/g;
+const PLACEHOLDER = /\$\{(region|drRegion|account|partition|stage|app)\}/g;
 
 export function fillPlaceholders(text: string, ctx: DeployContext): string {
   return text.replace(
     PLACEHOLDER,
-    (_, key: "region" | "account" | "partition" | "stage" | "app") => ctx[key],
+    (_, key: "region" | "drRegion" | "account" | "partition" | "stage" | "app") => ctx[key],
   );
 }
 

@@ -155,11 +155,12 @@ export interface Runtime {
 }
 
 /** What the runtime's functions see as their deployment: local names for the shared resources. */
-export function localDeployContext(region: string): DeployContext {
+export function localDeployContext(region: string, drRegion = "us-west-2"): DeployContext {
   return {
     app: LOCAL_APP,
     stage: LOCAL_STAGE,
     region,
+    drRegion,
     account: LOCAL_ACCOUNT,
     partition: "aws",
     resources: {
@@ -282,7 +283,7 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
   const clock =
     options.clock ??
     createClock({ mode: parseClockMode(options.speed ?? "instant"), start: Math.max(savedNow, Date.now()) });
-  const ctx = localDeployContext(region);
+  const ctx = localDeployContext(region, secondaryRegion);
 
   let bus: LocalEventBridge | undefined;
   const cloud = createLocalCloud({

@@ -1,5 +1,25 @@
 import type { DeployContext } from "../deploy/context.ts";
 
+/**
+ * The region paired with the stage's for disaster recovery: `CPLANE_DR_REGION` when set, else a
+ * neighbour on the same continent (the pairs AWS itself suggests for Aurora global databases).
+ */
+export function pairedRegion(region: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.CPLANE_DR_REGION) return env.CPLANE_DR_REGION;
+  const pairs: Record<string, string> = {
+    "us-east-1": "us-west-2",
+    "us-west-2": "us-east-1",
+    "us-east-2": "us-west-2",
+    "eu-west-1": "eu-central-1",
+    "eu-central-1": "eu-west-1",
+    "eu-west-2": "eu-west-1",
+    "ap-southeast-1": "ap-southeast-2",
+    "ap-southeast-2": "ap-southeast-1",
+    "ap-northeast-1": "ap-northeast-3",
+  };
+  return pairs[region] ?? "us-west-2";
+}
+
 /** Account, region, partition and the shared resources, as one Output for the wiring functions. */
 export function deployContext(shared: {
   bus: sst.aws.Bus;
@@ -35,6 +55,7 @@ export function deployContext(shared: {
       stage: $app.stage,
       account,
       region: regionName,
+      drRegion: pairedRegion(regionName),
       partition: partitionName,
       resources: {
         bus: { name: busName, arn: busArn },

@@ -5,6 +5,7 @@ export const ctx: DeployContext = {
   app: "cplane",
   stage: "prod",
   region: "eu-west-1",
+  drRegion: "eu-central-1",
   account: "123456789012",
   partition: "aws",
   resources: {
