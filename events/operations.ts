@@ -142,22 +142,51 @@ const FailoverOutcome = {
   mode: z.enum(["failover", "switchover"]),
 };
 
+/** Recovery measured for one tier (or the platform): the worst of its members, against its targets. */
+export const TierRecovery = z.object({
+  /** Signal (the alarm's state change, or the start) to healthy traffic in the new region; null if never. */
+  rtoSeconds: z.number().nonnegative().nullable(),
+  /** Replication lag or copy age at promotion; null if unknown. */
+  rpoSeconds: z.number().nonnegative().nullable(),
+  rtoTargetSeconds: z.number().nonnegative(),
+  rpoTargetSeconds: z.number().nonnegative(),
+  /** How many were recovered, and how many failed. */
+  recovered: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+});
+
+/** A tenant (or the platform) that missed its RTO or RPO target, or was not recovered, and why. */
+export const MissedTarget = z.object({
+  subject: z.string().min(1),
+  tier: z.string().min(1),
+  reason: z.string(),
+  rtoSeconds: z.number().nonnegative().nullable(),
+  rpoSeconds: z.number().nonnegative().nullable(),
+});
+
+/** What every failover and drill reports: per tier (platform, premium, standard, basic) and who missed. */
+const Recovery = {
+  rtoSeconds: z.number().nonnegative(),
+  rpoSeconds: z.number().nonnegative(),
+  perTier: z.record(z.string(), TierRecovery).optional(),
+  missedTargets: z.array(MissedTarget).max(100).optional(),
+};
+
 export const FailoverCompleted = defineEvent({
   source: SOURCES.failover,
-  detailType: "Failover Completed",
-  description: "Production now runs in the other region; measured RTO and RPO.",
+  detailType: "Region Failover Completed",
+  description: "Production now runs in the other region; measured RTO and RPO per tier, and who missed them.",
   detail: z.object({
     ...FailoverOutcome,
-    rtoSeconds: z.number().nonnegative(),
-    rpoSeconds: z.number().nonnegative(),
+    ...Recovery,
     ...reportField,
   }),
 });
 
 export const FailoverFailed = defineEvent({
   source: SOURCES.failover,
-  detailType: "Failover Failed",
-  description: "A failover stopped at a step.",
+  detailType: "Region Failover Failed",
+  description: "A failover or switchover stopped at a step (or was refused: another holds the fleet).",
   detail: z.object({
     ...FailoverOutcome,
     step: z.string().min(1),
@@ -170,14 +199,14 @@ export const FailoverFailed = defineEvent({
 export const DrDrillCompleted = defineEvent({
   source: SOURCES.failover,
   detailType: "DR Drill Completed",
-  description: "A DR drill proved the failover path without harming production; measured RTO and RPO.",
+  description:
+    "A DR drill switched over, verified and failed back without harming production; measured RTO and RPO.",
   detail: z.object({
     executionArn: ExecutionArn,
     primaryRegion: z.string().min(1),
     drillRegion: z.string().min(1),
-    rtoSeconds: z.number().nonnegative(),
-    rpoSeconds: z.number().nonnegative(),
     withinObjectives: z.boolean(),
+    ...Recovery,
     ...reportField,
   }),
 });
@@ -185,7 +214,8 @@ export const DrDrillCompleted = defineEvent({
 export const DrDrillFailed = defineEvent({
   source: SOURCES.failover,
   detailType: "DR Drill Failed",
-  description: "A DR drill stopped at a step.",
+  description:
+    "A DR drill stopped at a step (refused on red readiness, or failed back after a failed check).",
   detail: z.object({
     executionArn: ExecutionArn,
     primaryRegion: z.string().min(1),
@@ -194,6 +224,27 @@ export const DrDrillFailed = defineEvent({
     error: z.string().min(1),
     reason: z.string(),
     ...reportField,
+  }),
+});
+
+const Light = z.enum(["green", "amber", "red"]);
+
+export const DrReadinessChanged = defineEvent({
+  source: SOURCES.failover,
+  detailType: "DR Readiness Changed",
+  description:
+    "DR readiness (secondaries' lag, copies' age, the secondary EKS) changed overall or for a tier; red means a failover now would miss its targets.",
+  detail: z.object({
+    checkedAt: Time,
+    previous: Light.nullable(),
+    overall: Light,
+    primaryRegion: z.string().min(1),
+    secondaryRegion: z.string().min(1),
+    perTier: z.record(z.string(), Light),
+    /** Subjects (platform, compute, tenant slugs) whose status changed, with the reason now. */
+    changed: z
+      .array(z.object({ subject: z.string().min(1), from: Light.nullable(), to: Light, reason: z.string() }))
+      .max(100),
   }),
 });
 
@@ -208,4 +259,5 @@ export const operationEvents = [
   FailoverFailed,
   DrDrillCompleted,
   DrDrillFailed,
+  DrReadinessChanged,
 ] as const;

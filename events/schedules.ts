@@ -73,4 +73,34 @@ export const workflowSchedules: readonly WorkflowSchedule[] = [
     workflow: "regional-failover",
     input: { trigger: "schedule", mode: "drill", scheduledTime: "<aws.scheduler.scheduled-time>" },
   },
+  {
+    name: "nightly-dr-drill",
+    description:
+      "Every night at 02:00 Europe/London, when enabled: a DR drill (switchover, verify, fail back). Off by default: the monthly one is the promise.",
+    scheduleExpression: "cron(0 2 * * ? *)",
+    timezone: "Europe/London",
+    state: "DISABLED",
+    workflow: "regional-failover",
+    input: { trigger: "schedule", mode: "drill", scheduledTime: "<aws.scheduler.scheduled-time>" },
+  },
+  {
+    name: "dr-readiness",
+    description:
+      "Every 30 minutes: is every secondary and copy there and fresh enough for its tier's RPO, and can the secondary EKS take the load.",
+    scheduleExpression: "rate(30 minutes)",
+    timezone: "UTC",
+    state: "ENABLED",
+    workflow: "dr-readiness",
+    input: { trigger: "schedule", scheduledTime: "<aws.scheduler.scheduled-time>" },
+  },
+  {
+    name: "dr-snapshot-copies",
+    description:
+      "Every 5 minutes: the cross-region copy pipeline of standard and basic tenants (a DR snapshot at the tier's cadence, its copy, pruning).",
+    scheduleExpression: "rate(5 minutes)",
+    timezone: "UTC",
+    state: "ENABLED",
+    workflow: "dr-snapshot-copies",
+    input: { trigger: "schedule", scheduledTime: "<aws.scheduler.scheduled-time>" },
+  },
 ];

@@ -105,6 +105,12 @@ export const RegionalFailoverInput = z.discriminatedUnion("trigger", [
   }),
 ]);
 
+/** DR upkeep on a schedule (readiness every 30 minutes, the copy pipeline every 5), or run by hand. */
+export const DrUpkeepInput = z.discriminatedUnion("trigger", [
+  z.object({ trigger: z.literal("schedule"), scheduledTime: Timestamp }),
+  z.object({ trigger: Manual, requestedBy: RequestedBy }),
+]);
+
 /**
  * The detail of `Step Functions Execution Status Change` for an execution stopped or timed out from
  * outside (rule `execution-stopped-clean-up` passes `$.detail`): the event's contract, its status narrowed.
@@ -121,6 +127,8 @@ export const workflowInputs = {
   "backup-snapshots": BackupSnapshotsInput,
   "backup-sweeper": BackupSweeperInput,
   "regional-failover": RegionalFailoverInput,
+  "dr-readiness": DrUpkeepInput,
+  "dr-snapshot-copies": DrUpkeepInput,
   "operation-cleanup": OperationCleanupInput,
 } as const;
 

@@ -4,6 +4,7 @@
  * Each group keeps its entries beside its handlers (functions/<group>/catalog.ts).
  */
 import { backupFunctions } from "./backup/catalog.ts";
+import { failoverFunctions } from "./failover/catalog.ts";
 import { ingressFunctions } from "./ingress/catalog.ts";
 import { opsFunctions } from "./ops/catalog.ts";
 import { reportFunctions } from "./reports/catalog.ts";
@@ -16,6 +17,7 @@ const entries = [
   ...ingressFunctions,
   ...reportFunctions,
   ...backupFunctions,
+  ...failoverFunctions,
 ] as const;
 
 export const functionCatalog = defineFunctionCatalog(entries);

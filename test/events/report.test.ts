@@ -14,8 +14,8 @@ const OUTCOMES = [
   "Canary Promoted",
   "Canary Rolled Back",
   "Backup Verification Completed",
-  "Failover Completed",
-  "Failover Failed",
+  "Region Failover Completed",
+  "Region Failover Failed",
   "DR Drill Completed",
   "DR Drill Failed",
 ];

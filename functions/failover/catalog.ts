@@ -1,0 +1,239 @@
+/**
+ * Regional failover and DR steps. IAM from exactly what each handler calls, in the stage's region and
+ * its DR pair (`${drRegion}`): tenant clusters by name (`tenant-*`), the platform's by its name
+ * (`cplane-platform*`), global databases (global ARNs have no region), destructive calls only on
+ * resources tagged for a tenant; Route 53 on the platform's zone and health checks; the platform's
+ * node groups; CloudWatch reads, and writes only to `cplane/DR`.
+ */
+import type { FunctionSpec, IamStatement, ResourceRef } from "../shared/catalog.ts";
+
+const TABLE: ResourceRef = { ref: "tenantTable" };
+const BUS: ResourceRef = { ref: "bus" };
+const REGIONS = ["${region}", "${drRegion}"] as const;
+const rds = (kind: string, name: string) =>
+  REGIONS.map((r) => `arn:\${partition}:rds:${r}:\${account}:${kind}:${name}`);
+const TENANT_CLUSTERS = rds("cluster", "tenant-*");
+const PLATFORM_CLUSTERS = rds("cluster", "cplane-platform*");
+const TENANT_INSTANCES = rds("db", "tenant-*");
+const ANY_INSTANCE = rds("db", "*");
+const TENANT_SNAPSHOTS = rds("cluster-snapshot", "tenant-*");
+const TENANT_GLOBALS = "arn:${partition}:rds::${account}:global-cluster:tenant-*";
+const PLATFORM_GLOBAL = "arn:${partition}:rds::${account}:global-cluster:cplane-platform";
+const TENANT_TAGGED = { StringLike: { "aws:ResourceTag/cplane:tenant": "*" } } as const;
+const EKS_NODEGROUPS = REGIONS.map(
+  (r) => `arn:\${partition}:eks:${r}:\${account}:nodegroup/cplane-*/general/*`,
+);
+const EKS_CLUSTERS = REGIONS.map((r) => `arn:\${partition}:eks:${r}:\${account}:cluster/cplane-*`);
+
+const registry = (...actions: string[]): IamStatement => ({
+  actions: actions.map((action) => `dynamodb:${action}`),
+  resources: [TABLE],
+});
+const publish: IamStatement = { actions: ["events:PutEvents"], resources: [BUS] };
+const describeClusters: IamStatement = {
+  actions: ["rds:DescribeDBClusters"],
+  resources: [...TENANT_CLUSTERS, ...PLATFORM_CLUSTERS],
+};
+// DescribeDBInstances and DescribeDBClusterSnapshots with a filter are authorised on the pattern.
+const describeInstances: IamStatement = { actions: ["rds:DescribeDBInstances"], resources: ANY_INSTANCE };
+const describeSnapshots: IamStatement = {
+  actions: ["rds:DescribeDBClusterSnapshots"],
+  resources: [...TENANT_SNAPSHOTS, ...TENANT_CLUSTERS],
+};
+const describeGlobals: IamStatement = {
+  actions: ["rds:DescribeGlobalClusters"],
+  resources: [TENANT_GLOBALS, PLATFORM_GLOBAL],
+};
+const readMetrics: IamStatement = {
+  actions: ["cloudwatch:GetMetricData"],
+  resources: ["*"],
+  reason: "GetMetricData has no resource type in IAM",
+};
+const putDrMetrics: IamStatement = {
+  actions: ["cloudwatch:PutMetricData"],
+  resources: ["*"],
+  conditions: { StringEquals: { "cloudwatch:namespace": "cplane/DR" } },
+  reason: "PutMetricData has no resource type; the namespace condition limits it to cplane/DR",
+};
+const readZone: IamStatement[] = [
+  {
+    actions: ["route53:ListHostedZonesByName"],
+    resources: ["*"],
+    reason: "ListHostedZonesByName has no resource type in IAM",
+  },
+  { actions: ["route53:ListResourceRecordSets"], resources: ["arn:${partition}:route53:::hostedzone/*"] },
+  { actions: ["route53:GetHealthCheckStatus"], resources: ["arn:${partition}:route53:::healthcheck/*"] },
+];
+const ENV = { TENANT_TABLE: TABLE, DR_REGION: "${drRegion}" };
+
+const spec = <const Step extends string>(
+  step: Step,
+  description: string,
+  permissions: IamStatement[],
+  environment: FunctionSpec["environment"] = ENV,
+  timeoutSeconds = 60,
+): FunctionSpec & { readonly id: `failover/${Step}` } => ({
+  id: `failover/${step}` as const,
+  handler: `functions/failover/${step}.ts`,
+  description,
+  timeoutSeconds,
+  memoryMB: 512,
+  environment,
+  permissions,
+});
+
+export const failoverFunctions = [
+  spec(
+    "ensure-dr",
+    "Brings a tenant's DR into line with its tier: global secondary, or the first DR snapshot",
+    [
+      describeClusters,
+      describeInstances,
+      describeSnapshots,
+      describeGlobals,
+      { actions: ["rds:CreateGlobalCluster"], resources: [TENANT_GLOBALS, ...TENANT_CLUSTERS] },
+      {
+        actions: [
+          "rds:CreateDBCluster",
+          "rds:CreateDBInstance",
+          "rds:CreateDBClusterSnapshot",
+          "rds:AddTagsToResource",
+        ],
+        resources: [...TENANT_CLUSTERS, ...TENANT_INSTANCES, ...TENANT_SNAPSHOTS, TENANT_GLOBALS],
+      },
+      registry("UpdateItem"),
+    ],
+  ),
+  spec(
+    "remove-dr",
+    "Detaches and deletes a tenant's global secondary and global database, and its DR snapshots",
+    [
+      describeClusters,
+      describeInstances,
+      describeSnapshots,
+      describeGlobals,
+      {
+        actions: ["rds:RemoveFromGlobalCluster", "rds:DeleteGlobalCluster"],
+        resources: [TENANT_GLOBALS, ...TENANT_CLUSTERS],
+      },
+      {
+        actions: ["rds:DeleteDBCluster", "rds:DeleteDBInstance", "rds:DeleteDBClusterSnapshot"],
+        resources: [...TENANT_CLUSTERS, ...TENANT_INSTANCES, ...TENANT_SNAPSHOTS],
+        conditions: TENANT_TAGGED,
+      },
+    ],
+  ),
+  spec(
+    "copy-snapshots",
+    "One round of the cross-region copy pipeline of every standard and basic tenant",
+    [
+      registry("Scan"),
+      describeSnapshots,
+      {
+        actions: ["rds:CreateDBClusterSnapshot", "rds:CopyDBClusterSnapshot", "rds:AddTagsToResource"],
+        resources: [...TENANT_CLUSTERS, ...TENANT_SNAPSHOTS],
+      },
+      // A cross-region copy of an encrypted snapshot re-encrypts with the target region's RDS key.
+      {
+        actions: ["kms:CreateGrant", "kms:DescribeKey"],
+        resources: REGIONS.map((r) => `arn:\${partition}:kms:${r}:\${account}:key/*`),
+        conditions: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": "alias/aws/rds" } },
+      },
+      {
+        actions: ["rds:DeleteDBClusterSnapshot"],
+        resources: TENANT_SNAPSHOTS,
+        conditions: { StringEquals: { "aws:ResourceTag/cplane:dr": "true" } },
+      },
+    ],
+    ENV,
+    300,
+  ),
+  spec(
+    "check-readiness",
+    "Assesses DR readiness, stores it, puts per-tier counts and publishes DR Readiness Changed",
+    [
+      registry("Scan", "GetItem", "PutItem"),
+      describeClusters,
+      describeSnapshots,
+      describeGlobals,
+      readMetrics,
+      putDrMetrics,
+      { actions: ["eks:DescribeNodegroup"], resources: EKS_NODEGROUPS },
+      publish,
+    ],
+    { ...ENV, EVENT_BUS_NAME: BUS },
+    300,
+  ),
+  spec(
+    "plan",
+    "Decides what a failover, switchover or drill does: regions, global databases, restores, compute, DNS",
+    [
+      registry("Scan"),
+      describeClusters,
+      describeSnapshots,
+      describeGlobals,
+      readMetrics,
+      ...readZone,
+      { actions: ["eks:DescribeNodegroup"], resources: EKS_NODEGROUPS },
+    ],
+    { ...ENV, FAILOVER_APPROVAL: "none", FLAP_GUARD_SECONDS: "60" },
+    300,
+  ),
+  spec("check-signal", "The flap guard's second look: health checks, the alarm, the region's API", [
+    ...readZone,
+    {
+      actions: ["cloudwatch:DescribeAlarms"],
+      resources: ["arn:${partition}:cloudwatch:*:${account}:alarm:cplane-region-health-*"],
+    },
+    describeClusters,
+  ]),
+  spec(
+    "promote-database",
+    "FailoverGlobalCluster (data loss allowed) or SwitchoverGlobalCluster to the target",
+    [
+      describeGlobals,
+      readMetrics,
+      {
+        actions: ["rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"],
+        resources: [TENANT_GLOBALS, PLATFORM_GLOBAL, ...TENANT_CLUSTERS, ...PLATFORM_CLUSTERS],
+      },
+    ],
+  ),
+  spec("check-promotion", "Whether a global database's writer is the target now", [describeGlobals]),
+  spec("restore-tenant", "Restores a snapshot-tier tenant from its latest copy in the target region", [
+    describeClusters,
+    {
+      actions: ["rds:RestoreDBClusterFromSnapshot", "rds:CreateDBInstance", "rds:AddTagsToResource"],
+      resources: [...TENANT_CLUSTERS, ...TENANT_INSTANCES, ...TENANT_SNAPSHOTS],
+    },
+  ]),
+  spec("check-restore", "Whether a restored tenant cluster and its writer are available", [
+    describeClusters,
+    describeInstances,
+  ]),
+  spec("scale-compute", "Scales the target region's EKS node group", [
+    { actions: ["eks:DescribeNodegroup", "eks:UpdateNodegroupConfig"], resources: EKS_NODEGROUPS },
+  ]),
+  spec("check-compute", "Whether the node group's scaling update finished", [
+    { actions: ["eks:DescribeUpdate"], resources: [...EKS_CLUSTERS, ...EKS_NODEGROUPS] },
+  ]),
+  spec("switch-traffic", "Makes the target region the PRIMARY of the platform's Route 53 failover pair", [
+    { actions: ["route53:ChangeResourceRecordSets"], resources: ["arn:${partition}:route53:::hostedzone/*"] },
+  ]),
+  spec("verify-traffic", "Whether production is served, healthy, from the target region", [
+    ...readZone,
+    { actions: ["route53:GetChange"], resources: ["arn:${partition}:route53:::change/*"] },
+    readMetrics,
+  ]),
+  spec("summarize", "Measures RTO/RPO per tier, records moved tenants, puts the figures in CloudWatch", [
+    registry("UpdateItem"),
+    putDrMetrics,
+  ]),
+  spec("announce", "Publishes Region Failover Completed or DR Drill Completed", [publish], {
+    EVENT_BUS_NAME: BUS,
+  }),
+  spec("record-failure", "Publishes Region Failover Failed or DR Drill Failed", [publish], {
+    EVENT_BUS_NAME: BUS,
+    DR_REGION: "${drRegion}",
+  }),
+] as const satisfies readonly FunctionSpec[];

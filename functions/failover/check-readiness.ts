@@ -1,0 +1,70 @@
+/**
+ * The readiness schedule's step: assesses DR readiness (lib/readiness.ts), stores it for
+ * `cplane dr status`, puts the per-tier counts in CloudWatch (`cplane/DR`), and publishes
+ * `DR Readiness Changed` when the overall status or any subject's status changed.
+ */
+import { z } from "zod";
+import { DrReadinessChanged } from "../../events/operations.ts";
+import { defineStep } from "../shared/handler.ts";
+import { publishEvent } from "../shared/publish.ts";
+import { isOutage } from "./lib/aws.ts";
+import { putFigures } from "./lib/metrics.ts";
+import { assessReadiness, type Light, type Readiness } from "./lib/readiness.ts";
+import { readReadiness, writeReadiness } from "./lib/store.ts";
+
+export const CheckReadinessInput = z.object({ executionArn: z.string().min(1) });
+
+export interface CheckReadinessResult {
+  readonly overall: Light;
+  readonly previous: Light | null;
+  readonly changed: number;
+  readonly perKind: Readiness["perKind"];
+}
+
+export const handler = defineStep(CheckReadinessInput, async (): Promise<CheckReadinessResult> => {
+  const previous = await readReadiness();
+  const readiness = await assessReadiness();
+  await writeReadiness(readiness);
+  const before = new Map((previous?.subjects ?? []).map((s) => [s.subject, s.status]));
+  const changed = readiness.subjects
+    .filter((s) => before.get(s.subject) !== s.status)
+    .map((s) => ({
+      subject: s.subject,
+      from: before.get(s.subject) ?? null,
+      to: s.status,
+      reason: s.reason,
+    }));
+  if (changed.length > 0 || previous?.overall !== readiness.overall) {
+    await publishEvent(DrReadinessChanged, {
+      checkedAt: readiness.checkedAt,
+      previous: previous?.overall ?? null,
+      overall: readiness.overall,
+      primaryRegion: readiness.primaryRegion,
+      secondaryRegion: readiness.secondaryRegion,
+      perTier: Object.fromEntries(Object.entries(readiness.perKind).map(([kind, v]) => [kind, v.status])),
+      changed: changed.slice(0, 100),
+    });
+  }
+  // The figures go to the region that serves now; when it does not answer, to the other.
+  const data = Object.entries(readiness.perKind).flatMap(([kind, counts]) =>
+    (["green", "amber", "red"] as const).map((light) => ({
+      MetricName: "ReadinessCount",
+      Dimensions: [
+        { Name: "Tier", Value: kind },
+        { Name: "Status", Value: light },
+      ],
+      Value: counts[light],
+      Unit: "Count" as const,
+    })),
+  );
+  await putFigures(readiness.primaryRegion, data).catch(async (error: unknown) => {
+    if (!isOutage(error)) throw error;
+    await putFigures(readiness.secondaryRegion, data);
+  });
+  return {
+    overall: readiness.overall,
+    previous: previous?.overall ?? null,
+    changed: changed.length,
+    perKind: readiness.perKind,
+  };
+});

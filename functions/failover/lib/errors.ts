@@ -1,0 +1,20 @@
+/**
+ * Errors the failover and DR steps throw on purpose. Their names are the contract with the state
+ * machines' Retry and Catch (workflows/regional-failover.ts): renaming one is a breaking change.
+ */
+import { ControlPlaneError, TransientError } from "../../shared/errors.ts";
+
+/** A region this step must reach did not answer as an outage looks (time-outs, dropped connections). */
+export class RegionUnreachableError extends ControlPlaneError {}
+/** A resource is changing state (a cluster still creating, a global database mid-switch); retried. */
+export class DrResourceBusyError extends TransientError {}
+/** A switchover or drill was asked for while the secondary lags beyond what the tier allows. */
+export class ReplicationLagTooHighError extends ControlPlaneError {}
+/** A drill was asked for while DR readiness is red: it would prove nothing and might harm production. */
+export class DrReadinessRedError extends ControlPlaneError {}
+/** Traffic in the new region did not become healthy within the verification window. */
+export class TrafficNotHealthyError extends ControlPlaneError {}
+/** The platform's own resources (global database, zone, clusters) are not where the configuration says. */
+export class PlatformNotFoundError extends ControlPlaneError {}
+/** A tenant has no copy in the target region to restore from. */
+export class NoRecoveryPointError extends ControlPlaneError {}

@@ -1,0 +1,210 @@
+/**
+ * DR readiness: for the platform, its secondary EKS and every active tenant, whether what a failover
+ * would promote or restore is there and fresh enough for the tier's RPO: a global secondary whose
+ * replication lag (AuroraGlobalDBRPOLag) is within it, or a copy in the paired region no older than it.
+ * Green: ready; amber: ready but unproven (no lag data yet, a tenant's first copy still on its way);
+ * red: a failover now would miss the target or has nothing to restore.
+ */
+import { DescribeNodegroupCommand } from "@aws-sdk/client-eks";
+import { awsNow } from "../../shared/aws-clients.ts";
+import { listTenants, type TenantRecord } from "../../tenant/lib/registry.ts";
+import { TIERS } from "../../tenant/lib/tiers.ts";
+import { eksIn, isOutage, otherRegion, platform, regionOfArn, regionPair } from "./aws.ts";
+import { latestCopy } from "./copies.ts";
+import { COPY_PIPELINE_SECONDS, DR_PROFILES } from "./dr-profiles.ts";
+import { findClusterIn, findGlobal } from "./dr-setup.ts";
+import { rpoLagSeconds } from "./metrics.ts";
+import { drNames } from "./names.ts";
+
+export type Light = "green" | "amber" | "red";
+export type Subject = "platform" | "compute" | "premium" | "standard" | "basic";
+
+export interface SubjectReadiness {
+  /** `platform`, `compute`, or the tenant's slug. */
+  readonly subject: string;
+  readonly kind: Subject;
+  readonly status: Light;
+  readonly reason: string;
+  readonly lagSeconds?: number;
+  readonly copyAgeSeconds?: number;
+}
+
+export interface Readiness {
+  readonly checkedAt: string;
+  readonly overall: Light;
+  readonly primaryRegion: string;
+  readonly secondaryRegion: string;
+  readonly perKind: Readonly<Record<Subject, { status: Light; green: number; amber: number; red: number }>>;
+  readonly subjects: readonly SubjectReadiness[];
+}
+
+const RANK: Record<Light, number> = { green: 0, amber: 1, red: 2 };
+export const worst = (lights: readonly Light[]): Light =>
+  lights.reduce<Light>((a, b) => (RANK[b] > RANK[a] ? b : a), "green");
+
+/** A global database's writer region and its secondary there is (the member outside that region). */
+async function globalState(identifier: string, regions: readonly string[]) {
+  for (const region of regions) {
+    try {
+      const global = await findGlobal(region, identifier);
+      if (!global) return undefined;
+      const writer = global.GlobalClusterMembers?.find((m) => m.IsWriter)?.DBClusterArn ?? "";
+      const reader = global.GlobalClusterMembers?.find((m) => !m.IsWriter)?.DBClusterArn;
+      return { global, writerRegion: regionOfArn(writer), writerArn: writer, readerArn: reader };
+    } catch (error) {
+      if (!isOutage(error)) throw error;
+    }
+  }
+  return undefined;
+}
+
+async function globalReadiness(
+  subject: string,
+  kind: Subject,
+  identifier: string,
+  maxLagSeconds: number,
+  regions: readonly string[],
+): Promise<SubjectReadiness> {
+  const state = await globalState(identifier, regions);
+  if (!state) return { subject, kind, status: "red", reason: `global database ${identifier} not found` };
+  if (!state.readerArn)
+    return { subject, kind, status: "red", reason: `global database ${identifier} has no secondary` };
+  const region = regionOfArn(state.readerArn);
+  try {
+    const reader = await findClusterIn(region, state.readerArn);
+    if (reader?.Status !== "available")
+      return {
+        subject,
+        kind,
+        status: "red",
+        reason: `secondary in ${region} is ${reader?.Status ?? "missing"}`,
+      };
+    const lag = await rpoLagSeconds(region, reader.DBClusterIdentifier ?? "");
+    if (lag === undefined)
+      return { subject, kind, status: "amber", reason: `no replication lag reported in ${region} yet` };
+    if (lag > maxLagSeconds)
+      return { subject, kind, status: "red", reason: `lag ${lag}s > ${maxLagSeconds}s`, lagSeconds: lag };
+    return { subject, kind, status: "green", reason: `secondary in ${region}, lag ${lag}s`, lagSeconds: lag };
+  } catch (error) {
+    if (!isOutage(error)) throw error;
+    return { subject, kind, status: "red", reason: `${region} does not answer` };
+  }
+}
+
+async function copyReadiness(tenant: TenantRecord, now: number): Promise<SubjectReadiness> {
+  const kind = tenant.tier;
+  const home = tenant.region || regionPair().home;
+  const target = otherRegion(home);
+  const rpo = TIERS[tenant.tier].recovery.rpoSeconds;
+  try {
+    const copy = await latestCopy(target, tenant.slug, now);
+    if (!copy) {
+      const young = now - Date.parse(tenant.createdAt) < (rpo + COPY_PIPELINE_SECONDS) * 1000;
+      return {
+        subject: tenant.slug,
+        kind,
+        status: young ? "amber" : "red",
+        reason: young ? `first copy to ${target} on its way` : `no copy in ${target}`,
+      };
+    }
+    const status: Light = copy.ageSeconds <= rpo ? "green" : copy.ageSeconds <= 2 * rpo ? "amber" : "red";
+    return {
+      subject: tenant.slug,
+      kind,
+      status,
+      reason: `copy ${copy.snapshotIdentifier} in ${target}, ${copy.ageSeconds}s old (RPO ${rpo}s)`,
+      copyAgeSeconds: copy.ageSeconds,
+    };
+  } catch (error) {
+    if (!isOutage(error)) throw error;
+    return { subject: tenant.slug, kind, status: "red", reason: `${target} does not answer` };
+  }
+}
+
+async function computeReadiness(region: string): Promise<SubjectReadiness> {
+  const config = platform();
+  try {
+    const { nodegroup } = await eksIn(region).send(
+      new DescribeNodegroupCommand({
+        clusterName: config.computeCluster(region),
+        nodegroupName: config.nodegroup,
+      }),
+    );
+    const max = nodegroup?.scalingConfig?.maxSize ?? 0;
+    if (nodegroup?.status !== "ACTIVE")
+      return {
+        subject: "compute",
+        kind: "compute",
+        status: "red",
+        reason: `node group is ${nodegroup?.status}`,
+      };
+    return {
+      subject: "compute",
+      kind: "compute",
+      status: max >= 2 ? "green" : "amber",
+      reason: `node group ${config.nodegroup} in ${region} ACTIVE, up to ${max} nodes`,
+    };
+  } catch (error) {
+    if (!isOutage(error) && (error as Error).name !== "ResourceNotFoundException") throw error;
+    return {
+      subject: "compute",
+      kind: "compute",
+      status: "red",
+      reason: `no usable node group in ${region}`,
+    };
+  }
+}
+
+/** Every subject's readiness now. */
+export async function assessReadiness(): Promise<Readiness> {
+  const now = awsNow();
+  const pair = regionPair();
+  const regions = [pair.dr, pair.home];
+  const config = platform();
+  const platformState = await globalState(config.globalCluster, regions);
+  const primaryRegion = platformState?.writerRegion || pair.home;
+  const secondaryRegion = otherRegion(primaryRegion);
+  const subjects: SubjectReadiness[] = [
+    await globalReadiness("platform", "platform", config.globalCluster, 60, regions),
+    await computeReadiness(secondaryRegion),
+  ];
+  const tenants = (await listTenants()).filter((t) => t.status === "active");
+  for (const tenant of tenants) {
+    const profile = DR_PROFILES[tenant.tier];
+    subjects.push(
+      profile.strategy === "global-secondary"
+        ? await globalReadiness(
+            tenant.slug,
+            tenant.tier,
+            drNames(tenant.slug).globalClusterIdentifier,
+            profile.maxLagSeconds,
+            regions,
+          )
+        : await copyReadiness(tenant, now),
+    );
+  }
+  const kinds: Subject[] = ["platform", "compute", "premium", "standard", "basic"];
+  const perKind = Object.fromEntries(
+    kinds.map((kind) => {
+      const of = subjects.filter((s) => s.kind === kind);
+      const count = (light: Light) => of.filter((s) => s.status === light).length;
+      return [
+        kind,
+        {
+          status: worst(of.map((s) => s.status)),
+          green: count("green"),
+          amber: count("amber"),
+          red: count("red"),
+        },
+      ];
+    }),
+  ) as Readiness["perKind"];
+  return {
+    checkedAt: new Date(now).toISOString(),
+    overall: worst(subjects.map((s) => s.status)),
+    primaryRegion,
+    secondaryRegion,
+    perKind,
+    subjects,
+  };
+}
