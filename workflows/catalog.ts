@@ -5,7 +5,9 @@
 import { backupSnapshots } from "./backup-snapshots.ts";
 import { backupSweeper } from "./backup-sweeper.ts";
 import { backupVerification } from "./backup-verification.ts";
+import { drReadiness, drSnapshotCopies } from "./dr-upkeep.ts";
 import { operationCleanup } from "./operation-cleanup.ts";
+import { regionalFailover } from "./regional-failover.ts";
 import { tenantOffboarding } from "./tenant-offboarding.ts";
 import { tenantOnboarding } from "./tenant-onboarding.ts";
 import { defineWorkflowCatalog } from "./workflow.ts";
@@ -17,4 +19,7 @@ export const workflowCatalog = defineWorkflowCatalog([
   backupVerification,
   backupSnapshots,
   backupSweeper,
+  regionalFailover,
+  drReadiness,
+  drSnapshotCopies,
 ]);

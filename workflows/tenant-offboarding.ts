@@ -41,7 +41,7 @@ const locks = acquireLocks({
   ttlSeconds: TIMEOUT_SECONDS + 3600,
   retrySeconds: 60,
   maxWaitSeconds: 30 * 60,
-  next: "SnapshotDatabase",
+  next: "RemoveDr",
   onBlocked: failure.entry,
   onFailure: failure.entry,
 });
@@ -68,6 +68,27 @@ const snapshot = pollUntil({
   },
 });
 
+/** The tenant's DR goes first: a global database member cannot be deleted, nor its final snapshot taken alone. */
+const drRemoval = pollUntil({
+  name: "DrRemoval",
+  check: "failover/remove-dr",
+  payload: `{% {${TENANT}} %}`,
+  result: "drRemoval",
+  readyWhen: "$drRemoval.done = true",
+  failedWhen: "false",
+  next: "SnapshotDatabase",
+  onFailure: failure.entry,
+  deadlineSeconds: 60 * 60,
+  firstPollSeconds: 60,
+  maxPollSeconds: 240,
+  failed: { error: "DrRemovalFailedError", cause: "{% 'DR of ' & $tenant.slug & ' could not be removed' %}" },
+  timedOut: {
+    error: "DrRemovalTimeoutError",
+    cause:
+      "{% 'DR of ' & $tenant.slug & ' still being removed after an hour: ' & $join($drRemoval.removed, ', ') %}",
+  },
+});
+
 export const offboardingDefinition: StateMachineDefinition = {
   Comment:
     "Tenant offboarding: final snapshot, delete cluster, namespace and access, retire secret, announce",
@@ -82,6 +103,7 @@ export const offboardingDefinition: StateMachineDefinition = {
         tenant: null,
         snapshot: null,
         ...locks.variables,
+        ...drRemoval.variables,
         ...snapshot.variables,
         ...failure.variables,
       },
@@ -104,6 +126,15 @@ export const offboardingDefinition: StateMachineDefinition = {
       Type: "Succeed",
       Output: '{% {"tenantId": $tenant.tenantId, "slug": $tenant.slug, "status": "offboarded"} %}',
     },
+    RemoveDr: step("failover/remove-dr", `{% {${TENANT}} %}`, "IsDrRemoved", failure.entry, {
+      Assign: { drRemoval: "{% $states.result.Payload %}" },
+    }),
+    IsDrRemoved: {
+      Type: "Choice",
+      Choices: [{ Condition: "{% $drRemoval.done = true %}", Next: "SnapshotDatabase" }],
+      Default: drRemoval.entry,
+    },
+    ...drRemoval.states,
     SnapshotDatabase: step("tenant/snapshot-database", `{% {${TENANT}} %}`, "HasDatabase", failure.entry, {
       Assign: { snapshot: "{% $states.result.Payload %}" },
     }),

@@ -95,6 +95,7 @@ export const onboardingDefinition: StateMachineDefinition = {
         database: null,
         migration: null,
         namespace: null,
+        dr: null,
         ...locks.variables,
         ...database.variables,
         ...failure.variables,
@@ -138,9 +139,19 @@ export const onboardingDefinition: StateMachineDefinition = {
     CreateNamespace: step(
       "tenant/create-namespace",
       `{% {${TENANT}, "tier": $tenant.tier, "secretArn": $migration.secretArn} %}`,
-      "RecordReport",
+      "EnsureDr",
       failure.entry,
       { Assign: { namespace: "{% $states.result.Payload %}" } },
+    ),
+    // The tier's DR profile: a global secondary in the paired region, or the first DR snapshot.
+    EnsureDr: step(
+      "failover/ensure-dr",
+      `{% {${TENANT}, "tier": $tenant.tier} %}`,
+      "RecordReport",
+      failure.entry,
+      {
+        Assign: { dr: "{% $states.result.Payload %}" },
+      },
     ),
     RecordReport: recordReport({
       workflow: "tenant-onboarding",

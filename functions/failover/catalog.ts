@@ -112,10 +112,9 @@ export const failoverFunctions = [
       describeInstances,
       describeSnapshots,
       describeGlobals,
-      {
-        actions: ["rds:RemoveFromGlobalCluster", "rds:DeleteGlobalCluster"],
-        resources: [TENANT_GLOBALS, ...TENANT_CLUSTERS],
-      },
+      { actions: ["rds:RemoveFromGlobalCluster"], resources: [TENANT_GLOBALS, ...TENANT_CLUSTERS] },
+      // Global databases are tagged for their tenant at creation (ensure-dr).
+      { actions: ["rds:DeleteGlobalCluster"], resources: [TENANT_GLOBALS], conditions: TENANT_TAGGED },
       {
         actions: ["rds:DeleteDBCluster", "rds:DeleteDBInstance", "rds:DeleteDBClusterSnapshot"],
         resources: [...TENANT_CLUSTERS, ...TENANT_INSTANCES, ...TENANT_SNAPSHOTS],

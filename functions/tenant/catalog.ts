@@ -95,6 +95,41 @@ const eksNamespaceRemoval: IamStatement[] = [
   { actions: ["eks:DescribeAccessEntry", "eks:DeleteAccessEntry"], resources: [ACCESS_ENTRIES] },
 ];
 
+/** What compensation needs to take away DR this execution created (functions/failover/lib/dr-setup.ts). */
+const drRemoval: IamStatement[] = [
+  {
+    actions: ["rds:DescribeDBClusters", "rds:DescribeDBClusterSnapshots"],
+    resources: ["${region}", "${drRegion}"].flatMap((r) => [
+      `arn:\${partition}:rds:${r}:\${account}:cluster:tenant-*`,
+      `arn:\${partition}:rds:${r}:\${account}:cluster-snapshot:tenant-*`,
+    ]),
+  },
+  { actions: ["rds:DescribeDBInstances"], resources: ["arn:${partition}:rds:${drRegion}:${account}:db:*"] },
+  {
+    actions: ["rds:DescribeGlobalClusters", "rds:RemoveFromGlobalCluster"],
+    resources: [
+      "arn:${partition}:rds::${account}:global-cluster:tenant-*",
+      "arn:${partition}:rds:${region}:${account}:cluster:tenant-*",
+      "arn:${partition}:rds:${drRegion}:${account}:cluster:tenant-*",
+    ],
+  },
+  // Global databases are tagged for their tenant at creation (ensure-dr), like every other resource.
+  {
+    actions: ["rds:DeleteGlobalCluster"],
+    resources: ["arn:${partition}:rds::${account}:global-cluster:tenant-*"],
+    conditions: TENANT_TAGGED,
+  },
+  {
+    actions: ["rds:DeleteDBCluster", "rds:DeleteDBInstance", "rds:DeleteDBClusterSnapshot"],
+    resources: ["${region}", "${drRegion}"].flatMap((r) => [
+      `arn:\${partition}:rds:${r}:\${account}:cluster:tenant-*`,
+      `arn:\${partition}:rds:${r}:\${account}:db:tenant-*`,
+      `arn:\${partition}:rds:${r}:\${account}:cluster-snapshot:tenant-*`,
+    ]),
+    conditions: TENANT_TAGGED,
+  },
+];
+
 const CLUSTER_ENV = {
   EKS_CLUSTER_NAME: TENANT_CLUSTER_NAME,
   EKS_CLUSTER_ARN: EKS_CLUSTER,
@@ -290,8 +325,9 @@ export const tenantFunctions = [
         },
         ...describeDatabases,
         deleteDatabases,
+        ...drRemoval,
       ],
-      { ...CLUSTER_ENV },
+      { ...CLUSTER_ENV, DR_REGION: "${drRegion}" },
       60,
     ),
   ),

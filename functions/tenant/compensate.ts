@@ -7,6 +7,9 @@
  */
 import { DeleteSecretCommand, DescribeSecretCommand } from "@aws-sdk/client-secrets-manager";
 import { z } from "zod";
+import { regionPair } from "../failover/lib/aws.ts";
+import { removeDr } from "../failover/lib/dr-setup.ts";
+import { TransientError } from "../shared/errors.ts";
 import { defineStep } from "../shared/handler.ts";
 import { kubernetesClient } from "../shared/kubernetes.ts";
 import { secrets } from "./lib/app-user.ts";
@@ -36,6 +39,12 @@ export const handler = defineStep(CompensateInput, async (input): Promise<Compen
   const ours = (mark: string | undefined) => mark === input.executionArn;
   const names = tenantNames(input.slug);
   const removed: string[] = [];
+
+  // DR first: a cluster in a global database cannot be deleted, and the secondary goes before it.
+  const dr = await removeDr(input, regionPair(), { createdBy: input.executionArn });
+  removed.push(...dr.removed);
+  if (dr.pending)
+    throw new TransientError(`the DR of ${input.slug} is still being removed (${dr.removed.join(", ")})`);
 
   const settings = clusterSettings();
   const kubernetes = await kubernetesClient(settings.clusterName);

@@ -150,6 +150,8 @@ describe("the project's rules and schedules", () => {
     "backup-snapshots",
     "backup-sweeper",
     "regional-failover",
+    "dr-readiness",
+    "dr-snapshot-copies",
     "operation-cleanup",
   ]);
 

@@ -18,6 +18,8 @@ const TENANT = { tenantId: "t-1", slug: "acme", executionArn: EXECUTION };
 function happy(): Partial<Record<FunctionId, ScriptedStep>> {
   return {
     "tenant/start-offboarding": () => started,
+    // The DR removal is done on the second look (a secondary's instances take a while to go).
+    "failover/remove-dr": (_, attempt) => ({ done: attempt >= 2, removed: [] }),
     "tenant/snapshot-database": () => ({ snapshotIdentifier: "tenant-acme-final", clusterExists: true }),
     "tenant/check-snapshot": (_, attempt) => ({
       status: attempt < 2 ? "creating" : "available",
@@ -49,6 +51,11 @@ describe("tenant offboarding on the local engine", () => {
       "IsAlreadyOffboarded",
       "AcquireLocks",
       "AreLocksAcquired",
+      "RemoveDr",
+      "IsDrRemoved",
+      "WaitForDrRemoval",
+      "CheckDrRemoval",
+      "IsDrRemovalReady",
       "SnapshotDatabase",
       "HasDatabase",
       "WaitForSnapshot",

@@ -45,6 +45,7 @@ function happy(): Partial<Record<FunctionId, ScriptedStep>> {
       hostname: "acme.tenants.example.com",
       created: true,
     }),
+    "failover/ensure-dr": () => ({ strategy: "global-secondary", created: [], drRegion: "us-west-2" }),
     "tenant/announce": (payload) => ({ ...payload, status: "active" }),
     "tenant/compensate": () => ({ removed: ["db-cluster:tenant-acme"] }),
     "tenant/record-failure": () => ({ recorded: true }),
@@ -76,10 +77,14 @@ describe("tenant onboarding on the local engine", () => {
       "IsDatabaseReady",
       "MigrateDatabase",
       "CreateNamespace",
+      "EnsureDr",
       "RecordReport",
       "Announce",
       "ReleaseLocks",
       "Onboarded",
+    ]);
+    expect(outcome.calls_of("failover/ensure-dr")).toEqual([
+      { tenantId: "t-1", slug: "acme", executionArn: EXECUTION, tier: "premium" },
     ]);
     expect(outcome.calls_of("tenant/validate-and-register")).toEqual([
       { ...request, executionArn: EXECUTION },

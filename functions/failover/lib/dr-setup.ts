@@ -126,6 +126,7 @@ export async function ensureDr(
         new CreateGlobalClusterCommand({
           GlobalClusterIdentifier: names.globalClusterIdentifier,
           SourceDBClusterIdentifier: primary.DBClusterArn,
+          Tags: tags,
         }),
       )
       .catch((error: unknown) => {

@@ -16,10 +16,14 @@ import {
 import {
   DeleteDBClusterCommand,
   DeleteDBInstanceCommand,
+  DeleteGlobalClusterCommand,
+  DescribeDBClusterSnapshotsCommand,
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
+  DescribeGlobalClustersCommand,
   ModifyDBClusterCommand,
   RDSClient,
+  RemoveFromGlobalClusterCommand,
 } from "@aws-sdk/client-rds";
 import {
   DeleteSecretCommand,
@@ -81,6 +85,8 @@ beforeEach(() => {
   rds.on(ModifyDBClusterCommand).resolves({});
   rds.on(DeleteDBInstanceCommand).resolves({});
   rds.on(DeleteDBClusterCommand).resolves({});
+  rds.on(DescribeGlobalClustersCommand).rejects(awsError("GlobalClusterNotFoundFault"));
+  rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [] });
   iam.on(GetRoleCommand).rejects(awsError("NoSuchEntityException"));
   iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: ["describe-tenant-cluster"] });
   iam.on(DeleteRolePolicyCommand).resolves({});
@@ -269,5 +275,39 @@ describe("compensate", () => {
     everythingCreatedBy(EXECUTION);
     rds.on(DeleteDBInstanceCommand).rejects(awsError("InvalidDBInstanceStateFault"));
     await expect(handler(input, lambdaContext())).rejects.toMatchObject({ name: "TransientError" });
+  });
+
+  it("takes the premium DR it created (secondary, global database) away before the cluster", async () => {
+    // Prepare
+    everythingCreatedBy(EXECUTION);
+    const secondaryArn = "arn:aws:rds:us-west-2:123456789012:cluster:tenant-acme";
+    rds.on(DescribeGlobalClustersCommand).resolves({
+      GlobalClusters: [
+        {
+          GlobalClusterIdentifier: "tenant-acme-global",
+          GlobalClusterMembers: [
+            { DBClusterArn: CLUSTER_ARN, IsWriter: true },
+            { DBClusterArn: secondaryArn, IsWriter: false },
+          ],
+        },
+      ],
+    });
+    rds.on(RemoveFromGlobalClusterCommand).resolves({});
+    rds.on(DeleteGlobalClusterCommand).resolves({});
+
+    // Act
+    const result = await handler(input, lambdaContext());
+
+    // Assess
+    expect(rds.commandCalls(RemoveFromGlobalClusterCommand).map((c) => c.args[0].input)).toEqual([
+      { GlobalClusterIdentifier: "tenant-acme-global", DbClusterIdentifier: secondaryArn },
+      { GlobalClusterIdentifier: "tenant-acme-global", DbClusterIdentifier: CLUSTER_ARN },
+    ]);
+    expect(rds.commandCalls(DeleteGlobalClusterCommand)[0]?.args[0].input).toEqual({
+      GlobalClusterIdentifier: "tenant-acme-global",
+    });
+    expect(result.removed.indexOf("global-cluster:tenant-acme-global")).toBeLessThan(
+      result.removed.indexOf("db-cluster:tenant-acme"),
+    );
   });
 });

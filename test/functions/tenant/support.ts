@@ -30,6 +30,7 @@ export function setTenantEnvironment(): void {
   process.env.EKS_CLUSTER_ARN = EKS_CLUSTER_ARN;
   process.env.TENANT_OPERATOR_ROLE_ARN_PREFIX = "arn:aws:iam::123456789012:role/cplane-test-tenant-";
   process.env.TENANT_OPERATOR_BOUNDARY_ARN = OPERATOR_BOUNDARY_ARN;
+  process.env.DR_REGION = "us-west-2";
 }
 
 /** The operator role as IAM's GetRole returns it, tagged for acme by `execution`. */

@@ -1,0 +1,40 @@
+/**
+ * The two small DR upkeep workflows the schedules start: the cross-region copy pipeline every 5
+ * minutes (`dr-snapshot-copies`) and the readiness assessment every 30 (`dr-readiness`, which publishes
+ * `DR Readiness Changed`). One step each; a failed step fails the run, and the next run tries again.
+ */
+import { workflowInputs } from "../events/workflows.ts";
+import type { CatalogFunctionId } from "../functions/catalog.ts";
+import type { StateMachineDefinition } from "./asl.ts";
+import { EXECUTION_ARN, step } from "./kit/index.ts";
+import type { WorkflowSpec } from "./workflow.ts";
+
+function oneStep(comment: string, id: CatalogFunctionId, timeoutSeconds: number): StateMachineDefinition {
+  return {
+    Comment: comment,
+    QueryLanguage: "JSONata",
+    TimeoutSeconds: timeoutSeconds,
+    StartAt: "Run",
+    States: {
+      Run: step(id, `{% {"executionArn": ${EXECUTION_ARN}} %}`, "Done", "Failed"),
+      Done: { Type: "Succeed" },
+      Failed: { Type: "Fail", Error: "{% $failure.error %}", Cause: "{% $failure.cause %}" },
+    },
+  };
+}
+
+export const drReadiness: WorkflowSpec<"dr-readiness"> = {
+  name: "dr-readiness",
+  description:
+    "Assesses DR readiness (secondaries' lag, copies' age, the secondary EKS), stores it for `cplane dr status`, publishes DR Readiness Changed.",
+  definition: oneStep("DR readiness, every 30 minutes", "failover/check-readiness", 15 * 60),
+  input: workflowInputs["dr-readiness"],
+};
+
+export const drSnapshotCopies: WorkflowSpec<"dr-snapshot-copies"> = {
+  name: "dr-snapshot-copies",
+  description:
+    "One round of the cross-region snapshot copy pipeline of standard and basic tenants, at their RPO cadence.",
+  definition: oneStep("DR snapshot copies, every 5 minutes", "failover/copy-snapshots", 15 * 60),
+  input: workflowInputs["dr-snapshot-copies"],
+};

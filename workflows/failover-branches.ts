@@ -1,0 +1,184 @@
+/**
+ * The parts of regional-failover that run per item or per branch: promoting one global database and
+ * waiting for it, restoring one tenant and waiting for it, scaling the secondary EKS. Each reports its
+ * own failure as data (`ok: false` with the error) so that one tenant's failure never stops the rest;
+ * its variables are its own (prefixed), never the workflow's.
+ */
+import type { CatalogFunctionId } from "../functions/catalog.ts";
+import { type JsonValue, lambdaTask, type State } from "./asl.ts";
+import { EXECUTION_ARN, TRANSIENT_RETRY } from "./kit/index.ts";
+
+/** How many global databases promote, and tenants restore, at once. */
+export const MAX_CONCURRENCY = 10;
+
+interface PollLoop {
+  readonly prefix: string;
+  readonly start: { id: CatalogFunctionId; payload: string };
+  readonly check: { id: CatalogFunctionId; payload: string };
+  readonly pollSeconds: number;
+  readonly deadlineSeconds: number;
+  /** JSONata (no `{% %}`) of the item's fields reported on either outcome. */
+  readonly item: string;
+  /** JSONata of the RPO at this item's recovery, from `$<prefix>Start`. */
+  readonly rpo: string;
+}
+
+/** Start → (Wait → Check)* → Done | Failed, as states of a Map item or a Parallel branch. */
+function pollLoop(spec: PollLoop): { StartAt: string; States: Record<string, State> } {
+  const p = spec.prefix;
+  const failed = `${p}Failed`;
+  const catchToFailed = {
+    ErrorEquals: ["States.ALL"],
+    Next: failed,
+    Assign: { [`${p}Error`]: "{% $states.errorOutput.Error & ': ' & $states.errorOutput.Cause %}" },
+  };
+  const task = (id: CatalogFunctionId, payload: string, assign: Record<string, JsonValue>, next: string) =>
+    lambdaTask(id, {
+      Payload: payload,
+      Assign: assign,
+      Retry: [TRANSIENT_RETRY],
+      Catch: [catchToFailed],
+      Next: next,
+    });
+  const outcome = (ok: boolean) =>
+    `{% $merge([${spec.item}, {"ok": ${ok}, "error": ${ok ? "null" : `$${p}Error`}, "rpoSeconds": ${ok ? spec.rpo : "null"}, "at": ${ok ? `$${p}Status.at` : "null"}}]) %}`;
+  return {
+    StartAt: `${p}Begin`,
+    States: {
+      [`${p}Begin`]: {
+        Type: "Pass",
+        Assign: {
+          [`${p}Item`]: "{% $states.input.item %}",
+          [`${p}Start`]: null,
+          [`${p}Status`]: null,
+          [`${p}Error`]: null,
+          [`${p}Deadline`]: `{% $toMillis($states.context.State.EnteredTime) + ${spec.deadlineSeconds * 1000} %}`,
+        },
+        Next: `${p}Start`,
+      },
+      [`${p}Start`]: task(
+        spec.start.id,
+        spec.start.payload,
+        { [`${p}Start`]: "{% $states.result.Payload %}" },
+        `${p}Wait`,
+      ),
+      [`${p}Wait`]: { Type: "Wait", Seconds: spec.pollSeconds, Next: `${p}Check` },
+      [`${p}Check`]: task(
+        spec.check.id,
+        spec.check.payload,
+        { [`${p}Status`]: "{% $states.result.Payload %}" },
+        `${p}IsDone`,
+      ),
+      [`${p}IsDone`]: {
+        Type: "Choice",
+        Choices: [
+          { Condition: `{% $${p}Status.ready = true %}`, Next: `${p}Done` },
+          {
+            Condition: `{% $${p}Status.failed = true %}`,
+            Next: failed,
+            Assign: { [`${p}Error`]: `{% 'ended ' & $${p}Status.status %}` },
+          },
+          {
+            Condition: `{% $toMillis($states.context.State.EnteredTime) > $${p}Deadline %}`,
+            Next: failed,
+            Assign: {
+              [`${p}Error`]: `{% 'not done after ${spec.deadlineSeconds / 60} minutes (' & $${p}Status.status & ')' %}`,
+            },
+          },
+        ],
+        Default: `${p}Wait`,
+      },
+      [`${p}Done`]: { Type: "Pass", Output: outcome(true), End: true },
+      [failed]: { Type: "Pass", Output: outcome(false), End: true },
+    },
+  };
+}
+
+const ITEM_FIELDS = (p: string) =>
+  `{"subject": $${p}Item.subject, "tier": $${p}Item.tier, "tenantId": $${p}Item.tenantId, "rtoTargetSeconds": $${p}Item.rtoTargetSeconds, "rpoTargetSeconds": $${p}Item.rpoTargetSeconds}`;
+
+/**
+ * A Map over global databases: promote each to `target` (a JSONata field of the item: `targetArn`
+ * forward, `sourceArn` to fail back), with or without data loss, and wait until it writes there.
+ */
+export function promoteEach(spec: {
+  items: string;
+  target: "targetArn" | "sourceArn";
+  dataLoss: string;
+  prefix: string;
+  next?: string;
+}): State {
+  const p = spec.prefix;
+  const ident = `"globalClusterIdentifier": $${p}Item.globalClusterIdentifier, "targetArn": $${p}Item.${spec.target}, "executionArn": ${EXECUTION_ARN}`;
+  return {
+    Type: "Map",
+    Items: `{% ${spec.items} %}`,
+    MaxConcurrency: MAX_CONCURRENCY,
+    ItemSelector: { item: "{% $states.context.Map.Item.Value %}" },
+    ItemProcessor: {
+      ProcessorConfig: { Mode: "INLINE" },
+      ...pollLoop({
+        prefix: p,
+        start: { id: "failover/promote-database", payload: `{% {${ident}, "dataLoss": ${spec.dataLoss}} %}` },
+        check: { id: "failover/check-promotion", payload: `{% {${ident}} %}` },
+        pollSeconds: 15,
+        deadlineSeconds: 20 * 60,
+        item: ITEM_FIELDS(p),
+        rpo: `$${p}Start.rpoSeconds`,
+      }),
+    } as unknown as JsonValue,
+    ...(spec.next ? { Next: spec.next } : { End: true }),
+  };
+}
+
+/** A Map over snapshot-tier tenants: restore each from its latest copy and wait until it is available. */
+export function restoreEach(items: string): State {
+  const p = "rs";
+  return {
+    Type: "Map",
+    Items: `{% ${items} %}`,
+    MaxConcurrency: MAX_CONCURRENCY,
+    ItemSelector: { item: "{% $states.context.Map.Item.Value %}" },
+    ItemProcessor: {
+      ProcessorConfig: { Mode: "INLINE" },
+      ...pollLoop({
+        prefix: p,
+        start: {
+          id: "failover/restore-tenant",
+          payload: `{% $merge([$${p}Item, {"executionArn": ${EXECUTION_ARN}}]) %}`,
+        },
+        check: {
+          id: "failover/check-restore",
+          payload: `{% {"clusterIdentifier": $${p}Start.clusterIdentifier, "region": $${p}Item.region, "executionArn": ${EXECUTION_ARN}} %}`,
+        },
+        pollSeconds: 60,
+        deadlineSeconds: 60 * 60,
+        item: ITEM_FIELDS(p),
+        rpo: `$${p}Start.rpoSeconds`,
+      }),
+    } as unknown as JsonValue,
+    End: true,
+  };
+}
+
+/** Scale a node group to `desired` (JSONata) and wait for the update; fails the branch if it fails. */
+export function scaleCompute(
+  desired: string,
+  prefix: string,
+): { StartAt: string; States: Record<string, State> } {
+  const p = prefix;
+  const target = `"region": $plan.compute.region, "cluster": $plan.compute.cluster, "nodegroup": $plan.compute.nodegroup, "executionArn": ${EXECUTION_ARN}`;
+  const loop = pollLoop({
+    prefix: p,
+    start: { id: "failover/scale-compute", payload: `{% {${target}, "desiredSize": ${desired}} %}` },
+    check: { id: "failover/check-compute", payload: `{% {${target}, "updateId": $${p}Start.updateId} %}` },
+    pollSeconds: 30,
+    deadlineSeconds: 30 * 60,
+    item: `{"subject": "compute", "tier": "compute", "from": $${p}Start.from, "to": $${p}Start.to}`,
+    rpo: "null",
+  });
+  // The branch starts from the workflow's state input, not a Map item: its item is the plan's compute.
+  const begin = loop.States[`${p}Begin`] as State & { Assign: Record<string, JsonValue> };
+  loop.States[`${p}Begin`] = { ...begin, Assign: { ...begin.Assign, [`${p}Item`]: "{% $plan.compute %}" } };
+  return loop;
+}

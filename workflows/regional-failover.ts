@@ -1,0 +1,338 @@
+/**
+ * Regional failover and DR drill, in three modes:
+ * - failover (the region-health alarm, or a person): the flap guard (an alarm-started run holds, then
+ *   needs the health checks and a second signal to agree), the fleet lock, an approval when
+ *   configuration asks, then in parallel: every global database (the platform's, every premium
+ *   tenant's) failed over with data loss allowed, every snapshot-tier tenant restored from its latest
+ *   copy (bounded concurrency; one tenant's failure is reported while the rest go on), the secondary
+ *   EKS scaled, Route 53 switched; then traffic verified, RTO/RPO measured per tier, reported.
+ * - switchover (planned): the same with SwitchoverGlobalCluster after the lag check, no data loss;
+ *   snapshot-tier tenants stay where they run.
+ * - drill: refuses on red readiness; switchover, verify, then fail back within the window with the
+ *   fleet lock held; a failed verification fails back too and ends the drill failed.
+ */
+import { type WorkflowInput, workflowInputs } from "../events/workflows.ts";
+import { type JsonValue, lambdaTask, type StateMachineDefinition } from "./asl.ts";
+import { promoteEach, restoreEach, scaleCompute } from "./failover-branches.ts";
+import {
+  acquireLocks,
+  approvalGate,
+  catchAll,
+  detectedFailure,
+  EXECUTION_ARN,
+  failurePath,
+  LOCKS,
+  recordReport,
+  releaseLocks,
+  step,
+  TRANSIENT_RETRY,
+} from "./kit/index.ts";
+import type { WorkflowSpec } from "./workflow.ts";
+
+export const TIMEOUT_SECONDS = 3 * 60 * 60;
+/** How long traffic in the new region may take to look healthy before the run gives up (or a drill fails back). */
+export const VERIFY_WINDOW_SECONDS = 10 * 60;
+export const VERIFY_POLL_SECONDS = 15;
+/** A failover waits this long for the fleet (another failover, an onboarding's step) before it is refused. */
+export const LOCK_WAIT_SECONDS = 60;
+
+/** What started the run, in the report's terms. */
+const TRIGGER = `($request.trigger = "alarm" ? {"type": "event", "source": "aws.cloudwatch: " & $request.alarmName, "at": $request.alarmTime} : $request.trigger = "schedule" ? {"type": "schedule", "source": "schedule monthly-dr-drill", "at": $request.scheduledTime} : $merge([{"type": "manual", "source": "StartExecution"}, $request.requestedBy ? {"by": $request.requestedBy} : {}]))`;
+
+const failure = failurePath({
+  record: {
+    id: "failover/record-failure",
+    payload: `{% {"mode": $request.mode, "fromRegion": $plan.fromRegion ? $plan.fromRegion : null, "toRegion": $plan.toRegion ? $plan.toRegion : null, "failure": $failure, "report": $report, "executionArn": ${EXECUTION_ARN}} %}`,
+  },
+  fail: { state: "FailoverFailed", what: "regional failover" },
+  releaseLocks: true,
+  report: { workflow: "regional-failover", trigger: TRIGGER },
+});
+
+const locks = acquireLocks({
+  locks: `[{"name": "${LOCKS.fleet}", "mode": "exclusive"}]`,
+  ttlSeconds: TIMEOUT_SECONDS + 3600,
+  retrySeconds: 15,
+  maxWaitSeconds: LOCK_WAIT_SECONDS,
+  next: "NeedsApproval",
+  onBlocked: failure.entry,
+  onFailure: failure.entry,
+});
+
+const gate = approvalGate({
+  gate: "ApproveFailover",
+  question: `$plan.mode & ' from ' & $plan.fromRegion & ' to ' & $plan.toRegion & '?'`,
+  evidence: `{"globals": $count($plan.globals), "restores": $count($plan.restores), "reason": $plan.reason}`,
+  timeoutSeconds: 15 * 60,
+  onTimeout: { action: "reject" },
+  approved: "Recover",
+  rejected: "Rejected",
+  onFailure: failure.entry,
+});
+
+const DNS_ARGS = (primary: string, secondary: string) =>
+  `{% {"dns": $plan.dns, "primaryRegion": ${primary}, "secondaryRegion": ${secondary}, "executionArn": ${EXECUTION_ARN}} %}`;
+
+const GUARD_DECISION = `($signal ? [{"name": "flap-guard", "outcome": ($signal.confirmed ? "proceed" : "skip"), "reason": $signal.reason, "inputs": {"healthCheck": $signal.healthCheck, "alarm": $signal.alarm, "regionApi": $signal.regionApi}, "thresholds": {"holdSeconds": $plan.guard.holdSeconds}}] : [])`;
+
+/** The output every run ends with (a skipped one has no figures). */
+const OUTPUT = `{% {"outcome": $summary.outcome, "mode": $summary.mode, "fromRegion": $summary.fromRegion, "toRegion": $summary.toRegion, "rtoSeconds": $summary.rtoSeconds, "rpoSeconds": $summary.rpoSeconds, "perTier": $summary.perTier, "missedTargets": $summary.missedTargets} %}`;
+
+export const failoverDefinition: StateMachineDefinition = {
+  Comment:
+    "Regional failover, switchover and DR drill: flap guard, fleet lock, promote/restore/scale/switch in parallel, verify, measure",
+  QueryLanguage: "JSONata",
+  TimeoutSeconds: TIMEOUT_SECONDS,
+  StartAt: "Initialize",
+  States: {
+    Initialize: {
+      Type: "Pass",
+      Assign: {
+        request: "{% $states.input %}",
+        plan: null,
+        signal: null,
+        results: null,
+        traffic: null,
+        summary: null,
+        drillFailure: null,
+        failedBack: null,
+        verifyDeadline: 0,
+        ...locks.variables,
+        ...gate.variables,
+        ...failure.variables,
+      },
+      Next: "Plan",
+    },
+    Plan: step(
+      "failover/plan",
+      `{% {"request": $request, "executionArn": ${EXECUTION_ARN}, "startedAt": $states.context.Execution.StartTime} %}`,
+      "ShouldProceed",
+      failure.recordEntry,
+      { Assign: { plan: "{% $states.result.Payload %}" } },
+    ),
+    ShouldProceed: {
+      Type: "Choice",
+      Choices: [
+        { Condition: '{% $plan.action = "skip" %}', Next: "ReportSkipped" },
+        { Condition: "{% $exists($plan.guard) and $plan.guard != null %}", Next: "HoldForFlapGuard" },
+      ],
+      Default: locks.entry,
+    },
+    HoldForFlapGuard: {
+      Type: "Wait",
+      Comment: "An alarm that clears within the hold changes nothing.",
+      Seconds: "{% $plan.guard.holdSeconds %}",
+      Next: "CheckSignal",
+    },
+    CheckSignal: step(
+      "failover/check-signal",
+      `{% {"fromRegion": $plan.fromRegion, "alarmName": $plan.guard.alarmName, "alarmRegion": $plan.guard.alarmRegion, "healthCheckId": $plan.guard.healthCheckId, "executionArn": ${EXECUTION_ARN}} %}`,
+      "IsSignalConfirmed",
+      failure.recordEntry,
+      { Assign: { signal: "{% $states.result.Payload %}" } },
+    ),
+    IsSignalConfirmed: {
+      Type: "Choice",
+      Choices: [{ Condition: "{% $signal.confirmed = true %}", Next: locks.entry }],
+      Default: "ReportSkipped",
+    },
+    ReportSkipped: recordReport({
+      workflow: "regional-failover",
+      trigger: TRIGGER,
+      outcome: '"skipped"',
+      reason: '($plan.action = "skip" ? $plan.reason : $signal.reason)',
+      decisions: GUARD_DECISION,
+      next: "Skipped",
+    }),
+    Skipped: {
+      Type: "Succeed",
+      Output: `{% {"outcome": "skipped", "mode": $plan.mode, "fromRegion": $plan.fromRegion, "toRegion": $plan.toRegion, "reason": ($plan.action = "skip" ? $plan.reason : $signal.reason), "rtoSeconds": null, "rpoSeconds": null, "perTier": {}, "missedTargets": []} %}`,
+    },
+    ...locks.states,
+    NeedsApproval: {
+      Type: "Choice",
+      Choices: [{ Condition: "{% $plan.approval = true %}", Next: gate.entry }],
+      Default: "Recover",
+    },
+    ...gate.states,
+    Rejected: detectedFailure(
+      "approval",
+      "FailoverRejectedError",
+      `{% 'not approved: ' & $${gate.decisionVariable}.decidedBy & ': ' & $${gate.decisionVariable}.reason %}`,
+      failure.entry,
+    ),
+    Recover: {
+      Type: "Parallel",
+      Comment:
+        "Databases, restores, compute and DNS at once; each database and tenant reports its own failure.",
+      Branches: [
+        {
+          StartAt: "PromoteDatabases",
+          States: {
+            PromoteDatabases: promoteEach({
+              items: "$plan.globals",
+              target: "targetArn",
+              dataLoss: '$plan.mode = "failover"',
+              prefix: "db",
+            }),
+          },
+        },
+        { StartAt: "RestoreTenants", States: { RestoreTenants: restoreEach("$plan.restores") } },
+        scaleCompute("$plan.compute.desiredSize", "cp"),
+        {
+          StartAt: "SwitchTraffic",
+          States: {
+            // Its failure fails the branch, and the Parallel's catch takes it to the failure path.
+            SwitchTraffic: lambdaTask("failover/switch-traffic", {
+              Payload: DNS_ARGS("$plan.toRegion", "$plan.fromRegion"),
+              Retry: [TRANSIENT_RETRY],
+              End: true,
+            }),
+          },
+        },
+      ],
+      Assign: {
+        results:
+          '{% {"databases": $states.result[0], "restores": $states.result[1], "compute": $states.result[2], "dns": $states.result[3]} %}',
+        verifyDeadline: `{% $toMillis($states.context.State.EnteredTime) + ${VERIFY_WINDOW_SECONDS * 1000} %}`,
+      },
+      Catch: [catchAll("recover", failure.entry) as unknown as JsonValue],
+      Next: "WaitForTraffic",
+    },
+    WaitForTraffic: { Type: "Wait", Seconds: VERIFY_POLL_SECONDS, Next: "VerifyTraffic" },
+    VerifyTraffic: step(
+      "failover/verify-traffic",
+      `{% {"zoneId": $plan.dns.zoneId, "record": $plan.dns.record, "changeId": $results.dns.changeId, "region": $plan.toRegion, "healthCheckId": $lookup($plan.dns.targets, $plan.toRegion).healthCheckId, "executionArn": ${EXECUTION_ARN}} %}`,
+      "IsTrafficHealthy",
+      failure.entry,
+      { Assign: { traffic: "{% $states.result.Payload %}" } },
+    ),
+    IsTrafficHealthy: {
+      Type: "Choice",
+      Choices: [
+        { Condition: "{% $traffic.healthy = true %}", Next: "Summarize" },
+        {
+          Condition: `{% $toMillis($states.context.State.EnteredTime) > $verifyDeadline and $plan.mode = "drill" %}`,
+          Next: "DrillVerificationFailed",
+        },
+        {
+          Condition: "{% $toMillis($states.context.State.EnteredTime) > $verifyDeadline %}",
+          Next: "TrafficUnhealthy",
+        },
+      ],
+      Default: "WaitForTraffic",
+    },
+    TrafficUnhealthy: detectedFailure(
+      "verify-traffic",
+      "TrafficNotHealthyError",
+      `{% 'traffic in ' & $plan.toRegion & ' not healthy after ${VERIFY_WINDOW_SECONDS / 60} minutes: ' & $traffic.reason %}`,
+      failure.entry,
+    ),
+    DrillVerificationFailed: {
+      Type: "Pass",
+      Comment: "A drill that cannot prove the new region fails back first, then ends failed.",
+      Assign: {
+        drillFailure: {
+          step: "verify-traffic",
+          error: "TrafficNotHealthyError",
+          cause: `{% 'drill: traffic in ' & $plan.toRegion & ' not healthy after ${VERIFY_WINDOW_SECONDS / 60} minutes: ' & $traffic.reason & '; failed back' %}`,
+        },
+      },
+      Next: "FailBack",
+    },
+    Summarize: step(
+      "failover/summarize",
+      `{% {"mode": $plan.mode, "fromRegion": $plan.fromRegion, "toRegion": $plan.toRegion, "signalAt": $plan.signalAt, "items": $append($append([], $results.databases), $results.restores), "trafficAt": $traffic.at, "moveTenants": $plan.mode != "drill", "executionArn": ${EXECUTION_ARN}} %}`,
+      "IsDrill",
+      failure.entry,
+      { Assign: { summary: "{% $states.result.Payload %}" } },
+    ),
+    IsDrill: {
+      Type: "Choice",
+      Choices: [{ Condition: '{% $plan.mode = "drill" %}', Next: "FailBack" }],
+      Default: "RecordReport",
+    },
+    FailBack: {
+      Type: "Parallel",
+      Comment: "The drill's way home: databases switched back, DNS back, the secondary EKS back to its size.",
+      Branches: [
+        {
+          StartAt: "SwitchDatabasesBack",
+          States: {
+            SwitchDatabasesBack: promoteEach({
+              items: "$plan.globals",
+              target: "sourceArn",
+              dataLoss: "false",
+              prefix: "fb",
+            }),
+          },
+        },
+        {
+          StartAt: "SwitchTrafficBack",
+          States: {
+            SwitchTrafficBack: lambdaTask("failover/switch-traffic", {
+              Payload: DNS_ARGS("$plan.fromRegion", "$plan.toRegion"),
+              Retry: [TRANSIENT_RETRY],
+              End: true,
+            }),
+          },
+        },
+        scaleCompute("$plan.compute.originalDesiredSize", "sb"),
+      ],
+      Assign: { failedBack: "{% $count($states.result[0][ok = false]) = 0 %}" },
+      Catch: [catchAll("fail-back", failure.entry) as unknown as JsonValue],
+      Next: "DidDrillFail",
+    },
+    DidDrillFail: {
+      Type: "Choice",
+      Choices: [
+        {
+          Condition: "{% $drillFailure != null %}",
+          Next: "DrillFailed",
+        },
+        { Condition: "{% $failedBack = false %}", Next: "FailBackIncomplete" },
+      ],
+      Default: "RecordReport",
+    },
+    DrillFailed: {
+      Type: "Pass",
+      Assign: { failure: "{% $drillFailure %}" },
+      Next: failure.entry,
+    },
+    FailBackIncomplete: detectedFailure(
+      "fail-back",
+      "FailBackIncompleteError",
+      "{% 'drill: a database did not switch back: ' & $join($states.input[0][ok = false].subject, ', ') %}",
+      failure.entry,
+    ),
+    RecordReport: recordReport({
+      workflow: "regional-failover",
+      trigger: TRIGGER,
+      outcome: '"succeeded"',
+      reason: "$summary.reason",
+      decisions: `$append(${GUARD_DECISION}, [{"name": "traffic-verified", "outcome": "pass", "reason": $traffic.reason, "inputs": {"requests": $traffic.requests, "errorRatePercent": $traffic.errorRatePercent}, "thresholds": {"errorRatePercent": 1, "windowSeconds": ${VERIFY_WINDOW_SECONDS}}}], $map($summary.missedTargets, function($m) { {"name": "recovery-target", "outcome": "missed", "subject": $m.subject, "reason": $m.reason} }))`,
+      figures: "$summary.figures",
+      next: "Announce",
+    }),
+    Announce: step(
+      "failover/announce",
+      `{% {"summary": $summary, "report": $report, "executionArn": ${EXECUTION_ARN}} %}`,
+      "ReleaseLocks",
+      failure.entry,
+    ),
+    ReleaseLocks: releaseLocks("Done"),
+    Done: { Type: "Succeed", Output: OUTPUT },
+    ...failure.states,
+  },
+};
+
+export const RegionalFailoverInput = workflowInputs["regional-failover"];
+export type RegionalFailoverInput = WorkflowInput<"regional-failover">;
+
+export const regionalFailover: WorkflowSpec<"regional-failover"> = {
+  name: "regional-failover",
+  description:
+    "Fails over (or switches over, or drills) the platform and every tenant to the other region: flap guard, fleet lock, promote, restore, scale, switch DNS, verify, report RTO/RPO per tier.",
+  definition: failoverDefinition,
+  input: RegionalFailoverInput,
+};
