@@ -107,6 +107,8 @@ export function promoteEach(spec: {
   dataLoss: string;
   prefix: string;
   next?: string;
+  /** A variable (of the enclosing branch) the items' outcomes go to. */
+  assign?: string;
 }): State {
   const p = spec.prefix;
   const ident = `"globalClusterIdentifier": $${p}Item.globalClusterIdentifier, "targetArn": $${p}Item.${spec.target}, "executionArn": ${EXECUTION_ARN}`;
@@ -127,6 +129,7 @@ export function promoteEach(spec: {
         rpo: `$${p}Start.rpoSeconds`,
       }),
     } as unknown as JsonValue,
+    ...(spec.assign ? { Assign: { [spec.assign]: "{% $states.result %}" } } : {}),
     ...(spec.next ? { Next: spec.next } : { End: true }),
   };
 }

@@ -96,7 +96,6 @@ export const failoverDefinition: StateMachineDefinition = {
         summary: null,
         drillFailure: null,
         failedBack: null,
-        verifyDeadline: 0,
         ...locks.variables,
         ...gate.variables,
         ...failure.variables,
@@ -164,7 +163,7 @@ export const failoverDefinition: StateMachineDefinition = {
     Recover: {
       Type: "Parallel",
       Comment:
-        "Databases, restores, compute and DNS at once; each database and tenant reports its own failure.",
+        "Databases then DNS and its verification, restores, compute, at once; each database and tenant reports its own failure.",
       Branches: [
         {
           StartAt: "PromoteDatabases",
@@ -174,53 +173,63 @@ export const failoverDefinition: StateMachineDefinition = {
               target: "targetArn",
               dataLoss: '$plan.mode = "failover"',
               prefix: "db",
+              next: "SwitchTraffic",
+              assign: "vDatabases",
             }),
+            // Its failure fails the branch, and the Parallel's catch takes it to the failure path.
+            SwitchTraffic: lambdaTask("failover/switch-traffic", {
+              Payload: DNS_ARGS("$plan.toRegion", "$plan.fromRegion"),
+              Assign: {
+                vChange: "{% $states.result.Payload %}",
+                vTraffic: null,
+                vDeadline: `{% $toMillis($states.context.State.EnteredTime) + ${VERIFY_WINDOW_SECONDS * 1000} %}`,
+              },
+              Retry: [TRANSIENT_RETRY],
+              Next: "WaitForTraffic",
+            }),
+            WaitForTraffic: { Type: "Wait", Seconds: VERIFY_POLL_SECONDS, Next: "VerifyTraffic" },
+            VerifyTraffic: lambdaTask("failover/verify-traffic", {
+              Payload: `{% {"zoneId": $plan.dns.zoneId, "record": $plan.dns.record, "changeId": $vChange.changeId, "region": $plan.toRegion, "healthCheckId": $plan.toHealthCheckId, "executionArn": ${EXECUTION_ARN}} %}`,
+              Assign: { vTraffic: "{% $states.result.Payload %}" },
+              Retry: [TRANSIENT_RETRY],
+              Next: "IsTrafficHealthy",
+            }),
+            IsTrafficHealthy: {
+              Type: "Choice",
+              Choices: [
+                { Condition: "{% $vTraffic.healthy = true %}", Next: "TrafficChecked" },
+                {
+                  Condition: "{% $toMillis($states.context.State.EnteredTime) > $vDeadline %}",
+                  Next: "TrafficChecked",
+                },
+              ],
+              Default: "WaitForTraffic",
+            },
+            TrafficChecked: {
+              Type: "Pass",
+              Output: '{% {"databases": $vDatabases, "traffic": $vTraffic} %}',
+              End: true,
+            },
           },
         },
         { StartAt: "RestoreTenants", States: { RestoreTenants: restoreEach("$plan.restores") } },
         scaleCompute("$plan.compute.desiredSize", "cp"),
-        {
-          StartAt: "SwitchTraffic",
-          States: {
-            // Its failure fails the branch, and the Parallel's catch takes it to the failure path.
-            SwitchTraffic: lambdaTask("failover/switch-traffic", {
-              Payload: DNS_ARGS("$plan.toRegion", "$plan.fromRegion"),
-              Retry: [TRANSIENT_RETRY],
-              End: true,
-            }),
-          },
-        },
       ],
       Assign: {
         results:
-          '{% {"databases": $states.result[0], "restores": $states.result[1], "compute": $states.result[2], "dns": $states.result[3]} %}',
-        verifyDeadline: `{% $toMillis($states.context.State.EnteredTime) + ${VERIFY_WINDOW_SECONDS * 1000} %}`,
+          '{% {"databases": $states.result[0].databases, "restores": $states.result[1], "compute": $states.result[2]} %}',
+        traffic: "{% $states.result[0].traffic %}",
       },
       Catch: [catchAll("recover", failure.entry) as unknown as JsonValue],
-      Next: "WaitForTraffic",
+      Next: "IsServedFromTarget",
     },
-    WaitForTraffic: { Type: "Wait", Seconds: VERIFY_POLL_SECONDS, Next: "VerifyTraffic" },
-    VerifyTraffic: step(
-      "failover/verify-traffic",
-      `{% {"zoneId": $plan.dns.zoneId, "record": $plan.dns.record, "changeId": $results.dns.changeId, "region": $plan.toRegion, "healthCheckId": $lookup($plan.dns.targets, $plan.toRegion).healthCheckId, "executionArn": ${EXECUTION_ARN}} %}`,
-      "IsTrafficHealthy",
-      failure.entry,
-      { Assign: { traffic: "{% $states.result.Payload %}" } },
-    ),
-    IsTrafficHealthy: {
+    IsServedFromTarget: {
       Type: "Choice",
       Choices: [
         { Condition: "{% $traffic.healthy = true %}", Next: "Summarize" },
-        {
-          Condition: `{% $toMillis($states.context.State.EnteredTime) > $verifyDeadline and $plan.mode = "drill" %}`,
-          Next: "DrillVerificationFailed",
-        },
-        {
-          Condition: "{% $toMillis($states.context.State.EnteredTime) > $verifyDeadline %}",
-          Next: "TrafficUnhealthy",
-        },
+        { Condition: '{% $plan.mode = "drill" %}', Next: "DrillVerificationFailed" },
       ],
-      Default: "WaitForTraffic",
+      Default: "TrafficUnhealthy",
     },
     TrafficUnhealthy: detectedFailure(
       "verify-traffic",

@@ -59,6 +59,8 @@ export interface Plan {
   readonly restores: readonly RestoreItem[];
   readonly compute: ComputePlan | null;
   readonly dns: DnsPlan | null;
+  /** The Route 53 health check of the target region, which verification requires passing. */
+  readonly toHealthCheckId: string | null;
   readonly counts: Readonly<Record<string, number>>;
 }
 
@@ -79,7 +81,16 @@ export const handler = defineStep(PlanInput, async (input): Promise<Plan> => {
       : input.startedAt;
   const mode = request.mode;
   const base = { mode, fromRegion, toRegion, signalAt, approval: approvalFor(mode) };
-  const none = { guard: null, globals: [], problems: [], restores: [], compute: null, dns: null, counts: {} };
+  const none = {
+    guard: null,
+    globals: [],
+    problems: [],
+    restores: [],
+    compute: null,
+    dns: null,
+    toHealthCheckId: null,
+    counts: {},
+  };
   if (fromRegion !== writerRegion) {
     return {
       ...base,
@@ -156,6 +167,7 @@ export const handler = defineStep(PlanInput, async (input): Promise<Plan> => {
     restores,
     compute: await computePlan(fromRegion, toRegion),
     dns,
+    toHealthCheckId: dns.targets[toRegion]?.healthCheckId ?? null,
     counts: {
       platform: tierCount("platform"),
       premium: tierCount("premium"),
