@@ -17,6 +17,7 @@ export const HELP = `cplane — the control plane's CLI
   cplane rules list [--json]
   cplane schedules list [--json] | trigger NAME
   cplane tenants list [--json]
+  cplane dr status [--refresh] [--json]
   cplane reports list [workflow] [--limit N] [--next T] | reports show <execution> [--json]
   cplane cloud describe [--json]
   cplane fault list [--json] | clear | region-down R | region-up R | corrupt-snapshot SNAPSHOT [--region R] [--mode rows|unrestorable] | add --service S [--operation O] [--region R] (--throttle N | --error NAME [--message M] [--times N] | --latency 2s [--times N])
@@ -68,6 +69,8 @@ export const OPTIONS = {
   json: { type: "boolean" },
   follow: { type: "boolean", short: "f" },
   fresh: { type: "boolean" },
+  // dr status: assess readiness now rather than show the last stored
+  refresh: { type: "boolean" },
   // events put: send a detail its contract refuses, as EventBridge itself would accept it
   "no-validate": { type: "boolean" },
   ...Object.fromEntries(STRING_OPTIONS.map((name) => [name, { type: "string" as const }])),

@@ -6,6 +6,7 @@
 import type { IncomingMessage } from "node:http";
 import { workflowSchedules } from "../../events/schedules.ts";
 import { functionCatalog } from "../../functions/catalog.ts";
+import { readReadiness } from "../../functions/failover/lib/store.ts";
 import { decide, listApprovals } from "../../functions/ops/lib/approvals.ts";
 import { ControlPlaneError } from "../../functions/shared/errors.ts";
 import { listTenants, tenantSummary } from "../../functions/tenant/lib/registry.ts";
@@ -214,6 +215,19 @@ export function adminRoutes(runtime: Runtime, extra: readonly Route[] = []): Rou
       async handle(_, response) {
         const tenants = await listTenants();
         sendJson(response, 200, { tenants: tenants.map(tenantSummary) });
+      },
+    },
+    {
+      method: "GET",
+      path: "/_cplane/dr",
+      // The last DR readiness the schedule stored; `?refresh=1` assesses it now (the schedule's own step).
+      async handle(request, response) {
+        if (new URL(request.url ?? "/", "http://local").searchParams.get("refresh") === "1") {
+          await runtime.functions.invoke(runtime.functions.arnOf("failover/check-readiness"), {
+            executionArn: "cplane dr status --refresh",
+          });
+        }
+        sendJson(response, 200, { readiness: (await readReadiness()) ?? null, home: runtime.region });
       },
     },
     {

@@ -1,6 +1,7 @@
 /** Routes a command line to its command; global options pick the target. */
 import { join } from "node:path";
 import { resolveTarget, type Target, UsageError } from "../target.ts";
+import { dr } from "./dr.ts";
 import { listEvents, listRules, putEvents, sampleNames, schedules } from "./events.ts";
 import { clock, cloud, fault, reset, tenants } from "./local.ts";
 import { reports } from "./reports.ts";
@@ -66,6 +67,8 @@ export async function dispatch(command: string, args: string[], options: Options
       return schedules(target, action, more, { json });
     case "tenants":
       return tenants(target, action || "list", { json });
+    case "dr":
+      return dr(target, action, { json, refresh: options.refresh === true });
     case "reports":
       return reports(target, action, more, { json, limit: str(options.limit), next: str(options.next) });
     case "cloud":
