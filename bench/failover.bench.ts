@@ -51,7 +51,8 @@ await runtime.clock.sleep(20 * 60_000);
 const wall1 = performance.now();
 const down = runtime.clock.now();
 runtime.cloud.faults.regionDown(runtime.region);
-const failovers = () => runtime.engine.listExecutions({ stateMachineArn: arnOf("regional-failover") }).executions;
+const failovers = () =>
+  runtime.engine.listExecutions({ stateMachineArn: arnOf("regional-failover") }).executions;
 await until(() => failovers().length > 0);
 const arn = failovers()[0]?.executionArn ?? "";
 await until(() => status(arn) !== "RUNNING", 15_000);
@@ -59,15 +60,29 @@ const wallFailover = performance.now() - wall1;
 const execution = runtime.engine.describeExecution(arn);
 const output = JSON.parse(execution.output ?? "{}") as {
   outcome?: string;
-  perTier?: Record<string, { rtoSeconds: number; rpoSeconds: number; rtoTargetSeconds: number; rpoTargetSeconds: number; recovered: number; failed: number }>;
+  perTier?: Record<
+    string,
+    {
+      rtoSeconds: number;
+      rpoSeconds: number;
+      rtoTargetSeconds: number;
+      rpoTargetSeconds: number;
+      recovered: number;
+      failed: number;
+    }
+  >;
   missedTargets?: unknown[];
 };
 const history = runtime.engine.getExecutionHistory(arn).events;
 const transitions = history.filter((e) => e.type.endsWith("StateEntered")).length;
 
-console.log(`failover bench: ${premium} premium, ${standard} standard, ${basic} basic (${onboarded}/${tenants.length} onboarded)`);
+console.log(
+  `failover bench: ${premium} premium, ${standard} standard, ${basic} basic (${onboarded}/${tenants.length} onboarded)`,
+);
 console.log(`  onboarding wall ${(wallOnboard / 1000).toFixed(1)} s`);
-console.log(`  failover ${execution.status} (${output.outcome ?? execution.error}), wall ${(wallFailover / 1000).toFixed(1)} s from outage to end, simulated ${((execution.stopDate?.getTime() ?? down) - down) / 1000} s`);
+console.log(
+  `  failover ${execution.status} (${output.outcome ?? execution.error}), wall ${(wallFailover / 1000).toFixed(1)} s from outage to end, simulated ${((execution.stopDate?.getTime() ?? down) - down) / 1000} s`,
+);
 console.log(`  state transitions ${transitions}, history events ${history.length}`);
 for (const [tier, t] of Object.entries(output.perTier ?? {}))
   console.log(

@@ -23,11 +23,28 @@ function oneStep(comment: string, id: CatalogFunctionId, timeoutSeconds: number)
   };
 }
 
+/** Re-establish what a failover left behind (never in the way of the assessment), then assess. */
+const readinessDefinition: StateMachineDefinition = {
+  Comment: "DR readiness, every 30 minutes: re-establish after a failover, then assess",
+  QueryLanguage: "JSONata",
+  TimeoutSeconds: 15 * 60,
+  StartAt: "Reestablish",
+  States: {
+    Reestablish: {
+      ...step("failover/reestablish", `{% {"executionArn": ${EXECUTION_ARN}} %}`, "Assess", "Assess"),
+      Comment: "A failure here is reported by the next run's readiness, not by skipping this one.",
+    },
+    Assess: step("failover/check-readiness", `{% {"executionArn": ${EXECUTION_ARN}} %}`, "Done", "Failed"),
+    Done: { Type: "Succeed" },
+    Failed: { Type: "Fail", Error: "{% $failure.error %}", Cause: "{% $failure.cause %}" },
+  },
+};
+
 export const drReadiness: WorkflowSpec<"dr-readiness"> = {
   name: "dr-readiness",
   description:
-    "Assesses DR readiness (secondaries' lag, copies' age, the secondary EKS), stores it for `cplane dr status`, publishes DR Readiness Changed.",
-  definition: oneStep("DR readiness, every 30 minutes", "failover/check-readiness", 15 * 60),
+    "Re-establishes DR after a failover (stale clusters snapshotted and removed), assesses readiness (secondaries' lag, copies' age, the secondary EKS), stores it for `cplane dr status`, publishes DR Readiness Changed.",
+  definition: readinessDefinition,
   input: workflowInputs["dr-readiness"],
 };
 

@@ -148,6 +148,27 @@ export const failoverFunctions = [
     300,
   ),
   spec(
+    "reestablish",
+    "After a failover, snapshots and removes a restored tenant's stale cluster in the region that came back",
+    [
+      registry("Scan", "UpdateItem"),
+      describeClusters,
+      describeInstances,
+      describeSnapshots,
+      {
+        actions: ["rds:CreateDBClusterSnapshot", "rds:AddTagsToResource"],
+        resources: [...TENANT_CLUSTERS, ...TENANT_SNAPSHOTS],
+      },
+      {
+        actions: ["rds:ModifyDBCluster", "rds:DeleteDBCluster", "rds:DeleteDBInstance"],
+        resources: [...TENANT_CLUSTERS, ...TENANT_INSTANCES],
+        conditions: TENANT_TAGGED,
+      },
+    ],
+    ENV,
+    300,
+  ),
+  spec(
     "check-readiness",
     "Assesses DR readiness, stores it, puts per-tier counts and publishes DR Readiness Changed",
     [

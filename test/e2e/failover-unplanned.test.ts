@@ -6,14 +6,15 @@
  * On the way: a transient FailoverGlobalCluster error is retried, one tenant's unrestorable copy is
  * reported while the others proceed, and a second failover started meanwhile is refused.
  */
-import { DescribeDBClustersCommand, RDSClient } from "@aws-sdk/client-rds";
+import { DescribeDBClusterSnapshotsCommand, DescribeDBClustersCommand, RDSClient } from "@aws-sdk/client-rds";
 import {
   ListHostedZonesByNameCommand,
   ListResourceRecordSetsCommand,
   Route53Client,
 } from "@aws-sdk/client-route-53";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { drSnapshots } from "../../functions/failover/lib/dr-setup.ts";
+import { latestCopy } from "../../functions/failover/lib/copies.ts";
+import { drSnapshots, findClusterIn } from "../../functions/failover/lib/dr-setup.ts";
 import { createAwsClient } from "../../functions/shared/aws-clients.ts";
 import { listTenants } from "../../functions/tenant/lib/registry.ts";
 import type { Runtime } from "../../local/runtime.ts";
@@ -159,5 +160,41 @@ describe("an unplanned failover with the primary region down", () => {
     expect(eventsOf(runtime, "Region Failover Failed")).toEqual([
       expect.objectContaining({ error: "LocksHeldError", step: "acquire-locks" }),
     ]);
+  }, 900_000);
+
+  it("after the region is back: stale clusters go (snapshot kept), copies resume, a planned switchback returns", async () => {
+    // Act: the region comes back; readiness runs (re-establishing first) as its schedule would.
+    const primary = runtime.region;
+    const upAt = runtime.clock.now();
+    runtime.cloud.faults.regionUp(primary);
+    for (let round = 0; round < 3; round++) {
+      const run = start(runtime, "dr-readiness", { trigger: "manual", requestedBy: "test" });
+      expect((await finish(runtime, run)).status).toBe("SUCCEEDED");
+      await runtime.clock.sleep(10 * 60_000);
+    }
+    const switchback = start(runtime, "regional-failover", {
+      trigger: "manual",
+      mode: "switchover",
+      reason: `switch back to ${primary}`,
+    });
+    const back = await finish(runtime, switchback);
+
+    // Assess
+    const stale = await findClusterIn(primary, "tenant-steady-shop");
+    expect(stale === undefined || stale.Status === "deleting").toBe(true);
+    const { DBClusterSnapshots } = await createAwsClient(RDSClient, { region: primary }).send(
+      new DescribeDBClusterSnapshotsCommand({
+        DBClusterIdentifier: "tenant-steady-shop",
+        SnapshotType: "manual",
+      }),
+    );
+    expect(
+      DBClusterSnapshots?.some((s) => s.DBClusterSnapshotIdentifier?.startsWith("tenant-steady-shop-stale-")),
+    ).toBe(true);
+    const copy = await latestCopy(primary, "steady-shop");
+    expect(Date.parse(copy?.createdAt ?? "")).toBeGreaterThan(upAt);
+    expect(back.status, `${back.error} ${back.cause}`).toBe("SUCCEEDED");
+    expect(await writerRegion(runtime, "cplane-platform")).toBe(primary);
+    expect(await writerRegion(runtime, "tenant-prime-bank-global")).toBe(primary);
   }, 900_000);
 });

@@ -1,0 +1,127 @@
+/**
+ * Re-establishing DR once a lost region answers again (run before each readiness check). Global
+ * databases need nothing: the old writer stays a member and becomes a secondary again when its region
+ * is back. Snapshot-tier tenants restored elsewhere left their old cluster behind, stale since the
+ * outage: it is snapshotted (`tenant-<slug>-stale-<time>`, kept for reconciling the writes the copy
+ * lacked), then deleted, so that a planned switchback can restore there again. Copies resume by
+ * themselves, from the tenant's new region. Two passes: the snapshot first, the deletion once it is
+ * available. A region still down is left for the next run.
+ */
+import {
+  CreateDBClusterSnapshotCommand,
+  DeleteDBClusterCommand,
+  DeleteDBInstanceCommand,
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBInstancesCommand,
+  ModifyDBClusterCommand,
+} from "@aws-sdk/client-rds";
+import { z } from "zod";
+import { awsNow } from "../shared/aws-clients.ts";
+import { defineStep } from "../shared/handler.ts";
+import { TAG_TENANT, tagValue } from "../tenant/lib/database.ts";
+import { isAwsError } from "../tenant/lib/errors.ts";
+import { now } from "../tenant/lib/inputs.ts";
+import { listTenants, recordStep } from "../tenant/lib/registry.ts";
+import { isOutage, otherRegion, rdsIn, regionPair } from "./lib/aws.ts";
+import { DR_PROFILES, TAG_DR } from "./lib/dr-profiles.ts";
+import { findClusterIn } from "./lib/dr-setup.ts";
+import { drNames, stamp } from "./lib/names.ts";
+
+export const ReestablishInput = z.object({ executionArn: z.string().min(1) });
+
+export interface ReestablishResult {
+  readonly snapshotted: readonly string[];
+  readonly removed: readonly string[];
+  readonly waiting: readonly string[];
+}
+
+export const handler = defineStep(ReestablishInput, async (input): Promise<ReestablishResult> => {
+  const result = { snapshotted: [] as string[], removed: [] as string[], waiting: [] as string[] };
+  const tenants = (await listTenants()).filter(
+    (t) => t.status === "active" && DR_PROFILES[t.tier].strategy === "snapshot-copy",
+  );
+  for (const tenant of tenants) {
+    const home = tenant.region || regionPair().home;
+    const old = otherRegion(home);
+    const names = drNames(tenant.slug);
+    const rds = rdsIn(old);
+    try {
+      const stale = await findClusterIn(old, names.clusterIdentifier);
+      if (!stale || stale.Status === "deleting" || stale.GlobalClusterIdentifier) continue;
+      if (tagValue(stale.TagList, TAG_TENANT) !== tenant.slug || tagValue(stale.TagList, TAG_DR) === "true")
+        continue;
+      const { DBClusterSnapshots } = await rds.send(
+        new DescribeDBClusterSnapshotsCommand({
+          DBClusterIdentifier: names.clusterIdentifier,
+          SnapshotType: "manual",
+        }),
+      );
+      const kept = (DBClusterSnapshots ?? []).find((s) =>
+        s.DBClusterSnapshotIdentifier?.startsWith(`${names.clusterIdentifier}-stale-`),
+      );
+      if (!kept) {
+        const id = `${names.clusterIdentifier}-stale-${stamp(awsNow())}`;
+        await rds.send(
+          new CreateDBClusterSnapshotCommand({
+            DBClusterIdentifier: names.clusterIdentifier,
+            DBClusterSnapshotIdentifier: id,
+            Tags: stale.TagList,
+          }),
+        );
+        result.snapshotted.push(`${old}/${id}`);
+        continue;
+      }
+      if (kept.Status !== "available" || stale.Status !== "available") {
+        result.waiting.push(tenant.slug);
+        continue;
+      }
+      if (stale.DeletionProtection)
+        await rds.send(
+          new ModifyDBClusterCommand({
+            DBClusterIdentifier: names.clusterIdentifier,
+            DeletionProtection: false,
+            ApplyImmediately: true,
+          }),
+        );
+      const { DBInstances } = await rds.send(
+        new DescribeDBInstancesCommand({
+          Filters: [{ Name: "db-cluster-id", Values: [names.clusterIdentifier] }],
+        }),
+      );
+      for (const instance of DBInstances ?? []) {
+        if (instance.DBInstanceStatus === "deleting") continue;
+        await rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: instance.DBInstanceIdentifier }));
+      }
+      if ((DBInstances ?? []).length > 0) {
+        result.waiting.push(tenant.slug);
+        continue;
+      }
+      await rds.send(
+        new DeleteDBClusterCommand({ DBClusterIdentifier: names.clusterIdentifier, SkipFinalSnapshot: true }),
+      );
+      result.removed.push(`${old}/${names.clusterIdentifier}`);
+      await recordStep(tenant.slug, {
+        at: now(),
+        step: "reestablish-dr",
+        outcome: "removed",
+        reason: `stale cluster in ${old} removed after its snapshot ${kept.DBClusterSnapshotIdentifier}; copies now go from ${home} to ${old}`,
+        executionArn: input.executionArn,
+      });
+    } catch (error) {
+      if (isOutage(error)) continue;
+      if (
+        isAwsError(
+          error,
+          "InvalidDBClusterStateFault",
+          "InvalidDBInstanceState",
+          "InvalidDBInstanceStateFault",
+        )
+      ) {
+        result.waiting.push(tenant.slug);
+        continue;
+      }
+      throw error;
+    }
+  }
+  return result;
+});
