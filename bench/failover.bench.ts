@@ -45,6 +45,10 @@ const runs = tenants.map(
 );
 await until(() => runs.every((arn) => status(arn) !== "RUNNING"));
 const onboarded = runs.filter((arn) => status(arn) === "SUCCEEDED").length;
+for (const arn of runs.filter((a) => status(a) !== "SUCCEEDED").slice(0, 3)) {
+  const failed = runtime.engine.describeExecution(arn);
+  console.log(`  onboarding ${failed.status}: ${failed.error} ${failed.cause?.slice(0, 300)}`);
+}
 const wallOnboard = performance.now() - wall0;
 await runtime.clock.sleep(20 * 60_000);
 
@@ -73,7 +77,13 @@ const output = JSON.parse(execution.output ?? "{}") as {
   >;
   missedTargets?: unknown[];
 };
-const history = runtime.engine.getExecutionHistory(arn).events;
+const history: { type: string }[] = [];
+let nextToken: string | undefined;
+do {
+  const page = runtime.engine.getExecutionHistory(arn, { maxResults: 1000, nextToken });
+  history.push(...page.events);
+  nextToken = page.nextToken;
+} while (nextToken);
 const transitions = history.filter((e) => e.type.endsWith("StateEntered")).length;
 
 console.log(

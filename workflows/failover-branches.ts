@@ -8,8 +8,13 @@ import type { CatalogFunctionId } from "../functions/catalog.ts";
 import { type JsonValue, lambdaTask, type State } from "./asl.ts";
 import { EXECUTION_ARN, TRANSIENT_RETRY } from "./kit/index.ts";
 
-/** How many global databases promote, and tenants restore, at once. */
+/** How many global databases promote at once. */
 export const MAX_CONCURRENCY = 10;
+/**
+ * How many tenants restore at once: a restore takes about 12 minutes, and standard's 30-minute RTO
+ * allows one wave, not four; the plan orders restores by RTO target, tightest first.
+ */
+export const MAX_RESTORE_CONCURRENCY = 50;
 
 interface PollLoop {
   readonly prefix: string;
@@ -140,7 +145,7 @@ export function restoreEach(items: string): State {
   return {
     Type: "Map",
     Items: `{% ${items} %}`,
-    MaxConcurrency: MAX_CONCURRENCY,
+    MaxConcurrency: MAX_RESTORE_CONCURRENCY,
     ItemSelector: { item: "{% $states.context.Map.Item.Value %}" },
     ItemProcessor: {
       ProcessorConfig: { Mode: "INLINE" },
@@ -148,7 +153,7 @@ export function restoreEach(items: string): State {
         prefix: p,
         start: {
           id: "failover/restore-tenant",
-          payload: `{% $merge([$${p}Item, {"executionArn": ${EXECUTION_ARN}}]) %}`,
+          payload: `{% $merge([$${p}Item, {"signalAt": $plan.signalAt, "executionArn": ${EXECUTION_ARN}}]) %}`,
         },
         check: {
           id: "failover/check-restore",

@@ -144,7 +144,7 @@ export const handler = defineStep(PlanInput, async (input): Promise<Plan> => {
             .filter((t) => DR_PROFILES[t.tier].strategy === "snapshot-copy")
             .filter((t) => (t.region || writerRegion) === fromRegion)
             .map((t) => restoreItem(t, toRegion)),
-        )
+        ).then((items) => items.sort((a, b) => a.rtoTargetSeconds - b.rtoTargetSeconds))
       : [];
   const guard =
     request.trigger === "alarm"

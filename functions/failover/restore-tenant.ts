@@ -2,7 +2,7 @@
  * Restores a snapshot-tier tenant in the target region from its latest cross-region copy: the cluster
  * under the tenant's own identifier (identifiers are per region) and its writer instance, tagged for
  * the tenant and this execution. Adopts a cluster of the tenant already there (a retry, a redrive).
- * The RPO is the copy's age at restore.
+ * The RPO is the copy's age when the region was lost (the signal), not when its restore started.
  */
 import { CreateDBInstanceCommand, RestoreDBClusterFromSnapshotCommand } from "@aws-sdk/client-rds";
 import { z } from "zod";
@@ -23,6 +23,8 @@ export const RestoreTenantInput = z.object({
   region: z.string().min(1),
   snapshotArn: z.string().nullable(),
   copyCreatedAt: z.string().nullable(),
+  /** When the region was lost: the data the copy lacks is what was written from its creation to then. */
+  signalAt: z.string().min(1),
   executionArn: z.string().min(1),
 });
 
@@ -78,7 +80,9 @@ export const handler = defineStep(RestoreTenantInput, async (input): Promise<Res
   return {
     clusterIdentifier: cluster?.DBClusterIdentifier ?? names.clusterIdentifier,
     created,
-    rpoSeconds: Number.isNaN(copyAt) ? null : Math.max(0, Math.round((now - copyAt) / 1000)),
+    rpoSeconds: Number.isNaN(copyAt)
+      ? null
+      : Math.max(0, Math.round((Date.parse(input.signalAt) - copyAt) / 1000)),
     startedAt: new Date(now).toISOString(),
   };
 });
