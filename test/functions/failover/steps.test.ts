@@ -158,8 +158,8 @@ describe("check-signal (the flap guard)", () => {
   };
   const checks = (status: string) => ({
     HealthCheckObservations: [
-      { Region: "us-east-1", StatusReport: { Status: status } },
-      { Region: "eu-west-1", StatusReport: { Status: status } },
+      { Region: "us-east-1" as const, StatusReport: { Status: status } },
+      { Region: "eu-west-1" as const, StatusReport: { Status: status } },
     ],
   });
 
