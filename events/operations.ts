@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { defineEvent } from "./define.ts";
-import { ExecutionArn, CommitSha as Sha } from "./fields.ts";
+import { ExecutionArn, CommitSha as Sha, Timestamp as Time } from "./fields.ts";
 import { reportField } from "./report.ts";
 import { SOURCES } from "./sources.ts";
 
