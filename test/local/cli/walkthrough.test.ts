@@ -78,14 +78,12 @@ describe("the README walkthrough", () => {
       vi.restoreAllMocks();
     }
 
-    // Every command works but the two the README says fail: the doomed onboarding and the trigger.
+    // Every command works but the one the README says fails: the doomed onboarding.
     const failing = codes.filter(([, code]) => code !== 0);
     expect(failing.map(([line, code]) => [line.split(" --input")[0], code])).toEqual([
       ["run tenant-onboarding", 1],
-      ["schedules trigger monthly-dr-drill", 2],
     ]);
-    expect(err).toMatch(/not loaded \(workflow regional-failover not built yet\)/);
-    expect(out).toMatch(/monthly-dr-drill .* not loaded: workflow regional-failover not built yet/);
+    expect(out).toMatch(/nightly-dr-drill\s+regional-failover\s+.*DISABLED/);
 
     const { listTenants } = await import("../../../functions/tenant/lib/registry.ts");
     const registry = Object.fromEntries((await listTenants()).map((t) => [t.slug, [t.tier, t.status]]));
