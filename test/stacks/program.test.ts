@@ -18,6 +18,7 @@ import { tenantAccessPolicies } from "../../deploy/tenant-access-policies.ts";
 import { functionRules } from "../../events/function-rules.ts";
 import { REGION_HEALTH_ALARM_PREFIX, workflowRules } from "../../events/rules.ts";
 import { workflowSchedules } from "../../events/schedules.ts";
+import { BACKUP_ALARMS } from "../../functions/backup/lib/alarms.ts";
 import { functionCatalog } from "../../functions/catalog.ts";
 import { componentName, LAMBDA_TRUST_POLICY } from "../../stacks/wiring.ts";
 import { functionIdsOf } from "../../workflows/asl.ts";
@@ -196,10 +197,15 @@ describe.each(STAGES)("the SST program for stage %s", (stage) => {
     }
   });
 
-  it("creates every alarm the workflows rely on: region health per region on its health check, the canary gates", () => {
+  it("creates every alarm the workflows rely on: region health per region on its health check, the canary gates, backups failing twice", () => {
     const alarms = ofType(stage, "aws:cloudwatch/metricAlarm:MetricAlarm");
     expect(alarms.map((a) => a.inputs.name).sort()).toEqual(
-      [...PLATFORM.regions.map(regionHealthAlarmName), CANARY_ERRORS_ALARM, CANARY_LATENCY_ALARM].sort(),
+      [
+        ...PLATFORM.regions.map(regionHealthAlarmName),
+        CANARY_ERRORS_ALARM,
+        CANARY_LATENCY_ALARM,
+        ...BACKUP_ALARMS.map((alarm) => `${prefix}-${alarm.name}`),
+      ].sort(),
     );
     const checks = ofType(stage, "aws:route53/healthCheck:HealthCheck");
     for (const region of PLATFORM.regions) {
