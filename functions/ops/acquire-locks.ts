@@ -3,11 +3,16 @@
  * given (so two executions asking for the same set cannot deadlock), and the ones taken by this call
  * are given back when a later one is held by someone else. Never waits: it says who holds what, and
  * the state machine waits (bounded) and asks again (workflows/kit/locks.ts).
+ *
+ * A holder in the way whose execution no longer runs (it ended without its release, or was lost) is
+ * not waited for until its lease expires, hours later: its hold is given back and the lock asked for
+ * again, once. A failover at 3 a.m. must not be refused by an onboarding that died at midnight.
  */
 import { z } from "zod";
 import { awsNow } from "../shared/aws-clients.ts";
 import { defineStep } from "../shared/handler.ts";
-import { acquireLease, type Decision, releaseLease } from "./lib/leases.ts";
+import { isExecutionRunning } from "../tenant/lib/executions.ts";
+import { acquireLease, type Decision, type LeaseRequest, releaseLease } from "./lib/leases.ts";
 
 /** `fleet`, `service:<name>`, `tenant:<slug>`: a kind, and what it is about. */
 export const LockName = z
@@ -40,13 +45,22 @@ export const handler = defineStep(AcquireLocksInput, async (input): Promise<Acqu
   const taken: string[] = [];
   const tookOver: { lock: string; owner: string }[] = [];
   for (const lock of input.locks) {
-    const decision: Decision = await acquireLease({
+    const request = (): LeaseRequest => ({
       name: lock.name,
       owner: input.executionArn,
       mode: lock.mode,
       ttlMs: input.ttlSeconds * 1000,
       now: awsNow(),
     });
+    let decision: Decision = await acquireLease(request());
+    if (!decision.acquired) {
+      const gone = await holdersNotRunning(decision.heldBy.map((hold) => hold.owner));
+      for (const owner of gone) {
+        await releaseLease(lock.name, owner);
+        tookOver.push({ lock: lock.name, owner });
+      }
+      if (gone.length > 0) decision = await acquireLease(request());
+    }
     if (!decision.acquired) {
       for (const name of taken) await releaseLease(name, input.executionArn);
       return {
@@ -65,3 +79,10 @@ export const handler = defineStep(AcquireLocksInput, async (input): Promise<Acqu
   }
   return { acquired: true, heldBy: [], tookOver };
 });
+
+/** The holders whose executions have ended (or never existed), asked one by one. */
+async function holdersNotRunning(owners: readonly string[]): Promise<string[]> {
+  const gone: string[] = [];
+  for (const owner of owners) if (!(await isExecutionRunning(owner))) gone.push(owner);
+  return gone;
+}

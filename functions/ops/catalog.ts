@@ -50,10 +50,12 @@ const describeRds: IamStatement[] = [
 
 export const opsFunctions = [
   spec("acquire-locks", "Takes named leases (exclusive or shared) for an execution, all or none", [
-    registry(["GetItem", "PutItem", "DeleteItem"], ["LOCK#", "OWNER#"]),
+    registry(["GetItem", "PutItem", "UpdateItem", "DeleteItem"], ["LOCK#", "OWNER#"]),
+    // Whether a holder in the way still runs: a dead holder's lease is given back, not waited out.
+    { actions: ["states:DescribeExecution"], resources: [EXECUTIONS] },
   ]),
   spec("release-locks", "Gives back the leases an execution holds", [
-    registry(["GetItem", "PutItem", "DeleteItem", "Query"], ["LOCK#", "OWNER#"]),
+    registry(["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"], ["LOCK#", "OWNER#"]),
   ]),
   spec(
     "request-approval",

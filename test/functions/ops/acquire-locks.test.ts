@@ -5,6 +5,7 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
+import { DescribeExecutionCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { handler } from "../../../functions/ops/acquire-locks.ts";
@@ -23,6 +24,7 @@ import {
 } from "./support.ts";
 
 const dynamodb = mockClient(DynamoDBClient);
+const sfn = mockClient(SFNClient);
 const HOUR = 3600_000;
 const input = {
   locks: [
@@ -41,6 +43,9 @@ const writes = () =>
 
 beforeEach(() => {
   dynamodb.reset();
+  sfn.reset();
+  // Every holder's execution still runs unless a test says otherwise.
+  sfn.on(DescribeExecutionCommand).resolves({ status: "RUNNING" });
   setOpsEnvironment();
   vi.useFakeTimers({ now: NOW, toFake: ["Date"] });
   dynamodb.on(PutItemCommand).resolves({});
@@ -113,6 +118,38 @@ describe("acquire-locks", () => {
     ]);
     expect(dynamodb.commandCalls(DeleteItemCommand).map((call) => call.args[0].input)).toEqual([
       { TableName: TABLE, Key: ownerKey(EXECUTION, "fleet") },
+    ]);
+  });
+
+  it("gives back the hold of a holder whose execution has ended, takes the lock, and says whose it was", async () => {
+    // Prepare: OTHER holds tenant:acme for another hour, but its execution failed without releasing it.
+    dynamodb.on(GetItemCommand, { Key: lockKey("fleet") }).resolves({});
+    dynamodb
+      .on(GetItemCommand, { Key: lockKey("tenant:acme") })
+      .resolvesOnce({
+        Item: leaseItem("tenant:acme", { [OTHER]: { mode: "exclusive", until: NOW + HOUR } }, 4),
+      })
+      .resolvesOnce({
+        Item: leaseItem("tenant:acme", { [OTHER]: { mode: "exclusive", until: NOW + HOUR } }, 4),
+      })
+      .resolves({ Item: leaseItem("tenant:acme", {}, 5) });
+    sfn.on(DescribeExecutionCommand, { executionArn: OTHER }).resolves({ status: "FAILED" });
+
+    // Act
+    const result = await handler(input, lambdaContext());
+
+    // Assess
+    expect(sfn.commandCalls(DescribeExecutionCommand).map((call) => call.args[0].input)).toEqual([
+      { executionArn: OTHER },
+    ]);
+    expect(result).toEqual({ acquired: true, heldBy: [], tookOver: [{ lock: "tenant:acme", owner: OTHER }] });
+    expect(writes().filter((w) => w.pk === "LOCK#tenant:acme")).toEqual([
+      { pk: "LOCK#tenant:acme", version: "5", holders: {} },
+      {
+        pk: "LOCK#tenant:acme",
+        version: "6",
+        holders: { [EXECUTION]: { M: { mode: { S: "exclusive" }, until: { N: String(NOW + HOUR) } } } },
+      },
     ]);
   });
 
