@@ -563,7 +563,7 @@ export class Eks implements EmulatedService {
         arn: this.arnOf(
           region,
           "access-entry",
-          `${cluster.name}/${principalArn.split(":")[5]?.replace("/", "/") ?? "principal"}/${randomUUID()}`,
+          `${cluster.name}/${accessEntryPrincipalPath(principalArn)}/${randomUUID()}`,
         ),
         kubernetesGroups: [...(input.kubernetesGroups ?? [])],
         username: input.username ?? principalArn,
@@ -828,4 +828,14 @@ export class Eks implements EmulatedService {
     for (const api of this.apis.values()) await api.stop();
     this.apis.clear();
   }
+}
+
+/**
+ * The principal part of an access entry's ARN, as EKS writes it:
+ * `access-entry/<cluster>/<role|user>/<account>/<name>/<uuid>` (Service Authorization Reference, EKS).
+ */
+export function accessEntryPrincipalPath(principalArn: string): string {
+  const [, , , , account = "", resource = ""] = principalArn.split(":");
+  const [type = "role", ...path] = resource.split("/");
+  return `${type}/${account}/${path.at(-1) ?? ""}`;
 }

@@ -235,23 +235,20 @@ const policy = (template: Template) =>
     }),
   );
 
+/** A value the request carries for a key: a list for multivalued keys, a plain value otherwise. */
+const contextValue = (spec: KeySpec): fc.Arbitrary<string | string[]> =>
+  spec.type === "strings"
+    ? fc.uniqueArray(fc.constantFrom(...spec.pool.filter((v) => !v.includes("*"))), { maxLength: 3 })
+    : fc.constantFrom(...spec.pool.filter((v) => !v.includes("*") && !v.includes("?")));
+
 const requestContext = (template: Template) =>
   fc
-    .tuple(
-      ...template.keys.map((spec) =>
-        fc.option(
-          spec.type === "strings"
-            ? fc.uniqueArray(fc.constantFrom(...spec.pool.filter((v) => !v.includes("*"))), { maxLength: 3 })
-            : fc.constantFrom(...spec.pool.filter((v) => !v.includes("*") && !v.includes("?"))),
-          { nil: undefined },
-        ),
-      ),
-    )
+    .tuple(...template.keys.map((spec) => fc.option(contextValue(spec), { nil: undefined })))
     .map((values) => {
       const context: Record<string, string | string[]> = {};
       template.keys.forEach((spec, i) => {
         const value = values[i];
-        if (value !== undefined) context[spec.key] = value as string | string[];
+        if (value !== undefined) context[spec.key] = value;
       });
       return context;
     });
