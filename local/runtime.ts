@@ -41,6 +41,7 @@ import { type Authorizer, createAuthorizer } from "./iam/authorizer.ts";
 import { bootstrapFunctionRoles } from "./iam/bootstrap.ts";
 import { currentCaller } from "./iam/identity.ts";
 import { functionRoleName } from "./iam/roles.ts";
+import { recordUsage } from "./iam/usage.ts";
 import { createLocalFunctions, type LocalFunctions } from "./lambda/functions.ts";
 import {
   type AcknowledgedRecord,
@@ -618,6 +619,7 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
   async function stop(): Promise<void> {
     // Nothing new starts while the runtime winds down: no schedule fires, no status event is published.
     scheduler.dispose();
+    if (authorizer) recordUsage(authorizer.used);
     unsubscribe();
     // A checkpoint in flight lands first; the final state below is written the same way.
     await checkpoints?.close();

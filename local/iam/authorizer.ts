@@ -54,15 +54,14 @@ export interface Authorizer {
 }
 
 export function createAuthorizer(cloud: LocalCloud): Authorizer {
-  const parsed = new Map<string, Policy>();
+  // Parsed once per policy name and document: a role's documents are the same strings call after call,
+  // so the check is a pointer comparison, not a hash of kilobytes of JSON.
+  const parsed = new Map<string, { document: string; policy: Policy }>();
   const parse = (name: string, document: string) => {
-    const key = `${name}\n${document}`;
-    let policy = parsed.get(key);
-    if (!policy) {
-      policy = parsePolicy(name, document);
-      if (parsed.size > 10_000) parsed.clear();
-      parsed.set(key, policy);
-    }
+    const known = parsed.get(name);
+    if (known && known.document === document) return known.policy;
+    const policy = parsePolicy(name, document);
+    parsed.set(name, { document, policy });
     return policy;
   };
   const hashKeys = new Map<string, Promise<string | undefined>>();

@@ -142,6 +142,36 @@ describe("local IAM on the runtime", () => {
     expect(tenant.status, tenant.cause).toBe("SUCCEEDED");
   }, 300_000);
 
+  // A catalog without one of these statements deploys a role that cannot do the step: the run says so.
+  it.each([
+    { functionId: "tenant/create-namespace", action: "iam:PassRole", error: "AccessDenied" },
+    {
+      functionId: "tenant/migrate-database",
+      action: "rds-data:ExecuteStatement",
+      error: "AccessDeniedException",
+    },
+    { functionId: "tenant/announce", action: "events:PutEvents", error: "AccessDeniedException" },
+  ])(
+    "fails onboarding when $functionId lacks its $action statement",
+    async ({ functionId, action, error }) => {
+      const restore = setRolePolicy(functionId, (s) => !s.Action.includes(action));
+      try {
+        const slug = functionId.replace(/\W/g, "");
+        const failed = await run("tenant-onboarding", {
+          name: slug,
+          tier: "basic",
+          adminEmail: "it@x.example",
+        });
+        expect(failed.status).toBe("FAILED");
+        expect(failed.cause).toContain(error);
+        expect(failed.cause).toContain(`not authorized to perform: ${action}`);
+      } finally {
+        restore();
+      }
+    },
+    300_000,
+  );
+
   it("surfaces the denial to the SDK caller as the service's modeled error", async () => {
     const secrets = createAwsClient(SecretsManagerClient, { trace: false });
     // announce may read no secret: Secrets Manager says AccessDeniedException (JSON protocol).
