@@ -50,10 +50,12 @@ const describeRds: IamStatement[] = [
 
 export const opsFunctions = [
   spec("acquire-locks", "Takes named leases (exclusive or shared) for an execution, all or none", [
-    registry(["GetItem", "PutItem", "DeleteItem"], ["LOCK#", "OWNER#"]),
+    // UpdateItem: a shared hold is taken in one conditional update (lib/leases.ts addSharedHold).
+    registry(["GetItem", "PutItem", "UpdateItem", "DeleteItem"], ["LOCK#", "OWNER#"]),
   ]),
   spec("release-locks", "Gives back the leases an execution holds", [
-    registry(["GetItem", "PutItem", "DeleteItem", "Query"], ["LOCK#", "OWNER#"]),
+    // UpdateItem: a shared hold is given back in one conditional update (lib/leases.ts removeSharedHold).
+    registry(["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"], ["LOCK#", "OWNER#"]),
   ]),
   spec(
     "request-approval",
