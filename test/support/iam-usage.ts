@@ -15,7 +15,8 @@ export default function setup(): () => Promise<void> {
     const { unusedReport } = await import("../../local/iam/usage.ts");
     const report = unusedReport(functionCatalog, { app: "cplane", stage: "local" }, dir);
     rmSync(dir, { recursive: true, force: true });
-    // A partial run (one file, a filter) says little about the catalog: only the whole suite writes the artifact.
+    // A run that started no runtime (unit tests only) says nothing about the catalog: no artifact.
+    // A partial run writes one too; only the whole suite's is the list of candidates for removal.
     if (report.used === 0) return;
     const out = join(import.meta.dirname, "..", "..", "test-results");
     mkdirSync(out, { recursive: true });
