@@ -28,7 +28,10 @@ const global = (id: unknown, l: Lookup) => {
 
 /** Creating with tags: the action with the request tags, and `rds:AddTagsToResource` on what is made. */
 function created(action: string, arn: string, tags: unknown, also: MappedRequest[] = []): MappedRequest[] {
-  const out = [request(action, arn, requestTags(tags)), ...also];
+  // The request's tags are in the context of every resource the call is authorized on (the cluster an
+  // instance joins, the snapshot a restore reads), not only of what it makes.
+  const withTags = also.map((r) => request(r.action, r.resource, { ...requestTags(tags), ...r.context }));
+  const out = [request(action, arn, requestTags(tags)), ...withTags];
   if (hasTags(tags)) out.push(request("rds:AddTagsToResource", arn, requestTags(tags)));
   return out;
 }
