@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     setupFiles: ["test/support/setup.ts"],
+    // Records which catalog IAM statements the suite's calls used; writes test/artifacts/iam-unused.json.
+    globalSetup: ["test/support/iam-usage.ts"],
     environment: "node",
     pool: "forks",
     testTimeout: 30_000,

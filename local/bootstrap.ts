@@ -40,6 +40,8 @@ export interface BootstrapOptions {
 
 export interface BootstrapResult {
   readonly created: string[];
+  /** The webhook secret's full ARN (with the suffix Secrets Manager added), as stacks/ passes it on. */
+  readonly webhookSecretArn: string;
 }
 
 const notFound = (error: unknown) =>
@@ -93,6 +95,10 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRes
     created.push(`secret ${options.webhookSecretName}`);
   }
 
+  const { ARN: webhookSecretArn = "" } = await secrets.send(
+    new DescribeSecretCommand({ SecretId: options.webhookSecretName }),
+  );
+
   created.push(...(await bootstrapTenantAccess(options)));
 
   const pending: { eks: EKSClient; region: string }[] = [];
@@ -124,7 +130,7 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRes
       await options.clock.advance(30_000);
     }
   }
-  return { created };
+  return { created, webhookSecretArn };
 }
 
 /** The tenant app role (with its inline policy) and the operator boundary policy. */

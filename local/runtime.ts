@@ -37,6 +37,11 @@ import { createLocalCloud, type LocalCloud } from "./cloud/cloud.ts";
 import { createDemoFleet } from "./cloud/demo.ts";
 import { toPutEventsEntry } from "./cloud/index.ts";
 import { Engine, ExecutionAlreadyExists, type SavedExecution } from "./engine/index.ts";
+import { type Authorizer, createAuthorizer } from "./iam/authorizer.ts";
+import { bootstrapFunctionRoles } from "./iam/bootstrap.ts";
+import { currentCaller } from "./iam/identity.ts";
+import { functionRoleName } from "./iam/roles.ts";
+import { recordUsage } from "./iam/usage.ts";
 import { createLocalFunctions, type LocalFunctions } from "./lambda/functions.ts";
 import {
   type AcknowledgedRecord,
@@ -66,6 +71,11 @@ export const BUS_NAME = "cplane";
  */
 export const RUNTIME_STOPPED = "cplane.RuntimeStopped";
 export const EKS_CLUSTER_NAME = `${LOCAL_APP}-${LOCAL_STAGE}-tenants`;
+/**
+ * A workflow's state machine is named as stacks/ names it on AWS, `<app>-<stage>-<workflow>`: the ARNs
+ * the catalogs' IAM statements name (`execution:${app}-${stage}-*:*`) are then the ones the runtime makes.
+ */
+export const stateMachineName = (workflow: string) => `${LOCAL_APP}-${LOCAL_STAGE}-${workflow}`;
 export const WEBHOOK_SECRET_NAME = `cplane/${LOCAL_STAGE}/git-webhook`;
 /** What local Git webhook deliveries are signed with (CPLANE_WEBHOOK_SECRET to change). */
 export const DEFAULT_WEBHOOK_SECRET = "cplane-local-webhook-secret";
@@ -97,6 +107,11 @@ export interface RuntimeOptions {
    * at once, and a crash loses what was answered since the last checkpoint: for measuring the journal.
    */
   readonly journal?: boolean;
+  /**
+   * Local IAM: every handler's AWS calls authorized as its role (its catalog statements), the Kubernetes
+   * API as EKS access entries say. On unless false, or `CPLANE_IAM=off` in the environment.
+   */
+  readonly iam?: boolean;
 }
 
 export interface WorkflowRuleStatus {
@@ -150,12 +165,18 @@ export interface Runtime {
   readonly rules: readonly WorkflowRuleStatus[];
   /** Every schedule of events/schedules.ts, loaded or not. */
   readonly schedules: readonly WorkflowScheduleStatus[];
+  /** Local IAM's authorizer, or undefined when it is off (`iam: false`, `CPLANE_IAM=off`). */
+  readonly iam: Authorizer | undefined;
   stateMachineArn(workflow: string): string;
   close(): Promise<void>;
 }
 
 /** What the runtime's functions see as their deployment: local names for the shared resources. */
-export function localDeployContext(region: string, drRegion = "us-west-2"): DeployContext {
+export function localDeployContext(
+  region: string,
+  drRegion = "us-west-2",
+  webhookSecretArn?: string,
+): DeployContext {
   return {
     app: LOCAL_APP,
     stage: LOCAL_STAGE,
@@ -169,10 +190,12 @@ export function localDeployContext(region: string, drRegion = "us-west-2"): Depl
         arn: `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT}:table/${TENANT_TABLE}`,
       },
       bus: { name: BUS_NAME, arn: `arn:aws:events:${region}:${LOCAL_ACCOUNT}:event-bus/${BUS_NAME}` },
-      // A partial ARN (without the random suffix the local cloud adds): GetSecretValue takes it, as AWS does.
+      // Its full ARN once bootstrap made the secret (what IAM statements must name); a partial ARN before.
       gitWebhookSecret: {
         name: WEBHOOK_SECRET_NAME,
-        arn: `arn:aws:secretsmanager:${region}:${LOCAL_ACCOUNT}:secret:${WEBHOOK_SECRET_NAME}`,
+        arn:
+          webhookSecretArn ??
+          `arn:aws:secretsmanager:${region}:${LOCAL_ACCOUNT}:secret:${WEBHOOK_SECRET_NAME}`,
       },
     },
   };
@@ -250,6 +273,11 @@ async function readSaved<T>(file: string): Promise<T> {
   }
 }
 
+/** Local IAM is on unless the options or `CPLANE_IAM=off` say otherwise. */
+export function iamEnabled(options: Pick<RuntimeOptions, "iam">): boolean {
+  return options.iam ?? process.env.CPLANE_IAM?.toLowerCase() !== "off";
+}
+
 /**
  * Assembles the runtime. With a data directory it first takes the directory's lock (one runtime per
  * directory, `DataDirLockedError` otherwise), loads what was saved there, redrives what the last
@@ -283,7 +311,7 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
   const clock =
     options.clock ??
     createClock({ mode: parseClockMode(options.speed ?? "instant"), start: Math.max(savedNow, Date.now()) });
-  const ctx = localDeployContext(region, secondaryRegion);
+  const baseCtx = localDeployContext(region, secondaryRegion);
 
   let bus: LocalEventBridge | undefined;
   const cloud = createLocalCloud({
@@ -302,10 +330,19 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
   if (options.dataDir && options.fresh) await cloud.reset();
   const loaded = options.dataDir && !options.fresh ? await cloud.load() : false;
   if (!loaded && options.demoFleet) await createDemoFleet(cloud);
-  // Handlers reach our own bus and engine through the same SDK clients as every other service.
+  const authorizer = iamEnabled(options) ? createAuthorizer(cloud) : undefined;
+  if (authorizer) cloud.eks.kubernetesAuthorizer = authorizer.kubernetes;
+  // Handlers reach our own bus and engine through the same SDK clients as every other service, each call
+  // authorized as the calling function's role (calls outside any handler are the local operator's).
   const ownServices: Record<string, AwsJsonService> = {};
   bindLocalCloud({
+    credentials: () => {
+      const caller = currentCaller();
+      return caller && authorizer ? authorizer.credentialsFor(caller) : undefined;
+    },
     send: async (call) => {
+      const caller = currentCaller();
+      if (caller && authorizer) await authorizer.authorize(call, caller);
       const own = Object.hasOwn(ownServices, call.service) ? ownServices[call.service] : undefined;
       if (!own) return cloud.send(call);
       // As over HTTP: the input in its wire form (dates as epoch seconds, no undefined members),
@@ -315,11 +352,28 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
     now: () => clock.now(),
   });
 
+  // What exists before any handler runs (redriven executions included): the resources stacks/ deploys and
+  // the platform runs, and every function's role.
+  const { created, webhookSecretArn } = await bootstrap({
+    clock,
+    account: LOCAL_ACCOUNT,
+    regions: [region, secondaryRegion],
+    primaryRegion: region,
+    tenantTable: TENANT_TABLE,
+    eksClusterName: EKS_CLUSTER_NAME,
+    webhookSecretName: WEBHOOK_SECRET_NAME,
+    webhookSecretValue: process.env.CPLANE_WEBHOOK_SECRET ?? DEFAULT_WEBHOOK_SECRET,
+    tenantAccess: tenantAccessPolicies(baseCtx),
+  });
+  const ctx = localDeployContext(region, secondaryRegion, webhookSecretArn);
+  created.push(...(await bootstrapFunctionRoles(functionCatalog, ctx)));
+
   const functions = createLocalFunctions({
     catalog: functionCatalog,
     clock,
     region,
     account: LOCAL_ACCOUNT,
+    callerOf: (id) => ({ functionId: id, roleName: functionRoleName(id, ctx) }),
     environment: (spec) => {
       // Handlers share one process (and one Powertools logger) locally, so the per-group service
       // name that stacks/ sets on each Lambda gives way to one for the whole runtime.
@@ -345,7 +399,10 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
   const stateMachines = new Map<string, string>();
   for (const workflow of workflowCatalog.values()) {
     const definition = substituteFunctions(workflow.definition, (id: FunctionId) => functions.arnOf(id));
-    const { stateMachineArn } = engine.createStateMachine({ name: workflow.name, definition });
+    const { stateMachineArn } = engine.createStateMachine({
+      name: stateMachineName(workflow.name),
+      definition,
+    });
     stateMachines.set(workflow.name, stateMachineArn);
   }
 
@@ -518,18 +575,6 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
     checkpoints = live;
   }
 
-  const { created } = await bootstrap({
-    clock,
-    account: LOCAL_ACCOUNT,
-    regions: [region, secondaryRegion],
-    primaryRegion: region,
-    tenantTable: TENANT_TABLE,
-    eksClusterName: EKS_CLUSTER_NAME,
-    webhookSecretName: WEBHOOK_SECRET_NAME,
-    webhookSecretValue: process.env.CPLANE_WEBHOOK_SECRET ?? DEFAULT_WEBHOOK_SECRET,
-    tenantAccess: tenantAccessPolicies(ctx),
-  });
-
   const orphans = loaded ? await failOrphanedTenants(engine, functions) : [];
 
   // Checkpoints from here on (a start that failed before must write nothing after releasing the lock).
@@ -562,6 +607,7 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
     functions,
     rules,
     schedules: scheduleStatus,
+    iam: authorizer,
     stateMachineArn(workflow: string): string {
       const arn = stateMachines.get(workflow);
       if (!arn)
@@ -580,6 +626,7 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
   async function stop(): Promise<void> {
     // Nothing new starts while the runtime winds down: no schedule fires, no status event is published.
     scheduler.dispose();
+    if (authorizer) recordUsage(authorizer.used);
     unsubscribe();
     // A checkpoint in flight lands first; the final state below is written the same way.
     await checkpoints?.close();

@@ -9,7 +9,7 @@ import { DEFAULT_PORT, UsageError } from "./cli/target.ts";
 import { parseClockMode } from "./clock/clock.ts";
 import { consoleRoutes } from "./console/routes.ts";
 import { assertDataDirFree } from "./persistence/lock.ts";
-import { createRuntime, type Runtime } from "./runtime.ts";
+import { createRuntime, type Runtime, stateMachineName } from "./runtime.ts";
 import { adminRoutes } from "./server/admin.ts";
 import { type LocalServer, listen } from "./server/http.ts";
 
@@ -153,7 +153,9 @@ function cliEnvironment(port: number): string {
 
 /** What `start` prints once it serves: what it loaded, and commands that reach this runtime. */
 export function banner(runtime: Runtime, url: string, port: number, dataDir: string): string {
-  const workflows = runtime.engine.listStateMachines().stateMachines.map((sm) => sm.name);
+  const workflows = runtime.engine
+    .listStateMachines()
+    .stateMachines.map((sm) => sm.name.replace(stateMachineName(""), ""));
   const mode = runtime.clock.mode;
   const loaded = (items: readonly { name: string; loaded: boolean; reason?: string }[]) =>
     items.map((i) => `${i.name}${i.loaded ? "" : ` (not loaded: ${i.reason})`}`).join("\n               ") ||
@@ -167,6 +169,7 @@ export function banner(runtime: Runtime, url: string, port: number, dataDir: str
   data         ${dataDir} (checkpointed while running)
   resumed      ${describeResumed(runtime)}
   webhook      POST ${url}/webhooks/git (GitHub or GitLab; secret cplane/local/git-webhook)
+  iam          ${runtime.iam ? "on: each handler's AWS calls are authorized as its function's role (CPLANE_IAM=off turns it off)" : "OFF (CPLANE_IAM=off): handlers' AWS calls are not authorized; a missing permission shows only on AWS"}
 
 Try, in another terminal:
 ${cliEnvironment(port)}  npx cplane events samples

@@ -50,11 +50,13 @@ const describeRds: IamStatement[] = [
 
 export const opsFunctions = [
   spec("acquire-locks", "Takes named leases (exclusive or shared) for an execution, all or none", [
+    // UpdateItem: a shared hold is taken in one conditional update (lib/leases.ts addSharedHold).
     registry(["GetItem", "PutItem", "UpdateItem", "DeleteItem"], ["LOCK#", "OWNER#"]),
     // Whether a holder in the way still runs: a dead holder's lease is given back, not waited out.
     { actions: ["states:DescribeExecution"], resources: [EXECUTIONS] },
   ]),
   spec("release-locks", "Gives back the leases an execution holds", [
+    // UpdateItem: a shared hold is given back in one conditional update (lib/leases.ts removeSharedHold).
     registry(["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"], ["LOCK#", "OWNER#"]),
   ]),
   spec(

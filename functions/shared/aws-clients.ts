@@ -4,7 +4,7 @@
  * place where the local runtime attaches itself: when a local cloud is bound, each command is
  * answered by it instead of AWS. Handlers cannot tell which of the two they run on.
  */
-import type { HandlerExecutionContext } from "@smithy/types";
+import type { AwsCredentialIdentity, HandlerExecutionContext } from "@smithy/types";
 import { awsRegion } from "./env.ts";
 import { tracer } from "./observability.ts";
 
@@ -23,6 +23,11 @@ export interface LocalCloudBinding {
   send(call: LocalCloudCall): Promise<Record<string, unknown>>;
   /** The local cloud's time in epoch ms, which runs faster than the wall clock (see `awsNow`). */
   now?(): number;
+  /**
+   * The credentials of the function calling now, when the local runtime gives each function its own role
+   * (local IAM); undefined otherwise. What a handler signs with itself (an EKS token) must use them.
+   */
+  credentials?(): AwsCredentialIdentity | undefined;
 }
 
 const BINDING = Symbol.for("cplane.local-cloud.binding");
@@ -44,6 +49,16 @@ export function boundLocalCloud(): LocalCloudBinding | undefined {
  */
 export function awsNow(): number {
   return boundLocalCloud()?.now?.() ?? Date.now();
+}
+
+/**
+ * The credentials to sign a request with oneself (a presigned URL): the calling function's own when the
+ * local runtime says so, the client's otherwise (on AWS, the function's role session).
+ */
+export async function signingCredentials(client: {
+  readonly config: { readonly credentials: () => Promise<AwsCredentialIdentity> };
+}): Promise<AwsCredentialIdentity> {
+  return boundLocalCloud()?.credentials?.() ?? (await client.config.credentials());
 }
 
 /** The part of an SDK v3 client the factory touches; every generated client has it. */

@@ -16,7 +16,7 @@ import { DescribeClusterCommand, EKSClient } from "@aws-sdk/client-eks";
 import { STSClient } from "@aws-sdk/client-sts";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
-import { createAwsClient } from "./aws-clients.ts";
+import { createAwsClient, signingCredentials } from "./aws-clients.ts";
 import { KubernetesClusterNotFoundError, KubernetesRequestError, TransientError } from "./errors.ts";
 
 const eks = createAwsClient(EKSClient);
@@ -105,7 +105,10 @@ export async function eksClusterAccess(
   clusterName: string,
   now: () => number = Date.now,
 ): Promise<ClusterAccess> {
-  const cached = cache.get(clusterName);
+  // Per cluster and identity: locally every function shares this module but signs as its own role.
+  const credentials = await signingCredentials(sts);
+  const cacheKey = `${clusterName}\n${credentials.accessKeyId}`;
+  const cached = cache.get(cacheKey);
   if (cached && cached.expiresAt - TOKEN_RENEW_MARGIN_MS > now()) return cached.access;
   const { cluster } = await eks.send(new DescribeClusterCommand({ name: clusterName })).catch((error) => {
     if (error instanceof Error && error.name === "ResourceNotFoundException") {
@@ -117,11 +120,11 @@ export async function eksClusterAccess(
   const issuedAt = now();
   const token = await eksToken(clusterName, {
     region: String(await sts.config.region()),
-    credentials: sts.config.credentials,
+    credentials,
     now: new Date(issuedAt),
   });
   const access = { server: cluster.endpoint, caData: cluster.certificateAuthority?.data, token };
-  cache.set(clusterName, { access, expiresAt: issuedAt + TOKEN_LIFETIME_MS });
+  cache.set(cacheKey, { access, expiresAt: issuedAt + TOKEN_LIFETIME_MS });
   return access;
 }
 

@@ -126,7 +126,8 @@ export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv = p
       endpoint,
       sfn,
       events,
-      stateMachineName: (workflow) => workflow,
+      // As stacks/ names them on a stage; the local runtime's stage is `local`.
+      stateMachineName: (workflow) => `cplane-local-${workflow}`,
       busName: "cplane",
       tenantTable: "cplane-local-tenants",
     };

@@ -130,6 +130,21 @@ export class Eks implements EmulatedService {
   /** Whether an IAM principal exists; access entries name only existing principals, as on AWS. */
   private readonly principalExists: (arn: string) => boolean;
 
+  /**
+   * Decides Kubernetes API requests from the cluster's access entries (local/iam/kubernetes.ts, set by the
+   * runtime when local IAM is on); unset, any EKS token may do anything.
+   */
+  kubernetesAuthorizer:
+    | ((
+        token: string,
+        entries: readonly {
+          principalArn: string;
+          policies: readonly { policyArn: string; accessScope: { type?: string; namespaces?: string[] } }[];
+        }[],
+        request: { method: string; path: string },
+      ) => { code: number; reason: string; message: string } | undefined)
+    | undefined;
+
   constructor(ctx: CloudContext, principalExists: (arn: string) => boolean = () => true) {
     this.ctx = ctx;
     this.principalExists = principalExists;
@@ -339,6 +354,12 @@ export class Eks implements EmulatedService {
       isBrokenImage: (image) => [...this.brokenImages].some((pattern) => image.includes(pattern)),
     });
     api.downRegion = () => this.ctx.isRegionDown(cluster.region);
+    api.authorize = (token, request) =>
+      this.kubernetesAuthorizer?.(
+        token,
+        this.state.accessEntries.filter((e) => e.region === cluster.region && e.cluster === cluster.name),
+        request,
+      );
     this.apis.set(cluster.arn, api);
     await this.ctx.track(api.start(cluster.port ?? 0));
     cluster.port = Number(new URL(api.endpoint).port);
@@ -563,7 +584,7 @@ export class Eks implements EmulatedService {
         arn: this.arnOf(
           region,
           "access-entry",
-          `${cluster.name}/${principalArn.split(":")[5]?.replace("/", "/") ?? "principal"}/${randomUUID()}`,
+          `${cluster.name}/${accessEntryPrincipalPath(principalArn)}/${randomUUID()}`,
         ),
         kubernetesGroups: [...(input.kubernetesGroups ?? [])],
         username: input.username ?? principalArn,
@@ -828,4 +849,14 @@ export class Eks implements EmulatedService {
     for (const api of this.apis.values()) await api.stop();
     this.apis.clear();
   }
+}
+
+/**
+ * The principal part of an access entry's ARN, as EKS writes it:
+ * `access-entry/<cluster>/<role|user>/<account>/<name>/<uuid>` (Service Authorization Reference, EKS).
+ */
+export function accessEntryPrincipalPath(principalArn: string): string {
+  const [, , , , account = "", resource = ""] = principalArn.split(":");
+  const [type = "role", ...path] = resource.split("/");
+  return `${type}/${account}/${path.at(-1) ?? ""}`;
 }

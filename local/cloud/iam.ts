@@ -1,8 +1,8 @@
 /**
  * IAM, for the roles the control plane makes and checks: roles with their trust policy, permissions
  * boundary, tags and inline policies, and customer managed policies (used here as boundaries). Global, as on AWS: one set of roles whatever the caller's region,
- * and a region outage does not take it down. Policies are stored as documents and never evaluated:
- * the local cloud does not authorise calls (see README.md).
+ * and a region outage does not take it down. Policies are stored as documents; local/iam evaluates those
+ * of the role a handler runs as (`principal`) when the runtime authorizes its calls.
  */
 import type {
   CreatePolicyCommandInput,
@@ -79,6 +79,33 @@ export class Iam implements EmulatedService {
 
   constructor(ctx: CloudContext) {
     this.ctx = ctx;
+  }
+
+  /**
+   * A role as local IAM authorization reads it: ARN, tags, inline policy documents and the boundary's
+   * document; undefined when there is none. Read on every authorized call, so it copies nothing.
+   */
+  principal(name: string):
+    | {
+        readonly arn: string;
+        readonly tags: readonly { Key: string; Value: string }[];
+        readonly inlinePolicies: Readonly<Record<string, string>>;
+        readonly boundaryArn?: string;
+        readonly boundaryDocument?: string;
+      }
+    | undefined {
+    const role = this.roles.find((r) => r.name === name);
+    if (!role) return undefined;
+    const boundary = role.permissionsBoundary
+      ? this.policies.find((p) => p.arn === role.permissionsBoundary)
+      : undefined;
+    return {
+      arn: role.arn,
+      tags: role.tags,
+      inlinePolicies: role.inlinePolicies,
+      boundaryArn: role.permissionsBoundary,
+      boundaryDocument: boundary?.document,
+    };
   }
 
   /** Whether a role ARN names a role of this account (ARNs of other accounts are not checked). */

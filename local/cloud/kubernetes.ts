@@ -417,6 +417,14 @@ export class KubernetesCluster {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const raw = Buffer.concat(chunks).toString("utf8");
+      const denial = this.authorize(auth.slice("Bearer ".length), {
+        method: req.method ?? "GET",
+        path: url.pathname,
+      });
+      if (denial) {
+        send(denial.code, this.status(denial.code, denial.reason, denial.message));
+        return;
+      }
       const result = await this.ctx.track(
         Promise.resolve().then(() =>
           this.route(req.method ?? "GET", url, req.headers["content-type"] ?? "", raw),
@@ -429,6 +437,15 @@ export class KubernetesCluster {
       else send(500, this.status(500, "InternalError", String(error)));
     }
   }
+
+  /**
+   * Set by EKS: whether the bearer token's principal may make the request (undefined) or the Status to
+   * answer instead. By default any EKS token may do anything, as when local IAM is off.
+   */
+  authorize: (
+    token: string,
+    request: { method: string; path: string },
+  ) => { code: number; reason: string; message: string } | undefined = () => undefined;
 
   /** Set by EKS: whether this cluster's region is down (its API server stops answering). */
   downRegion: () => boolean = () => false;

@@ -10,6 +10,7 @@ import type { Context } from "aws-lambda";
 import type { FunctionId, FunctionSpec } from "../../functions/shared/catalog.ts";
 import { functionIdOf } from "../../workflows/asl.ts";
 import type { Clock } from "../clock/clock.ts";
+import { type Caller, runAs } from "../iam/identity.ts";
 
 const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -37,6 +38,11 @@ export interface LocalFunctionsOptions {
   readonly environment: (spec: FunctionSpec) => Record<string, string>;
   /** Where handler modules live; the project root by default. */
   readonly root?: string;
+  /**
+   * Who a function's handler runs as: its AWS calls are authorized as that role (local IAM). Without it
+   * handlers run as no one in particular, and nothing is authorized.
+   */
+  readonly callerOf?: (id: FunctionId) => Caller;
 }
 
 export interface InvokeOptions {
@@ -152,7 +158,13 @@ export function createLocalFunctions(options: LocalFunctionsOptions): LocalFunct
       signal?.addEventListener("abort", onAbort, { once: true });
     });
     try {
-      const result = await Promise.race([clock.track(handler(event, context)), timedOut, aborted]);
+      const caller = options.callerOf?.(id);
+      const run = () => handler(event, context);
+      const result = await Promise.race([
+        clock.track(caller ? runAs(caller, run) : run()),
+        timedOut,
+        aborted,
+      ]);
       return result === undefined ? null : JSON.parse(JSON.stringify(result));
     } finally {
       clearTimeout(timer);

@@ -81,7 +81,9 @@ describe("a crash of the local runtime", () => {
     children.push(first);
     const sfn = client(SFNClient, first.url);
     const { stateMachines } = await sfn.send(new ListStateMachinesCommand({}));
-    const stateMachineArn = stateMachines?.find((sm) => sm.name === "tenant-onboarding")?.stateMachineArn;
+    const stateMachineArn = stateMachines?.find(
+      (sm) => sm.name === "cplane-local-tenant-onboarding",
+    )?.stateMachineArn;
     const { executionArn = "" } = await sfn.send(
       new StartExecutionCommand({
         stateMachineArn,

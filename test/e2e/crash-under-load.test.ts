@@ -17,8 +17,8 @@ const SEED = Number(process.env.CPLANE_CRASH_SEED ?? 1806);
 const ROUNDS = Number(process.env.CPLANE_CRASH_ROUNDS ?? 2);
 const CLIENTS = 6;
 const ACCOUNT = "000000000000";
-const ONBOARDING = `arn:aws:states:us-east-1:${ACCOUNT}:stateMachine:tenant-onboarding`;
-const OFFBOARDING = `arn:aws:states:us-east-1:${ACCOUNT}:stateMachine:tenant-offboarding`;
+const ONBOARDING = `arn:aws:states:us-east-1:${ACCOUNT}:stateMachine:cplane-local-tenant-onboarding`;
+const OFFBOARDING = `arn:aws:states:us-east-1:${ACCOUNT}:stateMachine:cplane-local-tenant-offboarding`;
 
 const dirs: string[] = [];
 const children: ChildRuntime[] = [];

@@ -110,7 +110,8 @@ describe("run reports on the local runtime", () => {
   it("is the last state of a workflow: a throttled write is retried and the report holds the states before it", async () => {
     // Prepare: a small workflow ending in the report step; the report's first write is throttled
     const { stateMachineArn } = runtime.engine.createStateMachine({
-      name: "report-demo",
+      // Named as the deployment names its machines: the report step's role reads only their histories.
+      name: "cplane-local-report-demo",
       definition: {
         QueryLanguage: "JSONata",
         StartAt: "Bake",

@@ -87,7 +87,8 @@ describe("restarting the local runtime", () => {
     // Prepare: the registry row of an onboarding whose execution never reached a checkpoint (DynamoDB
     // keeps its writes; the executions file does not have it)
     const orphanDir = mkdtempSync(join(tmpdir(), "cplane-orphan-"));
-    const lost = "arn:aws:states:us-east-1:000000000000:execution:tenant-onboarding:lost-in-a-crash";
+    const lost =
+      "arn:aws:states:us-east-1:000000000000:execution:cplane-local-tenant-onboarding:lost-in-a-crash";
     const first = await createRuntime({ speed: "manual", dataDir: orphanDir });
     const at = new Date(first.clock.now()).toISOString();
     await createAwsClient(DynamoDBClient).send(

@@ -179,7 +179,7 @@ describe("tenant onboarding on the local runtime", () => {
       expect.objectContaining({ slug: "acme", tier: "premium", secretArn: secret.ARN }),
     ]);
     expect(JSON.stringify(created)).not.toMatch(/password/i);
-  });
+  }, 120_000);
 
   it("runs from the CLI with --follow, printing each state, and exits 0", async () => {
     const result = await cplane(

@@ -31,8 +31,19 @@ async function awsJson(prefix, version, operation, input) {
   return answer(response);
 }
 
-/** A Step Functions API call: `sfn("DescribeExecution", { executionArn })`. */
-export const sfn = (operation, input) => awsJson("AWSStepFunctions", "1.0", operation, input);
+/**
+ * A Step Functions API call: `sfn("DescribeExecution", { executionArn })`. State machines are named as
+ * deployed (`cplane-local-<workflow>`, so that the catalogs' IAM ARNs hold locally): the console lists
+ * them by their workflow's name, the name its catalog and links use.
+ */
+export const sfn = async (operation, input) => {
+  const out = await awsJson("AWSStepFunctions", "1.0", operation, input);
+  if (operation !== "ListStateMachines") return out;
+  return {
+    ...out,
+    stateMachines: out.stateMachines.map((sm) => ({ ...sm, name: sm.name.replace(/^cplane-local-/, "") })),
+  };
+};
 
 /** An EventBridge API call: `events("PutEvents", { Entries })`. */
 export const events = (operation, input) => awsJson("AWSEvents", "1.1", operation, input);

@@ -55,7 +55,7 @@ describe("cplane run --follow", () => {
       // Assess
       expect(code).toBe(1);
       const arn = /started (\S+)/.exec(out)?.[1];
-      expect(arn).toMatch(/^arn:aws:states:.*:execution:tenant-onboarding:/);
+      expect(arn).toMatch(/^arn:aws:states:.*:execution:cplane-local-tenant-onboarding:/);
       expect(err).toContain(`RuntimeStoppedError: the local runtime at ${server.url} stopped answering`);
       expect(err).toContain(`cplane executions describe ${arn}`);
       expect(err).not.toMatch(/ECONNREFUSED/);

@@ -63,7 +63,7 @@ describe("Step Functions API on the local runtime", () => {
   it("lists the catalog's state machines with their definitions as deployed locally", async () => {
     const { stateMachines } = await sfn.send(new ListStateMachinesCommand({}));
     const names = stateMachines?.map((sm) => sm.name);
-    expect(names).toContain("tenant-onboarding");
+    expect(names).toContain("cplane-local-tenant-onboarding");
     const described = await sfn.send(
       new DescribeStateMachineCommand({ stateMachineArn: runtime.stateMachineArn("tenant-onboarding") }),
     );

@@ -1,0 +1,80 @@
+/**
+ * What stacks/ deploys for each function's identity, made in the local cloud through the same AWS APIs:
+ * its role with its catalog statements as inline policy, and, for a function whose catalog entry asks for
+ * Kubernetes access, an EKS access entry with that access policy at cluster scope. Roles are made once;
+ * their policy is put on every start, so that a changed catalog reaches a saved cloud.
+ */
+import {
+  AssociateAccessPolicyCommand,
+  CreateAccessEntryCommand,
+  DescribeAccessEntryCommand,
+  EKSClient,
+} from "@aws-sdk/client-eks";
+import { CreateRoleCommand, GetRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import { type DeployContext, fillPlaceholders } from "../../deploy/context.ts";
+import { createAwsClient } from "../../functions/shared/aws-clients.ts";
+import type { FunctionId, FunctionSpec } from "../../functions/shared/catalog.ts";
+import { CATALOG_POLICY, catalogPolicy, functionRoleName, LAMBDA_TRUST } from "./roles.ts";
+
+const missing = (error: unknown) =>
+  error instanceof Error &&
+  (error.name === "NoSuchEntityException" || error.name === "ResourceNotFoundException");
+
+/** Creates (or updates) every function's role and access entry; returns what it created. */
+export async function bootstrapFunctionRoles(
+  catalog: ReadonlyMap<FunctionId, FunctionSpec>,
+  ctx: DeployContext,
+): Promise<string[]> {
+  const created: string[] = [];
+  const iam = createAwsClient(IAMClient, { region: ctx.region, trace: false });
+  const eks = createAwsClient(EKSClient, { region: ctx.region, trace: false });
+  for (const spec of catalog.values()) {
+    const roleName = functionRoleName(spec.id, ctx);
+    const role = await iam.send(new GetRoleCommand({ RoleName: roleName })).catch((error: unknown) => {
+      if (missing(error)) return undefined;
+      throw error;
+    });
+    let roleArn = role?.Role?.Arn;
+    if (!roleArn) {
+      const made = await iam.send(
+        new CreateRoleCommand({
+          RoleName: roleName,
+          Description: `Role of function ${spec.id}: its catalog statements`,
+          AssumeRolePolicyDocument: JSON.stringify(LAMBDA_TRUST),
+          Tags: [{ Key: "cplane:function", Value: spec.id }],
+        }),
+      );
+      roleArn = made.Role?.Arn as string;
+      created.push(`iam role ${roleName}`);
+    }
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: roleName,
+        PolicyName: CATALOG_POLICY,
+        PolicyDocument: JSON.stringify(catalogPolicy(spec, ctx)),
+      }),
+    );
+    if (!spec.kubernetes) continue;
+    const clusterName = fillPlaceholders(spec.kubernetes.cluster, ctx);
+    const entry = { clusterName, principalArn: roleArn };
+    const exists = await eks.send(new DescribeAccessEntryCommand(entry)).then(
+      () => true,
+      (error: unknown) => {
+        if (missing(error)) return false;
+        throw error;
+      },
+    );
+    if (!exists) {
+      await eks.send(new CreateAccessEntryCommand(entry));
+      created.push(`eks access entry ${roleName} on ${clusterName}`);
+    }
+    await eks.send(
+      new AssociateAccessPolicyCommand({
+        ...entry,
+        policyArn: fillPlaceholders(spec.kubernetes.accessPolicy, ctx),
+        accessScope: { type: "cluster" },
+      }),
+    );
+  }
+  return created;
+}
