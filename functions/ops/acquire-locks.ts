@@ -80,9 +80,16 @@ export const handler = defineStep(AcquireLocksInput, async (input): Promise<Acqu
   return { acquired: true, heldBy: [], tookOver };
 });
 
-/** The holders whose executions have ended (or never existed), asked one by one. */
+/**
+ * The holders whose executions have ended (or never existed), asked one by one. A holder that cannot
+ * be asked about (not an execution of this deployment, or the question refused) is taken to run: its
+ * lease is waited out, as before, never taken from it on a guess.
+ */
 async function holdersNotRunning(owners: readonly string[]): Promise<string[]> {
   const gone: string[] = [];
-  for (const owner of owners) if (!(await isExecutionRunning(owner))) gone.push(owner);
+  for (const owner of owners) {
+    const running = await isExecutionRunning(owner).catch(() => true);
+    if (!running) gone.push(owner);
+  }
   return gone;
 }

@@ -172,26 +172,37 @@ describe("locks on the local runtime", () => {
     expect((await readLease("service:shop"))?.holders ?? {}).toEqual({});
   });
 
-  it("refuses a second exclusive holder, and takes a lease over once its dead owner's expiry passes", async () => {
-    // Prepare: an owner that will never release
-    const dead = "arn:aws:states:us-east-1:000000000000:execution:gone:dead-owner";
-    const acquire = (executionArn: string) =>
+  it("refuses a second exclusive holder while the first one's execution runs, and takes over at once from one that has ended", async () => {
+    // Prepare: a running onboarding holds one lock; an execution that does not exist holds another.
+    const acquire = (name: string, executionArn: string) =>
       runtime.functions.invoke(runtime.functions.arnOf("ops/acquire-locks"), {
-        locks: [{ name: "tenant:contended", mode: "exclusive" }],
-        ttlSeconds: 120,
+        locks: [{ name, mode: "exclusive" }],
+        ttlSeconds: 3600,
         executionArn,
       }) as Promise<{ acquired: boolean; heldBy: { owner: string }[]; tookOver: { owner: string }[] }>;
-    expect((await acquire(dead)).acquired).toBe(true);
+    const running = start(runtime.stateMachineArn("tenant-onboarding"), {
+      name: "Holder Co",
+      tier: "basic",
+      adminEmail: "ops@holder.example",
+    });
+    await until(
+      () => runtime.engine.listPendingTasks().some((t) => t.executionArn === running),
+      "the holder's wait",
+    );
+    const dead = `${runtime.stateMachineArn("tenant-onboarding").replace(":stateMachine:", ":execution:")}:dead-owner`;
+    const live = `${runtime.stateMachineArn("tenant-onboarding").replace(":stateMachine:", ":execution:")}:live-1`;
+    expect((await acquire("tenant:held", running)).acquired).toBe(true);
+    expect((await acquire("tenant:contended", dead)).acquired).toBe(true);
 
     // Act
-    const refused = await acquire("arn:live-1");
-    await runtime.clock.sleep(121_000); // the instant clock jumps: the dead owner's lease expires
-    const taken = await acquire("arn:live-1");
+    const refused = await acquire("tenant:held", live);
+    const taken = await acquire("tenant:contended", live);
 
     // Assess
-    expect(refused).toMatchObject({ acquired: false, heldBy: [{ owner: dead }] });
+    expect(refused).toMatchObject({ acquired: false, heldBy: [{ owner: running }] });
     expect(taken).toMatchObject({ acquired: true, tookOver: [{ lock: "tenant:contended", owner: dead }] });
-    expect(Object.keys((await readLease("tenant:contended"))?.holders ?? {})).toEqual(["arn:live-1"]);
+    expect(Object.keys((await readLease("tenant:contended"))?.holders ?? {})).toEqual([live]);
+    runtime.engine.stopExecution(running, { cause: "the test is done with it" });
   });
 });
 
