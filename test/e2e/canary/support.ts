@@ -82,3 +82,35 @@ export async function output(runtime: Runtime, executionArn: string) {
   const done = await runtime.engine.waitForExecution(executionArn);
   return { ...done, result: done.output ? (JSON.parse(done.output) as Record<string, unknown>) : undefined };
 }
+
+/** The results of a state's Lambda task, in order (the `Payload` of each success). */
+export function results(runtime: Runtime, executionArn: string, state: string): Record<string, unknown>[] {
+  let current = "";
+  const out: Record<string, unknown>[] = [];
+  for (const e of runtime.engine.getExecutionHistory(executionArn).events) {
+    if (e.type.endsWith("StateEntered")) current = (e.stateEnteredEventDetails as { name: string }).name;
+    if (e.type === "TaskSucceeded" && current === state) {
+      const raw = (e.taskSucceededEventDetails as { output: unknown }).output;
+      const parsed = (typeof raw === "string" ? JSON.parse(raw) : raw) as { Payload?: Record<string, unknown> };
+      out.push(parsed.Payload ?? (parsed as Record<string, unknown>));
+    }
+  }
+  return out;
+}
+
+/** Runs `act` when the first event of `detailType` matching `when` is logged (before time moves on). */
+export function onEvent(
+  runtime: Runtime,
+  detailType: string,
+  when: (detail: Record<string, unknown>) => boolean,
+  act: () => void,
+): () => void {
+  let done = false;
+  const stop = runtime.bus.onLog((logged) => {
+    if (done || logged.event["detail-type"] !== detailType) return;
+    if (!when(logged.event.detail as Record<string, unknown>)) return;
+    done = true;
+    act();
+  });
+  return stop;
+}
