@@ -59,7 +59,7 @@ const MEASURED = `($analysis ? $sift({"errorRatePercent": $analysis.canary.error
 const failure = failurePath({
   record: {
     id: "canary/finish",
-    payload: `{% {"plan": null, "outcome": "rolled-back", "stageIndex": 0, "reason": $failure.error & ": " & $string($failure.cause), "startedAt": $states.context.Execution.StartTime, "report": $report, ${ARN}} %}`,
+    payload: `{% {"plan": null, "outcome": "rolled-back", "stageIndex": 0, "reason": $string($failure.cause), "startedAt": $states.context.Execution.StartTime, "report": $report, ${ARN}} %}`,
   },
   fail: { state: "CanaryFailed", what: "canary promotion" },
   releaseLocks: true,

@@ -27,11 +27,13 @@ export const FinishInput = z.object({
 
 export interface FinishResult {
   readonly eventId: string | null;
+  /** The reason, for the failure path's cause. */
+  readonly reason: string;
 }
 
 export const handler = defineStep(FinishInput, async (input): Promise<FinishResult> => {
   const { plan } = input;
-  if (!plan) return { eventId: null };
+  if (!plan) return { eventId: null, reason: input.reason };
   const report = input.report ? { report: input.report } : {};
   const weight = plan.stages[input.stageIndex]?.weight ?? 0;
   const eventId =
@@ -58,5 +60,5 @@ export const handler = defineStep(FinishInput, async (input): Promise<FinishResu
           ...report,
         });
   await unregisterCanary(plan.service, input.executionArn);
-  return { eventId };
+  return { eventId, reason: input.reason };
 });

@@ -140,7 +140,11 @@ export class Traffic implements EmulatedService {
 
   /** Every simulated service, for `cplane traffic list`. */
   list(): { region: string; namespace: string; service: string }[] {
-    return this.services.map((s) => ({ region: s.spec.region, namespace: s.spec.namespace, service: s.spec.service }));
+    return this.services.map((s) => ({
+      region: s.spec.region,
+      namespace: s.spec.namespace,
+      service: s.spec.service,
+    }));
   }
 
   removeService(where: { region: string; namespace: string; service: string }): void {
@@ -165,7 +169,8 @@ export class Traffic implements EmulatedService {
     type Route = { destination?: { host?: string; subset?: string }; weight?: number };
     type HeaderMatch = Record<string, { exact?: string; prefix?: string; regex?: string }>;
     const http =
-      (vs?.spec as { http?: { match?: { headers?: HeaderMatch }[]; route?: Route[] }[] } | undefined)?.http ?? [];
+      (vs?.spec as { http?: { match?: { headers?: HeaderMatch }[]; route?: Route[] }[] } | undefined)?.http ??
+      [];
     if (!http.some((h) => (h.route ?? []).length > 0))
       return versions.length > 0 ? { [versions[0] ?? ""]: 1 } : {};
     const subsets = new Map<string, string>();
@@ -211,7 +216,10 @@ export class Traffic implements EmulatedService {
               : rule.regex !== undefined
                 ? new RegExp(`^(?:${rule.regex})$`).test(value)
                 : false;
-        matched *= Object.entries(mix).reduce((sum, [value, fraction]) => sum + (test(value) ? fraction : 0), 0);
+        matched *= Object.entries(mix).reduce(
+          (sum, [value, fraction]) => sum + (test(value) ? fraction : 0),
+          0,
+        );
       }
       share += matched;
     }
@@ -224,10 +232,14 @@ export class Traffic implements EmulatedService {
     const api = this.eks.kubernetes(state.spec.cluster, state.spec.region);
     for (const d of api?.list("Deployment", state.spec.namespace) ?? []) {
       const labels = (d.metadata?.labels ?? {}) as Record<string, string>;
-      if (d.metadata?.name !== `${state.spec.service}-${version}` && !(labels.app === state.spec.service && labels.version === version))
+      if (
+        d.metadata?.name !== `${state.spec.service}-${version}` &&
+        !(labels.app === state.spec.service && labels.version === version)
+      )
         continue;
-      const containers = (d.spec as { template?: { spec?: { containers?: { image?: string }[] } } } | undefined)
-        ?.template?.spec?.containers;
+      const containers = (
+        d.spec as { template?: { spec?: { containers?: { image?: string }[] } } } | undefined
+      )?.template?.spec?.containers;
       const image = containers?.[0]?.image ?? "";
       const tag = image.slice(image.lastIndexOf(":") + 1);
       if (image.includes(":") && state.images[tag]) return state.images[tag];

@@ -57,7 +57,11 @@ describe("canary promotion of a bad release", () => {
     expect(deployment(runtime, "api-canary")).toBeUndefined();
     expect(imageOf(deployment(runtime, "api-stable"))).toBe("cplane/api:1.0.0");
     const rolledBack = events(runtime, "Canary Rolled Back").find((e) => e.detail.executionArn === arn);
-    expect(rolledBack?.detail).toMatchObject({ outcome: "rolled-back", atWeight: 10, breach: { gate: "error-rate" } });
+    expect(rolledBack?.detail).toMatchObject({
+      outcome: "rolled-back",
+      atWeight: 10,
+      breach: { gate: "error-rate" },
+    });
     const seconds = breachToStable(arn);
     expect(seconds).toBeGreaterThanOrEqual(0);
     expect(seconds).toBeLessThanOrEqual(60);
@@ -82,7 +86,11 @@ describe("canary promotion of a bad release", () => {
 
     // Assess
     expect(done.status, done.cause).toBe("SUCCEEDED");
-    expect(done.result).toMatchObject({ outcome: "rolled-back", step: 25, breach: { gate: "p99-latency", threshold: 500 } });
+    expect(done.result).toMatchObject({
+      outcome: "rolled-back",
+      step: 25,
+      breach: { gate: "p99-latency", threshold: 500 },
+    });
     expect((done.result?.breach as { measured: number }).measured).toBeGreaterThan(500);
     expect(weights(runtime, "api")).toEqual({ stable: 100, canary: 0 });
     expect(deployment(runtime, "api-canary")).toBeUndefined();
@@ -99,7 +107,11 @@ describe("canary promotion of a bad release", () => {
 
     // Assess
     expect(done.status, done.cause).toBe("SUCCEEDED");
-    expect(done.result).toMatchObject({ outcome: "rolled-back", step: 10, breach: { gate: "business-success", threshold: 2 } });
+    expect(done.result).toMatchObject({
+      outcome: "rolled-back",
+      step: 10,
+      breach: { gate: "business-success", threshold: 2 },
+    });
     // Six business transactions a minute at 10 %: the canary's measured drop is coarse (whole transactions).
     expect((done.result?.breach as { measured: number }).measured).toBeGreaterThan(2);
     expect(weights(runtime, "api")).toEqual({ stable: 100, canary: 0 });

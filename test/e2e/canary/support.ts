@@ -91,7 +91,9 @@ export function results(runtime: Runtime, executionArn: string, state: string): 
     if (e.type.endsWith("StateEntered")) current = (e.stateEnteredEventDetails as { name: string }).name;
     if (e.type === "TaskSucceeded" && current === state) {
       const raw = (e.taskSucceededEventDetails as { output: unknown }).output;
-      const parsed = (typeof raw === "string" ? JSON.parse(raw) : raw) as { Payload?: Record<string, unknown> };
+      const parsed = (typeof raw === "string" ? JSON.parse(raw) : raw) as {
+        Payload?: Record<string, unknown>;
+      };
       out.push(parsed.Payload ?? (parsed as Record<string, unknown>));
     }
   }
