@@ -9,6 +9,7 @@ import {
   behave,
   canaryRuntime,
   deployment,
+  entered,
   events,
   imageOf,
   onEvent,
@@ -117,4 +118,36 @@ describe("canary promotion of a bad release", () => {
     expect(weights(runtime, "api")).toEqual({ stable: 100, canary: 0 });
     expect(breachToStable(arn)).toBeLessThanOrEqual(60);
   }, 120_000);
+
+  it("fails where it stands when the cluster cannot take the rollback, and a redrive finishes it", async () => {
+    // Prepare: once the canary takes 25 %, the region goes down (its metrics and Kubernetes API with it)
+    let arn = "";
+    const stop = onEvent(
+      runtime,
+      "Canary Step Promoted",
+      (d) => d.executionArn === arn && d.weight === 25,
+      () => runtime.cloud.faults.regionDown(runtime.region),
+    );
+    arn = start(runtime, { service: "api", image: "cplane/api:2.0.4", bakeMinutes: 5 });
+    const failed = await output(runtime, arn);
+    stop();
+    expect(failed.status).toBe("FAILED");
+    // The rollback's calls time out as an SDK sees an outage; retried for about 20 minutes, then it fails there.
+    expect(failed.error).toBe("TimeoutError");
+    expect(entered(runtime, arn).at(-1)?.name).toBe("Rollback");
+    expect(weights(runtime, "api")).toEqual({ stable: 75, canary: 25 });
+
+    // Act
+    runtime.cloud.faults.regionUp(runtime.region);
+    runtime.engine.redriveExecution(arn);
+    const done = await output(runtime, arn);
+
+    // Assess
+    expect(done.status, done.cause).toBe("SUCCEEDED");
+    expect(done.redriveCount).toBe(1);
+    expect(done.result).toMatchObject({ outcome: "rolled-back", step: 25 });
+    expect(weights(runtime, "api")).toEqual({ stable: 100, canary: 0 });
+    expect(deployment(runtime, "api-canary")).toBeUndefined();
+    expect(events(runtime, "Canary Rolled Back").filter((e) => e.detail.executionArn === arn)).toHaveLength(1);
+  }, 180_000);
 });

@@ -10,8 +10,14 @@ import { createRuntime, type Runtime } from "../../../local/runtime.ts";
 
 export const NAMESPACE = "shop";
 
-export async function canaryRuntime(mode: "instant" | "manual" = "instant"): Promise<Runtime> {
-  return createRuntime({ clock: createClock({ mode: { kind: mode } }), demoFleet: true });
+export async function canaryRuntime(
+  durations?: Parameters<typeof createRuntime>[0]["durations"],
+): Promise<Runtime> {
+  return createRuntime({
+    clock: createClock({ mode: { kind: "instant" } }),
+    demoFleet: true,
+    ...(durations ? { durations } : {}),
+  });
 }
 
 export function kube(runtime: Runtime) {
