@@ -79,6 +79,8 @@ interface ServiceState {
   /** Behaviour by image tag (a release), for whichever version runs it. */
   images?: Record<string, VersionBehaviour>;
   last?: Record<string, { share: number; requests: number; errors: number }>;
+  /** Fractions of an error and of a business success not yet published, per version. */
+  carry?: Record<string, { errors: number; ok: number }>;
 }
 
 export class Traffic implements EmulatedService {
@@ -292,9 +294,15 @@ export class Traffic implements EmulatedService {
         const share = shares[version] ?? 0;
         const requests = Math.round(behaviour.requestsPerMinute * minutes * share);
         const broken = down || !this.deploymentReady(state, version);
-        const errors = broken ? requests : Math.round(requests * behaviour.errorRate);
+        // Whole requests, with the fractions carried to the next minute: a rate over a window comes out
+        // as set, however few requests a share gets (rounding each minute would bias small shares).
+        const carry = (state.carry ??= {})[version] ?? { errors: 0, ok: 0 };
+        const exactErrors = requests * behaviour.errorRate + carry.errors;
+        const errors = broken ? requests : Math.floor(exactErrors);
         const tx = Math.round(requests / 10);
-        const ok = broken ? 0 : Math.round(tx * behaviour.businessSuccessRate);
+        const exactOk = tx * behaviour.businessSuccessRate + carry.ok;
+        const ok = broken ? 0 : Math.floor(exactOk);
+        state.carry[version] = broken ? carry : { errors: exactErrors - errors, ok: exactOk - ok };
         const sigma =
           Math.log(Math.max(behaviour.latencyP99Ms, behaviour.latencyP50Ms + 1) / behaviour.latencyP50Ms) /
           2.326;

@@ -63,7 +63,7 @@ describe("an inconclusive analysis", () => {
     const stop = answer(() => arn, true, "no traffic at night; the release is a config change");
 
     // Act
-    arn = start(runtime, { service: "api", image: "cplane/api:3.0.1", steps: [50, 100], bakeMinutes: 5 });
+    arn = start(runtime, { service: "api", image: "cplane/api:3.0.1", steps: [50, 100], bakeMinutes: 10 });
     const done = await output(runtime, arn);
     stop();
     busy();
@@ -86,7 +86,7 @@ describe("an inconclusive analysis", () => {
     const stop = answer(() => arn, false, "not without traffic");
 
     // Act
-    arn = start(runtime, { service: "api", image: "cplane/api:3.0.2", bakeMinutes: 5 });
+    arn = start(runtime, { service: "api", image: "cplane/api:3.0.2", bakeMinutes: 10 });
     const done = await output(runtime, arn);
     stop();
     busy();
@@ -220,7 +220,7 @@ describe("refusals and rollouts that fail", () => {
     );
 
     // Act
-    first = start(runtime, { service: "api", image: "cplane/api:3.1.0", bakeMinutes: 5 });
+    first = start(runtime, { service: "api", image: "cplane/api:3.1.0", bakeMinutes: 10 });
     const [firstDone, secondDone] = [await output(runtime, first), await output(runtime, second)];
     stop();
 

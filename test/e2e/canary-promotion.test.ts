@@ -28,7 +28,7 @@ afterAll(async () => {
 describe("canary promotion of a good release", () => {
   it("promotes api through 10, 25 and 50 % to 100 %: stable runs the new image, the canary is gone", async () => {
     // Act
-    const arn = start(runtime, { service: "api", image: "cplane/api:1.1.0", bakeMinutes: 5 });
+    const arn = start(runtime, { service: "api", image: "cplane/api:1.1.0", bakeMinutes: 10 });
     const done = await output(runtime, arn);
 
     // Assess
@@ -50,7 +50,24 @@ describe("canary promotion of a good release", () => {
       previousImage: "cplane/api:1.0.0",
       steps: [10, 25, 50, 100],
     });
-    const states = entered(runtime, arn);
-    console.log(`states entered: ${states.length}; simulated ${(states.at(-1)!.at - states[0]!.at) / 1000}s`);
   }, 120_000);
+
+  it("runs the default rollout (10/25/50/100 %, an hour per step) in about three simulated hours", async () => {
+    // Act
+    const arn = start(runtime, { service: "api", image: "cplane/api:1.2.0" });
+    const done = await output(runtime, arn);
+
+    // Assess: three hour-long bakes, analysed every minute, plus the rollouts
+    expect(done.status, done.cause).toBe("SUCCEEDED");
+    expect(done.result).toMatchObject({ outcome: "promoted", step: 100 });
+    const states = entered(runtime, arn);
+    const simulatedSeconds = ((states.at(-1)?.at ?? 0) - (states[0]?.at ?? 0)) / 1000;
+    expect(simulatedSeconds).toBeGreaterThanOrEqual(3 * 3600);
+    expect(simulatedSeconds).toBeLessThan(3 * 3600 + 15 * 60);
+    const analyses = states.filter((s) => s.name === "Analyze").length;
+    expect(analyses).toBeGreaterThanOrEqual(180);
+    expect(analyses).toBeLessThanOrEqual(186);
+    // Three states per analysis (Bake, Analyze, Judge), and a few dozen for everything else.
+    expect(states.length).toBeLessThan(3 * analyses + 60);
+  }, 180_000);
 });

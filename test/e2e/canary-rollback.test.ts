@@ -81,7 +81,7 @@ describe("canary promotion of a bad release", () => {
     );
 
     // Act
-    arn = start(runtime, { service: "api", image, bakeMinutes: 5 });
+    arn = start(runtime, { service: "api", image, bakeMinutes: 10 });
     const done = await output(runtime, arn);
     stop();
 
@@ -103,7 +103,7 @@ describe("canary promotion of a bad release", () => {
     behave(runtime, "api", "2.0.3", { businessSuccessRate: 0.9 });
 
     // Act
-    const arn = start(runtime, { service: "api", image: "cplane/api:2.0.3", bakeMinutes: 5 });
+    const arn = start(runtime, { service: "api", image: "cplane/api:2.0.3", bakeMinutes: 10 });
     const done = await output(runtime, arn);
 
     // Assess
@@ -128,7 +128,7 @@ describe("canary promotion of a bad release", () => {
       (d) => d.executionArn === arn && d.weight === 25,
       () => runtime.cloud.faults.regionDown(runtime.region),
     );
-    arn = start(runtime, { service: "api", image: "cplane/api:2.0.4", bakeMinutes: 5 });
+    arn = start(runtime, { service: "api", image: "cplane/api:2.0.4", bakeMinutes: 10 });
     const failed = await output(runtime, arn);
     stop();
     expect(failed.status).toBe("FAILED");
@@ -148,6 +148,8 @@ describe("canary promotion of a bad release", () => {
     expect(done.result).toMatchObject({ outcome: "rolled-back", step: 25 });
     expect(weights(runtime, "api")).toEqual({ stable: 100, canary: 0 });
     expect(deployment(runtime, "api-canary")).toBeUndefined();
-    expect(events(runtime, "Canary Rolled Back").filter((e) => e.detail.executionArn === arn)).toHaveLength(1);
+    expect(events(runtime, "Canary Rolled Back").filter((e) => e.detail.executionArn === arn)).toHaveLength(
+      1,
+    );
   }, 180_000);
 });

@@ -60,6 +60,7 @@ export function metricQueries(namespace: string, service: string): MetricDataQue
 
 export interface VersionFigures {
   readonly requests: number;
+  readonly transactions: number;
   readonly errorRatePercent: number | null;
   /** The worst minute's p99 in the window: a slow minute is not averaged away. */
   readonly p99Ms: number | null;
@@ -103,6 +104,7 @@ export function figures(results: readonly MetricDataResult[]): Record<Version, V
     values(`business_${version}`);
     return {
       requests,
+      transactions,
       errorRatePercent: requests > 0 ? round((100 * errors) / requests) : null,
       p99Ms: p99.length > 0 ? round(Math.max(...p99)) : null,
       businessSuccessPercent: transactions > 0 ? round((100 * successes) / transactions) : null,
@@ -131,8 +133,18 @@ export function judge(measured: Record<Version, VersionFigures>, gates: Gates): 
   if (canary.errorRatePercent >= gates.maxErrorRatePercent)
     return breach("error-rate", canary.errorRatePercent, gates.maxErrorRatePercent, "%", base);
   if (canary.p99Ms >= gates.maxP99Ms) return breach("p99-latency", canary.p99Ms, gates.maxP99Ms, " ms", base);
-  if (canary.businessSuccessPercent === null || stable.businessSuccessPercent === null)
-    return { verdict: "inconclusive", reason: "no business transactions to compare", ...base };
+  // A few dozen transactions move a success rate by points: the comparison waits for enough of them.
+  const fewest = Math.min(canary.transactions, stable.transactions);
+  if (
+    canary.businessSuccessPercent === null ||
+    stable.businessSuccessPercent === null ||
+    fewest < gates.minTransactions
+  )
+    return {
+      verdict: "inconclusive",
+      reason: `${fewest} business transactions in the window, fewer than the ${gates.minTransactions} a comparison with stable needs`,
+      ...base,
+    };
   const drop = round(stable.businessSuccessPercent - canary.businessSuccessPercent);
   if (drop > gates.maxBusinessSuccessDropPoints)
     return breach("business-success", drop, gates.maxBusinessSuccessDropPoints, " points below stable", base);

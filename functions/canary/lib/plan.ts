@@ -26,6 +26,7 @@ export const Gates = z.object({
   maxP99Ms: z.number().positive(),
   maxBusinessSuccessDropPoints: z.number().nonnegative(),
   minRequests: z.number().int().positive(),
+  minTransactions: z.number().int().positive(),
 });
 export type Gates = z.infer<typeof Gates>;
 

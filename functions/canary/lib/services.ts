@@ -46,6 +46,8 @@ export const CanaryServiceConfig = z.strictObject({
       maxBusinessSuccessDropPoints: z.number().nonnegative().max(100).default(2),
       /** Requests each of canary and stable must have served in the window for a conclusive analysis. */
       minRequests: z.number().int().positive().default(50),
+      /** Business transactions each must have for the success-rate comparison (fewer move the rate by points). */
+      minTransactions: z.number().int().positive().default(50),
     })
     .prefault({}),
   approval: z
@@ -89,6 +91,8 @@ export const CANARY_SERVICES: Readonly<Record<string, CanaryServiceConfig>> = Ca
     imageRepository: "cplane/web",
     namespace: "shop",
     cluster: "cplane-{region}",
+    // Basic tenants first, then standard with them; premium only once the weighted steps begin.
+    cohorts: { stages: [{ tiers: ["basic"] }, { tiers: ["basic", "standard"] }] },
     approval: { beforeFull: true },
   },
   api: {

@@ -67,10 +67,24 @@ export function start(runtime: Runtime, input: unknown, name?: string): string {
   }).executionArn;
 }
 
+/** The whole history (the API answers a page of at most 1,000 events at a time). */
+export function history(runtime: Runtime, executionArn: string) {
+  const all = [];
+  let nextToken: string | undefined;
+  do {
+    const page = runtime.engine.getExecutionHistory(executionArn, {
+      maxResults: 1000,
+      ...(nextToken ? { nextToken } : {}),
+    });
+    all.push(...page.events);
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return all;
+}
+
 export function entered(runtime: Runtime, executionArn: string): { name: string; at: number }[] {
-  return runtime.engine
-    .getExecutionHistory(executionArn)
-    .events.filter((e) => e.type.endsWith("StateEntered"))
+  return history(runtime, executionArn)
+    .filter((e) => e.type.endsWith("StateEntered"))
     .map((e) => ({ name: (e.stateEnteredEventDetails as { name: string }).name, at: e.timestamp.getTime() }));
 }
 
@@ -93,7 +107,7 @@ export async function output(runtime: Runtime, executionArn: string) {
 export function results(runtime: Runtime, executionArn: string, state: string): Record<string, unknown>[] {
   let current = "";
   const out: Record<string, unknown>[] = [];
-  for (const e of runtime.engine.getExecutionHistory(executionArn).events) {
+  for (const e of history(runtime, executionArn)) {
     if (e.type.endsWith("StateEntered")) current = (e.stateEnteredEventDetails as { name: string }).name;
     if (e.type === "TaskSucceeded" && current === state) {
       const raw = (e.taskSucceededEventDetails as { output: unknown }).output;
@@ -106,19 +120,24 @@ export function results(runtime: Runtime, executionArn: string, state: string): 
   return out;
 }
 
-/** Runs `act` when the first event of `detailType` matching `when` is logged (before time moves on). */
+/**
+ * Runs `act` when the first event of `detailType` matching `when` is logged (before time moves on), or
+ * on every such event with `every`.
+ */
 export function onEvent(
   runtime: Runtime,
   detailType: string,
   when: (detail: Record<string, unknown>) => boolean,
-  act: () => void,
+  act: (detail: Record<string, unknown>) => void,
+  every = false,
 ): () => void {
   let done = false;
   const stop = runtime.bus.onLog((logged) => {
     if (done || logged.event["detail-type"] !== detailType) return;
-    if (!when(logged.event.detail as Record<string, unknown>)) return;
-    done = true;
-    act();
+    const detail = logged.event.detail as Record<string, unknown>;
+    if (!when(detail)) return;
+    done = !every;
+    act(detail);
   });
   return stop;
 }
