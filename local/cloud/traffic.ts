@@ -134,7 +134,8 @@ export class Traffic implements EmulatedService {
       return;
     }
     // An image tag: it starts from the behaviour of the scenario's first version (the release as it was).
-    const images = (state.images ??= {});
+    state.images ??= {};
+    const images = state.images;
     const first = Object.values(state.versions)[0] ?? DEFAULT_BEHAVIOUR;
     images[version] = { ...(images[version] ?? first), ...behaviour };
     this.ticker.wake();
@@ -296,7 +297,8 @@ export class Traffic implements EmulatedService {
         const broken = down || !this.deploymentReady(state, version);
         // Whole requests, with the fractions carried to the next minute: a rate over a window comes out
         // as set, however few requests a share gets (rounding each minute would bias small shares).
-        const carry = (state.carry ??= {})[version] ?? { errors: 0, ok: 0 };
+        state.carry ??= {};
+        const carry = state.carry[version] ?? { errors: 0, ok: 0 };
         const exactErrors = requests * behaviour.errorRate + carry.errors;
         const errors = broken ? requests : Math.floor(exactErrors);
         const tx = Math.round(requests / 10);

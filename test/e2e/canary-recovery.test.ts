@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Runtime } from "../../local/runtime.ts";
-import { canaryRuntime, deployment, entered, onEvent, output, start, weights } from "./canary/support.ts";
+import { canaryRuntime, deployment, entered, output, start, weights } from "./canary/support.ts";
 
 let runtime: Runtime;
 

@@ -6,12 +6,12 @@
 import { createClock } from "../../../local/clock/clock.ts";
 import type { KObject } from "../../../local/cloud/kubernetes.ts";
 import type { VersionBehaviour } from "../../../local/cloud/traffic.ts";
-import { createRuntime, type Runtime } from "../../../local/runtime.ts";
+import { createRuntime, type Runtime, type RuntimeOptions } from "../../../local/runtime.ts";
 
 export const NAMESPACE = "shop";
 
 export async function canaryRuntime(
-  durations?: Parameters<typeof createRuntime>[0]["durations"],
+  durations?: RuntimeOptions["durations"],
 ): Promise<Runtime> {
   return createRuntime({
     clock: createClock({ mode: { kind: "instant" } }),
