@@ -5,8 +5,8 @@
  */
 import { z } from "zod";
 import { defineStep } from "../shared/handler.ts";
+import { kubernetesClient } from "../shared/kubernetes.ts";
 import { StableNotFoundError } from "./lib/errors.ts";
-import { clusterOf } from "./lib/kube.ts";
 import { CANARY, deploymentRef, STABLE } from "./lib/manifests.ts";
 import { Plan } from "./lib/plan.ts";
 
@@ -33,7 +33,7 @@ interface DeploymentStatus {
 }
 
 export const handler = defineStep(CheckRolloutInput, async ({ plan, version }): Promise<RolloutStatus> => {
-  const api = await clusterOf(plan);
+  const api = await kubernetesClient(plan.cluster, plan.region);
   const deployment = await api.read(deploymentRef(plan, version));
   if (!deployment)
     throw new StableNotFoundError(`Deployment ${plan.namespace}/${plan.service}-${version} is gone`);

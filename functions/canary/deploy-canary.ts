@@ -6,9 +6,9 @@
  */
 import { CanaryStarted } from "../../events/operations.ts";
 import { defineStep } from "../shared/handler.ts";
+import { kubernetesClient } from "../shared/kubernetes.ts";
 import { publishEvent } from "../shared/publish.ts";
 import { CanaryOwnedByAnotherExecutionError, StableNotFoundError } from "./lib/errors.ts";
-import { clusterOf } from "./lib/kube.ts";
 import { CANARY, canaryDeployment, deploymentRef, EXECUTION_ANNOTATION, STABLE } from "./lib/manifests.ts";
 import { StageInput } from "./lib/plan.ts";
 import { registerCanary } from "./lib/signals.ts";
@@ -23,7 +23,7 @@ export interface DeployCanaryResult {
 export const handler = defineStep(
   StageInput,
   async ({ plan, stageIndex, executionArn }): Promise<DeployCanaryResult> => {
-    const api = await clusterOf(plan);
+    const api = await kubernetesClient(plan.cluster, plan.region);
     const existing = await api.read(deploymentRef(plan, CANARY));
     const owner = existing?.metadata?.annotations?.[EXECUTION_ANNOTATION];
     if (existing && owner !== executionArn)

@@ -5,9 +5,9 @@
  * shared for the traffic change.
  */
 import { defineStep } from "../shared/handler.ts";
+import { kubernetesClient } from "../shared/kubernetes.ts";
 import { StableNotFoundError } from "./lib/errors.ts";
 import { withFleetLock } from "./lib/fleet.ts";
-import { clusterOf } from "./lib/kube.ts";
 import { canaryDeployment, deploymentRef, STABLE, stableWithImage, virtualService } from "./lib/manifests.ts";
 import { StageInput } from "./lib/plan.ts";
 
@@ -17,7 +17,7 @@ export interface PromoteResult {
 }
 
 export const handler = defineStep(StageInput, async ({ plan, executionArn }): Promise<PromoteResult> => {
-  const api = await clusterOf(plan);
+  const api = await kubernetesClient(plan.cluster, plan.region);
   const stable = await api.read(deploymentRef(plan, STABLE));
   if (!stable) throw new StableNotFoundError(`stable Deployment ${plan.service}-${STABLE} is gone`);
   await withFleetLock(executionArn, async () => {

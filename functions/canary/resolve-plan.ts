@@ -9,13 +9,13 @@ import { z } from "zod";
 import { CanaryPromotionInput } from "../../events/workflows.ts";
 import { awsRegion } from "../shared/env.ts";
 import { defineStep } from "../shared/handler.ts";
+import { kubernetesClient } from "../shared/kubernetes.ts";
 import {
   ImageRepositoryMismatchError,
   StableNotFoundError,
   UnknownServiceError,
   UnsupportedCanaryRegionError,
 } from "./lib/errors.ts";
-import { clusterOf } from "./lib/kube.ts";
 import { CANARY, deploymentRef, destinationRuleRef, mainContainer, STABLE } from "./lib/manifests.ts";
 import type { Plan, Stage } from "./lib/plan.ts";
 import { CANARY_SERVICES, type CanaryServiceConfig } from "./lib/services.ts";
@@ -81,7 +81,7 @@ export const handler = defineStep(ResolvePlanInput, async (input): Promise<Resol
     cluster: config.cluster.replaceAll("{region}", region),
     namespace: config.namespace,
   };
-  const api = await clusterOf(plan);
+  const api = await kubernetesClient(plan.cluster, plan.region);
   const stable = await api.read(deploymentRef(plan, STABLE));
   const stableImage = stable ? mainContainer(stable, service)?.image : undefined;
   if (!stable || !stableImage)

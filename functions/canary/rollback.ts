@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { defineStep } from "../shared/handler.ts";
+import { kubernetesClient } from "../shared/kubernetes.ts";
 import { Plan } from "./lib/plan.ts";
 import { type Retired, retireCanary } from "./lib/retire.ts";
 
@@ -15,5 +16,5 @@ export type RollbackResult = Retired | { readonly nothingToUndo: true };
 
 export const handler = defineStep(RollbackInput, async ({ plan, executionArn }): Promise<RollbackResult> => {
   if (!plan) return { nothingToUndo: true };
-  return retireCanary(plan, executionArn, true);
+  return retireCanary(await kubernetesClient(plan.cluster, plan.region), plan, executionArn, true);
 });

@@ -8,10 +8,10 @@
 import { CanaryStepPromoted } from "../../events/operations.ts";
 import { awsNow } from "../shared/aws-clients.ts";
 import { defineStep } from "../shared/handler.ts";
+import { kubernetesClient } from "../shared/kubernetes.ts";
 import { publishEvent } from "../shared/publish.ts";
 import { StableNotFoundError } from "./lib/errors.ts";
 import { withFleetLock } from "./lib/fleet.ts";
-import { clusterOf } from "./lib/kube.ts";
 import { canaryDeployment, deploymentRef, STABLE, virtualService } from "./lib/manifests.ts";
 import { StageInput } from "./lib/plan.ts";
 
@@ -29,7 +29,7 @@ export const handler = defineStep(
   async ({ plan, stageIndex, executionArn }): Promise<ShiftTrafficResult> => {
     const stage = plan.stages[stageIndex];
     if (!stage) throw new StableNotFoundError(`the plan has no stage ${stageIndex}`);
-    const api = await clusterOf(plan);
+    const api = await kubernetesClient(plan.cluster, plan.region);
     const stable = await api.read(deploymentRef(plan, STABLE));
     if (!stable) throw new StableNotFoundError(`stable Deployment ${plan.service}-${STABLE} is gone`);
     const canary = canaryDeployment(stable, plan, stage.weight, executionArn);

@@ -4,8 +4,8 @@
  * both do exactly this; it is safe to repeat.
  */
 import { awsNow } from "../../shared/aws-clients.ts";
+import type { KubernetesClient } from "../../shared/kubernetes.ts";
 import { withFleetLock } from "./fleet.ts";
-import { clusterOf } from "./kube.ts";
 import {
   CANARY,
   deploymentRef,
@@ -28,11 +28,11 @@ export interface Retired {
 
 /** `restoreStable`: a rollback puts stable back on its previous image if a promotion had changed it. */
 export async function retireCanary(
+  api: KubernetesClient,
   plan: Plan,
   executionArn: string,
   restoreStable: boolean,
 ): Promise<Retired> {
-  const api = await clusterOf(plan);
   return withFleetLock(executionArn, async () => {
     await api.apply(virtualService(plan, undefined));
     const stableAt = awsNow();
