@@ -60,7 +60,9 @@ export function metricQueries(namespace: string, service: string): MetricDataQue
 
 export interface VersionFigures {
   readonly requests: number;
+  readonly errors: number;
   readonly transactions: number;
+  readonly successes: number;
   readonly errorRatePercent: number | null;
   /** The worst minute's p99 in the window: a slow minute is not averaged away. */
   readonly p99Ms: number | null;
@@ -104,7 +106,9 @@ export function figures(results: readonly MetricDataResult[]): Record<Version, V
     values(`business_${version}`);
     return {
       requests,
+      errors,
       transactions,
+      successes,
       errorRatePercent: requests > 0 ? round((100 * errors) / requests) : null,
       p99Ms: p99.length > 0 ? round(Math.max(...p99)) : null,
       businessSuccessPercent: transactions > 0 ? round((100 * successes) / transactions) : null,
@@ -113,7 +117,21 @@ export function figures(results: readonly MetricDataResult[]): Record<Version, V
   return { canary: of("canary"), stable: of("stable") };
 }
 
-/** The verdict on one window. */
+/**
+ * One-sided 95 %: a breach is called only when the data say so with that confidence, so that one
+ * error among sixty requests (1.7 %) is not a breach of a 1 % gate, while three are.
+ */
+const Z = 1.645;
+
+/** Wilson score lower bound of a proportion (errors / requests). */
+export function lowerBound(hits: number, n: number): number {
+  if (n === 0) return 0;
+  const p = hits / n;
+  const z2 = Z * Z;
+  return (p + z2 / (2 * n) - Z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / (1 + z2 / n);
+}
+
+/** The verdict on one window: a breach only when it is significant; a pass only when every gate holds. */
 export function judge(measured: Record<Version, VersionFigures>, gates: Gates): Verdict {
   const { canary, stable } = measured;
   const base = { canary, stable, thresholds: gates };
@@ -130,24 +148,46 @@ export function judge(measured: Record<Version, VersionFigures>, gates: Gates): 
   }
   if (canary.errorRatePercent === null || canary.p99Ms === null)
     return { verdict: "inconclusive", reason: "no error or latency data for the canary", ...base };
-  if (canary.errorRatePercent >= gates.maxErrorRatePercent)
+  if (100 * lowerBound(canary.errors, canary.requests) >= gates.maxErrorRatePercent)
     return breach("error-rate", canary.errorRatePercent, gates.maxErrorRatePercent, "%", base);
   if (canary.p99Ms >= gates.maxP99Ms) return breach("p99-latency", canary.p99Ms, gates.maxP99Ms, " ms", base);
-  // A few dozen transactions move a success rate by points: the comparison waits for enough of them.
-  const fewest = Math.min(canary.transactions, stable.transactions);
-  if (
-    canary.businessSuccessPercent === null ||
-    stable.businessSuccessPercent === null ||
-    fewest < gates.minTransactions
-  )
+  const enough = Math.min(canary.transactions, stable.transactions) >= gates.minTransactions;
+  const drop =
+    canary.businessSuccessPercent !== null && stable.businessSuccessPercent !== null
+      ? round(stable.businessSuccessPercent - canary.businessSuccessPercent)
+      : null;
+  if (enough && drop !== null) {
+    const pc = canary.successes / canary.transactions;
+    const ps = stable.successes / stable.transactions;
+    const se = Math.sqrt((pc * (1 - pc)) / canary.transactions + (ps * (1 - ps)) / stable.transactions);
+    if (drop - 100 * Z * se > gates.maxBusinessSuccessDropPoints)
+      return breach(
+        "business-success",
+        drop,
+        gates.maxBusinessSuccessDropPoints,
+        " points below stable",
+        base,
+      );
+  }
+  // No breach the data are sure of: a pass only if every gate holds as measured, and there was enough to compare.
+  if (canary.errorRatePercent >= gates.maxErrorRatePercent)
     return {
       verdict: "inconclusive",
-      reason: `${fewest} business transactions in the window, fewer than the ${gates.minTransactions} a comparison with stable needs`,
+      reason: `error rate ${canary.errorRatePercent}% is over the gate on too few requests (${canary.requests}) to be sure`,
       ...base,
     };
-  const drop = round(stable.businessSuccessPercent - canary.businessSuccessPercent);
+  if (!enough || drop === null)
+    return {
+      verdict: "inconclusive",
+      reason: `${Math.min(canary.transactions, stable.transactions)} business transactions in the window, fewer than the ${gates.minTransactions} a comparison with stable needs`,
+      ...base,
+    };
   if (drop > gates.maxBusinessSuccessDropPoints)
-    return breach("business-success", drop, gates.maxBusinessSuccessDropPoints, " points below stable", base);
+    return {
+      verdict: "inconclusive",
+      reason: `business success ${drop} points below stable, over the gate on too few transactions to be sure`,
+      ...base,
+    };
   return {
     verdict: "pass",
     reason: `error rate ${canary.errorRatePercent}%, p99 ${canary.p99Ms} ms, business success ${canary.businessSuccessPercent}% (stable ${stable.businessSuccessPercent}%)`,

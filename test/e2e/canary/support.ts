@@ -10,9 +10,7 @@ import { createRuntime, type Runtime, type RuntimeOptions } from "../../../local
 
 export const NAMESPACE = "shop";
 
-export async function canaryRuntime(
-  durations?: RuntimeOptions["durations"],
-): Promise<Runtime> {
+export async function canaryRuntime(durations?: RuntimeOptions["durations"]): Promise<Runtime> {
   return createRuntime({
     clock: createClock({ mode: { kind: "instant" } }),
     demoFleet: true,

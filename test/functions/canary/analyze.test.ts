@@ -121,43 +121,72 @@ describe("analyze", () => {
 });
 
 describe("judge", () => {
-  const figures = (over: Partial<Record<string, number | null>> = {}) => ({
-    requests: 600,
-    transactions: 60,
-    errorRatePercent: 0.2,
-    p99Ms: 320,
-    businessSuccessPercent: 98,
-    ...over,
+  /** Figures from counts, as `figures()` computes them from the window's sums. */
+  const figures = (
+    requests: number,
+    errors: number,
+    transactions: number,
+    successes: number,
+    p99Ms = 320,
+  ) => ({
+    requests,
+    errors,
+    transactions,
+    successes,
+    errorRatePercent: requests > 0 ? (100 * errors) / requests : null,
+    p99Ms: requests > 0 ? p99Ms : null,
+    businessSuccessPercent: transactions > 0 ? (100 * successes) / transactions : null,
   });
+  const stable = figures(6000, 12, 6000, 5880);
   const gates = PLAN.gates;
 
   it("passes a canary within every gate", () => {
-    expect(judge({ canary: figures(), stable: figures() }, gates).verdict).toBe("pass");
+    expect(judge({ canary: figures(600, 1, 600, 588), stable }, gates).verdict).toBe("pass");
+  });
+
+  it("names an error-rate breach with what it measured and the threshold", () => {
+    expect(judge({ canary: figures(600, 30, 600, 588), stable }, gates)).toMatchObject({
+      verdict: "breach",
+      breach: { gate: "error-rate", measured: 5, threshold: 1 },
+    });
+  });
+
+  it("does not call one error among sixty requests a breach of 1 %, nor a pass", () => {
+    const verdict = judge({ canary: figures(60, 1, 60, 59), stable }, gates);
+    expect(verdict.verdict).toBe("inconclusive");
+    expect(verdict.reason).toContain("too few requests");
+  });
+
+  it("calls three errors among sixty a breach", () => {
+    expect(judge({ canary: figures(60, 3, 60, 59), stable }, gates).breach?.gate).toBe("error-rate");
+  });
+
+  it("names a p99 breach", () => {
+    expect(judge({ canary: figures(600, 1, 600, 588, 800), stable }, gates)).toMatchObject({
+      verdict: "breach",
+      breach: { gate: "p99-latency", measured: 800, threshold: 500 },
+    });
+  });
+
+  it("names a business success drop of 8 points a breach, and holds exactly 2 points as within the gate", () => {
+    expect(judge({ canary: figures(600, 1, 600, 540), stable }, gates)).toMatchObject({
+      verdict: "breach",
+      breach: { gate: "business-success", measured: 8, threshold: 2 },
+    });
+    expect(judge({ canary: figures(6000, 12, 6000, 5760), stable }, gates).verdict).toBe("pass");
+  });
+
+  it("waits for more transactions when a drop over the gate is not yet significant", () => {
+    const verdict = judge({ canary: figures(600, 1, 60, 57), stable }, gates);
+    expect(verdict.verdict).toBe("inconclusive");
+    expect(verdict.reason).toContain("too few transactions");
   });
 
   it.each([
-    ["error-rate", { errorRatePercent: 1 }, 1, 1],
-    ["p99-latency", { p99Ms: 800 }, 800, 500],
-    ["business-success", { businessSuccessPercent: 95.5 }, 2.5, 2],
-  ])("names the %s breach with what it measured and the threshold", (gate, over, measured, threshold) => {
-    const verdict = judge({ canary: figures(over), stable: figures() }, gates);
-    expect(verdict).toMatchObject({ verdict: "breach", breach: { gate, measured, threshold } });
-  });
-
-  it("holds a drop of exactly 2 points as within the gate", () => {
-    expect(judge({ canary: figures({ businessSuccessPercent: 96 }), stable: figures() }, gates).verdict).toBe(
-      "pass",
-    );
-  });
-
-  it.each([
-    [
-      "no requests at all",
-      { requests: 0, errorRatePercent: null, p99Ms: null, businessSuccessPercent: null, transactions: 0 },
-    ],
-    ["too few requests", { requests: 49 }],
-    ["too few business transactions", { transactions: 49 }],
-  ])("is inconclusive, never a pass, with %s on the canary", (_, over) => {
-    expect(judge({ canary: figures(over), stable: figures() }, gates).verdict).toBe("inconclusive");
+    ["no requests at all", figures(0, 0, 0, 0)],
+    ["too few requests", figures(49, 0, 49, 48)],
+    ["too few business transactions", figures(600, 1, 49, 48)],
+  ])("is inconclusive, never a pass, with %s on the canary", (_, canary) => {
+    expect(judge({ canary, stable }, gates).verdict).toBe("inconclusive");
   });
 });
