@@ -29,7 +29,7 @@ const registry = (actions: string[], prefixes: string[]): IamStatement => ({
   resources: [TABLE],
   conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": prefixes.map((p) => `${p}*`) } },
 });
-const fleetLock = registry(["GetItem", "PutItem", "DeleteItem"], ["LOCK#", "OWNER#"]);
+const fleetLock = registry(["GetItem", "PutItem", "UpdateItem", "DeleteItem"], ["LOCK#", "OWNER#"]);
 const publish: IamStatement = { actions: ["events:PutEvents"], resources: [BUS] };
 const answerTokens: IamStatement = {
   actions: ["states:SendTaskSuccess"],

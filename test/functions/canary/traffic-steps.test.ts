@@ -1,4 +1,10 @@
-import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import {
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
 import { DescribeClusterCommand, EKSClient } from "@aws-sdk/client-eks";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { marshall } from "@aws-sdk/util-dynamodb";
@@ -35,6 +41,7 @@ beforeEach(() => {
   dynamodb.on(GetItemCommand).resolves({});
   dynamodb.on(PutItemCommand).resolves({});
   dynamodb.on(DeleteItemCommand).resolves({});
+  dynamodb.on(UpdateItemCommand).resolves({});
   eventbridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: "e-1" }] });
   api.seed(PATHS.stable, stableDeployment());
 });
@@ -143,8 +150,11 @@ describe("shift-traffic", () => {
         ],
       },
     });
-    const lease = dynamodb.commandCalls(PutItemCommand).map((c) => c.args[0].input.Item?.pk?.S);
-    expect(lease).toEqual(expect.arrayContaining(["LOCK#fleet"]));
+    const leaseWrites = [
+      ...dynamodb.commandCalls(PutItemCommand).map((c) => c.args[0].input.Item?.pk?.S),
+      ...dynamodb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input.Key?.pk?.S),
+    ];
+    expect(leaseWrites).toEqual(expect.arrayContaining(["LOCK#fleet"]));
     const event = eventbridge.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
     expect(event?.DetailType).toBe("Canary Step Promoted");
     expect(JSON.parse(event?.Detail ?? "{}")).toEqual({
@@ -191,6 +201,9 @@ describe("shift-traffic", () => {
 
   it("changes no traffic while a failover holds the fleet lock, and says who holds it", async () => {
     // Prepare
+    dynamodb
+      .on(UpdateItemCommand)
+      .rejects(Object.assign(new Error("conditional"), { name: "ConditionalCheckFailedException" }));
     dynamodb.on(GetItemCommand).resolves({
       Item: marshall({
         pk: "LOCK#fleet",
@@ -198,6 +211,7 @@ describe("shift-traffic", () => {
         name: "fleet",
         version: 3,
         holders: { "arn:failover": { mode: "exclusive", until: Date.now() + 600_000 } },
+        exclusiveUntil: Date.now() + 600_000,
       }),
     });
 
