@@ -132,7 +132,7 @@ describe("shift-traffic", () => {
     expect(result).toMatchObject({ stageIndex: 1, weight: 25, replicas: 2 });
     const [scale, routes] = applies();
     expect(scale?.path).toBe(PATHS.canary);
-    expect((scale?.body as { spec: { replicas: number } }).spec.replicas).toBe(2);
+    expect((scale?.body as { spec?: { replicas?: number } } | undefined)?.spec?.replicas).toBe(2);
     expect(routes?.path).toBe(PATHS.virtualService);
     expect(routes?.body).toEqual({
       apiVersion: "networking.istio.io/v1",
@@ -181,7 +181,7 @@ describe("shift-traffic", () => {
 
     // Assess
     const routes = applies().find((r) => r.path === PATHS.virtualService);
-    expect((routes?.body as { spec: unknown }).spec).toEqual({
+    expect((routes?.body as { spec?: unknown } | undefined)?.spec).toEqual({
       http: [
         {
           name: "canary-cohort",
@@ -239,7 +239,7 @@ describe("rollback", () => {
     expect(result).toMatchObject({ removed: true, stableRestored: false });
     const changes = api.requests.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.path}`);
     expect(changes).toEqual([`PATCH ${PATHS.virtualService}`, `DELETE ${PATHS.canary}`]);
-    expect((applies()[0]?.body as { spec: unknown }).spec).toEqual({
+    expect((applies()[0]?.body as { spec?: unknown } | undefined)?.spec).toEqual({
       http: [
         {
           name: "primary",
