@@ -70,4 +70,33 @@ describe("canary promotion of a good release", () => {
     // Three states per analysis (Bake, Analyze, Judge), and a few dozen for everything else.
     expect(states.length).toBeLessThan(3 * analyses + 60);
   }, 180_000);
+
+  it("resolves a push to main of acme/shop-api to api's image of that commit, and skips a repository with no service", async () => {
+    // Prepare
+    const push = (repository: string) => ({
+      trigger: "git-push",
+      repository,
+      commit: "3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f",
+      branch: "main",
+      pusher: "dev",
+      deliveryId: `delivery-${repository}`,
+    });
+
+    // Act
+    const promoted = await output(runtime, start(runtime, push("acme/shop-api")));
+    const skipped = await output(runtime, start(runtime, push("acme/docs")));
+
+    // Assess
+    expect(promoted.status, promoted.cause).toBe("SUCCEEDED");
+    expect(promoted.result).toMatchObject({
+      outcome: "promoted",
+      service: "api",
+      image: "cplane/api:3c4d5e6f7081",
+    });
+    expect(imageOf(deployment(runtime, "api-stable"))).toBe("cplane/api:3c4d5e6f7081");
+    expect(skipped.result).toEqual({
+      outcome: "skipped",
+      reason: "repository acme/docs deploys no configured service",
+    });
+  }, 180_000);
 });
