@@ -39,7 +39,7 @@ export const handler = defineStep(CheckRolloutInput, async ({ plan, version }): 
     throw new StableNotFoundError(`Deployment ${plan.namespace}/${plan.service}-${version} is gone`);
   const { spec, status = {} } = deployment as { spec?: { replicas?: number }; status?: DeploymentStatus };
   const replicas = Number(spec?.replicas ?? 1);
-  const generation = Number(deployment.metadata?.generation ?? 0);
+  const generation = Number((deployment.metadata as { generation?: number } | undefined)?.generation ?? 0);
   const progressing = status.conditions?.find((c) => c.type === "Progressing");
   const failed = progressing?.status === "False" && progressing.reason === "ProgressDeadlineExceeded";
   const ready =

@@ -3,8 +3,7 @@
  * `<service>-canary`, the service's VirtualService), built as whole manifests for server-side apply:
  * applying one twice is applying it once, so every step is safe to retry and redrive.
  */
-import type { KubernetesObject } from "@kubernetes/client-node";
-import type { Manifest, ObjectRef } from "../../shared/kubernetes.ts";
+import type { KubernetesObject, Manifest, ObjectRef } from "../../shared/kubernetes.ts";
 import type { Plan, Stage } from "./plan.ts";
 import { replicasFor } from "./plan.ts";
 
