@@ -41,6 +41,48 @@ export const GitPush = defineEvent({
   }),
 });
 
+/** The gate a canary breached, with what was measured and the threshold it crossed. */
+export const CanaryBreach = z.object({
+  gate: z.enum(["error-rate", "p99-latency", "business-success", "alarm", "analysis"]),
+  measured: z.number().nullable(),
+  threshold: z.number().nullable(),
+  /** Who the gate was evaluated for: `all` traffic, or a tenant cohort. */
+  cohort: z.string().min(1).optional(),
+});
+
+export const CanaryStarted = defineEvent({
+  source: SOURCES.deployments,
+  detailType: "Canary Started",
+  description: "A canary Deployment of a new image runs beside stable; traffic moves to it step by step.",
+  detail: z.object({
+    service: z.string().min(1),
+    image: z.string().min(1),
+    stableImage: z.string().min(1),
+    region: z.string().min(1),
+    steps: z.array(z.number().int().min(1).max(100)).min(1),
+    bakeMinutes: z.number().positive(),
+    executionArn: ExecutionArn,
+  }),
+});
+
+export const CanaryStepPromoted = defineEvent({
+  source: SOURCES.deployments,
+  detailType: "Canary Step Promoted",
+  description:
+    "A canary passed a step's analysis (or a person approved it) and takes the next share of traffic.",
+  detail: z.object({
+    service: z.string().min(1),
+    image: z.string().min(1),
+    /** The canary's share now, in percent, and the step it belongs to (1-based) of how many. */
+    weight: z.number().int().min(0).max(100),
+    step: z.number().int().min(1),
+    of: z.number().int().min(1),
+    /** The tenants' tiers or ids routed to the canary at this step, when the service uses cohorts. */
+    cohort: z.string().min(1).optional(),
+    executionArn: ExecutionArn,
+  }),
+});
+
 export const CanaryPromoted = defineEvent({
   source: SOURCES.deployments,
   detailType: "Canary Promoted",
@@ -67,6 +109,9 @@ export const CanaryRolledBack = defineEvent({
     atWeight: z.number().int().min(0).max(100),
     reason: z.string().min(1),
     metrics: z.record(z.string(), z.number()).optional(),
+    /** `aborted` when a person or an alarm stopped it; `rolled-back` when a gate or a step failed. */
+    outcome: z.enum(["rolled-back", "aborted"]).optional(),
+    breach: CanaryBreach.optional(),
     executionArn: ExecutionArn,
     ...reportField,
   }),
@@ -250,6 +295,8 @@ export const DrReadinessChanged = defineEvent({
 
 export const operationEvents = [
   GitPush,
+  CanaryStarted,
+  CanaryStepPromoted,
   CanaryPromoted,
   CanaryRolledBack,
   BackupVerified,

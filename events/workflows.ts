@@ -15,8 +15,38 @@ const Manual = z.literal("manual");
 /** Who asked, for the run report (`cplane run` fills in nothing: say it). */
 const RequestedBy = z.string().min(1).optional();
 
-/** A push to main (rule `git-push-main-canary`), or a person promoting a commit by hand. */
-export const CanaryPromotionInput = z.discriminatedUnion("trigger", [
+/** A service name as the canary configuration keys it (functions/canary/lib/services.ts). */
+export const CanaryServiceName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,40}$/, "must be a service name such as api (lowercase letters, digits, dashes)");
+
+/** An image reference with a tag (`registry.example.com/shop/api:2.0.0`): the tag names the version. */
+export const ImageWithTag = z
+  .string()
+  .max(512)
+  .regex(
+    /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?(:[0-9]+)?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/,
+    "must be an image reference with a tag, such as registry.example.com/shop/api:2.0.0",
+  );
+
+/** Traffic percentages of the canary, step by step: strictly increasing, the last one 100. */
+export const CanarySteps = z
+  .array(z.number().int().min(1).max(100))
+  .min(1)
+  .max(20)
+  .refine(
+    (steps) => steps.every((step, i) => i === 0 || step > (steps[i - 1] ?? 0)),
+    "must increase strictly",
+  )
+  .refine((steps) => steps[steps.length - 1] === 100, "must end at 100");
+
+/**
+ * A push to main (rule `git-push-main-canary`): the configuration says which service the repository
+ * deploys and the image the commit built; or a person promoting an image of a service by hand
+ * (`{"service": "api", "image": "registry.example.com/shop/api:2.0.0"}`), optionally in another
+ * region, with other steps or another bake time than the service's configuration.
+ */
+export const CanaryPromotionInput = z.union([
   z.object({
     trigger: z.literal("git-push"),
     repository: z.string().min(1),
@@ -25,11 +55,18 @@ export const CanaryPromotionInput = z.discriminatedUnion("trigger", [
     pusher: z.string().min(1),
     deliveryId: z.string().min(1),
   }),
-  z.object({
-    trigger: Manual,
-    repository: z.string().min(1),
-    commit: CommitSha,
-    branch: z.string().min(1).optional(),
+  z.strictObject({
+    trigger: Manual.optional(),
+    service: CanaryServiceName,
+    image: ImageWithTag,
+    region: AwsRegion.optional(),
+    steps: CanarySteps.optional(),
+    bakeMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .optional(),
     requestedBy: RequestedBy,
   }),
 ]);

@@ -4,6 +4,7 @@
  * Each group keeps its entries beside its handlers (functions/<group>/catalog.ts).
  */
 import { backupFunctions } from "./backup/catalog.ts";
+import { canaryFunctions } from "./canary/catalog.ts";
 import { failoverFunctions } from "./failover/catalog.ts";
 import { ingressFunctions } from "./ingress/catalog.ts";
 import { opsFunctions } from "./ops/catalog.ts";
@@ -18,6 +19,7 @@ const entries = [
   ...reportFunctions,
   ...backupFunctions,
   ...failoverFunctions,
+  ...canaryFunctions,
 ] as const;
 
 export const functionCatalog = defineFunctionCatalog(entries);

@@ -7,6 +7,7 @@
  * imports workflows/ before `cplane start` gives the handlers their environment.
  */
 import * as backupErrors from "./backup/lib/errors.ts";
+import * as canaryErrors from "./canary/lib/errors.ts";
 import * as failoverErrors from "./failover/lib/errors.ts";
 import * as ingressSecretErrors from "./ingress/lib/secret.ts";
 import * as opsErrors from "./ops/lib/errors.ts";
@@ -26,6 +27,7 @@ const ERROR_MODULES: readonly Readonly<Record<string, unknown>>[] = [
   ingressSecretErrors,
   backupErrors,
   failoverErrors,
+  canaryErrors,
 ];
 
 /** True for a class deriving from ControlPlaneError (the base itself included). */

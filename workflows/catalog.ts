@@ -5,6 +5,7 @@
 import { backupSnapshots } from "./backup-snapshots.ts";
 import { backupSweeper } from "./backup-sweeper.ts";
 import { backupVerification } from "./backup-verification.ts";
+import { canaryPromotion } from "./canary-promotion.ts";
 import { drReadiness, drSnapshotCopies } from "./dr-upkeep.ts";
 import { operationCleanup } from "./operation-cleanup.ts";
 import { regionalFailover } from "./regional-failover.ts";
@@ -22,4 +23,5 @@ export const workflowCatalog = defineWorkflowCatalog([
   regionalFailover,
   drReadiness,
   drSnapshotCopies,
+  canaryPromotion,
 ]);

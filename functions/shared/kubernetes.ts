@@ -20,6 +20,17 @@ import { createAwsClient, signingCredentials } from "./aws-clients.ts";
 import { KubernetesClusterNotFoundError, KubernetesRequestError, TransientError } from "./errors.ts";
 
 const eks = createAwsClient(EKSClient);
+/** EKS clients for clusters in other regions than the function's own (a canary in the secondary region). */
+const eksByRegion = new Map<string, EKSClient>();
+function eksIn(region: string | undefined): EKSClient {
+  if (region === undefined) return eks;
+  let client = eksByRegion.get(region);
+  if (!client) {
+    client = createAwsClient(EKSClient, { region });
+    eksByRegion.set(region, client);
+  }
+  return client;
+}
 const sts = createAwsClient(STSClient);
 
 export const FIELD_MANAGER = "cplane";
@@ -100,22 +111,27 @@ export function clearKubernetesCache(): void {
   cache.clear();
 }
 
-/** Endpoint, CA and token of an EKS cluster; cached until shortly before the token expires. */
+/** Endpoint, CA and token of an EKS cluster (in `region`, by default the function's own); cached until shortly before the token expires. */
 export async function eksClusterAccess(
   clusterName: string,
   now: () => number = Date.now,
+  region?: string,
 ): Promise<ClusterAccess> {
-  // Per cluster and identity: locally every function shares this module but signs as its own role.
+  // Per region, cluster and identity: locally every function shares this module but signs as its own role.
   const credentials = await signingCredentials(sts);
-  const cacheKey = `${clusterName}\n${credentials.accessKeyId}`;
+  const cacheKey = `${region ?? ""}/${clusterName}\n${credentials.accessKeyId}`;
   const cached = cache.get(cacheKey);
   if (cached && cached.expiresAt - TOKEN_RENEW_MARGIN_MS > now()) return cached.access;
-  const { cluster } = await eks.send(new DescribeClusterCommand({ name: clusterName })).catch((error) => {
-    if (error instanceof Error && error.name === "ResourceNotFoundException") {
-      throw new KubernetesClusterNotFoundError(`EKS cluster ${clusterName} does not exist`, { cause: error });
-    }
-    throw error;
-  });
+  const { cluster } = await eksIn(region)
+    .send(new DescribeClusterCommand({ name: clusterName }))
+    .catch((error) => {
+      if (error instanceof Error && error.name === "ResourceNotFoundException") {
+        throw new KubernetesClusterNotFoundError(`EKS cluster ${clusterName} does not exist`, {
+          cause: error,
+        });
+      }
+      throw error;
+    });
   if (!cluster?.endpoint) throw new TransientError(`EKS cluster ${clusterName} has no endpoint yet`);
   const issuedAt = now();
   const token = await eksToken(clusterName, {
@@ -183,6 +199,9 @@ const KNOWN_RESOURCES: Readonly<Record<string, ApiResource>> = {
   "networking.k8s.io/v1/Ingress": { name: "ingresses", namespaced: true },
   "rbac.authorization.k8s.io/v1/Role": { name: "roles", namespaced: true },
   "rbac.authorization.k8s.io/v1/RoleBinding": { name: "rolebindings", namespaced: true },
+  "apps/v1/Deployment": { name: "deployments", namespaced: true },
+  "networking.istio.io/v1/VirtualService": { name: "virtualservices", namespaced: true },
+  "networking.istio.io/v1/DestinationRule": { name: "destinationrules", namespaced: true },
 };
 
 /** One REST call; a status other than 2xx is thrown as KubernetesStatusError. */
@@ -264,9 +283,9 @@ async function objectPath(access: ClusterAccess, object: KubernetesObject): Prom
   return `${groupPath(apiVersion)}${namespace}/${resource.name}/${encodeURIComponent(metadata.name)}`;
 }
 
-/** A client for an EKS cluster by name. */
-export async function kubernetesClient(clusterName: string): Promise<KubernetesClient> {
-  const access = await eksClusterAccess(clusterName);
+/** A client for an EKS cluster by name (in `region`, by default the function's own). */
+export async function kubernetesClient(clusterName: string, region?: string): Promise<KubernetesClient> {
+  const access = await eksClusterAccess(clusterName, Date.now, region);
   return {
     apply: async (manifest) =>
       (await call(access, "PATCH", await objectPath(access, manifest), {

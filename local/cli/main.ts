@@ -21,6 +21,8 @@ export const HELP = `cplane — the control plane's CLI
   cplane reports list [workflow] [--limit N] [--next T] | reports show <execution> [--json]
   cplane cloud describe [--json]
   cplane fault list [--json] | clear | region-down R | region-up R | corrupt-snapshot SNAPSHOT [--region R] [--mode rows|unrestorable] | add --service S [--operation O] [--region R] (--throttle N | --error NAME [--message M] [--times N] | --latency 2s [--times N])
+  cplane canary abort|promote|pause|resume SERVICE [--reason WHY] [--as NAME] [--json]
+  cplane traffic list [--json] | set --service S --version V [--error-rate 0.05] [--p99 800ms] [--business-success 0.9] [--requests-per-minute N]
   cplane clock | clock advance 10m
   cplane reset [--data-dir .cplane]
 
@@ -62,6 +64,11 @@ const STRING_OPTIONS = [
   "next",
   "fleet",
   "mode",
+  "version",
+  "error-rate",
+  "p99",
+  "business-success",
+  "requests-per-minute",
 ] as const;
 
 export const OPTIONS = {

@@ -261,6 +261,8 @@ export async function createDemoFleet(cloud: LocalCloud, options: DemoFleetOptio
             stable: { requestsPerMinute: service === "web" ? 1200 : 600 },
             canary: { requestsPerMinute: service === "web" ? 1200 : 600 },
           },
+          // Requests by tenant tier (the header the mesh routes tenant cohorts on).
+          requestMix: { "x-cplane-tenant-tier": { basic: 0.5, standard: 0.3, premium: 0.2 } },
         });
       }
     }

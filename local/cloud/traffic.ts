@@ -12,6 +12,14 @@
  * Deployment (`<service>-<version>`, or labelled `app=<service>,version=<version>`) has no ready
  * replica fails every request it gets; every request fails while the region is down. A version the
  * routes name but the scenario does not behaves like the scenario's first version.
+ *
+ * Releases: a behaviour can be set for an image tag (`setBehaviour(where, "2.0.0", ...)` when `2.0.0`
+ * is not a version of the scenario): a version whose Deployment runs an image with that tag behaves so,
+ * whatever its subset is called (the canary running `api:2.0.0`, then stable once it is promoted).
+ *
+ * Tenants: with a `requestMix` (the share of requests carrying each value of a header, such as the
+ * tenant tier header), routes with a header match take the matching share of requests, in route order;
+ * a route without a match takes what is left.
  */
 import type { Dimension } from "@aws-sdk/client-cloudwatch";
 import { TRAFFIC_METRICS_NAMESPACE } from "../../deploy/alarms.ts";
@@ -44,6 +52,8 @@ export interface TrafficServiceSpec {
   service: string;
   /** Behaviour by version name (`stable`, `canary`, or image tags). */
   versions: Record<string, Partial<VersionBehaviour>>;
+  /** Share of requests (0..1) by header, then by value: `{"x-cplane-tenant-tier": {"basic": 0.5, ...}}`. */
+  requestMix?: Record<string, Record<string, number>>;
 }
 
 const DEFAULT_BEHAVIOUR: VersionBehaviour = {
@@ -66,7 +76,11 @@ const Z = [
 interface ServiceState {
   spec: TrafficServiceSpec;
   versions: Record<string, VersionBehaviour>;
+  /** Behaviour by image tag (a release), for whichever version runs it. */
+  images?: Record<string, VersionBehaviour>;
   last?: Record<string, { share: number; requests: number; errors: number }>;
+  /** Fractions of an error and of a business success not yet published, per version. */
+  carry?: Record<string, { errors: number; ok: number }>;
 }
 
 export class Traffic implements EmulatedService {
@@ -115,7 +129,25 @@ export class Traffic implements EmulatedService {
     const state = this.find(where.region, where.namespace, where.service);
     if (!state)
       throw new Error(`no simulated service ${where.namespace}/${where.service} in ${where.region}`);
-    state.versions[version] = { ...(state.versions[version] ?? DEFAULT_BEHAVIOUR), ...behaviour };
+    if (version in state.versions) {
+      state.versions[version] = { ...(state.versions[version] ?? DEFAULT_BEHAVIOUR), ...behaviour };
+      return;
+    }
+    // An image tag: it starts from the behaviour of the scenario's first version (the release as it was).
+    state.images ??= {};
+    const images = state.images;
+    const first = Object.values(state.versions)[0] ?? DEFAULT_BEHAVIOUR;
+    images[version] = { ...(images[version] ?? first), ...behaviour };
+    this.ticker.wake();
+  }
+
+  /** Every simulated service, for `cplane traffic list`. */
+  list(): { region: string; namespace: string; service: string }[] {
+    return this.services.map((s) => ({
+      region: s.spec.region,
+      namespace: s.spec.namespace,
+      service: s.spec.service,
+    }));
   }
 
   removeService(where: { region: string; namespace: string; service: string }): void {
@@ -137,12 +169,13 @@ export class Traffic implements EmulatedService {
       const hosts = ((v.spec as { hosts?: string[] } | undefined)?.hosts ?? []).map((h) => h.split(".")[0]);
       return hosts.includes(state.spec.service) || v.metadata?.name === state.spec.service;
     });
-    const routes = (
-      vs?.spec as
-        | { http?: { route?: { destination?: { host?: string; subset?: string }; weight?: number }[] }[] }
-        | undefined
-    )?.http?.[0]?.route;
-    if (!routes || routes.length === 0) return versions.length > 0 ? { [versions[0] ?? ""]: 1 } : {};
+    type Route = { destination?: { host?: string; subset?: string }; weight?: number };
+    type HeaderMatch = Record<string, { exact?: string; prefix?: string; regex?: string }>;
+    const http =
+      (vs?.spec as { http?: { match?: { headers?: HeaderMatch }[]; route?: Route[] }[] } | undefined)?.http ??
+      [];
+    if (!http.some((h) => (h.route ?? []).length > 0))
+      return versions.length > 0 ? { [versions[0] ?? ""]: 1 } : {};
     const subsets = new Map<string, string>();
     for (const dr of api?.list("DestinationRule", state.spec.namespace) ?? []) {
       for (const subset of (
@@ -151,14 +184,70 @@ export class Traffic implements EmulatedService {
         if (subset.name) subsets.set(subset.name, subset.labels?.version ?? subset.name);
       }
     }
-    const total = routes.reduce((sum, r) => sum + (r.weight ?? (routes.length === 1 ? 100 : 0)), 0) || 1;
     const out: Record<string, number> = {};
-    for (const r of routes) {
-      const subset = r.destination?.subset ?? versions[0] ?? "";
-      const version = subsets.get(subset) ?? subset;
-      out[version] = (out[version] ?? 0) + (r.weight ?? (routes.length === 1 ? 100 : 0)) / total;
+    let remaining = 1;
+    for (const entry of http) {
+      if (remaining <= 0) break;
+      const routes = entry.route ?? [];
+      const taken = entry.match ? Math.min(remaining, this.matchedShare(state, entry.match)) : remaining;
+      remaining -= taken;
+      const total = routes.reduce((sum, r) => sum + (r.weight ?? (routes.length === 1 ? 100 : 0)), 0) || 1;
+      for (const r of routes) {
+        const subset = r.destination?.subset ?? versions[0] ?? "";
+        const version = subsets.get(subset) ?? subset;
+        out[version] = (out[version] ?? 0) + (taken * (r.weight ?? (routes.length === 1 ? 100 : 0))) / total;
+      }
     }
     return out;
+  }
+
+  /** The share of requests a route's header matches select, from the service's request mix (none without one). */
+  private matchedShare(
+    state: ServiceState,
+    matches: { headers?: Record<string, { exact?: string; prefix?: string; regex?: string }> }[],
+  ): number {
+    let share = 0;
+    for (const match of matches) {
+      let matched = 1;
+      for (const [header, rule] of Object.entries(match.headers ?? {})) {
+        const mix = state.spec.requestMix?.[header.toLowerCase()] ?? {};
+        const test = (value: string) =>
+          rule.exact !== undefined
+            ? value === rule.exact
+            : rule.prefix !== undefined
+              ? value.startsWith(rule.prefix)
+              : rule.regex !== undefined
+                ? new RegExp(`^(?:${rule.regex})$`).test(value)
+                : false;
+        matched *= Object.entries(mix).reduce(
+          (sum, [value, fraction]) => sum + (test(value) ? fraction : 0),
+          0,
+        );
+      }
+      share += matched;
+    }
+    return Math.min(1, share);
+  }
+
+  /** The image tag of the version's Deployment, if the scenario has a behaviour for that release. */
+  private release(state: ServiceState, version: string): VersionBehaviour | undefined {
+    if (!state.images) return undefined;
+    const api = this.eks.kubernetes(state.spec.cluster, state.spec.region);
+    for (const d of api?.list("Deployment", state.spec.namespace) ?? []) {
+      const labels = (d.metadata?.labels ?? {}) as Record<string, string>;
+      if (
+        d.metadata?.name !== `${state.spec.service}-${version}` &&
+        !(labels.app === state.spec.service && labels.version === version)
+      )
+        continue;
+      const containers = (
+        d.spec as { template?: { spec?: { containers?: { image?: string }[] } } } | undefined
+      )?.template?.spec?.containers;
+      const image = containers?.[0]?.image ?? "";
+      const tag = image.slice(image.lastIndexOf(":") + 1);
+      if (image.includes(":") && state.images[tag]) return state.images[tag];
+    }
+    return undefined;
   }
 
   private deploymentReady(state: ServiceState, version: string): boolean {
@@ -201,13 +290,21 @@ export class Traffic implements EmulatedService {
         ...Object.fromEntries(Object.keys(shares).map((v) => [v, first])),
         ...state.versions,
       };
-      for (const [version, behaviour] of Object.entries(versions)) {
+      for (const [version, scenario] of Object.entries(versions)) {
+        const behaviour = this.release(state, version) ?? scenario;
         const share = shares[version] ?? 0;
         const requests = Math.round(behaviour.requestsPerMinute * minutes * share);
         const broken = down || !this.deploymentReady(state, version);
-        const errors = broken ? requests : Math.round(requests * behaviour.errorRate);
+        // Whole requests, with the fractions carried to the next minute: a rate over a window comes out
+        // as set, however few requests a share gets (rounding each minute would bias small shares).
+        state.carry ??= {};
+        const carry = state.carry[version] ?? { errors: 0, ok: 0 };
+        const exactErrors = requests * behaviour.errorRate + carry.errors;
+        const errors = broken ? requests : Math.floor(exactErrors);
         const tx = Math.round(requests / 10);
-        const ok = broken ? 0 : Math.round(tx * behaviour.businessSuccessRate);
+        const exactOk = tx * behaviour.businessSuccessRate + carry.ok;
+        const ok = broken ? 0 : Math.floor(exactOk);
+        state.carry[version] = broken ? carry : { errors: exactErrors - errors, ok: exactOk - ok };
         const sigma =
           Math.log(Math.max(behaviour.latencyP99Ms, behaviour.latencyP50Ms + 1) / behaviour.latencyP50Ms) /
           2.326;
@@ -273,6 +370,7 @@ export class Traffic implements EmulatedService {
             { ...(s.versions[v] ?? { routedOnly: true }), lastMinute: s.last?.[v] },
           ]),
         ),
+        ...(s.images ? { releases: s.images } : {}),
       });
     }
     return out;
@@ -280,12 +378,16 @@ export class Traffic implements EmulatedService {
 
   save(): Json {
     return JSON.parse(
-      JSON.stringify(this.services.map((s) => ({ spec: s.spec, versions: s.versions }))),
+      JSON.stringify(this.services.map((s) => ({ spec: s.spec, versions: s.versions, images: s.images }))),
     ) as Json;
   }
 
   load(saved: Json): void {
-    this.services = (saved as unknown as ServiceState[]).map((s) => ({ spec: s.spec, versions: s.versions }));
+    this.services = (saved as unknown as ServiceState[]).map((s) => ({
+      spec: s.spec,
+      versions: s.versions,
+      ...(s.images ? { images: s.images } : {}),
+    }));
     this.ticker.wake();
   }
 }

@@ -13,6 +13,7 @@ import { listTenants, tenantSummary } from "../../functions/tenant/lib/registry.
 import { FaultSpecSchema } from "../cloud/faults.ts";
 import { BUS_NAME, type Runtime, TENANT_TABLE } from "../runtime.ts";
 import { RequestError, readBody } from "./aws-json.ts";
+import { canaryRoutes } from "./canary.ts";
 import { type Route, sendJson } from "./http.ts";
 import { reportRoutes } from "./reports.ts";
 
@@ -301,6 +302,7 @@ export function adminRoutes(runtime: Runtime, extra: readonly Route[] = []): Rou
       },
     },
     ...reportRoutes(),
+    ...canaryRoutes(runtime),
     ...extra,
   ];
 }

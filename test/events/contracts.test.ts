@@ -35,6 +35,8 @@ describe("event registry", () => {
       "cplane.backups Backup Verified",
       "cplane.deployments Canary Promoted",
       "cplane.deployments Canary Rolled Back",
+      "cplane.deployments Canary Started",
+      "cplane.deployments Canary Step Promoted",
       "cplane.failover DR Drill Completed",
       "cplane.failover DR Drill Failed",
       "cplane.failover DR Readiness Changed",

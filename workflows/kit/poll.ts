@@ -24,7 +24,8 @@ export interface PollSpec {
   readonly failedWhen: string;
   readonly next: string;
   readonly onFailure: string;
-  readonly deadlineSeconds: number;
+  /** Seconds, or a JSONata expression (without `{% %}`) of them: a deadline the input decides. */
+  readonly deadlineSeconds: number | string;
   readonly firstPollSeconds: number;
   readonly maxPollSeconds: number;
   /** The named error and cause (a JSONata template) when the check says failed. */
@@ -60,7 +61,7 @@ export function pollUntil(spec: PollSpec): PollBlock {
   const assign = {
     [interval]: `{% $min([$${interval} * 2, ${spec.maxPollSeconds}]) %}`,
     // The deadline counts from the first wait.
-    [deadline]: `{% $${deadline} = 0 ? $toMillis($states.context.State.EnteredTime) + ${spec.deadlineSeconds * 1000} : $${deadline} %}`,
+    [deadline]: `{% $${deadline} = 0 ? $toMillis($states.context.State.EnteredTime) + ${typeof spec.deadlineSeconds === "number" ? spec.deadlineSeconds * 1000 : `(${spec.deadlineSeconds}) * 1000`} : $${deadline} %}`,
   };
   const waitState: State = spec.wake
     ? lambdaTask("ops/await-resource", {

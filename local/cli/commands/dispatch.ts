@@ -1,6 +1,7 @@
 /** Routes a command line to its command; global options pick the target. */
 import { join } from "node:path";
 import { resolveTarget, type Target, UsageError } from "../target.ts";
+import { canary, traffic } from "./canary.ts";
 import { dr } from "./dr.ts";
 import { listEvents, listRules, putEvents, sampleNames, schedules } from "./events.ts";
 import { clock, cloud, fault, reset, tenants } from "./local.ts";
@@ -77,6 +78,12 @@ export async function dispatch(command: string, args: string[], options: Options
       return fault(target, action, more, options);
     case "clock":
       return clock(target, action, more);
+    case "canary":
+      return canary(target, action, more, options);
+    case "traffic":
+      if (more.length > 0)
+        throw new UsageError(`traffic takes options, not arguments (got ${more.join(" ")})`);
+      return traffic(target, action, options);
     case "reset":
       if (action) throw new UsageError(`reset takes no arguments (got ${args.join(" ")}); see cplane --help`);
       return reset(target, str(options["data-dir"]) ?? join(process.cwd(), ".cplane"));

@@ -270,6 +270,97 @@ describe("traffic simulation", () => {
   });
 });
 
+describe("traffic of releases and tenant cohorts", () => {
+  it("gives a release's behaviour to whichever version runs its tag, routes header matches by the request mix, and carries fractions", async () => {
+    // Prepare: web with stable on 1.0.0 and a canary on 2.0.0, basic tenants' requests to the canary
+    const { cloud: c, clock } = startCloud();
+    cloud = c;
+    const eks = createAwsClient(EKSClient, { region: "us-east-1" });
+    await eks.send(
+      new CreateClusterCommand({
+        name: "platform",
+        roleArn: "arn:aws:iam::123456789012:role/eks",
+        resourcesVpcConfig: { subnetIds: ["s"] },
+      }),
+    );
+    await waitUntil(
+      clock,
+      async () =>
+        (await eks.send(new DescribeClusterCommand({ name: "platform" }))).cluster?.status === "ACTIVE",
+    );
+    const api = c.eks.kubernetes("platform");
+    if (!api) throw new Error("no Kubernetes API");
+    const where = { region: "us-east-1", namespace: "shop", service: "web" };
+    c.traffic.setService({
+      ...where,
+      cluster: "platform",
+      versions: { stable: { requestsPerMinute: 1000, errorRate: 0.0025 }, canary: {} },
+      requestMix: { "x-tier": { basic: 0.3, standard: 0.5, premium: 0.2 } },
+    });
+    c.traffic.setBehaviour(where, "2.0.0", { errorRate: 0.05 });
+    api.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: "shop" } });
+    for (const [version, image] of [
+      ["stable", "cplane/web:1.0.0"],
+      ["canary", "cplane/web:2.0.0"],
+    ] as const)
+      api.apply({
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: `web-${version}`, namespace: "shop", labels: { app: "web", version } },
+        spec: { replicas: 1, template: { spec: { containers: [{ name: "web", image }] } } },
+      });
+    api.apply({
+      apiVersion: "networking.istio.io/v1",
+      kind: "DestinationRule",
+      metadata: { name: "web", namespace: "shop" },
+      spec: {
+        host: "web",
+        subsets: [
+          { name: "stable", labels: { version: "stable" } },
+          { name: "canary", labels: { version: "canary" } },
+        ],
+      },
+    });
+    api.apply({
+      apiVersion: "networking.istio.io/v1",
+      kind: "VirtualService",
+      metadata: { name: "web", namespace: "shop" },
+      spec: {
+        hosts: ["web"],
+        http: [
+          {
+            match: [{ headers: { "x-tier": { regex: "^(basic)$" } } }],
+            route: [{ destination: { host: "web", subset: "canary" } }],
+          },
+          { route: [{ destination: { host: "web", subset: "stable" }, weight: 100 }] },
+        ],
+      },
+    });
+    await clock.sleep(60_000);
+
+    // Act: eight minutes of traffic
+    const totals = { stable: { requests: 0, errors: 0 }, canary: { requests: 0, errors: 0 } };
+    for (let minute = 0; minute < 8; minute++) {
+      await c.ticker.tickNow();
+      const [described] = (c.traffic.describe()["us-east-1"]?.services ?? []) as {
+        versions: Record<string, { lastMinute?: { share: number; requests: number; errors: number } }>;
+      }[];
+      for (const version of ["stable", "canary"] as const) {
+        const last = described?.versions[version]?.lastMinute;
+        totals[version].requests += last?.requests ?? 0;
+        totals[version].errors += last?.errors ?? 0;
+      }
+    }
+
+    // Assess: basic's 30 % on the canary, behaving as release 2.0.0; stable's 1.75 errors a minute come
+    // out as 14 in eight, give or take the fraction carried in and out (rounded each minute: 16)
+    expect(totals.canary).toEqual({ requests: 2400, errors: 120 });
+    expect(totals.stable.requests).toBe(5600);
+    expect(totals.stable.errors).toBeGreaterThanOrEqual(13);
+    expect(totals.stable.errors).toBeLessThanOrEqual(15);
+  });
+});
+
 /** A raw call to the loopback Kubernetes API with an EKS token (the CA is the cloud's own). */
 async function fetchJson(endpoint: string, method: string, path: string, body: unknown): Promise<unknown> {
   const { request } = await import("node:https");
