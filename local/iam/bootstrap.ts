@@ -2,12 +2,14 @@
  * What stacks/ deploys for each function's identity, made in the local cloud through the same AWS APIs:
  * its role with its catalog statements as inline policy, and, for a function whose catalog entry asks for
  * Kubernetes access, an EKS access entry with that access policy at cluster scope. Roles are made once;
- * their policy is put on every start, so that a changed catalog reaches a saved cloud.
+ * their policy is put on every start, so that a changed catalog reaches a saved cloud. A cluster that
+ * does not exist (a runtime started without the demo fleet) gets no entries: there is nothing to reach.
  */
 import {
   AssociateAccessPolicyCommand,
   CreateAccessEntryCommand,
   DescribeAccessEntryCommand,
+  DescribeClusterCommand,
   EKSClient,
 } from "@aws-sdk/client-eks";
 import { CreateRoleCommand, GetRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
@@ -28,6 +30,21 @@ export async function bootstrapFunctionRoles(
   const created: string[] = [];
   const iam = createAwsClient(IAMClient, { region: ctx.region, trace: false });
   const eks = createAwsClient(EKSClient, { region: ctx.region, trace: false });
+  const clusters = new Map<string, Promise<boolean>>();
+  const clusterExists = (name: string) => {
+    let known = clusters.get(name);
+    if (!known) {
+      known = eks.send(new DescribeClusterCommand({ name })).then(
+        () => true,
+        (error: unknown) => {
+          if (missing(error)) return false;
+          throw error;
+        },
+      );
+      clusters.set(name, known);
+    }
+    return known;
+  };
   for (const spec of catalog.values()) {
     const roleName = functionRoleName(spec.id, ctx);
     const role = await iam.send(new GetRoleCommand({ RoleName: roleName })).catch((error: unknown) => {
@@ -56,6 +73,7 @@ export async function bootstrapFunctionRoles(
     );
     if (!spec.kubernetes) continue;
     const clusterName = fillPlaceholders(spec.kubernetes.cluster, ctx);
+    if (!(await clusterExists(clusterName))) continue;
     const entry = { clusterName, principalArn: roleArn };
     const exists = await eks.send(new DescribeAccessEntryCommand(entry)).then(
       () => true,

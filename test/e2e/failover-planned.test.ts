@@ -88,7 +88,7 @@ describe("regional-failover with the region healthy", () => {
     const execution = await finish(runtime, arn);
 
     // Assess
-    expect(execution.status).toBe("SUCCEEDED");
+    expect(execution.status, JSON.stringify(execution)).toBe("SUCCEEDED");
     expect(outputOf(runtime, arn)).toMatchObject({ outcome: "skipped", mode: "failover" });
     const states = statesOf(runtime, arn);
     expect(states).toContain("HoldForFlapGuard");
