@@ -358,4 +358,5 @@ export const canaryPromotion: WorkflowSpec<"canary-promotion"> = {
     "Deploys a new image as a canary beside stable, shifts traffic stage by stage with analysis (error rate, p99, business success vs stable), and promotes it or rolls it back.",
   definition: canaryDefinition,
   input: CanaryPromotionInput,
+  sample: { service: "api", image: "registry.example.com/shop/api:2.0.0" },
 };

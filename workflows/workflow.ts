@@ -15,6 +15,11 @@ export interface WorkflowSpec<Name extends WorkflowName = WorkflowName> {
   readonly definition: StateMachineDefinition;
   /** Validates the execution input before anything starts (CLI, server, stacks' docs). */
   readonly input: WorkflowInputs[Name];
+  /**
+   * An input to start from (the console's start form), where one built from the input's schema would
+   * not pass the contract's patterns; the catalog checks that the contract accepts it.
+   */
+  readonly sample?: z.input<WorkflowInputs[Name]>;
 }
 
 /** The built workflows by name; `get` takes any string (a name typed by a person). */
@@ -29,6 +34,7 @@ interface CatalogEntry {
   readonly description: string;
   readonly definition: StateMachineDefinition;
   readonly input: z.ZodType;
+  readonly sample?: unknown;
 }
 
 export class InvalidWorkflowCatalogError extends Error {
@@ -53,6 +59,9 @@ export function defineWorkflowCatalog(specs: readonly CatalogEntry[]): WorkflowC
       throw new InvalidWorkflowCatalogError(
         `workflow "${spec.name}" needs a TimeoutSeconds on the whole execution`,
       );
+    }
+    if (spec.sample !== undefined && !spec.input.safeParse(spec.sample).success) {
+      throw new InvalidWorkflowCatalogError(`workflow "${spec.name}": its sample input fails its contract`);
     }
     catalog.set(spec.name, spec);
   }

@@ -110,7 +110,7 @@ export function consoleCatalog(): ConsoleCatalog {
         name: spec.name,
         description: spec.description,
         inputSchema,
-        sample: sampleInput(spec.name, spec.input, inputSchema, samples),
+        sample: spec.sample ?? sampleInput(spec.name, spec.input, inputSchema, samples),
       };
     }),
     samples,

@@ -112,7 +112,7 @@ describe("the console's routes", () => {
       workflows: {
         name: string;
         description: string;
-        inputSchema: { type?: string; oneOf?: unknown[] };
+        inputSchema: { type?: string; oneOf?: unknown[]; anyOf?: unknown[] };
         sample: unknown;
       }[];
       samples: { name: string; event: { source: string } }[];
@@ -123,7 +123,10 @@ describe("the console's routes", () => {
       const spec = workflowCatalog.get(workflow.name);
       expect(workflow.description).toBe(spec?.description);
       expect(spec?.input.safeParse(workflow.sample).success, workflow.name).toBe(true);
-      expect(workflow.inputSchema.type ?? workflow.inputSchema.oneOf).toBeDefined();
+      expect(
+        workflow.inputSchema.type ?? workflow.inputSchema.oneOf ?? workflow.inputSchema.anyOf,
+        workflow.name,
+      ).toBeDefined();
     }
     expect(catalog.samples.map((s) => s.name)).toContain("cplane.tenants.tenant-requested");
     expect(catalog.regions).toEqual(["us-east-1", "us-west-2"]);
