@@ -23,3 +23,11 @@ export function runAs<T>(caller: Caller, work: () => T): T {
 export function currentCaller(): Caller | undefined {
   return storage.getStore();
 }
+
+/**
+ * Runs `work` as the local operator, outside any function's identity: what a person or a test does in
+ * answer to an event a handler published (its listeners run in the publisher's async context).
+ */
+export function asOperator<T>(work: () => T): T {
+  return storage.exit(work);
+}

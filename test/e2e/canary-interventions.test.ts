@@ -7,6 +7,7 @@
 import type { SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decide } from "../../functions/ops/lib/approvals.ts";
+import { asOperator } from "../../local/iam/identity.ts";
 import { type Runtime, TENANT_TABLE } from "../../local/runtime.ts";
 import {
   behave,
@@ -39,11 +40,14 @@ function answer(arn: () => string, approved: boolean, reason: string) {
     () => {
       const requested = events(runtime, "Approval Requested").find((e) => e.detail.executionArn === arn());
       const approvalId = String(requested?.detail.approvalId);
-      void runtime.clock.track(
-        new Promise((resolve) => setTimeout(resolve, 50)).then(() =>
-          decide({ approvalId, approved, decidedBy: "oncall", reason, now: runtime.clock.now() }, store),
-        ),
-      );
+      // A person answers, not the handler whose event this listener runs in.
+      asOperator(() => {
+        void runtime.clock.track(
+          new Promise((resolve) => setTimeout(resolve, 50)).then(() =>
+            decide({ approvalId, approved, decidedBy: "oncall", reason, now: runtime.clock.now() }, store),
+          ),
+        );
+      });
     },
   );
 }
