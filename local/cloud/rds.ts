@@ -124,6 +124,8 @@ export interface Global {
   deletionProtection: boolean;
   databaseName?: string;
   members: { arn: string; isWriter: boolean }[];
+  /** CreateGlobalCluster's Tags (AWS keeps them; ListTagsForResource and IAM's resource tags read them). */
+  tags?: Tag[];
   failoverState?: {
     Status: string;
     FromDbClusterArn: string;
@@ -986,6 +988,7 @@ export class Rds implements EmulatedService {
         deletionProtection: input.DeletionProtection ?? false,
         databaseName: input.DatabaseName ?? source?.databaseName,
         members: source ? [{ arn: source.arn, isWriter: true }] : [],
+        tags: [...(input.Tags ?? [])],
       };
       if (source) source.globalClusterId = id;
       this.state.globals.push(global);
@@ -1070,7 +1073,13 @@ export class Rds implements EmulatedService {
       this.state.instances.find((i) => i.arn === arn) ??
       this.state.snapshots.find((s) => s.arn === arn);
     if (found) return found;
+    const global = this.state.globals.find((g) => g.arn === arn);
+    if (global) {
+      global.tags ??= [];
+      return global as { tags: Tag[] };
+    }
     const kind = arn?.split(":")[5];
+    if (kind === "global-cluster") fail("GlobalClusterNotFoundFault", `GlobalCluster ${arn} not found.`);
     if (kind === "db") fail("DBInstanceNotFound", `DBInstance ${arn} not found.`);
     if (kind === "cluster-snapshot")
       fail("DBClusterSnapshotNotFoundFault", `DBClusterSnapshot ${arn} not found.`);

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decide } from "../../functions/ops/lib/approvals.ts";
 import type { KObject } from "../../local/cloud/kubernetes.ts";
+import { asOperator } from "../../local/iam/identity.ts";
 import { type Runtime, TENANT_TABLE } from "../../local/runtime.ts";
 import {
   canaryRuntime,
@@ -57,22 +58,24 @@ describe("tenant cohorts", () => {
       runtime,
       "Approval Requested",
       (d) => d.executionArn === arn,
-      (asked) => {
-        void runtime.clock.track(
-          new Promise((resolve) => setTimeout(resolve, 50)).then(() =>
-            decide(
-              {
-                approvalId: String(asked.approvalId),
-                approved: true,
-                decidedBy: "release-manager",
-                reason: "cohorts clean",
-                now: runtime.clock.now(),
-              },
-              store,
+      // A person answers, not the handler whose event this listener runs in.
+      (asked) =>
+        asOperator(() => {
+          void runtime.clock.track(
+            new Promise((resolve) => setTimeout(resolve, 50)).then(() =>
+              decide(
+                {
+                  approvalId: String(asked.approvalId),
+                  approved: true,
+                  decidedBy: "release-manager",
+                  reason: "cohorts clean",
+                  now: runtime.clock.now(),
+                },
+                store,
+              ),
             ),
-          ),
-        );
-      },
+          );
+        }),
       true,
     );
 

@@ -83,6 +83,13 @@ describe("the README walkthrough", () => {
     expect(out).toMatch(/nightly-dr-drill\s+regional-failover\s+.*DISABLED/);
 
     const { listTenants } = await import("../../../functions/tenant/lib/registry.ts");
+    // An offboarding requested by an event starts when the bus delivers it, maybe after the last settle.
+    for (let round = 0; round < 200; round++) {
+      const tenants = await listTenants();
+      if (!tenants.some((t) => t.status === "onboarding" || t.status === "offboarding")) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await settled();
+    }
     const registry = Object.fromEntries((await listTenants()).map((t) => [t.slug, [t.tier, t.status]]));
     expect(registry).toEqual({
       acme: ["premium", "offboarded"],

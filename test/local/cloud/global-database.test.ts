@@ -5,6 +5,7 @@ import {
   DescribeDBClustersCommand,
   DescribeGlobalClustersCommand,
   FailoverGlobalClusterCommand,
+  ListTagsForResourceCommand,
   RDSClient,
   SwitchoverGlobalClusterCommand,
 } from "@aws-sdk/client-rds";
@@ -96,6 +97,24 @@ const count = async (region: string, target: { resourceArn: string; secretArn: s
   ).records?.[0]?.[0]?.longValue;
 
 describe("Aurora global databases", () => {
+  it("keep the tags they were created with, as IAM's resource-tag conditions read them", async () => {
+    const started = startCloud();
+    cloud = started.cloud;
+    const created = await rds("us-east-1").send(
+      new CreateGlobalClusterCommand({
+        GlobalClusterIdentifier: "tenant-acme-global",
+        Engine: "aurora-postgresql",
+        Tags: [{ Key: "cplane:tenant", Value: "acme" }],
+      }),
+    );
+
+    const tags = await rds("us-east-1").send(
+      new ListTagsForResourceCommand({ ResourceName: created.GlobalCluster?.GlobalClusterArn }),
+    );
+
+    expect(tags.TagList).toEqual([{ Key: "cplane:tenant", Value: "acme" }]);
+  });
+
   it("replicate the primary's writes to a read-only secondary after the lag", async () => {
     const started = startCloud({ durations: { replicationLag: 2_000 } });
     cloud = started.cloud;
