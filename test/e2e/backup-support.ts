@@ -184,6 +184,11 @@ export function withoutSchedules(runtime: Runtime): void {
     "weekly-backup-snapshots",
     "backup-scratch-sweeper",
     "monthly-dr-drill",
+    // The DR pipeline's own schedules (every 5 and 30 minutes) would run hundreds of times while these
+    // tests move the clock a day: they are tested in the failover tests.
+    "nightly-dr-drill",
+    "dr-readiness",
+    "dr-snapshot-copies",
   ]) {
     try {
       runtime.scheduler.deleteSchedule({ Name: name });
