@@ -138,6 +138,9 @@ export interface SaveReport {
 export const DEFAULT_REGIONS: Regions = { primary: "us-east-1", secondary: "us-west-2" };
 
 /** Operations that change nothing (by their name, as AWS names them). */
+/** Wall-clock milliseconds a closing cloud waits for the calls it is serving. */
+const CLOSE_GRACE_MS = 10_000;
+
 const READ_OPERATION = /^(Describe|List|Get|BatchGet|Query|Scan|Test|Check|Lookup|Search)/;
 
 export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
@@ -279,7 +282,26 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
     return tables.length > 0 && tables.every((table) => controlPlaneTables.has(table));
   };
 
+  /** Calls being served: a closing cloud lets them finish before its engines close under them. */
+  const inFlight = new Set<Promise<unknown>>();
+  let closing = false;
+
   async function send(call: LocalCloudCall): Promise<Record<string, unknown>> {
+    if (closing) {
+      throw Object.assign(new Error(`the local cloud is closing (${call.service}:${call.operation})`), {
+        name: "LocalCloudClosed",
+      });
+    }
+    const served = serve(call);
+    inFlight.add(served);
+    try {
+      return await served;
+    } finally {
+      inFlight.delete(served);
+    }
+  }
+
+  async function serve(call: LocalCloudCall): Promise<Record<string, unknown>> {
     const record: CallRecord = {
       service: call.service,
       operation: call.operation,
@@ -447,6 +469,14 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
       await rm(requireDir(), { recursive: true, force: true });
     },
     async close() {
+      closing = true;
+      // A write still inside DynamoDB or Postgres when its engine closes fails there, out of any
+      // caller's reach (dynalite throws "Database is closed" from a callback). Bounded: a call
+      // waiting on a fault's latency must not hold the close for ever.
+      await Promise.race([
+        Promise.allSettled([...inFlight]),
+        new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref()),
+      ]);
       ticker.close();
       jobs.clear();
       for (const service of Object.values(services)) await service.close?.();

@@ -259,10 +259,12 @@ export class DynamoDb implements EmulatedService {
     for (const started of this.servers.values()) {
       const running = await started.catch(() => undefined);
       if (!running) continue;
-      running.client.destroy();
+      // The server first: it stops accepting and lets the requests it serves finish; destroying
+      // the client first would abort them while dynalite goes on to write into a closing store.
       await new Promise<void>((resolve) => {
         running.server.close(() => resolve());
       });
+      running.client.destroy();
     }
     this.servers.clear();
   }

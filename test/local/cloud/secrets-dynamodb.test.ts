@@ -230,6 +230,45 @@ describe("DynamoDB through dynalite", () => {
     expect(await call("GetItem", { TableName, Key: { pk: { S: "a" } } })).toEqual({});
   });
 
+  it("lets the writes it serves finish when it closes, and refuses calls that come after", async () => {
+    const started = startCloud().cloud;
+    const TableName = "counters";
+    await createAwsClient(DynamoDBClient).send(
+      new CreateTableCommand({
+        TableName,
+        BillingMode: "PAY_PER_REQUEST",
+        KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+        AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+      }),
+    );
+    const write = () =>
+      started
+        .send({
+          service: "DynamoDB",
+          operation: "UpdateItem",
+          region: "us-east-1",
+          input: {
+            TableName,
+            Key: { pk: { S: "n" } },
+            UpdateExpression: "ADD n :one",
+            ExpressionAttributeValues: { ":one": { N: "1" } },
+          },
+        })
+        .then(
+          () => "written",
+          (error: Error) => error.name,
+        );
+    // Enough writes that some are inside dynalite when the close begins (without the wait, dynalite
+    // threw "Database is closed" from a callback: an uncaught exception that failed the test run).
+    const writes = Array.from({ length: 200 }, write);
+    await Promise.race(writes);
+
+    await stopCloud(started);
+
+    expect(new Set(await Promise.all(writes))).toEqual(new Set(["written"]));
+    expect(await write()).toBe("LocalCloudClosed");
+  });
+
   it("tells document-client inputs from raw ones by their values", () => {
     expect(isDocumentInput({ TableName: "t", Key: { pk: { S: "a" } } })).toBe(false);
     expect(isDocumentInput({ TableName: "t", Key: { pk: "a" } })).toBe(true);
