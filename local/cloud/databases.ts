@@ -6,69 +6,9 @@
  * data is taken as an immutable image (snapshots), and a new cluster can start from one (restores,
  * global secondaries) without a copy. Every real async step a caller waits on is tracked on the clock.
  */
-import { readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import type { PGliteOptions } from "@electric-sql/pglite";
 import { PGlite } from "@electric-sql/pglite";
 import { Image } from "./images.ts";
-
-/**
- * Shared by every database in the process: the compiled WASM modules and file-system bundle, and an
- * empty, freshly initialised data directory. Starting from that template skips initdb, which makes a
- * new cluster's database start several times faster than the first one.
- */
-/** The global `WebAssembly` object (the project's Node-only type setup declares its types, not the value). */
-const wasm = (
-  globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } }
-).WebAssembly;
-
-let shared: Promise<Pick<PGliteOptions, "pgliteWasmModule" | "initdbWasmModule" | "fsBundle">> | undefined;
-let template: Promise<Blob> | undefined;
-
-function sharedOptions() {
-  if (!shared) {
-    const dir = dirname(createRequire(import.meta.url).resolve("@electric-sql/pglite"));
-    shared = Promise.all([
-      readFile(join(dir, "pglite.wasm")).then((b) => wasm.compile(b)),
-      readFile(join(dir, "initdb.wasm")).then((b) => wasm.compile(b)),
-      readFile(join(dir, "pglite.data")),
-    ]).then(([pgliteWasmModule, initdbWasmModule, bundle]) => ({
-      pgliteWasmModule,
-      initdbWasmModule,
-      fsBundle: new Blob([bundle]),
-    }));
-    shared.catch(() => {
-      shared = undefined;
-    });
-  }
-  return shared;
-}
-
-async function emptyTemplate(): Promise<Blob> {
-  if (!template) {
-    template = (async () => {
-      const db = await PGlite.create(await sharedOptions());
-      try {
-        // A tenant cluster uses one database (`postgres`); nothing here creates databases, so the two
-        // templates initdb makes are dead weight: without them the image is 24 MB instead of 38.5, and
-        // a database opens about 40 % faster and dumps about 3 times faster (measured on this machine).
-        for (const name of ["template0", "template1"]) {
-          await db.exec(`UPDATE pg_database SET datistemplate = false WHERE datname = '${name}'`);
-          await db.exec(`DROP DATABASE ${name}`);
-        }
-        await db.exec("CHECKPOINT");
-        return await db.dumpDataDir("none");
-      } finally {
-        await db.close();
-      }
-    })();
-    template.catch(() => {
-      template = undefined;
-    });
-  }
-  return template;
-}
+import { emptyTemplate, sharedOptions } from "./pg-template.ts";
 
 /**
  * Postgres's default 128 MB of shared buffers is most of what an open PGlite costs (about 210 MB
