@@ -38,13 +38,14 @@ process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
 process.env.POWERTOOLS_METRICS_DISABLED = "true";
 process.env.POWERTOOLS_TRACE_ENABLED = "false";
 const { createRuntime } = await import("../local/runtime.ts");
+const { onboardFleet } = await import("../local/start.ts");
 
 const N = Number(child);
 const SPEED = process.env.BENCH_SPEED ?? "60";
 // Longer than the 15 s after which idle databases close: the idle window measures a runtime at rest.
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 25_000);
 const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 20_000);
-const TIERS = ["basic", "standard", "premium"] as const;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? child);
 const MB = 2 ** 20;
 
 function sizeOf(path: string): number {
@@ -104,25 +105,13 @@ try {
   });
 
   const onboardStart = performance.now();
-  const arns = Array.from(
-    { length: N },
-    (_, i) =>
-      runtime.engine.startExecution({
-        stateMachineArn: runtime.stateMachineArn("tenant-onboarding"),
-        input: JSON.stringify({
-          name: `Fleet Tenant ${i + 1}`,
-          tier: TIERS[i % TIERS.length],
-          adminEmail: "ops@bench.example",
-        }),
-      }).executionArn,
-  );
-  const results = await Promise.all(arns.map((arn) => runtime.engine.waitForExecution(arn)));
+  // All N at once unless BENCH_CONCURRENCY says how many at a time (as `cplane start --fleet` does).
+  const failed = await onboardFleet(runtime, N, undefined, CONCURRENCY);
   const wallS = (performance.now() - onboardStart) / 1000;
   // Onboardings that fail (on a starved machine, executions can outlive their 3 h of simulated time)
   // are counted, and the rest is still measured.
-  const failed = results.filter((r) => r.status !== "SUCCEEDED");
   if (failed.length > 0) process.exitCode = 1;
-  const reasons = [...new Set(failed.map((r) => `${r.status} ${r.error ?? ""}`))].join(", ");
+  const reasons = [...new Set(failed.map((r) => r.error ?? ""))].join(", ");
 
   await sleep(SETTLE_MS);
   const checkpoints = runtime.checkpoints;
@@ -160,7 +149,7 @@ try {
 
   console.log(
     [
-      `N=${String(N).padStart(3)} (speed ${SPEED})`,
+      `N=${String(N).padStart(3)} (speed ${SPEED}, ${Math.min(CONCURRENCY, N)} at a time)`,
       `start ${(startMs / 1000).toFixed(1)} s`,
       `onboard wall ${wallS.toFixed(1)} s, ${N - failed.length} of ${N} succeeded${failed.length > 0 ? ` (${reasons})` : ""}`,
       `RSS base ${(baseRss / MB).toFixed(0)} MB, peak ${(peakRss / MB).toFixed(0)} MB, settled ${(settledRss / MB).toFixed(0)} MB (JS heap ${(settled.heapUsed / MB).toFixed(0)} MB, array buffers ${(settled.arrayBuffers / MB).toFixed(0)} MB)`,

@@ -11,6 +11,10 @@ import type { FunctionId, FunctionSpec } from "../../functions/shared/catalog.ts
 import { functionIdOf } from "../../workflows/asl.ts";
 import type { Clock } from "../clock/clock.ts";
 import { type Caller, runAs } from "../iam/identity.ts";
+import { StallMeter } from "./stalls.ts";
+
+/** One event loop per process: every runtime in it shares the measure of its stalls. */
+const processStalls = new StallMeter();
 
 const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -43,6 +47,8 @@ export interface LocalFunctionsOptions {
    * handlers run as no one in particular, and nothing is authorized.
    */
   readonly callerOf?: (id: FunctionId) => Caller;
+  /** Measures the thread's stalls, which no handler is charged for (one per process by default). */
+  readonly stalls?: StallMeter;
 }
 
 export interface InvokeOptions {
@@ -65,6 +71,7 @@ export interface LocalFunctions {
 export function createLocalFunctions(options: LocalFunctionsOptions): LocalFunctions {
   const { catalog, clock, region, account } = options;
   const root = options.root ?? PROJECT_ROOT;
+  const stalls = options.stalls ?? processStalls;
   const setBy = new Map<string, string>();
   for (const spec of catalog.values()) {
     for (const [key, value] of Object.entries(options.environment(spec))) {
@@ -120,8 +127,12 @@ export function createLocalFunctions(options: LocalFunctionsOptions): LocalFunct
     const spec = catalog.get(id) as FunctionSpec;
     const handler = await load(spec);
     // A handler's own run time is real: the clock's speed scales waiting (Wait states, AWS
-    // lifecycles), not computing, so a function's timeout is measured in wall time.
-    const deadline = Date.now() + spec.timeoutSeconds * 1000;
+    // lifecycles), not computing, so a function's timeout is measured in wall time, less the
+    // stalls of the thread it shares with everything else (see stalls.ts).
+    const limitMs = spec.timeoutSeconds * 1000;
+    const started = Date.now();
+    const measuring = stalls.begin();
+    const charged = () => Date.now() - started - measuring.stalledSince();
     const functionName = `cplane-${id.replace("/", "-")}`;
     const context: Context = {
       callbackWaitsForEmptyEventLoop: false,
@@ -132,7 +143,7 @@ export function createLocalFunctions(options: LocalFunctionsOptions): LocalFunct
       awsRequestId: randomUUID(),
       logGroupName: `/aws/lambda/${functionName}`,
       logStreamName: `local/[$LATEST]${randomUUID().replaceAll("-", "")}`,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      getRemainingTimeInMillis: () => Math.max(0, limitMs - charged()),
       done: () => undefined,
       fail: () => undefined,
       succeed: () => undefined,
@@ -141,11 +152,13 @@ export function createLocalFunctions(options: LocalFunctionsOptions): LocalFunct
     const event: unknown = payload === undefined ? {} : structuredClone(payload);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(new SandboxTimedoutError(`Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds`)),
-        spec.timeoutSeconds * 1000,
-      );
+      const check = () => {
+        const left = limitMs - charged();
+        if (left > 0) timer = setTimeout(check, left);
+        else
+          reject(new SandboxTimedoutError(`Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds`));
+      };
+      timer = setTimeout(check, limitMs);
     });
     const signal = invokeOptions.signal;
     let onAbort: (() => void) | undefined;
@@ -168,6 +181,7 @@ export function createLocalFunctions(options: LocalFunctionsOptions): LocalFunct
       return result === undefined ? null : JSON.parse(JSON.stringify(result));
     } finally {
       clearTimeout(timer);
+      measuring.end();
       if (onAbort) signal?.removeEventListener("abort", onAbort);
     }
   }

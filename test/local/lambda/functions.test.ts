@@ -15,6 +15,7 @@ const catalog = new Map<FunctionId, FunctionSpec>([
   ["test/echo", spec("test/echo", "test/fixtures/functions/echo.ts")],
   ["test/fail", spec("test/fail", "test/fixtures/functions/fail.ts")],
   ["test/hang", spec("test/hang", "test/fixtures/functions/hang.ts", { timeoutSeconds: 1 })],
+  ["test/pause", spec("test/pause", "test/fixtures/functions/pause-twice.ts", { timeoutSeconds: 1 })],
 ]);
 
 function functions() {
@@ -58,6 +59,29 @@ describe("local functions", () => {
       name: "ClusterBusyError",
       message: "cluster tenant-acme is modifying",
     });
+  });
+
+  it("does not charge a handler for the time the shared thread was blocked by others", async () => {
+    const local = functions();
+    await local.invoke("test/pause", { pauseMs: 1 }); // loads the module first
+
+    const invoked = local.invoke("test/pause", { pauseMs: 100 });
+    // Someone else holds the thread for longer than the handler's 1 s timeout (as fifty tenant
+    // databases starting at once do), while the handler has one wait behind it and one to go.
+    await new Promise<void>((resolve) =>
+      setTimeout(() => {
+        const until = performance.now() + 1_500;
+        while (performance.now() < until) {
+          // busy
+        }
+        resolve();
+      }, 20),
+    );
+    const { remainingMs } = (await invoked) as { remainingMs: number };
+
+    // Charged about 200 ms of its own waiting, not the 1.7 s that passed.
+    expect(remainingMs).toBeGreaterThan(500);
+    expect(remainingMs).toBeLessThan(950);
   });
 
   it("stops a handler at its timeout with Lambda's Sandbox.Timedout", async () => {
