@@ -5,10 +5,18 @@
  * first call to a closed database pays the reopen (hundreds of ms), counted in `stats()`. A cluster's
  * data is taken as an immutable image (snapshots), and a new cluster can start from one (restores,
  * global secondaries) without a copy. Every real async step a caller waits on is tracked on the clock.
+ * The databases run in database threads (pglite-threads.ts) unless `threads: 0` keeps them in this one.
  */
-import { PGlite } from "@electric-sql/pglite";
 import { Image } from "./images.ts";
 import { emptyTemplate, sharedOptions } from "./pg-template.ts";
+import {
+  type DatabaseHost,
+  DatabaseThreadExitedError,
+  DatabaseThreads,
+  defaultThreads,
+  inThisThread,
+  type OpenDatabase,
+} from "./pglite-threads.ts";
 
 /**
  * Postgres's default 128 MB of shared buffers is most of what an open PGlite costs (about 210 MB
@@ -25,7 +33,7 @@ export interface DataImage {
 }
 
 /** What callers use of a cluster's database: every call reaches the database open now, opening it. */
-export type Database = Pick<PGlite, "query" | "exec" | "transaction">;
+export type Database = Pick<OpenDatabase, "query" | "exec" | "transaction">;
 
 export interface DatabasesOptions {
   /** Marks real work a caller waits on (the clock's `track`). */
@@ -40,6 +48,11 @@ export interface DatabasesOptions {
   readonly minIdleMs?: number;
   /** Wall milliseconds without a call after which an open database is closed. Default 15 s. */
   readonly idleMs?: number;
+  /**
+   * Database threads the databases run in (pglite-threads.ts); 0 runs them in this thread. Default:
+   * one per core, at most four.
+   */
+  readonly threads?: number;
   /** Where the images of closed databases are stored (else they stay in memory). */
   readonly folder?: string;
 }
@@ -67,7 +80,7 @@ export class InvalidDatabasesOptionError extends Error {
 
 interface Entry {
   /** The database while open (or opening). */
-  db?: Promise<PGlite>;
+  db?: Promise<OpenDatabase>;
   /** While it closes: a call waits for this, then opens it again. */
   closing?: Promise<void>;
   /** The data as of `imageUses` (what a closed database opens from). */
@@ -99,6 +112,7 @@ export class Databases {
   private readonly entries = new Map<string, Entry>();
   private serial = 0;
   private readonly track: <T>(work: Promise<T>) => Promise<T>;
+  private readonly host: DatabaseHost;
   private readonly maxOpen: number;
   private readonly idleMs: number;
   private readonly minIdleMs: number;
@@ -123,6 +137,10 @@ export class Databases {
     this.minIdleMs = options.minIdleMs ?? 2_000;
     this.idleMs = options.idleMs ?? 15_000;
     this.folder = options.folder;
+    const threads = options.threads ?? defaultThreads();
+    if (!Number.isInteger(threads) || threads < 0)
+      throw new InvalidDatabasesOptionError(`threads must be a non-negative integer; got ${threads}`);
+    this.host = threads === 0 ? inThisThread : new DatabaseThreads(threads);
     if (!Number.isInteger(this.maxOpen) || this.maxOpen < 1)
       throw new InvalidDatabasesOptionError(`maxOpen must be a positive integer; got ${this.maxOpen}`);
     if (!Number.isFinite(this.idleMs) || this.idleMs < 0)
@@ -223,6 +241,7 @@ export class Databases {
     this.sweep = undefined;
     this.overBound = undefined;
     await Promise.all(this.keys().map((key) => this.drop(key)));
+    await this.host.close();
   }
 
   private newEntry(): Entry {
@@ -248,12 +267,21 @@ export class Databases {
   }
 
   /** Runs one call on the open database (opening it first); it counts as a use once settled. */
-  private async use<T>(entry: Entry, work: (db: PGlite) => Promise<T>): Promise<T> {
+  private async use<T>(entry: Entry, work: (db: OpenDatabase) => Promise<T>): Promise<T> {
     entry.active++;
     entry.lastUsed = performance.now();
     try {
       const db = await this.open(entry);
-      return await work(db);
+      try {
+        return await work(db);
+      } catch (error) {
+        // Its thread is gone: the next call opens the database again, from its last image.
+        if (error instanceof Error && error.name === DatabaseThreadExitedError.name && entry.db) {
+          const lost = entry.db;
+          if ((await lost.catch(() => undefined)) === db) entry.db = undefined;
+        }
+        throw error;
+      }
     } finally {
       entry.active--;
       entry.uses++;
@@ -263,7 +291,7 @@ export class Databases {
   }
 
   /** The open database, opening it (after a close in progress) when it is not. */
-  private async open(entry: Entry): Promise<PGlite> {
+  private async open(entry: Entry): Promise<OpenDatabase> {
     // A close still taking its image gives way: the call runs on the database, which stays open.
     if (entry.closing && entry.closeCancellable && entry.db) {
       entry.keepOpen = true;
@@ -285,12 +313,12 @@ export class Databases {
     return entry.db;
   }
 
-  private async start(entry: Entry, reopen: boolean): Promise<PGlite> {
+  private async start(entry: Entry, reopen: boolean): Promise<OpenDatabase> {
     const started = performance.now();
     if (entry.corruption === "unrestorable") throw new Error("snapshot data is unreadable");
     const options = await sharedOptions();
     const data = entry.image ? await entry.image.data() : await emptyTemplate();
-    const db = await PGlite.create({ ...options, loadDataDir: data, postgresqlconf: SMALL_SERVER });
+    const db = await this.host.open({ ...options, loadDataDir: data, postgresqlconf: SMALL_SERVER });
     if (entry.corruption === "rows") {
       await corruptRows(db);
       // The damage is in the data from now on: an image taken of it keeps it, a reopen must not add to it.
@@ -326,7 +354,7 @@ export class Databases {
     }
   }
 
-  private async dumpInto(entry: Entry, db: PGlite, uses: number): Promise<void> {
+  private async dumpInto(entry: Entry, db: OpenDatabase, uses: number): Promise<void> {
     entry.active++;
     try {
       if (entry.image && entry.imageUses === uses) return;
@@ -424,7 +452,7 @@ export class Databases {
 }
 
 /** Deletes about half of the rows of every user table: what a verification must notice. */
-async function corruptRows(db: PGlite): Promise<void> {
+async function corruptRows(db: OpenDatabase): Promise<void> {
   const tables = await db.query<{ schemaname: string; tablename: string }>(
     "select schemaname, tablename from pg_tables where schemaname not in ('pg_catalog', 'information_schema')",
   );

@@ -13,23 +13,24 @@ import type {
   RollbackTransactionCommandInput,
   SqlParameter,
 } from "@aws-sdk/client-rds-data";
-import type { Results, Transaction } from "@electric-sql/pglite";
+import type { Results } from "@electric-sql/pglite";
 import type { TimerHandle } from "../clock/clock.ts";
 import type { CloudContext } from "./context.ts";
 import { randomId } from "./context.ts";
 import type { Database, Databases } from "./databases.ts";
 import { fail } from "./errors.ts";
+import type { DatabaseTransaction } from "./pglite-threads.ts";
 import type { Cluster, Global, Rds } from "./rds.ts";
 import type { SecretsManager } from "./secrets.ts";
 import type { EmulatedService } from "./service.ts";
 
 type Param = string | number | bigint | boolean | null | Uint8Array | Param[];
-type Querier = Pick<Database, "query" | "exec"> | Transaction;
+type Querier = Pick<Database, "query" | "exec"> | DatabaseTransaction;
 
 interface OpenTransaction {
   id: string;
   clusterArn: string;
-  tx: Transaction;
+  tx: DatabaseTransaction;
   finish: (action: "commit" | "rollback") => Promise<void>;
   writes: { sql: string; params: Param[] }[];
   idle: TimerHandle;
@@ -222,8 +223,8 @@ export class RdsData implements EmulatedService {
       const cluster = this.target(region, input.resourceArn, input.secretArn);
       const db = await this.databases.get(cluster.arn);
       const id = randomId(48, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
-      let resolveTx: (tx: Transaction) => void = () => undefined;
-      const txReady = new Promise<Transaction>((resolve) => {
+      let resolveTx: (tx: DatabaseTransaction) => void = () => undefined;
+      const txReady = new Promise<DatabaseTransaction>((resolve) => {
         resolveTx = resolve;
       });
       let end: (action: "commit" | "rollback") => void = () => undefined;
