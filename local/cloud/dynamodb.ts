@@ -1,6 +1,7 @@
 /**
  * DynamoDB through a real implementation: one dynalite server per region on 127.0.0.1 (in memory, or
- * on LevelDB under the data directory), reached by a plain SDK client, so every operation dynalite
+ * on LevelDB under the data directory), each in a thread of its own (dynalite-worker.ts), reached by a
+ * plain SDK client, so every operation dynalite
  * implements behaves and fails as DynamoDB does (conditions, `ConditionalCheckFailedException`, ...).
  *
  * Calls from `@aws-sdk/lib-dynamodb`'s document client reach the binding before the document client
@@ -10,21 +11,19 @@
  * the output, as on AWS. A call carrying no values at all (a Scan without filter) is taken as raw.
  */
 import { Agent } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import * as ddb from "@aws-sdk/client-dynamodb";
 import * as doc from "@aws-sdk/lib-dynamodb";
-import dynalite from "dynalite";
 import type { CloudContext } from "./context.ts";
 import type { EmulatedService, Operation } from "./service.ts";
 import { addTo } from "./service.ts";
 
-type Server = ReturnType<typeof dynalite>;
 type AnyCommand = new (input: never) => object;
 type Sender = { send(command: object): Promise<unknown> };
 
 interface RegionServer {
-  server: Server;
+  worker: Worker;
   client: ddb.DynamoDBClient;
   document: doc.DynamoDBDocumentClient;
   endpoint: string;
@@ -161,17 +160,27 @@ export class DynamoDb implements EmulatedService {
   }
 
   private start(region: string): Promise<RegionServer> {
-    const server = dynalite({
-      path: this.dataDir ? join(this.dataDir, "dynamodb", region) : undefined,
-      createTableMs: this.tableStatusMs,
-      deleteTableMs: this.tableStatusMs,
-      updateTableMs: this.tableStatusMs,
+    const worker = new Worker(new URL("./dynalite-worker.ts", import.meta.url), {
+      workerData: {
+        path: this.dataDir ? join(this.dataDir, "dynamodb", region) : undefined,
+        createTableMs: this.tableStatusMs,
+        deleteTableMs: this.tableStatusMs,
+        updateTableMs: this.tableStatusMs,
+      },
     });
+    // The server thread keeps nothing alive on its own: the client's sockets do while a call is out.
+    worker.unref();
     return new Promise((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => {
-        const { port } = server.address() as AddressInfo;
-        const endpoint = `http://127.0.0.1:${port}`;
+      worker.once("error", reject);
+      worker.once("exit", (code) =>
+        reject(new Error(`the dynalite thread exited (code ${code}) before it listened`)),
+      );
+      worker.once("message", (message: { port?: number; error?: string }) => {
+        if (message.port === undefined) {
+          reject(new Error(`dynalite could not listen: ${message.error}`));
+          return;
+        }
+        const endpoint = `http://127.0.0.1:${message.port}`;
         const client = new ddb.DynamoDBClient({
           region,
           endpoint,
@@ -182,7 +191,7 @@ export class DynamoDb implements EmulatedService {
           requestHandler: { httpAgent: new Agent({ keepAlive: false }) },
         });
         resolve({
-          server,
+          worker,
           client,
           endpoint,
           // Lenient on input (the caller's own translate options are not visible here), AWS's defaults on output.
@@ -261,9 +270,15 @@ export class DynamoDb implements EmulatedService {
       if (!running) continue;
       // The server first: it stops accepting and lets the requests it serves finish; destroying
       // the client first would abort them while dynalite goes on to write into a closing store.
+      const { worker } = running;
       await new Promise<void>((resolve) => {
-        running.server.close(() => resolve());
+        worker.on("message", (message: { closed?: boolean }) => {
+          if (message.closed) resolve();
+        });
+        worker.once("exit", () => resolve());
+        worker.postMessage({ close: true });
       });
+      await worker.terminate();
       running.client.destroy();
     }
     this.servers.clear();
