@@ -12,6 +12,7 @@
 import { parentPort } from "node:worker_threads";
 import type { PGliteOptions, QueryOptions, Transaction } from "@electric-sql/pglite";
 import { PGlite } from "@electric-sql/pglite";
+import { type HeldTransaction, holdTransaction } from "./held-transaction.ts";
 
 export type WorkerRequest =
   | { id: number; db: number; op: "open"; options: PGliteOptions }
@@ -34,11 +35,7 @@ export type WorkerAnswer =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; error: Record<string, unknown> };
 
-interface OpenTransaction {
-  readonly tx: Transaction;
-  readonly end: (action: "commit" | "rollback") => void;
-  readonly done: Promise<void>;
-}
+type OpenTransaction = HeldTransaction<Transaction>;
 
 interface Hosted {
   readonly pg: PGlite;
@@ -70,23 +67,7 @@ function querier(db: number, tx: number | undefined): Pick<PGlite, "query" | "ex
 async function begin(db: number): Promise<number> {
   const { pg, transactions } = hosted(db);
   const id = ++nextTx;
-  let ready: (tx: Transaction) => void = () => undefined;
-  const started = new Promise<Transaction>((resolve) => {
-    ready = resolve;
-  });
-  let end: (action: "commit" | "rollback") => void = () => undefined;
-  const ended = new Promise<"commit" | "rollback">((resolve) => {
-    end = resolve;
-  });
-  const done = pg.transaction(async (tx) => {
-    ready(tx);
-    if ((await ended) === "rollback") await tx.rollback();
-  });
-  // A transaction that fails to start answers `begin` with its error.
-  const tx = await Promise.race([
-    started,
-    done.then(() => Promise.reject(new Error("the transaction ended before it began"))),
-  ]);
+  const { tx, end, done } = await holdTransaction<Transaction>(pg);
   transactions.set(id, { tx, end, done });
   return id;
 }

@@ -19,6 +19,7 @@ import type { CloudContext } from "./context.ts";
 import { randomId } from "./context.ts";
 import type { Database, Databases } from "./databases.ts";
 import { fail } from "./errors.ts";
+import { holdTransaction } from "./held-transaction.ts";
 import type { DatabaseTransaction } from "./pglite-threads.ts";
 import type { Cluster, Global, Rds } from "./rds.ts";
 import type { SecretsManager } from "./secrets.ts";
@@ -223,19 +224,7 @@ export class RdsData implements EmulatedService {
       const cluster = this.target(region, input.resourceArn, input.secretArn);
       const db = await this.databases.get(cluster.arn);
       const id = randomId(48, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
-      let resolveTx: (tx: DatabaseTransaction) => void = () => undefined;
-      const txReady = new Promise<DatabaseTransaction>((resolve) => {
-        resolveTx = resolve;
-      });
-      let end: (action: "commit" | "rollback") => void = () => undefined;
-      const ended = new Promise<"commit" | "rollback">((resolve) => {
-        end = resolve;
-      });
-      const done = db.transaction(async (tx) => {
-        resolveTx(tx);
-        if ((await ended) === "rollback") await tx.rollback();
-      });
-      const tx = await this.ctx.track(txReady);
+      const { tx, end, done } = await this.ctx.track(holdTransaction<DatabaseTransaction>(db));
       const open: OpenTransaction = {
         id,
         clusterArn: cluster.arn,
