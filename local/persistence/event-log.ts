@@ -6,10 +6,10 @@
  * never written again. A chunk whose events all fell out of the log's retention is no longer named,
  * and removed once the `events.json` that drops it is on disk.
  */
-import { readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { EventLog, SequencedEvent } from "../bus/event-log.ts";
-import { commitChunked } from "./files.ts";
+import { ChunkedStore, chunkName } from "./chunked-store.ts";
 
 /** A chunk is sealed at this size (bytes of JSON text). */
 export const EVENT_CHUNK_BYTES = 512 * 1024;
@@ -26,12 +26,7 @@ interface SavedFile {
   readonly chunks: readonly SavedChunk[];
 }
 
-let names = 0;
-const chunkName = () => `${Date.now().toString(36)}-${process.pid}-${(++names).toString(36)}.json`;
-
-export class EventLogStore {
-  readonly file: string;
-  private readonly folder: string;
+export class EventLogStore extends ChunkedStore {
   private sealed: SavedChunk[] = [];
   /** The open chunk: serialized events not yet in a sealed chunk. */
   private open: string[] = [];
@@ -41,8 +36,7 @@ export class EventLogStore {
   private lastSeq = 0;
 
   constructor(dataDir: string) {
-    this.file = join(dataDir, "events.json");
-    this.folder = join(dataDir, "events");
+    super(dataDir, "events");
   }
 
   /** What was saved, oldest first; undefined when nothing was. */
@@ -102,25 +96,10 @@ export class EventLogStore {
     ];
     const document: SavedFile = { version: 1, firstSeq, chunks };
     const named = new Set(chunks.map((c) => c.file));
-    return async () => {
-      try {
-        return await commitChunked(this.folder, this.file, toWrite, JSON.stringify(document), named);
-      } catch (error) {
-        // What this store believes is on disk may not be: the next capture writes the whole log.
-        this.forget();
-        throw error;
-      }
-    };
+    return this.commitLater(() => toWrite, JSON.stringify(document), named);
   }
 
-  /** Removes the saved log (a fresh start). */
-  async remove(): Promise<void> {
-    this.forget();
-    await rm(this.file, { force: true });
-    await rm(this.folder, { recursive: true, force: true });
-  }
-
-  private forget(): void {
+  protected forget(): void {
     this.sealed = [];
     this.open = [];
     this.openBytes = 0;

@@ -13,10 +13,10 @@
  *
  * The older format (a bare array of executions) is read as well.
  */
-import { readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { SavedExecution } from "../engine/engine.ts";
-import { commitChunked } from "./files.ts";
+import { ChunkedStore, chunkName } from "./chunked-store.ts";
 
 /** A chunk is sealed at this size (bytes of JSON text). */
 export const CHUNK_BYTES = 4 * 2 ** 20;
@@ -46,12 +46,7 @@ interface Entry {
 
 const stampOf = (e: SavedExecution) => `${e.status}:${e.history.types.length}:${e.redriveCount}`;
 
-let names = 0;
-const chunkName = () => `${Date.now().toString(36)}-${process.pid}-${(++names).toString(36)}.json`;
-
-export class ExecutionStore {
-  readonly file: string;
-  private readonly folder: string;
+export class ExecutionStore extends ChunkedStore {
   /** Sealed chunks, oldest first. */
   private sealed: Chunk[] = [];
   /** Finished executions in sealed chunks: their stamp and chunk. */
@@ -65,8 +60,7 @@ export class ExecutionStore {
   private openChanged = false;
 
   constructor(dataDir: string) {
-    this.file = join(dataDir, "executions.json");
-    this.folder = join(dataDir, "executions");
+    super(dataDir, "executions");
   }
 
   /** What was saved, undefined when nothing was. Either format; the store learns where each finished one is. */
@@ -165,30 +159,14 @@ export class ExecutionStore {
     const document = `{"version":2,"chunks":${JSON.stringify(chunks)},"executions":[${running.join(",")}]}`;
     const named = new Set(chunks.map((c) => c.file));
 
-    return async () => {
-      try {
-        const chunks = toWrite.map(({ chunk, texts }) => ({
-          file: chunk.file,
-          text: `[${texts.join(",")}]`,
-        }));
-        return await commitChunked(this.folder, this.file, chunks, document, named);
-      } catch (error) {
-        // What this store believes is on disk may not be: the next capture writes everything anew
-        // (the files the last executions.json names stay until one replaces it).
-        this.forget();
-        throw error;
-      }
-    };
+    return this.commitLater(
+      () => toWrite.map(({ chunk, texts }) => ({ file: chunk.file, text: `[${texts.join(",")}]` })),
+      document,
+      named,
+    );
   }
 
-  /** Removes every saved execution (a fresh start). */
-  async remove(): Promise<void> {
-    this.forget();
-    await rm(this.file, { force: true });
-    await rm(this.folder, { recursive: true, force: true });
-  }
-
-  private forget(): void {
+  protected forget(): void {
     this.sealed = [];
     this.located.clear();
     this.open = new Map();
