@@ -1,19 +1,22 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { emptyTemplate, sharedOptions } from "../../../local/cloud/pg-template.ts";
-import { DatabaseThreads } from "../../../local/cloud/pglite-threads.ts";
+import { type DatabaseHost, DatabaseThreads, inThisThread } from "../../../local/cloud/pglite-threads.ts";
 
-const hosts: DatabaseThreads[] = [];
+const hosts: DatabaseHost[] = [];
 afterEach(async () => {
   for (const host of hosts.splice(0)) await host.close();
 });
 
-async function openOn(host: DatabaseThreads) {
+async function openOn(host: DatabaseHost) {
   return host.open({ ...(await sharedOptions()), loadDataDir: await emptyTemplate() });
 }
 
-describe("database threads", () => {
-  it("run each database apart, with transactions that commit or roll back across the thread", async () => {
-    const host = new DatabaseThreads(1);
+describe.each([
+  ["in a database thread", () => new DatabaseThreads(1)],
+  ["in this thread", () => inThisThread],
+])("databases %s", (_, makeHost) => {
+  it("run apart, with transactions that commit or roll back", async () => {
+    const host = makeHost();
     hosts.push(host);
     const [a, b] = [await openOn(host), await openOn(host)];
     await a.exec("create table t (n int)");
@@ -35,8 +38,11 @@ describe("database threads", () => {
 
     expect((await a.query<{ n: number }>("select n from t order by n")).rows).toEqual([{ n: 1 }]);
     expect((await b.query<{ n: number }>("select n from t")).rows).toEqual([]);
+    await Promise.all([a.close(), b.close()]);
   });
+});
 
+describe("database threads", () => {
   it("keep a Postgres error's own fields, which the Data API maps", async () => {
     const host = new DatabaseThreads(1);
     hosts.push(host);
