@@ -23,7 +23,7 @@ export const HELP = `cplane — the control plane's CLI
   cplane fault list [--json] | clear | region-down R | region-up R | corrupt-snapshot SNAPSHOT [--region R] [--mode rows|unrestorable] | add --service S [--operation O] [--region R] (--throttle N | --error NAME [--message M] [--times N] | --latency 2s [--times N])
   cplane canary abort|promote|pause|resume SERVICE [--reason WHY] [--as NAME] [--json]
   cplane traffic list [--json] | set --service S --version V [--error-rate 0.05] [--p99 800ms] [--business-success 0.9] [--requests-per-minute N]
-  cplane clock | clock advance 10m
+  cplane clock | clock advance 10m | clock speed real|instant|manual|<factor>
   cplane reset [--data-dir .cplane]
 
 Where commands go (every command but start and reset):

@@ -9,6 +9,10 @@
  * - `instant`: discrete-event simulation. Time stands still while work is in flight; when nothing
  *   tracked is running, it jumps to the next timer.
  * - `manual`: time moves only when `advance()` is called (tests, `cplane clock advance`).
+ *
+ * The mode can change while the runtime runs (`setMode`, `cplane clock speed`): time goes on from
+ * where it is, and timers keep their virtual due times, so a Wait that had ten simulated minutes left
+ * still has ten, now at the new rate.
  */
 
 export type ClockMode =
@@ -33,7 +37,14 @@ export interface TimerOptions {
 }
 
 export interface Clock {
+  /** The current mode; `setMode` changes it. */
   readonly mode: ClockMode;
+  /**
+   * Changes how time moves from now on. `now()` is continuous across the change, and pending timers
+   * keep their virtual due times: a flowing clock re-arms its wall-clock timer for the new rate, an
+   * instant one jumps to the next timer when at rest, a manual one waits for `advance()`.
+   */
+  setMode(mode: ClockMode): void;
   /** Virtual epoch milliseconds. */
   now(): number;
   date(): Date;
@@ -94,8 +105,8 @@ export function createClock(options: ClockOptions = {}): Clock {
 }
 
 class VirtualClock implements Clock {
-  readonly mode: ClockMode;
-  private readonly factor: number;
+  private current: ClockMode;
+  private factor: number;
   /** Virtual time at `realBase` (for real/scaled) or the current virtual time (instant/manual). */
   private virtualBase: number;
   private realBase: number;
@@ -110,18 +121,33 @@ class VirtualClock implements Clock {
   private advancing = false;
 
   constructor(mode: ClockMode, start: number) {
-    if (mode.kind === "scaled" && !(Number.isFinite(mode.factor) && mode.factor > 0)) {
-      throw new InvalidClockOptionError(`scaled clock factor must be a positive number; got ${mode.factor}`);
-    }
+    checkMode(mode);
     if (!Number.isFinite(start)) throw new InvalidClockOptionError(`clock start must be a finite epoch ms`);
-    this.mode = mode;
+    this.current = mode;
     this.factor = mode.kind === "scaled" ? mode.factor : 1;
     this.virtualBase = start;
     this.realBase = Date.now();
   }
 
+  get mode(): ClockMode {
+    return this.current;
+  }
+
+  setMode(mode: ClockMode): void {
+    checkMode(mode);
+    // Rebase first, at the old rate: the new rate applies only to time from here on.
+    this.moveTo(this.now());
+    this.current = mode;
+    this.factor = mode.kind === "scaled" ? mode.factor : 1;
+    // The wall-clock timer was armed for the old rate (or for a mode that no longer flows).
+    if (this.realTimer) clearTimeout(this.realTimer);
+    this.realTimer = undefined;
+    this.realTimerDue = Number.POSITIVE_INFINITY;
+    this.reschedule();
+  }
+
   private get flows(): boolean {
-    return this.mode.kind === "real" || this.mode.kind === "scaled";
+    return this.current.kind === "real" || this.current.kind === "scaled";
   }
 
   now(): number {
@@ -271,7 +297,7 @@ class VirtualClock implements Clock {
       return;
     }
     if (
-      this.mode.kind === "instant" &&
+      this.current.kind === "instant" &&
       next &&
       this.foreground > 0 &&
       this.inFlight === 0 &&
@@ -282,7 +308,9 @@ class VirtualClock implements Clock {
       setImmediate(() =>
         setImmediate(() => {
           this.stepScheduled = false;
-          if (this.inFlight > 0 || this.advancing || this.foreground === 0) return;
+          // The mode may have changed in between (`setMode`): only an instant clock jumps.
+          if (this.current.kind !== "instant" || this.inFlight > 0 || this.advancing || this.foreground === 0)
+            return;
           const due = this.peek();
           if (!due) return;
           if (due.due > this.virtualBase) this.virtualBase = due.due;
@@ -330,6 +358,12 @@ class VirtualClock implements Clock {
       }
     }
     return top;
+  }
+}
+
+function checkMode(mode: ClockMode): void {
+  if (mode.kind === "scaled" && !(Number.isFinite(mode.factor) && mode.factor > 0)) {
+    throw new InvalidClockOptionError(`scaled clock factor must be a positive number; got ${mode.factor}`);
   }
 }
 

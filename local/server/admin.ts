@@ -10,6 +10,7 @@ import { readReadiness } from "../../functions/failover/lib/store.ts";
 import { decide, listApprovals } from "../../functions/ops/lib/approvals.ts";
 import { ControlPlaneError } from "../../functions/shared/errors.ts";
 import { listTenants, tenantSummary } from "../../functions/tenant/lib/registry.ts";
+import { parseClockMode } from "../clock/clock.ts";
 import { FaultSpecSchema } from "../cloud/faults.ts";
 import { BUS_NAME, type Runtime, TENANT_TABLE } from "../runtime.ts";
 import { RequestError, readBody } from "./aws-json.ts";
@@ -101,6 +102,22 @@ export function adminRoutes(runtime: Runtime, extra: readonly Route[] = []): Rou
           throw new RequestError(400, "BadRequest", "ms must be a non-negative number");
         await runtime.clock.advance(ms);
         sendJson(response, 200, { now: runtime.clock.date().toISOString() });
+      },
+    },
+    {
+      method: "POST",
+      path: "/_cplane/clock/speed",
+      // `real`, `instant`, `manual` or a factor, as `--speed` takes at start; time goes on from where it is.
+      async handle(request, response) {
+        const { speed } = await jsonBody(request);
+        if (typeof speed !== "string" && typeof speed !== "number")
+          throw new RequestError(
+            400,
+            "BadRequest",
+            "speed is required: real, instant, manual or a factor such as 60",
+          );
+        runtime.clock.setMode(parseClockMode(String(speed)));
+        sendJson(response, 200, { now: runtime.clock.date().toISOString(), mode: describeMode(runtime) });
       },
     },
     {

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { TenantSummary } from "../../../functions/tenant/lib/registry.ts";
+import { InvalidClockOptionError, parseClockMode } from "../../clock/clock.ts";
 import type { ActiveFault } from "../../cloud/faults.ts";
 import { assertDataDirFree } from "../../persistence/lock.ts";
 import { printJson, printTable } from "../io.ts";
@@ -33,6 +34,24 @@ export async function clock(target: Target, action: string, args: string[]): Pro
     const out = await admin<{ now: string }>(target, "POST", "/clock/advance", { ms: parseDuration(by) });
     process.stdout.write(`simulated time is now ${out.now}\n`);
     return 0;
+  }
+  if (action === "speed") {
+    const speed = args[0];
+    if (!speed) throw new UsageError("usage: cplane clock speed real|instant|manual|FACTOR (e.g. 60)");
+    try {
+      parseClockMode(speed);
+    } catch (error) {
+      if (error instanceof InvalidClockOptionError) throw new UsageError(error.message);
+      throw error;
+    }
+    const out = await admin<{ now: string; mode: string }>(target, "POST", "/clock/speed", { speed });
+    process.stdout.write(`clock speed now ${out.mode}; simulated time ${out.now}\n`);
+    return 0;
+  }
+  if (action !== undefined && action !== "") {
+    throw new UsageError(
+      `unknown clock action ${action}; use cplane clock, clock advance DURATION or clock speed SPEED`,
+    );
   }
   const out = await admin<{ now: string; mode: string }>(target, "GET", "/clock");
   process.stdout.write(`simulated time ${out.now} (${out.mode})\n`);

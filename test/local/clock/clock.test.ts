@@ -153,3 +153,84 @@ describe("a failing timer", () => {
     expect(errors).toEqual([expect.objectContaining({ message: "boom" })]);
   });
 });
+
+describe("changing the speed while running", () => {
+  const wallWait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it("keeps now() continuous: time goes on from where it was, at the new rate", async () => {
+    const clock = createClock({ mode: { kind: "scaled", factor: 1_000 }, start: START });
+    await wallWait(20);
+    const wallBefore = Date.now();
+    const before = clock.now();
+    clock.setMode({ kind: "manual" });
+    const after = clock.now();
+    // No jump back, and no more than the wall time between the two reads at the old rate.
+    expect(after).toBeGreaterThanOrEqual(before);
+    expect(after - before).toBeLessThanOrEqual((Date.now() - wallBefore) * 1_000 + 1);
+    await wallWait(20);
+    expect(clock.now()).toBe(after);
+
+    const armedFrom = Date.now();
+    clock.setMode({ kind: "scaled", factor: 10 });
+    const armed = Date.now();
+    await wallWait(50);
+    const readAt = Date.now();
+    const moved = clock.now() - after;
+    const readDone = Date.now();
+    expect(clock.mode).toEqual({ kind: "scaled", factor: 10 });
+    expect(moved).toBeGreaterThanOrEqual((readAt - armed) * 10 - 1);
+    expect(moved).toBeLessThanOrEqual((readDone - armedFrom) * 10 + 1);
+  });
+
+  it("re-arms a pending sleep for a faster rate instead of waiting out the old one", async () => {
+    const clock = createClock({ mode: { kind: "real" }, start: START });
+    // A minute of real time at the old rate: the test would time out if the old timer still held it.
+    const slept = clock.sleep(60_000);
+    clock.setMode({ kind: "scaled", factor: 1_000_000 });
+    await slept;
+    expect(clock.now()).toBeGreaterThanOrEqual(START + 60_000);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it("holds a pending timer to its virtual due time when the rate slows", async () => {
+    const clock = createClock({ mode: { kind: "scaled", factor: 1_000 }, start: START });
+    let fired = false;
+    // Sixty virtual seconds: 60 ms of wall time at the old rate, a minute at the new one.
+    clock.setTimer(60_000, () => (fired = true));
+    clock.setMode({ kind: "real" });
+    await wallWait(150);
+    expect(fired).toBe(false);
+    expect(clock.now()).toBeLessThan(START + 60_000);
+    clock.dispose();
+  });
+
+  it("fires timers at their due time when a manual clock turns instant, and stops jumping when it turns manual", async () => {
+    const clock = createClock({ mode: { kind: "manual" }, start: START });
+    const fired: number[] = [];
+    clock.setTimer(10 * 60_000, () => fired.push(clock.now()));
+    await wallWait(20);
+    expect(fired).toEqual([]);
+    clock.setMode({ kind: "instant" });
+    await clock.sleep(10 * 60_000 + 1);
+    expect(fired).toEqual([START + 10 * 60_000]);
+
+    // An instant clock schedules its jump a few event-loop turns ahead; turned manual in between, it stays.
+    const at = clock.now();
+    let late = false;
+    clock.setTimer(60_000, () => (late = true));
+    clock.setMode({ kind: "manual" });
+    await wallWait(30);
+    expect(late).toBe(false);
+    expect(clock.now()).toBe(at);
+    await clock.advance(60_000);
+    expect(late).toBe(true);
+  });
+
+  it("refuses a factor that is not a positive number and keeps its mode", () => {
+    const clock = createClock({ mode: { kind: "manual" }, start: START });
+    expect(() => clock.setMode({ kind: "scaled", factor: 0 })).toThrow(InvalidClockOptionError);
+    expect(() => clock.setMode({ kind: "scaled", factor: Number.NaN })).toThrow(InvalidClockOptionError);
+    expect(clock.mode).toEqual({ kind: "manual" });
+    expect(clock.now()).toBe(START);
+  });
+});
