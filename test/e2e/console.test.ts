@@ -2,7 +2,7 @@
  * The local console in a real browser (playwright-core driving the system's Chromium) against a
  * runtime this file starts: every workflow's graph, an onboarding started from the form and followed
  * live, an invalid input refused, a failure's error and cause on its state, an approval decided, a
- * run report's chart, faults and the clock. Screenshots of the main pages go to test/artifacts/console.
+ * run report's chart, faults and the clock (advance, speed). Screenshots of the main pages go to test/artifacts/console.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -265,6 +265,53 @@ describe("the local console in a browser", () => {
     expect(runtime.clock.now() - at).toBeLessThan(3600_000);
     await page.locator(".notice.error .close").click();
   }, 60_000);
+
+  it("changes the clock's speed while the runtime runs, and shows time moving at the new rate", async () => {
+    await open("#/cloud");
+    const shownTime = async () =>
+      Date.parse(`${(await page.locator("#clock-now").textContent())?.replace(" ", "T")}`);
+
+    await page.fill("#clock-speed", "manual");
+    await page.click("#set-speed");
+    await eventually(() => runtime.clock.mode).toEqual({ kind: "manual" });
+    await eventually(() => page.locator("#clock-mode").textContent()).toContain("speed manual");
+    const stopped = runtime.clock.now();
+    await eventually(shownTime).toBe(Math.floor(stopped / 1000) * 1000);
+    await eventually(() => page.locator("#clock-badge").textContent()).toContain("manual");
+
+    // Sixty times real time: a simulated minute a second, from where the clock stood.
+    await page.fill("#clock-speed", "60");
+    await page.click("#set-speed");
+    await eventually(() => runtime.clock.mode).toEqual({ kind: "scaled", factor: 60 });
+    const wallFrom = Date.now();
+    const from = runtime.clock.now();
+    const wallFromRead = Date.now();
+    expect(from).toBeGreaterThanOrEqual(stopped);
+    await eventually(() => page.locator("#clock-mode").textContent()).toContain("speed 60x");
+    // The page shows time moving on without a reload: three simulated minutes take three seconds.
+    await eventually(shownTime).toBeGreaterThanOrEqual(from + 3 * 60_000);
+    const wallTo = Date.now();
+    const to = runtime.clock.now();
+    const wallToRead = Date.now();
+    expect(await shownTime()).toBeLessThanOrEqual(to + 1000);
+    expect(to - from).toBeGreaterThanOrEqual((wallTo - wallFromRead) * 60 - 1);
+    expect(to - from).toBeLessThanOrEqual((wallToRead - wallFrom) * 60 + 1);
+    await shot("local-cloud-clock");
+
+    // A speed it cannot read is refused by name, and the speed stays.
+    await page.fill("#clock-speed", "fast");
+    await page.click("#set-speed");
+    await eventually(() => page.locator(".notice.error").textContent()).toContain("InvalidClockOptionError");
+    expect(runtime.clock.mode).toEqual({ kind: "scaled", factor: 60 });
+    await page.locator(".notice.error .close").click();
+    // The refused request is the browser's one console error here.
+    expect(errors.splice(0)).toEqual([expect.stringContaining("400")]);
+
+    // Back to instant, as the other tests expect.
+    await page.fill("#clock-speed", "instant");
+    await page.click("#set-speed");
+    await eventually(() => runtime.clock.mode).toEqual({ kind: "instant" });
+  }, 90_000);
 
   it("approves a waiting decision with a reason", async () => {
     const gate = approvalGate({

@@ -71,6 +71,8 @@ async function clock() {
 }
 
 window.addEventListener("hashchange", route);
+// A view that changed the clock's speed says so: the header shows it at once.
+window.addEventListener("cplane:clock", () => clock());
 document.getElementById("menu").addEventListener("click", () => document.body.classList.toggle("nav-open"));
 document.querySelector("nav").addEventListener("click", () => document.body.classList.remove("nav-open"));
 route();

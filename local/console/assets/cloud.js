@@ -34,6 +34,16 @@ export async function cloudView(root, _query, signal) {
     value: "InternalFailure",
   });
   const times = h("input", { id: "fault-times", type: "number", placeholder: "times", min: 1 });
+  const speed = h("input", {
+    id: "clock-speed",
+    type: "text",
+    size: 8,
+    list: "speeds",
+    placeholder: "60",
+    "aria-label": "clock speed",
+  });
+  // Between polls a flowing clock is drawn moving at its rate; each poll sets it right again.
+  let shown = { at: 0, now: 0, rate: 0 };
   const refresh = async () => {
     const [now, faultList, cloud, tenantList, { regions }] = await Promise.all([
       admin("clock"),
@@ -43,13 +53,34 @@ export async function cloudView(root, _query, signal) {
       consoleCatalog(),
     ]);
     const down = new Set(faultList.faults.filter((f) => f.kind === "region-down").map((f) => f.region));
+    shown = { at: performance.now(), now: Date.parse(now.now), rate: rate(now.mode) };
     clock.replaceChildren(
       h("h2", {}, "Clock"),
       h("p", { class: "big", id: "clock-now" }, time(now.now)),
       h(
         "p",
         { class: "meta", id: "clock-mode" },
-        `mode ${now.mode}; the speed is set when the runtime starts (cplane start --speed)`,
+        `speed ${now.mode}: ${SPEEDS[now.mode] ?? `${rate(now.mode)} times real time`}`,
+      ),
+      h(
+        "datalist",
+        { id: "speeds" },
+        ...["instant", "manual", "real", "10", "60", "600", "3600"].map((v) => h("option", { value: v })),
+      ),
+      h(
+        "div",
+        { class: "buttons" },
+        speed,
+        action(
+          "Set speed",
+          async () => {
+            const next = await admin("clock/speed", { speed: speed.value.trim() });
+            notify(`clock speed now ${next.mode}`);
+            window.dispatchEvent(new Event("cplane:clock"));
+            await refresh();
+          },
+          { id: "set-speed" },
+        ),
       ),
       h(
         "div",
@@ -153,6 +184,30 @@ export async function cloudView(root, _query, signal) {
     );
   };
   await poll(refresh, 3000, signal);
+  void poll(
+    () => {
+      const at = document.getElementById("clock-now");
+      if (at && shown.rate > 0)
+        at.textContent = time(
+          new Date(shown.now + (performance.now() - shown.at) * shown.rate).toISOString(),
+        );
+    },
+    1000,
+    signal,
+  );
+}
+
+const SPEEDS = {
+  instant: "time jumps to the next timer whenever nothing runs",
+  manual: "time moves only when advanced",
+  real: "wall-clock time",
+};
+
+/** Simulated milliseconds per wall millisecond of a flowing clock (`real`, `60x`); 0 when it does not flow. */
+function rate(mode) {
+  if (mode === "real") return 1;
+  const factor = /^(\d+(?:\.\d+)?)x$/.exec(mode);
+  return factor ? Number(factor[1]) : 0;
 }
 
 function resourceTable(items) {
