@@ -224,7 +224,29 @@ export function adminRoutes(runtime: Runtime, extra: readonly Route[] = []): Rou
           );
         }
         const executionId = runtime.scheduler.runNow({ Name: name });
-        sendJson(response, 200, { schedule: name, workflow: status.workflow, executionId });
+        sendJson(response, 200, {
+          schedule: name,
+          workflow: status.workflow,
+          executionId,
+          // A schedule run names its execution with its execution id.
+          executionArn: executionArnOf(runtime, status.workflow, executionId),
+        });
+      },
+    },
+    {
+      method: "GET",
+      path: "/_cplane/schedules/runs",
+      // What each schedule started, newest first (one entry per run, its last attempt): which
+      // execution a schedule started, and which schedule started an execution (`?execution=NAME`).
+      handle(request, response) {
+        const url = new URL(request.url ?? "/", "http://localhost");
+        const execution = url.searchParams.get("execution");
+        const limitText = url.searchParams.get("limit") ?? "100";
+        const limit = Number(limitText);
+        if (!Number.isInteger(limit) || limit < 1) {
+          throw new RequestError(400, "BadRequest", `limit must be a positive integer; got ${limitText}`);
+        }
+        sendJson(response, 200, { runs: scheduleRuns(runtime, execution, limit) });
       },
     },
     {
@@ -353,6 +375,35 @@ function listSchedules(runtime: Runtime) {
       reason: status.reason,
     };
   });
+}
+
+function executionArnOf(runtime: Runtime, workflow: string, executionId: string): string {
+  return `${runtime.stateMachineArn(workflow).replace(":stateMachine:", ":execution:")}:${executionId}`;
+}
+
+function scheduleRuns(runtime: Runtime, execution: string | null, limit: number) {
+  const workflowOf = new Map(runtime.schedules.map((s) => [s.schedule, s.workflow]));
+  const seen = new Set<string>();
+  const runs = [];
+  const invocations = runtime.scheduler.invocations();
+  for (let i = invocations.length - 1; i >= 0 && runs.length < limit; i--) {
+    const run = invocations[i];
+    if (!run || seen.has(run.executionId) || (execution && run.executionId !== execution)) continue;
+    seen.add(run.executionId);
+    const workflow = workflowOf.get(run.scheduleName);
+    runs.push({
+      schedule: run.scheduleName,
+      workflow,
+      executionId: run.executionId,
+      ...(workflow ? { executionArn: executionArnOf(runtime, workflow, run.executionId) } : {}),
+      scheduledTime: run.scheduledTime,
+      invokedAt: run.invokedAt,
+      attempt: run.attempt,
+      ok: run.ok,
+      ...(run.error ? { error: run.error } : {}),
+    });
+  }
+  return runs;
 }
 
 function describeMode(runtime: Runtime): string {

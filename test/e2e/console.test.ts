@@ -424,6 +424,49 @@ describe("the local console in a browser", () => {
     await shot("events");
   }, 60_000);
 
+  it("runs a schedule now: the execution it starts appears, with the schedule as its trigger", async () => {
+    const sweeper = runtime.stateMachineArn("backup-sweeper");
+    const before = new Set(
+      runtime.engine.listExecutions({ stateMachineArn: sweeper }).executions.map((e) => e.executionArn),
+    );
+    await open("#/events");
+    await page.click('button[data-schedule="backup-scratch-sweeper"]');
+    const started = page.locator(".notice", { hasText: "backup-scratch-sweeper started" }).locator("a");
+    await started.waitFor({ timeout: 30_000 });
+    const name = (await started.textContent()) ?? "";
+    // Exactly one new execution of the schedule's workflow, the one the notice names.
+    const added = runtime.engine
+      .listExecutions({ stateMachineArn: sweeper })
+      .executions.filter((e) => !before.has(e.executionArn));
+    expect(added.map((e) => e.name)).toEqual([name]);
+    expect(JSON.parse(runtime.engine.describeExecution(added[0]?.executionArn ?? "").input)).toMatchObject({
+      trigger: "schedule",
+    });
+
+    await started.click();
+    await page.waitForURL(new RegExp(`#/executions/.*${name}$`));
+    await page.waitForSelector(".exec-header .badge.succeeded", { timeout: 60_000 });
+    expect(await page.locator("#execution-trigger").textContent()).toContain(
+      "trigger: schedule backup-scratch-sweeper",
+    );
+
+    await open("#/executions?workflow=backup-sweeper");
+    const row = page.locator("#executions tbody tr", { hasText: name });
+    await row.waitFor({ timeout: 30_000 });
+    expect(await row.locator('td[data-label="Trigger"]').textContent()).toBe(
+      "schedule backup-scratch-sweeper",
+    );
+    // One started by hand has no schedule for a trigger.
+    const manual = runtime.engine.startExecution({
+      stateMachineArn: sweeper,
+      input: JSON.stringify({ trigger: "manual", olderThanMinutes: 0 }),
+    });
+    await runtime.engine.waitForExecution(manual.executionArn);
+    const manualRow = page.locator("#executions tbody tr", { hasText: manual.executionArn.split(":").pop() });
+    await manualRow.waitFor({ timeout: 30_000 });
+    expect(await manualRow.locator('td[data-label="Trigger"]').textContent()).toBe("");
+  }, 120_000);
+
   it("draws a canary report's canary vs stable per step with the thresholds", async () => {
     const at = (m: number) => new Date(Date.UTC(2026, 11, 1, 12, m)).toISOString();
     const step = (weight: number, canary: number, stable: number, p99: number, outcome: string) => ({

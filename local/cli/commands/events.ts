@@ -188,13 +188,13 @@ export async function schedules(target: Target, action: string, args: string[], 
   if (action === "trigger") {
     const name = args[0];
     if (!name) throw new UsageError("usage: cplane schedules trigger NAME");
-    const out = await admin<{ workflow?: string; executionId?: string }>(
+    const out = await admin<{ workflow?: string; executionArn?: string }>(
       target,
       "POST",
       `/schedules/${encodeURIComponent(name)}/trigger`,
     );
     process.stdout.write(
-      `${name} fired: it starts ${out.workflow ?? "its workflow"} (scheduler execution ${out.executionId ?? "-"}); see cplane executions list\n`,
+      `${name} fired: it starts ${out.workflow ?? "its workflow"} as ${out.executionArn ?? "-"}; see cplane executions describe ARN\n`,
     );
     return 0;
   }

@@ -1,6 +1,6 @@
 // Events and triggers: put a sample event, schedules (next run, run now), rules, the bus log.
 import { admin, consoleCatalog, events } from "./api.js";
-import { action, h, json, notify, poll, table, time } from "./ui.js";
+import { action, arnName, encodeArn, h, json, link, notify, poll, table, time } from "./ui.js";
 
 export async function eventsView(root, query, signal) {
   const bus = query.get("bus") ?? "";
@@ -76,11 +76,18 @@ export async function eventsView(root, query, signal) {
                   ? action(
                       "Run now",
                       async () => {
-                        const { executionId } = await admin(
+                        const { executionArn } = await admin(
                           `schedules/${encodeURIComponent(s.name)}/trigger`,
                           {},
                         );
-                        notify(`${s.name} started ${executionId}`);
+                        notify(
+                          h(
+                            "span",
+                            {},
+                            `${s.name} started `,
+                            link(`#/executions/${encodeArn(executionArn)}`, arnName(executionArn)),
+                          ),
+                        );
                       },
                       { "data-schedule": s.name },
                     )

@@ -91,15 +91,18 @@ export async function executionsView(root, query, signal) {
   let running = false;
   await poll(
     async () => {
-      const [all, clock] = await Promise.all([
+      const [all, clock, { runs }] = await Promise.all([
         allExecutions({ workflow: workflow || undefined, status: status || undefined }),
         since ? admin("clock") : undefined,
+        admin("schedules/runs?limit=1000"),
       ]);
+      // A schedule run names its execution with its execution id.
+      const startedBy = new Map(runs.map((r) => [r.executionId, r.schedule]));
       // Simulated time: "the last hour" is the clock's last hour, however fast it runs.
       const from = clock ? Date.parse(clock.now) / 1000 - (SINCE[since]?.seconds ?? Infinity) : -Infinity;
       const executions = all.filter((e) => e.startDate >= from);
       running = executions.some((e) => e.status === "RUNNING");
-      const key = JSON.stringify(executions.map((e) => [e.executionArn, e.status]));
+      const key = JSON.stringify(executions.map((e) => [e.executionArn, e.status, startedBy.has(e.name)]));
       if (key === shown) return;
       shown = key;
       list.replaceChildren(
@@ -109,6 +112,10 @@ export async function executionsView(root, query, signal) {
             { title: "Name", cell: (e) => link(`#/executions/${encodeArn(e.executionArn)}`, e.name) },
             { title: "Workflow", cell: (e) => e.workflow },
             { title: "Status", cell: (e) => badge(e.status) },
+            {
+              title: "Trigger",
+              cell: (e) => (startedBy.has(e.name) ? `schedule ${startedBy.get(e.name)}` : ""),
+            },
             { title: "Started", cell: (e) => time(e.startDate) },
             { title: "Duration", cell: (e) => (e.stopDate ? seconds(e.startDate, e.stopDate) : "") },
           ],
@@ -193,9 +200,27 @@ const EVENT_NOTE = (e) => {
   return "";
 };
 
+/**
+ * What started an execution: the schedule run it is named after, else what its input says
+ * (`trigger` in every operational workflow's input contract).
+ */
+async function triggerOf(execution) {
+  const { runs } = await admin(`schedules/runs?execution=${encodeURIComponent(execution.name)}`);
+  if (runs[0]) return `schedule ${runs[0].schedule} (scheduled ${time(runs[0].scheduledTime)})`;
+  try {
+    const { trigger } = JSON.parse(execution.input ?? "{}");
+    return typeof trigger === "string" ? trigger : "";
+  } catch {
+    return "";
+  }
+}
+
 export async function executionView(root, executionArn, signal) {
   const execution = await sfn("DescribeExecution", { executionArn });
-  const machine = await sfn("DescribeStateMachine", { stateMachineArn: execution.stateMachineArn });
+  const [machine, trigger] = await Promise.all([
+    sfn("DescribeStateMachine", { stateMachineArn: execution.stateMachineArn }),
+    triggerOf(execution),
+  ]);
   const definition = JSON.parse(machine.definition);
   const states = statesByName(definition);
   const graph = drawGraph(definition);
@@ -268,6 +293,7 @@ export async function executionView(root, executionArn, signal) {
         { class: "meta" },
         link(`#/machines/${arnName(now.stateMachineArn)}`, arnName(now.stateMachineArn)),
         ` · started ${time(now.startDate)}`,
+        trigger ? h("span", { id: "execution-trigger" }, ` · trigger: ${trigger}`) : "",
         now.stopDate ? ` · stopped ${time(now.stopDate)} (${seconds(now.startDate, now.stopDate)})` : "",
         now.redriveCount ? ` · redriven ${now.redriveCount}×` : "",
         ` · ${events.length} events`,
