@@ -2,14 +2,13 @@
  * The local console in a real browser (playwright-core driving the system's Chromium) against a
  * runtime this file starts: every workflow's graph, an onboarding started from the form and followed
  * live, an invalid input refused, a failure's error and cause on its state, an approval decided, a
- * run report's chart, faults and the clock (advance, speed). Screenshots of the main pages go to test/artifacts/console.
+ * schedule run now, faults and the clock (advance, speed). A canary report's charts, from a real run, are
+ * in console-canary.test.ts. Screenshots of the main pages go to test/artifacts/console.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { Report } from "../../functions/reports/lib/report.ts";
-import { putReport } from "../../functions/reports/lib/store.ts";
 import { createClock } from "../../local/clock/clock.ts";
 import { createRuntime, type Runtime } from "../../local/runtime.ts";
 import type { LocalServer } from "../../local/server/http.ts";
@@ -466,53 +465,6 @@ describe("the local console in a browser", () => {
     await manualRow.waitFor({ timeout: 30_000 });
     expect(await manualRow.locator('td[data-label="Trigger"]').textContent()).toBe("");
   }, 120_000);
-
-  it("draws a canary report's canary vs stable per step with the thresholds", async () => {
-    const at = (m: number) => new Date(Date.UTC(2026, 11, 1, 12, m)).toISOString();
-    const step = (weight: number, canary: number, stable: number, p99: number, outcome: string) => ({
-      name: `canary-step-${weight}`,
-      subject: `${weight}%`,
-      outcome,
-      at: at(weight),
-      inputs: {
-        canaryErrorRatePercent: canary,
-        stableErrorRatePercent: stable,
-        canaryP99Ms: p99,
-        stableP99Ms: 300,
-      },
-      thresholds: { errorRatePercent: 1, p99Ms: 500 },
-    });
-    const report: Report = {
-      version: 1,
-      workflow: "canary-promotion",
-      executionArn: `arn:aws:states:${runtime.region}:000000000000:execution:canary-promotion:console-canary`,
-      executionName: "console-canary",
-      trigger: { type: "manual", source: "cplane run", by: "dana" },
-      outcome: "rolled-back",
-      reason: "error rate 1.6% at 50% breached the 1% gate",
-      startedAt: at(0),
-      finishedAt: at(60),
-      durationSeconds: 3600,
-      redrives: 0,
-      steps: [],
-      decisions: [
-        step(10, 0.2, 0.3, 310, "pass"),
-        step(25, 0.5, 0.3, 340, "pass"),
-        step(50, 1.6, 0.3, 420, "fail"),
-      ],
-      figures: [{ name: "canary weight at rollback", value: 50, unit: "%" }],
-    };
-    await putReport(report);
-    await open("#/reports?workflow=canary-promotion");
-    await page.click("text=console-canary");
-    await page.waitForSelector("svg.chart");
-    const chart = page.locator('svg.chart[data-metric="errorRatePercent"]');
-    expect(await chart.locator("circle.series-canary").count()).toBe(3);
-    expect(await chart.locator("circle.series-stable").count()).toBe(3);
-    expect(await chart.locator("path.threshold").count()).toBe(1);
-    expect(await page.locator('svg.chart[data-metric="p99Ms"] path.threshold').count()).toBe(1);
-    await shot("report");
-  }, 60_000);
 
   it("is readable on a phone: the executions list as cards, the menu behind a button", async () => {
     const phone = await watchedPage(browser, { width: 390, height: 844 });

@@ -23,9 +23,34 @@ export function seriesOf(key) {
   return { series: "value", metric: key };
 }
 
-/** Metric -> { points: [{ label, series: { canary: 0.4, stable: 0.3 }, threshold }] } from decisions. */
+/**
+ * The threshold a decision holds `metric` to, and whether it is a ceiling or a floor: named as the
+ * metric (or its input), as its gate (`maxP99Ms`, `minRequests`), or as the most it may fall below the
+ * stable (baseline) value (`maxBusinessSuccessDropPoints`: a floor at stable minus the drop).
+ */
+export function thresholdOf(decision, metric, key) {
+  const gates = decision.thresholds ?? {};
+  const cap = metric.charAt(0).toUpperCase() + metric.slice(1);
+  for (const [name, kind] of [
+    [metric, "limit"],
+    [key, "limit"],
+    [`max${cap}`, "max"],
+    [`min${cap}`, "min"],
+  ]) {
+    if (typeof gates[name] === "number") return { value: gates[name], kind };
+  }
+  const drop = gates[`max${cap.replace(/Percent$/, "")}DropPoints`];
+  const reference = decision.inputs?.[`stable${cap}`] ?? decision.inputs?.[`baseline${cap}`];
+  if (typeof drop === "number" && typeof reference === "number")
+    return { value: Math.round((reference - drop) * 1000) / 1000, kind: "min" };
+  return undefined;
+}
+
+/** Metric -> { points: [{ label, series: { canary: 0.4, stable: 0.3 }, threshold, thresholdKind }] } from decisions. */
 export function metricsOf(decisions) {
   const metrics = new Map();
+  // A point is labelled by its subject when that tells the decisions apart (10%, 25%), else by name.
+  const bySubject = new Set(decisions.map((d) => d.subject ?? d.name)).size === decisions.length;
   decisions.forEach((d, index) => {
     for (const [key, value] of Object.entries(d.inputs ?? {})) {
       if (typeof value !== "number") continue;
@@ -33,12 +58,13 @@ export function metricsOf(decisions) {
       if (!metrics.has(metric)) metrics.set(metric, new Map());
       const points = metrics.get(metric);
       if (!points.has(index)) {
-        const threshold = d.thresholds?.[metric] ?? d.thresholds?.[key];
+        const threshold = thresholdOf(d, metric, key);
         points.set(index, {
-          label: d.subject ?? d.name,
+          label: bySubject ? (d.subject ?? d.name) : d.name,
           outcome: d.outcome,
           series: {},
-          threshold: typeof threshold === "number" ? threshold : undefined,
+          threshold: threshold?.value,
+          thresholdKind: threshold?.kind,
         });
       }
       points.get(index).series[series] = value;
@@ -47,21 +73,35 @@ export function metricsOf(decisions) {
   return [...metrics].map(([metric, points]) => ({ metric, points: [...points.values()] }));
 }
 
+/**
+ * The value axis: from zero, unless every value sits far from it (a success rate of 97-99 %), where
+ * a zero-based axis would flatten the gap between canary, stable and the floor they are held to.
+ */
+export function axis(values) {
+  const hi = Math.max(...values, 0);
+  const lo = Math.min(...values, hi);
+  if (hi <= 0) return { min: 0, max: 1 };
+  if (lo <= hi / 2) return { min: 0, max: hi * 1.15 };
+  const pad = Math.max((hi - lo) * 0.3, hi * 0.005);
+  return { min: Math.max(0, lo - pad), max: hi + pad };
+}
+
 const COLORS = { canary: "#d9480f", stable: "#1971c2", baseline: "#1971c2", value: "#2b8a3e" };
 
 /** One metric's chart; `data-metric` names it, each threshold line is `line.threshold`. */
 export function metricChart({ metric, points }) {
   const W = 420;
   const H = 200;
-  const m = { l: 44, r: 12, t: 22, b: 44 };
+  // Room either side for a centred stage label (`stage-3-50pct`) under the first and last points.
+  const m = { l: 44, r: 40, t: 22, b: 44 };
   const values = points.flatMap((p) => [
     ...Object.values(p.series),
     ...(p.threshold === undefined ? [] : [p.threshold]),
   ]);
-  const max = Math.max(...values, 0) * 1.15 || 1;
+  const { min, max } = axis(values);
   const x = (i) =>
     m.l + (points.length === 1 ? (W - m.l - m.r) / 2 : (i * (W - m.l - m.r)) / (points.length - 1));
-  const y = (v) => H - m.b - (v / max) * (H - m.t - m.b);
+  const y = (v) => H - m.b - ((v - min) / (max - min)) * (H - m.t - m.b);
   const svg = el("svg", {
     viewBox: `0 0 ${W} ${H}`,
     class: "chart",
@@ -71,7 +111,7 @@ export function metricChart({ metric, points }) {
   });
   el("text", { x: m.l, y: 14, class: "chart-title" }, svg).textContent = metric;
   for (const t of [0, 0.5, 1]) {
-    const v = max * t;
+    const v = min + (max - min) * t;
     el("line", { x1: m.l, x2: W - m.r, y1: y(v), y2: y(v), class: "grid" }, svg);
     el("text", { x: m.l - 4, y: y(v) + 4, class: "tick", "text-anchor": "end" }, svg).textContent =
       v >= 100 ? v.toFixed(0) : v.toFixed(2);
@@ -87,6 +127,8 @@ export function metricChart({ metric, points }) {
   });
   // Thresholds, per step (a threshold may change between steps).
   const withThreshold = points.map((p, i) => [i, p.threshold]).filter(([, t]) => t !== undefined);
+  const kind = points.find((p) => p.thresholdKind)?.thresholdKind ?? "limit";
+  const thresholdName = kind === "limit" ? "threshold" : `${kind} allowed`;
   if (withThreshold.length > 0) {
     const d = withThreshold
       .map(
@@ -94,8 +136,8 @@ export function metricChart({ metric, points }) {
           `${k === 0 ? "M" : "L"}${(x(i) - (withThreshold.length === 1 ? 30 : 0)).toFixed(1)},${y(t).toFixed(1)}${withThreshold.length === 1 ? `L${(x(i) + 30).toFixed(1)},${y(t).toFixed(1)}` : ""}`,
       )
       .join("");
-    const line = el("path", { d, class: "threshold" }, svg);
-    el("title", {}, line).textContent = `threshold ${withThreshold.map(([, t]) => t).join(", ")}`;
+    const line = el("path", { d, class: "threshold", "data-kind": kind }, svg);
+    el("title", {}, line).textContent = `${thresholdName} ${withThreshold.map(([, t]) => t).join(", ")}`;
   }
   const seriesNames = [...new Set(points.flatMap((p) => Object.keys(p.series)))];
   seriesNames.forEach((name, k) => {
@@ -126,7 +168,7 @@ export function metricChart({ metric, points }) {
   if (withThreshold.length > 0) {
     const lx = m.l + seriesNames.length * 90;
     el("line", { x1: lx, x2: lx + 12, y1: H - 12, y2: H - 12, class: "threshold" }, svg);
-    el("text", { x: lx + 16, y: H - 10, class: "tick" }, svg).textContent = "threshold";
+    el("text", { x: lx + 16, y: H - 10, class: "tick" }, svg).textContent = thresholdName;
   }
   return svg;
 }
