@@ -164,6 +164,22 @@ describe("the local console in a browser", () => {
       "s-succeeded",
     );
     expect(await page.locator("g.state.s-running, g.state.s-waiting, g.state.s-failed").count()).toBe(0);
+    // A state's input and output, as the history has them.
+    await page.click('g.state[data-state="Announce"]');
+    const panel = page.locator('#state-panel .state-details[data-state="Announce"]');
+    await panel.waitFor({ timeout: 30_000 });
+    const [shownInput, shownOutput] = await panel.locator("pre.json").allTextContents();
+    const history = runtime.engine.getExecutionHistory(arn, { maxResults: 1000 }).events;
+    const announce = (key: "stateEnteredEventDetails" | "stateExitedEventDetails") =>
+      history
+        .map((e) => e[key] as { name: string; input?: string; output?: string } | undefined)
+        .find((d) => d?.name === "Announce");
+    expect(JSON.parse(shownInput ?? "")).toEqual(
+      JSON.parse(announce("stateEnteredEventDetails")?.input ?? "null"),
+    );
+    expect(JSON.parse(shownOutput ?? "")).toEqual(
+      JSON.parse(announce("stateExitedEventDetails")?.output ?? "null"),
+    );
     await shot("execution-succeeded");
     await open("#/executions?workflow=tenant-onboarding&status=SUCCEEDED");
     await eventually(() => page.locator("#executions tbody tr").count()).toBe(1);
@@ -359,6 +375,20 @@ describe("the local console in a browser", () => {
     await eventually(() => page.locator("#approvals table").textContent()).toContain(
       "error rate well under the gate",
     );
+
+    // A rejection, with its reason, ends the execution on the gate's rejected path.
+    const second = runtime.engine.startExecution({ stateMachineArn: arn, input: "{}" }).executionArn;
+    const waiting = page
+      .locator("article.approval")
+      .filter({ has: page.locator(`a[href="#/executions/${encodeURIComponent(second)}"]`) });
+    await waiting.waitFor({ timeout: 60_000 });
+    await waiting.locator("input.reason").fill("error budget spent this week");
+    await waiting.locator("button.reject").click();
+    const rejected = await runtime.engine.waitForExecution(second);
+    expect(rejected).toMatchObject({ status: "FAILED", error: "Rejected" });
+    await eventually(() => page.locator("#approvals table").textContent()).toContain(
+      "error budget spent this week",
+    );
   }, 120_000);
 
   it("stops a running execution from its page, redrives it, and filters executions by start time", async () => {
@@ -433,12 +463,17 @@ describe("the local console in a browser", () => {
     const started = page.locator(".notice", { hasText: "backup-scratch-sweeper started" }).locator("a");
     await started.waitFor({ timeout: 30_000 });
     const name = (await started.textContent()) ?? "";
-    // Exactly one new execution of the schedule's workflow, the one the notice names.
+    // A new execution of the schedule's workflow, the one the notice names, started by that schedule's
+    // run (the hourly schedule itself may start others meanwhile: the instant clock moves on).
     const added = runtime.engine
       .listExecutions({ stateMachineArn: sweeper })
       .executions.filter((e) => !before.has(e.executionArn));
-    expect(added.map((e) => e.name)).toEqual([name]);
-    expect(JSON.parse(runtime.engine.describeExecution(added[0]?.executionArn ?? "").input)).toMatchObject({
+    const ours = added.find((e) => e.name === name);
+    expect(ours).toBeDefined();
+    expect(runtime.scheduler.invocations().filter((i) => i.executionId === name)).toEqual([
+      expect.objectContaining({ scheduleName: "backup-scratch-sweeper", ok: true }),
+    ]);
+    expect(JSON.parse(runtime.engine.describeExecution(ours?.executionArn ?? "").input)).toMatchObject({
       trigger: "schedule",
     });
 

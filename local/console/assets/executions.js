@@ -91,19 +91,20 @@ export async function executionsView(root, query, signal) {
   let running = false;
   await poll(
     async () => {
-      const [all, clock, { runs }] = await Promise.all([
+      const [all, clock] = await Promise.all([
         allExecutions({ workflow: workflow || undefined, status: status || undefined }),
         since ? admin("clock") : undefined,
-        admin("schedules/runs?limit=1000"),
       ]);
-      // A schedule run names its execution with its execution id.
-      const startedBy = new Map(runs.map((r) => [r.executionId, r.schedule]));
       // Simulated time: "the last hour" is the clock's last hour, however fast it runs.
       const from = clock ? Date.parse(clock.now) / 1000 - (SINCE[since]?.seconds ?? Infinity) : -Infinity;
       const executions = all.filter((e) => e.startDate >= from);
       running = executions.some((e) => e.status === "RUNNING");
-      const key = JSON.stringify(executions.map((e) => [e.executionArn, e.status, startedBy.has(e.name)]));
+      const key = JSON.stringify(executions.map((e) => [e.executionArn, e.status]));
       if (key === shown) return;
+      // Which schedule started which execution (a schedule run names its execution with its id): read
+      // only when the list changed, so that an idle page's polling costs what it did.
+      const { runs } = await admin("schedules/runs?limit=1000");
+      const startedBy = new Map(runs.map((r) => [r.executionId, r.schedule]));
       shown = key;
       list.replaceChildren(
         h("p", { class: "meta" }, `${executions.length} execution${executions.length === 1 ? "" : "s"}`),
