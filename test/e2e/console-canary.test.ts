@@ -2,12 +2,15 @@
  * The console's canary report, from a real run: canary-promotion on the local runtime (demo fleet,
  * instant clock) with a release that is good at 10 and 25 % and fails at 50 %, rolled back; then its
  * report page in a real browser, whose charts must draw that run's canary and stable values per stage
- * and its gates as thresholds. Its screenshot is the README's report picture.
+ * and its gates as thresholds. Its screenshot is the README's report picture. And the approvals of a
+ * real `web` canary (cohorts, an approval before 100 %) answered from the console, each showing the
+ * canary's analysis as its evidence.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Approval } from "../../functions/ops/lib/approvals.ts";
 import type { Report } from "../../functions/reports/lib/report.ts";
 import type { Runtime } from "../../local/runtime.ts";
 import type { LocalServer } from "../../local/server/http.ts";
@@ -120,4 +123,83 @@ describe("a canary run's report in the console", () => {
     );
     await page.screenshot({ path: join(ARTIFACTS, "report.png"), fullPage: false });
   }, 180_000);
+
+  it("shows each approval of a canary with its analysis as evidence, and promotes when approved from the console", async () => {
+    // Prepare: time stands still while an approval of this run waits for its answer (a person's pace)
+    let arn = "";
+    const held = new Map<string, () => void>();
+    const stopAsked = onEvent(
+      runtime,
+      "Approval Requested",
+      (d) => d.executionArn === arn,
+      (d) =>
+        void runtime.clock.track(new Promise<void>((resolve) => held.set(String(d.approvalId), resolve))),
+      true,
+    );
+    const stopDecided = onEvent(
+      runtime,
+      "Approval Decided",
+      (d) => held.has(String(d.approvalId)),
+      (d) => held.get(String(d.approvalId))?.(),
+      true,
+    );
+    arn = start(runtime, { service: "web", image: "cplane/web:7.0.0", bakeMinutes: 6 }, "console-web");
+    let finished = false;
+    const done = output(runtime, arn).finally(() => {
+      finished = true;
+    });
+    await page.goto(`${server.url}/#/decisions`);
+    await page.fill("#decided-by", "release-manager");
+
+    // Act: answer each of its approvals as it comes, until the run ends
+    const answered: { gate: string; approvalId: string; errorRate: string; gateShown: string }[] = [];
+    const card = page
+      .locator("article.approval")
+      .filter({ has: page.locator(`a[href="#/executions/${encodeURIComponent(arn)}"]`) })
+      .first();
+    for (;;) {
+      await expect
+        .poll(async () => finished || (await card.count()) > 0, { timeout: 120_000, interval: 200 })
+        .toBe(true);
+      if (finished) break;
+      const approvalId = (await card.getAttribute("data-approval")) ?? "";
+      const row = card.locator('tr[data-metric="errorRatePercent"] td');
+      answered.push({
+        approvalId,
+        gate: ((await card.locator(":scope > p.meta").textContent()) ?? "").split(" · ")[0] ?? "",
+        errorRate: (await row.nth(1).textContent()) ?? "",
+        gateShown: (await row.nth(3).textContent()) ?? "",
+      });
+      if (answered.length === 1) await page.screenshot({ path: join(ARTIFACTS, "decisions-canary.png") });
+      await card.locator("input.reason").fill("canary within its gates");
+      await card.locator("button.approve").click();
+      await page
+        .locator(`article[data-approval="${approvalId}"]`)
+        .waitFor({ state: "detached", timeout: 60_000 });
+    }
+    const result = await done;
+    stopAsked();
+    stopDecided();
+
+    // Assess: promoted, the last question the promotion to 100 %, each card's figures its analysis's
+    expect(result.status, result.cause).toBe("SUCCEEDED");
+    expect(result.result).toMatchObject({ outcome: "promoted", service: "web" });
+    expect(answered.at(-1)?.gate).toBe("PromoteToFull");
+    const { approvals } = (await (await fetch(`${server.url}/_cplane/approvals`)).json()) as {
+      approvals: Approval[];
+    };
+    for (const shown of answered) {
+      const stored = approvals.find((a) => a.approvalId === shown.approvalId);
+      expect(stored).toMatchObject({
+        status: "approved",
+        decision: { decidedBy: "release-manager", reason: "canary within its gates" },
+      });
+      const evidence = stored?.evidence as {
+        canary: { errorRatePercent: number };
+        thresholds: { maxErrorRatePercent: number };
+      };
+      expect(shown.errorRate).toBe(String(evidence.canary.errorRatePercent));
+      expect(shown.gateShown).toBe(`≤ ${evidence.thresholds.maxErrorRatePercent}`);
+    }
+  }, 240_000);
 });

@@ -1,5 +1,6 @@
 // Decisions waiting: the kit's approvals (approve or reject with a reason) and task tokens outstanding.
 import { admin } from "./api.js";
+import { thresholdOf } from "./chart.js";
 import { action, arnName, badge, encodeArn, h, json, link, notify, poll, table, time } from "./ui.js";
 
 const WHO_KEY = "cplane.console.decidedBy";
@@ -72,7 +73,7 @@ export async function decisionsView(root, _query, signal) {
               link(`#/executions/${encodeArn(a.executionArn)}`, arnName(a.executionArn)),
               ` · asked ${time(a.requestedAt)} · expires ${time(a.expiresAt)}${a.escalated ? " · escalated" : ""}`,
             ),
-            a.evidence ? h("details", { open: true }, h("summary", {}, "Evidence"), json(a.evidence)) : "",
+            a.evidence ? evidenceView(a.evidence) : "",
             h("div", { class: "buttons" }, reason, decide(true), decide(false)),
           );
         }),
@@ -106,5 +107,56 @@ export async function decisionsView(root, _query, signal) {
     },
     2000,
     signal,
+  );
+}
+
+function evidenceView(evidence) {
+  const compared = comparison(evidence);
+  return h(
+    "details",
+    { open: true, class: "evidence" },
+    h("summary", {}, "Evidence"),
+    ...(compared
+      ? [compared, h("details", {}, h("summary", {}, "as JSON"), json(evidence))]
+      : [json(evidence)]),
+  );
+}
+
+const BOUND = { max: "≤", min: "≥", limit: "" };
+
+/**
+ * Evidence that compares a canary with stable (a canary analysis: `canary`, `stable`, `thresholds`)
+ * as a table of each measured figure, side by side with the gate it is held to; other evidence as it is.
+ */
+function comparison(evidence) {
+  const { canary, stable, thresholds } = evidence ?? {};
+  if (!canary || !stable || typeof canary !== "object" || typeof stable !== "object") return undefined;
+  const metrics = [...new Set([...Object.keys(canary), ...Object.keys(stable)])].filter(
+    (k) => typeof canary[k] === "number" || typeof stable[k] === "number",
+  );
+  const cap = (k) => k.charAt(0).toUpperCase() + k.slice(1);
+  const inputs = Object.fromEntries(metrics.map((k) => [`stable${cap(k)}`, stable[k]]));
+  return h(
+    "div",
+    {},
+    evidence.verdict
+      ? h("p", { class: "meta" }, `verdict ${evidence.verdict}: ${evidence.reason ?? ""}`)
+      : "",
+    table(
+      [
+        { title: "Measured", cell: (k) => k },
+        { title: "Canary", cell: (k) => String(canary[k] ?? "") },
+        { title: "Stable", cell: (k) => String(stable[k] ?? "") },
+        {
+          title: "Gate",
+          cell: (k) => {
+            const gate = thresholdOf({ thresholds, inputs }, k, k);
+            return gate ? `${BOUND[gate.kind]} ${gate.value}`.trim() : "";
+          },
+        },
+      ],
+      metrics,
+      { rowAttrs: (k) => ({ "data-metric": k, class: "evidence-row" }) },
+    ),
   );
 }
