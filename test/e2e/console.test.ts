@@ -247,6 +247,13 @@ describe("the local console in a browser", () => {
       "s-caught",
     );
     await shot("execution-failed");
+    // Its workflow's links lead to the workflow's pages (state machines are named cplane-local-<workflow>).
+    expect(await page.locator('.exec-header a[href^="#/start/"]').getAttribute("href")).toBe(
+      "#/start/tenant-onboarding",
+    );
+    await page.click('.exec-header a[href="#/machines/tenant-onboarding"]');
+    await page.waitForSelector('svg.graph g.state[data-state="CreateNamespace"]', { timeout: 30_000 });
+    expect(await page.locator(".view h1").textContent()).toBe("tenant-onboarding");
 
     await open("#/cloud");
     await page.click("#clear-faults");

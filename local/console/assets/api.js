@@ -41,9 +41,16 @@ export const sfn = async (operation, input) => {
   if (operation !== "ListStateMachines") return out;
   return {
     ...out,
-    stateMachines: out.stateMachines.map((sm) => ({ ...sm, name: sm.name.replace(/^cplane-local-/, "") })),
+    stateMachines: out.stateMachines.map((sm) => ({ ...sm, name: workflowName(sm.name) })),
   };
 };
+
+/** The workflow a state machine (by name or ARN) runs, as the console names it in its links. */
+export const workflowName = (stateMachine) =>
+  String(stateMachine)
+    .split(":")
+    .pop()
+    .replace(/^cplane-local-/, "");
 
 /** An EventBridge API call: `events("PutEvents", { Entries })`. */
 export const events = (operation, input) => awsJson("AWSEvents", "1.1", operation, input);

@@ -1,24 +1,10 @@
 // Executions: the list with filters, and one execution's graph coloured by what happened, live while
 // it runs, with its history, each state's input and output, stop and redrive.
-import { admin, allExecutions, consoleCatalog, fullHistory, sfn } from "./api.js";
+import { admin, allExecutions, consoleCatalog, fullHistory, sfn, workflowName } from "./api.js";
 import { drawGraph, statesByName } from "./graph.js";
 import { startForm } from "./machines.js";
 import { analyse } from "./status.js";
-import {
-  action,
-  arnName,
-  badge,
-  cause,
-  encodeArn,
-  h,
-  json,
-  link,
-  notify,
-  poll,
-  seconds,
-  table,
-  time,
-} from "./ui.js";
+import { action, badge, cause, encodeArn, h, json, link, notify, poll, seconds, table, time } from "./ui.js";
 
 const STATUSES = ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"];
 /** The start-time filter, in simulated time. */
@@ -131,9 +117,9 @@ export async function executionsView(root, query, signal) {
   );
 }
 
-export async function startView(root, workflowName) {
+export async function startView(root, requested) {
   const [{ stateMachines }, catalog] = await Promise.all([sfn("ListStateMachines", {}), consoleCatalog()]);
-  const chosen = workflowName || catalog.workflows[0]?.name;
+  const chosen = requested || catalog.workflows[0]?.name;
   const workflow = catalog.workflows.find((w) => w.name === chosen);
   const sm = stateMachines.find((s) => s.name === chosen);
   root.append(
@@ -292,7 +278,7 @@ export async function executionView(root, executionArn, signal) {
       h(
         "p",
         { class: "meta" },
-        link(`#/machines/${arnName(now.stateMachineArn)}`, arnName(now.stateMachineArn)),
+        link(`#/machines/${workflowName(now.stateMachineArn)}`, workflowName(now.stateMachineArn)),
         ` · started ${time(now.startDate)}`,
         trigger ? h("span", { id: "execution-trigger" }, ` · trigger: ${trigger}`) : "",
         now.stopDate ? ` · stopped ${time(now.stopDate)} (${seconds(now.startDate, now.stopDate)})` : "",
@@ -328,7 +314,7 @@ export async function executionView(root, executionArn, signal) {
               { id: "redrive" },
             )
           : "",
-        link(`#/start/${arnName(now.stateMachineArn)}`, "New execution"),
+        link(`#/start/${workflowName(now.stateMachineArn)}`, "New execution"),
         link(`#/reports/${encodeArn(executionArn)}`, "Report"),
       ),
     );
