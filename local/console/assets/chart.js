@@ -25,8 +25,9 @@ export function seriesOf(key) {
 
 /**
  * The threshold a decision holds `metric` to, and whether it is a ceiling or a floor: named as the
- * metric (or its input), as its gate (`maxP99Ms`, `minRequests`), or as the most it may fall below the
- * stable (baseline) value (`maxBusinessSuccessDropPoints`: a floor at stable minus the drop).
+ * metric (or its input), as its gate (`maxP99Ms`, `minRequests`), as the most it may fall below the
+ * stable (baseline) value (`maxBusinessSuccessDropPoints`: a floor at stable minus the drop), or as
+ * the decision's only gate in the metric's unit (`restoreSeconds` held to `rtoSeconds`).
  */
 export function thresholdOf(decision, metric, key) {
   const gates = decision.thresholds ?? {};
@@ -43,14 +44,18 @@ export function thresholdOf(decision, metric, key) {
   const reference = decision.inputs?.[`stable${cap}`] ?? decision.inputs?.[`baseline${cap}`];
   if (typeof drop === "number" && typeof reference === "number")
     return { value: Math.round((reference - drop) * 1000) / 1000, kind: "min" };
+  // The one gate in the metric's unit (restoreSeconds against rtoSeconds: the RTO budget).
+  const unit = /(Seconds|Minutes|Hours|Ms|Percent|Bytes)$/.exec(metric)?.[1];
+  const sameUnit = unit
+    ? Object.entries(gates).filter(([name, value]) => name.endsWith(unit) && typeof value === "number")
+    : [];
+  if (sameUnit.length === 1) return { value: sameUnit[0][1], kind: "limit" };
   return undefined;
 }
 
 /** Metric -> { points: [{ label, series: { canary: 0.4, stable: 0.3 }, threshold, thresholdKind }] } from decisions. */
 export function metricsOf(decisions) {
   const metrics = new Map();
-  // A point is labelled by its subject when that tells the decisions apart (10%, 25%), else by name.
-  const bySubject = new Set(decisions.map((d) => d.subject ?? d.name)).size === decisions.length;
   decisions.forEach((d, index) => {
     for (const [key, value] of Object.entries(d.inputs ?? {})) {
       if (typeof value !== "number") continue;
@@ -60,7 +65,7 @@ export function metricsOf(decisions) {
       if (!points.has(index)) {
         const threshold = thresholdOf(d, metric, key);
         points.set(index, {
-          label: bySubject ? (d.subject ?? d.name) : d.name,
+          decision: d,
           outcome: d.outcome,
           series: {},
           threshold: threshold?.value,
@@ -70,7 +75,21 @@ export function metricsOf(decisions) {
       points.get(index).series[series] = value;
     }
   });
-  return [...metrics].map(([metric, points]) => ({ metric, points: [...points.values()] }));
+  return [...metrics].map(([metric, byIndex]) => {
+    const points = [...byIndex.values()];
+    // A point is labelled by what tells the metric's decisions apart: the subject (10%, a tenant), or
+    // the name (stage-2-25pct) when every subject is the same, or both.
+    const distinct = (f) => new Set(points.map((p) => f(p.decision))).size === points.length;
+    const label = distinct((d) => d.subject ?? d.name)
+      ? (d) => d.subject ?? d.name
+      : distinct((d) => d.name)
+        ? (d) => d.name
+        : (d) => `${d.name} ${d.subject ?? ""}`.trim();
+    return {
+      metric,
+      points: points.map(({ decision, ...point }) => ({ label: label(decision), ...point })),
+    };
+  });
 }
 
 /**

@@ -112,3 +112,37 @@ describe("the value axis", () => {
     expect(max).toBeLessThan(101);
   });
 });
+
+describe("report charts of a backup verification run", () => {
+  it("draw each tenant's restore time against its tier's RTO budget, labelled by tenant", () => {
+    // The decisions backup-verification records: one per tenant, then each failed check of a tenant.
+    const decisions = [
+      {
+        name: "tenant",
+        subject: "acme",
+        outcome: "verified",
+        inputs: { restoreSeconds: 720, failedChecks: 0 },
+        thresholds: { rtoSeconds: 1800 },
+      },
+      {
+        name: "tenant",
+        subject: "globex",
+        outcome: "failed",
+        inputs: { restoreSeconds: 4100, failedChecks: 1 },
+        thresholds: { rtoSeconds: 3600 },
+      },
+      {
+        name: "restore-time",
+        subject: "globex",
+        outcome: "fail",
+        inputs: { restoreSeconds: 4100, rtoSeconds: 3600 },
+      },
+    ];
+    const restore = metricsOf(decisions).find((m) => m.metric === "restoreSeconds");
+    expect(restore?.points.map((p) => [p.label, p.series.value, p.threshold])).toEqual([
+      ["tenant acme", 720, 1800],
+      ["tenant globex", 4100, 3600],
+      ["restore-time globex", 4100, undefined],
+    ]);
+  });
+});
