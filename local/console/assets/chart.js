@@ -144,16 +144,20 @@ export function metricChart({ metric, points }) {
     label.textContent = p.label.length > 14 ? `${p.label.slice(0, 13)}…` : p.label;
     el("title", {}, label).textContent = `${p.label}: ${p.outcome}`;
   });
-  // Thresholds, per step (a threshold may change between steps).
+  // Thresholds, per point (a budget per tenant, a floor that follows stable): a step line, each point's
+  // threshold level across its half of the gaps either side, never a slope between two decisions.
   const withThreshold = points.map((p, i) => [i, p.threshold]).filter(([, t]) => t !== undefined);
   const kind = points.find((p) => p.thresholdKind)?.thresholdKind ?? "limit";
   const thresholdName = kind === "limit" ? "threshold" : `${kind} allowed`;
   if (withThreshold.length > 0) {
+    const half = points.length === 1 ? 30 : (x(1) - x(0)) / 2;
+    const left = (i) => Math.max(m.l, x(i) - half).toFixed(1);
+    const right = (i) => Math.min(W - m.r, x(i) + half).toFixed(1);
     const d = withThreshold
-      .map(
-        ([i, t], k) =>
-          `${k === 0 ? "M" : "L"}${(x(i) - (withThreshold.length === 1 ? 30 : 0)).toFixed(1)},${y(t).toFixed(1)}${withThreshold.length === 1 ? `L${(x(i) + 30).toFixed(1)},${y(t).toFixed(1)}` : ""}`,
-      )
+      .map(([i, t], k) => {
+        const joined = k > 0 && withThreshold[k - 1][0] === i - 1;
+        return `${joined ? `V${y(t).toFixed(1)}` : `M${left(i)},${y(t).toFixed(1)}`}H${right(i)}`;
+      })
       .join("");
     const line = el("path", { d, class: "threshold", "data-kind": kind }, svg);
     el("title", {}, line).textContent = `${thresholdName} ${withThreshold.map(([, t]) => t).join(", ")}`;
