@@ -262,6 +262,15 @@ describe("the local console in a browser", () => {
 
   it("takes a region down and up, and advances the clock", async () => {
     await open("#/cloud");
+    // The tenants the registry holds, and the cloud's resources by service and region (an active
+    // tenant has its database cluster).
+    const { tenants } = (await (await fetch(`${server.url}/_cplane/tenants`)).json()) as {
+      tenants: { slug: string; status: string }[];
+    };
+    const tenantsShown = (await page.locator("#tenants").textContent()) ?? "";
+    for (const { slug } of tenants) expect(tenantsShown).toContain(slug);
+    const clusters = page.locator("#resources summary", { hasText: `RDS · ${runtime.region} · clusters` });
+    expect(await clusters.count()).toBe(tenants.some((t) => t.status === "active") ? 1 : 0);
     const region = runtime.secondaryRegion;
     await page.click(`button[data-region="${region}"]`);
     await eventually(() => runtime.cloud.faults.isRegionDown(region)).toBe(true);
