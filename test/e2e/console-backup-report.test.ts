@@ -37,7 +37,7 @@ beforeAll(async () => {
   server = await serve(runtime, 0);
   browser = await launchBrowser();
   ({ page, errors } = await watchedPage(browser));
-}, 600_000);
+}, 900_000);
 afterEach(() => {
   expect(errors.splice(0)).toEqual([]);
 });

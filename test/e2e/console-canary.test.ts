@@ -31,7 +31,7 @@ beforeAll(async () => {
   server = await serve(runtime, 0);
   browser = await launchBrowser();
   ({ page, errors } = await watchedPage(browser));
-}, 120_000);
+}, 300_000);
 afterEach(() => {
   expect(errors.splice(0)).toEqual([]);
 });

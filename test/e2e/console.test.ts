@@ -32,7 +32,7 @@ beforeAll(async () => {
   server = await serve(runtime, 0);
   browser = await launchBrowser();
   ({ page, errors } = await watchedPage(browser));
-}, 120_000);
+}, 300_000);
 afterEach(() => {
   for (const release of releases.splice(0)) release();
   expect(errors.splice(0)).toEqual([]);

@@ -27,7 +27,8 @@ export async function launchBrowser(): Promise<Browser> {
     executablePath: chromiumPath(),
     // Root (CI) cannot use Chromium's sandbox; the pages are our own, on loopback.
     args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
-    timeout: 60_000,
+    // Several browsers start at once when the console's test files run in parallel on a loaded machine.
+    timeout: 180_000,
   });
 }
 
