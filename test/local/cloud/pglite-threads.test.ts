@@ -55,6 +55,22 @@ describe("database threads", () => {
     });
   });
 
+  it("start a thread for a database only when every running one holds some, and end one left empty", async () => {
+    const host = new DatabaseThreads(2, { emptyMs: 50 });
+    hosts.push(host);
+
+    const first = await openOn(host);
+    const alone = host.running;
+    const second = await openOn(host);
+    const both = host.running;
+    await Promise.all([first.close(), second.close()]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    expect([alone, both, host.running]).toEqual([1, 2, 0]);
+    const third = await openOn(host);
+    expect((await third.query<{ one: number }>("select 1 as one")).rows).toEqual([{ one: 1 }]);
+  });
+
   it("fail a dead thread's calls with DatabaseThreadExitedError, and open the next database on a new thread", async () => {
     const host = new DatabaseThreads(1);
     hosts.push(host);
