@@ -156,6 +156,24 @@ describe("the RDS Data API on PGlite", () => {
     expect(count.records?.[0]?.[0]).toEqual({ longValue: 2 });
   });
 
+  it("keeps a transaction however far simulated time moves between its statements (the idle limit is wall time)", async () => {
+    const { transactionId } = await data().send(new BeginTransactionCommand(target));
+
+    // Ten simulated minutes pass (an instant clock jumps them): AWS's 3-minute idle limit is real time,
+    // which the handler holding the transaction runs in.
+    await cloud.clock.sleep(10 * 60_000);
+    await data().send(
+      new ExecuteStatementCommand({
+        ...target,
+        transactionId,
+        sql: "insert into tenants (id) values ('later-in-transaction')",
+      }),
+    );
+    const commit = await data().send(new CommitTransactionCommand({ ...target, transactionId }));
+
+    expect(commit.transactionStatus).toBe("Transaction Committed");
+  });
+
   it("commits and rolls back transactions", async () => {
     const { transactionId: kept } = await data().send(new BeginTransactionCommand(target));
     await data().send(
