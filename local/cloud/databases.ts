@@ -13,7 +13,7 @@ import {
   type DatabaseHost,
   DatabaseThreadExitedError,
   DatabaseThreads,
-  defaultThreads,
+  DEFAULT_THREADS,
   inThisThread,
   type OpenDatabase,
 } from "./pglite-threads.ts";
@@ -50,7 +50,7 @@ export interface DatabasesOptions {
   readonly idleMs?: number;
   /**
    * Database threads the databases run in (pglite-threads.ts); 0 runs them in this thread. Default:
-   * one per core, at most four.
+   * four.
    */
   readonly threads?: number;
   /** Where the images of closed databases are stored (else they stay in memory). */
@@ -137,7 +137,7 @@ export class Databases {
     this.minIdleMs = options.minIdleMs ?? 2_000;
     this.idleMs = options.idleMs ?? 15_000;
     this.folder = options.folder;
-    const threads = options.threads ?? defaultThreads();
+    const threads = options.threads ?? DEFAULT_THREADS;
     if (!Number.isInteger(threads) || threads < 0)
       throw new InvalidDatabasesOptionError(`threads must be a non-negative integer; got ${threads}`);
     this.host = threads === 0 ? inThisThread : new DatabaseThreads(threads);

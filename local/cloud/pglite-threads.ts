@@ -3,14 +3,13 @@
  * thread. Either way a caller gets an `OpenDatabase`: the calls the Data API and the database
  * lifecycle make of a PGlite (`query`, `exec`, `transaction`, `dumpDataDir`, `close`).
  *
- * The threads are a small fixed pool (one per core, at most four): a database is placed in the
+ * The threads are a small fixed pool (four by default): a database is placed in the
  * thread holding the fewest when it opens and stays there until it closes, so a thread's cost (an
  * isolate and the PGlite module) is paid once, not per database. A thread holds the process open
  * only while a call is on its way. A thread that dies fails its databases' calls with
  * `DatabaseThreadExitedError` (what was not yet in an image is lost, as in a crash); the next open
  * starts a new thread.
  */
-import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { PGliteOptions, QueryOptions, Results, Transaction } from "@electric-sql/pglite";
 import { PGlite } from "@electric-sql/pglite";
@@ -52,10 +51,13 @@ export const inThisThread: DatabaseHost = {
   async close() {},
 };
 
-/** The default number of database threads: one per core, at most four. */
-export function defaultThreads(): number {
-  return Math.min(4, availableParallelism());
-}
+/**
+ * The default number of database threads: four, on any number of cores. A thread runs its databases'
+ * calls one after another, so a quick query waits behind another database's open or dump; with more
+ * threads each holds fewer databases. 50 onboardings at once on 2 cores (load 10-14): 4 threads, 50 of
+ * 50 in 78.9 s; 2 threads, 49 of 50 in 140.9 s (bench/README.md). A thread holding no database ends.
+ */
+export const DEFAULT_THREADS = 4;
 
 type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;
 
@@ -125,7 +127,7 @@ export class DatabaseThreads implements DatabaseHost {
   private nextDb = 0;
   private readonly emptyMs: number;
 
-  constructor(size: number = defaultThreads(), { emptyMs = EMPTY_THREAD_MS }: { emptyMs?: number } = {}) {
+  constructor(size: number = DEFAULT_THREADS, { emptyMs = EMPTY_THREAD_MS }: { emptyMs?: number } = {}) {
     if (!Number.isInteger(size) || size < 1)
       throw new RangeError(`database threads must be a positive integer; got ${size}`);
     this.threads = Array.from({ length: size }, () => undefined);
