@@ -37,9 +37,9 @@ function parseFleet(text: string | undefined): number {
 }
 
 /**
- * Tenants onboarding at once while a fleet is built. The tenant databases run in the runtime's own
- * thread: fifty PGlite starts at once starve its event loop until handlers pass their (wall-clock)
- * timeouts (bench/README.md), and a demo fleet gains nothing from starting everything together.
+ * Tenants onboarding at once while a fleet is built. Fifty at once complete on 2 cores (bench/README.md),
+ * but at speed 60 every onboarding's 3 simulated hours run out in 3 real minutes, and a loaded laptop
+ * would spend them queueing: a demo fleet gains nothing from starting everything together.
  */
 export const FLEET_CONCURRENCY = 8;
 
