@@ -7,7 +7,12 @@ import { IAMClient } from "@aws-sdk/client-iam";
 import type { DeployContext } from "../../deploy/context.ts";
 import { deployable } from "../../deploy/deployable.ts";
 import { type Starter, startExecutionStatements, starterTrustPolicy } from "../../deploy/start-roles.ts";
-import { policyDocument, STATES_TRUST_POLICY, stateMachinePolicy } from "../../deploy/state-machine-iam.ts";
+import {
+  type PolicyDocument,
+  policyDocument,
+  STATES_TRUST_POLICY,
+  stateMachinePolicy,
+} from "../../deploy/state-machine-iam.ts";
 import { createAwsClient } from "../../functions/shared/aws-clients.ts";
 import type { StateMachineDefinition } from "../../workflows/asl.ts";
 import { putRole } from "./bootstrap.ts";
@@ -24,24 +29,28 @@ export interface ServiceRolesInput {
   readonly ctx: DeployContext;
 }
 
-/** Creates (or updates) every service role; returns what it created. */
-export async function bootstrapServiceRoles(input: ServiceRolesInput): Promise<string[]> {
+export interface ServiceRole {
+  readonly name: string;
+  readonly description: string;
+  readonly trust: unknown;
+  readonly workflow: string;
+  readonly policy: PolicyDocument;
+}
+
+/** Every service role the deployment has, with its derived policy. */
+export function serviceRoles(input: ServiceRolesInput): ServiceRole[] {
   const { ctx } = input;
-  const iam = createAwsClient(IAMClient, { region: ctx.region, trace: false });
-  const created: string[] = [];
+  const roles: ServiceRole[] = [];
   const built = new Set<string>();
   for (const workflow of input.workflows) {
     built.add(workflow.name);
-    const name = stateMachineRoleName(workflow.name, ctx);
-    const put = await putRole(iam, {
-      name,
+    roles.push({
+      name: stateMachineRoleName(workflow.name, ctx),
       description: `Role of state machine ${workflow.name}: what its definition calls`,
       trust: STATES_TRUST_POLICY,
-      tags: [{ Key: "cplane:workflow", Value: workflow.name }],
-      policyName: DERIVED_POLICY,
+      workflow: workflow.name,
       policy: stateMachinePolicy({ definition: workflow.definition, functionArns: input.functionArns, ctx }),
     });
-    if (put.created) created.push(`iam role ${name}`);
   }
   const starters: [Starter, readonly { name: string; workflow: string }[]][] = [
     ["events", deployable(input.rules, built).ready],
@@ -49,17 +58,32 @@ export async function bootstrapServiceRoles(input: ServiceRolesInput): Promise<s
   ];
   for (const [starter, entries] of starters) {
     for (const entry of entries) {
-      const name = startRoleName(starter, entry.name, ctx);
-      const put = await putRole(iam, {
-        name,
+      roles.push({
+        name: startRoleName(starter, entry.name, ctx),
         description: `Role ${starter} starts workflow ${entry.workflow} with (${entry.name})`,
         trust: starterTrustPolicy(starter),
-        tags: [{ Key: "cplane:workflow", Value: entry.workflow }],
-        policyName: DERIVED_POLICY,
+        workflow: entry.workflow,
         policy: policyDocument(startExecutionStatements(input.stateMachineArn(entry.workflow))),
       });
-      if (put.created) created.push(`iam role ${name}`);
     }
+  }
+  return roles;
+}
+
+/** Creates (or updates) every service role; returns what it created. */
+export async function bootstrapServiceRoles(input: ServiceRolesInput): Promise<string[]> {
+  const iam = createAwsClient(IAMClient, { region: input.ctx.region, trace: false });
+  const created: string[] = [];
+  for (const role of serviceRoles(input)) {
+    const put = await putRole(iam, {
+      name: role.name,
+      description: role.description,
+      trust: role.trust,
+      tags: [{ Key: "cplane:workflow", Value: role.workflow }],
+      policyName: DERIVED_POLICY,
+      policy: role.policy,
+    });
+    if (put.created) created.push(`iam role ${role.name}`);
   }
   return created;
 }
