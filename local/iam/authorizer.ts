@@ -44,6 +44,8 @@ export interface Authorizer {
     caller: Caller,
     requests: readonly MappedRequest[],
   ): Decision | undefined;
+  /** Whether local IAM holds a role of this name. */
+  roleExists(roleName: string): boolean;
   /** The IAM requests of a call and how each is decided, without throwing. */
   explain(call: LocalCloudCall, caller: Caller): Promise<Decision[]>;
   /** Statements (`<role>#<Sid>`) that allowed at least one request so far. */
@@ -236,6 +238,7 @@ export function createAuthorizer(cloud: LocalCloud): Authorizer {
       return () => listeners.delete(listener);
     },
     explain: decide,
+    roleExists: (roleName) => cloud.iam.principal(roleName) !== undefined,
     authorizeRequests(call, caller, requests) {
       return record(decideRequests(call, caller, requests));
     },

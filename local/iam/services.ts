@@ -16,7 +16,11 @@ import { taskAuthorization } from "./tasks.ts";
 export class TargetPermissionError extends Error {
   override name = "TargetPermissionError";
   /** What EventBridge puts in the dead-letter message's ERROR_CODE; retrying cannot mend it. */
-  readonly errorCode = "NO_PERMISSIONS";
+  readonly errorCode: "NO_PERMISSIONS" | "FAILED_TO_ASSUME_ROLE";
+  constructor(message: string, errorCode: TargetPermissionError["errorCode"] = "NO_PERMISSIONS") {
+    super(message);
+    this.errorCode = errorCode;
+  }
 }
 
 /** `arn:aws:iam::1:role/path/name` → `name`. */
@@ -36,7 +40,9 @@ export function createServiceAuthorization(
 ): ServiceAuthorization {
   return {
     async authorizeTask(call) {
-      if (!call.roleArn) return;
+      // A state machine made without a role (the engine's default, a test's or the operator's own) acts as
+      // the local operator: AWS would not have created it with a role that does not exist.
+      if (!call.roleArn || !authorizer.roleExists(roleNameOf(call.roleArn))) return;
       const task = taskAuthorization(call.resource, call.input, where);
       if (!task) return;
       const caller: Caller = {
@@ -52,6 +58,12 @@ export function createServiceAuthorization(
     },
     async authorizeStart(starter, roleArn, stateMachineArn) {
       const caller: Caller = { service: starter, roleName: roleNameOf(roleArn) };
+      if (!authorizer.roleExists(caller.roleName)) {
+        throw new TargetPermissionError(
+          `${starter} cannot assume role ${roleArn}: it does not exist`,
+          "FAILED_TO_ASSUME_ROLE",
+        );
+      }
       const denied = authorizer.authorizeRequests(
         { service: "SFN", operation: "StartExecution", region: where.region },
         caller,

@@ -113,6 +113,32 @@ describe("each state machine's role", () => {
     expect(refused.length).toBe(4);
     expect(failures.every((e) => e.taskFailedEventDetails?.error === "Lambda.AWSLambdaException")).toBe(true);
   }, 120_000);
+
+  it("runs a state machine made without a role as the local operator, one with a role as that role", async () => {
+    const definition = {
+      StartAt: "Call",
+      States: {
+        Call: {
+          Type: "Task",
+          Resource: "arn:aws:states:::lambda:invoke",
+          Parameters: { FunctionName: runtime.functions.arnOf("tenant/announce"), Payload: {} },
+          End: true,
+        },
+      },
+    };
+    const errorOf = async (name: string, roleArn?: string) => {
+      const { stateMachineArn } = runtime.engine.createStateMachine({ name, definition, roleArn });
+      const { executionArn } = runtime.engine.startExecution({ stateMachineArn });
+      return (await runtime.engine.waitForExecution(executionArn)).error;
+    };
+    // Without a role the handler runs (and refuses the empty payload itself).
+    const unauthorized = await errorOf("no-role");
+    expect(unauthorized).toBeDefined();
+    expect(unauthorized).not.toBe("Lambda.AWSLambdaException");
+    // As a role that may invoke other functions only, Step Functions refuses the Task.
+    const other = roleArnOf(stateMachineRoleName("dr-readiness", LOCAL), LOCAL);
+    expect(await errorOf("other-role", other)).toBe("Lambda.AWSLambdaException");
+  }, 120_000);
 });
 
 describe("the roles that start executions", () => {
@@ -161,6 +187,31 @@ describe("the roles that start executions", () => {
     // With its own role the same event starts the workflow.
     put();
     await until(() => offboardings() === before + 1, "the offboarding started");
+  }, 120_000);
+
+  it("dead-letter a delivery whose role does not exist as FAILED_TO_ASSUME_ROLE", async () => {
+    runtime.bus.putRule({
+      Name: "probe-no-role",
+      EventBusName: "cplane",
+      EventPattern: '{"source":["probe.no-role"]}',
+    });
+    runtime.bus.putTargets({
+      Rule: "probe-no-role",
+      EventBusName: "cplane",
+      Targets: [
+        {
+          Id: "onboarding",
+          Arn: runtime.stateMachineArn("tenant-onboarding"),
+          RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/nobody`,
+        },
+      ],
+    });
+    runtime.bus.putEvents({
+      Entries: [{ Source: "probe.no-role", DetailType: "Probe", EventBusName: "cplane", Detail: "{}" }],
+    });
+    const failed = () => runtime.bus.deadLetters().filter((d) => d.ruleArn.endsWith("/probe-no-role"));
+    await until(() => failed().length === 1, "the delivery dead-lettered");
+    expect(failed()[0]).toMatchObject({ errorCode: "FAILED_TO_ASSUME_ROLE", attempts: 1 });
   }, 120_000);
 
   it("fail a schedule's invocation whose role may not start its workflow, and start nothing", async () => {
