@@ -179,7 +179,7 @@ for (let round = 0; round < ROUNDS; round++) {
   runs.without.push(us(await rate(withoutIam)));
   runs.with.push(us(await rate(withIam)));
   runs.task.push(us(await rate(() => services.authorizeTask(taskCall))));
-  runs.start.push(us(await rate(() => services.authorizeStart("events", startRole, onboarding))));
+  runs.start.push(us(await rate(() => services.authorizeStart(startRole, onboarding))));
 }
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;

@@ -427,8 +427,7 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
   // Rules and schedules reach their targets the same way.
   const dispatcher: TargetDispatcher = {
     startExecution: async (stateMachineArn, input, delivery, roleArn) => {
-      if (roleArn)
-        await services?.authorizeStart(delivery ? "events" : "scheduler", roleArn, stateMachineArn);
+      if (roleArn) await services?.authorizeStart(roleArn, stateMachineArn);
       if (!delivery) return engine.startExecution({ stateMachineArn, input });
       try {
         return engine.startExecution({ stateMachineArn, input, name: delivery.id });

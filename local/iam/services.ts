@@ -31,7 +31,7 @@ export interface ServiceAuthorization {
   /** Fails the Task (a `StatesError`) unless the state machine's role may make its integration's calls. */
   authorizeTask(call: TaskCall): Promise<void>;
   /** Throws `TargetPermissionError` unless the target's role may start the state machine. */
-  authorizeStart(starter: string, roleArn: string, stateMachineArn: string): Promise<void>;
+  authorizeStart(roleArn: string, stateMachineArn: string): Promise<void>;
 }
 
 export function createServiceAuthorization(
@@ -56,11 +56,12 @@ export function createServiceAuthorization(
       );
       if (denied) throw task.denied(deniedMessage(where.account, caller, denied));
     },
-    async authorizeStart(starter, roleArn, stateMachineArn) {
-      const caller: Caller = { service: starter, roleName: roleNameOf(roleArn) };
+    async authorizeStart(roleArn, stateMachineArn) {
+      // EventBridge's or Scheduler's: the role's trust policy says which; the decision is the same.
+      const caller: Caller = { service: "target", roleName: roleNameOf(roleArn) };
       if (!authorizer.roleExists(caller.roleName)) {
         throw new TargetPermissionError(
-          `${starter} cannot assume role ${roleArn}: it does not exist`,
+          `the target's role ${roleArn} cannot be assumed: it does not exist`,
           "FAILED_TO_ASSUME_ROLE",
         );
       }
