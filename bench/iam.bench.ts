@@ -116,5 +116,84 @@ for (const { name, caller: who, call } of CALLS) {
     `${name.padEnd(33)} | ${p.toFixed(1).padStart(15)} | ${c.toFixed(1).padStart(13)} | ${(c - p).toFixed(1).padStart(8)} | ${(c / p).toFixed(2).padStart(5)} | ${a.toFixed(1).padStart(19)}`,
   );
 }
+
+// The roles services act as: a Task run as its state machine's role, a start made as a target's role.
+// One Lambda Task executed on an engine of its own, with the runtime's authorizeTask hook and without it,
+// in alternating rounds; and each authorization alone.
+const { Engine } = await import("../local/engine/index.ts");
+const { createServiceAuthorization } = await import("../local/iam/services.ts");
+const { roleArnOf, startRoleName, stateMachineRoleName } = await import("../local/iam/roles.ts");
+const { LOCAL_ACCOUNT } = await import("../local/runtime.ts");
+const services = createServiceAuthorization(authorizer, { region, account: LOCAL_ACCOUNT });
+const where = { ...LOCAL, account: LOCAL_ACCOUNT, partition: "aws" };
+const roleArn = roleArnOf(stateMachineRoleName("tenant-onboarding", LOCAL), where);
+const functionArn = runtime.functions.arnOf("tenant/announce");
+const definition = {
+  StartAt: "Call",
+  States: {
+    Call: {
+      Type: "Task",
+      Resource: "arn:aws:states:::lambda:invoke",
+      Parameters: { FunctionName: functionArn, Payload: {} },
+      End: true,
+    },
+  },
+};
+const engineWith = (authorize: boolean) => {
+  const engine = new Engine({
+    clock: createClock({ mode: { kind: "instant" } }),
+    region,
+    accountId: LOCAL_ACCOUNT,
+    runtime: {
+      invokeFunction: async () => ({ ok: true }),
+      ...(authorize ? { authorizeTask: services.authorizeTask } : {}),
+    },
+  });
+  const { stateMachineArn } = engine.createStateMachine({ name: "bench", definition, roleArn });
+  return async () => {
+    const { executionArn } = engine.startExecution({ stateMachineArn });
+    const done = await engine.waitForExecution(executionArn);
+    if (done.status !== "SUCCEEDED") throw new Error(`bench execution ${done.status}: ${done.cause}`);
+  };
+};
+const withoutIam = engineWith(false);
+const withIam = engineWith(true);
+const taskCall = {
+  stateName: "Call",
+  resource: "arn:aws:states:::lambda:invoke",
+  input: { FunctionName: functionArn, Payload: {} },
+  taskToken: undefined,
+  signal: new AbortController().signal,
+  executionArn: `arn:aws:states:${region}:${LOCAL_ACCOUNT}:execution:cplane-local-tenant-onboarding:x`,
+  roleArn,
+};
+const startRole = roleArnOf(startRoleName("events", "tenant-requested-onboarding", LOCAL), where);
+const onboarding = runtime.stateMachineArn("tenant-onboarding");
+const runs: { without: number[]; with: number[]; task: number[]; start: number[] } = {
+  without: [],
+  with: [],
+  task: [],
+  start: [],
+};
+for (let round = 0; round < ROUNDS; round++) {
+  runs.without.push(us(await rate(withoutIam)));
+  runs.with.push(us(await rate(withIam)));
+  runs.task.push(us(await rate(() => services.authorizeTask(taskCall))));
+  runs.start.push(us(await rate(() => services.authorizeStart(startRole, onboarding))));
+}
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+const [w, t] = [median(runs.without), median(runs.with)];
+console.log("");
+console.log("service roles                     | unauthorized µs | authorized µs | added µs | ratio");
+console.log(
+  `${"execution of one Lambda Task".padEnd(33)} | ${w.toFixed(1).padStart(15)} | ${t.toFixed(1).padStart(13)} | ${(t - w).toFixed(1).padStart(8)} | ${(t / w).toFixed(2).padStart(5)}`,
+);
+console.log(
+  `${"Task authorization alone".padEnd(33)} | ${"".padStart(15)} | ${median(runs.task).toFixed(1).padStart(13)}`,
+);
+console.log(
+  `${"start authorization alone".padEnd(33)} | ${"".padStart(15)} | ${median(runs.start).toFixed(1).padStart(13)}`,
+);
 console.log(`decisions: ${JSON.stringify(authorizer.counts)}`);
 await runtime.close();

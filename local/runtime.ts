@@ -40,7 +40,9 @@ import { Engine, ExecutionAlreadyExists, type SavedExecution } from "./engine/in
 import { type Authorizer, createAuthorizer } from "./iam/authorizer.ts";
 import { bootstrapFunctionRoles } from "./iam/bootstrap.ts";
 import { currentCaller } from "./iam/identity.ts";
-import { functionRoleName } from "./iam/roles.ts";
+import { functionRoleName, roleArnOf, startRoleName, stateMachineRoleName } from "./iam/roles.ts";
+import { bootstrapServiceRoles } from "./iam/service-roles.ts";
+import { createServiceAuthorization } from "./iam/services.ts";
 import { recordUsage } from "./iam/usage.ts";
 import { createLocalFunctions, type LocalFunctions } from "./lambda/functions.ts";
 import {
@@ -382,11 +384,16 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
     },
   });
 
+  // Step Functions, EventBridge and Scheduler act as their roles: each Task, each start is authorized.
+  const services = authorizer
+    ? createServiceAuthorization(authorizer, { region, account: LOCAL_ACCOUNT })
+    : undefined;
   const engine = new Engine({
     clock,
     region,
     accountId: LOCAL_ACCOUNT,
     runtime: {
+      ...(services ? { authorizeTask: services.authorizeTask } : {}),
       invokeFunction: async (name, payload, context) =>
         (await functions.invoke(name, payload, { signal: context.signal })) as never,
       putEvents: async (entries) => {
@@ -402,13 +409,25 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
     const { stateMachineArn } = engine.createStateMachine({
       name: stateMachineName(workflow.name),
       definition,
+      roleArn: roleArnOf(stateMachineRoleName(workflow.name, ctx), ctx),
     });
     stateMachines.set(workflow.name, stateMachineArn);
   }
+  created.push(
+    ...(await bootstrapServiceRoles({
+      workflows: workflowCatalog.values(),
+      functionArns: Object.fromEntries([...functionCatalog.keys()].map((id) => [id, functions.arnOf(id)])),
+      stateMachineArn: (workflow) => stateMachines.get(workflow) as string,
+      rules: workflowRules,
+      schedules: workflowSchedules,
+      ctx,
+    })),
+  );
 
   // Rules and schedules reach their targets the same way.
   const dispatcher: TargetDispatcher = {
-    startExecution: async (stateMachineArn, input, delivery) => {
+    startExecution: async (stateMachineArn, input, delivery, roleArn) => {
+      if (roleArn) await services?.authorizeStart(roleArn, stateMachineArn);
       if (!delivery) return engine.startExecution({ stateMachineArn, input });
       try {
         return engine.startExecution({ stateMachineArn, input, name: delivery.id });
@@ -432,7 +451,12 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
   bus = busReady;
   const scheduler = createLocalScheduler({ clock, region, account: LOCAL_ACCOUNT, dispatcher });
   const schedules = deployable(workflowSchedules, new Set(stateMachines.keys()));
-  installWorkflowSchedules(scheduler, schedules.ready, (workflow) => stateMachines.get(workflow) as string);
+  installWorkflowSchedules(
+    scheduler,
+    schedules.ready,
+    (workflow) => stateMachines.get(workflow) as string,
+    (schedule) => roleArnOf(startRoleName("scheduler", schedule.name, ctx), ctx),
+  );
   const scheduleStatus: WorkflowScheduleStatus[] = workflowSchedules.map((schedule) =>
     schedules.ready.includes(schedule)
       ? { schedule: schedule.name, workflow: schedule.workflow, loaded: true }
@@ -451,7 +475,12 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
     loaded: false,
     reason: `workflow ${rule.workflow} not built yet`,
   }));
-  installWorkflowRules(busReady, triggers.ready, (workflow) => stateMachines.get(workflow) as string);
+  installWorkflowRules(
+    busReady,
+    triggers.ready,
+    (workflow) => stateMachines.get(workflow) as string,
+    (rule) => roleArnOf(startRoleName("events", rule.name, ctx), ctx),
+  );
   for (const rule of triggers.ready) rules.push({ rule: rule.name, workflow: rule.workflow, loaded: true });
   installFunctionRules(busReady, functionRules, (id) => functions.arnOf(id));
 

@@ -1,11 +1,14 @@
 /**
  * What starts the workflows on AWS: the rules of events/rules.ts on their bus, and the schedules of
  * events/schedules.ts in EventBridge Scheduler — the same lists the local runtime loads. A rule or
- * schedule whose workflow is not built yet is left out, as locally.
+ * schedule whose workflow is not built yet is left out, as locally. Each rule target and each schedule
+ * starts its workflow as a role of its own (deploy/start-roles.ts), which the local runtime uses too.
  */
 
 import { deployable } from "../deploy/deployable.ts";
 import { RULE_NAME_MAX, SCHEDULE_NAME_MAX, stageResourceName } from "../deploy/names.ts";
+import { type Starter, startExecutionStatements, starterTrustPolicy } from "../deploy/start-roles.ts";
+import { policyDocument } from "../deploy/state-machine-iam.ts";
 import { functionRules } from "../events/function-rules.ts";
 import { workflowRules } from "../events/rules.ts";
 import { workflowSchedules } from "../events/schedules.ts";
@@ -44,30 +47,20 @@ export function deployTriggers(
     ),
   });
 
-  const startRole = (name: string, service: string, workflows: string[]) => {
-    const role = new aws.iam.Role(name, {
-      assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: service }),
-    });
+  // Each target starts its workflow with a role of its own that may start exactly that state machine.
+  const startRole = (name: string, starter: Starter, workflow: string) => {
+    const role = new aws.iam.Role(name, { assumeRolePolicy: JSON.stringify(starterTrustPolicy(starter)) });
     new aws.iam.RolePolicy(`${name}Policy`, {
       role: role.id,
-      policy: $resolve(workflows.map(arnOf)).apply((arns) =>
-        JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Action: ["states:StartExecution"], Resource: [...new Set(arns)] }],
-        }),
-      ),
+      policy: arnOf(workflow).apply((arn) => JSON.stringify(policyDocument(startExecutionStatements(arn)))),
     });
     return role;
   };
 
   if (rules.length > 0) {
-    const role = startRole(
-      "RuleTargetRole",
-      "events.amazonaws.com",
-      rules.map((r) => r.workflow),
-    );
     for (const rule of rules) {
       const name = `Rule${rule.name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase())}`;
+      const role = startRole(`${name}Role`, "events", rule.workflow);
       const eventBusName = rule.eventBus === "default" ? "default" : bus.name;
       const eventRule = new aws.cloudwatch.EventRule(name, {
         name: stageResourceName($app.name, $app.stage, rule.name, RULE_NAME_MAX),
@@ -95,32 +88,26 @@ export function deployTriggers(
   }
 
   if (schedules.length > 0) {
-    const role = startRole(
-      "SchedulerRole",
-      "scheduler.amazonaws.com",
-      schedules.map((s) => s.workflow),
-    );
     for (const schedule of schedules) {
-      new aws.scheduler.Schedule(
-        `Schedule${schedule.name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase())}`,
-        {
-          name: stageResourceName($app.name, $app.stage, schedule.name, SCHEDULE_NAME_MAX),
-          description: schedule.description,
-          scheduleExpression: schedule.scheduleExpression,
-          scheduleExpressionTimezone: schedule.timezone,
-          state: schedule.state,
-          flexibleTimeWindow: schedule.flexibleTimeWindowMinutes
-            ? { mode: "FLEXIBLE", maximumWindowInMinutes: schedule.flexibleTimeWindowMinutes }
-            : { mode: "OFF" },
-          target: {
-            arn: arnOf(schedule.workflow),
-            roleArn: role.arn,
-            input: JSON.stringify(schedule.input),
-            retryPolicy: { maximumRetryAttempts: 8, maximumEventAgeInSeconds: 3600 },
-            deadLetterConfig: { arn: deadLetters.arn },
-          },
+      const name = `Schedule${schedule.name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase())}`;
+      const role = startRole(`${name}Role`, "scheduler", schedule.workflow);
+      new aws.scheduler.Schedule(name, {
+        name: stageResourceName($app.name, $app.stage, schedule.name, SCHEDULE_NAME_MAX),
+        description: schedule.description,
+        scheduleExpression: schedule.scheduleExpression,
+        scheduleExpressionTimezone: schedule.timezone,
+        state: schedule.state,
+        flexibleTimeWindow: schedule.flexibleTimeWindowMinutes
+          ? { mode: "FLEXIBLE", maximumWindowInMinutes: schedule.flexibleTimeWindowMinutes }
+          : { mode: "OFF" },
+        target: {
+          arn: arnOf(schedule.workflow),
+          roleArn: role.arn,
+          input: JSON.stringify(schedule.input),
+          retryPolicy: { maximumRetryAttempts: 8, maximumEventAgeInSeconds: 3600 },
+          deadLetterConfig: { arn: deadLetters.arn },
         },
-      );
+      });
     }
   }
 }

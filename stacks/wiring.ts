@@ -1,8 +1,8 @@
 /**
  * The pure half of the stacks: everything stacks/ deploys that can be computed from the catalogs
  * without SST — IAM statements with placeholders filled in, state machine definitions with ARNs
- * substituted, the state machine role's policy. What the local runtime needs as well (the deploy
- * context, placeholders, environments) is in deploy/. Kept free of SST's globals so that vitest can check
+ * substituted. What the local runtime needs as well (the deploy context, placeholders, environments,
+ * the state machines' and start roles' IAM) is in deploy/. Kept free of SST's globals so that vitest can check
  * it; the SST files beside it only feed in deployed names and ARNs.
  */
 
@@ -18,13 +18,7 @@ import type {
   IamStatement,
   KubernetesAccess,
 } from "../functions/shared/catalog.ts";
-import {
-  functionIdsOf,
-  type JsonValue,
-  LAMBDA_INVOKE,
-  type StateMachineDefinition,
-  substituteFunctions,
-} from "../workflows/asl.ts";
+import { type StateMachineDefinition, substituteFunctions } from "../workflows/asl.ts";
 
 /** An IAM statement as SST's Function `permissions` takes it. */
 export interface RenderedPermission {
@@ -105,53 +99,6 @@ export function renderDefinition(
       throw new UnresolvedReferenceError(`state machine refers to function ${id}, which is not deployed`);
     return arn;
   });
-}
-
-/**
- * What the state machine's role may do, derived from its definition: invoke exactly the functions
- * it names, put events on our bus when it uses the events integration, start the executions it nests.
- */
-export function stateMachinePermissions(
-  definition: StateMachineDefinition,
-  functionArns: Readonly<Record<string, string>>,
-  ctx: DeployContext,
-): RenderedPermission[] {
-  const statements: RenderedPermission[] = [];
-  const ids = functionIdsOf(definition);
-  if (ids.length > 0) {
-    statements.push({
-      actions: ["lambda:InvokeFunction"],
-      resources: ids.flatMap((id) => {
-        const arn = functionArns[id];
-        if (!arn)
-          throw new UnresolvedReferenceError(`state machine refers to function ${id}, which is not deployed`);
-        return [arn, `${arn}:*`];
-      }),
-    });
-  }
-  const resources = taskResources(definition as unknown as JsonValue);
-  if (resources.has("arn:aws:states:::events:putEvents")) {
-    statements.push({ actions: ["events:PutEvents"], resources: [resolveRef({ ref: "bus" }, ctx, "arn")] });
-  }
-  const unsupported = [...resources].filter(
-    (resource) => !resource.startsWith(LAMBDA_INVOKE) && resource !== "arn:aws:states:::events:putEvents",
-  );
-  if (unsupported.length > 0) {
-    throw new UnresolvedReferenceError(
-      `no IAM derivation for task resources ${unsupported.join(", ")}; add it to stacks/wiring.ts`,
-    );
-  }
-  return statements;
-}
-
-function taskResources(value: JsonValue | undefined, found = new Set<string>()): Set<string> {
-  if (Array.isArray(value)) {
-    for (const item of value) taskResources(item, found);
-  } else if (value !== null && typeof value === "object") {
-    if (value.Type === "Task" && typeof value.Resource === "string") found.add(value.Resource);
-    for (const item of Object.values(value)) taskResources(item, found);
-  }
-  return found;
 }
 
 /** Statements that grant a wildcard action or resource without a written reason. */

@@ -1,12 +1,13 @@
 /**
  * One state machine per workflow: the catalog's definition with function ARNs substituted, a role
- * derived from what the definition calls, logging (without execution data: payloads stay out of
+ * derived from what the definition calls (deploy/state-machine-iam.ts, which the local runtime uses too), logging (without execution data: payloads stay out of
  * logs) and X-Ray tracing.
  */
 
 import type { DeployContext } from "../deploy/context.ts";
+import { STATES_TRUST_POLICY, stateMachinePolicy } from "../deploy/state-machine-iam.ts";
 import { workflowCatalog } from "../workflows/catalog.ts";
-import { renderDefinition, stateMachinePermissions } from "./wiring.ts";
+import { renderDefinition } from "./wiring.ts";
 
 export function deployWorkflows(
   ctx: $util.Output<DeployContext>,
@@ -27,42 +28,15 @@ export function deployWorkflows(
       retentionInDays: 30,
     });
     const role = new aws.iam.Role(`${name}Role`, {
-      assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "states.amazonaws.com" }),
+      assumeRolePolicy: JSON.stringify(STATES_TRUST_POLICY),
     });
     new aws.iam.RolePolicy(`${name}Policy`, {
       role: role.id,
-      policy: $util.all([ctx, functionArns]).apply(([c, arns]) =>
-        JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            ...stateMachinePermissions(workflow.definition, arns, c).map((p) => ({
-              Effect: "Allow",
-              Action: p.actions,
-              Resource: p.resources,
-            })),
-            {
-              // CloudWatch Logs delivery and X-Ray have no resource-level permissions (AWS docs:
-              // "Using CloudWatch Logs to log execution history in Step Functions").
-              Effect: "Allow",
-              Action: [
-                "logs:CreateLogDelivery",
-                "logs:GetLogDelivery",
-                "logs:UpdateLogDelivery",
-                "logs:DeleteLogDelivery",
-                "logs:ListLogDeliveries",
-                "logs:PutResourcePolicy",
-                "logs:DescribeResourcePolicies",
-                "logs:DescribeLogGroups",
-                "xray:PutTraceSegments",
-                "xray:PutTelemetryRecords",
-                "xray:GetSamplingRules",
-                "xray:GetSamplingTargets",
-              ],
-              Resource: "*",
-            },
-          ],
-        }),
-      ),
+      policy: $util
+        .all([ctx, functionArns])
+        .apply(([c, arns]) =>
+          JSON.stringify(stateMachinePolicy({ definition: workflow.definition, functionArns: arns, ctx: c })),
+        ),
     });
     deployed[workflow.name] = new aws.sfn.StateMachine(name, {
       name: `${$app.name}-${$app.stage}-${workflow.name}`,

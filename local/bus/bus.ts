@@ -45,7 +45,16 @@ export interface DeliveryKey {
 
 /** How targets are reached; the runtime provides it, the bus knows nothing of the engine. */
 export interface TargetDispatcher {
-  startExecution(stateMachineArn: string, input: string, delivery?: DeliveryKey): Promise<unknown>;
+  /**
+   * `roleArn` is the target's `RoleArn`: what the start is made as. An error with an `errorCode` (such as
+   * `NO_PERMISSIONS`) is one retrying cannot mend: dead-lettered at once with that code.
+   */
+  startExecution(
+    stateMachineArn: string,
+    input: string,
+    delivery?: DeliveryKey,
+    roleArn?: string,
+  ): Promise<unknown>;
   invokeFunction(functionArn: string, payload: string): Promise<unknown>;
   /** Any other target type (SQS, SNS, another bus...); without it such targets fail. */
   deliver?(arn: string, input: string): Promise<unknown>;
@@ -373,7 +382,7 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
     }
     const work = (async () => {
       try {
-        await send(target.Arn, input, deliveryKey(event, rule, target));
+        await send(target, input, deliveryKey(event, rule, target));
         const metrics = metricsOf(rule);
         if (metrics) metrics.Invocations++;
         deliveries.push({
@@ -405,9 +414,10 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
     void tracked.finally(() => inFlight.delete(tracked));
   }
 
-  function send(arn: string, input: string, key: DeliveryKey): Promise<unknown> {
+  function send(target: Target, input: string, key: DeliveryKey): Promise<unknown> {
+    const arn = target.Arn;
     if (/^arn:aws[\w-]*:states:[^:]*:[^:]*:stateMachine:/.test(arn))
-      return dispatcher.startExecution(arn, input, key);
+      return dispatcher.startExecution(arn, input, key, target.RoleArn);
     if (/^arn:aws[\w-]*:lambda:[^:]*:[^:]*:function:/.test(arn)) return dispatcher.invokeFunction(arn, input);
     if (dispatcher.deliver) return dispatcher.deliver(arn, input);
     return Promise.reject(
@@ -429,6 +439,12 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
     const age = clock.now() + delay - Date.parse(event.time);
     const code = error instanceof Error ? error.name : "Error";
     const message = error instanceof Error ? error.message : String(error);
+    // Missing permissions to the target: "no retry attempts", straight to the dead-letter queue.
+    const permanent = (error as { errorCode?: unknown } | undefined)?.errorCode;
+    if (typeof permanent === "string") {
+      failedForGood(event, rule, target, attempt, permanent, message);
+      return;
+    }
     if (attempt > maxRetries) {
       failedForGood(
         event,

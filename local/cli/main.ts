@@ -24,6 +24,7 @@ export const HELP = `cplane — the control plane's CLI
   cplane canary abort|promote|pause|resume SERVICE [--reason WHY] [--as NAME] [--json]
   cplane traffic list [--json] | set --service S --version V [--error-rate 0.05] [--p99 800ms] [--business-success 0.9] [--requests-per-minute N]
   cplane clock | clock advance 10m | clock speed real|instant|manual|<factor>
+  cplane iam explain <function|workflow|rule|schedule> <operation> [--resource ARN] [--context key=value]... [--json]
   cplane reset [--data-dir .cplane]
 
 Where commands go (every command but start and reset):
@@ -69,6 +70,7 @@ const STRING_OPTIONS = [
   "p99",
   "business-success",
   "requests-per-minute",
+  "resource",
 ] as const;
 
 export const OPTIONS = {
@@ -80,6 +82,8 @@ export const OPTIONS = {
   refresh: { type: "boolean" },
   // events put: send a detail its contract refuses, as EventBridge itself would accept it
   "no-validate": { type: "boolean" },
+  // iam explain: a condition key of the request, key=value, repeatable
+  context: { type: "string", multiple: true },
   ...Object.fromEntries(STRING_OPTIONS.map((name) => [name, { type: "string" as const }])),
 } as const;
 

@@ -1170,6 +1170,7 @@ function call(
     taskToken,
     signal,
     executionArn: sc.thread.run.executionArn,
+    roleArn: sc.thread.run.contextExecution.RoleArn as string | undefined,
   };
 }
 

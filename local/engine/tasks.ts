@@ -36,6 +36,8 @@ export interface TaskCall {
   readonly taskToken: string | undefined;
   readonly signal: AbortSignal;
   readonly executionArn: string;
+  /** The role the state machine runs as (`$$.Execution.RoleArn`): what its Tasks are authorized as. */
+  readonly roleArn?: string;
 }
 
 /**
@@ -48,11 +50,14 @@ export interface TaskCall {
  * - `putEvents`: EventBridge PutEvents.
  * - `invokeTask`: handle a resource entirely (result as the integration returns it); return
  *   `undefined` to leave it to the engine.
+ * - `authorizeTask`: called before every integration call (each attempt); throw a `StatesError` to fail
+ *   the Task as Step Functions does when the state machine's role may not make the call.
  */
 export interface TaskRuntime {
   invokeFunction?(functionName: string, payload: Json, context: InvokeContext): Promise<Json | undefined>;
   putEvents?(entries: PutEventsEntry[], context: InvokeContext): Promise<PutEventsResult>;
   invokeTask?(call: TaskCall): Promise<Json> | undefined;
+  authorizeTask?(call: TaskCall): Promise<void>;
 }
 
 /** Nested executions, provided by the engine itself. */
@@ -203,6 +208,7 @@ export async function callIntegration(
   runtime: TaskRuntime,
   nested: NestedExecutions,
 ): Promise<Json> {
+  await runtime.authorizeTask?.(call);
   const custom = runtime.invokeTask?.(call);
   if (custom) return await custom;
   const ctx: InvokeContext = {

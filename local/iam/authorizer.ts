@@ -34,6 +34,18 @@ export interface Decision {
 export interface Authorizer {
   /** Throws the service's access-denied error unless the caller's role may make every request of the call. */
   authorize(call: LocalCloudCall, caller: Caller): Promise<void>;
+  /**
+   * What a service asks IAM on a role's behalf, outside any SDK call of ours (Step Functions running a
+   * Task, EventBridge starting a target): decided, counted and reported like any call; the first denial
+   * is returned for the caller to turn into the service's own failure.
+   */
+  authorizeRequests(
+    call: Pick<LocalCloudCall, "service" | "operation" | "region">,
+    caller: Caller,
+    requests: readonly MappedRequest[],
+  ): Decision | undefined;
+  /** Whether local IAM holds a role of this name. */
+  roleExists(roleName: string): boolean;
   /** The IAM requests of a call and how each is decided, without throwing. */
   explain(call: LocalCloudCall, caller: Caller): Promise<Decision[]>;
   /** Statements (`<role>#<Sid>`) that allowed at least one request so far. */
@@ -138,6 +150,16 @@ export function createAuthorizer(cloud: LocalCloud): Authorizer {
         `no IAM mapping for ${call.service}:${call.operation} (local/iam/operations)`,
       );
     }
+    const requests = await mapping((call.input ?? {}) as Record<string, unknown>, lookup(call.region));
+    return decideRequests(call, caller, requests);
+  }
+
+  /** Each request evaluated against the caller's role: its inline policies and its boundary. */
+  function decideRequests(
+    call: Pick<LocalCloudCall, "service" | "operation" | "region">,
+    caller: Caller,
+    requests: readonly MappedRequest[],
+  ): Decision[] {
     const role = cloud.iam.principal(caller.roleName);
     const identity = role
       ? Object.entries(role.inlinePolicies).map(([name, document]) =>
@@ -146,7 +168,6 @@ export function createAuthorizer(cloud: LocalCloud): Authorizer {
       : [];
     const boundary =
       role?.boundaryDocument !== undefined ? parse(`${role.boundaryArn}`, role.boundaryDocument) : undefined;
-    const requests = await mapping((call.input ?? {}) as Record<string, unknown>, lookup(call.region));
     const principal: Record<string, string> = {
       "aws:PrincipalArn": role?.arn ?? `arn:aws:iam::${cloud.account}:role/${caller.roleName}`,
       "aws:PrincipalAccount": cloud.account,
@@ -166,6 +187,17 @@ export function createAuthorizer(cloud: LocalCloud): Authorizer {
       );
       return { caller, call: { service: call.service, operation: call.operation }, request, result };
     });
+  }
+
+  /** Counts and reports the decisions; the first that is not an Allow, if any. */
+  function record(decisions: readonly Decision[]): Decision | undefined {
+    for (const decision of decisions) {
+      counts[decision.result.decision]++;
+      if (decision.result.decision === "Allow" && decision.result.statement)
+        used.add(decision.result.statement.id);
+      for (const listener of listeners) listener(decision);
+    }
+    return decisions.find((d) => d.result.decision !== "Allow");
   }
 
   const issued = new Map<string, string>();
@@ -206,15 +238,12 @@ export function createAuthorizer(cloud: LocalCloud): Authorizer {
       return () => listeners.delete(listener);
     },
     explain: decide,
+    roleExists: (roleName) => cloud.iam.principal(roleName) !== undefined,
+    authorizeRequests(call, caller, requests) {
+      return record(decideRequests(call, caller, requests));
+    },
     async authorize(call, caller) {
-      const decisions = await decide(call, caller);
-      for (const decision of decisions) {
-        counts[decision.result.decision]++;
-        if (decision.result.decision === "Allow" && decision.result.statement)
-          used.add(decision.result.statement.id);
-        for (const listener of listeners) listener(decision);
-      }
-      const denied = decisions.find((d) => d.result.decision !== "Allow");
+      const denied = record(await decide(call, caller));
       if (denied) {
         throw awsError(
           call.service,

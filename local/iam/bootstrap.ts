@@ -22,6 +22,46 @@ const missing = (error: unknown) =>
   error instanceof Error &&
   (error.name === "NoSuchEntityException" || error.name === "ResourceNotFoundException");
 
+export interface RoleToPut {
+  readonly name: string;
+  readonly description: string;
+  readonly trust: unknown;
+  readonly tags: { Key: string; Value: string }[];
+  readonly policyName: string;
+  readonly policy: unknown;
+}
+
+/**
+ * Makes a role unless it exists, then puts its one inline policy (on every start, so that a changed
+ * catalog or definition reaches a saved cloud); says whether it made the role.
+ */
+export async function putRole(iam: IAMClient, role: RoleToPut): Promise<{ arn: string; created: boolean }> {
+  const found = await iam.send(new GetRoleCommand({ RoleName: role.name })).catch((error: unknown) => {
+    if (missing(error)) return undefined;
+    throw error;
+  });
+  let arn = found?.Role?.Arn;
+  if (!arn) {
+    const made = await iam.send(
+      new CreateRoleCommand({
+        RoleName: role.name,
+        Description: role.description,
+        AssumeRolePolicyDocument: JSON.stringify(role.trust),
+        Tags: role.tags,
+      }),
+    );
+    arn = made.Role?.Arn as string;
+  }
+  await iam.send(
+    new PutRolePolicyCommand({
+      RoleName: role.name,
+      PolicyName: role.policyName,
+      PolicyDocument: JSON.stringify(role.policy),
+    }),
+  );
+  return { arn, created: !found?.Role?.Arn };
+}
+
 /** Creates (or updates) every function's role and access entry; returns what it created. */
 export async function bootstrapFunctionRoles(
   catalog: ReadonlyMap<FunctionId, FunctionSpec>,
@@ -47,30 +87,15 @@ export async function bootstrapFunctionRoles(
   };
   for (const spec of catalog.values()) {
     const roleName = functionRoleName(spec.id, ctx);
-    const role = await iam.send(new GetRoleCommand({ RoleName: roleName })).catch((error: unknown) => {
-      if (missing(error)) return undefined;
-      throw error;
+    const { arn: roleArn, created: made } = await putRole(iam, {
+      name: roleName,
+      description: `Role of function ${spec.id}: its catalog statements`,
+      trust: LAMBDA_TRUST,
+      tags: [{ Key: "cplane:function", Value: spec.id }],
+      policyName: CATALOG_POLICY,
+      policy: catalogPolicy(spec, ctx),
     });
-    let roleArn = role?.Role?.Arn;
-    if (!roleArn) {
-      const made = await iam.send(
-        new CreateRoleCommand({
-          RoleName: roleName,
-          Description: `Role of function ${spec.id}: its catalog statements`,
-          AssumeRolePolicyDocument: JSON.stringify(LAMBDA_TRUST),
-          Tags: [{ Key: "cplane:function", Value: spec.id }],
-        }),
-      );
-      roleArn = made.Role?.Arn as string;
-      created.push(`iam role ${roleName}`);
-    }
-    await iam.send(
-      new PutRolePolicyCommand({
-        RoleName: roleName,
-        PolicyName: CATALOG_POLICY,
-        PolicyDocument: JSON.stringify(catalogPolicy(spec, ctx)),
-      }),
-    );
+    if (made) created.push(`iam role ${roleName}`);
     if (!spec.kubernetes) continue;
     const clusterName = fillPlaceholders(spec.kubernetes.cluster, ctx);
     if (!(await clusterExists(clusterName))) continue;

@@ -7,9 +7,14 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 
 export interface Caller {
-  /** The catalog id of the function, `tenant/provision-database`. */
-  readonly functionId: string;
-  /** The function's role name in local IAM. */
+  /** The catalog id of the function, `tenant/provision-database`; none for a service's role. */
+  readonly functionId?: string;
+  /**
+   * For a role a service assumes (a state machine's, a rule target's, a schedule's): what it acts for,
+   * `states:tenant-onboarding`, `events:tenant-requested-onboarding`, `scheduler:dr-readiness`.
+   */
+  readonly service?: string;
+  /** The role's name in local IAM. */
   readonly roleName: string;
 }
 

@@ -4,6 +4,8 @@
  * filled in as stacks/ fills them). What a role may do is then read from local IAM, like any other role.
  */
 import { type DeployContext, fillPlaceholders, resolveRef } from "../../deploy/context.ts";
+import { stageResourceName } from "../../deploy/names.ts";
+import type { Starter } from "../../deploy/start-roles.ts";
 import type { FunctionSpec, IamStatement } from "../../functions/shared/catalog.ts";
 import type { PolicyDocumentJson, PolicyStatementJson } from "./policy.ts";
 
@@ -14,6 +16,34 @@ export const CATALOG_POLICY = "catalog";
 export function functionRoleName(id: string, ctx: Pick<DeployContext, "app" | "stage">): string {
   return `${ctx.app}-${ctx.stage}-${id.replace("/", "-")}`;
 }
+
+/** IAM role names: 1-64 characters (IAM User Guide, quotas). */
+const ROLE_NAME_MAX = 64;
+
+/** The inline policy of a service's role: what deploy/ derives for it (a definition, a target). */
+export const DERIVED_POLICY = "derived";
+
+/** `cplane-local-tenant-onboarding-states`: the role a workflow's state machine runs as. */
+export function stateMachineRoleName(workflow: string, ctx: Pick<DeployContext, "app" | "stage">): string {
+  return stageResourceName(ctx.app, ctx.stage, `${workflow}-states`, ROLE_NAME_MAX);
+}
+
+/** `cplane-local-rule-tenant-requested-onboarding`: the role a rule target or a schedule starts its workflow as. */
+export function startRoleName(
+  starter: Starter,
+  name: string,
+  ctx: Pick<DeployContext, "app" | "stage">,
+): string {
+  return stageResourceName(
+    ctx.app,
+    ctx.stage,
+    `${starter === "events" ? "rule" : "schedule"}-${name}`,
+    ROLE_NAME_MAX,
+  );
+}
+
+export const roleArnOf = (name: string, ctx: Pick<DeployContext, "account" | "partition">) =>
+  `arn:${ctx.partition}:iam::${ctx.account}:role/${name}`;
 
 /** Sid of a catalog statement: its index in the function's list, so that reports can name it. */
 export const statementSid = (index: number) => `Catalog${index}`;

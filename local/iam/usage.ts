@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DeployContext } from "../../deploy/context.ts";
 import type { FunctionId, FunctionSpec } from "../../functions/shared/catalog.ts";
-import { CATALOG_POLICY, functionRoleName, statementSid } from "./roles.ts";
+import { CATALOG_POLICY, DERIVED_POLICY, functionRoleName, statementSid } from "./roles.ts";
 
 /** The id the evaluator gives a catalog statement: `<role>#catalog#Catalog<index>`. */
 export const catalogStatementId = (roleName: string, index: number) =>
@@ -29,13 +29,32 @@ export interface UnusedReport {
     actions: readonly string[];
     resources: readonly string[];
   }[];
+  /**
+   * The same for the roles services act as (state machines, rule targets, schedules), by `<role>#<Sid>`.
+   * Logging and tracing are left out: Step Functions itself uses them, through no call emulated here.
+   */
+  readonly serviceRoles?: {
+    readonly statements: number;
+    readonly used: number;
+    readonly unused: readonly { role: string; sid: string; actions: readonly string[] }[];
+  };
 }
+
+/** A service role's statements, as the usage files name them. */
+export interface ServiceStatement {
+  readonly role: string;
+  readonly sid: string;
+  readonly actions: readonly string[];
+}
+
+const SERVICE_ONLY = new Set(["Logging", "Tracing"]);
 
 /** Every catalog statement against the usage files of `dir`. */
 export function unusedReport(
   catalog: ReadonlyMap<FunctionId, FunctionSpec>,
   ctx: Pick<DeployContext, "app" | "stage">,
   dir: string,
+  services: readonly ServiceStatement[] = [],
 ): UnusedReport {
   const used = new Set<string>();
   for (const file of readdirSync(dir).filter((f) => f.startsWith("usage-"))) {
@@ -55,5 +74,16 @@ export function unusedReport(
       });
     });
   }
-  return { statements, used: statements - unused.length, unused };
+  const counted = services.filter((s) => !SERVICE_ONLY.has(s.sid));
+  const idle = counted
+    .filter((s) => !used.has(`${s.role}#${DERIVED_POLICY}#${s.sid}`))
+    .map((s) => ({ role: s.role, sid: s.sid, actions: s.actions }));
+  return {
+    statements,
+    used: statements - unused.length,
+    unused,
+    ...(services.length > 0
+      ? { serviceRoles: { statements: counted.length, used: counted.length - idle.length, unused: idle } }
+      : {}),
+  };
 }

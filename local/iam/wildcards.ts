@@ -61,8 +61,12 @@ export function arnMatches(pattern: string, arn: string): boolean {
  * the rest compares with case.
  */
 export function resourceMatches(pattern: string, resource: string): boolean {
-  if (pattern === "*") return true;
+  if (pattern === "*" || pattern === resource) return true;
   if (resource === "*") return false;
+  // A full ARN without wildcards (most of a state machine role's function ARNs) matches only a resource
+  // equal to it but for case in the first five components: a cheap refusal before splitting both.
+  if (!/[*?]/.test(pattern) && colons(pattern) >= 5 && pattern.toLowerCase() !== resource.toLowerCase())
+    return false;
   const parts = pattern.split(":");
   while (parts.length < 6) parts.push("*");
   const have = splitArn(resource);
@@ -84,6 +88,12 @@ function resourceType(resource: string): string {
   if (slash === -1) return resource.slice(0, colon + 1);
   if (colon === -1) return resource.slice(0, slash + 1);
   return resource.slice(0, Math.min(slash, colon) + 1);
+}
+
+function colons(text: string): number {
+  let count = 0;
+  for (let i = text.indexOf(":"); i !== -1 && count < 5; i = text.indexOf(":", i + 1)) count++;
+  return count;
 }
 
 function splitArn(arn: string): string[] | undefined {

@@ -64,6 +64,11 @@ export interface LocalFunctions {
   invoke(name: string, payload: unknown, options?: InvokeOptions): Promise<unknown>;
 }
 
+/** The ARN a function has locally: `cplane-<group>-<name>` in the runtime's region and account. */
+export function localFunctionArn(id: FunctionId, region: string, account: string): string {
+  return `arn:aws:lambda:${region}:${account}:function:cplane-${id.replace("/", "-")}`;
+}
+
 /**
  * Sets every function's environment on this process (they share it locally) and refuses two
  * functions that want different values for one variable, which would make one of them wrong.
@@ -88,8 +93,7 @@ export function createLocalFunctions(options: LocalFunctionsOptions): LocalFunct
   process.env.AWS_REGION = region;
 
   const modules = new Map<FunctionId, Promise<Handler>>();
-  const arnOf = (id: FunctionId) =>
-    `arn:aws:lambda:${region}:${account}:function:cplane-${id.replace("/", "-")}`;
+  const arnOf = (id: FunctionId) => localFunctionArn(id, region, account);
   const byArn = new Map<string, FunctionId>();
   for (const id of catalog.keys()) {
     byArn.set(arnOf(id), id);

@@ -6,6 +6,8 @@ export function installWorkflowSchedules(
   scheduler: LocalScheduler,
   schedules: readonly WorkflowSchedule[],
   stateMachineArn: (workflow: string) => string,
+  /** The role each schedule starts its workflow as (none: unauthorized). */
+  roleArn?: (schedule: WorkflowSchedule) => string,
 ): string[] {
   return schedules.map(
     (schedule) =>
@@ -18,7 +20,11 @@ export function installWorkflowSchedules(
         FlexibleTimeWindow: schedule.flexibleTimeWindowMinutes
           ? { Mode: "FLEXIBLE", MaximumWindowInMinutes: schedule.flexibleTimeWindowMinutes }
           : { Mode: "OFF" },
-        Target: { Arn: stateMachineArn(schedule.workflow), Input: JSON.stringify(schedule.input) },
+        Target: {
+          Arn: stateMachineArn(schedule.workflow),
+          Input: JSON.stringify(schedule.input),
+          ...(roleArn ? { RoleArn: roleArn(schedule) } : {}),
+        },
       }).ScheduleArn,
   );
 }

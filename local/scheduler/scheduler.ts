@@ -211,7 +211,7 @@ export function createLocalScheduler(options: LocalSchedulerOptions) {
         // The run's execution id names the execution it starts: whoever holds the id (`runNow`'s caller,
         // the invocation log) finds the execution, and a retry of a start that did happen finds it there.
         if (/:states:[^:]*:[^:]*:stateMachine:/.test(arn))
-          await dispatcher.startExecution(arn, input, { id: executionId });
+          await dispatcher.startExecution(arn, input, { id: executionId }, description.Target.RoleArn);
         else if (/:lambda:[^:]*:[^:]*:function:/.test(arn)) await dispatcher.invokeFunction(arn, input);
         else if (dispatcher.deliver) await dispatcher.deliver(arn, input);
         else throw new SchedulerApiError("ValidationException", `No local dispatcher for target ${arn}`);

@@ -14,6 +14,8 @@ import {
   regionHealthAlarmName,
 } from "../../deploy/alarms.ts";
 import { deployable } from "../../deploy/deployable.ts";
+import { startExecutionStatements, starterTrustPolicy } from "../../deploy/start-roles.ts";
+import { policyDocument, STATES_TRUST_POLICY } from "../../deploy/state-machine-iam.ts";
 import { tenantAccessPolicies } from "../../deploy/tenant-access-policies.ts";
 import { functionRules } from "../../events/function-rules.ts";
 import { REGION_HEALTH_ALARM_PREFIX, workflowRules } from "../../events/rules.ts";
@@ -32,9 +34,10 @@ const LONGEST_STAGE = "feature-regional-failover-2";
 const STAGES = ["pr-7", "production", LONGEST_STAGE] as const;
 
 let rendered: Record<string, RenderedProgram> = {};
+// Bundling every function and rendering three stages took 6 minutes a stage on a shared machine at load 13.
 beforeAll(async () => {
   rendered = await renderStages(STAGES);
-}, 900_000);
+}, 1_800_000);
 
 const all = (stage: string) => rendered[stage]?.resources ?? [];
 const ofType = (stage: string, type: string) => all(stage).filter((r) => r.type === type);
@@ -46,6 +49,23 @@ function one(stage: string, type: string, name: string): RenderedResource {
 }
 /** The ARN the mocked AWS gave a resource. */
 const arnOf = (resource: RenderedResource) => str(resource.state.arn);
+interface PolicyStatement {
+  Sid?: string;
+  Effect: string;
+  Action: string[];
+  Resource: string[];
+}
+/** The role with this ARN: its trust policy and the statements of its one inline policy. */
+function roleOf(stage: string, roleArn: unknown): { trust: unknown; statements: PolicyStatement[] } {
+  const role = all(stage).find((r) => r.type === "aws:iam/role:Role" && arnOf(r) === roleArn);
+  if (!role) throw new Error(`${stage}: no role ${str(roleArn)}`);
+  const policies = ofType(stage, "aws:iam/rolePolicy:RolePolicy").filter((p) => p.inputs.role === role.id);
+  expect(policies, role.name).toHaveLength(1);
+  return {
+    trust: JSON.parse(str(role.inputs.assumeRolePolicy)),
+    statements: JSON.parse(str(policies[0]?.inputs.policy)).Statement,
+  };
+}
 
 /** AWS's limits on names (each service's API reference). */
 const NAME_LIMITS: Readonly<Record<string, { max: number; pattern?: RegExp }>> = {
@@ -134,28 +154,37 @@ describe.each(STAGES)("the SST program for stage %s", (stage) => {
       expect(new Set(named), workflow.name).toEqual(new Set(expected));
       expect(validator(JSON.parse(definition)).errors, workflow.name).toEqual([]);
 
-      const role = all(stage).find(
-        (r) => r.type === "aws:iam/role:Role" && arnOf(r) === machine.inputs.roleArn,
-      );
-      const policy = ofType(stage, "aws:iam/rolePolicy:RolePolicy").find((p) => p.inputs.role === role?.id);
-      const statements = JSON.parse(str(policy?.inputs.policy)).Statement as {
-        Action: string[];
-        Resource: string[];
-      }[];
-      const invoke = statements.find((s) => s.Action.includes("lambda:InvokeFunction"));
-      expect(new Set(invoke?.Resource), workflow.name).toEqual(
+      const { trust, statements } = roleOf(stage, machine.inputs.roleArn);
+      expect(trust, workflow.name).toEqual(STATES_TRUST_POLICY);
+      // Exactly its functions, in one statement; nothing else but logging and tracing, which need `*`.
+      const invoking = statements.filter((s) => s.Action.includes("lambda:InvokeFunction"));
+      expect(
+        invoking.map((s) => s.Sid),
+        workflow.name,
+      ).toEqual(["InvokeFunctions"]);
+      expect(new Set(invoking[0]?.Resource), workflow.name).toEqual(
         new Set(expected.flatMap((arn) => [arn, `${arn}:*`])),
       );
+      expect(
+        statements.map((s) => s.Sid),
+        workflow.name,
+      ).toEqual(["InvokeFunctions", "Logging", "Tracing"]);
+      for (const s of statements.filter((s) => s.Resource.includes("*")))
+        expect(
+          s.Action.every((a) => /^(logs|xray):/.test(a)),
+          `${workflow.name} ${s.Sid}`,
+        ).toBe(true);
     }
   });
 
-  it("deploys every rule whose workflow is built, on its bus, with its target", () => {
+  it("deploys every rule whose workflow is built, on its bus, with its target and a start role of its own", () => {
     const machines = new Map(
       ofType(stage, "aws:sfn/stateMachine:StateMachine").map((m) => [str(m.inputs.name), arnOf(m)]),
     );
     const rules = ofType(stage, "aws:cloudwatch/eventRule:EventRule");
     const targets = ofType(stage, "aws:cloudwatch/eventTarget:EventTarget");
     const bus = one(stage, "aws:cloudwatch/eventBus:EventBus", "ControlPlaneBusBus");
+    const startRoles: string[] = [];
     const expected = [
       ...deployable(workflowRules, new Set(workflowCatalog.keys())).ready.map((rule) => ({
         rule,
@@ -179,22 +208,41 @@ describe.each(STAGES)("the SST program for stage %s", (stage) => {
         deliveries.map((t) => t.inputs.arn),
         rule.name,
       ).toEqual([target]);
+      if ("workflow" in rule) {
+        // Its own role, which EventBridge alone assumes, may start exactly its workflow.
+        const { trust, statements } = roleOf(stage, deliveries[0]?.inputs.roleArn);
+        expect(trust, rule.name).toEqual(starterTrustPolicy("events"));
+        expect(statements, rule.name).toEqual(
+          policyDocument(startExecutionStatements(str(target))).Statement,
+        );
+        startRoles.push(str(deliveries[0]?.inputs.roleArn));
+      }
     }
+    expect(new Set(startRoles).size).toBe(startRoles.length);
   });
 
-  it("deploys every schedule whose workflow is built, with its workflow as target", () => {
+  it("deploys every schedule whose workflow is built, with its workflow as target and a start role of its own", () => {
     const machines = new Map(
       ofType(stage, "aws:sfn/stateMachine:StateMachine").map((m) => [str(m.inputs.name), arnOf(m)]),
     );
     const schedules = ofType(stage, "aws:scheduler/schedule:Schedule");
     const ready = deployable(workflowSchedules, new Set(workflowCatalog.keys())).ready;
     expect(schedules).toHaveLength(ready.length);
+    const roles = new Set<string>();
     for (const schedule of ready) {
       const deployed = schedules.find((s) => s.inputs.description === schedule.description);
-      expect((deployed?.inputs.target as { arn?: string } | undefined)?.arn, schedule.name).toBe(
-        machines.get(`${prefix}-${schedule.workflow}`),
+      const target = deployed?.inputs.target as { arn?: string; roleArn?: string } | undefined;
+      const machine = machines.get(`${prefix}-${schedule.workflow}`);
+      expect(target?.arn, schedule.name).toBe(machine);
+      // Its own role, which Scheduler alone assumes, may start exactly its workflow.
+      const { trust, statements } = roleOf(stage, target?.roleArn);
+      expect(trust, schedule.name).toEqual(starterTrustPolicy("scheduler"));
+      expect(statements, schedule.name).toEqual(
+        policyDocument(startExecutionStatements(str(machine))).Statement,
       );
+      roles.add(str(target?.roleArn));
     }
+    expect(roles.size).toBe(ready.length);
   });
 
   it("creates every alarm the workflows rely on: region health per region on its health check, the canary gates, backups failing twice", () => {

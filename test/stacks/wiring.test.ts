@@ -7,7 +7,6 @@ import {
   functionPermissions,
   renderDefinition,
   renderPermission,
-  stateMachinePermissions,
   unexplainedWildcards,
 } from "../../stacks/wiring.ts";
 import { lambdaTask, type StateMachineDefinition } from "../../workflows/asl.ts";
@@ -111,28 +110,6 @@ describe("renderDefinition", () => {
   it("names a function the definition needs that was not deployed", () => {
     expect(() => renderDefinition(definition, {})).toThrow(UnresolvedReferenceError);
     expect(() => renderDefinition(definition, {})).toThrow(/tenant\/provision-database/);
-  });
-});
-
-describe("stateMachinePermissions", () => {
-  it("grants invoke on exactly the named functions and PutEvents on our bus only", () => {
-    expect(stateMachinePermissions(definition, arns, ctx)).toEqual([
-      {
-        actions: ["lambda:InvokeFunction"],
-        resources: [arns["tenant/provision-database"], `${arns["tenant/provision-database"]}:*`],
-      },
-      { actions: ["events:PutEvents"], resources: [ctx.resources.bus.arn] },
-    ]);
-  });
-
-  it("refuses a task resource it cannot derive IAM for", () => {
-    const other: StateMachineDefinition = {
-      ...definition,
-      States: {
-        Provision: { Type: "Task", Resource: "arn:aws:states:::aws-sdk:rds:deleteDBCluster", End: true },
-      },
-    };
-    expect(() => stateMachinePermissions(other, arns, ctx)).toThrow(/aws-sdk:rds:deleteDBCluster/);
   });
 });
 

@@ -13,7 +13,13 @@ export default function setup(): () => Promise<void> {
   return async () => {
     const { functionCatalog } = await import("../../functions/catalog.ts");
     const { unusedReport } = await import("../../local/iam/usage.ts");
-    const report = unusedReport(functionCatalog, { app: "cplane", stage: "local" }, dir);
+    const { serviceStatements } = await import("./iam-service-statements.ts");
+    const report = unusedReport(
+      functionCatalog,
+      { app: "cplane", stage: "local" },
+      dir,
+      await serviceStatements(),
+    );
     rmSync(dir, { recursive: true, force: true });
     // A run that started no runtime (unit tests only) says nothing about the catalog: no artifact.
     // A partial run writes one too; only the whole suite's is the list of candidates for removal.
@@ -22,7 +28,7 @@ export default function setup(): () => Promise<void> {
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, "iam-unused.json"), `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(
-      `local IAM: ${report.used} of ${report.statements} catalog statements used by the suite; unused in test/artifacts/iam-unused.json\n`,
+      `local IAM: ${report.used} of ${report.statements} catalog statements used by the suite, ${report.serviceRoles?.used ?? 0} of ${report.serviceRoles?.statements ?? 0} service role statements; unused in test/artifacts/iam-unused.json\n`,
     );
   };
 }

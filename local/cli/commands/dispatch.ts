@@ -4,11 +4,12 @@ import { resolveTarget, type Target, UsageError } from "../target.ts";
 import { canary, traffic } from "./canary.ts";
 import { dr } from "./dr.ts";
 import { listEvents, listRules, putEvents, sampleNames, schedules } from "./events.ts";
+import { iam } from "./iam.ts";
 import { clock, cloud, fault, reset, tenants } from "./local.ts";
 import { reports } from "./reports.ts";
 import { executions, runWorkflow, tasks } from "./workflows.ts";
 
-type Options = Record<string, string | boolean | undefined>;
+type Options = Record<string, string | boolean | string[] | undefined>;
 
 const str = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
 
@@ -28,6 +29,11 @@ export async function dispatch(command: string, args: string[], options: Options
       fresh: options.fresh === true,
       fleet: str(options.fleet),
     });
+  }
+  // Offline: the catalogs' roles as the local runtime creates them.
+  if (command === "iam") {
+    const [action = "", ...more] = args;
+    return iam(action, more, options);
   }
   const target: Target = resolveTarget({
     target: str(options.target),
