@@ -35,7 +35,7 @@ export const TIMEOUT_SECONDS = 24 * 3600;
 /** How long an approval (inconclusive analysis, promotion to 100 %) waits before it counts as a rejection. */
 export const APPROVAL_TIMEOUT_SECONDS = 3600;
 /** A traffic change waits this long for a failover or DR drill to give the fleet lock back. */
-const FLEET_RETRY: Retrier = {
+export const FLEET_RETRY: Retrier = {
   ErrorEquals: ["FleetLockedError"],
   IntervalSeconds: 60,
   MaxAttempts: 60,
@@ -46,7 +46,10 @@ const ARN = `"executionArn": ${EXECUTION_ARN}`;
 const STAGE = `"plan": $plan, "stageIndex": $stageIndex, ${ARN}`;
 const NOW = "$toMillis($states.context.State.EnteredTime)";
 const WEIGHT = "$plan.stages[$stageIndex].weight";
-const TRIGGER = `($request.trigger = "git-push" ? {"type": "event", "source": "cplane.git: Git Push", "id": $request.deliveryId, "by": $request.pusher} : {"type": "manual", "source": "StartExecution", "by": $request.requestedBy})`;
+/** The report's trigger from the execution's input (JSONata of it): a push, or a manual start. */
+export const triggerOf = (request: string) =>
+  `(${request}.trigger = "git-push" ? {"type": "event", "source": "cplane.git: Git Push", "id": ${request}.deliveryId, "by": ${request}.pusher} : {"type": "manual", "source": "StartExecution", "by": ${request}.requestedBy})`;
+const TRIGGER = triggerOf("$request");
 const OUTCOME = `($outcome ? $outcome : "rolled-back")`;
 const REASON = `($reason ? $reason : ($failure ? $failure.step & ": " & $failure.error & ": " & $string($failure.cause) : "rolled back"))`;
 /** The step reached, as scripts and people read it. */

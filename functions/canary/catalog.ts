@@ -40,7 +40,7 @@ const answerTokens: IamStatement = {
 const VIEW: KubernetesAccess = {
   cluster: SERVICE_CLUSTER,
   accessPolicy: "arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
-  reason: "reads the services' Deployments and DestinationRules",
+  reason: "reads the services' Deployments, VirtualServices and DestinationRules",
 };
 const EDIT: KubernetesAccess = {
   cluster: SERVICE_CLUSTER,
@@ -136,6 +136,12 @@ export const canaryFunctions = [
     "Sends all traffic to stable at once, then removes this execution's canary, under the fleet lock",
     [describeClusters, fleetLock],
     { environment: { TENANT_TABLE: TABLE }, kubernetes: EDIT },
+  ),
+  spec(
+    "find-stopped-canary",
+    "After a canary execution is stopped from outside: its service, its plan, how far it got; takes it on for the clean-up",
+    [describeClusters, registry(["GetItem", "UpdateItem"], ["CANARY#"])],
+    { environment: { TENANT_TABLE: TABLE }, kubernetes: VIEW },
   ),
   spec(
     "finish",

@@ -90,7 +90,7 @@ describe("deploy-canary", () => {
     });
     const put = dynamodb.commandCalls(PutItemCommand)[0]?.args[0].input;
     expect(put?.Item).toEqual(
-      marshall({ pk: "CANARY#api", sk: "CANARY", service: "api", executionArn: EXECUTION }),
+      marshall({ pk: "CANARY#api", sk: "CANARY", service: "api", executionArn: EXECUTION, plan: PLAN }),
     );
     const event = eventbridge.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
     expect(event?.DetailType).toBe("Canary Started");
