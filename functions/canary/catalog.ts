@@ -91,8 +91,14 @@ export const canaryFunctions = [
     },
   ),
   spec(
+    "scale-canary",
+    "Sizes this execution's canary Deployment for the next stage, before its traffic moves",
+    [describeClusters],
+    { kubernetes: EDIT },
+  ),
+  spec(
     "shift-traffic",
-    "Scales the canary for a stage and sets the VirtualService's weights or cohort route, under the fleet lock",
+    "Sets the VirtualService's weights or cohort route for a stage whose pods are ready, under the fleet lock",
     [describeClusters, fleetLock, publish],
     { environment: ENV, kubernetes: EDIT },
   ),
