@@ -1,7 +1,7 @@
 /**
  * What a canary promotion costs on the local runtime at `--speed instant` (demo fleet, no data
- * directory): the default rollout of api (10/25/50/100 %, an hour's bake per step, an analysis a
- * minute) against the same rollout with 10-minute bakes in the same run, in wall time, simulated time
+ * directory): the default rollout of api (10/25/50 %, then 100 % while stable still runs, an hour's bake
+ * each, an analysis a minute, each step's pods ready before its traffic moves) against the same rollout with 10-minute bakes in the same run, in wall time, simulated time
  * and state transitions (what Step Functions bills); and, for a release failing 5 % of its requests,
  * the simulated seconds from the breach becoming visible in the metrics to every request on stable.
  *

@@ -73,7 +73,7 @@ export const StepFunctionsExecutionStatusChange = defineEvent({
   source: SOURCES.states,
   detailType: "Step Functions Execution Status Change",
   description:
-    "An execution changed status; ABORTED or TIMED_OUT of a tenant workflow starts operation-cleanup.",
+    "An execution changed status; ABORTED or TIMED_OUT of a tenant workflow or a canary starts operation-cleanup.",
   detail: z.looseObject({
     executionArn: z.string().min(1),
     stateMachineArn: z.string().min(1),

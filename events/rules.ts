@@ -114,16 +114,18 @@ export const workflowRules: readonly WorkflowRule[] = [
   {
     name: "execution-stopped-clean-up",
     description:
-      "A tenant execution stopped or timed out from outside: its failure path never ran, so the clean-up workflow does that work.",
+      "A tenant or canary execution stopped or timed out from outside: its failure path never ran, so the clean-up workflow does that work.",
     eventBus: DEFAULT_BUS,
     eventPattern: {
       source: ["aws.states"],
       "detail-type": ["Step Functions Execution Status Change"],
       detail: {
         status: ["ABORTED", "TIMED_OUT"],
+        // Suffixes, not wildcards: three wildcards pass EventBridge's limit on a rule's complexity.
         stateMachineArn: [
-          { wildcard: "*:stateMachine:*tenant-onboarding" },
-          { wildcard: "*:stateMachine:*tenant-offboarding" },
+          { suffix: "tenant-onboarding" },
+          { suffix: "tenant-offboarding" },
+          { suffix: "canary-promotion" },
         ],
       },
     },

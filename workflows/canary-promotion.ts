@@ -1,10 +1,13 @@
 /**
  * Canary promotion: resolve the plan from the service's configuration, take the service's lock (a
  * second canary of the service is refused at once), deploy the canary beside stable and wait for it to
- * be ready, then stage by stage (tenant cohorts first, if configured, then 10/25/50 %...) move traffic
- * and bake, comparing canary with stable once per analysis interval. A breach, an alarm or a person's
- * abort rolls back at once; an inconclusive analysis asks a person; at 100 % (after an approval when
- * configured) stable rolls to the new image and the canary is removed. The output and the report say
+ * be ready, then stage by stage (tenant cohorts first, if configured, then 10/25/50 %...) size the
+ * canary for the stage and wait for its new pods to be ready (within the progress deadline), move
+ * traffic and bake, comparing canary with stable once per analysis interval. A breach, an alarm or a
+ * person's abort rolls back at once; an inconclusive analysis asks a person; at 100 % (after an
+ * approval when configured) the canary takes all traffic and, when the service asks for it, bakes
+ * there while stable still runs (error rate and p99 absolute, business success against stable's
+ * baseline from the previous step); then stable rolls to the new image and the canary is removed. The output and the report say
  * `promoted`, `rolled-back`, `aborted` or `skipped`, the step reached and, for a breach, the gate with
  * its measured value and threshold.
  *
@@ -35,7 +38,7 @@ export const TIMEOUT_SECONDS = 24 * 3600;
 /** How long an approval (inconclusive analysis, promotion to 100 %) waits before it counts as a rejection. */
 export const APPROVAL_TIMEOUT_SECONDS = 3600;
 /** A traffic change waits this long for a failover or DR drill to give the fleet lock back. */
-const FLEET_RETRY: Retrier = {
+export const FLEET_RETRY: Retrier = {
   ErrorEquals: ["FleetLockedError"],
   IntervalSeconds: 60,
   MaxAttempts: 60,
@@ -45,16 +48,22 @@ const FLEET_RETRY: Retrier = {
 const ARN = `"executionArn": ${EXECUTION_ARN}`;
 const STAGE = `"plan": $plan, "stageIndex": $stageIndex, ${ARN}`;
 const NOW = "$toMillis($states.context.State.EnteredTime)";
-const WEIGHT = "$plan.stages[$stageIndex].weight";
-const TRIGGER = `($request.trigger = "git-push" ? {"type": "event", "source": "cplane.git: Git Push", "id": $request.deliveryId, "by": $request.pusher} : {"type": "manual", "source": "StartExecution", "by": $request.requestedBy})`;
+/** The stage's share; past the last stage (its bake at 100 % passed), the last one's. */
+const WEIGHT = "$plan.stages[$min([$stageIndex, $count($plan.stages) - 1])].weight";
+/** The stage takes all traffic (not a cohort's): stable serves none, so there is no live comparison. */
+const FULL_STAGE = `(${WEIGHT} = 100 and $not($exists($plan.stages[$stageIndex].cohort)))`;
+/** The report's trigger from the execution's input (JSONata of it): a push, or a manual start. */
+export const triggerOf = (request: string) =>
+  `(${request}.trigger = "git-push" ? {"type": "event", "source": "cplane.git: Git Push", "id": ${request}.deliveryId, "by": ${request}.pusher} : {"type": "manual", "source": "StartExecution", "by": ${request}.requestedBy})`;
+const TRIGGER = triggerOf("$request");
 const OUTCOME = `($outcome ? $outcome : "rolled-back")`;
 const REASON = `($reason ? $reason : ($failure ? $failure.step & ": " & $failure.error & ": " & $string($failure.cause) : "rolled back"))`;
 /** The step reached, as scripts and people read it. */
-const RESULT = `"outcome": ${OUTCOME}, "service": $plan.service, "image": $plan.image, "step": ${WEIGHT}, "stage": $stageIndex + 1, "cohort": $plan.stages[$stageIndex].cohort.label`;
+const RESULT = `"outcome": ${OUTCOME}, "service": $plan.service, "image": $plan.image, "step": ${WEIGHT}, "stage": $min([$stageIndex + 1, $count($plan.stages)]), "cohort": $plan.stages[$stageIndex].cohort.label`;
 /** One analysis as a report decision: its verdict, the measured values and the gates. */
 const decision = (outcome: string) =>
-  `{"name": "stage-" & ($stageIndex + 1) & "-" & ${WEIGHT} & "pct", "outcome": ${outcome}, "reason": $substring($analysis.reason, 0, 1000), "subject": ($plan.stages[$stageIndex].cohort ? $plan.stages[$stageIndex].cohort.label : $plan.service), "inputs": {"canaryRequests": $analysis.canary.requests, "canaryErrorRatePercent": $analysis.canary.errorRatePercent, "canaryP99Ms": $analysis.canary.p99Ms, "canaryBusinessSuccessPercent": $analysis.canary.businessSuccessPercent, "stableRequests": $analysis.stable.requests, "stableErrorRatePercent": $analysis.stable.errorRatePercent, "stableP99Ms": $analysis.stable.p99Ms, "stableBusinessSuccessPercent": $analysis.stable.businessSuccessPercent}, "thresholds": $analysis.thresholds}`;
-const MEASURED = `($analysis ? $sift({"errorRatePercent": $analysis.canary.errorRatePercent, "p99Ms": $analysis.canary.p99Ms, "businessSuccessPercent": $analysis.canary.businessSuccessPercent, "stableBusinessSuccessPercent": $analysis.stable.businessSuccessPercent, "requests": $analysis.canary.requests}, function($v) { $type($v) = "number" }) : null)`;
+  `{"name": "stage-" & ($stageIndex + 1) & "-" & ${WEIGHT} & "pct", "outcome": ${outcome}, "reason": $substring($analysis.reason, 0, 1000), "subject": ($plan.stages[$stageIndex].cohort ? $plan.stages[$stageIndex].cohort.label : $plan.service), "inputs": {"canaryRequests": $analysis.canary.requests, "canaryErrorRatePercent": $analysis.canary.errorRatePercent, "canaryP99Ms": $analysis.canary.p99Ms, "canaryBusinessSuccessPercent": $analysis.canary.businessSuccessPercent, "stableRequests": $analysis.stable.requests, "stableErrorRatePercent": $analysis.stable.errorRatePercent, "stableP99Ms": $analysis.stable.p99Ms, "stableBusinessSuccessPercent": $analysis.stable.businessSuccessPercent, "baselineBusinessSuccessPercent": $analysis.baseline.businessSuccessPercent}, "thresholds": $analysis.thresholds}`;
+const MEASURED = `($analysis ? $sift({"errorRatePercent": $analysis.canary.errorRatePercent, "p99Ms": $analysis.canary.p99Ms, "businessSuccessPercent": $analysis.canary.businessSuccessPercent, "stableBusinessSuccessPercent": $analysis.stable.businessSuccessPercent, "baselineBusinessSuccessPercent": $analysis.baseline.businessSuccessPercent, "requests": $analysis.canary.requests}, function($v) { $type($v) = "number" }) : null)`;
 
 const failure = failurePath({
   record: {
@@ -77,6 +86,9 @@ const locks = acquireLocks({
   onFailure: failure.recordEntry,
 });
 
+/** Which stage's pods a canary rollout waits for, in its error's cause. */
+const AT_STEP = ` (' & $rollout.replicas & ' pods for ' & ($plan.stages[$stageIndex].cohort ? $plan.stages[$stageIndex].cohort.label : ${WEIGHT} & ' %') & ')`;
+
 const rollout = (name: string, version: "canary" | "stable", next: string) =>
   pollUntil({
     name,
@@ -93,11 +105,11 @@ const rollout = (name: string, version: "canary" | "stable", next: string) =>
     maxPollSeconds: 30,
     failed: {
       error: "CanaryRolloutFailedError",
-      cause: `{% '${version} Deployment ' & $plan.service & '-${version} never became ready: ' & $rollout.reason %}`,
+      cause: `{% '${version} Deployment ' & $plan.service & '-${version}${AT_STEP} never became ready: ' & $rollout.reason %}`,
     },
     timedOut: {
       error: "CanaryRolloutTimeoutError",
-      cause: `{% '${version} Deployment ' & $plan.service & '-${version} not ready within its progress deadline: ' & $rollout.reason %}`,
+      cause: `{% '${version} Deployment ' & $plan.service & '-${version}${AT_STEP} not ready within its progress deadline: ' & $rollout.reason %}`,
     },
   });
 const canaryRollout = rollout("CanaryRollout", "canary", "ShiftTraffic");
@@ -119,12 +131,10 @@ const beforeFull = approvalGate({
   evidence: "$analysis",
   timeoutSeconds: APPROVAL_TIMEOUT_SECONDS,
   onTimeout: { action: "reject" },
-  approved: "Promote",
+  approved: "HoldAtFull",
   rejected: "PromotionRejected",
   onFailure: "Rollback",
 });
-
-const FULL = `($stageIndex >= $count($plan.stages) or (${WEIGHT} = 100 and $not($exists($plan.stages[$stageIndex].cohort))))`;
 
 export const canaryDefinition: StateMachineDefinition = {
   Comment:
@@ -148,6 +158,7 @@ export const canaryDefinition: StateMachineDefinition = {
         outcome: null,
         reason: null,
         breach: null,
+        baseline: null,
         retired: null,
         ...locks.variables,
         ...canaryRollout.variables,
@@ -184,11 +195,15 @@ export const canaryDefinition: StateMachineDefinition = {
     ...locks.states,
     DeployCanary: step("canary/deploy-canary", `{% {${STAGE}} %}`, canaryRollout.entry, "Rollback"),
     ...canaryRollout.states,
+    // A later stage: its pods first, ready (the same wait, its deadline anew), then its traffic.
+    ScaleCanary: step("canary/scale-canary", `{% {${STAGE}} %}`, canaryRollout.entry, "Rollback", {
+      Assign: canaryRollout.variables,
+    }),
     ShiftTraffic: step("canary/shift-traffic", `{% {${STAGE}} %}`, "Bake", "Rollback", {
       Retry: [FLEET_RETRY],
       Assign: {
         since: "{% $states.result.Payload.shiftedAt %}",
-        bakeUntil: "{% $states.result.Payload.shiftedAt + $plan.bakeSeconds * 1000 %}",
+        bakeUntil: `{% $states.result.Payload.shiftedAt + (${FULL_STAGE} and $plan.fullBakeSeconds > 0 ? $plan.fullBakeSeconds : $plan.bakeSeconds) * 1000 %}`,
       },
     }),
     Bake: lambdaTask("canary/await-signal", {
@@ -213,7 +228,7 @@ export const canaryDefinition: StateMachineDefinition = {
     },
     Analyze: step(
       "canary/analyze",
-      `{% {"plan": $plan, "stageIndex": $stageIndex, "since": $since, ${ARN}} %}`,
+      `{% {"plan": $plan, "stageIndex": $stageIndex, "since": $since, "baseline": $baseline, ${ARN}} %}`,
       "Judge",
       "Rollback",
       { Assign: { analysis: "{% $states.result.Payload %}" } },
@@ -232,6 +247,8 @@ export const canaryDefinition: StateMachineDefinition = {
       Type: "Pass",
       Assign: {
         decisions: `{% $append($decisions, [${decision(`($analysis.verdict = "inconclusive" ? "approved by " & $inconclusiveAnalysisDecision.decidedBy : $analysis.verdict)`)}]) %}`,
+        // Stable's business success over this stage's bake: what a bake at 100 % is held against.
+        baseline: `{% $analysis.stable.transactions >= $plan.gates.minTransactions ? {"stageIndex": $stageIndex, "weight": ${WEIGHT}, "transactions": $analysis.stable.transactions, "successes": $analysis.stable.successes, "businessSuccessPercent": $analysis.stable.businessSuccessPercent} : $baseline %}`,
         stageIndex: "{% $stageIndex + 1 %}",
       },
       Next: "NextStage",
@@ -239,12 +256,20 @@ export const canaryDefinition: StateMachineDefinition = {
     NextStage: {
       Type: "Choice",
       Choices: [
-        { Condition: `{% ${FULL} and $plan.approvalBeforeFull = true %}`, Next: beforeFull.entry },
-        { Condition: `{% ${FULL} %}`, Next: "Promote" },
+        // Past the last stage: the bake at 100 % passed.
+        { Condition: "{% $stageIndex >= $count($plan.stages) %}", Next: "Promote" },
+        { Condition: `{% ${FULL_STAGE} and $plan.approvalBeforeFull = true %}`, Next: beforeFull.entry },
+        { Condition: `{% ${FULL_STAGE} %}`, Next: "HoldAtFull" },
       ],
-      Default: "ShiftTraffic",
+      Default: "ScaleCanary",
     },
     ...beforeFull.states,
+    HoldAtFull: {
+      Type: "Choice",
+      Comment: "A service that asks for it bakes at 100 % while stable still runs; the others promote now.",
+      Choices: [{ Condition: "{% $plan.fullBakeSeconds > 0 %}", Next: "ScaleCanary" }],
+      Default: "Promote",
+    },
     Promote: step("canary/promote", `{% {${STAGE}} %}`, stableRollout.entry, "Rollback", {
       Retry: [FLEET_RETRY],
     }),
@@ -336,7 +361,7 @@ export const canaryDefinition: StateMachineDefinition = {
     }),
     AnnounceRolledBack: step(
       "canary/finish",
-      `{% {"plan": $plan, "outcome": ${OUTCOME}, "stageIndex": $stageIndex, "reason": ${REASON}, "breach": $breach, "measured": ${MEASURED}, "startedAt": $states.context.Execution.StartTime, "report": $report, ${ARN}} %}`,
+      `{% {"plan": $plan, "outcome": ${OUTCOME}, "stageIndex": $min([$stageIndex, $count($plan.stages) - 1]), "reason": ${REASON}, "breach": $breach, "measured": ${MEASURED}, "startedAt": $states.context.Execution.StartTime, "report": $report, ${ARN}} %}`,
       "ReleaseLocksAfterRollback",
       "ReleaseLocksAfterRollback",
     ),

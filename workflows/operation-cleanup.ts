@@ -4,12 +4,14 @@
  * Change` (ABORTED, TIMED_OUT) starts this instead. It does what the failure path would have done for
  * that workflow: a stopped onboarding is compensated and its tenant marked failed with the reason and
  * `Tenant Onboarding Failed` published; a stopped offboarding is recorded (deletions are not undone and
- * offboarding can be run again); every stopped execution's leases are released.
+ * offboarding can be run again); a stopped canary is rolled back, reported and `Canary Rolled Back`
+ * published (workflows/canary-cleanup.ts); every stopped execution's leases are released.
  * Executions the local runtime cut off when it stopped (`cplane.RuntimeStopped`) are redriven by it,
  * not cleaned up.
  */
 import { type WorkflowInput, workflowInputs } from "../events/workflows.ts";
 import type { StateMachineDefinition } from "./asl.ts";
+import { stoppedCanaryCleanup } from "./canary-cleanup.ts";
 import { COMPENSATION_RETRY, step } from "./kit/index.ts";
 import type { WorkflowSpec } from "./workflow.ts";
 
@@ -18,6 +20,12 @@ const STOPPED = "$stopped.executionArn";
 /** Whether the stopped execution ran `workflow` (`<app>-<stage>-<workflow>` on AWS, `<workflow>` locally). */
 const ran = (workflow: string) =>
   `{% $stopped.stateMachineName = '${workflow}' or $contains($stopped.stateMachineName, /-${workflow}$/) %}`;
+
+const canary = stoppedCanaryCleanup({
+  stopped: "$stopped",
+  next: "ReleaseLocks",
+  onFailure: "CleanUpFailed",
+});
 
 export const cleanupDefinition: StateMachineDefinition = {
   Comment: "Clean-up after an execution stopped or timed out from outside: compensate, record, release",
@@ -31,7 +39,12 @@ export const cleanupDefinition: StateMachineDefinition = {
       "WasCutOffByRuntime",
       "CleanUpFailed",
       {
-        Assign: { stopped: "{% $states.result.Payload %}", tenant: null, compensation: null },
+        Assign: {
+          stopped: "{% $states.result.Payload %}",
+          tenant: null,
+          compensation: null,
+          ...canary.variables,
+        },
       },
     ),
     WasCutOffByRuntime: {
@@ -47,6 +60,7 @@ export const cleanupDefinition: StateMachineDefinition = {
       Choices: [
         { Condition: ran("tenant-onboarding"), Next: "FindOnboardingTenant" },
         { Condition: ran("tenant-offboarding"), Next: "FindOffboardingTenant" },
+        { Condition: ran("canary-promotion"), Next: canary.entry },
       ],
       Default: "ReleaseLocks",
     },
@@ -95,6 +109,7 @@ export const cleanupDefinition: StateMachineDefinition = {
       "ReleaseLocks",
       "CleanUpFailed",
     ),
+    ...canary.states,
     ReleaseLocks: step(
       "ops/release-locks",
       `{% {"executionArn": ${STOPPED}} %}`,
@@ -107,7 +122,7 @@ export const cleanupDefinition: StateMachineDefinition = {
     CleanedUp: {
       Type: "Succeed",
       Output:
-        '{% {"executionArn": $stopped.executionArn, "status": $stopped.status, "tenant": $tenant.slug, "compensated": $compensation.removed, "released": $released} %}',
+        '{% {"executionArn": $stopped.executionArn, "status": $stopped.status, "tenant": $tenant.slug, "compensated": $compensation.removed, "canary": $canary.owned ? {"service": $canary.service, "rolledBack": $not($canary.promoted), "removed": $canaryRollback.removed} : null, "released": $released} %}',
     },
     CleanUpFailed: {
       Type: "Fail",
@@ -124,7 +139,7 @@ export type CleanupInput = WorkflowInput<"operation-cleanup">;
 export const operationCleanup: WorkflowSpec<"operation-cleanup"> = {
   name: "operation-cleanup",
   description:
-    "After an execution is stopped or times out: compensates and records what its failure path would have, and releases its locks.",
+    "After an execution is stopped or times out: compensates (a canary: rolls back) and records what its failure path would have, and releases its locks.",
   definition: cleanupDefinition,
   input: CleanupInput,
 };

@@ -40,7 +40,7 @@ const answerTokens: IamStatement = {
 const VIEW: KubernetesAccess = {
   cluster: SERVICE_CLUSTER,
   accessPolicy: "arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
-  reason: "reads the services' Deployments and DestinationRules",
+  reason: "reads the services' Deployments, VirtualServices and DestinationRules",
 };
 const EDIT: KubernetesAccess = {
   cluster: SERVICE_CLUSTER,
@@ -91,8 +91,14 @@ export const canaryFunctions = [
     },
   ),
   spec(
+    "scale-canary",
+    "Sizes this execution's canary Deployment for the next stage, before its traffic moves",
+    [describeClusters],
+    { kubernetes: EDIT },
+  ),
+  spec(
     "shift-traffic",
-    "Scales the canary for a stage and sets the VirtualService's weights or cohort route, under the fleet lock",
+    "Sets the VirtualService's weights or cohort route for a stage whose pods are ready, under the fleet lock",
     [describeClusters, fleetLock, publish],
     { environment: ENV, kubernetes: EDIT },
   ),
@@ -136,6 +142,12 @@ export const canaryFunctions = [
     "Sends all traffic to stable at once, then removes this execution's canary, under the fleet lock",
     [describeClusters, fleetLock],
     { environment: { TENANT_TABLE: TABLE }, kubernetes: EDIT },
+  ),
+  spec(
+    "find-stopped-canary",
+    "After a canary execution is stopped from outside: its service, its plan, how far it got; takes it on for the clean-up",
+    [describeClusters, registry(["GetItem", "UpdateItem"], ["CANARY#"])],
+    { environment: { TENANT_TABLE: TABLE }, kubernetes: VIEW },
   ),
   spec(
     "finish",

@@ -34,7 +34,7 @@ export const handler = defineStep(
     if (!stable) throw new StableNotFoundError(`stable Deployment ${plan.service}-${STABLE} is gone`);
     const weight = plan.stages[stageIndex]?.weight ?? 0;
     const manifest = canaryDeployment(stable, plan, weight, executionArn);
-    await registerCanary(plan.service, executionArn);
+    await registerCanary(plan.service, executionArn, plan);
     await api.apply(manifest);
     if (!existing)
       await publishEvent(CanaryStarted, {

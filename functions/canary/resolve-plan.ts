@@ -106,6 +106,10 @@ export const handler = defineStep(ResolvePlanInput, async (input): Promise<Resol
     stableReplicas: Math.max(1, Number((stable as { spec?: { replicas?: number } }).spec?.replicas ?? 1)),
     stages: stagesOf(config, manual?.steps ?? config.steps),
     bakeSeconds: (manual?.bakeMinutes ?? config.bakeMinutes) * 60,
+    // A bake time given by hand is every bake's, the one at 100 % included.
+    fullBakeSeconds: config.fullBake
+      ? (manual?.bakeMinutes ?? config.fullBake.minutes ?? config.bakeMinutes) * 60
+      : 0,
     analysisIntervalSeconds: config.analysisIntervalSeconds,
     progressDeadlineSeconds: config.progressDeadlineSeconds,
     gates: config.gates,

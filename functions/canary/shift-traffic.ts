@@ -1,9 +1,9 @@
 /**
- * Moves traffic to a stage: scales the canary for its share first (a pod per started share of stable's
- * replicas), then sets the VirtualService's routes (weights, or the cohort's header match), while
- * holding the fleet lock shared so that no traffic changes during a failover. Past the first stage it
- * announces `Canary Step Promoted`. Both changes are whole-manifest server-side applies: a retry or a
- * redrive applies the same objects again.
+ * Moves traffic to a stage, once the canary's pods for it are ready (`canary/scale-canary`, then the
+ * state machine's readiness wait): sets the VirtualService's routes (weights, or the cohort's header
+ * match), while holding the fleet lock shared so that no traffic changes during a failover. Past the
+ * first stage it announces `Canary Step Promoted`. A whole-manifest server-side apply: a retry or a
+ * redrive applies the same object again.
  */
 import { CanaryStepPromoted } from "../../events/operations.ts";
 import { awsNow } from "../shared/aws-clients.ts";
@@ -12,8 +12,8 @@ import { kubernetesClient } from "../shared/kubernetes.ts";
 import { publishEvent } from "../shared/publish.ts";
 import { StableNotFoundError } from "./lib/errors.ts";
 import { withFleetLock } from "./lib/fleet.ts";
-import { canaryDeployment, deploymentRef, STABLE, virtualService } from "./lib/manifests.ts";
-import { StageInput } from "./lib/plan.ts";
+import { virtualService } from "./lib/manifests.ts";
+import { replicasFor, StageInput } from "./lib/plan.ts";
 
 export interface ShiftTrafficResult {
   readonly stageIndex: number;
@@ -30,11 +30,7 @@ export const handler = defineStep(
     const stage = plan.stages[stageIndex];
     if (!stage) throw new StableNotFoundError(`the plan has no stage ${stageIndex}`);
     const api = await kubernetesClient(plan.cluster, plan.region);
-    const stable = await api.read(deploymentRef(plan, STABLE));
-    if (!stable) throw new StableNotFoundError(`stable Deployment ${plan.service}-${STABLE} is gone`);
-    const canary = canaryDeployment(stable, plan, stage.weight, executionArn);
     const shiftedAt = await withFleetLock(executionArn, async () => {
-      await api.apply(canary);
       await api.apply(virtualService(plan, stage));
       return awsNow();
     });
@@ -52,7 +48,7 @@ export const handler = defineStep(
       stageIndex,
       weight: stage.weight,
       ...(stage.cohort ? { cohort: stage.cohort.label } : {}),
-      replicas: (canary.spec as { replicas: number }).replicas,
+      replicas: replicasFor(stage.weight, plan.stableReplicas),
       shiftedAt,
     };
   },

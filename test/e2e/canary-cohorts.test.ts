@@ -10,6 +10,7 @@ import type { KObject } from "../../local/cloud/kubernetes.ts";
 import { asOperator } from "../../local/iam/identity.ts";
 import { type Runtime, TENANT_TABLE } from "../../local/runtime.ts";
 import {
+  behave,
   canaryRuntime,
   deployment,
   events,
@@ -145,5 +146,29 @@ describe("tenant cohorts", () => {
     expect(imageOf(deployment(runtime, "web-stable"))).toBe(before);
     expect(deployment(runtime, "web-canary")).toBeUndefined();
     expect(weights(runtime, "web")).toEqual({ stable: 100, canary: 0 });
+  }, 180_000);
+
+  it("rolls back at the first cohort when the basic tenants' requests breach a gate, naming the cohort", async () => {
+    // Prepare: the release fails 5 % of requests
+    behave(runtime, "web", "6.2.0", { errorRate: 0.05 });
+
+    // Act
+    const arn = start(runtime, { service: "web", image: "cplane/web:6.2.0", bakeMinutes: 10 });
+    const done = await output(runtime, arn);
+
+    // Assess
+    expect(done.status, done.cause).toBe("SUCCEEDED");
+    expect(done.result).toMatchObject({
+      outcome: "rolled-back",
+      stage: 1,
+      cohort: "tier basic",
+      breach: { gate: "error-rate", threshold: 1, cohort: "tier basic" },
+    });
+    const routes = kube(runtime).get("VirtualService", NAMESPACE, "web") as KObject | undefined;
+    expect((routes?.spec as { http: { name: string }[] }).http.map((h) => h.name)).toEqual(["primary"]);
+    expect(weights(runtime, "web")).toEqual({ stable: 100, canary: 0 });
+    expect(deployment(runtime, "web-canary")).toBeUndefined();
+    const rolledBack = events(runtime, "Canary Rolled Back").find((e) => e.detail.executionArn === arn);
+    expect(rolledBack?.detail).toMatchObject({ breach: { gate: "error-rate", cohort: "tier basic" } });
   }, 180_000);
 });

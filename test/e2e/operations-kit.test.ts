@@ -226,7 +226,17 @@ describe("an execution stopped from outside", () => {
       const runs = runtime.engine.listExecutions({
         stateMachineArn: runtime.stateMachineArn("operation-cleanup"),
       });
-      cleanup = runs.executions.find((e) => e.status !== "RUNNING")?.executionArn ?? "";
+      // This one's clean-up: the test above stops an execution too, whose clean-up may end first.
+      cleanup =
+        runs.executions.find(
+          (e) =>
+            e.status !== "RUNNING" &&
+            (
+              JSON.parse(runtime.engine.describeExecution(e.executionArn).input ?? "{}") as {
+                executionArn?: string;
+              }
+            ).executionArn === executionArn,
+        )?.executionArn ?? "";
       return cleanup !== "";
     }, "the clean-up");
     const done = await runtime.engine.waitForExecution(cleanup);

@@ -80,7 +80,7 @@ describe("function rules", () => {
     }
   });
 
-  it("wake waiters on RDS's own events, and the clean-up on stopped tenant executions only", () => {
+  it("wake waiters on RDS's own events, and the clean-up on stopped tenant and canary executions only", () => {
     const waiters = createRuleSet(Object.fromEntries(functionRules.map((r) => [r.name, r.eventPattern])));
     for (const name of [
       "aws.rds.rds-db-cluster-event",
@@ -95,5 +95,9 @@ describe("function rules", () => {
     expect(cleanup.match({ ...aborted, detail: { ...detail, status: "SUCCEEDED" } })).toEqual([]);
     const otherMachine = "arn:aws:states:eu-west-1:123456789012:stateMachine:someone-elses-workflow";
     expect(cleanup.match({ ...aborted, detail: { ...detail, stateMachineArn: otherMachine } })).toEqual([]);
+    const canary = "arn:aws:states:eu-west-1:123456789012:stateMachine:cplane-prod-canary-promotion";
+    expect(cleanup.match({ ...aborted, detail: { ...detail, stateMachineArn: canary } })).toEqual([
+      "execution-stopped-clean-up",
+    ]);
   });
 });

@@ -17,6 +17,8 @@ export interface ReportSpec {
   readonly decisions?: string;
   readonly figures?: string;
   readonly next: string;
+  /** JSONata of the execution reported on: this one unless a clean-up reports for the execution it follows. */
+  readonly executionArn?: string;
 }
 
 /** The variable the summary goes to, for the final event's payload (`"report": $report`). */
@@ -28,7 +30,7 @@ export const TRIGGER_FROM_INPUT = (input: string) =>
 
 export function recordReport(spec: ReportSpec): State {
   return lambdaTask("reports/record-report", {
-    Payload: `{% {"executionArn": ${EXECUTION_ARN}, "workflow": "${spec.workflow}", "trigger": ${spec.trigger}, "outcome": ${spec.outcome}, "reason": ${spec.reason}, "decisions": ${spec.decisions ?? "[]"}, "figures": ${spec.figures ?? "[]"}} %}`,
+    Payload: `{% {"executionArn": ${spec.executionArn ?? EXECUTION_ARN}, "workflow": "${spec.workflow}", "trigger": ${spec.trigger}, "outcome": ${spec.outcome}, "reason": ${spec.reason}, "decisions": ${spec.decisions ?? "[]"}, "figures": ${spec.figures ?? "[]"}} %}`,
     Assign: { [REPORT_VARIABLE]: "{% $states.result.Payload %}" },
     Output: "{% $states.input %}",
     Retry: [TRANSIENT_RETRY],

@@ -7,7 +7,7 @@
  */
 import type { MetricDataQuery, MetricDataResult } from "@aws-sdk/client-cloudwatch";
 import { CanaryAnalysisMisconfiguredError } from "./errors.ts";
-import type { Gates } from "./plan.ts";
+import type { Baseline, Gates } from "./plan.ts";
 
 export const TRAFFIC_NAMESPACE = "cplane/Traffic";
 export const PERIOD_SECONDS = 60;
@@ -78,6 +78,8 @@ export interface Verdict {
   readonly canary: VersionFigures;
   readonly stable: VersionFigures;
   readonly thresholds: Gates;
+  /** In a bake at 100 %: the stable baseline the business success rate was held against. */
+  readonly baseline?: Baseline;
 }
 
 const round = (value: number) => Math.round(value * 1000) / 1000;
@@ -131,14 +133,26 @@ export function lowerBound(hits: number, n: number): number {
   return (p + z2 / (2 * n) - Z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / (1 + z2 / n);
 }
 
+/**
+ * What the canary's business success rate is held against: stable over the same window, or, in a bake
+ * at 100 % (no stable traffic left to compare with), the stable baseline measured at the previous step.
+ */
+export type Reference =
+  | { readonly kind: "stable" }
+  | { readonly kind: "baseline"; readonly baseline: Baseline | null };
+
 /** The verdict on one window: a breach only when it is significant; a pass only when every gate holds. */
-export function judge(measured: Record<Version, VersionFigures>, gates: Gates): Verdict {
+export function judge(
+  measured: Record<Version, VersionFigures>,
+  gates: Gates,
+  reference: Reference = { kind: "stable" },
+): Verdict {
   const { canary, stable } = measured;
-  const base = { canary, stable, thresholds: gates };
-  for (const [name, figures] of [
-    ["canary", canary],
-    ["stable", stable],
-  ] as const) {
+  const baseline = reference.kind === "baseline" ? reference.baseline : undefined;
+  const base = { canary, stable, thresholds: gates, ...(baseline ? { baseline } : {}) };
+  const served: [string, VersionFigures][] = [["canary", canary]];
+  if (reference.kind === "stable") served.push(["stable", stable]);
+  for (const [name, figures] of served) {
     if (figures.requests < gates.minRequests)
       return {
         verdict: "inconclusive",
@@ -151,21 +165,25 @@ export function judge(measured: Record<Version, VersionFigures>, gates: Gates): 
   if (100 * lowerBound(canary.errors, canary.requests) >= gates.maxErrorRatePercent)
     return breach("error-rate", canary.errorRatePercent, gates.maxErrorRatePercent, "%", base);
   if (canary.p99Ms >= gates.maxP99Ms) return breach("p99-latency", canary.p99Ms, gates.maxP99Ms, " ms", base);
-  const enough = Math.min(canary.transactions, stable.transactions) >= gates.minTransactions;
+  const against: Pick<VersionFigures, "transactions" | "successes" | "businessSuccessPercent"> =
+    baseline ??
+    (reference.kind === "stable" ? stable : { transactions: 0, successes: 0, businessSuccessPercent: null });
+  const versus = reference.kind === "stable" ? "stable" : `stable's baseline at ${baseline?.weight ?? "?"} %`;
+  const enough = Math.min(canary.transactions, against.transactions) >= gates.minTransactions;
   const drop =
-    canary.businessSuccessPercent !== null && stable.businessSuccessPercent !== null
-      ? round(stable.businessSuccessPercent - canary.businessSuccessPercent)
+    canary.businessSuccessPercent !== null && against.businessSuccessPercent !== null
+      ? round(against.businessSuccessPercent - canary.businessSuccessPercent)
       : null;
   if (enough && drop !== null) {
     const pc = canary.successes / canary.transactions;
-    const ps = stable.successes / stable.transactions;
-    const se = Math.sqrt((pc * (1 - pc)) / canary.transactions + (ps * (1 - ps)) / stable.transactions);
+    const ps = against.successes / against.transactions;
+    const se = Math.sqrt((pc * (1 - pc)) / canary.transactions + (ps * (1 - ps)) / against.transactions);
     if (drop - 100 * Z * se > gates.maxBusinessSuccessDropPoints)
       return breach(
         "business-success",
         drop,
         gates.maxBusinessSuccessDropPoints,
-        " points below stable",
+        ` points below ${versus}`,
         base,
       );
   }
@@ -176,21 +194,27 @@ export function judge(measured: Record<Version, VersionFigures>, gates: Gates): 
       reason: `error rate ${canary.errorRatePercent}% is over the gate on too few requests (${canary.requests}) to be sure`,
       ...base,
     };
+  if (reference.kind === "baseline" && !baseline)
+    return {
+      verdict: "inconclusive",
+      reason: "no stable baseline from a previous step to hold the business success rate against",
+      ...base,
+    };
   if (!enough || drop === null)
     return {
       verdict: "inconclusive",
-      reason: `${Math.min(canary.transactions, stable.transactions)} business transactions in the window, fewer than the ${gates.minTransactions} a comparison with stable needs`,
+      reason: `${Math.min(canary.transactions, against.transactions)} business transactions in the window, fewer than the ${gates.minTransactions} a comparison with ${versus} needs`,
       ...base,
     };
   if (drop > gates.maxBusinessSuccessDropPoints)
     return {
       verdict: "inconclusive",
-      reason: `business success ${drop} points below stable, over the gate on too few transactions to be sure`,
+      reason: `business success ${drop} points below ${versus}, over the gate on too few transactions to be sure`,
       ...base,
     };
   return {
     verdict: "pass",
-    reason: `error rate ${canary.errorRatePercent}%, p99 ${canary.p99Ms} ms, business success ${canary.businessSuccessPercent}% (stable ${stable.businessSuccessPercent}%)`,
+    reason: `error rate ${canary.errorRatePercent}%, p99 ${canary.p99Ms} ms, business success ${canary.businessSuccessPercent}% (${versus} ${against.businessSuccessPercent}%)`,
     ...base,
   };
 }
@@ -200,7 +224,7 @@ function breach(
   measured: number,
   threshold: number,
   unit: string,
-  base: Pick<Verdict, "canary" | "stable" | "thresholds">,
+  base: Pick<Verdict, "canary" | "stable" | "thresholds" | "baseline">,
 ): Verdict {
   return {
     verdict: "breach",

@@ -30,6 +30,19 @@ export const Gates = z.object({
 });
 export type Gates = z.infer<typeof Gates>;
 
+/**
+ * Stable's business success over the last step that had stable traffic (its whole bake): what a bake at
+ * 100 %, with no stable traffic left, holds the canary's business success rate against.
+ */
+export const Baseline = z.object({
+  stageIndex: z.number().int().min(0),
+  weight: z.number().int().min(0).max(100),
+  transactions: z.number().nonnegative(),
+  successes: z.number().nonnegative(),
+  businessSuccessPercent: z.number().nullable(),
+});
+export type Baseline = z.infer<typeof Baseline>;
+
 export const Plan = z.object({
   service: CanaryServiceName,
   region: z.string().min(1),
@@ -40,6 +53,8 @@ export const Plan = z.object({
   stableReplicas: z.number().int().min(1),
   stages: z.array(Stage).min(1),
   bakeSeconds: z.number().int().positive(),
+  /** The bake at 100 % before stable is replaced (0: none, stable is replaced as the canary takes 100 %). */
+  fullBakeSeconds: z.number().int().nonnegative(),
   analysisIntervalSeconds: z.number().int().positive(),
   progressDeadlineSeconds: z.number().int().positive(),
   gates: Gates,
@@ -50,6 +65,11 @@ export type Plan = z.infer<typeof Plan>;
 /** Canary pods for a share of traffic: a pod per started share of the stable replicas (1 at 10 %, 2 at 25 %, 3 at 50 %, all at 100 % for 6). */
 export function replicasFor(weight: number, stableReplicas: number): number {
   return Math.max(1, Math.ceil((stableReplicas * weight) / 100));
+}
+
+/** A stage at 100 % of all traffic (not a cohort's): no stable traffic is left to compare with. */
+export function isFull(stage: Stage | undefined): boolean {
+  return stage !== undefined && stage.weight === 100 && stage.cohort === undefined;
 }
 
 /** The step payload every traffic step takes: the plan, which stage, and the execution. */

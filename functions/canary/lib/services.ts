@@ -35,6 +35,14 @@ export const CanaryServiceConfig = z.strictObject({
   regions: z.array(AwsRegion).min(1).optional(),
   steps: CanarySteps.default([10, 25, 50, 100]),
   bakeMinutes: z.number().int().min(1).max(1440).default(60),
+  /**
+   * A bake at 100 % before stable is replaced: the canary takes all traffic for `minutes` (default: the
+   * service's bake time) while stable still runs, held to the gates that make sense without stable
+   * traffic (error rate and p99 as always; business success against stable's baseline measured at the
+   * previous step). A breach rolls back to stable, which is still there. Absent: stable is replaced as
+   * soon as the canary passes its last step below 100 %.
+   */
+  fullBake: z.strictObject({ minutes: z.number().int().min(1).max(1440).optional() }).optional(),
   /** How often the canary is compared with stable during a bake: at most a minute, so a breach rolls back within one. */
   analysisIntervalSeconds: z.number().int().min(30).max(60).default(60),
   /** How long a rollout (canary pods, then stable on promotion) may take to become ready. */
@@ -100,5 +108,7 @@ export const CANARY_SERVICES: Readonly<Record<string, CanaryServiceConfig>> = Ca
     imageRepository: "cplane/api",
     namespace: "shop",
     cluster: "cplane-{region}",
+    // Holds all traffic for its bake time while stable still runs, before stable is replaced.
+    fullBake: {},
   },
 });

@@ -17,6 +17,7 @@ import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { z } from "zod";
 import { lazyAwsClient } from "../../shared/aws-clients.ts";
 import { requireEnv } from "../../shared/env.ts";
+import type { Plan } from "./plan.ts";
 
 const dynamodb = lazyAwsClient(DynamoDBClient);
 const sfn = lazyAwsClient(SFNClient);
@@ -40,8 +41,12 @@ export type CanaryCommand = z.infer<typeof CanaryCommand>;
 export interface CanaryRecord {
   readonly service: string;
   readonly executionArn: string;
+  /** What the execution is rolling out: the clean-up of a stopped execution rolls it back from this. */
+  readonly plan?: Plan;
   readonly taskToken?: string;
   readonly pending?: CanaryCommand;
+  /** The clean-up execution that took on this canary after its execution was stopped from outside. */
+  readonly cleanupBy?: string;
 }
 
 const key = (service: string) => ({ pk: { S: `CANARY#${service}` }, sk: { S: "CANARY" } });
@@ -53,14 +58,48 @@ export async function readCanary(service: string): Promise<CanaryRecord | undefi
   return Item ? (unmarshall(Item) as CanaryRecord) : undefined;
 }
 
-/** Names `executionArn` as the service's running canary (again, on a retry or redrive). */
-export async function registerCanary(service: string, executionArn: string): Promise<void> {
+/**
+ * Names `executionArn` as the service's running canary (again, on a retry or redrive), with its plan:
+ * if the execution is stopped from outside, the clean-up reads from here what to roll back.
+ */
+export async function registerCanary(service: string, executionArn: string, plan: Plan): Promise<void> {
   await dynamodb().send(
     new PutItemCommand({
       TableName: table(),
-      Item: { ...key(service), ...marshall({ service, executionArn }) },
+      Item: {
+        ...key(service),
+        ...marshall({ service, executionArn, plan }, { removeUndefinedValues: true }),
+      },
     }),
   );
+}
+
+/**
+ * The clean-up execution `cleanupArn` takes on the canary `executionArn` left running: true for the
+ * first to ask (and for the same clean-up again, on a retry or redrive), false when another clean-up
+ * has it or the canary is no longer this execution's. The rule may deliver its event twice.
+ */
+export async function claimCleanup(
+  service: string,
+  executionArn: string,
+  cleanupArn: string,
+): Promise<boolean> {
+  try {
+    await dynamodb().send(
+      new UpdateItemCommand({
+        TableName: table(),
+        Key: key(service),
+        UpdateExpression: "SET cleanupBy = :cleanup",
+        ConditionExpression:
+          "executionArn = :execution AND (attribute_not_exists(cleanupBy) OR cleanupBy = :cleanup)",
+        ExpressionAttributeValues: { ":cleanup": { S: cleanupArn }, ":execution": { S: executionArn } },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof Error && error.name === "ConditionalCheckFailedException") return false;
+    throw error;
+  }
 }
 
 /** Stores the current wait's token, and takes the pending command if there is one. */

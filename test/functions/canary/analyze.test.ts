@@ -189,4 +189,49 @@ describe("judge", () => {
   ])("is inconclusive, never a pass, with %s on the canary", (_, canary) => {
     expect(judge({ canary, stable }, gates).verdict).toBe("inconclusive");
   });
+
+  describe("in a bake at 100 %, stable serving nothing", () => {
+    const idle = figures(0, 0, 0, 0);
+    const baseline = {
+      stageIndex: 2,
+      weight: 50,
+      transactions: 3000,
+      successes: 2940,
+      businessSuccessPercent: 98,
+    };
+    const full = { kind: "baseline" as const, baseline };
+
+    it("passes a canary within every gate, held against stable's baseline from the previous step", () => {
+      const verdict = judge({ canary: figures(1200, 2, 1200, 1176), stable: idle }, gates, full);
+      expect(verdict).toMatchObject({ verdict: "pass", baseline });
+      expect(verdict.reason).toContain("stable's baseline at 50 % 98%");
+    });
+
+    it("names a business success drop against the baseline a breach, and keeps error rate and p99 absolute", () => {
+      expect(judge({ canary: figures(1200, 2, 1200, 1080), stable: idle }, gates, full)).toMatchObject({
+        verdict: "breach",
+        breach: { gate: "business-success", measured: 8, threshold: 2 },
+        reason:
+          "business-success 8 points below stable's baseline at 50 % breaches the gate (2 points below stable's baseline at 50 %)",
+      });
+      expect(judge({ canary: figures(1200, 60, 1200, 1176), stable: idle }, gates, full).breach?.gate).toBe(
+        "error-rate",
+      );
+      expect(
+        judge({ canary: figures(1200, 2, 1200, 1176, 900), stable: idle }, gates, full).breach?.gate,
+      ).toBe("p99-latency");
+    });
+
+    it("is inconclusive without a baseline, and with too little canary traffic", () => {
+      const none = judge({ canary: figures(1200, 2, 1200, 1176), stable: idle }, gates, {
+        kind: "baseline",
+        baseline: null,
+      });
+      expect(none.verdict).toBe("inconclusive");
+      expect(none.reason).toContain("no stable baseline");
+      expect(judge({ canary: figures(40, 0, 40, 40), stable: idle }, gates, full).verdict).toBe(
+        "inconclusive",
+      );
+    });
+  });
 });

@@ -14,6 +14,7 @@ export const PLAN: Plan = {
   stableReplicas: 6,
   stages: [{ weight: 10 }, { weight: 25 }, { weight: 50 }, { weight: 100 }],
   bakeSeconds: 3600,
+  fullBakeSeconds: 3600,
   analysisIntervalSeconds: 60,
   progressDeadlineSeconds: 600,
   gates: {

@@ -12,6 +12,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { handler as deployCanary } from "../../../functions/canary/deploy-canary.ts";
 import { handler as rollback } from "../../../functions/canary/rollback.ts";
+import { handler as scaleCanary } from "../../../functions/canary/scale-canary.ts";
 import { handler as shiftTraffic } from "../../../functions/canary/shift-traffic.ts";
 import { clearKubernetesCache } from "../../../functions/shared/kubernetes.ts";
 import { lambdaContext } from "../../support/context.ts";
@@ -90,7 +91,7 @@ describe("deploy-canary", () => {
     });
     const put = dynamodb.commandCalls(PutItemCommand)[0]?.args[0].input;
     expect(put?.Item).toEqual(
-      marshall({ pk: "CANARY#api", sk: "CANARY", service: "api", executionArn: EXECUTION }),
+      marshall({ pk: "CANARY#api", sk: "CANARY", service: "api", executionArn: EXECUTION, plan: PLAN }),
     );
     const event = eventbridge.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
     expect(event?.DetailType).toBe("Canary Started");
@@ -120,8 +121,51 @@ describe("deploy-canary", () => {
   });
 });
 
+describe("scale-canary", () => {
+  it("sizes this execution's canary for 50 % of 6 pods, touching no route", async () => {
+    // Prepare
+    api.seed(PATHS.canary, {
+      metadata: { name: "api-canary", annotations: { "cplane.io/execution": EXECUTION } },
+    });
+
+    // Act
+    const result = await scaleCanary({ plan: PLAN, stageIndex: 2, executionArn: EXECUTION }, lambdaContext());
+
+    // Assess
+    expect(result).toEqual({ stageIndex: 2, weight: 50, replicas: 3 });
+    const [scale, ...more] = applies();
+    expect(more).toEqual([]);
+    expect(scale?.path).toBe(PATHS.canary);
+    expect(scale?.body).toMatchObject({
+      metadata: { name: "api-canary", annotations: { "cplane.io/execution": EXECUTION } },
+      spec: { replicas: 3, progressDeadlineSeconds: 600, selector: { matchLabels: { version: "canary" } } },
+    });
+    expect(eventbridge.commandCalls(PutEventsCommand)).toEqual([]);
+  });
+
+  it("refuses to scale a canary another execution made, or one that is gone", async () => {
+    // Prepare
+    const input = { plan: PLAN, stageIndex: 1, executionArn: EXECUTION };
+
+    // Act / Assess
+    await expect(scaleCanary(input, lambdaContext())).rejects.toThrow(
+      expect.objectContaining({
+        name: "CanaryOwnedByAnotherExecutionError",
+        message: expect.stringContaining("gone"),
+      }),
+    );
+    api.seed(PATHS.canary, {
+      metadata: { name: "api-canary", annotations: { "cplane.io/execution": OTHER_EXECUTION } },
+    });
+    await expect(scaleCanary(input, lambdaContext())).rejects.toThrow(
+      expect.objectContaining({ name: "CanaryOwnedByAnotherExecutionError" }),
+    );
+    expect(applies()).toEqual([]);
+  });
+});
+
 describe("shift-traffic", () => {
-  it("scales the canary to 2 of 6 pods, then sets 75/25 weights, holding the fleet lock shared", async () => {
+  it("sets 75/25 weights for a stage whose pods are ready, holding the fleet lock shared, and scales nothing", async () => {
     // Act
     const result = await shiftTraffic(
       { plan: PLAN, stageIndex: 1, executionArn: EXECUTION },
@@ -130,9 +174,8 @@ describe("shift-traffic", () => {
 
     // Assess
     expect(result).toMatchObject({ stageIndex: 1, weight: 25, replicas: 2 });
-    const [scale, routes] = applies();
-    expect(scale?.path).toBe(PATHS.canary);
-    expect((scale?.body as { spec?: { replicas?: number } } | undefined)?.spec?.replicas).toBe(2);
+    const [routes, ...more] = applies();
+    expect(more).toEqual([]);
     expect(routes?.path).toBe(PATHS.virtualService);
     expect(routes?.body).toEqual({
       apiVersion: "networking.istio.io/v1",
