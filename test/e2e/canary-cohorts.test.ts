@@ -165,7 +165,8 @@ describe("tenant cohorts", () => {
       breach: { gate: "error-rate", threshold: 1, cohort: "tier basic" },
     });
     const routes = kube(runtime).get("VirtualService", NAMESPACE, "web") as KObject | undefined;
-    expect((routes?.spec as { http: { name: string }[] }).http.map((h) => h.name)).toEqual(["primary"]);
+    const http = (routes?.spec as { http?: { name: string }[] } | undefined)?.http ?? [];
+    expect(http.map((h) => h.name)).toEqual(["primary"]);
     expect(weights(runtime, "web")).toEqual({ stable: 100, canary: 0 });
     expect(deployment(runtime, "web-canary")).toBeUndefined();
     const rolledBack = events(runtime, "Canary Rolled Back").find((e) => e.detail.executionArn === arn);
