@@ -38,7 +38,7 @@ export function deployTenantAccess(
     if (where === "${region}") return undefined;
     if (where !== "${drRegion}")
       throw new Error(`Kubernetes access in region "${where}": only \${region} or \${drRegion}`);
-    drProvider ??= new aws.Provider("DrRegion", { region: ctx.apply((c) => c.drRegion) as never });
+    drProvider ??= new aws.Provider("DrRegion", { region: ctx.apply((c) => c.drRegion as aws.Region) });
     return drProvider;
   };
   for (const spec of functionCatalog.values()) {
