@@ -8,6 +8,7 @@
 import type { DeployContext } from "../deploy/context.ts";
 import { tenantAccessPolicies } from "../deploy/tenant-access-policies.ts";
 import { functionCatalog } from "../functions/catalog.ts";
+import { kubernetesAccessOf } from "../functions/shared/catalog.ts";
 import { componentName, renderKubernetesAccess } from "./wiring.ts";
 
 export function deployTenantAccess(
@@ -31,27 +32,46 @@ export function deployTenantAccess(
     policy: policies.operatorBoundary.apply((document) => JSON.stringify(document)),
   });
 
+  // Access entries in the paired region (a failover's steps reach its clusters) go through its provider.
+  let drProvider: aws.Provider | undefined;
+  const providerFor = (where: string) => {
+    if (where === "${region}") return undefined;
+    if (where !== "${drRegion}")
+      throw new Error(`Kubernetes access in region "${where}": only \${region} or \${drRegion}`);
+    drProvider ??= new aws.Provider("DrRegion", { region: ctx.apply((c) => c.drRegion as aws.Region) });
+    return drProvider;
+  };
   for (const spec of functionCatalog.values()) {
     const fn = functions[spec.id];
-    const kubernetes = spec.kubernetes;
-    if (!kubernetes || !fn) continue;
-    const access = ctx.apply((c) => renderKubernetesAccess(kubernetes, c));
-    const principalArn = fn.nodes.role.arn;
-    const entry = new aws.eks.AccessEntry(`${componentName(spec.id)}ClusterAccess`, {
-      clusterName: access.clusterName,
-      principalArn,
-      type: "STANDARD",
-    });
-    new aws.eks.AccessPolicyAssociation(
-      `${componentName(spec.id)}ClusterPolicy`,
-      {
-        clusterName: access.clusterName,
-        principalArn,
-        policyArn: access.policyArn,
-        accessScope: { type: "cluster" },
-      },
-      { dependsOn: [entry] },
-    );
+    if (!fn) continue;
+    for (const [index, kubernetes] of kubernetesAccessOf(spec).entries()) {
+      for (const where of kubernetes.regions ?? ["${region}"]) {
+        const access = ctx.apply((c) =>
+          renderKubernetesAccess(kubernetes, {
+            ...c,
+            region: where === "${drRegion}" ? c.drRegion : c.region,
+          }),
+        );
+        const provider = providerFor(where);
+        const suffix = `${index === 0 ? "" : index + 1}${provider ? "Dr" : ""}`;
+        const principalArn = fn.nodes.role.arn;
+        const entry = new aws.eks.AccessEntry(
+          `${componentName(spec.id)}ClusterAccess${suffix}`,
+          { clusterName: access.clusterName, principalArn, type: "STANDARD" },
+          { provider },
+        );
+        new aws.eks.AccessPolicyAssociation(
+          `${componentName(spec.id)}ClusterPolicy${suffix}`,
+          {
+            clusterName: access.clusterName,
+            principalArn,
+            policyArn: access.policyArn,
+            accessScope: { type: "cluster" },
+          },
+          { dependsOn: [entry], provider },
+        );
+      }
+    }
   }
   return { appRole: appRole.arn, operatorBoundary: operatorBoundary.arn };
 }

@@ -23,18 +23,46 @@ function oneStep(comment: string, id: CatalogFunctionId, timeoutSeconds: number)
   };
 }
 
-/** Re-establish what a failover left behind (never in the way of the assessment), then assess. */
+/**
+ * Re-establish what a failover left behind, bring tenants whose tier changed into line, mirror the
+ * Deployments to the standby region (none in the way of the assessment: a failure is what the
+ * assessment then reports), then assess, reporting what was reconciled.
+ */
 const readinessDefinition: StateMachineDefinition = {
-  Comment: "DR readiness, every 30 minutes: re-establish after a failover, then assess",
+  Comment:
+    "DR readiness, every 30 minutes: re-establish after a failover, reconcile tiers, mirror Deployments, then assess",
   QueryLanguage: "JSONata",
   TimeoutSeconds: 15 * 60,
-  StartAt: "Reestablish",
+  StartAt: "Initialize",
   States: {
+    Initialize: { Type: "Pass", Assign: { reconciled: null }, Next: "Reestablish" },
     Reestablish: {
-      ...step("failover/reestablish", `{% {"executionArn": ${EXECUTION_ARN}} %}`, "Assess", "Assess"),
+      ...step("failover/reestablish", `{% {"executionArn": ${EXECUTION_ARN}} %}`, "Reconcile", "Reconcile"),
       Comment: "A failure here is reported by the next run's readiness, not by skipping this one.",
     },
-    Assess: step("failover/check-readiness", `{% {"executionArn": ${EXECUTION_ARN}} %}`, "Done", "Failed"),
+    Reconcile: {
+      ...step(
+        "failover/reconcile-dr",
+        `{% {"executionArn": ${EXECUTION_ARN}} %}`,
+        "SyncWorkloads",
+        "SyncWorkloads",
+        {
+          Assign: { reconciled: "{% $states.result.Payload %}" },
+        },
+      ),
+      Comment:
+        "A tenant whose tier changed joins or leaves a global database; what changed is reported by the assessment.",
+    },
+    SyncWorkloads: {
+      ...step("failover/sync-workloads", `{% {"executionArn": ${EXECUTION_ARN}} %}`, "Assess", "Assess"),
+      Comment: "The standby region's Deployments and the replicas a failover scales them to.",
+    },
+    Assess: step(
+      "failover/check-readiness",
+      `{% {"executionArn": ${EXECUTION_ARN}, "reconciled": $reconciled ? $append($append([], $reconciled.reconciled), $reconciled.failed) : []} %}`,
+      "Done",
+      "Failed",
+    ),
     Done: { Type: "Succeed" },
     Failed: { Type: "Fail", Error: "{% $failure.error %}", Cause: "{% $failure.cause %}" },
   },
@@ -43,7 +71,7 @@ const readinessDefinition: StateMachineDefinition = {
 export const drReadiness: WorkflowSpec<"dr-readiness"> = {
   name: "dr-readiness",
   description:
-    "Re-establishes DR after a failover (stale clusters snapshotted and removed), assesses readiness (secondaries' lag, copies' age, the secondary EKS), stores it for `cplane dr status`, publishes DR Readiness Changed.",
+    "Re-establishes DR after a failover (stale clusters snapshotted and removed), brings tenants whose tier changed into line, mirrors Deployments to the standby region, assesses readiness (secondaries' lag, copies' age, the secondary EKS), stores it for `cplane dr status`, publishes DR Readiness Changed.",
   definition: readinessDefinition,
   input: workflowInputs["dr-readiness"],
 };

@@ -6,7 +6,7 @@
  */
 import type { CatalogFunctionId } from "../functions/catalog.ts";
 import { type JsonValue, lambdaTask, type State } from "./asl.ts";
-import { EXECUTION_ARN, TRANSIENT_RETRY } from "./kit/index.ts";
+import { EXECUTION_ARN, pollUntil, TRANSIENT_RETRY } from "./kit/index.ts";
 
 /**
  * How many global databases promote at once: each takes a minute or two, and a second wave would put
@@ -192,4 +192,68 @@ export function scaleCompute(
   const begin = loop.States[`${p}Begin`] as State & { Assign: Record<string, JsonValue> };
   loop.States[`${p}Begin`] = { ...begin, Assign: { ...begin.Assign, [`${p}Item`]: "{% $plan.compute %}" } };
   return loop;
+}
+
+/**
+ * How long the Deployments a failover scales may take to be ready before it gives up on the region: a
+ * pod per 15 s or so, and nodes to start first where the node group grows. Route 53 is switched only
+ * once they are ready.
+ */
+export const WORKLOADS_DEADLINE_SECONDS = 15 * 60;
+
+/**
+ * A branch that scales the moving Deployments (`$plan.workloads`) up in region `to` to what region
+ * `from` runs (JSONata expressions), then waits until they are ready (the kit's pollUntil, inside the
+ * branch: a deadline ends it in `WorkloadsNotReadyError`). Its output: `{deployments, status}`.
+ */
+export function scaleWorkloads(spec: {
+  prefix: string;
+  from: string;
+  to: string;
+  /** The state after the wait; without it the branch ends there with its output. */
+  next?: string;
+  /** More states of the branch (`next` and what follows it). */
+  extra?: Record<string, State>;
+}): { StartAt: string; States: Record<string, State> } {
+  const P = spec.prefix.charAt(0).toUpperCase() + spec.prefix.slice(1);
+  const scaled = `${spec.prefix}Scaled`;
+  const status = `${spec.prefix}Workloads`;
+  const done = `${P}WorkloadsReady`;
+  const poll = pollUntil({
+    name: `${P}Workloads`,
+    check: "failover/check-workloads",
+    payload: `{% {"region": ${spec.to}, "deployments": $${scaled}.deployments, "want": "to", "executionArn": ${EXECUTION_ARN}} %}`,
+    result: status,
+    readyWhen: `$${status}.ready = true`,
+    failedWhen: "false",
+    next: done,
+    onFailure: done,
+    deadlineSeconds: WORKLOADS_DEADLINE_SECONDS,
+    firstPollSeconds: 15,
+    maxPollSeconds: 60,
+    failed: { error: "WorkloadsNotReadyError", cause: `{% $${status}.status %}` },
+    timedOut: {
+      error: "WorkloadsNotReadyError",
+      cause: `{% 'Deployments in ' & ${spec.to} & ' not ready after ${WORKLOADS_DEADLINE_SECONDS / 60} minutes: ' & $join($${status}.waiting, ', ') %}`,
+    },
+    inBranch: true,
+  });
+  return {
+    StartAt: `${P}ScaleWorkloads`,
+    States: {
+      [`${P}ScaleWorkloads`]: lambdaTask("failover/scale-workloads", {
+        Payload: `{% {"fromRegion": ${spec.from}, "toRegion": ${spec.to}, "workloads": $plan.workloads, "executionArn": ${EXECUTION_ARN}} %}`,
+        Assign: { ...poll.variables, [scaled]: "{% $states.result.Payload %}" },
+        Retry: [TRANSIENT_RETRY],
+        Next: poll.entry,
+      }),
+      ...poll.states,
+      [done]: {
+        Type: "Pass",
+        Output: `{% {"deployments": $${scaled}.deployments, "status": $${status}.status} %}`,
+        ...(spec.next ? { Next: spec.next } : { End: true }),
+      },
+      ...spec.extra,
+    },
+  };
 }

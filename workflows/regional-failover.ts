@@ -5,15 +5,17 @@
  *   configuration asks, then in parallel: every global database (the platform's, every premium
  *   tenant's) failed over with data loss allowed, every snapshot-tier tenant restored from its latest
  *   copy (bounded concurrency; one tenant's failure is reported while the rest go on), the secondary
- *   EKS scaled, Route 53 switched; then traffic verified, RTO/RPO measured per tier, reported.
+ *   EKS scaled and the platform's and moving tenants' Deployments scaled up there and ready, then
+ *   Route 53 switched; then traffic verified, RTO/RPO measured per tier, reported.
  * - switchover (planned): the same with SwitchoverGlobalCluster after the lag check, no data loss;
  *   snapshot-tier tenants stay where they run.
- * - drill: refuses on red readiness; switchover, verify, then fail back within the window with the
- *   fleet lock held; a failed verification fails back too and ends the drill failed.
+ * - drill: refuses on red readiness; switchover, verify, then fail back the same way (the home
+ *   Deployments ready before DNS goes back, the visited region's scaled back) with the fleet lock
+ *   held; a failed verification fails back too and ends the drill failed.
  */
 import { type WorkflowInput, workflowInputs } from "../events/workflows.ts";
 import { type JsonValue, lambdaTask, type StateMachineDefinition } from "./asl.ts";
-import { promoteEach, restoreEach, scaleCompute } from "./failover-branches.ts";
+import { promoteEach, restoreEach, scaleCompute, scaleWorkloads } from "./failover-branches.ts";
 import {
   acquireLocks,
   approvalGate,
@@ -72,6 +74,9 @@ const gate = approvalGate({
 
 const DNS_ARGS = (primary: string, secondary: string) =>
   `{% {"dns": $plan.dns, "primaryRegion": ${primary}, "secondaryRegion": ${secondary}, "executionArn": ${EXECUTION_ARN}} %}`;
+
+/** A person's answer at the approval gate, when configuration asked for one: who, when, why. */
+const APPROVAL_DECISION = `($${gate.decisionVariable} ? [($d := $${gate.decisionVariable}; {"name": "approval", "outcome": ($d.approved ? "approved" : "rejected"), "reason": $d.reason, "approval": {"decision": ($d.approved ? "approved" : ($d.decidedBy = "timeout" ? "timed-out" : "rejected")), "by": $d.decidedBy, "at": $d.decidedAt, "reason": $d.reason}})] : [])`;
 
 const GUARD_DECISION = `($signal ? [{"name": "flap-guard", "outcome": ($signal.confirmed ? "proceed" : "skip"), "reason": $signal.reason, "inputs": {"healthCheck": $signal.healthCheck, "alarm": $signal.alarm, "regionApi": $signal.regionApi}, "thresholds": {"holdSeconds": $plan.guard.holdSeconds}}] : [])`;
 
@@ -163,19 +168,35 @@ export const failoverDefinition: StateMachineDefinition = {
     Recover: {
       Type: "Parallel",
       Comment:
-        "Databases then DNS and its verification, restores, compute, at once; each database and tenant reports its own failure.",
+        "Databases and the Deployments, then DNS and its verification; beside them the restores and compute. Each database and tenant reports its own failure.",
       Branches: [
         {
-          StartAt: "PromoteDatabases",
+          StartAt: "Prepare",
           States: {
-            PromoteDatabases: promoteEach({
-              items: "$plan.globals",
-              target: "targetArn",
-              dataLoss: '$plan.mode = "failover"',
-              prefix: "db",
-              next: "SwitchTraffic",
-              assign: "vDatabases",
-            }),
+            Prepare: {
+              Type: "Parallel",
+              Comment:
+                "Route 53 waits for the databases to write and the Deployments to be ready in the new region.",
+              Branches: [
+                {
+                  StartAt: "PromoteDatabases",
+                  States: {
+                    PromoteDatabases: promoteEach({
+                      items: "$plan.globals",
+                      target: "targetArn",
+                      dataLoss: '$plan.mode = "failover"',
+                      prefix: "db",
+                    }),
+                  },
+                },
+                scaleWorkloads({ prefix: "up", from: "$plan.fromRegion", to: "$plan.toRegion" }),
+              ],
+              Assign: {
+                vDatabases: "{% $states.result[0] %}",
+                vWorkloads: "{% $states.result[1] %}",
+              },
+              Next: "SwitchTraffic",
+            },
             // Its failure fails the branch, and the Parallel's catch takes it to the failure path.
             SwitchTraffic: lambdaTask("failover/switch-traffic", {
               Payload: DNS_ARGS("$plan.toRegion", "$plan.fromRegion"),
@@ -207,7 +228,7 @@ export const failoverDefinition: StateMachineDefinition = {
             },
             TrafficChecked: {
               Type: "Pass",
-              Output: '{% {"databases": $vDatabases, "traffic": $vTraffic} %}',
+              Output: '{% {"databases": $vDatabases, "workloads": $vWorkloads, "traffic": $vTraffic} %}',
               End: true,
             },
           },
@@ -217,7 +238,7 @@ export const failoverDefinition: StateMachineDefinition = {
       ],
       Assign: {
         results:
-          '{% {"databases": $states.result[0].databases, "restores": $states.result[1], "compute": $states.result[2]} %}',
+          '{% {"databases": $states.result[0].databases, "restores": $states.result[1], "compute": $states.result[2], "workloads": $states.result[0].workloads} %}',
         traffic: "{% $states.result[0].traffic %}",
       },
       Catch: [catchAll("recover", failure.entry) as unknown as JsonValue],
@@ -263,7 +284,8 @@ export const failoverDefinition: StateMachineDefinition = {
     },
     FailBack: {
       Type: "Parallel",
-      Comment: "The drill's way home: databases switched back, DNS back, the secondary EKS back to its size.",
+      Comment:
+        "The drill's way home: databases switched back; the home Deployments ready, then DNS back and the visited region's Deployments to their size before; the secondary EKS back to its size.",
       Branches: [
         {
           StartAt: "SwitchDatabasesBack",
@@ -276,16 +298,25 @@ export const failoverDefinition: StateMachineDefinition = {
             }),
           },
         },
-        {
-          StartAt: "SwitchTrafficBack",
-          States: {
+        scaleWorkloads({
+          prefix: "home",
+          from: "$plan.toRegion",
+          to: "$plan.fromRegion",
+          next: "SwitchTrafficBack",
+          extra: {
             SwitchTrafficBack: lambdaTask("failover/switch-traffic", {
               Payload: DNS_ARGS("$plan.fromRegion", "$plan.toRegion"),
+              Retry: [TRANSIENT_RETRY],
+              Next: "ScaleWorkloadsBack",
+            }),
+            ScaleWorkloadsBack: lambdaTask("failover/scale-workloads-back", {
+              Comment: "The region visited is a pilot light again: each Deployment to its size before.",
+              Payload: `{% {"region": $plan.toRegion, "deployments": $results.workloads.deployments, "executionArn": ${EXECUTION_ARN}} %}`,
               Retry: [TRANSIENT_RETRY],
               End: true,
             }),
           },
-        },
+        }),
         scaleCompute("$plan.compute.originalDesiredSize", "sb"),
       ],
       Assign: { failedBack: "{% $count($states.result[0][ok = false]) = 0 %}" },
@@ -319,7 +350,8 @@ export const failoverDefinition: StateMachineDefinition = {
       trigger: TRIGGER,
       outcome: '"succeeded"',
       reason: "$summary.reason",
-      decisions: `$append(${GUARD_DECISION}, [{"name": "traffic-verified", "outcome": "pass", "reason": $traffic.reason, "inputs": {"requests": $traffic.requests, "errorRatePercent": $traffic.errorRatePercent}, "thresholds": {"errorRatePercent": 1, "windowSeconds": ${VERIFY_WINDOW_SECONDS}}}], $map($summary.missedTargets, function($m) { {"name": "recovery-target", "outcome": "missed", "subject": $m.subject, "reason": $m.reason} }))`,
+      // $append takes two arrays: three arguments fail the whole payload (T0410), and the report with it.
+      decisions: `$append($append($append(${GUARD_DECISION}, ${APPROVAL_DECISION}), [{"name": "traffic-verified", "outcome": "pass", "reason": $traffic.reason, "inputs": {"requests": $traffic.requests, "errorRatePercent": $traffic.errorRatePercent}, "thresholds": {"errorRatePercent": 1, "windowSeconds": ${VERIFY_WINDOW_SECONDS}}}]), $map($summary.missedTargets, function($m) { {"name": "recovery-target", "outcome": "missed", "subject": $m.subject, "reason": $m.reason} }))`,
       figures: "$summary.figures",
       next: "Announce",
     }),

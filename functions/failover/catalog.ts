@@ -5,7 +5,9 @@
  * resources tagged for a tenant; Route 53 on the platform's zone and health checks; the platform's
  * node groups; CloudWatch reads, and writes only to `cplane/DR`.
  */
-import type { FunctionSpec, IamStatement, ResourceRef } from "../shared/catalog.ts";
+import type { FunctionSpec, IamStatement, KubernetesAccess, ResourceRef } from "../shared/catalog.ts";
+import { CLUSTER_ENV, TENANT_CLUSTER_NAME } from "../tenant/catalog.ts";
+import { DR_TENANT_CLUSTER_ADMIN, drSpaceCreation, drSpaceRemoval } from "./dr-space-iam.ts";
 
 const TABLE: ResourceRef = { ref: "tenantTable" };
 const BUS: ResourceRef = { ref: "bus" };
@@ -66,12 +68,63 @@ const readZone: IamStatement[] = [
 ];
 const ENV = { TENANT_TABLE: TABLE, DR_REGION: "${drRegion}" };
 
+/** A tenant's DR by its tier's profile: a global database and its secondary, or the first DR snapshot. */
+const DR_CREATION: IamStatement[] = [
+  { actions: ["rds:CreateGlobalCluster"], resources: [TENANT_GLOBALS, ...TENANT_CLUSTERS] },
+  {
+    actions: [
+      "rds:CreateDBCluster",
+      "rds:CreateDBInstance",
+      "rds:CreateDBClusterSnapshot",
+      "rds:AddTagsToResource",
+    ],
+    resources: [...TENANT_CLUSTERS, ...TENANT_INSTANCES, ...TENANT_SNAPSHOTS, TENANT_GLOBALS],
+  },
+];
+/** Taking it away: detach and delete the secondary and the global database, delete DR snapshots; tagged only. */
+const DR_REMOVAL: IamStatement[] = [
+  { actions: ["rds:RemoveFromGlobalCluster"], resources: [TENANT_GLOBALS, ...TENANT_CLUSTERS] },
+  // Global databases are tagged for their tenant at creation (ensure-dr).
+  { actions: ["rds:DeleteGlobalCluster"], resources: [TENANT_GLOBALS], conditions: TENANT_TAGGED },
+  {
+    actions: ["rds:DeleteDBCluster", "rds:DeleteDBInstance", "rds:DeleteDBClusterSnapshot"],
+    resources: [...TENANT_CLUSTERS, ...TENANT_INSTANCES, ...TENANT_SNAPSHOTS],
+    conditions: TENANT_TAGGED,
+  },
+];
+
+/** The clusters whose Deployments move with a failover, in either region: the platform's and the tenants'. */
+const PLATFORM_CLUSTER = "cplane-${region}";
+const WORKLOAD_CLUSTERS = [PLATFORM_CLUSTER, TENANT_CLUSTER_NAME];
+const describeWorkloadClusters: IamStatement = {
+  actions: ["eks:DescribeCluster"],
+  resources: REGIONS.flatMap((r) =>
+    WORKLOAD_CLUSTERS.map(
+      (c) => `arn:\${partition}:eks:${r}:\${account}:cluster/${c.replace("${region}", r)}`,
+    ),
+  ),
+};
+const workloadAccess = (policy: "View" | "Edit", reason: string): KubernetesAccess[] =>
+  WORKLOAD_CLUSTERS.map((cluster) => ({
+    cluster,
+    regions: REGIONS,
+    accessPolicy: `arn:\${partition}:eks::aws:cluster-access-policy/AmazonEKS${policy}Policy`,
+    reason,
+  }));
+const SCALES = workloadAccess(
+  "Edit",
+  "reads and scales the platform's and the tenants' Deployments; edit is the narrowest access policy that writes Deployments",
+);
+const WATCHES = workloadAccess("View", "reads the Deployments a failover scaled, and namespaces");
+const WORKLOAD_ENV = { ...ENV, EKS_CLUSTER_NAME: TENANT_CLUSTER_NAME };
+
 const spec = <const Step extends string>(
   step: Step,
   description: string,
   permissions: IamStatement[],
   environment: FunctionSpec["environment"] = ENV,
   timeoutSeconds = 60,
+  kubernetes?: FunctionSpec["kubernetes"],
 ): FunctionSpec & { readonly id: `failover/${Step}` } => ({
   id: `failover/${step}` as const,
   handler: `functions/failover/${step}.ts`,
@@ -80,47 +133,89 @@ const spec = <const Step extends string>(
   memoryMB: 512,
   environment,
   permissions,
+  ...(kubernetes ? { kubernetes } : {}),
 });
 
 export const failoverFunctions = [
   spec(
     "ensure-dr",
-    "Brings a tenant's DR into line with its tier: global secondary, or the first DR snapshot",
+    "Brings a tenant's DR into line with its tier (global secondary, or the first DR snapshot) and makes its namespace and secret replica in the paired region",
     [
       describeClusters,
       describeInstances,
       describeSnapshots,
       describeGlobals,
-      { actions: ["rds:CreateGlobalCluster"], resources: [TENANT_GLOBALS, ...TENANT_CLUSTERS] },
-      {
-        actions: [
-          "rds:CreateDBCluster",
-          "rds:CreateDBInstance",
-          "rds:CreateDBClusterSnapshot",
-          "rds:AddTagsToResource",
-        ],
-        resources: [...TENANT_CLUSTERS, ...TENANT_INSTANCES, ...TENANT_SNAPSHOTS, TENANT_GLOBALS],
-      },
+      ...DR_CREATION,
       registry("UpdateItem"),
+      ...drSpaceCreation,
     ],
+    { ...ENV, ...CLUSTER_ENV },
+    60,
+    DR_TENANT_CLUSTER_ADMIN,
   ),
   spec(
     "remove-dr",
-    "Detaches and deletes a tenant's global secondary and global database, and its DR snapshots",
+    "Detaches and deletes a tenant's global secondary and global database, its DR snapshots, and its namespace and secret replica in the paired region",
     [
       describeClusters,
       describeInstances,
       describeSnapshots,
       describeGlobals,
-      { actions: ["rds:RemoveFromGlobalCluster"], resources: [TENANT_GLOBALS, ...TENANT_CLUSTERS] },
-      // Global databases are tagged for their tenant at creation (ensure-dr).
-      { actions: ["rds:DeleteGlobalCluster"], resources: [TENANT_GLOBALS], conditions: TENANT_TAGGED },
-      {
-        actions: ["rds:DeleteDBCluster", "rds:DeleteDBInstance", "rds:DeleteDBClusterSnapshot"],
-        resources: [...TENANT_CLUSTERS, ...TENANT_INSTANCES, ...TENANT_SNAPSHOTS],
-        conditions: TENANT_TAGGED,
-      },
+      ...DR_REMOVAL,
+      ...drSpaceRemoval,
     ],
+    { ...ENV, EKS_CLUSTER_NAME: TENANT_CLUSTER_NAME },
+    60,
+    DR_TENANT_CLUSTER_ADMIN,
+  ),
+  spec(
+    "reconcile-dr",
+    "Brings each tenant's DR into line with its tier (joins or leaves a global database) and its DR space with the tier's quotas",
+    [
+      registry("Scan", "UpdateItem"),
+      describeClusters,
+      describeInstances,
+      describeSnapshots,
+      describeGlobals,
+      ...DR_CREATION,
+      ...DR_REMOVAL,
+      ...drSpaceCreation,
+    ],
+    { ...ENV, ...CLUSTER_ENV },
+    300,
+    DR_TENANT_CLUSTER_ADMIN,
+  ),
+  spec(
+    "sync-workloads",
+    "Mirrors the platform's and every tenant's Deployments to the standby region, recording the replicas the serving one runs",
+    [registry("Scan"), describeClusters, describeGlobals, describeWorkloadClusters],
+    WORKLOAD_ENV,
+    300,
+    SCALES,
+  ),
+  spec(
+    "scale-workloads",
+    "Scales the moving Deployments up in the target region to what the region left runs",
+    [describeWorkloadClusters],
+    WORKLOAD_ENV,
+    120,
+    SCALES,
+  ),
+  spec(
+    "scale-workloads-back",
+    "A drill's way back: the Deployments it scaled up, each to its size before",
+    [describeWorkloadClusters],
+    WORKLOAD_ENV,
+    120,
+    SCALES,
+  ),
+  spec(
+    "check-workloads",
+    "Whether the Deployments a failover scaled run their replicas, ready",
+    [describeWorkloadClusters],
+    WORKLOAD_ENV,
+    120,
+    WATCHES,
   ),
   spec(
     "copy-snapshots",
@@ -180,9 +275,28 @@ export const failoverFunctions = [
       putDrMetrics,
       { actions: ["eks:DescribeNodegroup"], resources: EKS_NODEGROUPS },
       publish,
+      // Each tenant's DR space: its namespace on the standby tenant cluster, its secret readable there.
+      {
+        actions: ["eks:DescribeCluster"],
+        resources: REGIONS.map(
+          (r) => `arn:\${partition}:eks:${r}:\${account}:cluster/${TENANT_CLUSTER_NAME}`,
+        ),
+      },
+      {
+        actions: ["secretsmanager:DescribeSecret"],
+        resources: REGIONS.map(
+          (r) => `arn:\${partition}:secretsmanager:${r}:\${account}:secret:cplane/tenants/*`,
+        ),
+      },
     ],
-    { ...ENV, EVENT_BUS_NAME: BUS },
+    { ...ENV, EVENT_BUS_NAME: BUS, EKS_CLUSTER_NAME: TENANT_CLUSTER_NAME },
     300,
+    {
+      cluster: TENANT_CLUSTER_NAME,
+      regions: REGIONS,
+      accessPolicy: "arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+      reason: "reads whether each tenant's namespace is in the standby region",
+    },
   ),
   spec(
     "plan",

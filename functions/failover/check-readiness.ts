@@ -1,18 +1,26 @@
 /**
- * The readiness schedule's step: assesses DR readiness (lib/readiness.ts), stores it for
+ * The readiness schedule's step: assesses DR readiness (lib/readiness.ts; each tenant's DR space
+ * too: its namespace in the standby region and its secret readable there), stores it for
  * `cplane dr status`, puts the per-tier counts in CloudWatch (`cplane/DR`), and publishes
  * `DR Readiness Changed` when the overall status or any subject's status changed.
  */
 import { z } from "zod";
 import { DrReadinessChanged } from "../../events/operations.ts";
+import { requireEnv } from "../shared/env.ts";
 import { defineStep } from "../shared/handler.ts";
+import { kubernetesClient } from "../shared/kubernetes.ts";
 import { publishEvent } from "../shared/publish.ts";
 import { isOutage } from "./lib/aws.ts";
+import { drSpaceProblems } from "./lib/dr-space.ts";
 import { putFigures } from "./lib/metrics.ts";
 import { assessReadiness, type Light, type Readiness } from "./lib/readiness.ts";
 import { readReadiness, writeReadiness } from "./lib/store.ts";
 
-export const CheckReadinessInput = z.object({ executionArn: z.string().min(1) });
+export const CheckReadinessInput = z.object({
+  executionArn: z.string().min(1),
+  /** What the run's reconciliation changed (or could not), reported with the subject's status. */
+  reconciled: z.array(z.object({ subject: z.string().min(1), reason: z.string() })).default([]),
+});
 
 export interface CheckReadinessResult {
   readonly overall: Light;
@@ -21,18 +29,24 @@ export interface CheckReadinessResult {
   readonly perKind: Readiness["perKind"];
 }
 
-export const handler = defineStep(CheckReadinessInput, async (): Promise<CheckReadinessResult> => {
+export const handler = defineStep(CheckReadinessInput, async (input): Promise<CheckReadinessResult> => {
   const previous = await readReadiness();
-  const readiness = await assessReadiness();
+  const cluster = requireEnv("EKS_CLUSTER_NAME");
+  const readiness = await assessReadiness({
+    space: async (slug, regions) =>
+      drSpaceProblems(await kubernetesClient(cluster, regions.dr), slug, regions),
+  });
   await writeReadiness(readiness);
   const before = new Map((previous?.subjects ?? []).map((s) => [s.subject, s.status]));
+  const reconciled = new Map(input.reconciled.map((r) => [r.subject, r.reason]));
+  // A subject reconciled is reported even when its light stayed the same: its DR profile changed.
   const changed = readiness.subjects
-    .filter((s) => before.get(s.subject) !== s.status)
+    .filter((s) => before.get(s.subject) !== s.status || reconciled.has(s.subject))
     .map((s) => ({
       subject: s.subject,
       from: before.get(s.subject) ?? null,
       to: s.status,
-      reason: s.reason,
+      reason: reconciled.has(s.subject) ? `${reconciled.get(s.subject)}; ${s.reason}` : s.reason,
     }));
   if (changed.length > 0 || previous?.overall !== readiness.overall) {
     await publishEvent(DrReadinessChanged, {

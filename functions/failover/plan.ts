@@ -29,6 +29,7 @@ import {
   restoreItem,
 } from "./lib/plan.ts";
 import { assessReadiness } from "./lib/readiness.ts";
+import { platformSet, tenantSet, type WorkloadSet } from "./lib/workloads.ts";
 
 export const PlanInput = z.object({
   request: RegionalFailoverInput,
@@ -58,6 +59,8 @@ export interface Plan {
   readonly problems: readonly { subject: string; tier: string; problem: string }[];
   readonly restores: readonly RestoreItem[];
   readonly compute: ComputePlan | null;
+  /** The namespaces whose Deployments move: the platform's and every moving tenant's. */
+  readonly workloads: readonly WorkloadSet[];
   readonly dns: DnsPlan | null;
   /** The Route 53 health check of the target region, which verification requires passing. */
   readonly toHealthCheckId: string | null;
@@ -87,6 +90,7 @@ export const handler = defineStep(PlanInput, async (input): Promise<Plan> => {
     problems: [],
     restores: [],
     compute: null,
+    workloads: [],
     dns: null,
     toHealthCheckId: null,
     counts: {},
@@ -166,6 +170,11 @@ export const handler = defineStep(PlanInput, async (input): Promise<Plan> => {
     problems,
     restores,
     compute: await computePlan(fromRegion, toRegion),
+    workloads: [
+      platformSet(),
+      ...globals.filter((g) => g.tier !== "platform").map((g) => tenantSet(g.subject)),
+      ...restores.map((r) => tenantSet(r.subject)),
+    ],
     dns,
     toHealthCheckId: dns.targets[toRegion]?.healthCheckId ?? null,
     counts: {

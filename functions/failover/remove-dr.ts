@@ -1,12 +1,18 @@
 /**
  * Offboarding's DR step, repeated by the state machine until it says done: detaches and deletes the
  * tenant's global secondary and its global database (the writer stays for offboarding to snapshot and
- * delete), and deletes its DR snapshots and copies in both regions.
+ * delete), deletes its DR snapshots and copies in both regions, and takes its DR space away (namespace
+ * and Pod Identity association in the paired region, the secret's replica, which must go before the
+ * secret's deletion is scheduled).
  */
+
+import { requireEnv } from "../shared/env.ts";
 import { defineStep } from "../shared/handler.ts";
+import { kubernetesClient } from "../shared/kubernetes.ts";
 import { TenantRef } from "../tenant/lib/inputs.ts";
 import { regionPair } from "./lib/aws.ts";
 import { removeDr } from "./lib/dr-setup.ts";
+import { removeDrSpace } from "./lib/dr-space.ts";
 
 export const RemoveDrInput = TenantRef;
 
@@ -16,6 +22,10 @@ export interface RemoveDrOutput {
 }
 
 export const handler = defineStep(RemoveDrInput, async (input): Promise<RemoveDrOutput> => {
-  const { removed, pending } = await removeDr(input, regionPair());
-  return { done: !pending, removed };
+  const regions = regionPair();
+  const { removed, pending } = await removeDr(input, regions);
+  const clusterName = requireEnv("EKS_CLUSTER_NAME");
+  const kubernetes = await kubernetesClient(clusterName, regions.dr);
+  const space = await removeDrSpace(kubernetes, clusterName, input, regions);
+  return { done: !pending, removed: [...removed, ...space] };
 });

@@ -44,12 +44,19 @@ export interface FunctionSpec {
   /**
    * Kubernetes API access on an EKS cluster, through an access entry for the function's role that
    * stacks/ creates: the cluster's name (with placeholders), the EKS access policy, and why that much.
+   * A list when the function reaches more than one cluster (the platform's and the tenants').
    */
-  readonly kubernetes?: KubernetesAccess;
+  readonly kubernetes?: KubernetesAccess | readonly KubernetesAccess[];
 }
 
 export interface KubernetesAccess {
+  /** The cluster's name; `${region}` in it is the region of each entry (one cluster per region). */
   readonly cluster: string;
+  /**
+   * The regions the function reaches the cluster in (`${region}`, `${drRegion}`): one access entry in
+   * each. The stage's region when absent. A failover works in the region it goes to, either of the pair.
+   */
+  readonly regions?: readonly string[];
   /** An EKS cluster access policy ARN, `arn:${partition}:eks::aws:cluster-access-policy/<name>`. */
   readonly accessPolicy: string;
   readonly reason: string;
@@ -94,19 +101,27 @@ export function defineFunctionCatalog(specs: readonly FunctionSpec[]): ReadonlyM
         );
       }
     }
-    if (spec.kubernetes) {
+    for (const access of kubernetesAccessOf(spec)) {
       if (
         !/^arn:[^:]+:eks::aws:cluster-access-policy\/\w+$/.test(
-          spec.kubernetes.accessPolicy.replace("${partition}", "aws"),
+          access.accessPolicy.replace("${partition}", "aws"),
         )
       )
         throw new InvalidCatalogError(
-          `function ${spec.id}: "${spec.kubernetes.accessPolicy}" is not an EKS cluster access policy ARN`,
+          `function ${spec.id}: "${access.accessPolicy}" is not an EKS cluster access policy ARN`,
         );
-      if (!spec.kubernetes.reason.trim())
+      if (!access.reason.trim())
         throw new InvalidCatalogError(`function ${spec.id}: Kubernetes access needs a reason`);
+      if (access.regions?.length === 0)
+        throw new InvalidCatalogError(`function ${spec.id}: Kubernetes access in no region`);
     }
     catalog.set(spec.id, spec);
   }
   return catalog;
+}
+
+/** A function's Kubernetes access as a list (none, one or several clusters). */
+export function kubernetesAccessOf(spec: FunctionSpec): readonly KubernetesAccess[] {
+  if (!spec.kubernetes) return [];
+  return "cluster" in spec.kubernetes ? [spec.kubernetes] : spec.kubernetes;
 }

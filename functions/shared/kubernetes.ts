@@ -172,6 +172,8 @@ export interface KubernetesClient {
   read(ref: ObjectRef): Promise<KubernetesObject | undefined>;
   /** Deletes the object; true when it was there. */
   delete(ref: ObjectRef): Promise<boolean>;
+  /** The objects of a kind in a namespace (none when the namespace does not exist). */
+  list(apiVersion: string, kind: string, namespace: string): Promise<KubernetesObject[]>;
 }
 
 /** An answer of the API server other than 2xx. */
@@ -309,6 +311,15 @@ export async function kubernetesClient(clusterName: string, region?: string): Pr
           return rethrow(`delete ${describe(ref)}`)(error);
         },
       ),
+    list: async (apiVersion, kind, namespace) => {
+      const resource = await resourceOf(access, apiVersion, kind);
+      const path = `${groupPath(apiVersion)}/namespaces/${encodeURIComponent(namespace)}/${resource.name}`;
+      const answer = (await call(access, "GET", path).catch((error: unknown) => {
+        if (statusOf(error) === 404) return { items: [] };
+        return rethrow(`list ${kind} in ${namespace}`)(error);
+      })) as { items?: KubernetesObject[] } | undefined;
+      return (answer?.items ?? []).map((item) => ({ apiVersion, kind, ...item }));
+    },
   };
 }
 

@@ -4,6 +4,7 @@
  * resources carrying the `cplane:tenant` tag, EKS calls on the tenant cluster's ARNs, operator roles
  * only by name pattern and under the permissions boundary.
  */
+import { DR_TENANT_CLUSTER_ADMIN, drSpaceRemoval } from "../failover/dr-space-iam.ts";
 import type { FunctionSpec, IamStatement, KubernetesAccess, ResourceRef } from "../shared/catalog.ts";
 
 const RDS = "arn:${partition}:rds:${region}:${account}";
@@ -21,7 +22,7 @@ const EKS_CLUSTER = `${EKS}:cluster/${TENANT_CLUSTER_NAME}`;
 const IAM = "arn:${partition}:iam::${account}";
 /** The one role every tenant's pods assume through Pod Identity; its policy reads only the pod's own namespace's secret. */
 export const TENANT_APP_ROLE_NAME = `${DEPLOYMENT}-tenant-app`;
-const APP_ROLE = `${IAM}:role/${TENANT_APP_ROLE_NAME}`;
+export const APP_ROLE = `${IAM}:role/${TENANT_APP_ROLE_NAME}`;
 /** Operator roles are this prefix, the tenant's slug (cut and hashed when long) and `-operators`. */
 export const TENANT_OPERATOR_ROLE_PREFIX = `${IAM}:role/${DEPLOYMENT}-tenant-`;
 const OPERATOR_ROLES = `${TENANT_OPERATOR_ROLE_PREFIX}*-operators`;
@@ -130,7 +131,8 @@ const drRemoval: IamStatement[] = [
   },
 ];
 
-const CLUSTER_ENV = {
+/** What a step on the tenant cluster reads (lib/namespace.ts `clusterSettings`); failover's DR steps too. */
+export const CLUSTER_ENV = {
   EKS_CLUSTER_NAME: TENANT_CLUSTER_NAME,
   EKS_CLUSTER_ARN: EKS_CLUSTER,
   TENANT_DOMAIN: "${stage}.tenants.example.com",
@@ -145,7 +147,7 @@ const CLUSTER_ENV = {
  * itself (or with escalate/bind), so nothing short of cluster admin applies the tenant's RBAC. A narrower
  * ClusterRole would need an in-cluster bootstrap that this app does not own.
  */
-const TENANT_CLUSTER_ADMIN: KubernetesAccess = {
+export const TENANT_CLUSTER_ADMIN: KubernetesAccess = {
   cluster: TENANT_CLUSTER_NAME,
   accessPolicy: "arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
   reason:
@@ -313,8 +315,8 @@ export const tenantFunctions = [
       EVENT_BUS_NAME: BUS,
     },
   ),
-  onTenantCluster(
-    spec(
+  {
+    ...spec(
       "compensate",
       "Removes what a failed onboarding execution created (namespace, secret, database), never what it adopted",
       [
@@ -326,11 +328,14 @@ export const tenantFunctions = [
         ...describeDatabases,
         deleteDatabases,
         ...drRemoval,
+        ...drSpaceRemoval,
       ],
       { ...CLUSTER_ENV, DR_REGION: "${drRegion}" },
       60,
     ),
-  ),
+    // The DR space in the paired region goes first (a replicated secret cannot be deleted).
+    kubernetes: [TENANT_CLUSTER_ADMIN, DR_TENANT_CLUSTER_ADMIN],
+  },
   spec(
     "record-failure",
     "Records a failed onboarding or offboarding step and publishes the failure event",

@@ -1,6 +1,7 @@
 /**
  * Compensation after a failed onboarding: removes, in reverse order of creation, what this execution
- * created — namespace (with its access entry, operator role and Pod Identity association), application secret, database
+ * created — DR (global secondary, DR snapshots, the namespace and secret replica in the paired region),
+ * namespace (with its access entry, operator role and Pod Identity association), application secret, database
  * instances and cluster — and never anything it adopted. "Created by this execution" is read from the
  * marks each step leaves on what it creates (tag `cplane:execution`, annotation `cplane.io/created-by`),
  * so a step that failed halfway is cleaned up too. Safe to run twice: what is gone is skipped.
@@ -9,6 +10,7 @@ import { DeleteSecretCommand, DescribeSecretCommand } from "@aws-sdk/client-secr
 import { z } from "zod";
 import { regionPair } from "../failover/lib/aws.ts";
 import { removeDr } from "../failover/lib/dr-setup.ts";
+import { removeDrSpace } from "../failover/lib/dr-space.ts";
 import { TransientError } from "../shared/errors.ts";
 import { defineStep } from "../shared/handler.ts";
 import { kubernetesClient } from "../shared/kubernetes.ts";
@@ -40,13 +42,19 @@ export const handler = defineStep(CompensateInput, async (input): Promise<Compen
   const names = tenantNames(input.slug);
   const removed: string[] = [];
 
-  // DR first: a cluster in a global database cannot be deleted, and the secondary goes before it.
-  const dr = await removeDr(input, regionPair(), { createdBy: input.executionArn });
+  // DR first: a cluster in a global database cannot be deleted, and the secondary goes before it; a
+  // replicated secret cannot be deleted either, so its replica goes with the DR space.
+  const regions = regionPair();
+  const dr = await removeDr(input, regions, { createdBy: input.executionArn });
   removed.push(...dr.removed);
   if (dr.pending)
     throw new TransientError(`the DR of ${input.slug} is still being removed (${dr.removed.join(", ")})`);
-
   const settings = clusterSettings();
+  const drKubernetes = await kubernetesClient(settings.clusterName, regions.dr);
+  removed.push(
+    ...(await removeDrSpace(drKubernetes, settings.clusterName, input, regions, input.executionArn)),
+  );
+
   const kubernetes = await kubernetesClient(settings.clusterName);
   const namespace = await kubernetes.read({
     apiVersion: "v1",

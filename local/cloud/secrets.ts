@@ -1,6 +1,8 @@
 /**
  * Secrets Manager: secrets with versions and staging labels, deletion with a recovery window on the
- * clock, and the RDS-managed master secrets (`rds!cluster-...`). STS `GetCallerIdentity` lives here too.
+ * clock, the RDS-managed master secrets (`rds!cluster-...`), and multi-Region secrets: a primary's
+ * replicas (same name and suffix in another region) carry its versions and tags, refuse writes, and
+ * keep answering when the primary's region is down. STS `GetCallerIdentity` lives here too.
  */
 import { randomUUID } from "node:crypto";
 import type {
@@ -10,6 +12,8 @@ import type {
   GetSecretValueCommandInput,
   ListSecretsCommandInput,
   PutSecretValueCommandInput,
+  RemoveRegionsFromReplicationCommandInput,
+  ReplicateSecretToRegionsCommandInput,
   RestoreSecretCommandInput,
   TagResourceCommandInput,
   UntagResourceCommandInput,
@@ -41,7 +45,14 @@ export interface Secret {
   lastChanged: Date;
   deletedDate?: Date;
   owningService?: string;
+  /** On a primary: the regions it is replicated to. */
+  replicaRegions?: string[];
+  /** On a replica: the primary's region. */
+  primaryRegion?: string;
 }
+
+const REPLICA_REFUSED =
+  "Operation not permitted on a replica secret. Call must be made in primary secret's region.";
 
 export class SecretsManager implements EmulatedService {
   readonly name = "SecretsManager";
@@ -125,6 +136,34 @@ export class SecretsManager implements EmulatedService {
     return secret;
   }
 
+  /** A secret that may be changed here: live, and not a replica (writes go to the primary's region). */
+  private writable(region: string, id: string | undefined): Secret {
+    const secret = this.live(region, id);
+    if (secret.primaryRegion) fail("InvalidRequestException", REPLICA_REFUSED);
+    return secret;
+  }
+
+  /** The primary's replicas, brought up to its versions, tags and description (replication is immediate here). */
+  private replicate(primary: Secret): void {
+    for (const region of primary.replicaRegions ?? []) {
+      const replica = this.secrets.find((s) => s.region === region && s.name === primary.name);
+      if (!replica || replica.primaryRegion !== primary.region) continue;
+      replica.versions = structuredClone(primary.versions);
+      replica.tags = primary.tags.map((t) => ({ ...t }));
+      replica.description = primary.description;
+      replica.lastChanged = primary.lastChanged;
+    }
+  }
+
+  private replicationStatus(secret: Secret) {
+    return (secret.replicaRegions ?? []).map((region) => ({
+      Region: region,
+      KmsKeyId: "alias/aws/secretsmanager",
+      Status: "InSync",
+      StatusMessage: "Replication succeeded",
+    }));
+  }
+
   private stagesMap(secret: Secret): Record<string, string[]> {
     return Object.fromEntries(secret.versions.map((v) => [v.id, [...v.stages]]));
   }
@@ -158,7 +197,7 @@ export class SecretsManager implements EmulatedService {
       };
     },
     PutSecretValue: (input: PutSecretValueCommandInput, region: string) => {
-      const secret = this.live(region, input.SecretId);
+      const secret = this.writable(region, input.SecretId);
       const id = input.ClientRequestToken ?? randomUUID();
       const same = secret.versions.find((v) => v.id === id);
       if (same) {
@@ -188,12 +227,14 @@ export class SecretsManager implements EmulatedService {
         created: now,
       });
       secret.lastChanged = now;
+      this.replicate(secret);
       return { ARN: secret.arn, Name: secret.name, VersionId: id, VersionStages: [...stages] };
     },
     UpdateSecret: (input: UpdateSecretCommandInput, region: string) => {
-      const secret = this.live(region, input.SecretId);
+      const secret = this.writable(region, input.SecretId);
       if (input.Description !== undefined) secret.description = input.Description;
       if (input.KmsKeyId !== undefined) secret.kmsKeyId = input.KmsKeyId;
+      this.replicate(secret);
       if (input.SecretString !== undefined || input.SecretBinary !== undefined) {
         return this.operations.PutSecretValue(
           {
@@ -232,6 +273,13 @@ export class SecretsManager implements EmulatedService {
     DeleteSecret: (input: DeleteSecretCommandInput, region: string) => {
       const secret = input.SecretId ? this.find(region, input.SecretId) : undefined;
       if (!secret) fail("ResourceNotFoundException", "Secrets Manager can't find the specified secret.");
+      if (secret.primaryRegion) fail("InvalidRequestException", REPLICA_REFUSED);
+      if ((secret.replicaRegions ?? []).length > 0) {
+        fail(
+          "InvalidRequestException",
+          `You can't delete secret ${secret.name} while it is replicated to ${secret.replicaRegions?.join(", ")}. Remove the replica Regions first.`,
+        );
+      }
       if (input.ForceDeleteWithoutRecovery && input.RecoveryWindowInDays !== undefined) {
         fail(
           "InvalidParameterException",
@@ -260,6 +308,55 @@ export class SecretsManager implements EmulatedService {
       this.ctx.jobs.schedule("secrets.purge", days * 86_400_000, secret.arn);
       return { ARN: secret.arn, Name: secret.name, DeletionDate: secret.deletedDate };
     },
+    ReplicateSecretToRegions: (input: ReplicateSecretToRegionsCommandInput, region: string) => {
+      const primary = this.writable(region, input.SecretId);
+      const asked = input.AddReplicaRegions ?? [];
+      if (asked.length === 0)
+        fail("InvalidParameterException", "AddReplicaRegions must contain at least one Region.");
+      for (const { Region } of asked) {
+        if (!Region || Region === region)
+          fail(
+            "InvalidParameterException",
+            `You can't replicate a secret to the Region it is in (${Region ?? ""}).`,
+          );
+        if (primary.replicaRegions?.includes(Region)) continue;
+        const taken = this.secrets.find((s) => s.region === Region && s.name === primary.name);
+        if (taken && !input.ForceOverwriteReplicaSecret) {
+          fail(
+            "InvalidRequestException",
+            `Replication to ${Region} failed: a secret named ${primary.name} already exists there. Use ForceOverwriteReplicaSecret to overwrite it.`,
+          );
+        }
+        if (taken) this.forceDelete(taken.arn);
+        this.secrets.push({
+          ...structuredClone(primary),
+          region: Region,
+          arn: primary.arn.replace(`:secretsmanager:${region}:`, `:secretsmanager:${Region}:`),
+          replicaRegions: undefined,
+          primaryRegion: region,
+          created: this.ctx.clock.date(),
+        });
+        primary.replicaRegions = [...(primary.replicaRegions ?? []), Region];
+      }
+      this.replicate(primary);
+      return { ARN: primary.arn, ReplicationStatus: this.replicationStatus(primary) };
+    },
+    RemoveRegionsFromReplication: (input: RemoveRegionsFromReplicationCommandInput, region: string) => {
+      const primary = this.writable(region, input.SecretId);
+      const regions = input.RemoveReplicaRegions ?? [];
+      if (regions.length === 0)
+        fail("InvalidParameterException", "RemoveReplicaRegions must contain at least one Region.");
+      for (const Region of regions) {
+        if (!primary.replicaRegions?.includes(Region))
+          fail("InvalidParameterException", `The secret ${primary.name} is not replicated to ${Region}.`);
+      }
+      // The replicas are deleted (StopReplicationToReplica would keep one as a standalone secret).
+      this.secrets = this.secrets.filter(
+        (s) => !(s.name === primary.name && s.primaryRegion === region && regions.includes(s.region)),
+      );
+      primary.replicaRegions = primary.replicaRegions?.filter((r) => !regions.includes(r));
+      return { ARN: primary.arn, ReplicationStatus: this.replicationStatus(primary) };
+    },
     RestoreSecret: (input: RestoreSecretCommandInput, region: string) => {
       const secret = input.SecretId ? this.find(region, input.SecretId) : undefined;
       if (!secret) fail("ResourceNotFoundException", "Secrets Manager can't find the specified secret.");
@@ -268,16 +365,18 @@ export class SecretsManager implements EmulatedService {
       return { ARN: secret.arn, Name: secret.name };
     },
     TagResource: (input: TagResourceCommandInput, region: string) => {
-      const secret = this.live(region, input.SecretId);
+      const secret = this.writable(region, input.SecretId);
       for (const tag of input.Tags ?? []) {
         secret.tags = secret.tags.filter((t) => t.Key !== tag.Key);
         secret.tags.push({ Key: tag.Key ?? "", Value: tag.Value ?? "" });
       }
+      this.replicate(secret);
       return {};
     },
     UntagResource: (input: UntagResourceCommandInput, region: string) => {
-      const secret = this.live(region, input.SecretId);
+      const secret = this.writable(region, input.SecretId);
       secret.tags = secret.tags.filter((t) => !(input.TagKeys ?? []).includes(t.Key));
+      this.replicate(secret);
       return {};
     },
   };
@@ -294,6 +393,8 @@ export class SecretsManager implements EmulatedService {
       LastChangedDate: secret.lastChanged,
       DeletedDate: secret.deletedDate,
       OwningService: secret.owningService,
+      PrimaryRegion: secret.primaryRegion ?? secret.region,
+      ...(secret.replicaRegions?.length ? { ReplicationStatus: this.replicationStatus(secret) } : {}),
     };
   }
 
@@ -304,6 +405,8 @@ export class SecretsManager implements EmulatedService {
         name: s.name,
         arn: s.arn,
         versions: s.versions.length,
+        ...(s.primaryRegion ? { replicaOf: s.primaryRegion } : {}),
+        ...(s.replicaRegions?.length ? { replicas: s.replicaRegions } : {}),
         ...(s.deletedDate ? { deletionDate: s.deletedDate.toISOString() } : {}),
       });
     }

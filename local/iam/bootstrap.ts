@@ -1,7 +1,8 @@
 /**
  * What stacks/ deploys for each function's identity, made in the local cloud through the same AWS APIs:
  * its role with its catalog statements as inline policy, and, for a function whose catalog entry asks for
- * Kubernetes access, an EKS access entry with that access policy at cluster scope. Roles are made once;
+ * Kubernetes access, an EKS access entry with that access policy at cluster scope on each cluster and
+ * region it names. Roles are made once;
  * their policy is put on every start, so that a changed catalog reaches a saved cloud. A cluster that
  * does not exist (a runtime started without the demo fleet) gets no entries: there is nothing to reach.
  */
@@ -13,7 +14,8 @@ import {
   EKSClient,
 } from "@aws-sdk/client-eks";
 import { CreateRoleCommand, GetRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
-import { type DeployContext, fillPlaceholders } from "../../deploy/context.ts";
+import type { DeployContext } from "../../deploy/context.ts";
+import { kubernetesAccessEntries } from "../../deploy/kubernetes-access.ts";
 import { createAwsClient } from "../../functions/shared/aws-clients.ts";
 import type { FunctionId, FunctionSpec } from "../../functions/shared/catalog.ts";
 import { CATALOG_POLICY, catalogPolicy, functionRoleName, LAMBDA_TRUST } from "./roles.ts";
@@ -69,19 +71,29 @@ export async function bootstrapFunctionRoles(
 ): Promise<string[]> {
   const created: string[] = [];
   const iam = createAwsClient(IAMClient, { region: ctx.region, trace: false });
-  const eks = createAwsClient(EKSClient, { region: ctx.region, trace: false });
+  const eksClients = new Map<string, EKSClient>();
+  const eksIn = (region: string) => {
+    let client = eksClients.get(region);
+    if (!client) {
+      client = createAwsClient(EKSClient, { region, trace: false });
+      eksClients.set(region, client);
+    }
+    return client;
+  };
   const clusters = new Map<string, Promise<boolean>>();
-  const clusterExists = (name: string) => {
-    let known = clusters.get(name);
+  const clusterExists = (name: string, region: string) => {
+    let known = clusters.get(`${region}/${name}`);
     if (!known) {
-      known = eks.send(new DescribeClusterCommand({ name })).then(
-        () => true,
-        (error: unknown) => {
-          if (missing(error)) return false;
-          throw error;
-        },
-      );
-      clusters.set(name, known);
+      known = eksIn(region)
+        .send(new DescribeClusterCommand({ name }))
+        .then(
+          () => true,
+          (error: unknown) => {
+            if (missing(error)) return false;
+            throw error;
+          },
+        );
+      clusters.set(`${region}/${name}`, known);
     }
     return known;
   };
@@ -96,28 +108,25 @@ export async function bootstrapFunctionRoles(
       policy: catalogPolicy(spec, ctx),
     });
     if (made) created.push(`iam role ${roleName}`);
-    if (!spec.kubernetes) continue;
-    const clusterName = fillPlaceholders(spec.kubernetes.cluster, ctx);
-    if (!(await clusterExists(clusterName))) continue;
-    const entry = { clusterName, principalArn: roleArn };
-    const exists = await eks.send(new DescribeAccessEntryCommand(entry)).then(
-      () => true,
-      (error: unknown) => {
-        if (missing(error)) return false;
-        throw error;
-      },
-    );
-    if (!exists) {
-      await eks.send(new CreateAccessEntryCommand(entry));
-      created.push(`eks access entry ${roleName} on ${clusterName}`);
+    for (const { clusterName, region, policyArn } of kubernetesAccessEntries(spec, ctx)) {
+      if (!(await clusterExists(clusterName, region))) continue;
+      const eks = eksIn(region);
+      const entry = { clusterName, principalArn: roleArn };
+      const exists = await eks.send(new DescribeAccessEntryCommand(entry)).then(
+        () => true,
+        (error: unknown) => {
+          if (missing(error)) return false;
+          throw error;
+        },
+      );
+      if (!exists) {
+        await eks.send(new CreateAccessEntryCommand(entry));
+        created.push(`eks access entry ${roleName} on ${clusterName} (${region})`);
+      }
+      await eks.send(
+        new AssociateAccessPolicyCommand({ ...entry, policyArn, accessScope: { type: "cluster" } }),
+      );
     }
-    await eks.send(
-      new AssociateAccessPolicyCommand({
-        ...entry,
-        policyArn: fillPlaceholders(spec.kubernetes.accessPolicy, ctx),
-        accessScope: { type: "cluster" },
-      }),
-    );
   }
   return created;
 }

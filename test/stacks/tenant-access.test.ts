@@ -1,9 +1,14 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { renderEnvironment } from "../../deploy/context.ts";
+import { kubernetesAccessEntries } from "../../deploy/kubernetes-access.ts";
 import { tenantAccessPolicies } from "../../deploy/tenant-access-policies.ts";
 import { functionCatalog } from "../../functions/catalog.ts";
-import { defineFunctionCatalog, type FunctionSpec } from "../../functions/shared/catalog.ts";
+import {
+  defineFunctionCatalog,
+  type FunctionSpec,
+  kubernetesAccessOf,
+} from "../../functions/shared/catalog.ts";
 import { operatorRoleArn } from "../../functions/tenant/lib/operator-role.ts";
 import { functionPermissions, renderKubernetesAccess } from "../../stacks/wiring.ts";
 import { ctx } from "./support.ts";
@@ -131,11 +136,39 @@ describe("Kubernetes access of functions", () => {
   });
 
   it("is an access entry on the tenant cluster with the cluster admin policy", () => {
-    const access = spec("tenant/create-namespace").kubernetes;
+    const [access] = kubernetesAccessOf(spec("tenant/create-namespace"));
     expect(access && renderKubernetesAccess(access, ctx)).toEqual({
       clusterName: "cplane-prod-tenants",
       policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
     });
+  });
+
+  it("is an access entry in each region a failover step reaches, on each of its clusters", () => {
+    expect(kubernetesAccessEntries(spec("failover/scale-workloads"), ctx)).toEqual(
+      [ctx.region, ctx.drRegion]
+        .flatMap((region) => [
+          {
+            clusterName: `cplane-${region}`,
+            region,
+            policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
+          },
+        ])
+        .concat(
+          [ctx.region, ctx.drRegion].map((region) => ({
+            clusterName: "cplane-prod-tenants",
+            region,
+            policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
+          })),
+        ),
+    );
+    // Onboarding's DR step only in the paired region (its home namespace is create-namespace's).
+    expect(kubernetesAccessEntries(spec("failover/ensure-dr"), ctx)).toEqual([
+      {
+        clusterName: "cplane-prod-tenants",
+        region: ctx.drRegion,
+        policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+      },
+    ]);
   });
 
   it("is refused in a catalog without a reason or with something other than an EKS access policy", () => {

@@ -25,13 +25,39 @@ describe.each([
   });
 });
 
+interface Node {
+  Type: string;
+  Next?: string;
+  MaxConcurrency?: number;
+  Branches?: { StartAt: string; States: Record<string, Node> }[];
+}
+const branchesOf = (state: unknown) => (state as Node).Branches ?? [];
+const statesWithin = (state: unknown): Node[] =>
+  branchesOf(state).flatMap((b) => Object.values(b.States).flatMap((s) => [s, ...statesWithin(s)]));
+
 describe("regional-failover", () => {
   it("promotes databases and restores tenants in bounded Maps, beside compute and DNS", () => {
-    const recover = failoverDefinition.States.Recover as unknown as {
-      Branches: { States: Record<string, { Type: string; MaxConcurrency?: number }> }[];
-    };
-    const maps = recover.Branches.flatMap((b) => Object.values(b.States)).filter((s) => s.Type === "Map");
+    const maps = statesWithin(failoverDefinition.States.Recover).filter((s) => s.Type === "Map");
     expect(maps).toHaveLength(2);
     for (const map of maps) expect(map.MaxConcurrency).toBeGreaterThan(0);
+  });
+
+  it("switches Route 53 only after the databases and the Deployments are ready", () => {
+    const [first] = branchesOf(failoverDefinition.States.Recover);
+    const prepare = first?.States[first.StartAt];
+    expect(first?.StartAt).toBe("Prepare");
+    expect(prepare?.Next).toBe("SwitchTraffic");
+    expect(branchesOf(prepare).map((b) => b.StartAt)).toEqual(["PromoteDatabases", "UpScaleWorkloads"]);
+    // The Deployments' wait ends in a named error inside its branch: the Parallel's catch takes it.
+    const workloads = branchesOf(prepare)[1]?.States ?? {};
+    expect(workloads.UpWorkloadsTimedOut).toMatchObject({ Type: "Fail", Error: "WorkloadsNotReadyError" });
+    expect(Object.keys(workloads)).toContain("CheckUpWorkloads");
+  });
+
+  it("fails a drill back the same way: home Deployments ready before DNS, the visited ones scaled back", () => {
+    const back = branchesOf(failoverDefinition.States.FailBack)[1];
+    expect(back?.StartAt).toBe("HomeScaleWorkloads");
+    expect(back?.States.HomeWorkloadsReady?.Next).toBe("SwitchTrafficBack");
+    expect(back?.States.SwitchTrafficBack?.Next).toBe("ScaleWorkloadsBack");
   });
 });

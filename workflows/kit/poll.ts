@@ -34,6 +34,12 @@ export interface PollSpec {
   readonly timedOut: { readonly error: string; readonly cause: string };
   /** Wake on the resource's AWS events: a JSONata expression of its ARN, and the event kind. */
   readonly wake?: { readonly resourceArn: string; readonly kind: AwaitedResourceKind };
+  /**
+   * Inside a Parallel branch or a Map iteration, which may not assign the workflow's `$failure`: the
+   * check's errors and the named errors fail the branch (`<name>Failed` / `<name>TimedOut` are Fail
+   * states), for the Parallel's or Map's Catch to take; `onFailure` is not used.
+   */
+  readonly inBranch?: boolean;
 }
 
 /** Resources whose state changes AWS publishes on the default bus (`ops/await-resource` knows them). */
@@ -79,14 +85,25 @@ export function pollUntil(spec: PollSpec): PollBlock {
         Next: check,
       })
     : { Type: "Wait", Seconds: `{% $${interval} %}`, Assign: assign, Next: check };
+  const fail = (named: { readonly error: string; readonly cause: string }): State =>
+    spec.inBranch
+      ? { Type: "Fail", Error: named.error, Cause: named.cause }
+      : detectedFailure(stepName(spec.check), named.error, named.cause, spec.onFailure);
   return {
     entry: wait,
     variables: { [interval]: spec.firstPollSeconds, [deadline]: 0, [spec.result]: null },
     states: {
       [wait]: waitState,
-      [check]: step(spec.check, spec.payload, decide, spec.onFailure, {
-        Assign: { [spec.result]: "{% $states.result.Payload %}" },
-      }),
+      [check]: spec.inBranch
+        ? lambdaTask(spec.check, {
+            Payload: spec.payload,
+            Assign: { [spec.result]: "{% $states.result.Payload %}" },
+            Retry: [TRANSIENT_RETRY],
+            Next: decide,
+          })
+        : step(spec.check, spec.payload, decide, spec.onFailure, {
+            Assign: { [spec.result]: "{% $states.result.Payload %}" },
+          }),
       [decide]: {
         Type: "Choice",
         Choices: [
@@ -96,13 +113,8 @@ export function pollUntil(spec: PollSpec): PollBlock {
         ],
         Default: wait,
       },
-      [failed]: detectedFailure(stepName(spec.check), spec.failed.error, spec.failed.cause, spec.onFailure),
-      [timedOut]: detectedFailure(
-        stepName(spec.check),
-        spec.timedOut.error,
-        spec.timedOut.cause,
-        spec.onFailure,
-      ),
+      [failed]: fail(spec.failed),
+      [timedOut]: fail(spec.timedOut),
     },
   };
 }

@@ -209,6 +209,11 @@ export async function drSnapshots(region: string, slug: string) {
 export interface RemoveDrOptions {
   /** Only what this execution created (compensation); otherwise everything DR of the tenant. */
   readonly createdBy?: string;
+  /**
+   * Only the DR snapshots and copies (a tenant whose tier now has a global secondary instead), or only
+   * the global database and its secondary (a tenant whose tier now has snapshot copies, which stay).
+   */
+  readonly only?: "snapshots" | "global";
 }
 
 export interface RemoveDrResult {
@@ -235,7 +240,8 @@ export async function removeDr(
   const ours = (tags: Tag[] | undefined) =>
     tagValue(tags, TAG_TENANT) === owner.slug &&
     (options.createdBy === undefined || tagValue(tags, TAG_EXECUTION) === options.createdBy);
-  const global = await findGlobal(regions.home, names.globalClusterIdentifier);
+  const global =
+    options.only === "snapshots" ? undefined : await findGlobal(regions.home, names.globalClusterIdentifier);
   const writerArn = global?.GlobalClusterMembers?.find((m) => m.IsWriter)?.DBClusterArn;
   const writerRegion = writerArn ? regionOf(writerArn) : regions.home;
   if (global) {
@@ -275,7 +281,7 @@ export async function removeDr(
     }
   }
   // The secondary, detached now or by an earlier call: the DR-tagged cluster outside the writer's region.
-  for (const region of [regions.home, regions.dr]) {
+  for (const region of options.only === "snapshots" ? [] : [regions.home, regions.dr]) {
     if (region === writerRegion) continue;
     const cluster = await findClusterIn(region, names.clusterIdentifier);
     if (!cluster || cluster.GlobalClusterIdentifier || cluster.Status === "deleting") continue;
@@ -284,7 +290,7 @@ export async function removeDr(
     removed.push(...result.removed);
     pending ||= result.pending;
   }
-  for (const region of [regions.home, regions.dr]) {
+  for (const region of options.only === "global" ? [] : [regions.home, regions.dr]) {
     for (const snapshot of await drSnapshots(region, owner.slug)) {
       if (!ours(snapshot.TagList)) continue;
       if (snapshot.Status !== "available") {

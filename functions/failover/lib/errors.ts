@@ -18,3 +18,7 @@ export class TrafficNotHealthyError extends ControlPlaneError {}
 export class PlatformNotFoundError extends ControlPlaneError {}
 /** A tenant has no copy in the target region to restore from. */
 export class NoRecoveryPointError extends ControlPlaneError {}
+/** A tenant's database secret is not where its DR space would replicate it from. */
+export class DrSecretMissingError extends ControlPlaneError {}
+/** The Deployments in the region a failover goes to did not become ready by the deadline. */
+export class WorkloadsNotReadyError extends ControlPlaneError {}

@@ -155,8 +155,28 @@ async function computeReadiness(region: string): Promise<SubjectReadiness> {
   }
 }
 
-/** Every subject's readiness now. */
-export async function assessReadiness(): Promise<Readiness> {
+/** What a tenant lacks to run in the standby region (its namespace, its secret's replica): lib/dr-space.ts. */
+export type SpaceCheck = (slug: string, regions: { home: string; dr: string }) => Promise<string[]>;
+
+/** A tenant whose database is ready is red all the same when it could not run in the standby region. */
+async function withSpace(subject: SubjectReadiness, tenant: TenantRecord, check: SpaceCheck) {
+  const home = tenant.region || regionPair().home;
+  const dr = otherRegion(home);
+  try {
+    const problems = await check(tenant.slug, { home, dr });
+    if (problems.length === 0) return subject;
+    return { ...subject, status: "red" as const, reason: `${subject.reason}; ${problems.join(", ")}` };
+  } catch (error) {
+    if (!isOutage(error) && !isOutage((error as Error).cause)) throw error;
+    return subject;
+  }
+}
+
+/**
+ * Every subject's readiness now; with `space`, each tenant's DR space too (the readiness schedule
+ * checks it; a drill's plan, which has no Kubernetes access, looks at the data only).
+ */
+export async function assessReadiness(options: { space?: SpaceCheck } = {}): Promise<Readiness> {
   const now = awsNow();
   const pair = regionPair();
   const regions = [pair.dr, pair.home];
@@ -171,7 +191,7 @@ export async function assessReadiness(): Promise<Readiness> {
   const tenants = (await listTenants()).filter((t) => t.status === "active");
   for (const tenant of tenants) {
     const profile = DR_PROFILES[tenant.tier];
-    subjects.push(
+    const data =
       profile.strategy === "global-secondary"
         ? await globalReadiness(
             tenant.slug,
@@ -180,8 +200,8 @@ export async function assessReadiness(): Promise<Readiness> {
             profile.maxLagSeconds,
             regions,
           )
-        : await copyReadiness(tenant, now),
-    );
+        : await copyReadiness(tenant, now);
+    subjects.push(options.space ? await withSpace(data, tenant, options.space) : data);
   }
   const kinds: Subject[] = ["platform", "compute", "premium", "standard", "basic"];
   const perKind = Object.fromEntries(

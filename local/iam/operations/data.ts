@@ -40,6 +40,15 @@ export const secretsMappings: Record<string, OperationMapping> = {
   ListSecrets: () => [request("secretsmanager:ListSecrets", "*")],
   DeleteSecret: onSecret("DeleteSecret"),
   RestoreSecret: onSecret("RestoreSecret"),
+  // Multi-Region secrets: authorized on the primary; the regions asked for are a condition key.
+  ReplicateSecretToRegions: (input, l) => [
+    request("secretsmanager:ReplicateSecretToRegions", secretArn(input.SecretId, l), {
+      "secretsmanager:AddReplicaRegions": (
+        (input.AddReplicaRegions as { Region?: string }[] | undefined) ?? []
+      ).map((r) => String(r.Region)),
+    }),
+  ],
+  RemoveRegionsFromReplication: onSecret("RemoveRegionsFromReplication"),
   TagResource: (input, l) => [
     request("secretsmanager:TagResource", secretArn(input.SecretId, l), requestTags(input.Tags)),
   ],

@@ -28,6 +28,7 @@ import {
 import {
   DeleteSecretCommand,
   DescribeSecretCommand,
+  RemoveRegionsFromReplicationCommand,
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
@@ -55,6 +56,8 @@ const rds = mockClient(RDSClient);
 const secrets = mockClient(SecretsManagerClient);
 const iam = mockClient(IAMClient);
 const api = new FakeKubernetes();
+/** The tenant cluster of the paired region, where the DR step makes the tenant's DR space. */
+const drApi = new FakeKubernetes();
 const input = { tenantId: TENANT_ID, slug: "acme", executionArn: EXECUTION };
 const marks = (execution: string) => [
   { Key: "cplane:tenant", Value: "acme" },
@@ -62,11 +65,16 @@ const marks = (execution: string) => [
   { Key: "cplane:execution", Value: execution },
 ];
 let endpoint = "";
+let drEndpoint = "";
 
 beforeAll(async () => {
   endpoint = await api.start();
+  drEndpoint = await drApi.start();
 });
-afterAll(() => api.stop());
+afterAll(async () => {
+  await api.stop();
+  await drApi.stop();
+});
 beforeEach(() => {
   eks.reset();
   rds.reset();
@@ -75,8 +83,11 @@ beforeEach(() => {
   clearKubernetesCache();
   api.objects.clear();
   api.requests.length = 0;
+  drApi.objects.clear();
   setTenantEnvironment();
-  eks.on(DescribeClusterCommand).resolves({ cluster: { endpoint } });
+  eks.on(DescribeClusterCommand).callsFake(async (_input, getClient) => ({
+    cluster: { endpoint: (await getClient().config.region()) === "us-west-2" ? drEndpoint : endpoint },
+  }));
   eks.on(ListPodIdentityAssociationsCommand).resolves({ associations: [{ associationId: "a-1" }] });
   eks.on(DeleteAccessEntryCommand).resolves({});
   eks.on(DescribeAccessEntryCommand).resolves({ accessEntry: { tags: { "cplane:tenant": "acme" } } });
@@ -170,6 +181,42 @@ describe("compensate", () => {
       DBClusterIdentifier: "tenant-acme",
       SkipFinalSnapshot: true,
     });
+  });
+
+  it("removes the DR space it made in the paired region first: the secret's replica before the secret", async () => {
+    // Prepare
+    everythingCreatedBy(EXECUTION);
+    drApi.seed("/api/v1/namespaces/acme", {
+      metadata: {
+        name: "acme",
+        labels: { "cplane.io/tenant": "acme" },
+        annotations: { "cplane.io/created-by": EXECUTION },
+      },
+    });
+    secrets.on(DescribeSecretCommand).resolves({
+      ARN: APP_SECRET_ARN,
+      Tags: marks(EXECUTION),
+      ReplicationStatus: [{ Region: "us-west-2", Status: "InSync" }],
+    });
+    secrets.on(RemoveRegionsFromReplicationCommand).resolves({});
+
+    // Act
+    const result = await handler(input, lambdaContext());
+
+    // Assess
+    expect(result.removed.slice(0, 3)).toEqual([
+      "pod-identity:us-west-2/a-1",
+      "namespace:us-west-2/acme",
+      "secret-replica:us-west-2/cplane/tenants/acme/db",
+    ]);
+    expect(drApi.objects.has("/api/v1/namespaces/acme")).toBe(false);
+    expect(secrets.commandCalls(RemoveRegionsFromReplicationCommand).map((c) => c.args[0].input)).toEqual([
+      { SecretId: "cplane/tenants/acme/db", RemoveReplicaRegions: ["us-west-2"] },
+    ]);
+    const order = secrets.calls().map((c) => c.args[0].constructor.name);
+    expect(order.indexOf("RemoveRegionsFromReplicationCommand")).toBeLessThan(
+      order.indexOf("DeleteSecretCommand"),
+    );
   });
 
   it("never removes anything it adopted", async () => {

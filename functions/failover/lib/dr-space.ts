@@ -1,0 +1,185 @@
+/**
+ * What a tenant needs to run in the paired region, made before it is needed: its namespace on the
+ * tenant cluster there (the same quota, limits, network policy, RBAC, service account and ingress as at
+ * home: lib/namespace.ts), the Pod Identity association its pods assume the app role through, and its
+ * database secret replicated there by Secrets Manager (the value never passes through this code).
+ * Ensuring adopts what exists and says what it created; removal can be limited to what one execution
+ * created (compensation).
+ */
+import {
+  CreatePodIdentityAssociationCommand,
+  DeletePodIdentityAssociationCommand,
+  ListPodIdentityAssociationsCommand,
+} from "@aws-sdk/client-eks";
+import {
+  DescribeSecretCommand,
+  type DescribeSecretCommandOutput,
+  RemoveRegionsFromReplicationCommand,
+  ReplicateSecretToRegionsCommand,
+  SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
+import { createAwsClient } from "../../shared/aws-clients.ts";
+import type { KubernetesClient } from "../../shared/kubernetes.ts";
+import { TAG_EXECUTION, tagValue } from "../../tenant/lib/database.ts";
+import { isAwsError } from "../../tenant/lib/errors.ts";
+import {
+  ANNOTATION_CREATED_BY,
+  assertNamespaceOwned,
+  type ClusterSettings,
+  namespacedManifests,
+  namespaceManifest,
+  SERVICE_ACCOUNT,
+} from "../../tenant/lib/namespace.ts";
+import { tenantNames } from "../../tenant/lib/slug.ts";
+import type { Tier } from "../../tenant/lib/tiers.ts";
+import { eksIn } from "./aws.ts";
+import type { DrOwner } from "./dr-setup.ts";
+import { DrSecretMissingError } from "./errors.ts";
+
+const secretsByRegion = new Map<string, SecretsManagerClient>();
+export function secretsIn(region: string): SecretsManagerClient {
+  let client = secretsByRegion.get(region);
+  if (!client) {
+    client = createAwsClient(SecretsManagerClient, { region });
+    secretsByRegion.set(region, client);
+  }
+  return client;
+}
+
+export interface DrSpaceRegions {
+  /** Where the tenant runs, and its secret's primary is. */
+  readonly home: string;
+  /** Where its DR space goes. */
+  readonly dr: string;
+}
+
+const namespaceRef = (slug: string) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name: slug } });
+
+async function describeSecret(
+  region: string,
+  name: string,
+): Promise<DescribeSecretCommandOutput | undefined> {
+  return secretsIn(region)
+    .send(new DescribeSecretCommand({ SecretId: name }))
+    .catch((error: unknown) => {
+      if (isAwsError(error, "ResourceNotFoundException")) return undefined;
+      throw error;
+    });
+}
+
+const replicatedTo = (secret: DescribeSecretCommandOutput | undefined, region: string) =>
+  (secret?.ReplicationStatus ?? []).some((r) => r.Region === region);
+
+/**
+ * Brings the tenant's DR space into line: namespace and its objects on `kubernetes` (the tenant cluster
+ * in `regions.dr`), the Pod Identity association there, the secret's replica. Returns what it created.
+ */
+export async function ensureDrSpace(
+  kubernetes: KubernetesClient,
+  settings: ClusterSettings,
+  owner: DrOwner & { readonly tier: Tier },
+  regions: DrSpaceRegions,
+): Promise<string[]> {
+  const created: string[] = [];
+  const existing = await kubernetes.read(namespaceRef(owner.slug));
+  assertNamespaceOwned(existing, owner.slug);
+  const createdBy = existing?.metadata?.annotations?.[ANNOTATION_CREATED_BY] ?? owner.executionArn;
+  const spec = { slug: owner.slug, tenantId: owner.tenantId, tier: owner.tier, createdBy };
+  await kubernetes.apply(namespaceManifest(spec));
+  for (const manifest of namespacedManifests(spec, settings)) await kubernetes.apply(manifest);
+  if (!existing) created.push(`namespace:${regions.dr}/${owner.slug}`);
+
+  const eks = eksIn(regions.dr);
+  const { associations } = await eks.send(
+    new ListPodIdentityAssociationsCommand({ clusterName: settings.clusterName, namespace: owner.slug }),
+  );
+  if (!(associations ?? []).some((a) => a.serviceAccount === SERVICE_ACCOUNT)) {
+    const { association } = await eks.send(
+      new CreatePodIdentityAssociationCommand({
+        clusterName: settings.clusterName,
+        namespace: owner.slug,
+        serviceAccount: SERVICE_ACCOUNT,
+        roleArn: settings.appRoleArn,
+        tags: { "cplane:tenant": owner.slug, "cplane:tenant-id": owner.tenantId },
+      }),
+    );
+    created.push(`pod-identity:${regions.dr}/${association?.associationId ?? ""}`);
+  }
+
+  const name = tenantNames(owner.slug).secretName;
+  const secret = await describeSecret(regions.home, name);
+  if (!secret)
+    throw new DrSecretMissingError(`secret ${name} is not in ${regions.home}: nothing to replicate`);
+  if (!replicatedTo(secret, regions.dr)) {
+    await secretsIn(regions.home).send(
+      new ReplicateSecretToRegionsCommand({ SecretId: name, AddReplicaRegions: [{ Region: regions.dr }] }),
+    );
+    created.push(`secret-replica:${regions.dr}/${name}`);
+  }
+  return created;
+}
+
+/**
+ * Takes the tenant's DR space away: the namespace (with what it holds) and its Pod Identity
+ * associations in `regions.dr`, and the secret's replica there. With `createdBy`, the namespace only if
+ * that execution created it, the replica only if that execution created the secret (compensation, which
+ * deletes the secret next: a replicated secret cannot be deleted).
+ */
+export async function removeDrSpace(
+  kubernetes: KubernetesClient,
+  clusterName: string,
+  owner: DrOwner,
+  regions: DrSpaceRegions,
+  createdBy?: string,
+): Promise<string[]> {
+  const removed: string[] = [];
+  const namespace = await kubernetes.read(namespaceRef(owner.slug));
+  assertNamespaceOwned(namespace, owner.slug);
+  const ours = (mark: string | undefined) => createdBy === undefined || mark === createdBy;
+  if (namespace && ours(namespace.metadata?.annotations?.[ANNOTATION_CREATED_BY])) {
+    const eks = eksIn(regions.dr);
+    const { associations } = await eks.send(
+      new ListPodIdentityAssociationsCommand({ clusterName, namespace: owner.slug }),
+    );
+    for (const association of associations ?? []) {
+      if (!association.associationId) continue;
+      await eks
+        .send(
+          new DeletePodIdentityAssociationCommand({ clusterName, associationId: association.associationId }),
+        )
+        .catch((error: unknown) => {
+          if (!isAwsError(error, "ResourceNotFoundException")) throw error;
+        });
+      removed.push(`pod-identity:${regions.dr}/${association.associationId}`);
+    }
+    if (await kubernetes.delete(namespaceRef(owner.slug)))
+      removed.push(`namespace:${regions.dr}/${owner.slug}`);
+  }
+  const name = tenantNames(owner.slug).secretName;
+  const secret = await describeSecret(regions.home, name);
+  if (replicatedTo(secret, regions.dr) && ours(tagValue(secret?.Tags, TAG_EXECUTION))) {
+    await secretsIn(regions.home)
+      .send(new RemoveRegionsFromReplicationCommand({ SecretId: name, RemoveReplicaRegions: [regions.dr] }))
+      .catch((error: unknown) => {
+        if (!isAwsError(error, "InvalidParameterException", "ResourceNotFoundException")) throw error;
+      });
+    removed.push(`secret-replica:${regions.dr}/${name}`);
+  }
+  return removed;
+}
+
+/** What readiness checks of a tenant's DR space: its namespace there and its secret's replica. */
+export async function drSpaceProblems(
+  kubernetes: KubernetesClient,
+  slug: string,
+  regions: DrSpaceRegions,
+): Promise<string[]> {
+  const problems: string[] = [];
+  const namespace = await kubernetes.read(namespaceRef(slug));
+  if (!namespace) problems.push(`no namespace in ${regions.dr}`);
+  const name = tenantNames(slug).secretName;
+  const replica = await describeSecret(regions.dr, name);
+  // The primary itself, after a failover moved the tenant away from it, serves as well as a replica.
+  if (!replica) problems.push(`${name} not readable in ${regions.dr}`);
+  return problems;
+}
