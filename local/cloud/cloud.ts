@@ -137,10 +137,10 @@ export interface SaveReport {
 
 export const DEFAULT_REGIONS: Regions = { primary: "us-east-1", secondary: "us-west-2" };
 
-/** Operations that change nothing (by their name, as AWS names them). */
 /** Wall-clock milliseconds a closing cloud waits for the calls it is serving. */
 const CLOSE_GRACE_MS = 10_000;
 
+/** Operations that change nothing (by their name, as AWS names them). */
 const READ_OPERATION = /^(Describe|List|Get|BatchGet|Query|Scan|Test|Check|Lookup|Search)/;
 
 export function createLocalCloud(options: LocalCloudOptions): LocalCloud {

@@ -1,8 +1,8 @@
 /**
  * DynamoDB through a real implementation: one dynalite server per region on 127.0.0.1 (in memory, or
  * on LevelDB under the data directory), each in a thread of its own (dynalite-worker.ts), reached by a
- * plain SDK client, so every operation dynalite
- * implements behaves and fails as DynamoDB does (conditions, `ConditionalCheckFailedException`, ...).
+ * plain SDK client, so every operation dynalite implements behaves and fails as DynamoDB does
+ * (conditions, `ConditionalCheckFailedException`, ...).
  *
  * Calls from `@aws-sdk/lib-dynamodb`'s document client reach the binding before the document client
  * marshalls them (the binding sits at the initialize step), so native JavaScript values arrive here.
