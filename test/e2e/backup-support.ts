@@ -248,6 +248,17 @@ export async function newestSnapshot(slug: string): Promise<string> {
  * only while nothing tracked runs, so that what fires on the way (schedules, their executions) ends
  * before time moves on (`clock.advance` would race past them).
  */
+/**
+ * Takes every tenant's weekly snapshot (backup-snapshots starts them and returns) and lets half an
+ * hour pass, as the schedules do before the night's verification: a snapshot is available minutes after
+ * it starts, and a verification started at once could find the weekly one still creating.
+ */
+export async function takeWeeklySnapshots(runtime: Runtime): Promise<void> {
+  const weekly = await run(runtime, "backup-snapshots", { trigger: "manual" });
+  expect(weekly.status, weekly.cause).toBe("SUCCEEDED");
+  await passTime(runtime, 30 * 60_000);
+}
+
 export function passTime(runtime: Runtime, ms: number): Promise<void> {
   return new Promise((resolve) => {
     runtime.clock.setTimer(ms, () => resolve());

@@ -13,7 +13,15 @@ import type { Runtime } from "../../local/runtime.ts";
 import type { LocalServer } from "../../local/server/http.ts";
 import { serve } from "../../local/start.ts";
 import { launchBrowser, watchedPage } from "../support/browser.ts";
-import { backupRuntime, onboard, outputOf, passTime, run, withoutSchedules } from "./backup-support.ts";
+import {
+  backupRuntime,
+  onboard,
+  outputOf,
+  passTime,
+  run,
+  takeWeeklySnapshots,
+  withoutSchedules,
+} from "./backup-support.ts";
 
 const ARTIFACTS = join(import.meta.dirname, "..", "artifacts", "console");
 let runtime: Runtime;
@@ -32,8 +40,7 @@ beforeAll(async () => {
   ]);
   // A day later the daily automated snapshots hold the schema and the rows.
   await passTime(runtime, 24 * 3600_000 + 10 * 60_000);
-  const weekly = await run(runtime, "backup-snapshots", { trigger: "manual" });
-  expect(weekly.status, weekly.cause).toBe("SUCCEEDED");
+  await takeWeeklySnapshots(runtime);
   server = await serve(runtime, 0);
   browser = await launchBrowser();
   ({ page, errors } = await watchedPage(browser));
