@@ -277,8 +277,13 @@ export class Databases {
       } catch (error) {
         // Its thread is gone: the next call opens the database again, from its last image.
         if (error instanceof Error && error.name === DatabaseThreadExitedError.name && entry.db) {
-          const lost = entry.db;
-          if ((await lost.catch(() => undefined)) === db) entry.db = undefined;
+          // Forgotten only if the entry still holds this database: an open that failed since holds
+          // no database (its own caller got that error), and a newer open must stay.
+          const same = await entry.db.then(
+            (current) => current === db,
+            () => false,
+          );
+          if (same) entry.db = undefined;
         }
         throw error;
       }

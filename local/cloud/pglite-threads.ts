@@ -218,7 +218,7 @@ function remote(thread: DatabaseThread, db: number, released: () => void): OpenD
         result = await work(handle);
       } catch (error) {
         // The work's error is the one to report; a rollback that fails too (a dead thread) adds nothing.
-        await end("rollback").catch(() => undefined);
+        await end("rollback").catch(() => undefined); // the work's error is the one to report
         throw error;
       }
       await end("commit");
