@@ -210,11 +210,15 @@ export async function acquireLease(request: LeaseRequest): Promise<Decision> {
   if (request.mode === "shared") {
     // The index first, as below.
     await writeIndex(request.owner, request.name);
-    const added = await addSharedHold(request);
-    if (added) return added;
   }
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     if (attempt > 0) await backoff.pause(attempt);
+    // Every attempt, not only the first: when fifty shared holders find no lease, one creates it and
+    // the others, having lost that write, join with the update instead of queueing for full writes.
+    if (request.mode === "shared") {
+      const added = await addSharedHold(request);
+      if (added) return added;
+    }
     const current = await readLease(request.name);
     const decision = decide(current, request);
     if (!decision.acquired) {

@@ -6,6 +6,7 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import fc from "fast-check";
 import { beforeEach, describe, expect, it, vi } from "vitest";
@@ -427,6 +428,37 @@ describe("acquireLease", () => {
       ExpressionAttributeValues: { ":previous": { N: "1" } },
     });
     expect(decision).toMatchObject({ acquired: true });
+  });
+
+  it("joins with the one-update shared hold once another writer has created the lease, instead of queueing for full writes", async () => {
+    // Prepare: no lease yet, so the first update fails and the creating write loses to OTHER; by the
+    // second attempt the lease exists and the update applies.
+    dynamodb
+      .on(UpdateItemCommand)
+      .rejectsOnce(conditionalCheckFailed())
+      .resolves({
+        Attributes: marshall({
+          holders: {
+            [OTHER]: { mode: "shared", until: NOW + 10 },
+            [EXECUTION]: { mode: "shared", until: NOW + HOUR },
+          },
+          version: 2,
+        }),
+      });
+    dynamodb.on(GetItemCommand).resolves({});
+    dynamodb.on(PutItemCommand).resolves({});
+    dynamodb
+      .on(PutItemCommand, { ConditionExpression: "attribute_not_exists(pk)" })
+      .rejects(conditionalCheckFailed());
+
+    // Act
+    const decision = await acquireLease(request(EXECUTION, "shared"));
+
+    // Assess: one read and one lost creating write, then the update; no second full write.
+    expect(decision).toMatchObject({ acquired: true, lease: { version: 2 } });
+    expect(dynamodb.commandCalls(UpdateItemCommand)).toHaveLength(2);
+    expect(dynamodb.commandCalls(GetItemCommand)).toHaveLength(1);
+    expect(pauses).toEqual([1]);
   });
 
   it("gives up with LockContentionError after losing the conditional write 8 times in a row, pausing longer each time", async () => {
