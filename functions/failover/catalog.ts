@@ -221,8 +221,14 @@ export const failoverFunctions = [
     "copy-snapshots",
     "One round of the cross-region copy pipeline of every standard and basic tenant",
     [
-      registry("Scan"),
-      describeSnapshots,
+      registry("Scan", "GetItem", "PutItem"),
+      // One paged listing of each region's manual snapshots (the DR ones are picked by their tags).
+      {
+        actions: ["rds:DescribeDBClusterSnapshots"],
+        resources: REGIONS.map((r) => `arn:\${partition}:rds:${r}:\${account}:cluster-snapshot:*`),
+        reason: "listing a region's snapshots without a cluster is authorised on every snapshot; read only",
+      },
+      readMetrics,
       {
         actions: ["rds:CreateDBClusterSnapshot", "rds:CopyDBClusterSnapshot", "rds:AddTagsToResource"],
         resources: [...TENANT_CLUSTERS, ...TENANT_SNAPSHOTS],
@@ -302,7 +308,7 @@ export const failoverFunctions = [
     "plan",
     "Decides what a failover, switchover or drill does: regions, global databases, restores, compute, DNS",
     [
-      registry("Scan"),
+      registry("Scan", "GetItem"),
       describeClusters,
       describeSnapshots,
       describeGlobals,

@@ -4,11 +4,13 @@
  * primary is skipped; a drill refuses while DR readiness is red; a switchover refuses while a
  * secondary lags beyond its tier's RPO. Changes nothing.
  */
+
 import { z } from "zod";
 import { RegionalFailoverInput } from "../../events/workflows.ts";
 import { optionalEnv } from "../shared/env.ts";
 import { defineStep } from "../shared/handler.ts";
 import { platform, regionOfArn } from "./lib/aws.ts";
+import { readCopyProofs } from "./lib/copy-proofs.ts";
 import { DR_PROFILES } from "./lib/dr-profiles.ts";
 import { DrReadinessRedError, ReplicationLagTooHighError } from "./lib/errors.ts";
 import { rpoLagSeconds } from "./lib/metrics.ts";
@@ -141,13 +143,14 @@ export const handler = defineStep(PlanInput, async (input): Promise<Plan> => {
     }
   }
   // Snapshot tiers are restored only when the region is lost: a planned move leaves them where they run.
+  const proofs = mode === "failover" ? await readCopyProofs() : {};
   const restores =
     mode === "failover"
       ? await Promise.all(
           tenants
             .filter((t) => DR_PROFILES[t.tier].strategy === "snapshot-copy")
             .filter((t) => (t.region || writerRegion) === fromRegion)
-            .map((t) => restoreItem(t, toRegion)),
+            .map((t) => restoreItem(t, toRegion, proofs[t.slug])),
         ).then((items) => items.sort((a, b) => a.rtoTargetSeconds - b.rtoTargetSeconds))
       : [];
   const guard =

@@ -23,7 +23,9 @@ export const RestoreTenantInput = z.object({
   region: z.string().min(1),
   snapshotArn: z.string().nullable(),
   copyCreatedAt: z.string().nullable(),
-  /** When the region was lost: the data the copy lacks is what was written from its creation to then. */
+  /** The time the copy's data is current to, when the copy pipeline proved it later than its creation. */
+  copyDataAsOf: z.string().nullable().optional(),
+  /** When the region was lost: the data the copy lacks is what was written from its data's time to then. */
   signalAt: z.string().min(1),
   executionArn: z.string().min(1),
 });
@@ -76,7 +78,8 @@ export const handler = defineStep(RestoreTenantInput, async (input): Promise<Res
     .catch((error: unknown) => {
       if (!isAwsError(error, "DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault")) throw error;
     });
-  const copyAt = input.copyCreatedAt ? Date.parse(input.copyCreatedAt) : Number.NaN;
+  const asOf = input.copyDataAsOf ?? input.copyCreatedAt;
+  const copyAt = asOf ? Date.parse(asOf) : Number.NaN;
   return {
     clusterIdentifier: cluster?.DBClusterIdentifier ?? names.clusterIdentifier,
     created,

@@ -232,6 +232,13 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
   const route53 = new Route53(context, cloudwatch, ticker);
   const traffic = new Traffic(context, cloudwatch, eks, ticker);
   regionListeners.push(() => ticker.poke());
+  // A cluster's write activity, read by the DR copy pipeline: computed from the Data API's writes when asked.
+  cloudwatch.provide({
+    namespace: "AWS/RDS",
+    name: "VolumeWriteIOPs",
+    dimension: "DBClusterIdentifier",
+    points: (region, id, start, end) => rds.volumeWrites(region, id, start, end),
+  });
   // Aurora global databases report their replication lag per secondary, as AWS/RDS does.
   ticker.subscribe({
     order: 15,

@@ -38,6 +38,16 @@ interface Metric {
   unordered?: boolean;
 }
 
+/** A metric computed from a resource's state when read (see `CloudWatch.provide`). */
+export interface MetricSource {
+  readonly namespace: string;
+  readonly name: string;
+  /** The one dimension that names the resource (e.g. `DBClusterIdentifier`). */
+  readonly dimension: string;
+  /** The resource's datapoints in [start, end), by period start; empty when there is no such resource. */
+  points(region: string, value: string, start: number, end: number): { t: number; value: number }[];
+}
+
 type AlarmState = "OK" | "ALARM" | "INSUFFICIENT_DATA";
 
 interface Alarm {
@@ -111,6 +121,7 @@ export class CloudWatch implements EmulatedService {
   private readonly ctx: CloudContext;
   private readonly ticker: Ticker;
   private metrics = new Map<string, Metric>();
+  private readonly sources = new Map<string, MetricSource>();
   private alarms: Alarm[] = [];
   /** Saved hours: the file holding each, by the hour's start. */
   private segmentFiles = new Map<number, string>();
@@ -165,6 +176,31 @@ export class CloudWatch implements EmulatedService {
       metric.samples = metric.samples.filter((s) => s.t >= horizon);
   }
 
+  /**
+   * Serves a metric AWS publishes for a resource every period (zeros included) from the resource's own
+   * state when it is read, instead of recording a datapoint per resource per period: a metric nobody
+   * reads costs nothing, however many resources and however fast the clock.
+   */
+  provide(source: MetricSource): void {
+    this.sources.set(`${source.namespace}|${source.name}|${source.dimension}`, source);
+  }
+
+  private provided(
+    region: string,
+    namespace: string,
+    name: string,
+    dims: readonly Dimension[] | undefined,
+    start: number,
+    end: number,
+  ): Sample[] | undefined {
+    const [only, ...more] = dims ?? [];
+    if (!only?.Name || only.Value === undefined || more.length > 0) return undefined;
+    const source = this.sources.get(`${namespace}|${name}|${only.Name}`);
+    return source
+      ?.points(region, only.Value, start, end)
+      .map(({ t, value }) => ({ t, values: [value], counts: [1] }));
+  }
+
   /** The statistic of a metric per period over [start, end), by period start. */
   series(
     region: string,
@@ -178,10 +214,11 @@ export class CloudWatch implements EmulatedService {
   ): Series {
     const metric = this.metrics.get(this.metricKey(region, namespace, name, dims));
     const out: Series = new Map();
-    if (!metric) return out;
+    const samples = metric?.samples ?? this.provided(region, namespace, name, dims, start, end);
+    if (!samples) return out;
     const periodMs = period * 1000;
     const buckets = new Map<number, Sample[]>();
-    for (const s of metric.samples) {
+    for (const s of samples) {
       if (s.t < start || s.t >= end) continue;
       const bucket = Math.floor(s.t / periodMs) * periodMs;
       const list = buckets.get(bucket) ?? [];

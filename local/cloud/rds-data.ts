@@ -129,8 +129,12 @@ export class RdsData implements EmulatedService {
     return tx;
   }
 
-  /** Replays a committed write on every secondary of the cluster's global database, after the lag. */
+  /**
+   * Counts committed writes on the cluster (its `VolumeWriteIOPs`) and replays them on every secondary
+   * of its global database, after the lag.
+   */
   private replicate(cluster: Cluster, writes: { sql: string; params: Param[] }[]): void {
+    this.rds.noteWrites(cluster.arn, writes.length);
     const global = this.rds.globalOf(cluster);
     if (!global || writes.length === 0) return;
     for (const member of global.members) {

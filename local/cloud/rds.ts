@@ -77,6 +77,11 @@ export interface Cluster {
   /** A global secondary is read-only. */
   readOnly: boolean;
   hostSuffix: string;
+  /**
+   * Statements that wrote to the cluster volume, counted per 5-minute period (period start, count):
+   * what `AWS/RDS VolumeWriteIOPs` reports for the cluster. Periods with none are not kept.
+   */
+  writes?: [number, number][];
 }
 
 export interface Instance {
@@ -143,6 +148,9 @@ interface State {
 
 const DEFAULT_ENGINE_VERSION = "16.4";
 const DATA_READY = new Set(["available", "backing-up", "modifying"]);
+/** `VolumeWriteIOPs` is reported at 5-minute intervals; the emulation keeps as long as CloudWatch does here. */
+const WRITE_PERIOD_MS = 5 * 60_000;
+const WRITE_RETENTION_MS = 15 * 24 * 60 * 60_000;
 
 export class Rds implements EmulatedService {
   readonly name = "RDS";
@@ -239,6 +247,49 @@ export class Rds implements EmulatedService {
       global.failoverState = undefined;
       this.onPromote?.(global, dataLoss);
     });
+  }
+
+  // ---------------------------------------------------------------- write activity
+
+  /** Counts `count` committed writes to the cluster now (the Data API calls this). */
+  noteWrites(clusterArn: string, count: number): void {
+    const cluster = this.clusterByArn(clusterArn);
+    if (!cluster || count <= 0) return;
+    const now = this.ctx.clock.now();
+    const period = Math.floor(now / WRITE_PERIOD_MS) * WRITE_PERIOD_MS;
+    const writes = cluster.writes ?? [];
+    const last = writes.at(-1);
+    if (last?.[0] === period) last[1] += count;
+    else writes.push([period, count]);
+    const horizon = now - WRITE_RETENTION_MS;
+    while ((writes[0]?.[0] ?? horizon) < horizon) writes.shift();
+    cluster.writes = writes;
+    this.ctx.changed?.();
+  }
+
+  /**
+   * `VolumeWriteIOPs` of a cluster as AWS reports it: one datapoint per 5-minute period that has ended,
+   * from the cluster's creation, zero for periods without writes; in [start, end). Empty for a
+   * cluster that does not exist in the region.
+   */
+  volumeWrites(
+    region: string,
+    clusterId: string,
+    start: number,
+    end: number,
+  ): { t: number; value: number }[] {
+    const cluster = this.state.clusters.find((c) => c.region === region && c.id === clusterId.toLowerCase());
+    if (!cluster) return [];
+    const counts = new Map(cluster.writes ?? []);
+    const ended = Math.floor(this.ctx.clock.now() / WRITE_PERIOD_MS) * WRITE_PERIOD_MS;
+    const first = Math.max(
+      Math.ceil(start / WRITE_PERIOD_MS) * WRITE_PERIOD_MS,
+      Math.floor(cluster.createTime.getTime() / WRITE_PERIOD_MS) * WRITE_PERIOD_MS,
+    );
+    const out: { t: number; value: number }[] = [];
+    for (let t = first; t < Math.min(end, ended); t += WRITE_PERIOD_MS)
+      out.push({ t, value: counts.get(t) ?? 0 });
+    return out;
   }
 
   // ---------------------------------------------------------------- lookups

@@ -1,19 +1,23 @@
 /**
  * One round of the cross-region copy pipeline for a snapshot-tier tenant: start a DR snapshot when the
- * newest is older than the tier's cadence, copy the newest available one not yet in the paired region,
- * and keep only the newest copies there (and two snapshots at home). Each round moves each tenant one
- * step; nothing waits. A region that does not answer skips the tenant this round.
+ * newest is older than the tier's cadence and the cluster wrote since (a proven-unchanged cluster keeps
+ * its snapshot: see writes.ts), copy the newest available one not yet in the paired region, and keep
+ * only the newest copies there (and two snapshots at home). Each round moves each tenant one step;
+ * nothing waits. The round's caller lists each region's DR snapshots once for every tenant.
  */
 import {
   CopyDBClusterSnapshotCommand,
   CreateDBClusterSnapshotCommand,
+  type DBClusterSnapshot,
   DeleteDBClusterSnapshotCommand,
+  paginateDescribeDBClusterSnapshots,
   type Tag,
 } from "@aws-sdk/client-rds";
 import { awsNow } from "../../shared/aws-clients.ts";
 import { isAwsError } from "../../tenant/lib/errors.ts";
 import type { Tier } from "../../tenant/lib/tiers.ts";
 import { rdsIn } from "./aws.ts";
+import { type CopyProof, dataAsOf } from "./copy-proofs.ts";
 import { DR_PROFILES, TAG_DR } from "./dr-profiles.ts";
 import { drSnapshots } from "./dr-setup.ts";
 import { accountOfArn, defaultRdsKey, drNames, stamp } from "./names.ts";
@@ -26,22 +30,59 @@ export interface CopyRound {
 }
 
 const time = (value: Date | undefined) => value?.getTime() ?? 0;
+const newestFirst = (a: DBClusterSnapshot, b: DBClusterSnapshot) =>
+  time(b.SnapshotCreateTime) - time(a.SnapshotCreateTime);
+const tagValue = (tags: readonly Tag[] | undefined, key: string) => tags?.find((t) => t.Key === key)?.Value;
 
-export async function copyRound(
-  tenant: { slug: string; tenantId: string; tier: Tier },
-  home: string,
-  target: string,
-): Promise<CopyRound> {
+/**
+ * Every tenant's DR snapshots in `region`, newest first, by tenant: one paged listing of the region's
+ * manual cluster snapshots, instead of a call per tenant.
+ */
+export async function drSnapshotsByTenant(region: string): Promise<Map<string, DBClusterSnapshot[]>> {
+  const out = new Map<string, DBClusterSnapshot[]>();
+  const pages = paginateDescribeDBClusterSnapshots(
+    { client: rdsIn(region), pageSize: 100 },
+    { SnapshotType: "manual" },
+  );
+  for await (const page of pages) {
+    for (const snapshot of page.DBClusterSnapshots ?? []) {
+      const slug = tagValue(snapshot.TagList, "cplane:tenant");
+      if (!slug || tagValue(snapshot.TagList, TAG_DR) !== "true") continue;
+      if (!(snapshot.DBClusterSnapshotIdentifier ?? "").startsWith(drNames(slug).snapshotPrefix)) continue;
+      const list = out.get(slug) ?? [];
+      list.push(snapshot);
+      out.set(slug, list);
+    }
+  }
+  for (const list of out.values()) list.sort(newestFirst);
+  return out;
+}
+
+/** Whether the tenant's newest DR snapshot at home is older than its tier's cadence (or missing). */
+export function snapshotDue(tier: Tier, atHome: readonly DBClusterSnapshot[], now: number): boolean {
+  const profile = DR_PROFILES[tier];
+  if (profile.strategy !== "snapshot-copy") return false;
+  const newest = atHome[0];
+  return !newest || now - time(newest.SnapshotCreateTime) >= profile.snapshotEverySeconds * 1000;
+}
+
+export interface RoundInput {
+  readonly tenant: { slug: string; tenantId: string; tier: Tier };
+  readonly home: string;
+  readonly target: string;
+  /** The tenant's DR snapshots at home and in the target region, newest first. */
+  readonly atHome: readonly DBClusterSnapshot[];
+  readonly copies: readonly DBClusterSnapshot[];
+  /** The cluster is proven not to have written since its newest snapshot: no new one is due. */
+  readonly unchanged?: boolean;
+}
+
+export async function copyRound(input: RoundInput): Promise<CopyRound> {
+  const { tenant, home, target, atHome, copies } = input;
   const profile = DR_PROFILES[tenant.tier];
   if (profile.strategy !== "snapshot-copy") return { slug: tenant.slug, pruned: [] };
   const names = drNames(tenant.slug);
   const now = awsNow();
-  const atHome = (await drSnapshots(home, tenant.slug)).sort(
-    (a, b) => time(b.SnapshotCreateTime) - time(a.SnapshotCreateTime),
-  );
-  const copies = (await drSnapshots(target, tenant.slug)).sort(
-    (a, b) => time(b.SnapshotCreateTime) - time(a.SnapshotCreateTime),
-  );
   const copied = new Set(copies.map((c) => c.DBClusterSnapshotIdentifier));
   const tags: Tag[] = [
     { Key: "cplane:tenant", Value: tenant.slug },
@@ -50,8 +91,7 @@ export async function copyRound(
   ];
   const round: { snapshotStarted?: string; copyStarted?: string; pruned: string[] } = { pruned: [] };
 
-  const newest = atHome[0];
-  if (!newest || now - time(newest.SnapshotCreateTime) >= profile.snapshotEverySeconds * 1000) {
+  if (snapshotDue(tenant.tier, atHome, now) && !input.unchanged) {
     const id = `${names.snapshotPrefix}${stamp(now)}`;
     await rdsIn(home)
       .send(
@@ -70,7 +110,6 @@ export async function copyRound(
         },
       );
   }
-
   const toCopy = atHome.find((s) => s.Status === "available");
   if (toCopy?.DBClusterSnapshotArn && !copied.has(toCopy.DBClusterSnapshotIdentifier)) {
     await rdsIn(target)
@@ -113,17 +152,22 @@ async function deleteSnapshot(region: string, identifier: string | undefined): P
     });
 }
 
-/** The newest available copy of the tenant's DR snapshots in `region`, with its data's age. */
-export async function latestCopy(region: string, slug: string, now = awsNow()) {
-  const copies = (await drSnapshots(region, slug))
-    .filter((c) => c.Status === "available")
-    .sort((a, b) => time(b.SnapshotCreateTime) - time(a.SnapshotCreateTime));
+/**
+ * The newest available copy of the tenant's DR snapshots in `region`, with the time its data is
+ * current to (its creation, or later when the copy pipeline proved the cluster unchanged since: `proof`)
+ * and that data's age.
+ */
+export async function latestCopy(region: string, slug: string, now = awsNow(), proof?: CopyProof) {
+  const copies = (await drSnapshots(region, slug)).filter((c) => c.Status === "available").sort(newestFirst);
   const newest = copies[0];
   if (!newest?.DBClusterSnapshotArn) return undefined;
+  const snapshotIdentifier = newest.DBClusterSnapshotIdentifier ?? "";
+  const asOf = dataAsOf({ snapshotIdentifier, createdAt: time(newest.SnapshotCreateTime) }, proof);
   return {
     snapshotArn: newest.DBClusterSnapshotArn,
-    snapshotIdentifier: newest.DBClusterSnapshotIdentifier ?? "",
+    snapshotIdentifier,
     createdAt: new Date(time(newest.SnapshotCreateTime)).toISOString(),
-    ageSeconds: Math.max(0, Math.round((now - time(newest.SnapshotCreateTime)) / 1000)),
+    dataAsOf: new Date(asOf).toISOString(),
+    ageSeconds: Math.max(0, Math.round((now - asOf) / 1000)),
   };
 }

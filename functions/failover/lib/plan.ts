@@ -11,6 +11,7 @@ import { listTenants, type TenantRecord } from "../../tenant/lib/registry.ts";
 import { TIERS, type Tier } from "../../tenant/lib/tiers.ts";
 import { eksIn, isOutage, otherRegion, platform, regionOfArn, regionPair, route53 } from "./aws.ts";
 import { latestCopy } from "./copies.ts";
+import type { CopyProof } from "./copy-proofs.ts";
 import { DR_PROFILES } from "./dr-profiles.ts";
 import { findGlobal } from "./dr-setup.ts";
 import { PlatformNotFoundError } from "./errors.ts";
@@ -38,6 +39,8 @@ export interface RestoreItem {
   readonly snapshotArn: string | null;
   readonly snapshotIdentifier: string | null;
   readonly copyCreatedAt: string | null;
+  /** The time the copy's data is current to (its creation, or later: see copy-proofs.ts). */
+  readonly copyDataAsOf: string | null;
   readonly rtoTargetSeconds: number;
   readonly rpoTargetSeconds: number;
 }
@@ -131,8 +134,8 @@ export async function globalItem(
   };
 }
 
-export async function restoreItem(tenant: TenantRecord, to: string): Promise<RestoreItem> {
-  const copy = await latestCopy(to, tenant.slug);
+export async function restoreItem(tenant: TenantRecord, to: string, proof?: CopyProof): Promise<RestoreItem> {
+  const copy = await latestCopy(to, tenant.slug, undefined, proof);
   return {
     subject: tenant.slug,
     tier: tenant.tier,
@@ -141,6 +144,7 @@ export async function restoreItem(tenant: TenantRecord, to: string): Promise<Res
     snapshotArn: copy?.snapshotArn ?? null,
     snapshotIdentifier: copy?.snapshotIdentifier ?? null,
     copyCreatedAt: copy?.createdAt ?? null,
+    copyDataAsOf: copy?.dataAsOf ?? null,
     rtoTargetSeconds: TIERS[tenant.tier].recovery.rtoSeconds,
     rpoTargetSeconds: TIERS[tenant.tier].recovery.rpoSeconds,
   };

@@ -1,7 +1,8 @@
 /**
  * DR readiness: for the platform, its secondary EKS and every active tenant, whether what a failover
  * would promote or restore is there and fresh enough for the tier's RPO: a global secondary whose
- * replication lag (AuroraGlobalDBRPOLag) is within it, or a copy in the paired region no older than it.
+ * replication lag (AuroraGlobalDBRPOLag) is within it, or a copy in the paired region whose data is no
+ * older than it (the copy's age, or less when the copy pipeline proved the cluster wrote nothing since).
  * Green: ready; amber: ready but unproven (no lag data yet, a tenant's first copy still on its way);
  * red: a failover now would miss the target or has nothing to restore.
  */
@@ -11,6 +12,7 @@ import { listTenants, type TenantRecord } from "../../tenant/lib/registry.ts";
 import { TIERS } from "../../tenant/lib/tiers.ts";
 import { eksIn, isOutage, otherRegion, platform, regionOfArn, regionPair } from "./aws.ts";
 import { latestCopy } from "./copies.ts";
+import { type CopyProof, readCopyProofs } from "./copy-proofs.ts";
 import { COPY_PIPELINE_SECONDS, DR_PROFILES } from "./dr-profiles.ts";
 import { findClusterIn, findGlobal } from "./dr-setup.ts";
 import { rpoLagSeconds } from "./metrics.ts";
@@ -91,13 +93,17 @@ async function globalReadiness(
   }
 }
 
-async function copyReadiness(tenant: TenantRecord, now: number): Promise<SubjectReadiness> {
+async function copyReadiness(
+  tenant: TenantRecord,
+  now: number,
+  proof?: CopyProof,
+): Promise<SubjectReadiness> {
   const kind = tenant.tier;
   const home = tenant.region || regionPair().home;
   const target = otherRegion(home);
   const rpo = TIERS[tenant.tier].recovery.rpoSeconds;
   try {
-    const copy = await latestCopy(target, tenant.slug, now);
+    const copy = await latestCopy(target, tenant.slug, now, proof);
     if (!copy) {
       const young = now - Date.parse(tenant.createdAt) < (rpo + COPY_PIPELINE_SECONDS) * 1000;
       return {
@@ -112,7 +118,10 @@ async function copyReadiness(tenant: TenantRecord, now: number): Promise<Subject
       subject: tenant.slug,
       kind,
       status,
-      reason: `copy ${copy.snapshotIdentifier} in ${target}, ${copy.ageSeconds}s old (RPO ${rpo}s)`,
+      reason:
+        copy.dataAsOf === copy.createdAt
+          ? `copy ${copy.snapshotIdentifier} in ${target}, ${copy.ageSeconds}s old (RPO ${rpo}s)`
+          : `copy ${copy.snapshotIdentifier} in ${target}, data ${copy.ageSeconds}s old: no write since ${copy.dataAsOf} (RPO ${rpo}s)`,
       copyAgeSeconds: copy.ageSeconds,
     };
   } catch (error) {
@@ -189,6 +198,9 @@ export async function assessReadiness(options: { space?: SpaceCheck } = {}): Pro
     await computeReadiness(secondaryRegion),
   ];
   const tenants = (await listTenants()).filter((t) => t.status === "active");
+  const proofs = tenants.some((t) => DR_PROFILES[t.tier].strategy === "snapshot-copy")
+    ? await readCopyProofs()
+    : {};
   for (const tenant of tenants) {
     const profile = DR_PROFILES[tenant.tier];
     const data =
@@ -200,7 +212,7 @@ export async function assessReadiness(options: { space?: SpaceCheck } = {}): Pro
             profile.maxLagSeconds,
             regions,
           )
-        : await copyReadiness(tenant, now);
+        : await copyReadiness(tenant, now, proofs[tenant.slug]);
     subjects.push(options.space ? await withSpace(data, tenant, options.space) : data);
   }
   const kinds: Subject[] = ["platform", "compute", "premium", "standard", "basic"];

@@ -8,7 +8,6 @@ import {
   CopyDBClusterSnapshotCommand,
   CreateDBClusterSnapshotCommand,
   CreateDBInstanceCommand,
-  DescribeDBClusterSnapshotsCommand,
   DescribeDBClustersCommand,
   DescribeGlobalClustersCommand,
   FailoverGlobalClusterCommand,
@@ -25,6 +24,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { handler as checkSignal } from "../../../functions/failover/check-signal.ts";
 import { copyRound } from "../../../functions/failover/lib/copies.ts";
+import { provenTo } from "../../../functions/failover/lib/writes.ts";
 import { handler as promote } from "../../../functions/failover/promote-database.ts";
 import { handler as restore } from "../../../functions/failover/restore-tenant.ts";
 import { handler as switchTraffic } from "../../../functions/failover/switch-traffic.ts";
@@ -325,34 +325,31 @@ describe("restore-tenant", () => {
 });
 
 describe("the copy pipeline", () => {
+  const tags = [
+    { Key: "cplane:tenant", Value: "acme" },
+    { Key: "cplane:dr", Value: "true" },
+  ];
+  const source = "arn:aws:rds:us-east-1:123456789012:cluster-snapshot:tenant-acme-dr-20260301-115800";
+  const snapshotAgo = (ms: number) => ({
+    DBClusterSnapshotIdentifier: "tenant-acme-dr-20260301-115800",
+    DBClusterSnapshotArn: source,
+    SnapshotCreateTime: new Date(Date.now() - ms),
+    Status: "available",
+    TagList: tags,
+  });
+  const acme = { slug: "acme", tenantId: "t-1", tier: "standard" as const };
+
   it("copies the newest available DR snapshot to the paired region with that region's RDS key", async () => {
-    const tags = [
-      { Key: "cplane:tenant", Value: "acme" },
-      { Key: "cplane:dr", Value: "true" },
-    ];
-    const source = "arn:aws:rds:us-east-1:123456789012:cluster-snapshot:tenant-acme-dr-20260301-115800";
-    rds
-      .on(DescribeDBClusterSnapshotsCommand)
-      .resolvesOnce({
-        DBClusterSnapshots: [
-          {
-            DBClusterSnapshotIdentifier: "tenant-acme-dr-20260301-115800",
-            DBClusterSnapshotArn: source,
-            SnapshotCreateTime: new Date(Date.now() - 60_000),
-            Status: "available",
-            TagList: tags,
-          },
-        ],
-      })
-      .resolves({ DBClusterSnapshots: [] });
     rds.on(CopyDBClusterSnapshotCommand).resolves({});
     rds.on(CreateDBClusterSnapshotCommand).resolves({});
 
-    const round = await copyRound(
-      { slug: "acme", tenantId: "t-1", tier: "standard" },
-      "us-east-1",
-      "us-west-2",
-    );
+    const round = await copyRound({
+      tenant: acme,
+      home: "us-east-1",
+      target: "us-west-2",
+      atHome: [snapshotAgo(60_000)],
+      copies: [],
+    });
 
     expect(rds.commandCalls(CopyDBClusterSnapshotCommand)[0]?.args[0].input).toEqual({
       SourceDBClusterSnapshotIdentifier: source,
@@ -367,5 +364,59 @@ describe("the copy pipeline", () => {
     // Taken a minute ago: the next DR snapshot waits for the cadence.
     expect(rds.commandCalls(CreateDBClusterSnapshotCommand)).toHaveLength(0);
     expect(round.copyStarted).toBe("tenant-acme-dr-20260301-115800");
+  });
+
+  it("starts a DR snapshot once the cadence has passed, and none when the cluster is proven unchanged", async () => {
+    rds.on(CreateDBClusterSnapshotCommand).resolves({});
+    const copied = {
+      ...snapshotAgo(10 * 60_000),
+      DBClusterSnapshotArn: source.replace("us-east-1", "us-west-2"),
+    };
+    const input = {
+      tenant: acme,
+      home: "us-east-1",
+      target: "us-west-2",
+      atHome: [snapshotAgo(10 * 60_000)],
+      copies: [copied],
+    };
+
+    const unchanged = await copyRound({ ...input, unchanged: true });
+    expect(rds.commandCalls(CreateDBClusterSnapshotCommand)).toHaveLength(0);
+    expect(unchanged.snapshotStarted).toBeUndefined();
+
+    const changed = await copyRound(input);
+    expect(rds.commandCalls(CreateDBClusterSnapshotCommand)[0]?.args[0].input).toMatchObject({
+      DBClusterIdentifier: "tenant-acme",
+      Tags: [
+        { Key: "cplane:tenant", Value: "acme" },
+        { Key: "cplane:tenant-id", Value: "t-1" },
+        { Key: "cplane:dr", Value: "true" },
+      ],
+    });
+    expect(changed.snapshotStarted).toMatch(/^tenant-acme-dr-\d{8}-\d{6}$/);
+  });
+});
+
+describe("provenTo: a cluster proven free of writes from VolumeWriteIOPs", () => {
+  const P = 300_000;
+  const now = 100 * P + 60_000;
+  const zeros = (from: number, to: number) =>
+    Array.from({ length: (to - from) / P }, (_, i) => ({ t: from + i * P, v: 0 }));
+
+  it("proves up to the end of the last period reported when every period since is there and says 0", () => {
+    expect(provenTo(90 * P + 1_000, zeros(90 * P, 100 * P), now)).toBe(100 * P);
+  });
+
+  it("proves nothing when any period since has a write, is missing, or the newest report is stale", () => {
+    const written = zeros(90 * P, 100 * P).map((p) => (p.t === 95 * P ? { ...p, v: 3 } : p));
+    expect(provenTo(90 * P, written, now)).toBeUndefined();
+    const gap = zeros(90 * P, 100 * P).filter((p) => p.t !== 93 * P);
+    expect(provenTo(90 * P, gap, now)).toBeUndefined();
+    expect(provenTo(80 * P, zeros(80 * P, 95 * P), now)).toBeUndefined();
+  });
+
+  it("counts the writes of the period the moment falls in (a snapshot mid-period may not hold them)", () => {
+    const early = zeros(90 * P, 100 * P).map((p) => (p.t === 90 * P ? { ...p, v: 1 } : p));
+    expect(provenTo(90 * P + 120_000, early, now)).toBeUndefined();
   });
 });
