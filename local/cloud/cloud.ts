@@ -239,32 +239,31 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
     dimension: "DBClusterIdentifier",
     points: (region, id, start, end) => rds.volumeWrites(region, id, start, end),
   });
-  // Aurora global databases report their replication lag per secondary, as AWS/RDS does.
-  ticker.subscribe({
-    order: 15,
-    active: () => rds.globalMembers().length > 0,
-    tick: (now) => {
-      for (const member of rds.globalMembers()) {
-        if (member.isWriter) continue;
-        const lag = faults.isRegionDown(member.writerRegion) ? Number.NaN : durations.replicationLag;
-        if (Number.isNaN(lag)) continue;
-        cloudwatch.record(
-          member.region,
-          "AWS/RDS",
-          "AuroraGlobalDBReplicationLag",
-          [{ Name: "DBClusterIdentifier", Value: member.id }],
-          { t: now - 1, values: [lag], counts: [1] },
-        );
-        cloudwatch.record(
-          member.region,
-          "AWS/RDS",
-          "AuroraGlobalDBRPOLag",
-          [{ Name: "DBClusterIdentifier", Value: member.id }],
-          { t: now - 1, values: [lag], counts: [1] },
-        );
-      }
-    },
+  // Aurora global databases report their replication lag per secondary every minute, as AWS/RDS does,
+  // except while the writer's region is down (nothing leaves it): computed when read, so that a fleet
+  // of global databases costs nothing per minute and keeps no datapoints. Outages are remembered from
+  // this process's start (a saved region-down fault counts from its load).
+  const outages: { region: string; from: number; to?: number }[] = [];
+  regionListeners.push((region, down) => {
+    if (down) outages.push({ region, from: clock.now() });
+    else for (const o of outages) if (o.region === region && o.to === undefined) o.to = clock.now();
   });
+  const downAt = (region: string, t: number) =>
+    outages.some((o) => o.region === region && o.from <= t && (o.to === undefined || t < o.to));
+  const lagPoints = (region: string, id: string, start: number, end: number) => {
+    const member = rds.globalMembers().find((m) => m.region === region && m.id === id.toLowerCase());
+    if (!member || member.isWriter) return [];
+    const since = rds.cluster(region, member.id).createTime.getTime();
+    const points: { t: number; value: number }[] = [];
+    const until = Math.min(end, clock.now());
+    for (let t = Math.ceil(Math.max(start, since) / 60_000) * 60_000; t < until; t += 60_000) {
+      if (!downAt(member.writerRegion, t)) points.push({ t, value: durations.replicationLag });
+    }
+    return points;
+  };
+  for (const name of ["AuroraGlobalDBReplicationLag", "AuroraGlobalDBRPOLag"]) {
+    cloudwatch.provide({ namespace: "AWS/RDS", name, dimension: "DBClusterIdentifier", points: lagPoints });
+  }
   const all = [
     secrets,
     new Sts(context),

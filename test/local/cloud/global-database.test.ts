@@ -1,3 +1,4 @@
+import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import {
   CreateDBClusterCommand,
   CreateDBInstanceCommand,
@@ -113,6 +114,56 @@ describe("Aurora global databases", () => {
     );
 
     expect(tags.TagList).toEqual([{ Key: "cplane:tenant", Value: "acme" }]);
+  });
+
+  it("report the secondary's replication lag every minute, and none while the writer's region is down", async () => {
+    // Prepare
+    const started = startCloud({ durations: { replicationLag: 2_000 } });
+    cloud = started.cloud;
+    const { clock } = started;
+    await globalDatabase(clock);
+    await clock.sleep(5 * 60_000);
+    const downFrom = clock.now();
+    started.cloud.faults.regionDown("us-east-1");
+    await clock.sleep(3 * 60_000);
+    started.cloud.faults.regionUp("us-east-1");
+    const upFrom = clock.now();
+    await clock.sleep(2 * 60_000);
+
+    // Act
+    const lag = async (cluster: string, region: string) => {
+      const { MetricDataResults } = await createAwsClient(CloudWatchClient, { region }).send(
+        new GetMetricDataCommand({
+          StartTime: new Date(downFrom - 5 * 60_000),
+          EndTime: new Date(clock.now()),
+          ScanBy: "TimestampAscending",
+          MetricDataQueries: [
+            {
+              Id: "lag",
+              MetricStat: {
+                Metric: {
+                  Namespace: "AWS/RDS",
+                  MetricName: "AuroraGlobalDBRPOLag",
+                  Dimensions: [{ Name: "DBClusterIdentifier", Value: cluster }],
+                },
+                Period: 60,
+                Stat: "Maximum",
+              },
+            },
+          ],
+        }),
+      );
+      const result = MetricDataResults?.[0];
+      return (result?.Timestamps ?? []).map((t, i) => [t.getTime(), result?.Values?.[i]] as const);
+    };
+    const secondary = await lag("platform-dr", "us-west-2");
+
+    // Assess: a datapoint of 2,000 ms a minute, none for the minutes of the outage; the writer has none.
+    expect(secondary.length).toBeGreaterThan(5);
+    expect(secondary.every(([, v]) => v === 2_000)).toBe(true);
+    expect(secondary.filter(([t]) => t >= downFrom && t < upFrom - 60_000)).toEqual([]);
+    expect(secondary.some(([t]) => t >= upFrom)).toBe(true);
+    expect(await lag("platform", "us-east-1")).toEqual([]);
   });
 
   it("replicate the primary's writes to a read-only secondary after the lag", async () => {
