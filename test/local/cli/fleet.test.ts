@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { listTenants } from "../../../functions/tenant/lib/registry.ts";
 import { UsageError } from "../../../local/cli/target.ts";
 import { createRuntime, type Runtime } from "../../../local/runtime.ts";
-import { onboardFleet, start } from "../../../local/start.ts";
+import { buildFleet, onboardFleet, start } from "../../../local/start.ts";
 
 let runtime: Runtime | undefined;
 const dirs: string[] = [];
@@ -39,6 +39,31 @@ describe("cplane start --fleet", { timeout: 300_000 }, () => {
       ["fleet-002", "standard", "active"],
       ["fleet-003", "premium", "active"],
     ]);
+  });
+
+  it("builds the fleet on an instant clock, then gives the clock back its speed", async () => {
+    // Prepare: the runtime `npm start` makes, at speed 60.
+    runtime = await createRuntime({ speed: "60", demoFleet: true });
+    const modes = new Set<string>();
+
+    // Act
+    const failed = await buildFleet(runtime, 2, () => modes.add(runtime?.clock.mode.kind ?? ""));
+
+    // Assess: every tenant onboarded while the clock was instant; the speed is 60 again.
+    expect(failed).toEqual([]);
+    expect([...modes]).toEqual(["instant"]);
+    expect(runtime.clock.mode).toEqual({ kind: "scaled", factor: 60 });
+    expect((await listTenants()).filter((t) => t.status === "active")).toHaveLength(2);
+  });
+
+  it("leaves a speed someone chose while the fleet was built", async () => {
+    runtime = await createRuntime({ speed: "60", demoFleet: true });
+    const building = buildFleet(runtime, 1);
+    runtime.clock.setMode({ kind: "scaled", factor: 3600 });
+
+    await building;
+
+    expect(runtime.clock.mode).toEqual({ kind: "scaled", factor: 3600 });
   });
 
   it("onboards at most `concurrency` tenants at a time, and every one of them", async () => {
