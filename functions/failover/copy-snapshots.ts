@@ -103,7 +103,9 @@ export const handler = defineStep(CopySnapshotsInput, async (): Promise<CopySnap
       skipped.push({ slug: tenant.slug, reason: (error as Error).message });
     }
   }
-  await writeCopyProofs(kept, new Date(now).toISOString());
+  // Written only when a proof changed: a fleet with nothing to prove writes nothing.
+  if (JSON.stringify(kept) !== JSON.stringify(proofs))
+    await writeCopyProofs(kept, new Date(now).toISOString());
   return {
     tenants: tenants.length,
     snapshotsStarted: rounds.filter((r) => r.snapshotStarted).length,
