@@ -240,12 +240,11 @@ export const failoverFunctions = [
         actions: ["rds:CreateDBClusterSnapshot", "rds:CopyDBClusterSnapshot", "rds:AddTagsToResource"],
         resources: [...TENANT_CLUSTERS, ...TENANT_SNAPSHOTS],
       },
-      // A cross-region copy of an encrypted snapshot re-encrypts with the target region's RDS key.
-      {
-        actions: ["kms:CreateGrant", "kms:DescribeKey"],
-        resources: REGIONS.map((r) => `arn:\${partition}:kms:${r}:\${account}:key/*`),
-        conditions: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": "alias/aws/rds" } },
-      },
+      // A cross-region copy re-encrypts with the target region's AWS managed key (`alias/aws/rds`,
+      // lib/names.ts defaultRdsKey). Its key policy, AWS's own, lets any principal of the account use it
+      // through RDS (kms:ViaService, kms:CallerAccount): no KMS statement here, as for ensure-dr's
+      // encrypted secondary. Only a customer managed key needs kms:CreateGrant and kms:DescribeKey in IAM
+      // (RDS User Guide, "Authorizing use of a customer managed key").
       {
         actions: ["rds:DeleteDBClusterSnapshot"],
         resources: TENANT_SNAPSHOTS,
