@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     setupFiles: ["test/support/setup.ts"],
-    // Records which catalog IAM statements the suite's calls used; writes test/artifacts/iam-unused.json.
+    // Records which catalog IAM statements the suite's calls used; a run of every file writes test/artifacts/iam-unused.json.
     globalSetup: ["test/support/iam-usage.ts"],
     environment: "node",
     pool: "forks",

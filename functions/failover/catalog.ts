@@ -57,15 +57,21 @@ const putDrMetrics: IamStatement = {
   conditions: { StringEquals: { "cloudwatch:namespace": "cplane/DR" } },
   reason: "PutMetricData has no resource type; the namespace condition limits it to cplane/DR",
 };
-const readZone: IamStatement[] = [
-  {
-    actions: ["route53:ListHostedZonesByName"],
-    resources: ["*"],
-    reason: "ListHostedZonesByName has no resource type in IAM",
-  },
-  { actions: ["route53:ListResourceRecordSets"], resources: ["arn:${partition}:route53:::hostedzone/*"] },
-  { actions: ["route53:GetHealthCheckStatus"], resources: ["arn:${partition}:route53:::healthcheck/*"] },
-];
+// Route 53, each read granted only to the steps that make it: the plan finds the zone and reads its
+// records (lib/plan.ts dnsPlan), the flap guard reads health checks, the verification records and health.
+const findZone: IamStatement = {
+  actions: ["route53:ListHostedZonesByName"],
+  resources: ["*"],
+  reason: "ListHostedZonesByName has no resource type in IAM",
+};
+const readRecords: IamStatement = {
+  actions: ["route53:ListResourceRecordSets"],
+  resources: ["arn:${partition}:route53:::hostedzone/*"],
+};
+const readHealth: IamStatement = {
+  actions: ["route53:GetHealthCheckStatus"],
+  resources: ["arn:${partition}:route53:::healthcheck/*"],
+};
 const ENV = { TENANT_TABLE: TABLE, DR_REGION: "${drRegion}" };
 
 /** A tenant's DR by its tier's profile: a global database and its secondary, or the first DR snapshot. */
@@ -188,7 +194,8 @@ export const failoverFunctions = [
   spec(
     "sync-workloads",
     "Mirrors the platform's and every tenant's Deployments to the standby region, recording the replicas the serving one runs",
-    [registry("Scan"), describeClusters, describeGlobals, describeWorkloadClusters],
+    // The platform's serving region from its global database (lib/plan.ts platformWriterRegion): no cluster read.
+    [registry("Scan"), describeGlobals, describeWorkloadClusters],
     WORKLOAD_ENV,
     300,
     SCALES,
@@ -233,12 +240,11 @@ export const failoverFunctions = [
         actions: ["rds:CreateDBClusterSnapshot", "rds:CopyDBClusterSnapshot", "rds:AddTagsToResource"],
         resources: [...TENANT_CLUSTERS, ...TENANT_SNAPSHOTS],
       },
-      // A cross-region copy of an encrypted snapshot re-encrypts with the target region's RDS key.
-      {
-        actions: ["kms:CreateGrant", "kms:DescribeKey"],
-        resources: REGIONS.map((r) => `arn:\${partition}:kms:${r}:\${account}:key/*`),
-        conditions: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": "alias/aws/rds" } },
-      },
+      // A cross-region copy re-encrypts with the target region's AWS managed key (`alias/aws/rds`,
+      // lib/names.ts defaultRdsKey). Its key policy, AWS's own, lets any principal of the account use it
+      // through RDS (kms:ViaService, kms:CallerAccount): no KMS statement here, as for ensure-dr's
+      // encrypted secondary. Only a customer managed key needs kms:CreateGrant and kms:DescribeKey in IAM
+      // (RDS User Guide, "Authorizing use of a customer managed key").
       {
         actions: ["rds:DeleteDBClusterSnapshot"],
         resources: TENANT_SNAPSHOTS,
@@ -313,14 +319,15 @@ export const failoverFunctions = [
       describeSnapshots,
       describeGlobals,
       readMetrics,
-      ...readZone,
+      findZone,
+      readRecords,
       { actions: ["eks:DescribeNodegroup"], resources: EKS_NODEGROUPS },
     ],
     { ...ENV, FAILOVER_APPROVAL: "none", FLAP_GUARD_SECONDS: "60" },
     300,
   ),
   spec("check-signal", "The flap guard's second look: health checks, the alarm, the region's API", [
-    ...readZone,
+    readHealth,
     {
       actions: ["cloudwatch:DescribeAlarms"],
       resources: ["arn:${partition}:cloudwatch:*:${account}:alarm:cplane-region-health-*"],
@@ -361,7 +368,8 @@ export const failoverFunctions = [
     { actions: ["route53:ChangeResourceRecordSets"], resources: ["arn:${partition}:route53:::hostedzone/*"] },
   ]),
   spec("verify-traffic", "Whether production is served, healthy, from the target region", [
-    ...readZone,
+    readRecords,
+    readHealth,
     { actions: ["route53:GetChange"], resources: ["arn:${partition}:route53:::change/*"] },
     readMetrics,
   ]),

@@ -108,6 +108,10 @@ export interface Target extends TargetInputConfig {
   DeadLetterConfig?: { Arn?: string };
 }
 
+/** Targets EventBridge reaches only as the target's `RoleArn` ("Permissions for targets", EventBridge User Guide). */
+const ROLE_REQUIRED =
+  /^arn:aws[\w-]*:(states:[^:]*:[^:]*:stateMachine:|kinesis:[^:]*:[^:]*:stream\/|codebuild:)/;
+
 export interface PutRuleRequest {
   Name: string;
   EventPattern?: string;
@@ -646,6 +650,15 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions) {
           throw new EventBridgeApiError(
             "ValidationException",
             "Each target needs an Id ([.\\-_A-Za-z0-9]{1,64}) and an Arn.",
+          );
+        }
+        // EventBridge starts a state machine (and writes to a Kinesis stream, starts a CodeBuild build) only
+        // as the role the target names, and refuses the whole request without one (400, as AWS answers:
+        // hashicorp/terraform-provider-aws#19913, localstack/localstack#8224).
+        if (ROLE_REQUIRED.test(target.Arn) && !target.RoleArn) {
+          throw new EventBridgeApiError(
+            "ValidationException",
+            `RoleArn is required for target ${target.Arn}.`,
           );
         }
         try {

@@ -32,19 +32,19 @@ function installRule(
 
 /**
  * Puts each rule and its state-machine target; `stateMachineArn` names the workflow's state machine,
- * `roleArn` the role the target starts it as (none: started as no one in particular, unauthorized).
+ * `roleArn` the role the target starts it as (EventBridge refuses a state-machine target without one).
  */
 export function installWorkflowRules(
   bus: LocalEventBridge,
   rules: readonly WorkflowRule[],
   stateMachineArn: (workflow: string) => string,
-  roleArn?: (rule: WorkflowRule) => string,
+  roleArn: (rule: WorkflowRule) => string,
 ): string[] {
   return rules.map((rule) =>
     installRule(bus, rule, {
       Id: rule.workflow,
       Arn: stateMachineArn(rule.workflow),
-      ...(roleArn ? { RoleArn: roleArn(rule) } : {}),
+      RoleArn: roleArn(rule),
       ...(rule.inputPath !== undefined ? { InputPath: rule.inputPath } : {}),
       ...(rule.inputTransformer ? { InputTransformer: rule.inputTransformer } : {}),
       ...(rule.retryPolicy ? { RetryPolicy: rule.retryPolicy } : {}),

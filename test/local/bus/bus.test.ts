@@ -10,6 +10,7 @@ import { type Clock, createClock } from "../../../local/clock/clock.ts";
 
 const START = Date.parse("2026-03-01T12:00:00Z");
 const SFN = "arn:aws:states:us-east-1:000000000000:stateMachine:tenant-onboarding";
+const ROLE = "arn:aws:iam::000000000000:role/start-tenant-onboarding";
 const FN = "arn:aws:lambda:us-east-1:000000000000:function:notify";
 
 interface Recorded {
@@ -107,6 +108,7 @@ describe("rules and targets", () => {
         {
           Id: "sfn",
           Arn: SFN,
+          RoleArn: ROLE,
           InputTransformer: {
             InputPathsMap: { tenant: "$.detail.tenantId", detail: "$.detail" },
             InputTemplate: '{"tenantId": "<tenant>", "request": <detail>, "rule": "<aws.events.rule-name>"}',
@@ -196,6 +198,40 @@ describe("rules and targets", () => {
     ).toEqual({ Result: true });
   });
 
+  it("refuses a state-machine target without a RoleArn as AWS does, changing nothing; one with a role is put", () => {
+    const { bus } = setup();
+    bus.putRule({ Name: "a", EventBusName: "cplane", EventPattern: '{"source":["x"]}' });
+    // Prepare: a Lambda target alongside, so that the refusal is seen to take the whole request
+    const request = {
+      Rule: "a",
+      EventBusName: "cplane",
+      Targets: [
+        { Id: "fn", Arn: FN },
+        { Id: "sfn", Arn: SFN },
+      ],
+    };
+    // Act + Assess: AWS's answer to PutTargets (400 ValidationException), nothing stored
+    expect(() => bus.putTargets(request)).toThrow(
+      expect.objectContaining({
+        name: "ValidationException",
+        message: `RoleArn is required for target ${SFN}.`,
+      }),
+    );
+    expect(bus.listTargetsByRule({ Rule: "a", EventBusName: "cplane" }).Targets).toEqual([]);
+    expect(() =>
+      bus.putTargets({
+        Rule: "a",
+        EventBusName: "cplane",
+        Targets: [{ Id: "k", Arn: "arn:aws:kinesis:us-east-1:000000000000:stream/s" }],
+      }),
+    ).toThrow("RoleArn is required for target arn:aws:kinesis:us-east-1:000000000000:stream/s.");
+    // with its role, the same target is put
+    bus.putTargets({ ...request, Targets: [{ Id: "sfn", Arn: SFN, RoleArn: ROLE }] });
+    expect(bus.listTargetsByRule({ Rule: "a", EventBusName: "cplane" }).Targets).toEqual([
+      { Id: "sfn", Arn: SFN, RoleArn: ROLE },
+    ]);
+  });
+
   it("pages ListRules and filters by name prefix", () => {
     const { bus } = setup();
     for (const name of ["t-1", "t-2", "t-3", "x"])
@@ -233,7 +269,7 @@ describe("retries and dead letters", () => {
   it("retries a failing target with back-off on the virtual clock until it succeeds", async () => {
     const { bus, clock, calls } = setup(2);
     bus.putRule({ Name: "r", EventBusName: "cplane", EventPattern: '{"source":["cplane.tenants"]}' });
-    bus.putTargets({ Rule: "r", EventBusName: "cplane", Targets: [{ Id: "t", Arn: SFN }] });
+    bus.putTargets({ Rule: "r", EventBusName: "cplane", Targets: [{ Id: "t", Arn: SFN, RoleArn: ROLE }] });
     bus.putEvents({ Entries: [tenantRequested] });
     await bus.drain();
     expect(calls).toHaveLength(1);
@@ -257,6 +293,7 @@ describe("retries and dead letters", () => {
         {
           Id: "t",
           Arn: SFN,
+          RoleArn: ROLE,
           RetryPolicy: { MaximumRetryAttempts: 1 },
           DeadLetterConfig: { Arn: "arn:aws:sqs:us-east-1:000000000000:dlq" },
         },
@@ -292,6 +329,7 @@ describe("retries and dead letters", () => {
         {
           Id: "t",
           Arn: SFN,
+          RoleArn: ROLE,
           // A path that matches nothing, outside quotes, leaves `{"plan": }`.
           InputTransformer: { InputPathsMap: { plan: "$.detail.plan" }, InputTemplate: '{"plan": <plan>}' },
           DeadLetterConfig: { Arn: "arn:aws:sqs:us-east-1:000000000000:dlq" },
@@ -331,6 +369,7 @@ describe("retries and dead letters", () => {
         {
           Id: "t",
           Arn: SFN,
+          RoleArn: ROLE,
           InputTransformer: { InputTemplate: '{"at": <aws.events.event.ingestion-time>}' },
         },
       ],
@@ -352,7 +391,7 @@ describe("retries and dead letters", () => {
     bus.putTargets({
       Rule: "r",
       EventBusName: "cplane",
-      Targets: [{ Id: "t", Arn: SFN, RetryPolicy: { MaximumEventAgeInSeconds: 60 } }],
+      Targets: [{ Id: "t", Arn: SFN, RoleArn: ROLE, RetryPolicy: { MaximumEventAgeInSeconds: 60 } }],
     });
     bus.putEvents({ Entries: [tenantRequested] });
     for (let i = 0; i < 8; i++) {

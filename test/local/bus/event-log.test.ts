@@ -63,6 +63,7 @@ describe("the event log", () => {
 
 describe("deliveries and events taken back after a crash", () => {
   const SFN = "arn:aws:states:us-east-1:000000000000:stateMachine:tenant-onboarding";
+  const ROLE = "arn:aws:iam::000000000000:role/start-tenant-onboarding";
 
   function setup() {
     const clock = createClock({ mode: { kind: "manual" }, start: START });
@@ -78,7 +79,11 @@ describe("deliveries and events taken back after a crash", () => {
     };
     const bus = createLocalEventBridge({ clock, dispatcher, backoffMs: () => 1000 });
     bus.putRule({ Name: "onboard", EventBusName: "cplane", EventPattern: '{"source":["test"]}' });
-    bus.putTargets({ Rule: "onboard", EventBusName: "cplane", Targets: [{ Id: "sfn", Arn: SFN }] });
+    bus.putTargets({
+      Rule: "onboard",
+      EventBusName: "cplane",
+      Targets: [{ Id: "sfn", Arn: SFN, RoleArn: ROLE }],
+    });
     return { bus, clock, starts };
   }
 

@@ -74,13 +74,16 @@ function write(n: Node, ws: string): string {
   }
 }
 
+/** A value as JSON text carries it: -0 is written `0` (fast-check's jsonValue generates -0). */
+const asJson = (v: unknown) => (v === undefined ? v : JSON.parse(JSON.stringify(v)));
+
 /** What the template should give, on the documented rules, when every value fits where it is put. */
 function expected(n: Node, values: Record<string, unknown>): unknown {
   switch (n.kind) {
     case "literal":
-      return n.value;
+      return asJson(n.value);
     case "var":
-      return values[n.name];
+      return asJson(values[n.name]);
     case "string":
       return n.parts.map((p) => ("name" in p ? inText(values[p.name]) : p.text)).join("");
     case "array":

@@ -33,7 +33,7 @@ const bus = createLocalEventBridge({
     invokeFunction: async () => ({}),
   },
 });
-installWorkflowRules(bus, workflowRules, arnOf);
+installWorkflowRules(bus, workflowRules, arnOf, (rule) => `arn:aws:iam::000000000000:role/rule-${rule.name}`);
 
 describe("workflow rules on the local bus", () => {
   beforeAll(() => {

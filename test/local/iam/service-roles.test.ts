@@ -6,6 +6,7 @@
  * dead-lettered without retries), and no execution starts.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { workflowSchedules } from "../../../events/schedules.ts";
 import { TenantOffboardingRequested } from "../../../events/tenants.ts";
 import { functionCatalog } from "../../../functions/catalog.ts";
 import { createClock } from "../../../local/clock/clock.ts";
@@ -247,4 +248,17 @@ describe("the roles that start executions", () => {
     );
     expect(runs()).toBe(before);
   }, 120_000);
+
+  it("start each schedule's workflow as the schedule's own role when it fires", async () => {
+    // Every schedule of events/schedules.ts, fired at once: its start is authorized as its role (the
+    // suite otherwise waits for no weekly or monthly one), and its workflow runs.
+    const runsOf = (workflow: string) =>
+      runtime.engine.listExecutions({ stateMachineArn: runtime.stateMachineArn(workflow) }).executions.length;
+    for (const schedule of workflowSchedules) {
+      const before = runsOf(schedule.workflow);
+      runtime.scheduler.runNow({ Name: schedule.name });
+      await until(() => runsOf(schedule.workflow) > before, `${schedule.name} started ${schedule.workflow}`);
+    }
+    expect(runtime.scheduler.deadLetters().filter((d) => d.scheduleName !== "dr-readiness")).toEqual([]);
+  }, 300_000);
 });

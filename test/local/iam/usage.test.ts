@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { FunctionId, FunctionSpec } from "../../../functions/shared/catalog.ts";
 import { catalogStatementId, unusedReport } from "../../../local/iam/usage.ts";
+import { coverageOfRun } from "../../support/iam-usage.ts";
 
 const LOCAL = { app: "cplane", stage: "local" };
 const spec = {
@@ -57,5 +58,26 @@ describe("unusedReport", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("coverageOfRun", () => {
+  const suite = ["/t/a.test.ts", "/t/b.test.ts", "/t/c.test.ts"];
+  it("calls a run complete only when every test file of the suite ran, unfiltered", () => {
+    expect(coverageOfRun(suite, [...suite].reverse(), undefined)).toEqual({
+      files: 3,
+      ran: 3,
+      complete: true,
+      leftOut: [],
+    });
+  });
+  it("calls a run of some files, or of every file under a test name filter, partial, naming what it left out", () => {
+    expect(coverageOfRun(suite, ["/t/b.test.ts"], undefined)).toEqual({
+      files: 3,
+      ran: 1,
+      complete: false,
+      leftOut: ["/t/a.test.ts", "/t/c.test.ts"],
+    });
+    expect(coverageOfRun(suite, suite, /onboarding/).complete).toBe(false);
   });
 });
