@@ -45,6 +45,8 @@ export interface Clock {
    * instant one jumps to the next timer when at rest, a manual one waits for `advance()`.
    */
   setMode(mode: ClockMode): void;
+  /** Calls `listener` after each `setMode` (the runtime checkpoints the speed); returns the unsubscribe. */
+  onModeChange(listener: (mode: ClockMode) => void): () => void;
   /** Virtual epoch milliseconds. */
   now(): number;
   date(): Date;
@@ -100,6 +102,11 @@ export function parseClockMode(text: string): ClockMode {
   return factor === 1 ? { kind: "real" } : { kind: "scaled", factor };
 }
 
+/** A mode as `parseClockMode` reads it back: `real`, `instant`, `manual` or `60x`. */
+export function formatClockMode(mode: ClockMode): string {
+  return mode.kind === "scaled" ? `${mode.factor}x` : mode.kind;
+}
+
 export function createClock(options: ClockOptions = {}): Clock {
   return new VirtualClock(options.mode ?? { kind: "real" }, options.start ?? Date.now());
 }
@@ -118,6 +125,7 @@ class VirtualClock implements Clock {
   private realTimer: ReturnType<typeof setTimeout> | undefined;
   private realTimerDue = Number.POSITIVE_INFINITY;
   private stepScheduled = false;
+  private readonly modeListeners = new Set<(mode: ClockMode) => void>();
   private advancing = false;
 
   constructor(mode: ClockMode, start: number) {
@@ -144,6 +152,12 @@ class VirtualClock implements Clock {
     this.realTimer = undefined;
     this.realTimerDue = Number.POSITIVE_INFINITY;
     this.reschedule();
+    for (const listener of [...this.modeListeners]) listener(mode);
+  }
+
+  onModeChange(listener: (mode: ClockMode) => void): () => void {
+    this.modeListeners.add(listener);
+    return () => this.modeListeners.delete(listener);
   }
 
   private get flows(): boolean {
