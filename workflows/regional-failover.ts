@@ -64,7 +64,8 @@ const locks = acquireLocks({
 const gate = approvalGate({
   gate: "ApproveFailover",
   question: `$plan.mode & ' from ' & $plan.fromRegion & ' to ' & $plan.toRegion & '?'`,
-  evidence: `{"globals": $count($plan.globals), "restores": $count($plan.restores), "reason": $plan.reason}`,
+  // A drill's readiness (checked by the plan) beside what would move.
+  evidence: `{"globals": $count($plan.globals), "restores": $count($plan.restores), "reason": $plan.reason, "readiness": $plan.readiness}`,
   timeoutSeconds: 15 * 60,
   onTimeout: { action: "reject" },
   approved: "Recover",

@@ -1,7 +1,7 @@
 /**
  * The console's failover and drill reports, from real runs on the local runtime: tenants of every tier
  * onboarded by the real workflow, a DR drill started with `cplane run` (the CLI, over the API the SDK
- * speaks), then the primary region taken down from the console, whose region-health alarm starts an
+ * speaks) and approved on the Decisions page with the readiness it checked as evidence, then the primary region taken down from the console, whose region-health alarm starts an
  * unplanned failover. Each run's report page in a real browser must show the timeline the report API
  * holds and each tier's measured RTO and RPO against the tier's targets, as the run measured them.
  */
@@ -16,7 +16,15 @@ import type { LocalServer } from "../../local/server/http.ts";
 import { serve } from "../../local/start.ts";
 import { launchBrowser, watchedPage } from "../support/browser.ts";
 import { runCli } from "../support/cli.ts";
-import { executionsOf, failoverRuntime, finish, onboard, outputOf, runUntil } from "./failover-support.ts";
+import {
+  executionsOf,
+  failoverRuntime,
+  finish,
+  onboard,
+  outputOf,
+  runUntil,
+  statesOf,
+} from "./failover-support.ts";
 
 const ARTIFACTS = join(import.meta.dirname, "..", "artifacts", "console");
 let runtime: Runtime;
@@ -182,19 +190,74 @@ async function assertReportPage(executionArn: string, tiers: readonly string[]):
 }
 
 describe("failover and drill reports in the console", () => {
-  it("shows a drill started with the CLI: its timeline out and back, and RTO/RPO per tier against targets", async () => {
-    // Act: the drill, as a person starts it
-    const started = await runCli(
-      server.url,
-      "run",
-      "regional-failover",
-      "--input",
-      JSON.stringify({ trigger: "manual", mode: "drill", reason: "monthly drill", requestedBy: "ana" }),
-      "--name",
-      "console-drill",
-    );
-    expect(started.code, started.stderr).toBe(0);
-    const arn = started.stdout.trim();
+  it("shows a drill started with the CLI and approved in the console on its readiness: its timeline out and back, and RTO/RPO per tier against targets", async () => {
+    // Prepare: configuration asks for a person's approval of every mode; a person's pace, not the
+    // instant clock's (which would run the gate out to its timeout)
+    const approvalSetting = process.env.FAILOVER_APPROVAL;
+    process.env.FAILOVER_APPROVAL = "all";
+    let release = () => {};
+    void runtime.clock.track(new Promise<void>((resolve) => (release = resolve)));
+    let arn = "";
+    try {
+      // Act: the drill, as a person starts it; approved from the Decisions page
+      const started = await runCli(
+        server.url,
+        "run",
+        "regional-failover",
+        "--input",
+        JSON.stringify({ trigger: "manual", mode: "drill", reason: "monthly drill", requestedBy: "ana" }),
+        "--name",
+        "console-drill",
+      );
+      expect(started.code, started.stderr).toBe(0);
+      arn = started.stdout.trim();
+      await page.goto(`${server.url}/#/decisions`);
+      const card = page
+        .locator("article.approval")
+        .filter({ has: page.locator(`a[href="#/executions/${encodeURIComponent(arn)}"]`) });
+      await card.waitFor({ timeout: 120_000 });
+
+      // Assess: the evidence is the readiness the drill's plan checked, per kind of subject
+      const { approvals } = (await (await fetch(`${server.url}/_cplane/approvals`)).json()) as {
+        approvals: {
+          executionArn: string;
+          evidence: { readiness: { overall: string; perKind: Record<string, Record<string, unknown>> } };
+        }[];
+      };
+      const readiness = approvals.find((a) => a.executionArn === arn)?.evidence.readiness;
+      expect(readiness?.overall).toMatch(/^(green|amber)$/);
+      expect(Object.keys(readiness?.perKind ?? {}).sort()).toEqual(
+        ["basic", "compute", "platform", "premium", "standard"].sort(),
+      );
+      expect(await card.locator(".readiness-evidence p .badge").textContent()).toBe(readiness?.overall);
+      const shownKinds = await card
+        .locator("tr.evidence-row")
+        .evaluateAll((rows) =>
+          rows.map((row) => [
+            row.getAttribute("data-kind"),
+            ...[...row.querySelectorAll("td")].slice(1).map((td) => td.textContent),
+          ]),
+        );
+      expect(shownKinds).toEqual(
+        Object.entries(readiness?.perKind ?? {}).map(([kind, r]) => [
+          kind,
+          r.status,
+          String(r.green),
+          String(r.amber),
+          String(r.red),
+        ]),
+      );
+      await page.screenshot({ path: join(ARTIFACTS, "decisions-drill.png") });
+      await page.fill("#decided-by", "ana");
+      await card.locator("input.reason").fill("readiness holds: go");
+      await card.locator("button.approve").click();
+      await expect
+        .poll(() => statesOf(runtime, arn).includes("Recover"), { timeout: 60_000, interval: 100 })
+        .toBe(true);
+    } finally {
+      release();
+      process.env.FAILOVER_APPROVAL = approvalSetting;
+    }
     const execution = await finish(runtime, arn, "the drill");
     expect(execution.status, `${execution.error} ${execution.cause}`).toBe("SUCCEEDED");
 
@@ -206,6 +269,15 @@ describe("failover and drill reports in the console", () => {
       expect(steps, step).toContain(step);
     expect(steps.indexOf("FailBack")).toBeGreaterThan(steps.indexOf("Summarize"));
     expect(await page.locator(".view h1").textContent()).toContain("console-drill");
+    // The approval, who and why, among the report's decisions.
+    expect(report.decisions.find((d) => d.name === "approval")?.approval).toMatchObject({
+      decision: "approved",
+      by: "ana",
+      reason: "readiness holds: go",
+    });
+    expect(await page.locator("section.card", { hasText: "Decisions" }).last().textContent()).toContain(
+      "approved by ana: readiness holds: go",
+    );
     await page.screenshot({ path: join(ARTIFACTS, "report-drill.png"), fullPage: false });
   }, 900_000);
 
