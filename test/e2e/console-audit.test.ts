@@ -47,9 +47,16 @@ async function api<T>(path: string): Promise<T> {
   return (await (await fetch(`${server.url}/_cplane/${path}`)).json()) as T;
 }
 
+/**
+ * Goes to a page and waits for its view: a change of hash alone keeps the document, whose previous
+ * view (already drawn) is marked first so that it is not taken for the new one.
+ */
 async function open(on: Page, hash: string): Promise<void> {
-  await on.goto(`${server.url}/${hash}`);
-  await on.waitForSelector('.view[aria-busy="false"]', { timeout: 30_000 });
+  await on.evaluate('document.querySelector(".view")?.setAttribute("data-left", "")').catch(() => {});
+  const url = `${server.url}/${hash}`;
+  if (on.url() === url) await on.reload();
+  else await on.goto(url);
+  await on.waitForSelector('.view[aria-busy="false"]:not([data-left])', { timeout: 30_000 });
 }
 
 async function setSpeed(speed: string): Promise<void> {
@@ -91,7 +98,7 @@ describe("the console against the issue's list", () => {
         const wide: string[] = [];
         for (const hash of pages) {
           await open(screen.page, hash);
-          const width = await screen.page.evaluate(() => document.documentElement.scrollWidth);
+          const width = await screen.page.evaluate<number>("document.documentElement.scrollWidth");
           if (width > viewport.width) wide.push(`${hash}: ${width}px`);
         }
         expect(wide, `pages wider than ${viewport.width}px`).toEqual([]);
@@ -105,6 +112,32 @@ describe("the console against the issue's list", () => {
       }
     }
   }, 300_000);
+
+  it("offers every workflow's start form a sample that its schema, as the page checks it, accepts", async () => {
+    const { workflows } = (await (await fetch(`${server.url}/console/catalog.json`)).json()) as {
+      workflows: { name: string; sample: unknown }[];
+    };
+    expect(workflows.length).toBeGreaterThanOrEqual(4);
+    const refused: string[] = [];
+    for (const workflow of workflows) {
+      await open(page, `#/start/${workflow.name}`);
+      await page.fill('textarea[name="input"]', "{}");
+      // Leaving the JSON redraws the fields for it (the form below moves) before the next click.
+      await page.locator('textarea[name="input"]').blur();
+      await page.getByRole("button", { name: "Use the sample" }).click();
+      const value = JSON.parse(await page.inputValue('textarea[name="input"]')) as unknown;
+      expect(value, workflow.name).toEqual(workflow.sample);
+      // The page's own check (schema.js), as the start button runs it before the contract's.
+      const problems = await page.evaluate<unknown[]>(`(async () => {
+        const { validate } = await import("/console/schema.js");
+        const { workflows } = await (await fetch("/console/catalog.json")).json();
+        const spec = workflows.find((w) => w.name === ${JSON.stringify(workflow.name)});
+        return validate(spec.inputSchema, ${JSON.stringify(value)});
+      })()`);
+      if (problems.length > 0) refused.push(`${workflow.name}: ${JSON.stringify(problems)}`);
+    }
+    expect(refused).toEqual([]);
+  }, 120_000);
 
   it("keeps the schedules' next runs current as simulated time moves, without a reload", async () => {
     // A manual clock: time moves when the test says, not whenever the runtime is idle.
@@ -205,8 +238,8 @@ describe("the console against the issue's list", () => {
       await eventually(() => page.locator("#clock-now").textContent()).not.toBe(shown);
 
       // Assess
-      expect(await details.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(true);
-      expect(await page.evaluate(() => document.activeElement?.id)).toBe("clock-speed");
+      expect(await details.evaluate((d) => (d as unknown as { open: boolean }).open)).toBe(true);
+      expect(await page.evaluate<string>("document.activeElement?.id")).toBe("clock-speed");
       expect(await page.inputValue("#clock-speed")).toBe("12");
     } finally {
       await setSpeed("instant");
