@@ -218,6 +218,46 @@ describe("the console against the issue's list", () => {
     ).toBe("standby");
   }, 60_000);
 
+  it("adds a latency and a throttling fault, in one region, as `cplane fault add` does", async () => {
+    await open(page, "#/cloud");
+    const region = runtime.secondaryRegion;
+    try {
+      await page.selectOption("#fault-kind", "latency");
+      await page.selectOption("#fault-region", region);
+      await page.fill("#fault-service", "RDS");
+      await page.fill("#fault-operation", "DescribeDBClusters");
+      await page.fill("#fault-error", "2s");
+      await page.fill("#fault-times", "3");
+      await page.click("#add-fault");
+      await page.selectOption("#fault-kind", "throttle");
+      await page.fill("#fault-service", "EKS");
+      await page.fill("#fault-operation", "");
+      await page.fill("#fault-times", "");
+      await page.click("#add-fault");
+
+      // Assess: in the cloud, and on the page
+      await eventually(() =>
+        runtime.cloud.faults.list().map(({ id: _id, hits: _hits, ...spec }) => spec),
+      ).toEqual([
+        {
+          kind: "latency",
+          service: "RDS",
+          operation: "DescribeDBClusters",
+          region,
+          ms: 2000,
+          times: 3,
+        },
+        { kind: "throttle", service: "EKS", region },
+      ]);
+      await eventually(() => page.locator("#fault-list tbody tr").allTextContents()).toEqual([
+        expect.stringContaining("+2000 ms"),
+        expect.stringContaining(`EKS · ${region}`),
+      ]);
+    } finally {
+      runtime.cloud.faults.clear();
+    }
+  }, 60_000);
+
   it("keeps what a person opened or types on the local cloud page while the page refreshes", async () => {
     // A flowing clock: every refresh has a new time to show.
     await setSpeed("60");

@@ -32,7 +32,32 @@ export async function cloudView(root, _query, signal) {
     type: "text",
     placeholder: "error name",
     value: "InternalFailure",
+    "aria-label": "error name",
   });
+  // What the fault does, as `cplane fault add` takes it: an error, throttling, or latency.
+  const kind = h(
+    "select",
+    {
+      id: "fault-kind",
+      "aria-label": "fault kind",
+      onchange: () => {
+        const latency = kind.value === "latency";
+        errorName.placeholder = latency
+          ? "latency (2s, 500ms)"
+          : kind.value === "throttle"
+            ? "error name (the service's own)"
+            : "error name";
+        errorName.value = latency ? "2s" : kind.value === "error" ? "InternalFailure" : "";
+        errorName.setAttribute("aria-label", latency ? "latency" : "error name");
+      },
+    },
+    ...["error", "throttle", "latency"].map((k) => h("option", { value: k }, k)),
+  );
+  const region = h(
+    "select",
+    { id: "fault-region", "aria-label": "fault region" },
+    h("option", { value: "" }, "any region"),
+  );
   const times = h("input", { id: "fault-times", type: "number", placeholder: "times", min: 1 });
   const speed = h("input", {
     id: "clock-speed",
@@ -96,18 +121,25 @@ export async function cloudView(root, _query, signal) {
     h("h3", {}, "Faults"),
     faultsBox,
     services,
-    h("div", { class: "form-grid" }, service, operation, errorName, times),
+    h("div", { class: "form-grid" }, kind, region, service, operation, errorName, times),
     h(
       "div",
       { class: "buttons" },
       action(
         "Add fault",
         async () => {
+          const what =
+            kind.value === "latency"
+              ? { ms: durationMs(errorName.value) }
+              : errorName.value.trim() || kind.value === "error"
+                ? { error: errorName.value.trim() }
+                : {};
           await admin("faults", {
-            kind: "error",
-            service: service.value,
+            kind: kind.value,
+            ...(service.value ? { service: service.value } : {}),
             ...(operation.value ? { operation: operation.value } : {}),
-            error: errorName.value,
+            ...(region.value ? { region: region.value } : {}),
+            ...what,
             ...(times.value ? { times: Number(times.value) } : {}),
           });
           notify("fault added");
@@ -153,6 +185,7 @@ export async function cloudView(root, _query, signal) {
     clockNow.textContent = time(now.now);
     clockMode.textContent = `speed ${now.mode}: ${SPEEDS[now.mode] ?? `${rate(now.mode)} times real time`}`;
     redraw(services, Object.keys(cloud), () => Object.keys(cloud).map((s) => h("option", { value: s })));
+    if (region.options.length === 1) region.append(...regions.map((r) => h("option", { value: r }, r)));
     redraw(regionsBox, [regions, [...down], serving, readiness], () => [
       table(
         [
@@ -181,7 +214,23 @@ export async function cloudView(root, _query, signal) {
       }),
     ]);
     redraw(faultsBox, faultList.faults, () => [
-      table([{ title: "Fault", cell: (f) => JSON.stringify(f) }], faultList.faults, { empty: "No faults." }),
+      table(
+        [
+          { title: "Kind", cell: (f) => f.kind },
+          {
+            title: "Matches",
+            cell: (f) =>
+              [f.service, f.operation, f.region].filter(Boolean).join(" · ") || (f.snapshot ?? "every call"),
+          },
+          {
+            title: "Does",
+            cell: (f) => (f.kind === "latency" ? `+${f.ms} ms` : (f.error ?? f.mode ?? "")),
+          },
+          { title: "Hits", cell: (f) => `${f.hits}${f.times ? ` of ${f.times}` : ""}` },
+        ],
+        faultList.faults,
+        { empty: "No faults.", rowAttrs: (f) => ({ "data-fault": f.id }) },
+      ),
     ]);
     redraw(tenants, tenantList.tenants, () => [
       h("h2", {}, "Tenants"),
