@@ -113,6 +113,39 @@ describe("the console against the issue's list", () => {
     }
   }, 300_000);
 
+  it("fits a large graph to the screen, and shows it at its own size within its frame on request", async () => {
+    for (const viewport of [
+      { width: 1280, height: 800 },
+      { width: 390, height: 844 },
+    ]) {
+      const screen = viewport.width === 1280 ? { page, errors } : await watchedPage(browser, viewport);
+      try {
+        await open(screen.page, "#/machines/regional-failover");
+        const svg = screen.page.locator("svg.graph");
+        const natural = Number(await svg.getAttribute("width"));
+        const drawnWidth = async () => (await svg.boundingBox())?.width ?? 0;
+        expect(await drawnWidth()).toBeLessThan(natural);
+
+        // Act
+        await screen.page.click(".graph-zoom");
+
+        // Assess: drawn at its own width, scrolled within its frame, the page itself no wider
+        expect(Math.round(await drawnWidth())).toBe(natural);
+        expect(
+          await screen.page.locator(".graph-scroll").evaluate((f) => f.scrollWidth > f.clientWidth),
+        ).toBe(true);
+        expect(
+          await screen.page.evaluate<number>("document.documentElement.scrollWidth"),
+        ).toBeLessThanOrEqual(viewport.width);
+        expect(await screen.page.locator(".graph-zoom").textContent()).toBe("Fit");
+        await screen.page.click(".graph-zoom");
+        expect(await drawnWidth()).toBeLessThan(natural);
+      } finally {
+        if (screen.page !== page) await screen.page.close();
+      }
+    }
+  }, 120_000);
+
   it("offers every workflow's start form a sample that its schema, as the page checks it, accepts", async () => {
     const { workflows } = (await (await fetch(`${server.url}/console/catalog.json`)).json()) as {
       workflows: { name: string; sample: unknown }[];
