@@ -191,7 +191,9 @@ function targetsView(decisions) {
   const shared = (d) => Object.keys(d.inputs ?? {}).filter((k) => typeof d.thresholds?.[k] === "number");
   const held = decisions.filter((d) => shared(d).length > 0);
   if (held.length === 0) return "";
-  const names = [...new Set(held.map((d) => d.name))];
+  // Per-subject measures (a tier's, a tenant's) first, single checks after.
+  const count = (name) => held.filter((d) => d.name === name).length;
+  const names = [...new Set(held.map((d) => d.name))].sort((a, b) => count(b) - count(a));
   return h(
     "section",
     { class: "card", id: "targets" },
