@@ -32,7 +32,7 @@ import {
   type LocalEventBridge,
   type TargetDispatcher,
 } from "./bus/index.ts";
-import { type Clock, createClock, parseClockMode } from "./clock/clock.ts";
+import { type Clock, type ClockMode, createClock, formatClockMode, parseClockMode } from "./clock/clock.ts";
 import { createLocalCloud, type LocalCloud } from "./cloud/cloud.ts";
 import { createDemoFleet } from "./cloud/demo.ts";
 import { toPutEventsEntry } from "./cloud/index.ts";
@@ -83,8 +83,13 @@ export const WEBHOOK_SECRET_NAME = `cplane/${LOCAL_STAGE}/git-webhook`;
 export const DEFAULT_WEBHOOK_SECRET = "cplane-local-webhook-secret";
 
 export interface RuntimeOptions {
-  /** `real`, `instant`, `manual` or a factor such as `60`; ignored when `clock` is given. */
+  /**
+   * `real`, `instant`, `manual` or a factor such as `60`, chosen for this start: it wins over the speed
+   * the data directory saved. Ignored when `clock` is given.
+   */
   readonly speed?: string;
+  /** The speed when `speed` is not given and the data directory saved none (default `instant`). */
+  readonly defaultSpeed?: string;
   readonly clock?: Clock;
   readonly region?: string;
   readonly secondaryRegion?: string;
@@ -164,6 +169,11 @@ export interface Runtime {
   readonly replayed: ReplayReport;
   /** The runtime before this one on the data directory, when it ended without a clean stop. */
   readonly recoveredFrom: LockHolder | undefined;
+  /**
+   * Where the clock's speed came from: this start's `speed`, the data directory (the speed the last
+   * run left, `cplane clock speed` included), or the default.
+   */
+  readonly clockSpeedFrom: "option" | "saved" | "default";
   readonly rules: readonly WorkflowRuleStatus[];
   /** Every schedule of events/schedules.ts, loaded or not. */
   readonly schedules: readonly WorkflowScheduleStatus[];
@@ -275,6 +285,20 @@ async function readSaved<T>(file: string): Promise<T> {
   }
 }
 
+/**
+ * The speed a data directory saved, or undefined when it saved none (written before speeds were).
+ * One it cannot read is said and ignored: the clock's time matters, its speed is the user's to set again.
+ */
+function savedClockMode(speed: unknown, file: string | undefined): ClockMode | undefined {
+  if (speed === undefined) return undefined;
+  try {
+    return parseClockMode(String(speed));
+  } catch (error) {
+    process.stderr.write(`cplane: the speed saved in ${file} is ignored: ${(error as Error).message}\n`);
+    return undefined;
+  }
+}
+
 /** Local IAM is on unless the options or `CPLANE_IAM=off` say otherwise. */
 export function iamEnabled(options: Pick<RuntimeOptions, "iam">): boolean {
   return options.iam ?? process.env.CPLANE_IAM?.toLowerCase() !== "off";
@@ -306,13 +330,24 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
   const secondaryRegion = options.secondaryRegion ?? "us-west-2";
   // Simulated time never runs backwards across a restart: saved lifecycles are due on its timeline.
   const clockFile = options.dataDir ? join(options.dataDir, "clock.json") : undefined;
-  const savedNow =
+  const savedClock =
     clockFile && !options.fresh && existsSync(clockFile)
-      ? (await readSaved<{ now: number }>(clockFile)).now
-      : 0;
+      ? await readSaved<{ now: number; speed?: unknown }>(clockFile)
+      : undefined;
+  const savedNow = savedClock?.now ?? 0;
+  // A speed chosen for this start wins; else the one the last run left (set at start or changed while
+  // it ran, `cplane clock speed`), as a user who slowed the clock expects to find it; else the default.
+  const savedSpeed = savedClockMode(savedClock?.speed, clockFile);
+  const clockSpeedFrom =
+    options.speed !== undefined ? "option" : savedSpeed !== undefined ? "saved" : "default";
   const clock =
     options.clock ??
-    createClock({ mode: parseClockMode(options.speed ?? "instant"), start: Math.max(savedNow, Date.now()) });
+    createClock({
+      mode: options.speed
+        ? parseClockMode(options.speed)
+        : (savedSpeed ?? parseClockMode(options.defaultSpeed ?? "instant")),
+      start: Math.max(savedNow, Date.now()),
+    });
   const baseCtx = localDeployContext(region, secondaryRegion);
 
   let bus: LocalEventBridge | undefined;
@@ -574,7 +609,10 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
     const journaledUpTo = journal?.rotate();
     const writeExecutions = executionStore?.capture(engine);
     const writeEvents = eventLogStore?.capture(busReady.eventLog);
-    const clockWritten = writeAtomically(join(dataDir, "clock.json"), JSON.stringify({ now }));
+    const clockWritten = writeAtomically(
+      join(dataDir, "clock.json"),
+      JSON.stringify({ now, speed: formatClockMode(clock.chosenMode) }),
+    );
     const cloudSaved = cloud.save({ commitAfter: clockWritten, background: true });
     const captureMs = performance.now() - started;
     const [clockBytes, { bytes: cloudBytes }] = await Promise.all([clockWritten, cloudSaved]);
@@ -611,6 +649,8 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
     const live = checkpoints;
     engine.onChange(() => live.changed());
     cloud.onChange(() => live.changed());
+    // A speed changed while running is state too: the next start without --speed takes it up.
+    clock.onModeChange(() => live.changed());
     busReady.onLog(() => live.changed());
     // What this start loaded, redrove and created is the first state to write.
     live.changed();
@@ -628,6 +668,7 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
     dataDir,
     checkpoints,
     recoveredFrom: lock?.tookOverFrom,
+    clockSpeedFrom,
     region,
     secondaryRegion,
     engine,

@@ -89,7 +89,7 @@ export async function onboardFleet(
  * time then jumps only when nothing runs, so that a cluster's ten simulated minutes cost no wall time and
  * no onboarding's deadline runs out while a loaded machine queues its work (at speed 60, 50 onboardings
  * on a busy laptop all passed their 3 simulated hours: bench/README.md). The clock returns to its mode
- * afterwards, unless someone changed it meanwhile.
+ * afterwards, unless someone chose a speed meanwhile; the instant clock is never saved as the speed.
  */
 export async function buildFleet(
   runtime: Runtime,
@@ -98,13 +98,24 @@ export async function buildFleet(
 ): Promise<{ arn: string; error?: string }[]> {
   const before = runtime.clock.mode;
   const flows = before.kind === "scaled" || before.kind === "real";
-  if (flows) runtime.clock.setMode({ kind: "instant" });
+  // Transient: a checkpoint meanwhile saves the chosen speed, not the instant clock of the build.
+  if (flows) runtime.clock.setMode({ kind: "instant" }, { transient: true });
   try {
     return await onboardFleet(runtime, count, progress);
   } finally {
-    if (flows && runtime.clock.mode.kind === "instant") runtime.clock.setMode(before);
+    if (flows && runtime.clock.mode.kind === "instant") runtime.clock.setMode(before, { transient: true });
   }
 }
+
+/** The clock's speed when neither --speed nor the data directory names one: an hour a minute. */
+export const DEFAULT_SPEED = "60";
+
+/** What the banner says of where the speed came from. */
+const SPEED_FROM: Record<Runtime["clockSpeedFrom"], string> = {
+  option: "",
+  saved: " (as the last run left it; --speed to choose)",
+  default: "",
+};
 
 /** The options of `start`, as npm would take them for its own config when written before `--`. */
 const START_OPTIONS = ["port", "speed", "data-dir", "fresh", "fleet"];
@@ -183,7 +194,7 @@ export function banner(runtime: Runtime, url: string, port: number, dataDir: str
     items.map((i) => `${i.name}${i.loaded ? "" : ` (not loaded: ${i.reason})`}`).join("\n               ") ||
     "none";
   return `cplane local runtime on ${url}
-  clock        ${mode.kind === "scaled" ? `${mode.factor}x real time` : mode.kind} (simulated ${runtime.clock.date().toISOString()})
+  clock        ${mode.kind === "scaled" ? `${mode.factor}x real time` : mode.kind}${SPEED_FROM[runtime.clockSpeedFrom]} (simulated ${runtime.clock.date().toISOString()})
   regions      ${runtime.region} (primary), ${runtime.secondaryRegion} (secondary)
   workflows    ${workflows.join(", ") || "none yet"}
   rules        ${loaded(runtime.rules.map((r) => ({ ...r, name: r.rule })))}
@@ -206,9 +217,11 @@ Ctrl-C stops it.
 export async function start(options: StartOptions): Promise<number> {
   const fleet = parseFleet(options.fleet);
   const dataDir = options.dataDir ?? join(process.cwd(), ".cplane");
-  const speed = options.speed ?? process.env.CPLANE_SPEED ?? "60";
+  // Chosen for this start (--speed, or CPLANE_SPEED in the shell): wins over the speed the data
+  // directory saved. Chosen by nobody: the saved one, else the default.
+  const speed = options.speed ?? process.env.CPLANE_SPEED;
   try {
-    parseClockMode(speed);
+    if (speed !== undefined) parseClockMode(speed);
   } catch (error) {
     // Refused like any other bad option: before anything is created, with exit code 2.
     throw new UsageError(`--speed (or CPLANE_SPEED): ${(error as Error).message}`);
@@ -218,6 +231,7 @@ export async function start(options: StartOptions): Promise<number> {
   const port = await checkPort(options.port ?? process.env.CPLANE_PORT ?? String(DEFAULT_PORT));
   const runtime = await createRuntime({
     speed,
+    defaultSpeed: DEFAULT_SPEED,
     dataDir,
     fresh: options.fresh,
     demoFleet: true,

@@ -64,7 +64,8 @@ const locks = acquireLocks({
 const gate = approvalGate({
   gate: "ApproveFailover",
   question: `$plan.mode & ' from ' & $plan.fromRegion & ' to ' & $plan.toRegion & '?'`,
-  evidence: `{"globals": $count($plan.globals), "restores": $count($plan.restores), "reason": $plan.reason}`,
+  // A drill's readiness (checked by the plan) beside what would move.
+  evidence: `{"globals": $count($plan.globals), "restores": $count($plan.restores), "reason": $plan.reason, "readiness": $plan.readiness}`,
   timeoutSeconds: 15 * 60,
   onTimeout: { action: "reject" },
   approved: "Recover",
@@ -351,7 +352,8 @@ export const failoverDefinition: StateMachineDefinition = {
       outcome: '"succeeded"',
       reason: "$summary.reason",
       // $append takes two arrays: three arguments fail the whole payload (T0410), and the report with it.
-      decisions: `$append($append($append(${GUARD_DECISION}, ${APPROVAL_DECISION}), [{"name": "traffic-verified", "outcome": "pass", "reason": $traffic.reason, "inputs": {"requests": $traffic.requests, "errorRatePercent": $traffic.errorRatePercent}, "thresholds": {"errorRatePercent": 1, "windowSeconds": ${VERIFY_WINDOW_SECONDS}}}]), $map($summary.missedTargets, function($m) { {"name": "recovery-target", "outcome": "missed", "subject": $m.subject, "reason": $m.reason} }))`,
+      // Each tier's RTO/RPO against its targets (Summarize's), then each subject that missed one.
+      decisions: `$append($append($append($append(${GUARD_DECISION}, ${APPROVAL_DECISION}), [{"name": "traffic-verified", "outcome": "pass", "reason": $traffic.reason, "inputs": {"requests": $traffic.requests, "errorRatePercent": $traffic.errorRatePercent}, "thresholds": {"errorRatePercent": 1, "windowSeconds": ${VERIFY_WINDOW_SECONDS}}}]), $summary.decisions), $map($summary.missedTargets, function($m) { {"name": "recovery-target", "outcome": "missed", "subject": $m.subject, "reason": $m.reason} }))`,
       figures: "$summary.figures",
       next: "Announce",
     }),

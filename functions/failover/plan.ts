@@ -30,7 +30,7 @@ import {
   type RestoreItem,
   restoreItem,
 } from "./lib/plan.ts";
-import { assessReadiness } from "./lib/readiness.ts";
+import { assessReadiness, type Readiness } from "./lib/readiness.ts";
 import { platformSet, tenantSet, type WorkloadSet } from "./lib/workloads.ts";
 
 export const PlanInput = z.object({
@@ -67,6 +67,11 @@ export interface Plan {
   /** The Route 53 health check of the target region, which verification requires passing. */
   readonly toHealthCheckId: string | null;
   readonly counts: Readonly<Record<string, number>>;
+  /**
+   * The DR readiness a drill checked before going on (it refuses on red): what an approver weighs.
+   * The overall light, when, and per kind of subject; null for the other modes, which do not check it.
+   */
+  readonly readiness: Pick<Readiness, "overall" | "checkedAt" | "perKind"> | null;
 }
 
 /** Who must approve: `none` (default: an alarm fails over on its own), `failover`, or `all` modes. */
@@ -96,6 +101,7 @@ export const handler = defineStep(PlanInput, async (input): Promise<Plan> => {
     dns: null,
     toHealthCheckId: null,
     counts: {},
+    readiness: null,
   };
   if (fromRegion !== writerRegion) {
     return {
@@ -105,10 +111,12 @@ export const handler = defineStep(PlanInput, async (input): Promise<Plan> => {
       reason: `the platform writes in ${writerRegion}, not ${fromRegion}: nothing to fail over`,
     };
   }
+  let readiness: Plan["readiness"] = null;
   if (mode === "drill") {
-    const readiness = await assessReadiness();
-    if (readiness.overall === "red") {
-      const red = readiness.subjects.filter((s) => s.status === "red").slice(0, 5);
+    const assessed = await assessReadiness();
+    readiness = { overall: assessed.overall, checkedAt: assessed.checkedAt, perKind: assessed.perKind };
+    if (assessed.overall === "red") {
+      const red = assessed.subjects.filter((s) => s.status === "red").slice(0, 5);
       throw new DrReadinessRedError(
         `DR readiness is red: ${red.map((s) => `${s.subject} (${s.reason})`).join("; ")}`,
       );
@@ -186,5 +194,6 @@ export const handler = defineStep(PlanInput, async (input): Promise<Plan> => {
       standard: restores.filter((r) => r.tier === "standard").length,
       basic: restores.filter((r) => r.tier === "basic").length,
     },
+    readiness,
   };
 });

@@ -9,6 +9,7 @@ import { now } from "../tenant/lib/inputs.ts";
 import { type Measured, measure } from "./lib/measure.ts";
 import { putFigures } from "./lib/metrics.ts";
 import { moveTenant } from "./lib/store.ts";
+import { tierDecisions } from "./lib/tier-decisions.ts";
 
 const Item = z.object({
   subject: z.string().min(1),
@@ -41,6 +42,8 @@ export interface Summary extends Measured {
   readonly toRegion: string;
   readonly reason: string;
   readonly figures: { name: string; value: number; unit: string; subject?: string; key?: boolean }[];
+  /** Each tier's RTO and RPO against its targets, for the run report. */
+  readonly decisions: ReturnType<typeof tierDecisions>;
 }
 
 export const handler = defineStep(SummarizeInput, async (input): Promise<Summary> => {
@@ -112,5 +115,6 @@ export const handler = defineStep(SummarizeInput, async (input): Promise<Summary
             .join(", ")}${missed > 3 ? ", ..." : ""})`
         : "; every target met"),
     figures,
+    decisions: tierDecisions(measured.perTier),
   };
 });

@@ -44,7 +44,17 @@ export interface Clock {
    * keep their virtual due times: a flowing clock re-arms its wall-clock timer for the new rate, an
    * instant one jumps to the next timer when at rest, a manual one waits for `advance()`.
    */
-  setMode(mode: ClockMode): void;
+  setMode(mode: ClockMode, options?: { readonly transient?: boolean }): void;
+  /**
+   * The mode last chosen: what `setMode` set without `transient` (a start's mode, `cplane clock speed`).
+   * A transient mode (the instant clock a demo fleet is built on) runs the clock but is not saved.
+   */
+  readonly chosenMode: ClockMode;
+  /**
+   * Calls `listener` after each `setMode` that is not transient (the runtime checkpoints the speed);
+   * returns the unsubscribe.
+   */
+  onModeChange(listener: (mode: ClockMode) => void): () => void;
   /** Virtual epoch milliseconds. */
   now(): number;
   date(): Date;
@@ -100,12 +110,18 @@ export function parseClockMode(text: string): ClockMode {
   return factor === 1 ? { kind: "real" } : { kind: "scaled", factor };
 }
 
+/** A mode as `parseClockMode` reads it back: `real`, `instant`, `manual` or `60x`. */
+export function formatClockMode(mode: ClockMode): string {
+  return mode.kind === "scaled" ? `${mode.factor}x` : mode.kind;
+}
+
 export function createClock(options: ClockOptions = {}): Clock {
   return new VirtualClock(options.mode ?? { kind: "real" }, options.start ?? Date.now());
 }
 
 class VirtualClock implements Clock {
   private current: ClockMode;
+  private chosen: ClockMode;
   private factor: number;
   /** Virtual time at `realBase` (for real/scaled) or the current virtual time (instant/manual). */
   private virtualBase: number;
@@ -118,12 +134,14 @@ class VirtualClock implements Clock {
   private realTimer: ReturnType<typeof setTimeout> | undefined;
   private realTimerDue = Number.POSITIVE_INFINITY;
   private stepScheduled = false;
+  private readonly modeListeners = new Set<(mode: ClockMode) => void>();
   private advancing = false;
 
   constructor(mode: ClockMode, start: number) {
     checkMode(mode);
     if (!Number.isFinite(start)) throw new InvalidClockOptionError(`clock start must be a finite epoch ms`);
     this.current = mode;
+    this.chosen = mode;
     this.factor = mode.kind === "scaled" ? mode.factor : 1;
     this.virtualBase = start;
     this.realBase = Date.now();
@@ -133,7 +151,11 @@ class VirtualClock implements Clock {
     return this.current;
   }
 
-  setMode(mode: ClockMode): void {
+  get chosenMode(): ClockMode {
+    return this.chosen;
+  }
+
+  setMode(mode: ClockMode, options: { readonly transient?: boolean } = {}): void {
     checkMode(mode);
     // Rebase first, at the old rate: the new rate applies only to time from here on.
     this.moveTo(this.now());
@@ -144,6 +166,14 @@ class VirtualClock implements Clock {
     this.realTimer = undefined;
     this.realTimerDue = Number.POSITIVE_INFINITY;
     this.reschedule();
+    if (options.transient) return;
+    this.chosen = mode;
+    for (const listener of [...this.modeListeners]) listener(mode);
+  }
+
+  onModeChange(listener: (mode: ClockMode) => void): () => void {
+    this.modeListeners.add(listener);
+    return () => this.modeListeners.delete(listener);
   }
 
   private get flows(): boolean {

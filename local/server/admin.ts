@@ -10,7 +10,7 @@ import { readReadiness } from "../../functions/failover/lib/store.ts";
 import { decide, listApprovals } from "../../functions/ops/lib/approvals.ts";
 import { ControlPlaneError } from "../../functions/shared/errors.ts";
 import { listTenants, tenantSummary } from "../../functions/tenant/lib/registry.ts";
-import { parseClockMode } from "../clock/clock.ts";
+import { formatClockMode, parseClockMode } from "../clock/clock.ts";
 import { FaultSpecSchema } from "../cloud/faults.ts";
 import { BUS_NAME, type Runtime, TENANT_TABLE } from "../runtime.ts";
 import { RequestError, readBody } from "./aws-json.ts";
@@ -407,6 +407,5 @@ function scheduleRuns(runtime: Runtime, execution: string | null, limit: number)
 }
 
 function describeMode(runtime: Runtime): string {
-  const mode = runtime.clock.mode;
-  return mode.kind === "scaled" ? `${mode.factor}x` : mode.kind;
+  return formatClockMode(runtime.clock.mode);
 }

@@ -111,7 +111,7 @@ export async function decisionsView(root, _query, signal) {
 }
 
 function evidenceView(evidence) {
-  const compared = comparison(evidence);
+  const compared = comparison(evidence) ?? readinessEvidence(evidence);
   return h(
     "details",
     { open: true, class: "evidence" },
@@ -157,6 +157,39 @@ function comparison(evidence) {
       ],
       metrics,
       { rowAttrs: (k) => ({ "data-metric": k, class: "evidence-row" }) },
+    ),
+  );
+}
+
+/**
+ * A drill's evidence: the DR readiness its plan checked (overall light, when, and per kind of subject,
+ * how many are green, amber, red) beside what would move; `cplane dr status` shows each subject.
+ */
+function readinessEvidence(evidence) {
+  const readiness = evidence?.readiness;
+  if (!readiness?.perKind) return undefined;
+  const facts = Object.entries(evidence).filter(([, v]) => v === null || typeof v !== "object");
+  return h(
+    "div",
+    { class: "readiness-evidence" },
+    h(
+      "p",
+      { class: "meta" },
+      "DR readiness ",
+      badge(readiness.overall),
+      ` checked ${time(readiness.checkedAt)}`,
+      ...facts.map(([k, v]) => ` · ${k} ${v}`),
+    ),
+    table(
+      [
+        { title: "Kind", cell: ([kind]) => kind },
+        { title: "Status", cell: ([, r]) => badge(r.status) },
+        { title: "Green", cell: ([, r]) => String(r.green) },
+        { title: "Amber", cell: ([, r]) => String(r.amber) },
+        { title: "Red", cell: ([, r]) => String(r.red) },
+      ],
+      Object.entries(readiness.perKind),
+      { rowAttrs: ([kind]) => ({ "data-kind": kind, class: "evidence-row" }) },
     ),
   );
 }

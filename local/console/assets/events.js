@@ -45,7 +45,46 @@ export async function eventsView(root, query, signal) {
     },
     { class: "primary", id: "put-event" },
   );
-  const [{ rules }, { schedules }] = await Promise.all([admin("rules"), admin("schedules")]);
+  const { rules } = await admin("rules");
+  // Redrawn by the poll below whenever a next run moves (time passes, a schedule fires).
+  const schedulesBox = h("div", { id: "schedules" });
+  const drawSchedules = (schedules) =>
+    schedulesBox.replaceChildren(
+      table(
+        [
+          { title: "Schedule", cell: (s) => s.name },
+          { title: "Expression", cell: (s) => `${s.expression ?? ""} ${s.timezone}` },
+          { title: "Workflow", cell: (s) => s.workflow },
+          { title: "Next run", cell: (s) => (s.loaded ? time(s.nextRun) : `not loaded: ${s.reason}`) },
+          {
+            title: "",
+            cell: (s) =>
+              s.loaded
+                ? action(
+                    "Run now",
+                    async () => {
+                      const { executionArn } = await admin(
+                        `schedules/${encodeURIComponent(s.name)}/trigger`,
+                        {},
+                      );
+                      notify(
+                        h(
+                          "span",
+                          {},
+                          `${s.name} started `,
+                          link(`#/executions/${encodeArn(executionArn)}`, arnName(executionArn)),
+                        ),
+                      );
+                    },
+                    { "data-schedule": s.name },
+                  )
+                : "",
+          },
+        ],
+        schedules,
+        { rowAttrs: (s) => ({ "data-schedule-row": s.name }) },
+      ),
+    );
   root.append(
     h("h1", {}, "Events and triggers"),
     h(
@@ -63,39 +102,7 @@ export async function eventsView(root, query, signal) {
         "section",
         { class: "card" },
         h("h2", {}, "Schedules"),
-        table(
-          [
-            { title: "Schedule", cell: (s) => s.name },
-            { title: "Expression", cell: (s) => `${s.expression ?? ""} ${s.timezone}` },
-            { title: "Workflow", cell: (s) => s.workflow },
-            { title: "Next run", cell: (s) => (s.loaded ? time(s.nextRun) : `not loaded: ${s.reason}`) },
-            {
-              title: "",
-              cell: (s) =>
-                s.loaded
-                  ? action(
-                      "Run now",
-                      async () => {
-                        const { executionArn } = await admin(
-                          `schedules/${encodeURIComponent(s.name)}/trigger`,
-                          {},
-                        );
-                        notify(
-                          h(
-                            "span",
-                            {},
-                            `${s.name} started `,
-                            link(`#/executions/${encodeArn(executionArn)}`, arnName(executionArn)),
-                          ),
-                        );
-                      },
-                      { "data-schedule": s.name },
-                    )
-                  : "",
-            },
-          ],
-          schedules,
-        ),
+        schedulesBox,
         h("h2", {}, "Rules"),
         table(
           [
@@ -135,9 +142,18 @@ export async function eventsView(root, query, signal) {
     ),
   );
   let shown = "";
+  let shownSchedules = "";
   await poll(
     async () => {
-      const page = await admin(`events?limit=200${bus ? `&bus=${bus}` : ""}`);
+      const [page, { schedules }] = await Promise.all([
+        admin(`events?limit=200${bus ? `&bus=${bus}` : ""}`),
+        admin("schedules"),
+      ]);
+      const scheduleKey = JSON.stringify(schedules.map((s) => [s.name, s.nextRun, s.loaded]));
+      if (scheduleKey !== shownSchedules) {
+        shownSchedules = scheduleKey;
+        drawSchedules(schedules);
+      }
       const key = `${page.total}:${page.events.at(-1)?.id ?? ""}`;
       if (key === shown) return;
       shown = key;

@@ -1,7 +1,7 @@
 // Executions: the list with filters, and one execution's graph coloured by what happened, live while
 // it runs, with its history, each state's input and output, stop and redrive.
 import { admin, allExecutions, consoleCatalog, fullHistory, sfn, workflowName } from "./api.js";
-import { drawGraph, statesByName } from "./graph.js";
+import { drawGraph, graphFrame, statesByName } from "./graph.js";
 import { startForm } from "./machines.js";
 import { analyse } from "./status.js";
 import { action, badge, cause, encodeArn, h, json, link, notify, poll, seconds, table, time } from "./ui.js";
@@ -250,12 +250,7 @@ export async function executionView(root, executionArn, signal) {
     header,
     failure,
     h("div", { class: "legend" }, ...STATE_STATUSES.map((s) => h("span", { class: `chip s-${s}` }, s))),
-    h(
-      "div",
-      { class: "split" },
-      h("section", { class: "card graph-card" }, h("div", { class: "graph-scroll" }, graph)),
-      details,
-    ),
+    h("div", { class: "split" }, h("section", { class: "card graph-card" }, graphFrame(graph)), details),
     history,
   );
   let seen = "";

@@ -157,6 +157,28 @@ export function drawGraph(definition) {
   return svg;
 }
 
+/**
+ * The graph in its scrolling frame, fitted to the frame's width at first; a large one (a failover's
+ * 95 states) is read at its own size, scrolled within the frame, with "Actual size".
+ */
+export function graphFrame(svg) {
+  const frame = document.createElement("div");
+  frame.className = "graph-scroll";
+  frame.append(svg);
+  const toggle = document.createElement("button");
+  toggle.type = "button";
+  toggle.className = "graph-zoom";
+  toggle.textContent = "Actual size";
+  toggle.addEventListener("click", () => {
+    const actual = frame.classList.toggle("actual");
+    toggle.textContent = actual ? "Fit" : "Actual size";
+  });
+  const wrap = document.createElement("div");
+  wrap.className = "graph-frame";
+  wrap.append(toggle, frame);
+  return wrap;
+}
+
 /** Every state name of a definition, nested ones included. */
 export function stateNames(definition) {
   const out = [];

@@ -1,6 +1,6 @@
 // State machines: the list, and one workflow's graph, description, input schema and start form.
 import { checkInput, consoleCatalog, sfn } from "./api.js";
-import { drawGraph, stateNames } from "./graph.js";
+import { drawGraph, graphFrame, stateNames } from "./graph.js";
 import { inputForm, validate } from "./schema.js";
 import { action, encodeArn, errorText, h, json, link, notify, table, time } from "./ui.js";
 
@@ -103,12 +103,7 @@ export async function machineView(root, name) {
     h(
       "div",
       { class: "split" },
-      h(
-        "section",
-        { class: "card graph-card" },
-        h("h2", {}, "Graph"),
-        h("div", { class: "graph-scroll" }, graph),
-      ),
+      h("section", { class: "card graph-card" }, h("h2", {}, "Graph"), graphFrame(graph)),
       h(
         "div",
         {},

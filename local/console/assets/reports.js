@@ -1,7 +1,7 @@
 // Run reports: the list by workflow, and one report's charts, figures, decisions and timeline.
 import { admin, consoleCatalog } from "./api.js";
 import { metricChart, metricsOf } from "./chart.js";
-import { badge, encodeArn, h, link, table, time } from "./ui.js";
+import { badge, encodeArn, h, link, seconds, table, time } from "./ui.js";
 
 export async function reportsView(root, query) {
   const workflow = query.get("workflow") ?? "";
@@ -58,6 +58,7 @@ export async function reportView(root, executionArn) {
       `${r.trigger.type}: ${r.trigger.source}${r.trigger.by ? ` by ${r.trigger.by}` : ""} · ${time(r.startedAt)} → ${time(r.finishedAt)} (${r.durationSeconds} s simulated)${r.redrives ? ` · ${r.redrives} redrive(s)` : ""} · `,
       link(`#/executions/${encodeArn(r.executionArn)}`, "execution"),
     ),
+    targetsView(r.decisions),
     charts.length
       ? h(
           "section",
@@ -124,25 +125,100 @@ export async function reportView(root, executionArn) {
         r.decisions,
       ),
     ),
-    h(
-      "section",
-      { class: "card" },
-      h("h2", {}, "Timeline"),
-      table(
-        [
-          { title: "Step", cell: (s) => `${s.iteration ? `${s.iteration}/` : ""}${s.name}` },
-          { title: "Status", cell: (s) => badge(s.status) },
-          { title: "Entered", cell: (s) => time(s.enteredAt) },
-          { title: "Took", cell: (s) => (s.durationSeconds === undefined ? "" : `${s.durationSeconds} s`) },
-          {
-            title: "Error",
-            cell: (s) =>
-              [s.error, s.cause].filter(Boolean).join(": ") ||
-              (s.retried?.length ? `retried ${s.retried.join(", ")}` : ""),
-          },
-        ],
-        r.steps,
-      ),
-    ),
+    timelineView(r),
+  );
+}
+
+/**
+ * The steps in order, with their simulated time since the start. A Map's iterations (a database per
+ * global cluster, a restore per tenant) are folded under the outer steps: a run of hundreds stays
+ * readable, every step one click away.
+ */
+function timelineView(r) {
+  const columns = [
+    { title: "Step", cell: (s) => `${s.iteration ? `${s.iteration}/` : ""}${s.name}` },
+    { title: "Status", cell: (s) => badge(s.status) },
+    { title: "Entered", cell: (s) => time(s.enteredAt) },
+    { title: "Since start", cell: (s) => `+${seconds(r.startedAt, s.enteredAt)}` },
+    { title: "Took", cell: (s) => (s.durationSeconds === undefined ? "" : `${s.durationSeconds} s`) },
+    {
+      title: "Error",
+      cell: (s) =>
+        [s.error, s.cause].filter(Boolean).join(": ") ||
+        (s.retried?.length ? `retried ${s.retried.join(", ")}` : ""),
+    },
+  ];
+  const rowAttrs = (s) => ({ "data-step": s.name, "data-status": s.status });
+  const outer = r.steps.filter((s) => !s.iteration);
+  const inner = r.steps.filter((s) => s.iteration);
+  const failedInside = inner.filter((s) => s.status !== "succeeded").length;
+  return h(
+    "section",
+    { class: "card", id: "timeline" },
+    h("h2", {}, "Timeline"),
+    table(columns, outer, { rowAttrs }),
+    inner.length
+      ? h(
+          "details",
+          { id: "timeline-iterations", open: failedInside > 0 },
+          h(
+            "summary",
+            {},
+            `${inner.length} steps inside Map iterations${failedInside ? `, ${failedInside} not succeeded` : ""}`,
+          ),
+          table(columns, inner, { rowAttrs }),
+        )
+      : "",
+  );
+}
+
+/** A measured value as read: at most three decimals; a dash for one never measured. */
+const figure = (v) => (typeof v === "number" ? String(Math.round(v * 1000) / 1000) : (v ?? "—").toString());
+
+/** `rtoSeconds` -> `RTO (s)`, `errorRatePercent` -> `errorRate (%)`. */
+function measureLabel(key) {
+  const m = /^(.*?)(Seconds|Ms|Percent)$/.exec(key);
+  if (!m) return key;
+  const base = m[1].length <= 3 ? m[1].toUpperCase() : m[1];
+  return `${base} (${{ Seconds: "s", Ms: "ms", Percent: "%" }[m[2]]})`;
+}
+
+/**
+ * Decisions that hold a measure to a target of the same name (a failover's RTO and RPO per tier), as
+ * a table per decision name: each subject's measured value beside its target, and the outcome.
+ */
+function targetsView(decisions) {
+  const shared = (d) => Object.keys(d.inputs ?? {}).filter((k) => typeof d.thresholds?.[k] === "number");
+  const held = decisions.filter((d) => shared(d).length > 0);
+  if (held.length === 0) return "";
+  // Per-subject measures (a tier's, a tenant's) first, single checks after.
+  const count = (name) => held.filter((d) => d.name === name).length;
+  const names = [...new Set(held.map((d) => d.name))].sort((a, b) => count(b) - count(a));
+  return h(
+    "section",
+    { class: "card", id: "targets" },
+    h("h2", {}, "Measured against targets"),
+    ...names.map((name) => {
+      const rows = held.filter((d) => d.name === name);
+      const keys = [...new Set(rows.flatMap(shared))];
+      return h(
+        "div",
+        { "data-decision": name },
+        h("h3", {}, name),
+        table(
+          [
+            { title: "Subject", cell: (d) => d.subject ?? d.name },
+            ...keys.flatMap((k) => [
+              { title: measureLabel(k), cell: (d) => figure(d.inputs?.[k]) },
+              { title: `target ${measureLabel(k)}`, cell: (d) => figure(d.thresholds?.[k]) },
+            ]),
+            { title: "Outcome", cell: (d) => badge(d.outcome) },
+            { title: "Why", cell: (d) => d.reason ?? "" },
+          ],
+          rows,
+          { rowAttrs: (d) => ({ "data-subject": d.subject ?? d.name, "data-outcome": d.outcome }) },
+        ),
+      );
+    }),
   );
 }

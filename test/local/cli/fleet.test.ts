@@ -45,13 +45,19 @@ describe("cplane start --fleet", { timeout: 300_000 }, () => {
     // Prepare: the runtime `npm start` makes, at speed 60.
     runtime = await createRuntime({ speed: "60", demoFleet: true });
     const modes = new Set<string>();
+    const chosen = new Set<string>();
 
     // Act
-    const failed = await buildFleet(runtime, 2, () => modes.add(runtime?.clock.mode.kind ?? ""));
+    const failed = await buildFleet(runtime, 2, () => {
+      modes.add(runtime?.clock.mode.kind ?? "");
+      chosen.add(JSON.stringify(runtime?.clock.chosenMode));
+    });
 
-    // Assess: every tenant onboarded while the clock was instant; the speed is 60 again.
+    // Assess: every tenant onboarded while the clock was instant, which was never the speed a
+    // checkpoint saves; the speed is 60 again.
     expect(failed).toEqual([]);
     expect([...modes]).toEqual(["instant"]);
+    expect([...chosen]).toEqual([JSON.stringify({ kind: "scaled", factor: 60 })]);
     expect(runtime.clock.mode).toEqual({ kind: "scaled", factor: 60 });
     expect((await listTenants()).filter((t) => t.status === "active")).toHaveLength(2);
   });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { createClock, InvalidClockOptionError, parseClockMode } from "../../../local/clock/clock.ts";
+import {
+  createClock,
+  formatClockMode,
+  InvalidClockOptionError,
+  parseClockMode,
+} from "../../../local/clock/clock.ts";
 
 const START = Date.parse("2026-01-01T00:00:00Z");
 
@@ -224,6 +229,23 @@ describe("changing the speed while running", () => {
     expect(clock.now()).toBe(at);
     await clock.advance(60_000);
     expect(late).toBe(true);
+  });
+
+  it("tells its listeners of each new mode, in the form parseClockMode reads back, until they leave", () => {
+    const clock = createClock({ mode: { kind: "manual" }, start: START });
+    const told: string[] = [];
+    const leave = clock.onModeChange((mode) => told.push(formatClockMode(mode)));
+    clock.setMode({ kind: "scaled", factor: 60 });
+    clock.setMode({ kind: "instant" });
+    leave();
+    clock.setMode({ kind: "real" });
+    expect(told).toEqual(["60x", "instant"]);
+    expect(told.map((t) => parseClockMode(t))).toEqual([{ kind: "scaled", factor: 60 }, { kind: "instant" }]);
+    // A refused mode is no change.
+    clock.onModeChange((mode) => told.push(formatClockMode(mode)));
+    expect(() => clock.setMode({ kind: "scaled", factor: -1 })).toThrow(InvalidClockOptionError);
+    expect(told).toHaveLength(2);
+    clock.dispose();
   });
 
   it("refuses a factor that is not a positive number and keeps its mode", () => {
