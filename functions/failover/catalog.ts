@@ -287,13 +287,9 @@ export const failoverFunctions = [
       putDrMetrics,
       { actions: ["eks:DescribeNodegroup"], resources: EKS_NODEGROUPS },
       publish,
-      // Each tenant's DR space: its namespace on the standby tenant cluster, its secret readable there.
-      {
-        actions: ["eks:DescribeCluster"],
-        resources: REGIONS.map(
-          (r) => `arn:\${partition}:eks:${r}:\${account}:cluster/${TENANT_CLUSTER_NAME}`,
-        ),
-      },
+      // Each tenant's DR space (its namespace on the standby tenant cluster, its secret readable there)
+      // and the Deployments a failover would scale up on the standby platform cluster.
+      describeWorkloadClusters,
       {
         actions: ["secretsmanager:DescribeSecret"],
         resources: REGIONS.map(
@@ -303,12 +299,10 @@ export const failoverFunctions = [
     ],
     { ...ENV, EVENT_BUS_NAME: BUS, EKS_CLUSTER_NAME: TENANT_CLUSTER_NAME },
     300,
-    {
-      cluster: TENANT_CLUSTER_NAME,
-      regions: REGIONS,
-      accessPolicy: "arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
-      reason: "reads whether each tenant's namespace is in the standby region",
-    },
+    workloadAccess(
+      "View",
+      "reads whether each tenant's namespace is in the standby region, and the Deployments a failover would scale up there",
+    ),
   ),
   spec(
     "plan",
