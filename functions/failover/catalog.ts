@@ -341,6 +341,24 @@ export const failoverFunctions = [
     ],
   ),
   spec("check-promotion", "Whether a global database's writer is the target now", [describeGlobals]),
+  spec(
+    "point-secret",
+    "Makes a tenant's database secret name the cluster now writing (its primary written, or its replica promoted when the primary's region is lost)",
+    [
+      describeClusters,
+      {
+        actions: [
+          "secretsmanager:DescribeSecret",
+          "secretsmanager:GetSecretValue",
+          "secretsmanager:PutSecretValue",
+          "secretsmanager:StopReplicationToReplica",
+        ],
+        resources: REGIONS.map(
+          (r) => `arn:\${partition}:secretsmanager:${r}:\${account}:secret:cplane/tenants/*`,
+        ),
+      },
+    ],
+  ),
   spec("restore-tenant", "Restores a snapshot-tier tenant from its latest copy in the target region", [
     describeClusters,
     {
