@@ -1,6 +1,7 @@
 /**
  * The parts of regional-failover that run per item or per branch: promoting one global database and
- * waiting for it, restoring one tenant and waiting for it, scaling the secondary EKS. Each reports its
+ * waiting for it, restoring one tenant and waiting for it (then its secret made to name the cluster
+ * now writing), scaling the secondary EKS. Each reports its
  * own failure as data (`ok: false` with the error) so that one tenant's failure never stops the rest;
  * its variables are its own (prefixed), never the workflow's.
  */
@@ -31,6 +32,8 @@ interface PollLoop {
   readonly rpo: string;
   /** Retriers of the start tried before the standard one. */
   readonly startRetry?: readonly Retrier[];
+  /** A step once it is ready (its failure fails the item), before Done. */
+  readonly after?: { id: CatalogFunctionId; payload: string };
   /** Where either outcome goes; without it the loop ends its branch or item. */
   readonly next?: { readonly done: string; readonly failed: string };
 }
@@ -55,7 +58,7 @@ function pollLoop(spec: PollLoop): { StartAt: string; States: Record<string, Sta
   ) =>
     lambdaTask(id, {
       Payload: payload,
-      Assign: assign,
+      ...(Object.keys(assign).length > 0 ? { Assign: assign } : {}),
       Retry: [...retry, TRANSIENT_RETRY],
       Catch: [catchToFailed],
       Next: next,
@@ -93,7 +96,7 @@ function pollLoop(spec: PollLoop): { StartAt: string; States: Record<string, Sta
       [`${p}IsDone`]: {
         Type: "Choice",
         Choices: [
-          { Condition: `{% $${p}Status.ready = true %}`, Next: `${p}Done` },
+          { Condition: `{% $${p}Status.ready = true %}`, Next: spec.after ? `${p}After` : `${p}Done` },
           {
             Condition: `{% $${p}Status.failed = true %}`,
             Next: failed,
@@ -109,6 +112,7 @@ function pollLoop(spec: PollLoop): { StartAt: string; States: Record<string, Sta
         ],
         Default: `${p}Wait`,
       },
+      ...(spec.after ? { [`${p}After`]: task(spec.after.id, spec.after.payload, {}, `${p}Done`) } : {}),
       [`${p}Done`]: { Type: "Pass", Output: outcome(true), ...then(spec.next?.done) },
       [failed]: { Type: "Pass", Output: outcome(false), ...then(spec.next?.failed) },
     },
@@ -157,6 +161,10 @@ export function promoteEach(spec: {
         start: { id: "failover/promote-database", payload: `{% {${ident}, "dataLoss": ${spec.dataLoss}} %}` },
         check: { id: "failover/check-promotion", payload: `{% {${ident}} %}` },
         startRetry: [MOVE_SETTLING_RETRY],
+        after: {
+          id: "failover/point-secret",
+          payload: `{% {"subject": $${p}Item.subject, "tenantId": $${p}Item.tenantId, "cluster": $${p}Item.${spec.target}, "region": $split($${p}Item.${spec.target}, ":")[3], "executionArn": ${EXECUTION_ARN}} %}`,
+        },
         pollSeconds: 15,
         deadlineSeconds: 20 * 60,
         item: ITEM_FIELDS(p),
@@ -187,6 +195,10 @@ export function restoreEach(items: string): State {
         check: {
           id: "failover/check-restore",
           payload: `{% {"clusterIdentifier": $${p}Start.clusterIdentifier, "region": $${p}Item.region, "executionArn": ${EXECUTION_ARN}} %}`,
+        },
+        after: {
+          id: "failover/point-secret",
+          payload: `{% {"subject": $${p}Item.subject, "tenantId": $${p}Item.tenantId, "cluster": $${p}Start.clusterIdentifier, "region": $${p}Item.region, "executionArn": ${EXECUTION_ARN}} %}`,
         },
         pollSeconds: 60,
         deadlineSeconds: 60 * 60,
