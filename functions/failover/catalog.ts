@@ -256,7 +256,7 @@ export const failoverFunctions = [
   ),
   spec(
     "reestablish",
-    "After a failover, snapshots and removes a restored tenant's stale cluster in the region that came back",
+    "After a failover, snapshots and removes a restored tenant's stale cluster in the region that came back, and replicates each promoted secret again",
     [
       registry("Scan", "UpdateItem"),
       describeClusters,
@@ -270,6 +270,13 @@ export const failoverFunctions = [
         actions: ["rds:ModifyDBCluster", "rds:DeleteDBCluster", "rds:DeleteDBInstance"],
         resources: [...TENANT_CLUSTERS, ...TENANT_INSTANCES],
         conditions: TENANT_TAGGED,
+      },
+      // A secret promoted where the tenant serves now, replicated again over the stale one.
+      {
+        actions: ["secretsmanager:DescribeSecret", "secretsmanager:ReplicateSecretToRegions"],
+        resources: REGIONS.map(
+          (r) => `arn:\${partition}:secretsmanager:${r}:\${account}:secret:cplane/tenants/*`,
+        ),
       },
     ],
     ENV,

@@ -3,10 +3,15 @@
  * switchover it names the cluster now writing in the secondary (the primary secret written, its replica
  * following), after the switch back the primary's again; after an unplanned failover with the primary
  * region down, the replica in the secondary is promoted to a standalone secret naming the promoted
- * cluster (premium) or the restored one (standard).
+ * cluster (premium) or the restored one (standard); once the region is back, replicated again over the
+ * stale one there, and after the switch back naming the primary's cluster again.
  */
 import { DescribeDBClustersCommand, DescribeGlobalClustersCommand, RDSClient } from "@aws-sdk/client-rds";
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAwsClient } from "../../functions/shared/aws-clients.ts";
 import type { Runtime } from "../../local/runtime.ts";
@@ -106,5 +111,30 @@ describe("a tenant's database secret across regions", () => {
     } finally {
       runtime.cloud.faults.regionUp(primary);
     }
+  }, 900_000);
+
+  it("is replicated again over the stale one once the region is back, and names the primary's cluster after the switch back", async () => {
+    // Act: the region came back (the test above); the readiness schedule re-establishes DR.
+    await runtime.clock.sleep(10 * 60_000);
+    const readiness = await finish(runtime, start(runtime, "dr-readiness", { trigger: "manual" }));
+    expect(readiness.status, `${readiness.error} ${readiness.cause}`).toBe("SUCCEEDED");
+
+    // Assess: the secondary's secret is the primary now, replicated over the stale one at home.
+    const secrets = createAwsClient(SecretsManagerClient, { region: secondary });
+    const described = await secrets.send(
+      new DescribeSecretCommand({ SecretId: "cplane/tenants/gold-co/db" }),
+    );
+    expect(described.PrimaryRegion).toBe(secondary);
+    expect(described.ReplicationStatus?.map((r) => r.Region)).toEqual([primary]);
+    expect((await secretIn(primary, "gold-co")).host).toBe(await memberEndpoint("gold-co", secondary));
+
+    // Act: the planned switch back
+    const back = await finish(runtime, start(runtime, "regional-failover", manual("switchover")));
+
+    // Assess
+    expect(back.status, `${back.error} ${back.cause}`).toBe("SUCCEEDED");
+    const home = await memberEndpoint("gold-co", primary);
+    expect((await secretIn(primary, "gold-co")).host).toBe(home);
+    expect((await secretIn(secondary, "gold-co")).host).toBe(home);
   }, 900_000);
 });
