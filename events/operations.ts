@@ -260,7 +260,7 @@ export const DrDrillFailed = defineEvent({
   source: SOURCES.failover,
   detailType: "DR Drill Failed",
   description:
-    "A DR drill stopped at a step (refused on red readiness, or failed back after a failed check).",
+    "A DR drill stopped at a step (refused on red readiness, or failed back after a failed check or step); what could not be failed back.",
   detail: z.object({
     executionArn: ExecutionArn,
     primaryRegion: z.string().min(1),
@@ -268,6 +268,11 @@ export const DrDrillFailed = defineEvent({
     step: z.string().min(1),
     error: z.string().min(1),
     reason: z.string(),
+    /** What the drill's way back left in the drill region (a database, DNS, workloads, the node group), and why. */
+    notFailedBack: z
+      .array(z.object({ subject: z.string().min(1), error: z.string() }))
+      .max(100)
+      .optional(),
     ...reportField,
   }),
 });

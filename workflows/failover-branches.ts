@@ -1,11 +1,12 @@
 /**
  * The parts of regional-failover that run per item or per branch: promoting one global database and
- * waiting for it, restoring one tenant and waiting for it, scaling the secondary EKS. Each reports its
+ * waiting for it, restoring one tenant and waiting for it (then its secret made to name the cluster
+ * now writing), scaling the secondary EKS. Each reports its
  * own failure as data (`ok: false` with the error) so that one tenant's failure never stops the rest;
  * its variables are its own (prefixed), never the workflow's.
  */
 import type { CatalogFunctionId } from "../functions/catalog.ts";
-import { type JsonValue, lambdaTask, type State } from "./asl.ts";
+import { type JsonValue, lambdaTask, type Retrier, type State } from "./asl.ts";
 import { EXECUTION_ARN, pollUntil, TRANSIENT_RETRY } from "./kit/index.ts";
 
 /**
@@ -29,7 +30,15 @@ interface PollLoop {
   readonly item: string;
   /** JSONata of the RPO at this item's recovery, from `$<prefix>Start`. */
   readonly rpo: string;
+  /** Retriers of the start tried before the standard one. */
+  readonly startRetry?: readonly Retrier[];
+  /** A step once it is ready (its failure fails the item), before Done. */
+  readonly after?: { id: CatalogFunctionId; payload: string };
+  /** Where either outcome goes; without it the loop ends its branch or item. */
+  readonly next?: { readonly done: string; readonly failed: string };
 }
+
+const then = (next: string | undefined) => (next ? { Next: next } : { End: true as const });
 
 /** Start → (Wait → Check)* → Done | Failed, as states of a Map item or a Parallel branch. */
 function pollLoop(spec: PollLoop): { StartAt: string; States: Record<string, State> } {
@@ -40,11 +49,17 @@ function pollLoop(spec: PollLoop): { StartAt: string; States: Record<string, Sta
     Next: failed,
     Assign: { [`${p}Error`]: "{% $states.errorOutput.Error & ': ' & $states.errorOutput.Cause %}" },
   };
-  const task = (id: CatalogFunctionId, payload: string, assign: Record<string, JsonValue>, next: string) =>
+  const task = (
+    id: CatalogFunctionId,
+    payload: string,
+    assign: Record<string, JsonValue>,
+    next: string,
+    retry: readonly Retrier[] = [],
+  ) =>
     lambdaTask(id, {
       Payload: payload,
-      Assign: assign,
-      Retry: [TRANSIENT_RETRY],
+      ...(Object.keys(assign).length > 0 ? { Assign: assign } : {}),
+      Retry: [...retry, TRANSIENT_RETRY],
       Catch: [catchToFailed],
       Next: next,
     });
@@ -69,6 +84,7 @@ function pollLoop(spec: PollLoop): { StartAt: string; States: Record<string, Sta
         spec.start.payload,
         { [`${p}Start`]: "{% $states.result.Payload %}" },
         `${p}Wait`,
+        spec.startRetry,
       ),
       [`${p}Wait`]: { Type: "Wait", Seconds: spec.pollSeconds, Next: `${p}Check` },
       [`${p}Check`]: task(
@@ -80,7 +96,7 @@ function pollLoop(spec: PollLoop): { StartAt: string; States: Record<string, Sta
       [`${p}IsDone`]: {
         Type: "Choice",
         Choices: [
-          { Condition: `{% $${p}Status.ready = true %}`, Next: `${p}Done` },
+          { Condition: `{% $${p}Status.ready = true %}`, Next: spec.after ? `${p}After` : `${p}Done` },
           {
             Condition: `{% $${p}Status.failed = true %}`,
             Next: failed,
@@ -96,14 +112,27 @@ function pollLoop(spec: PollLoop): { StartAt: string; States: Record<string, Sta
         ],
         Default: `${p}Wait`,
       },
-      [`${p}Done`]: { Type: "Pass", Output: outcome(true), End: true },
-      [failed]: { Type: "Pass", Output: outcome(false), End: true },
+      ...(spec.after ? { [`${p}After`]: task(spec.after.id, spec.after.payload, {}, `${p}Done`) } : {}),
+      [`${p}Done`]: { Type: "Pass", Output: outcome(true), ...then(spec.next?.done) },
+      [failed]: { Type: "Pass", Output: outcome(false), ...then(spec.next?.failed) },
     },
   };
 }
 
 const ITEM_FIELDS = (p: string) =>
   `{"subject": $${p}Item.subject, "tier": $${p}Item.tier, "tenantId": $${p}Item.tenantId, "rtoTargetSeconds": $${p}Item.rtoTargetSeconds, "rpoTargetSeconds": $${p}Item.rpoTargetSeconds}`;
+
+/**
+ * A global database still moving elsewhere (a drill's switchover cut short by another part's failure,
+ * then failed back) is moved again once it settles: a switchover takes minutes, more than the standard
+ * Retry waits, so it is asked again every 30 s for 10 minutes.
+ */
+export const MOVE_SETTLING_RETRY: Retrier = {
+  ErrorEquals: ["DrResourceBusyError"],
+  IntervalSeconds: 30,
+  MaxAttempts: 20,
+  BackoffRate: 1,
+};
 
 /**
  * A Map over global databases: promote each to `target` (a JSONata field of the item: `targetArn`
@@ -131,6 +160,11 @@ export function promoteEach(spec: {
         prefix: p,
         start: { id: "failover/promote-database", payload: `{% {${ident}, "dataLoss": ${spec.dataLoss}} %}` },
         check: { id: "failover/check-promotion", payload: `{% {${ident}} %}` },
+        startRetry: [MOVE_SETTLING_RETRY],
+        after: {
+          id: "failover/point-secret",
+          payload: `{% {"subject": $${p}Item.subject, "tenantId": $${p}Item.tenantId, "cluster": $${p}Item.${spec.target}, "region": $split($${p}Item.${spec.target}, ":")[3], "executionArn": ${EXECUTION_ARN}} %}`,
+        },
         pollSeconds: 15,
         deadlineSeconds: 20 * 60,
         item: ITEM_FIELDS(p),
@@ -162,6 +196,10 @@ export function restoreEach(items: string): State {
           id: "failover/check-restore",
           payload: `{% {"clusterIdentifier": $${p}Start.clusterIdentifier, "region": $${p}Item.region, "executionArn": ${EXECUTION_ARN}} %}`,
         },
+        after: {
+          id: "failover/point-secret",
+          payload: `{% {"subject": $${p}Item.subject, "tenantId": $${p}Item.tenantId, "cluster": $${p}Start.clusterIdentifier, "region": $${p}Item.region, "executionArn": ${EXECUTION_ARN}} %}`,
+        },
         pollSeconds: 60,
         deadlineSeconds: 60 * 60,
         item: ITEM_FIELDS(p),
@@ -172,10 +210,15 @@ export function restoreEach(items: string): State {
   };
 }
 
-/** Scale a node group to `desired` (JSONata) and wait for the update; fails the branch if it fails. */
+/**
+ * Scale a node group to `desired` (JSONata) and wait for the update. Its failure is the branch's output
+ * (`ok: false`), or, while `stop.when` (JSONata) holds, fails the branch with `stop.error` (a drill
+ * stops at once rather than go on without the capacity it scaled for).
+ */
 export function scaleCompute(
   desired: string,
   prefix: string,
+  stop?: { readonly when: string; readonly error: string },
 ): { StartAt: string; States: Record<string, State> } {
   const p = prefix;
   const target = `"region": $plan.compute.region, "cluster": $plan.compute.cluster, "nodegroup": $plan.compute.nodegroup, "executionArn": ${EXECUTION_ARN}`;
@@ -187,7 +230,21 @@ export function scaleCompute(
     deadlineSeconds: 30 * 60,
     item: `{"subject": "compute", "tier": "compute", "from": $${p}Start.from, "to": $${p}Start.to}`,
     rpo: "null",
+    ...(stop ? { next: { done: `${p}Scaled`, failed: `${p}ShouldStop` } } : {}),
   });
+  if (stop) {
+    loop.States[`${p}Scaled`] = { Type: "Pass", End: true };
+    loop.States[`${p}ShouldStop`] = {
+      Type: "Choice",
+      Choices: [{ Condition: `{% ${stop.when} %}`, Next: `${p}Stop` }],
+      Default: `${p}Scaled`,
+    };
+    loop.States[`${p}Stop`] = {
+      Type: "Fail",
+      Error: stop.error,
+      Cause: `{% 'node group ' & $plan.compute.nodegroup & ' in ' & $plan.compute.region & ' not scaled to ' & $string(${desired}) & ': ' & $${p}Error %}`,
+    };
+  }
   // The branch starts from the workflow's state input, not a Map item: its item is the plan's compute.
   const begin = loop.States[`${p}Begin`] as State & { Assign: Record<string, JsonValue> };
   loop.States[`${p}Begin`] = { ...begin, Assign: { ...begin.Assign, [`${p}Item`]: "{% $plan.compute %}" } };

@@ -9,9 +9,12 @@
  *   Route 53 switched; then traffic verified, RTO/RPO measured per tier, reported.
  * - switchover (planned): the same with SwitchoverGlobalCluster after the lag check, no data loss;
  *   snapshot-tier tenants stay where they run.
- * - drill: refuses on red readiness; switchover, verify, then fail back the same way (the home
- *   Deployments ready before DNS goes back, the visited region's scaled back) with the fleet lock
- *   held; a failed verification fails back too and ends the drill failed.
+ * - drill: refuses on red readiness; switchover, verify, then fail back in the reverse order (the
+ *   home Deployments ready, DNS back, then the databases back beside the visited region's Deployments
+ *   scaled back, then its node group) with the fleet lock held. Any failure once something moved (a
+ *   database that did not switch over, the node group, Route 53, a failed verification) stops the
+ *   drill there and fails back too; each part of the way back that fails is named (report, event)
+ *   and the others still go back; the drill then ends failed.
  */
 import { type WorkflowInput, workflowInputs } from "../events/workflows.ts";
 import { type JsonValue, lambdaTask, type StateMachineDefinition } from "./asl.ts";
@@ -19,6 +22,7 @@ import { promoteEach, restoreEach, scaleCompute, scaleWorkloads } from "./failov
 import {
   acquireLocks,
   approvalGate,
+  attempt,
   catchAll,
   detectedFailure,
   EXECUTION_ARN,
@@ -41,14 +45,25 @@ export const LOCK_WAIT_SECONDS = 60;
 /** What started the run, in the report's terms. */
 const TRIGGER = `($request.trigger = "alarm" ? {"type": "event", "source": "aws.cloudwatch: " & $request.alarmName, "at": $request.alarmTime} : $request.trigger = "schedule" ? {"type": "schedule", "source": "schedule monthly-dr-drill", "at": $request.scheduledTime} : $merge([{"type": "manual", "source": "StartExecution"}, $request.requestedBy ? {"by": $request.requestedBy} : {}]))`;
 
+/** The parts of a drill's way back that failed (`$failBack`: `{subject, ok, error}` each), as a list. */
+const NOT_BACK = "$join($failBack[ok = false].(subject & ' (' & error & ')'), '; ')";
+
+/** What a drill's way back did, one decision per part; why it took it when something failed on the way. */
+const FAIL_BACK_DECISIONS = `$append([], $map($failBack, function($o) { {"name": "fail-back", "subject": $o.subject, "outcome": ($o.ok ? "failed-back" : "not-failed-back"), "reason": ($o.ok ? "back in " & $plan.fromRegion : $substring($string($o.error), 0, 1000))} }))`;
+const DRILL_STOPPED = `($drillFailure ? [{"name": "drill-stopped", "outcome": "fail-back", "reason": $substring($drillFailure.step & ": " & $drillFailure.error & ": " & $string($drillFailure.cause), 0, 1000)}] : [])`;
+
 const failure = failurePath({
   record: {
     id: "failover/record-failure",
-    payload: `{% {"mode": $request.mode, "fromRegion": $plan.fromRegion ? $plan.fromRegion : null, "toRegion": $plan.toRegion ? $plan.toRegion : null, "failure": $failure, "report": $report, "executionArn": ${EXECUTION_ARN}} %}`,
+    payload: `{% {"mode": $request.mode, "fromRegion": $plan.fromRegion ? $plan.fromRegion : null, "toRegion": $plan.toRegion ? $plan.toRegion : null, "failure": $failure, "notFailedBack": [$failBack[ok = false].{"subject": subject, "error": $substring($string(error), 0, 500)}], "report": $report, "executionArn": ${EXECUTION_ARN}} %}`,
   },
   fail: { state: "FailoverFailed", what: "regional failover" },
   releaseLocks: true,
-  report: { workflow: "regional-failover", trigger: TRIGGER },
+  report: {
+    workflow: "regional-failover",
+    trigger: TRIGGER,
+    decisions: `$append(${DRILL_STOPPED}, ${FAIL_BACK_DECISIONS})`,
+  },
 });
 
 const locks = acquireLocks({
@@ -101,7 +116,7 @@ export const failoverDefinition: StateMachineDefinition = {
         traffic: null,
         summary: null,
         drillFailure: null,
-        failedBack: null,
+        failBack: [],
         ...locks.variables,
         ...gate.variables,
         ...failure.variables,
@@ -196,7 +211,24 @@ export const failoverDefinition: StateMachineDefinition = {
                 vDatabases: "{% $states.result[0] %}",
                 vWorkloads: "{% $states.result[1] %}",
               },
-              Next: "SwitchTraffic",
+              Next: "AreDatabasesMoved",
+            },
+            AreDatabasesMoved: {
+              Type: "Choice",
+              Comment: "A drill stops at a database that did not switch over; a failover goes on without it.",
+              Choices: [
+                {
+                  Condition: '{% $plan.mode = "drill" and $count($vDatabases[ok = false]) > 0 %}',
+                  Next: "DatabasesNotMoved",
+                },
+              ],
+              Default: "SwitchTraffic",
+            },
+            DatabasesNotMoved: {
+              Type: "Fail",
+              Error: "DatabaseNotMovedError",
+              Cause:
+                "{% 'not switched over to ' & $plan.toRegion & ': ' & $join($vDatabases[ok = false].(subject & ' (' & error & ')'), '; ') %}",
             },
             // Its failure fails the branch, and the Parallel's catch takes it to the failure path.
             SwitchTraffic: lambdaTask("failover/switch-traffic", {
@@ -207,8 +239,14 @@ export const failoverDefinition: StateMachineDefinition = {
                 vDeadline: `{% $toMillis($states.context.State.EnteredTime) + ${VERIFY_WINDOW_SECONDS * 1000} %}`,
               },
               Retry: [TRANSIENT_RETRY],
+              Catch: [{ ErrorEquals: ["States.ALL"], Next: "TrafficNotSwitched" }],
               Next: "WaitForTraffic",
             }),
+            TrafficNotSwitched: {
+              Type: "Fail",
+              Error: "{% $states.input.Error %}",
+              Cause: "{% 'switch-traffic: ' & $states.input.Cause %}",
+            },
             WaitForTraffic: { Type: "Wait", Seconds: VERIFY_POLL_SECONDS, Next: "VerifyTraffic" },
             VerifyTraffic: lambdaTask("failover/verify-traffic", {
               Payload: `{% {"zoneId": $plan.dns.zoneId, "record": $plan.dns.record, "changeId": $vChange.changeId, "region": $plan.toRegion, "healthCheckId": $plan.toHealthCheckId, "executionArn": ${EXECUTION_ARN}} %}`,
@@ -235,15 +273,29 @@ export const failoverDefinition: StateMachineDefinition = {
           },
         },
         { StartAt: "RestoreTenants", States: { RestoreTenants: restoreEach("$plan.restores") } },
-        scaleCompute("$plan.compute.desiredSize", "cp"),
+        scaleCompute("$plan.compute.desiredSize", "cp", {
+          when: '$plan.mode = "drill"',
+          error: "ComputeNotScaledError",
+        }),
       ],
       Assign: {
         results:
           '{% {"databases": $states.result[0].databases, "restores": $states.result[1], "compute": $states.result[2], "workloads": $states.result[0].workloads} %}',
         traffic: "{% $states.result[0].traffic %}",
       },
-      Catch: [catchAll("recover", failure.entry) as unknown as JsonValue],
+      Catch: [catchAll("recover", "RecoveryFailed") as unknown as JsonValue],
       Next: "IsServedFromTarget",
+    },
+    RecoveryFailed: {
+      Type: "Choice",
+      Comment: "Once anything may have moved, a drill goes home before it ends failed.",
+      Choices: [{ Condition: '{% $plan.mode = "drill" %}', Next: "DrillStopped" }],
+      Default: failure.entry,
+    },
+    DrillStopped: {
+      Type: "Pass",
+      Assign: { drillFailure: "{% $failure %}" },
+      Next: "FailBack",
     },
     IsServedFromTarget: {
       Type: "Choice",
@@ -266,7 +318,7 @@ export const failoverDefinition: StateMachineDefinition = {
         drillFailure: {
           step: "verify-traffic",
           error: "TrafficNotHealthyError",
-          cause: `{% 'drill: traffic in ' & $plan.toRegion & ' not healthy after ${VERIFY_WINDOW_SECONDS / 60} minutes: ' & $traffic.reason & '; failed back' %}`,
+          cause: `{% 'drill: traffic in ' & $plan.toRegion & ' not healthy after ${VERIFY_WINDOW_SECONDS / 60} minutes: ' & $traffic.reason %}`,
         },
       },
       Next: "FailBack",
@@ -275,7 +327,7 @@ export const failoverDefinition: StateMachineDefinition = {
       "failover/summarize",
       `{% {"mode": $plan.mode, "fromRegion": $plan.fromRegion, "toRegion": $plan.toRegion, "signalAt": $plan.signalAt, "items": $append($append([], $results.databases), $results.restores), "trafficAt": $traffic.at, "moveTenants": $plan.mode != "drill", "executionArn": ${EXECUTION_ARN}} %}`,
       "IsDrill",
-      failure.entry,
+      "RecoveryFailed",
       { Assign: { summary: "{% $states.result.Payload %}" } },
     ),
     IsDrill: {
@@ -283,10 +335,31 @@ export const failoverDefinition: StateMachineDefinition = {
       Choices: [{ Condition: '{% $plan.mode = "drill" %}', Next: "FailBack" }],
       Default: "RecordReport",
     },
-    FailBack: {
+    FailBack: attempt({
+      subject: `"workloads in " & $plan.fromRegion`,
+      branch: scaleWorkloads({ prefix: "home", from: "$plan.toRegion", to: "$plan.fromRegion" }),
+      collect: "failBack",
+      next: "FailBackTraffic",
+    }),
+    FailBackTraffic: attempt({
+      subject: '"dns " & $plan.dns.record',
+      branch: {
+        StartAt: "SwitchTrafficBack",
+        States: {
+          SwitchTrafficBack: lambdaTask("failover/switch-traffic", {
+            Payload: DNS_ARGS("$plan.fromRegion", "$plan.toRegion"),
+            Retry: [TRANSIENT_RETRY],
+            End: true,
+          }),
+        },
+      },
+      collect: "failBack",
+      next: "FailBackDataAndWorkloads",
+    }),
+    FailBackDataAndWorkloads: {
       Type: "Parallel",
       Comment:
-        "The drill's way home: databases switched back; the home Deployments ready, then DNS back and the visited region's Deployments to their size before; the secondary EKS back to its size.",
+        "Traffic is home: the databases switch back, and the Deployments scaled up in the region visited go back to their size before.",
       Branches: [
         {
           StartAt: "SwitchDatabasesBack",
@@ -299,51 +372,76 @@ export const failoverDefinition: StateMachineDefinition = {
             }),
           },
         },
-        scaleWorkloads({
-          prefix: "home",
-          from: "$plan.toRegion",
-          to: "$plan.fromRegion",
-          next: "SwitchTrafficBack",
-          extra: {
-            SwitchTrafficBack: lambdaTask("failover/switch-traffic", {
-              Payload: DNS_ARGS("$plan.fromRegion", "$plan.toRegion"),
-              Retry: [TRANSIENT_RETRY],
-              Next: "ScaleWorkloadsBack",
+        {
+          StartAt: "ScaleWorkloadsBack",
+          States: {
+            ScaleWorkloadsBack: attempt({
+              subject: `"workloads in " & $plan.toRegion`,
+              branch: {
+                StartAt: "ScaleVisitedWorkloadsBack",
+                States: {
+                  ScaleVisitedWorkloadsBack: lambdaTask("failover/scale-workloads-back", {
+                    Comment:
+                      "The region visited is a pilot light again: what this run scaled up, to its size before.",
+                    Payload: `{% {"region": $plan.toRegion, "workloads": $plan.workloads, "executionArn": ${EXECUTION_ARN}} %}`,
+                    Retry: [TRANSIENT_RETRY],
+                    End: true,
+                  }),
+                },
+              },
+              next: "WorkloadsBack",
             }),
-            ScaleWorkloadsBack: lambdaTask("failover/scale-workloads-back", {
-              Comment: "The region visited is a pilot light again: each Deployment to its size before.",
-              Payload: `{% {"region": $plan.toRegion, "deployments": $results.workloads.deployments, "executionArn": ${EXECUTION_ARN}} %}`,
-              Retry: [TRANSIENT_RETRY],
-              End: true,
-            }),
+            WorkloadsBack: { Type: "Pass", End: true },
           },
-        }),
-        scaleCompute("$plan.compute.originalDesiredSize", "sb"),
+        },
       ],
-      Assign: { failedBack: "{% $count($states.result[0][ok = false]) = 0 %}" },
-      Catch: [catchAll("fail-back", failure.entry) as unknown as JsonValue],
+      Assign: { failBack: "{% $append($append($failBack, $states.result[0]), [$states.result[1]]) %}" },
+      Catch: [
+        {
+          ErrorEquals: ["States.ALL"],
+          Assign: {
+            failBack: `{% $append($failBack, [{"subject": "databases and workloads", "ok": false, "error": $states.errorOutput.Error & ': ' & $string($states.errorOutput.Cause)}]) %}`,
+          },
+          Next: "FailBackCompute",
+        } as unknown as JsonValue,
+      ],
+      Next: "FailBackCompute",
+    },
+    FailBackCompute: {
+      Type: "Parallel",
+      Comment: "Last, once nothing runs on the nodes it added: the node group to its size before.",
+      Branches: [scaleCompute("$plan.compute.originalDesiredSize", "sb")],
+      Assign: { failBack: "{% $append($failBack, $states.result) %}" },
+      Catch: [
+        {
+          ErrorEquals: ["States.ALL"],
+          Assign: {
+            failBack: `{% $append($failBack, [{"subject": "compute", "ok": false, "error": $states.errorOutput.Error & ': ' & $string($states.errorOutput.Cause)}]) %}`,
+          },
+          Next: "DidDrillFail",
+        } as unknown as JsonValue,
+      ],
       Next: "DidDrillFail",
     },
     DidDrillFail: {
       Type: "Choice",
       Choices: [
-        {
-          Condition: "{% $drillFailure != null %}",
-          Next: "DrillFailed",
-        },
-        { Condition: "{% $failedBack = false %}", Next: "FailBackIncomplete" },
+        { Condition: "{% $drillFailure != null %}", Next: "DrillFailed" },
+        { Condition: "{% $count($failBack[ok = false]) > 0 %}", Next: "FailBackIncomplete" },
       ],
       Default: "RecordReport",
     },
     DrillFailed: {
       Type: "Pass",
-      Assign: { failure: "{% $drillFailure %}" },
+      Assign: {
+        failure: `{% $merge([$drillFailure, {"cause": $string($drillFailure.cause) & ($count($failBack[ok = false]) = 0 ? '; failed back' : '; not failed back: ' & ${NOT_BACK})}]) %}`,
+      },
       Next: failure.entry,
     },
     FailBackIncomplete: detectedFailure(
       "fail-back",
       "FailBackIncompleteError",
-      "{% 'drill: a database did not switch back: ' & $join($states.input[0][ok = false].subject, ', ') %}",
+      `{% 'drill: not failed back: ' & ${NOT_BACK} %}`,
       failure.entry,
     ),
     RecordReport: recordReport({
@@ -352,8 +450,9 @@ export const failoverDefinition: StateMachineDefinition = {
       outcome: '"succeeded"',
       reason: "$summary.reason",
       // $append takes two arrays: three arguments fail the whole payload (T0410), and the report with it.
-      // Each tier's RTO/RPO against its targets (Summarize's), then each subject that missed one.
-      decisions: `$append($append($append($append(${GUARD_DECISION}, ${APPROVAL_DECISION}), [{"name": "traffic-verified", "outcome": "pass", "reason": $traffic.reason, "inputs": {"requests": $traffic.requests, "errorRatePercent": $traffic.errorRatePercent}, "thresholds": {"errorRatePercent": 1, "windowSeconds": ${VERIFY_WINDOW_SECONDS}}}]), $summary.decisions), $map($summary.missedTargets, function($m) { {"name": "recovery-target", "outcome": "missed", "subject": $m.subject, "reason": $m.reason} }))`,
+      // Each tier's RTO/RPO against its targets (Summarize's), each subject that missed one, then what a
+      // drill could not fail back.
+      decisions: `$append($append($append($append($append(${GUARD_DECISION}, ${APPROVAL_DECISION}), [{"name": "traffic-verified", "outcome": "pass", "reason": $traffic.reason, "inputs": {"requests": $traffic.requests, "errorRatePercent": $traffic.errorRatePercent}, "thresholds": {"errorRatePercent": 1, "windowSeconds": ${VERIFY_WINDOW_SECONDS}}}]), $summary.decisions), $map($summary.missedTargets, function($m) { {"name": "recovery-target", "outcome": "missed", "subject": $m.subject, "reason": $m.reason} })), ${FAIL_BACK_DECISIONS})`,
       figures: "$summary.figures",
       next: "Announce",
     }),

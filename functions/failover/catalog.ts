@@ -256,7 +256,7 @@ export const failoverFunctions = [
   ),
   spec(
     "reestablish",
-    "After a failover, snapshots and removes a restored tenant's stale cluster in the region that came back",
+    "After a failover, snapshots and removes a restored tenant's stale cluster in the region that came back, and replicates each promoted secret again",
     [
       registry("Scan", "UpdateItem"),
       describeClusters,
@@ -270,6 +270,13 @@ export const failoverFunctions = [
         actions: ["rds:ModifyDBCluster", "rds:DeleteDBCluster", "rds:DeleteDBInstance"],
         resources: [...TENANT_CLUSTERS, ...TENANT_INSTANCES],
         conditions: TENANT_TAGGED,
+      },
+      // A secret promoted where the tenant serves now, replicated again over the stale one.
+      {
+        actions: ["secretsmanager:DescribeSecret", "secretsmanager:ReplicateSecretToRegions"],
+        resources: REGIONS.map(
+          (r) => `arn:\${partition}:secretsmanager:${r}:\${account}:secret:cplane/tenants/*`,
+        ),
       },
     ],
     ENV,
@@ -287,13 +294,9 @@ export const failoverFunctions = [
       putDrMetrics,
       { actions: ["eks:DescribeNodegroup"], resources: EKS_NODEGROUPS },
       publish,
-      // Each tenant's DR space: its namespace on the standby tenant cluster, its secret readable there.
-      {
-        actions: ["eks:DescribeCluster"],
-        resources: REGIONS.map(
-          (r) => `arn:\${partition}:eks:${r}:\${account}:cluster/${TENANT_CLUSTER_NAME}`,
-        ),
-      },
+      // Each tenant's DR space (its namespace on the standby tenant cluster, its secret readable there)
+      // and the Deployments a failover would scale up on the standby platform cluster.
+      describeWorkloadClusters,
       {
         actions: ["secretsmanager:DescribeSecret"],
         resources: REGIONS.map(
@@ -303,12 +306,10 @@ export const failoverFunctions = [
     ],
     { ...ENV, EVENT_BUS_NAME: BUS, EKS_CLUSTER_NAME: TENANT_CLUSTER_NAME },
     300,
-    {
-      cluster: TENANT_CLUSTER_NAME,
-      regions: REGIONS,
-      accessPolicy: "arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
-      reason: "reads whether each tenant's namespace is in the standby region",
-    },
+    workloadAccess(
+      "View",
+      "reads whether each tenant's namespace is in the standby region, and the Deployments a failover would scale up there",
+    ),
   ),
   spec(
     "plan",
@@ -347,6 +348,24 @@ export const failoverFunctions = [
     ],
   ),
   spec("check-promotion", "Whether a global database's writer is the target now", [describeGlobals]),
+  spec(
+    "point-secret",
+    "Makes a tenant's database secret name the cluster now writing (its primary written, or its replica promoted when the primary's region is lost)",
+    [
+      describeClusters,
+      {
+        actions: [
+          "secretsmanager:DescribeSecret",
+          "secretsmanager:GetSecretValue",
+          "secretsmanager:PutSecretValue",
+          "secretsmanager:StopReplicationToReplica",
+        ],
+        resources: REGIONS.map(
+          (r) => `arn:\${partition}:secretsmanager:${r}:\${account}:secret:cplane/tenants/*`,
+        ),
+      },
+    ],
+  ),
   spec("restore-tenant", "Restores a snapshot-tier tenant from its latest copy in the target region", [
     describeClusters,
     {

@@ -1,6 +1,7 @@
 /**
  * The readiness schedule's step: assesses DR readiness (lib/readiness.ts; each tenant's DR space
- * too: its namespace in the standby region and its secret readable there), stores it for
+ * too: its namespace in the standby region and its secret readable there; and whether the standby node
+ * group at its maximum can take the Deployments a failover scales up there), stores it for
  * `cplane dr status`, puts the per-tier counts in CloudWatch (`cplane/DR`), and publishes
  * `DR Readiness Changed` when the overall status or any subject's status changed.
  */
@@ -11,9 +12,11 @@ import { defineStep } from "../shared/handler.ts";
 import { kubernetesClient } from "../shared/kubernetes.ts";
 import { publishEvent } from "../shared/publish.ts";
 import { isOutage } from "./lib/aws.ts";
+import { totalDemand } from "./lib/capacity.ts";
 import { drSpaceProblems } from "./lib/dr-space.ts";
 import { putFigures } from "./lib/metrics.ts";
 import { assessReadiness, type Light, type Readiness } from "./lib/readiness.ts";
+import { standbyDemand } from "./lib/standby-demand.ts";
 import { readReadiness, writeReadiness } from "./lib/store.ts";
 
 export const CheckReadinessInput = z.object({
@@ -35,6 +38,8 @@ export const handler = defineStep(CheckReadinessInput, async (input): Promise<Ch
   const readiness = await assessReadiness({
     space: async (slug, regions) =>
       drSpaceProblems(await kubernetesClient(cluster, regions.dr), slug, regions),
+    demand: async (region, computeCluster, sets) =>
+      totalDemand(await standbyDemand(await kubernetesClient(computeCluster, region), sets)),
   });
   await writeReadiness(readiness);
   const before = new Map((previous?.subjects ?? []).map((s) => [s.subject, s.status]));

@@ -3,7 +3,7 @@
  * allowed when the writer's region is lost (failover), `SwitchoverGlobalCluster` when it is healthy
  * (switchover, drill, fail back). Called in the target region. Measures the RPO at promotion (the
  * secondary's last reported AuroraGlobalDBRPOLag; a switchover loses nothing). Safe to repeat: a move
- * already under way or done is reported, not started again.
+ * already under way or done is reported, not started again; one under way elsewhere is retried.
  */
 import { FailoverGlobalClusterCommand, SwitchoverGlobalClusterCommand } from "@aws-sdk/client-rds";
 import { z } from "zod";
@@ -35,8 +35,15 @@ export const handler = defineStep(PromoteInput, async (input): Promise<PromoteRe
   const global = await findGlobal(region, input.globalClusterIdentifier);
   if (!global) throw new PlatformNotFoundError(`global database ${input.globalClusterIdentifier} not found`);
   const writer = global.GlobalClusterMembers?.find((m) => m.IsWriter)?.DBClusterArn;
-  const moving = global.FailoverState?.ToDbClusterArn === input.targetArn;
-  if (writer === input.targetArn || moving) return { startedAt, rpoSeconds: null, already: true };
+  const movingTo = global.FailoverState?.ToDbClusterArn;
+  if (movingTo === input.targetArn) return { startedAt, rpoSeconds: null, already: true };
+  // Moving elsewhere (a drill's switchover cut short, now failed back): its writer is the target only
+  // until the move ends, so it is moved again once it has settled.
+  if (movingTo)
+    throw new DrResourceBusyError(
+      `${input.globalClusterIdentifier} is moving to ${movingTo} (${global.Status}); moved back once it settles`,
+    );
+  if (writer === input.targetArn) return { startedAt, rpoSeconds: null, already: true };
   const rpoSeconds = input.dataLoss
     ? ((await rpoLagSeconds(region, input.targetArn.split(":").pop() ?? "")) ?? null)
     : 0;

@@ -1,6 +1,7 @@
 /**
  * The failure path's record: publishes `Region Failover Failed` (failover, switchover) or
- * `DR Drill Failed` with the step, the error and the reason. A run that failed before it knew its
+ * `DR Drill Failed` with the step, the error and the reason (and, for a drill, what its way back left
+ * in the drill region). A run that failed before it knew its
  * regions (its plan refused) names the stage's pair.
  */
 import { z } from "zod";
@@ -19,6 +20,8 @@ export const RecordFailureInput = z.object({
     error: z.string().min(1),
     cause: z.string().nullable().optional(),
   }),
+  /** A drill's way back: the parts that stayed in the drill region. */
+  notFailedBack: z.array(z.object({ subject: z.string().min(1), error: z.string() })).default([]),
   report: ReportSummary.nullable().optional(),
   executionArn: z.string().min(1),
 });
@@ -36,7 +39,12 @@ export const handler = defineStep(RecordFailureInput, async (input): Promise<{ r
     ...(input.report ? { report: input.report } : {}),
   };
   if (input.mode === "drill")
-    await publishEvent(DrDrillFailed, { ...common, primaryRegion: from, drillRegion: to });
+    await publishEvent(DrDrillFailed, {
+      ...common,
+      primaryRegion: from,
+      drillRegion: to,
+      ...(input.notFailedBack.length > 0 ? { notFailedBack: input.notFailedBack.slice(0, 100) } : {}),
+    });
   else await publishEvent(FailoverFailed, { ...common, fromRegion: from, toRegion: to, mode: input.mode });
   return { reason };
 });

@@ -5,7 +5,8 @@
  * outage: it is snapshotted (`tenant-<slug>-stale-<time>`, kept for reconciling the writes the copy
  * lacked), then deleted, so that a planned switchback can restore there again. Copies resume by
  * themselves, from the tenant's new region. Two passes: the snapshot first, the deletion once it is
- * available. A region still down is left for the next run.
+ * available. Every tenant's secret, promoted to a standalone secret where it serves now, is replicated
+ * again over the stale one (lib/secret-replication.ts). A region still down is left for the next run.
  */
 import {
   CreateDBClusterSnapshotCommand,
@@ -26,6 +27,7 @@ import { isOutage, otherRegion, rdsIn, regionPair } from "./lib/aws.ts";
 import { DR_PROFILES, TAG_DR } from "./lib/dr-profiles.ts";
 import { findClusterIn } from "./lib/dr-setup.ts";
 import { drNames, stamp } from "./lib/names.ts";
+import { reestablishReplica } from "./lib/secret-replication.ts";
 
 export const ReestablishInput = z.object({ executionArn: z.string().min(1) });
 
@@ -33,13 +35,28 @@ export interface ReestablishResult {
   readonly snapshotted: readonly string[];
   readonly removed: readonly string[];
   readonly waiting: readonly string[];
+  /** Tenants whose secret was replicated again, with what was done. */
+  readonly secrets: readonly string[];
 }
 
 export const handler = defineStep(ReestablishInput, async (input): Promise<ReestablishResult> => {
-  const result = { snapshotted: [] as string[], removed: [] as string[], waiting: [] as string[] };
-  const tenants = (await listTenants()).filter(
-    (t) => t.status === "active" && DR_PROFILES[t.tier].strategy === "snapshot-copy",
-  );
+  const result = {
+    snapshotted: [] as string[],
+    removed: [] as string[],
+    waiting: [] as string[],
+    secrets: [] as string[],
+  };
+  const active = (await listTenants()).filter((t) => t.status === "active");
+  for (const tenant of active) {
+    const serving = tenant.region || regionPair().home;
+    try {
+      const done = await reestablishReplica(tenant.slug, serving, otherRegion(serving));
+      if (done) result.secrets.push(`${tenant.slug}: ${done}`);
+    } catch (error) {
+      if (!isOutage(error)) throw error;
+    }
+  }
+  const tenants = active.filter((t) => DR_PROFILES[t.tier].strategy === "snapshot-copy");
   for (const tenant of tenants) {
     const home = tenant.region || regionPair().home;
     const old = otherRegion(home);

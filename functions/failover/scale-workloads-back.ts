@@ -1,25 +1,30 @@
 /**
- * A drill's way back for the Deployments it scaled up in the region it visited: each set to the size it
- * had before (`from`), so that the standby region is a pilot light again.
+ * A drill's way back for the Deployments it scaled up in the region it visited: each one this
+ * execution marked when it scaled it goes back to the size it had before, so that the standby region is
+ * a pilot light again. It reads the marks in the cluster, not the run's record: a drill that failed
+ * half-way lost that record with the branch that failed.
  */
 import { z } from "zod";
 import { defineStep } from "../shared/handler.ts";
-import { type KubernetesClient, kubernetesClient } from "../shared/kubernetes.ts";
-import { CheckWorkloadsInput } from "./check-workloads.ts";
-import { scaleTo } from "./lib/workloads.ts";
+import { kubernetesClient } from "../shared/kubernetes.ts";
+import { clusterOf, type ScaledDeployment, scaleBack } from "./lib/workloads.ts";
+import { WorkloadSetSchema } from "./scale-workloads.ts";
 
-export const ScaleWorkloadsBackInput = CheckWorkloadsInput.pick({ region: true, deployments: true }).extend({
+export const ScaleWorkloadsBackInput = z.object({
+  region: z.string().min(1),
+  workloads: z.array(WorkloadSetSchema),
   executionArn: z.string().min(1),
 });
 
-export const handler = defineStep(ScaleWorkloadsBackInput, async (input): Promise<{ scaled: number }> => {
-  const byCluster = new Map<string, typeof input.deployments>();
-  for (const d of input.deployments) byCluster.set(d.cluster, [...(byCluster.get(d.cluster) ?? []), d]);
-  let scaled = 0;
-  for (const [cluster, deployments] of byCluster) {
-    const client: KubernetesClient = await kubernetesClient(cluster, input.region);
-    await scaleTo(client, deployments, (d) => d.from);
-    scaled += deployments.filter((d) => d.from !== d.to).length;
-  }
-  return { scaled };
-});
+export const handler = defineStep(
+  ScaleWorkloadsBackInput,
+  async (input): Promise<{ deployments: ScaledDeployment[] }> => {
+    const deployments: ScaledDeployment[] = [];
+    for (const set of input.workloads) {
+      const cluster = clusterOf(set, input.region);
+      const client = await kubernetesClient(cluster, input.region);
+      deployments.push(...(await scaleBack(client, set, cluster, input.executionArn)));
+    }
+    return { deployments };
+  },
+);

@@ -32,7 +32,7 @@ export const handler = defineStep(ScaleWorkloadsInput, async (input): Promise<Sc
     const cluster = clusterOf(set, input.toRegion);
     const target = await kubernetesClient(cluster, input.toRegion);
     const source = () => kubernetesClient(clusterOf(set, input.fromRegion), input.fromRegion);
-    deployments.push(...(await scaleUp(target, source, set, cluster)));
+    deployments.push(...(await scaleUp(target, source, set, cluster, input.executionArn)));
   }
   return { deployments };
 });

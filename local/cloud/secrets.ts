@@ -15,6 +15,7 @@ import type {
   RemoveRegionsFromReplicationCommandInput,
   ReplicateSecretToRegionsCommandInput,
   RestoreSecretCommandInput,
+  StopReplicationToReplicaCommandInput,
   TagResourceCommandInput,
   UntagResourceCommandInput,
   UpdateSecretCommandInput,
@@ -356,6 +357,17 @@ export class SecretsManager implements EmulatedService {
       );
       primary.replicaRegions = primary.replicaRegions?.filter((r) => !regions.includes(r));
       return { ARN: primary.arn, ReplicationStatus: this.replicationStatus(primary) };
+    },
+    StopReplicationToReplica: (input: StopReplicationToReplicaCommandInput, region: string) => {
+      // Called in the replica's region, which may be the only one answering: the primary's region
+      // is not asked (its record of the replica goes, as AWS's own bookkeeping would).
+      const replica = this.live(region, input.SecretId);
+      if (!replica.primaryRegion)
+        fail("InvalidRequestException", `${replica.name} in ${region} is not a replica secret.`);
+      const primary = this.secrets.find((s) => s.region === replica.primaryRegion && s.name === replica.name);
+      if (primary) primary.replicaRegions = primary.replicaRegions?.filter((r) => r !== region);
+      replica.primaryRegion = undefined;
+      return { ARN: replica.arn };
     },
     RestoreSecret: (input: RestoreSecretCommandInput, region: string) => {
       const secret = input.SecretId ? this.find(region, input.SecretId) : undefined;

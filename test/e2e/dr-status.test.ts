@@ -79,7 +79,13 @@ describe("cplane dr status", () => {
     expect(result.stdout).toMatch(/^DR readiness GREEN at \S+: primary us-east-1, secondary us-west-2/);
     expect(rows(result.stdout)).toEqual({
       platform: ["platform", "green", expect.stringMatching(/^secondary in us-west-2, lag \d+s$/)],
-      compute: ["compute", "green", "node group general in us-west-2 ACTIVE, up to 10 nodes"],
+      compute: [
+        "compute",
+        "green",
+        expect.stringMatching(
+          /^node group general in us-west-2 ACTIVE, up to 10 nodes; 10 × m6i\.large hold 19\.3 CPU, 73\.42 GiB, 290 pods; the failover scales up 2 Deployments/,
+        ),
+      ],
     });
     expect(result.stdout).not.toContain("switch back");
 

@@ -42,11 +42,13 @@ describe("regional-failover", () => {
     for (const map of maps) expect(map.MaxConcurrency).toBeGreaterThan(0);
   });
 
-  it("switches Route 53 only after the databases and the Deployments are ready", () => {
+  it("switches Route 53 only after the databases and the Deployments are ready; a drill stops at a database not moved", () => {
     const [first] = branchesOf(failoverDefinition.States.Recover);
     const prepare = first?.States[first.StartAt];
     expect(first?.StartAt).toBe("Prepare");
-    expect(prepare?.Next).toBe("SwitchTraffic");
+    expect(prepare?.Next).toBe("AreDatabasesMoved");
+    expect(first?.States.AreDatabasesMoved).toMatchObject({ Type: "Choice", Default: "SwitchTraffic" });
+    expect(first?.States.DatabasesNotMoved).toMatchObject({ Type: "Fail", Error: "DatabaseNotMovedError" });
     expect(branchesOf(prepare).map((b) => b.StartAt)).toEqual(["PromoteDatabases", "UpScaleWorkloads"]);
     // The Deployments' wait ends in a named error inside its branch: the Parallel's catch takes it.
     const workloads = branchesOf(prepare)[1]?.States ?? {};
@@ -54,10 +56,34 @@ describe("regional-failover", () => {
     expect(Object.keys(workloads)).toContain("CheckUpWorkloads");
   });
 
-  it("fails a drill back the same way: home Deployments ready before DNS, the visited ones scaled back", () => {
-    const back = branchesOf(failoverDefinition.States.FailBack)[1];
-    expect(back?.StartAt).toBe("HomeScaleWorkloads");
-    expect(back?.States.HomeWorkloadsReady?.Next).toBe("SwitchTrafficBack");
-    expect(back?.States.SwitchTrafficBack?.Next).toBe("ScaleWorkloadsBack");
+  it("takes a drill's failure during recovery home, and a failover's to the failure path", () => {
+    const recover = failoverDefinition.States.Recover as unknown as { Catch: { Next: string }[] };
+    expect(recover.Catch.map((c) => c.Next)).toEqual(["RecoveryFailed"]);
+    expect(failoverDefinition.States.RecoveryFailed).toMatchObject({
+      Choices: [{ Next: "DrillStopped" }],
+      Default: "ReportFailure",
+    });
+    expect(failoverDefinition.States.DrillStopped?.Next).toBe("FailBack");
+  });
+
+  it("fails a drill back in the reverse order, each part going on when one before it failed", () => {
+    const order = [
+      "FailBack",
+      "FailBackTraffic",
+      "FailBackDataAndWorkloads",
+      "FailBackCompute",
+      "DidDrillFail",
+    ];
+    for (const [i, name] of order.slice(0, -1).entries()) {
+      const state = failoverDefinition.States[name] as unknown as Node & { Catch: { Next: string }[] };
+      expect(state.Next).toBe(order[i + 1]);
+      expect(state.Catch.map((c) => c.Next)).toEqual([order[i + 1]]);
+    }
+    expect(branchesOf(failoverDefinition.States.FailBack)[0]?.StartAt).toBe("HomeScaleWorkloads");
+    expect(branchesOf(failoverDefinition.States.FailBackTraffic)[0]?.StartAt).toBe("SwitchTrafficBack");
+    expect(branchesOf(failoverDefinition.States.FailBackDataAndWorkloads).map((b) => b.StartAt)).toEqual([
+      "SwitchDatabasesBack",
+      "ScaleWorkloadsBack",
+    ]);
   });
 });

@@ -29,9 +29,10 @@ export interface FailurePathSpec {
   readonly releaseLocks?: boolean;
   /**
    * Write the run report before recording the failure, so that the failure event carries its summary
-   * (`"report": $report` in the record payload): the workflow's name and a JSONata trigger.
+   * (`"report": $report` in the record payload): the workflow's name and a JSONata trigger, and
+   * JSONata of the workflow's own decisions on its way down (an array), after compensation's.
    */
-  readonly report?: { readonly workflow: string; readonly trigger: string };
+  readonly report?: { readonly workflow: string; readonly trigger: string; readonly decisions?: string };
 }
 
 export interface FailurePath {
@@ -70,7 +71,7 @@ export function failurePath(spec: FailurePathSpec): FailurePath {
       trigger: spec.report.trigger,
       outcome: `($failure.error = "LocksHeldError" ? "blocked" : "failed")`,
       reason: `$failure.step & ": " & $failure.error`,
-      decisions: `($compensation.error ? [{"name": "compensation", "outcome": "failed", "reason": $substring($compensation.error, 0, 1000)}] : [])`,
+      decisions: `$append(($compensation.error ? [{"name": "compensation", "outcome": "failed", "reason": $substring($compensation.error, 0, 1000)}] : []), ${spec.report.decisions ?? "[]"})`,
       figures: `($compensation.removed ? [{"name": "resources removed", "value": $count($compensation.removed), "unit": "count", "key": true}] : [])`,
       next: record,
     });

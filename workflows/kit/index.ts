@@ -5,6 +5,7 @@
  */
 
 export * from "./approval.ts";
+export * from "./attempt.ts";
 export * from "./failure.ts";
 export * from "./locks.ts";
 export * from "./poll.ts";

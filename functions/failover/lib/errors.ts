@@ -22,3 +22,9 @@ export class NoRecoveryPointError extends ControlPlaneError {}
 export class DrSecretMissingError extends ControlPlaneError {}
 /** The Deployments in the region a failover goes to did not become ready by the deadline. */
 export class WorkloadsNotReadyError extends ControlPlaneError {}
+/** A drill stopped: a global database did not switch over (detected by the state machine). */
+export class DatabaseNotMovedError extends ControlPlaneError {}
+/** A drill stopped: the node group in the region it visits did not scale (detected by the state machine). */
+export class ComputeNotScaledError extends ControlPlaneError {}
+/** A drill's way back left something in the region it visited (detected by the state machine). */
+export class FailBackIncompleteError extends ControlPlaneError {}

@@ -11,12 +11,14 @@ import { awsNow } from "../../shared/aws-clients.ts";
 import { listTenants, type TenantRecord } from "../../tenant/lib/registry.ts";
 import { TIERS } from "../../tenant/lib/tiers.ts";
 import { eksIn, isOutage, otherRegion, platform, regionOfArn, regionPair } from "./aws.ts";
+import { type Demand, describeCapacity, judgeCapacity } from "./capacity.ts";
 import { latestCopy } from "./copies.ts";
 import { type CopyProof, readCopyProofs } from "./copy-proofs.ts";
 import { COPY_PIPELINE_SECONDS, DR_PROFILES } from "./dr-profiles.ts";
 import { findClusterIn, findGlobal } from "./dr-setup.ts";
 import { rpoLagSeconds } from "./metrics.ts";
 import { drNames } from "./names.ts";
+import { clusterOf, platformSet, tenantSet, type WorkloadSet } from "./workloads.ts";
 
 export type Light = "green" | "amber" | "red";
 export type Subject = "platform" | "compute" | "premium" | "standard" | "basic";
@@ -130,7 +132,13 @@ async function copyReadiness(
   }
 }
 
-async function computeReadiness(region: string): Promise<SubjectReadiness> {
+/**
+ * What a failover would run on the standby compute cluster (lib/standby-demand.ts): readiness asks it
+ * when it has Kubernetes access (the readiness schedule), with the sets that move.
+ */
+export type DemandCheck = (region: string, cluster: string, sets: readonly WorkloadSet[]) => Promise<Demand>;
+
+async function computeReadiness(region: string, demandOf?: () => Promise<Demand>): Promise<SubjectReadiness> {
   const config = platform();
   try {
     const { nodegroup } = await eksIn(region).send(
@@ -147,12 +155,15 @@ async function computeReadiness(region: string): Promise<SubjectReadiness> {
         status: "red",
         reason: `node group is ${nodegroup?.status}`,
       };
-    return {
-      subject: "compute",
-      kind: "compute",
-      status: max >= 2 ? "green" : "amber",
-      reason: `node group ${config.nodegroup} in ${region} ACTIVE, up to ${max} nodes`,
-    };
+    const base = `node group ${config.nodegroup} in ${region} ACTIVE, up to ${max} nodes`;
+    const status: Light = max >= 2 ? "green" : "amber";
+    if (!demandOf) return { subject: "compute", kind: "compute", status, reason: base };
+    const group = { maxSize: max, instanceTypes: nodegroup.instanceTypes ?? [] };
+    const verdict = judgeCapacity(group, await demandOf());
+    const reason = `${base}; ${describeCapacity(group, verdict)}`;
+    if (!verdict.known)
+      return { subject: "compute", kind: "compute", status: worst([status, "amber"]), reason };
+    return { subject: "compute", kind: "compute", status: verdict.fits ? status : "red", reason };
   } catch (error) {
     if (!isOutage(error) && (error as Error).name !== "ResourceNotFoundException") throw error;
     return {
@@ -185,7 +196,9 @@ async function withSpace(subject: SubjectReadiness, tenant: TenantRecord, check:
  * Every subject's readiness now; with `space`, each tenant's DR space too (the readiness schedule
  * checks it; a drill's plan, which has no Kubernetes access, looks at the data only).
  */
-export async function assessReadiness(options: { space?: SpaceCheck } = {}): Promise<Readiness> {
+export async function assessReadiness(
+  options: { space?: SpaceCheck; demand?: DemandCheck } = {},
+): Promise<Readiness> {
   const now = awsNow();
   const pair = regionPair();
   const regions = [pair.dr, pair.home];
@@ -193,11 +206,24 @@ export async function assessReadiness(options: { space?: SpaceCheck } = {}): Pro
   const platformState = await globalState(config.globalCluster, regions);
   const primaryRegion = platformState?.writerRegion || pair.home;
   const secondaryRegion = otherRegion(primaryRegion);
+  const tenants = (await listTenants()).filter((t) => t.status === "active");
+  // Every set a failover away from the primary would scale up on the standby compute cluster.
+  const cluster = config.computeCluster(secondaryRegion);
+  const demand = options.demand;
+  const demandOf =
+    demand &&
+    (() =>
+      demand(
+        secondaryRegion,
+        cluster,
+        [platformSet(), ...tenants.map((t) => tenantSet(t.slug))].filter(
+          (set) => clusterOf(set, secondaryRegion) === cluster,
+        ),
+      ));
   const subjects: SubjectReadiness[] = [
     await globalReadiness("platform", "platform", config.globalCluster, 60, regions),
-    await computeReadiness(secondaryRegion),
+    await computeReadiness(secondaryRegion, demandOf),
   ];
-  const tenants = (await listTenants()).filter((t) => t.status === "active");
   const proofs = tenants.some((t) => DR_PROFILES[t.tier].strategy === "snapshot-copy")
     ? await readCopyProofs()
     : {};

@@ -14,6 +14,14 @@ import { isOutage, platform } from "./aws.ts";
 export const ANNOTATION_DR_REPLICAS = "cplane.io/dr-replicas";
 /** On a Deployment the DR upkeep made in the standby region: the region it mirrors. */
 export const ANNOTATION_MIRROR_OF = "cplane.io/mirror-of";
+/**
+ * On a Deployment a failover scaled up: its replicas before, and the execution that scaled it. A
+ * drill's way back reads them there, so it knows what to undo even when the run failed half-way and
+ * its own record of the scaling was lost with the branch.
+ */
+export const ANNOTATION_SCALED_FROM = "cplane.io/scaled-from";
+export const ANNOTATION_SCALED_BY = "cplane.io/scaled-by";
+const SCALED_MARKS = [ANNOTATION_SCALED_FROM, ANNOTATION_SCALED_BY];
 
 /** A namespace whose Deployments move with a failover. */
 export interface WorkloadSet {
@@ -57,11 +65,13 @@ const replicasOf = (object: KubernetesObject | undefined): number =>
 /** The Deployment as applied back: what its owner wrote, without what the API server keeps. */
 function manifestOf(
   object: KubernetesObject,
-  changes: { replicas?: number; annotations?: Record<string, string> },
+  changes: { replicas?: number; annotations?: Record<string, string>; drop?: readonly string[] },
 ): Manifest {
   const { metadata = {}, ...rest } = object as KubernetesObject & { spec?: Record<string, unknown> };
   const { status: _status, ...body } = rest as Record<string, unknown>;
   const spec = (body.spec ?? {}) as Record<string, unknown>;
+  const annotations = { ...(metadata.annotations ?? {}), ...(changes.annotations ?? {}) };
+  for (const key of changes.drop ?? []) delete annotations[key];
   return {
     ...body,
     apiVersion: "apps/v1",
@@ -70,7 +80,7 @@ function manifestOf(
       name: metadata.name,
       namespace: metadata.namespace,
       ...(metadata.labels ? { labels: metadata.labels } : {}),
-      annotations: { ...(metadata.annotations ?? {}), ...(changes.annotations ?? {}) },
+      annotations,
     },
     spec: { ...spec, ...(changes.replicas === undefined ? {} : { replicas: changes.replicas }) },
   };
@@ -103,10 +113,17 @@ export async function mirrorDeployments(
       );
       created.push(`${set.namespace}/${name}`);
     } else if (twin.metadata?.annotations?.[ANNOTATION_MIRROR_OF]) {
+      // A drill under way keeps its marks: its way back reads them.
+      const marks = Object.fromEntries(
+        SCALED_MARKS.flatMap((key) => {
+          const value = twin.metadata?.annotations?.[key];
+          return value === undefined ? [] : [[key, value]];
+        }),
+      );
       await target.apply(
         manifestOf(deployment, {
           replicas: replicasOf(twin),
-          annotations: { ...recorded, [ANNOTATION_MIRROR_OF]: from },
+          annotations: { ...recorded, ...marks, [ANNOTATION_MIRROR_OF]: from },
         }),
       );
     } else if (twin.metadata?.annotations?.[ANNOTATION_DR_REPLICAS] !== recorded[ANNOTATION_DR_REPLICAS]) {
@@ -118,14 +135,16 @@ export async function mirrorDeployments(
 
 /**
  * Scales a set's Deployments in the target region up to what the source region runs: read there when
- * it answers, else the replicas the DR upkeep recorded. Never scales down. Returns every Deployment with
- * its sizes before and after (unchanged ones too: the check waits for all of them).
+ * it answers, else the replicas the DR upkeep recorded. Never scales down. Marks each one it scales
+ * with its size before and the execution (`scaleBack` reads them). Returns every Deployment with its
+ * sizes before and after (unchanged ones too: the check waits for all of them).
  */
 export async function scaleUp(
   target: KubernetesClient,
   source: (() => Promise<KubernetesClient>) | undefined,
   set: WorkloadSet,
   cluster: string,
+  executionArn: string,
 ): Promise<ScaledDeployment[]> {
   const standby = await target.list("apps/v1", "Deployment", set.namespace);
   let live: Map<string, number> | undefined;
@@ -144,27 +163,45 @@ export async function scaleUp(
     const recorded = Number(deployment.metadata?.annotations?.[ANNOTATION_DR_REPLICAS] ?? Number.NaN);
     const wanted = live?.get(name) ?? (Number.isFinite(recorded) ? recorded : current);
     const to = Math.max(current, wanted);
-    if (to !== current) await target.apply(manifestOf(deployment, { replicas: to }));
+    // Scaled again by the same run (a retry): its size before is still the first one.
+    const marks = deployment.metadata?.annotations ?? {};
+    const before = marks[ANNOTATION_SCALED_BY] === executionArn ? marks[ANNOTATION_SCALED_FROM] : undefined;
+    if (to !== current)
+      await target.apply(
+        manifestOf(deployment, {
+          replicas: to,
+          annotations: {
+            [ANNOTATION_SCALED_FROM]: before ?? String(current),
+            [ANNOTATION_SCALED_BY]: executionArn,
+          },
+        }),
+      );
     scaled.push({ subject: set.subject, cluster, namespace: set.namespace, name, from: current, to });
   }
   return scaled;
 }
 
-/** Sets each Deployment to `replicas(d)` (a drill's way back: each to its size before). */
-export async function scaleTo(
+/**
+ * A drill's way back in the region it visited: every Deployment of the set that `executionArn` scaled
+ * up (its marks say so) to its size before, the marks taken off. Returns what it scaled.
+ */
+export async function scaleBack(
   client: KubernetesClient,
-  deployments: readonly ScaledDeployment[],
-  replicas: (d: ScaledDeployment) => number,
-): Promise<void> {
-  for (const d of deployments) {
-    const object = await client.read({
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      metadata: { name: d.name, namespace: d.namespace },
-    });
-    if (!object || replicasOf(object) === replicas(d)) continue;
-    await client.apply(manifestOf(object, { replicas: replicas(d) }));
+  set: WorkloadSet,
+  cluster: string,
+  executionArn: string,
+): Promise<ScaledDeployment[]> {
+  const scaled: ScaledDeployment[] = [];
+  for (const deployment of await client.list("apps/v1", "Deployment", set.namespace)) {
+    const marks = deployment.metadata?.annotations ?? {};
+    const before = Number(marks[ANNOTATION_SCALED_FROM]);
+    if (marks[ANNOTATION_SCALED_BY] !== executionArn || !Number.isInteger(before)) continue;
+    const current = replicasOf(deployment);
+    await client.apply(manifestOf(deployment, { replicas: before, drop: SCALED_MARKS }));
+    const name = deployment.metadata?.name ?? "";
+    scaled.push({ subject: set.subject, cluster, namespace: set.namespace, name, from: current, to: before });
   }
+  return scaled;
 }
 
 /** Whether a Deployment runs `want` ready replicas of its current spec (none left when `want` is 0). */

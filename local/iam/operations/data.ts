@@ -49,6 +49,8 @@ export const secretsMappings: Record<string, OperationMapping> = {
     }),
   ],
   RemoveRegionsFromReplication: onSecret("RemoveRegionsFromReplication"),
+  // Called in the replica's region, on the replica (its ARN names that region).
+  StopReplicationToReplica: onSecret("StopReplicationToReplica"),
   TagResource: (input, l) => [
     request("secretsmanager:TagResource", secretArn(input.SecretId, l), requestTags(input.Tags)),
   ],

@@ -21,7 +21,13 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ensureDrSpace, removeDrSpace } from "../../../functions/failover/lib/dr-space.ts";
-import { isReady, mirrorDeployments, scaleUp, tenantSet } from "../../../functions/failover/lib/workloads.ts";
+import {
+  isReady,
+  mirrorDeployments,
+  scaleBack,
+  scaleUp,
+  tenantSet,
+} from "../../../functions/failover/lib/workloads.ts";
 import type { KubernetesClient, KubernetesObject, Manifest } from "../../../functions/shared/kubernetes.ts";
 import { clusterSettings } from "../../../functions/tenant/lib/namespace.ts";
 import {
@@ -37,6 +43,7 @@ const eks = mockClient(EKSClient);
 const secrets = mockClient(SecretsManagerClient);
 const SECRET = "cplane/tenants/acme/db";
 const regions = { home: "us-east-1", dr: "us-west-2" };
+const DRILL = "arn:aws:states:us-east-1:123456789012:execution:cplane-test-regional-failover:drill-1";
 const owner = { slug: "acme", tenantId: TENANT_ID, executionArn: EXECUTION, tier: "standard" as const };
 
 /** A Kubernetes API in memory: apply replaces, read and delete by kind/namespace/name, list by namespace. */
@@ -277,17 +284,49 @@ describe("the failover's Deployments", () => {
       });
     };
 
-    const recorded = await scaleUp(target, down, tenantSet("acme"), CLUSTER);
+    const recorded = await scaleUp(target, down, tenantSet("acme"), CLUSTER, DRILL);
     expect(recorded).toEqual([
       { subject: "acme", cluster: CLUSTER, namespace: "acme", name: "app", from: 0, to: 4 },
       { subject: "acme", cluster: CLUSTER, namespace: "acme", name: "worker", from: 6, to: 6 },
     ]);
     const live = memoryKubernetes([deployment("acme", "app", 7)]);
-    const read = await scaleUp(target, async () => live, tenantSet("acme"), CLUSTER);
+    const read = await scaleUp(target, async () => live, tenantSet("acme"), CLUSTER, DRILL);
     expect(read[0]).toMatchObject({ name: "app", from: 4, to: 7 });
     expect((target.objects.get("Deployment/acme/app") as { spec: { replicas: number } }).spec.replicas).toBe(
       7,
     );
+  });
+
+  it("go back to their size before the run that scaled them, read from their marks, and no other run's", async () => {
+    // Prepare: a drill scaled app up twice (a retry after the primary answered with more), not worker.
+    const target = memoryKubernetes([
+      deployment("acme", "app", 0, { "cplane.io/dr-replicas": "4" }),
+      deployment("acme", "worker", 6, { "cplane.io/dr-replicas": "2" }),
+    ]);
+    await scaleUp(target, undefined, tenantSet("acme"), CLUSTER, DRILL);
+    await scaleUp(
+      target,
+      async () => memoryKubernetes([deployment("acme", "app", 7)]),
+      tenantSet("acme"),
+      CLUSTER,
+      DRILL,
+    );
+
+    // Act
+    const other = await scaleBack(target, tenantSet("acme"), CLUSTER, `${DRILL}-other`);
+    const back = await scaleBack(target, tenantSet("acme"), CLUSTER, DRILL);
+
+    // Assess
+    expect(other).toEqual([]);
+    expect(back).toEqual([
+      { subject: "acme", cluster: CLUSTER, namespace: "acme", name: "app", from: 7, to: 0 },
+    ]);
+    const app = target.objects.get("Deployment/acme/app") as unknown as KubernetesObject & {
+      spec: { replicas: number };
+    };
+    expect(app.spec.replicas).toBe(0);
+    expect(app.metadata?.annotations).toEqual({ "cplane.io/dr-replicas": "4" });
+    expect(await scaleBack(target, tenantSet("acme"), CLUSTER, DRILL)).toEqual([]);
   });
 
   it("are ready when the ready replicas of the current spec are the wanted ones", () => {

@@ -128,6 +128,35 @@ describe("promote-database", () => {
     expect(result.already).toBe(true);
   });
 
+  it("waits, as DrResourceBusyError, for a switchover still under way to the other member before moving back", async () => {
+    // Prepare: a drill's switchover to the secondary is under way; the primary still writes until it ends.
+    const moving = global(PRIMARY).GlobalClusters.map((g) => ({
+      ...g,
+      Status: "switching-over",
+      FailoverState: {
+        Status: "failing-over" as const,
+        FromDbClusterArn: PRIMARY,
+        ToDbClusterArn: SECONDARY,
+      },
+    }));
+    rds.on(DescribeGlobalClustersCommand).resolves({ GlobalClusters: moving });
+
+    // Act: fail back to the primary
+    const back = promote(
+      {
+        globalClusterIdentifier: "cplane-platform",
+        targetArn: PRIMARY,
+        dataLoss: false,
+        executionArn: EXECUTION,
+      },
+      lambdaContext(),
+    );
+
+    // Assess: not "already there" (it will not be, once the move ends), and nothing started
+    await expect(back).rejects.toMatchObject({ name: "DrResourceBusyError" });
+    expect(rds.commandCalls(SwitchoverGlobalClusterCommand)).toHaveLength(0);
+  });
+
   it("says DrResourceBusyError while the global database is mid-change, for the state machine to retry", async () => {
     rds.on(DescribeGlobalClustersCommand).resolves(global(PRIMARY));
     rds
