@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { LocalCloudCall } from "../../functions/shared/aws-clients.ts";
 import type { Clock } from "../clock/clock.ts";
 import { writeAtomically } from "../persistence/files.ts";
+import { ChangeTokens, JsonText, objectText, type SavedState } from "./changes.ts";
 import { CloudWatch } from "./cloudwatch.ts";
 import type { CloudContext, CloudEvent, Durations, EmitEvent, Job, Json, Regions } from "./context.ts";
 import { DEFAULT_DURATIONS, Jobs } from "./context.ts";
@@ -143,6 +144,28 @@ const CLOSE_GRACE_MS = 10_000;
 /** Operations that change nothing (by their name, as AWS names them). */
 const READ_OPERATION = /^(Describe|List|Get|BatchGet|Query|Scan|Test|Check|Lookup|Search)/;
 
+/**
+ * The services whose state a call to a service may change (its change tokens, changes.ts): itself and
+ * every service it was given (the constructors in `createLocalCloud`), whether it writes to it today or
+ * not. Traffic is given EKS and is left out of EKS's list on purpose: it only reads Kubernetes objects
+ * (`list` returns copies) and it runs on every minute's tick, which would make every checkpoint
+ * serialize EKS again. Calls are marked whether they read or write: a read is not proven harmless.
+ */
+const REACHES: Readonly<Record<string, readonly string[]>> = {
+  RDS: ["RDS", "SecretsManager"],
+  RDSData: ["RDSData", "RDS", "SecretsManager"],
+};
+
+/** The services a job may change, by the prefix of its kind (a kind not listed may change any). */
+const JOB_REACHES: Readonly<Record<string, readonly string[]>> = {
+  rds: ["RDS", "SecretsManager"],
+  eks: ["EKS"],
+  // Kubernetes objects count their own changes (kubernetes.ts); a rollout step also runs as EKS.
+  k8s: ["EKS"],
+  secrets: ["SecretsManager"],
+  route53: ["Route53"],
+};
+
 export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
   const { clock } = options;
   const regions: Regions = { ...DEFAULT_REGIONS, ...options.regions };
@@ -159,7 +182,11 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
       }
     }
   };
-  const jobs = new Jobs(clock, track, changed);
+  const changes = new ChangeTokens();
+  const reachOf = (service: string) => REACHES[service] ?? [service];
+  const jobs = new Jobs(clock, track, changed, (job, run) =>
+    changes.during(JOB_REACHES[job.kind.split(".")[0] ?? ""] ?? Object.keys(services), run),
+  );
   const events: CloudEvent[] = [];
   const calls: CallRecord[] = [];
   const services: Record<string, EmulatedService> = {};
@@ -168,7 +195,8 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
   let tickerRef: Ticker | undefined;
 
   const faults = new Faults({
-    corruptSnapshot: (snapshot, region, mode) => rds.corruptSnapshot(snapshot, region, mode),
+    corruptSnapshot: (snapshot, region, mode) =>
+      changes.during(reachOf("RDS"), () => rds.corruptSnapshot(snapshot, region, mode)),
     regionChanged: (region, down) => {
       for (const listener of regionListeners) listener(region, down);
     },
@@ -187,6 +215,7 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
       regionList: () => [regions.primary, regions.secondary],
       activity: () => tickerRef?.poke(),
       changed,
+      changes,
       emit: (partial) => {
         const event: CloudEvent = {
           version: "0",
@@ -349,9 +378,11 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
         }
       }
       const input = structuredClone(call.input ?? {});
-      const output = await track(
-        Promise.resolve().then(() =>
-          (operation as (input: unknown, region: string) => unknown)(input, call.region),
+      const output = await changes.during(reachOf(call.service), () =>
+        track(
+          Promise.resolve().then(() =>
+            (operation as (input: unknown, region: string) => unknown)(input, call.region),
+          ),
         ),
       );
       if (!READ_OPERATION.test(call.operation)) changed();
@@ -381,23 +412,25 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
     const savers = Object.values(services).filter((service) => service.save);
     const pending = savers.map((service) => Promise.resolve(service.save?.(dir) ?? null));
     const savedAt = clock.now();
-    const header = {
-      version: 1,
-      savedAt,
-      jobs: toJsonValue(jobs.list()),
-      faults: toJsonValue(faults.list()),
-    };
+    // Serialized now: jobs and faults change as soon as this tick ends.
+    const jobsText = new JsonText(JSON.stringify(jobs.list()));
+    const faultsText = new JsonText(JSON.stringify(faults.list()));
     return (async () => {
       const states = await Promise.all(pending);
-      const state: Record<string, Json> = {};
+      const state: Record<string, SavedState> = {};
       savers.forEach((service, i) => {
         state[service.name] = states[i] ?? null;
       });
       await options.commitAfter;
-      const bytes = await writeAtomically(
-        join(dir, "cloud.json"),
-        JSON.stringify({ ...header, services: state }),
-      );
+      // The services' texts are written as they are, never parsed or serialized again.
+      const document = objectText({
+        version: 1,
+        savedAt,
+        jobs: jobsText,
+        faults: faultsText,
+        services: objectText(state),
+      });
+      const bytes = await writeAtomically(join(dir, "cloud.json"), document.text);
       for (const service of savers) await service.afterCommit?.(dir);
       return { bytes, savedAt };
     })();
@@ -469,6 +502,8 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
       for (const fault of saved.faults) {
         if (fault.kind !== "corrupt-snapshot") faults.add(fault);
       }
+      // Every service holds state it did not serialize: the next save serializes all of it.
+      changes.markAll();
       return true;
     },
     async reset() {
@@ -490,10 +525,6 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
     },
   };
   return cloud;
-}
-
-function toJsonValue(value: unknown): Json {
-  return JSON.parse(JSON.stringify(value)) as Json;
 }
 
 /** Copies an output so callers never hold the cloud's own objects; drops undefined members. */

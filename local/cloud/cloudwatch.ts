@@ -19,13 +19,14 @@ import type {
   SetAlarmStateCommandInput,
 } from "@aws-sdk/client-cloudwatch";
 import { removeUnreferenced, writeAtomically } from "../persistence/files.ts";
+import { type JsonText, objectText, toJsonText } from "./changes.ts";
 import type { CloudContext, Json } from "./context.ts";
 import { randomId } from "./context.ts";
 import { fail } from "./errors.ts";
 import type { Sample, Series } from "./metric-math.ts";
 import { evaluate, finite, MetricMathError, statistic } from "./metric-math.ts";
 import type { EmulatedService } from "./service.ts";
-import { addTo, fromJson, toJson } from "./service.ts";
+import { addTo, fromJson } from "./service.ts";
 import type { Ticker } from "./ticker.ts";
 
 interface Metric {
@@ -691,7 +692,7 @@ export class CloudWatch implements EmulatedService {
    * samples is taken now too and written to its own file (`cloudwatch/`) before the state is
    * returned. Hours older than the retention are dropped.
    */
-  save(dir: string): Promise<Json> {
+  save(dir: string): Promise<JsonText> {
     const now = this.ctx.clock.now();
     const current = segmentOf(now);
     const horizon = segmentOf(now - RETENTION_MS);
@@ -714,17 +715,16 @@ export class CloudWatch implements EmulatedService {
       if (segment < current) this.unsavedSegments.delete(segment);
     }
     for (const segment of this.segmentFiles.keys()) if (segment < horizon) this.segmentFiles.delete(segment);
+    // Serialized at every save (metrics change on every tick, which reports no change), now: alarms change.
     const state = {
-      metrics: [...this.metrics.entries()].map(([key, { samples: _s, unordered: _u, ...metric }]) => [
-        key,
-        metric,
-      ]),
-      alarms: toJson(this.alarms),
-      // Samples are never changed once recorded: the arrays taken here stay as they are.
-      recent: recent as unknown as Json,
+      metrics: toJsonText(
+        [...this.metrics.entries()].map(([key, { samples: _s, unordered: _u, ...metric }]) => [key, metric]),
+      ),
+      alarms: toJsonText(this.alarms),
+      recent: toJsonText(recent),
     };
-    return this.writeSegments(join(dir, "cloudwatch"), taken).then(
-      () => ({ ...state, segments: Object.fromEntries(this.segmentFiles) }) as unknown as Json,
+    return this.writeSegments(join(dir, "cloudwatch"), taken).then(() =>
+      objectText({ ...state, segments: Object.fromEntries(this.segmentFiles) as Json }),
     );
   }
 

@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import type { EventEnvelope } from "../bus/bus.ts";
 import type { Clock, TimerHandle } from "../clock/clock.ts";
+import type { ChangeTokens } from "./changes.ts";
 
 export interface Regions {
   readonly primary: string;
@@ -100,11 +101,19 @@ export class Jobs {
 
   /** Told after a job ran (and again when an async one settles): lifecycles are changes worth saving. */
   private readonly ran: () => void;
+  /** Runs a job's handler (the cloud marks the services its kind may change around it). */
+  private readonly around: (job: Job, run: () => void | Promise<void>) => void | Promise<void>;
 
-  constructor(clock: Clock, track: <T>(work: Promise<T>) => Promise<T>, ran: () => void = () => undefined) {
+  constructor(
+    clock: Clock,
+    track: <T>(work: Promise<T>) => Promise<T>,
+    ran: () => void = () => undefined,
+    around: (job: Job, run: () => void | Promise<void>) => void | Promise<void> = (_job, run) => run(),
+  ) {
     this.clock = clock;
     this.track = track;
     this.ran = ran;
+    this.around = around;
   }
 
   on(kind: string, handler: JobHandler): void {
@@ -162,7 +171,7 @@ export class Jobs {
           return;
         }
         try {
-          const result = handler(job.args);
+          const result = this.around(job, () => handler(job.args));
           if (result instanceof Promise) {
             void this.track(result)
               .catch((error: unknown) => this.errors.push({ job, error }))
@@ -196,6 +205,8 @@ export interface CloudContext {
    * API call through `send` shows it; the runtime checkpoints soon after.
    */
   changed?(): void;
+  /** Change tokens per service, for checkpoints that serialize only what changed (none: always serialize). */
+  readonly changes?: ChangeTokens;
 }
 
 export function randomId(length: number, alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"): string {

@@ -28,12 +28,13 @@ import type {
   UntagResourceCommandInput,
   UpdateNodegroupConfigCommandInput,
 } from "@aws-sdk/client-eks";
+import { type JsonText, objectText, SavedText } from "./changes.ts";
 import type { CloudContext, Json } from "./context.ts";
 import { randomId } from "./context.ts";
 import { fail } from "./errors.ts";
 import { clusterCa, KubernetesCluster } from "./kubernetes.ts";
 import type { EmulatedService } from "./service.ts";
-import { addTo, fromJson, toJson } from "./service.ts";
+import { addTo, fromJson } from "./service.ts";
 
 interface EksCluster {
   region: string;
@@ -828,10 +829,21 @@ export class Eks implements EmulatedService {
     return out;
   }
 
-  save(): Json {
-    const apis: Record<string, Json> = {};
+  /** The text of the last save's EKS resources (each cluster's Kubernetes objects keep their own). */
+  private readonly saved = new SavedText();
+
+  /**
+   * EKS resources serialized again only once an EKS call or job ran since the last save (changes.ts),
+   * each cluster's Kubernetes objects only once one of them changed (they count their own writes,
+   * whether through the API server, a job or in process).
+   */
+  save(): JsonText {
+    const apis: Record<string, JsonText> = {};
     for (const [arn, api] of this.apis) apis[arn] = api.save();
-    return toJson({ state: this.state, apis });
+    return objectText({
+      state: this.saved.take(this.ctx.changes?.token(this.name), () => this.state),
+      apis: objectText(apis),
+    });
   }
 
   async load(saved: Json): Promise<void> {

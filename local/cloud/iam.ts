@@ -17,11 +17,12 @@ import type {
   PutRolePolicyCommandInput,
   TagRoleCommandInput,
 } from "@aws-sdk/client-iam";
+import { type JsonText, SavedText } from "./changes.ts";
 import type { CloudContext, Json } from "./context.ts";
 import { randomId } from "./context.ts";
 import { fail } from "./errors.ts";
 import type { EmulatedService } from "./service.ts";
-import { fromJson, toJson } from "./service.ts";
+import { fromJson } from "./service.ts";
 
 interface Role {
   name: string;
@@ -303,8 +304,14 @@ export class Iam implements EmulatedService {
     };
   }
 
-  save(): Json {
-    return toJson({ roles: this.roles, policies: this.policies });
+  /** The text of the last save, serialized again only once an IAM call ran since (changes.ts). */
+  private readonly saved = new SavedText();
+
+  save(): JsonText {
+    return this.saved.take(this.ctx.changes?.token(this.name), () => ({
+      roles: this.roles,
+      policies: this.policies,
+    }));
   }
 
   load(state: Json): void {

@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Server } from "node:https";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import { type JsonText, SavedText } from "./changes.ts";
 import type { CloudContext, Json } from "./context.ts";
 import { LOCAL_CA_PEM, SERVER_CERT_PEM, SERVER_KEY_PEM } from "./tls.ts";
 
@@ -293,6 +294,12 @@ export class KubernetesCluster {
   private server: Server | undefined;
   private store = new Map<string, Stored>();
   private revision = 1;
+  /**
+   * Writes to the store (every path that changes it counts one: `changed()`), so that a save serializes
+   * the objects again only after one; `resourceVersion` alone would miss a delete.
+   */
+  private writes = 0;
+  private readonly saved = new SavedText();
   endpoint = "";
   private readonly isBrokenImage: (image: string) => boolean;
   /** Requests served (for the report and tests). */
@@ -561,6 +568,8 @@ export class KubernetesCluster {
   }
 
   private route(method: string, url: URL, contentType: string, raw: string): { code: number; body: unknown } {
+    // Counted before the write and whether or not it succeeds: a failed write may have changed part.
+    if (method !== "GET") this.changed();
     // Answered synchronously: by the time a checkpoint reads the store, the write is in it.
     if (method !== "GET" && method !== "HEAD") this.ctx.changed?.();
     const path = url.pathname.replace(/\/$/, "");
@@ -782,6 +791,7 @@ export class KubernetesCluster {
   }
 
   private create(route: Route, object: KObject): KObject {
+    this.changed();
     const { info } = route;
     const name =
       object.metadata?.name ??
@@ -857,6 +867,7 @@ export class KubernetesCluster {
   }
 
   private write(stored: Stored, next: KObject, route: Route): KObject {
+    this.changed();
     const before = stored.object;
     const meta = before.metadata ?? {};
     const specChanged = JSON.stringify(before.spec) !== JSON.stringify(next.spec);
@@ -939,6 +950,7 @@ export class KubernetesCluster {
   }
 
   rolloutStep(args: { namespace: string; name: string; generation: number }): void {
+    this.changed();
     const stored = this.deployment(args);
     if (!stored || !isObject(stored.object.status)) return;
     const status = stored.object.status;
@@ -978,6 +990,7 @@ export class KubernetesCluster {
   }
 
   rolloutStuck(args: { namespace: string; name: string; generation: number }): void {
+    this.changed();
     const stored = this.deployment(args);
     if (!stored || !isObject(stored.object.status)) return;
     const status = stored.object.status;
@@ -1002,6 +1015,7 @@ export class KubernetesCluster {
   }
 
   namespaceGone(name: string): void {
+    this.changed();
     for (const [key, stored] of this.store) {
       if (stored.object.metadata?.namespace === name) this.store.delete(key);
     }
@@ -1017,20 +1031,19 @@ export class KubernetesCluster {
     }
   }
 
-  save(): Json {
-    return JSON.parse(
-      JSON.stringify({
-        revision: this.revision,
-        objects: [...this.store.values()].map((s) => ({
-          info: s.info,
-          object: s.object,
-          applied: s.applied,
-        })),
-      }),
-    ) as Json;
+  private changed(): void {
+    this.writes++;
+  }
+
+  save(): JsonText {
+    return this.saved.take(this.writes, () => ({
+      revision: this.revision,
+      objects: [...this.store.values()].map((s) => ({ info: s.info, object: s.object, applied: s.applied })),
+    }));
   }
 
   load(state: Json): void {
+    this.changed();
     const saved = state as unknown as { revision: number; objects: Stored[] };
     this.revision = saved.revision;
     this.store = new Map(

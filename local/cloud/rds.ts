@@ -40,6 +40,7 @@ import type {
   Tag,
 } from "@aws-sdk/client-rds";
 import { removeUnreferenced } from "../persistence/files.ts";
+import { type JsonText, objectText, SavedText } from "./changes.ts";
 import type { CloudContext, Json } from "./context.ts";
 import { randomId } from "./context.ts";
 import type { Corruption, Databases, DataImage } from "./databases.ts";
@@ -48,7 +49,7 @@ import { Image } from "./images.ts";
 import { emitRdsEvent, RDS_EVENTS } from "./rds-events.ts";
 import type { SecretsManager } from "./secrets.ts";
 import type { EmulatedService } from "./service.ts";
-import { addTo, fromJson, toJson } from "./service.ts";
+import { addTo, fromJson } from "./service.ts";
 
 export interface Cluster {
   region: string;
@@ -163,6 +164,8 @@ export class Rds implements EmulatedService {
    * snapshot of a database unchanged since its last image, a copy and a restore share that image.
    */
   readonly snapshotData = new Map<string, Promise<DataImage>>();
+  /** The text of the last save's state (not its images). */
+  private readonly saved = new SavedText();
   /** The files the state last returned by `save` refers to. */
   private savedFiles = new Set<string>();
   /** Hook for the Data API: a global primary's write to replay on its secondaries. */
@@ -1235,15 +1238,17 @@ export class Rds implements EmulatedService {
    * until it is replaced (`afterCommit` then removes those nothing refers to). A checkpoint costs a
    * database dump only for open databases used since their last image.
    */
-  save(dir: string): Promise<Json> {
-    const state = toJson(this.state);
+  save(dir: string): Promise<JsonText> {
+    // Serialized again only once a path that may change RDS ran since the last save (changes.ts); the
+    // images below are asked of the databases every time (they know what was used since their last).
+    const state = this.saved.take(this.ctx.changes?.token(this.name), () => this.state);
     const images: { key: string; take: () => Promise<DataImage> }[] = [
       ...[...this.snapshotData].map(([key, image]) => ({ key, take: () => image })),
       ...this.databases
         .keys()
         .map((key) => ({ key, take: () => this.databases.image(key, { track: false }) })),
     ];
-    return this.writeImages(join(dir, "rds"), images).then((files) => ({ state, files }));
+    return this.writeImages(join(dir, "rds"), images).then((files) => objectText({ state, files }));
   }
 
   private async writeImages(

@@ -23,12 +23,13 @@ import type {
   ListTagsForResourceCommandInput,
   ResourceRecordSet,
 } from "@aws-sdk/client-route-53";
+import { type JsonText, toJsonText } from "./changes.ts";
 import type { CloudWatch } from "./cloudwatch.ts";
 import type { CloudContext, Json } from "./context.ts";
 import { randomId } from "./context.ts";
 import { fail } from "./errors.ts";
 import type { EmulatedService } from "./service.ts";
-import { addTo, fromJson, toJson } from "./service.ts";
+import { addTo, fromJson } from "./service.ts";
 import type { Ticker } from "./ticker.ts";
 
 interface Zone {
@@ -555,8 +556,9 @@ export class Route53 implements EmulatedService {
     return out;
   }
 
-  save(): Json {
-    return toJson({ zones: this.zones, healthChecks: this.healthChecks, changes: this.changes });
+  /** Serialized at every save: health checks change on every minute's tick, which reports no change. */
+  save(): JsonText {
+    return toJsonText({ zones: this.zones, healthChecks: this.healthChecks, changes: this.changes });
   }
 
   load(saved: Json): void {

@@ -20,11 +20,12 @@ import type {
   UntagResourceCommandInput,
   UpdateSecretCommandInput,
 } from "@aws-sdk/client-secrets-manager";
+import { type JsonText, SavedText } from "./changes.ts";
 import type { CloudContext, Json } from "./context.ts";
 import { randomId } from "./context.ts";
 import { fail } from "./errors.ts";
 import type { EmulatedService } from "./service.ts";
-import { addTo, fromJson, toJson } from "./service.ts";
+import { addTo, fromJson } from "./service.ts";
 
 interface Version {
   id: string;
@@ -425,8 +426,14 @@ export class SecretsManager implements EmulatedService {
     return out;
   }
 
-  save(): Json {
-    return toJson(this.secrets);
+  /**
+   * The text of the last save, serialized again only once a path that may change secrets ran since:
+   * a Secrets Manager call, an RDS call or job (managed master secrets), a `secrets.` job (changes.ts).
+   */
+  private readonly saved = new SavedText();
+
+  save(): JsonText {
+    return this.saved.take(this.ctx.changes?.token(this.name), () => this.secrets);
   }
 
   load(state: Json): void {
@@ -440,7 +447,7 @@ export class SecretsManager implements EmulatedService {
   }
 }
 
-/** Reads bytes saved by `toJson` (`{ $bytes }`). */
+/** Reads bytes saved by `toJsonText` (`{ $bytes }`). */
 export function decodeBytes(value: unknown): Uint8Array | undefined {
   if (value instanceof Uint8Array) return value;
   if (value && typeof value === "object" && "$bytes" in value && typeof value.$bytes === "string") {

@@ -1,4 +1,5 @@
 /** The shape every emulated service module has, so that the dispatcher, `describe` and persistence treat them alike. */
+import type { SavedState } from "./changes.ts";
 import type { Json } from "./context.ts";
 
 /** An operation handler takes the SDK command input (typed by the handler itself) and the caller's region. */
@@ -16,31 +17,21 @@ export interface EmulatedService {
   /**
    * Serializable state; large data (databases) goes into files under `dir`. The state must be taken
    * before the first await: the cloud calls every service's `save` in one tick, so that what it
-   * writes is one moment of the whole cloud.
+   * writes is one moment of the whole cloud. Best as text serialized once at that moment
+   * (`toJsonText`, or `SavedText` to reuse the last text while the service's change token stands).
    */
-  save?(dir: string): Promise<Json> | Json;
+  save?(dir: string): Promise<SavedState> | SavedState;
   /** Called once the state `save` returned is written: files only older states referred to may go. */
   afterCommit?(dir: string): Promise<void>;
   load?(state: Json, dir: string): Promise<void> | void;
   close?(): Promise<void> | void;
 }
 
-/** Reads a JSON-cloned state back, restoring Dates tagged as `{ $date }` by `toJson`. */
+/** Reads a JSON-cloned state back, restoring Dates tagged as `{ $date }` by `toJsonText`. */
 export function fromJson<T>(value: Json): T {
   return JSON.parse(JSON.stringify(value), (_key, v: unknown) =>
     v && typeof v === "object" && "$date" in v && typeof v.$date === "string" ? new Date(v.$date) : v,
   ) as T;
-}
-
-/** Deep-copies `value` into JSON, tagging Dates as `{ $date }`, and dropping functions and undefined. */
-export function toJson(value: unknown): Json {
-  const text = JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
-    const original = this[key];
-    if (original instanceof Date) return { $date: original.toISOString() };
-    if (original instanceof Uint8Array) return { $bytes: Buffer.from(original).toString("base64") };
-    return v;
-  });
-  return text === undefined ? null : (JSON.parse(text) as Json);
 }
 
 export type Description = Record<string, Record<string, unknown[]>>;

@@ -23,6 +23,7 @@
  */
 import type { Dimension } from "@aws-sdk/client-cloudwatch";
 import { TRAFFIC_METRICS_NAMESPACE } from "../../deploy/alarms.ts";
+import { JsonText } from "./changes.ts";
 import type { CloudWatch } from "./cloudwatch.ts";
 import type { CloudContext, Json } from "./context.ts";
 import type { Eks } from "./eks.ts";
@@ -376,10 +377,11 @@ export class Traffic implements EmulatedService {
     return out;
   }
 
-  save(): Json {
-    return JSON.parse(
+  /** Serialized at every save: each minute's tick changes what it keeps, and reports no change. */
+  save(): JsonText {
+    return new JsonText(
       JSON.stringify(this.services.map((s) => ({ spec: s.spec, versions: s.versions, images: s.images }))),
-    ) as Json;
+    );
   }
 
   load(saved: Json): void {
