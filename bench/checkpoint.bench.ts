@@ -7,8 +7,13 @@
  *    the bytes. Once with no database used since the last checkpoint, once with one.
  * 2. Throughput with checkpoints (default timing) against the same runtime without, in alternating
  *    rounds: state transitions of many small executions, and tenant onboardings end to end.
+ * 3. The local cloud's part at fleet scale (BENCH_TENANTS, default 200, made through its API with
+ *    durations at zero): a save with nothing changed, after one RDS call, after one Kubernetes write,
+ *    and after a call to every service; the part taken synchronously (what the runtime waits for) and
+ *    the whole save. Uses only the cloud's public API, so that it runs on an older tree too.
  *
  *   node bench/checkpoint.bench.ts          (or `npm run bench -- checkpoint`)
+ *   BENCH_PARTS=scale node bench/checkpoint.bench.ts    (only part 3)
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,6 +24,9 @@ process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
 process.env.POWERTOOLS_METRICS_DISABLED = "true";
 process.env.POWERTOOLS_TRACE_ENABLED = "false";
 const { createRuntime } = await import("../local/runtime.ts");
+const { createLocalCloud } = await import("../local/cloud/cloud.ts");
+const { createDemoFleet } = await import("../local/cloud/demo.ts");
+const { createClock } = await import("../local/clock/clock.ts");
 type Runtime = Awaited<ReturnType<typeof createRuntime>>;
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -206,17 +214,169 @@ async function compare(
   );
 }
 
-try {
-  console.log("one checkpoint (demo fleet, 4 onboarded tenants):");
-  await checkpointCost();
-  console.log(`\nthroughput, best of ${ROUNDS} alternating rounds (ratio 1.00 = no cost):`);
-  await compare(
-    `${CHAIN}-state Pass chains, 50 at a time`,
-    "ktr/s",
-    async (r) => (await transitions(r)) / 1000,
-    "higher",
+// ---------------------------------------------------------------- 3. the cloud's part at fleet scale
+
+const TENANTS = Number(process.env.BENCH_TENANTS ?? 200);
+
+async function cloudAtScale(): Promise<void> {
+  const dir = dataDir();
+  const clock = createClock({ mode: { kind: "manual" } });
+  const cloud = createLocalCloud({ clock, dataDir: dir });
+  const fleet = await createDemoFleet(cloud);
+  for (const key of Object.keys(cloud.durations) as (keyof typeof cloud.durations)[]) {
+    if (key !== "automatedBackupInterval" && key !== "metricsTick") cloud.durations[key] = 0;
+  }
+  const region = cloud.regions.primary;
+  const call = (service: string, operation: string, input: unknown) =>
+    cloud.send({ service, operation, region, input });
+  const clusterName = fleet.clusters[region] ?? "";
+  const kubernetes = cloud.eks.kubernetes(clusterName, region);
+  if (!kubernetes) throw new Error("no Kubernetes API in the demo fleet");
+  // What an onboarding leaves, roughly: a database with its managed secret, a secret, a role with a
+  // policy, a namespace with its quota, limits, policy, account and service.
+  for (let i = 0; i < TENANTS; i++) {
+    const id = `tenant-${String(i).padStart(3, "0")}`;
+    const tags = [
+      { Key: "cplane:tenant", Value: id },
+      { Key: "cplane:tier", Value: "standard" },
+    ];
+    await call("RDS", "CreateDBCluster", {
+      DBClusterIdentifier: id,
+      Engine: "aurora-postgresql",
+      MasterUsername: "admin",
+      ManageMasterUserPassword: true,
+      EnableHttpEndpoint: true,
+      Tags: tags,
+    });
+    await call("RDS", "CreateDBInstance", {
+      DBInstanceIdentifier: `${id}-1`,
+      DBClusterIdentifier: id,
+      DBInstanceClass: "db.serverless",
+      Engine: "aurora-postgresql",
+    });
+    await call("SecretsManager", "CreateSecret", { Name: `${id}/app`, SecretString: "{}", Tags: tags });
+    await call("IAM", "CreateRole", {
+      RoleName: `${id}-app`,
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: "sts:AssumeRole" },
+        ],
+      }),
+      Tags: tags,
+    });
+    const namespace = { name: id, labels: { "cplane/tenant": id } };
+    kubernetes.apply({ apiVersion: "v1", kind: "Namespace", metadata: namespace });
+    kubernetes.apply({
+      apiVersion: "v1",
+      kind: "ResourceQuota",
+      metadata: { name: "tenant-quota", namespace: id },
+      spec: { hard: { "requests.cpu": "4", "requests.memory": "8Gi", pods: "40" } },
+    });
+    kubernetes.apply({
+      apiVersion: "v1",
+      kind: "LimitRange",
+      metadata: { name: "tenant-limits", namespace: id },
+      spec: { limits: [{ type: "Container", default: { cpu: "500m", memory: "512Mi" } }] },
+    });
+    kubernetes.apply({
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: "default-deny", namespace: id },
+      spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+    });
+    kubernetes.apply({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "app", namespace: id } });
+    kubernetes.apply({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "app", namespace: id },
+      spec: { selector: { app: "app" }, ports: [{ port: 80, targetPort: 8080 }] },
+    });
+  }
+  await clock.advance(0);
+
+  const measure = async (label: string, change: () => Promise<unknown> | unknown) => {
+    const takes: number[] = [];
+    const totals: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      await change();
+      const started = performance.now();
+      const saved = cloud.save({ background: true });
+      takes.push(performance.now() - started);
+      const { bytes } = await saved;
+      totals.push(performance.now() - started);
+      if (round === 4) {
+        const median = (values: number[]) => [...values].sort((a, b) => a - b)[2] ?? 0;
+        console.log(
+          `${label.padEnd(44)} take ${median(takes).toFixed(1).padStart(7)} ms  save ${median(totals)
+            .toFixed(1)
+            .padStart(7)} ms  cloud.json ${(bytes / 2 ** 20).toFixed(1)} MB  (medians of 5)`,
+        );
+      }
+    }
+  };
+  let n = 0;
+  await cloud.save();
+  await measure("nothing changed", () => undefined);
+  await measure("one RDS call (a tenant's tags)", () =>
+    call("RDS", "AddTagsToResource", {
+      ResourceName: `arn:aws:rds:${region}:${cloud.account}:cluster:tenant-007`,
+      Tags: [{ Key: "touched", Value: String(++n) }],
+    }),
   );
-  await compare("2 onboardings end to end", "s", onboardings, "lower");
+  await measure("one Kubernetes write", () =>
+    kubernetes.apply({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "touched", namespace: "tenant-007" },
+      data: { n: String(++n) },
+    }),
+  );
+  await measure("a call to RDS, Secrets Manager, IAM and EKS", async () => {
+    await call("RDS", "AddTagsToResource", {
+      ResourceName: `arn:aws:rds:${region}:${cloud.account}:cluster:tenant-007`,
+      Tags: [{ Key: "touched", Value: String(++n) }],
+    });
+    await call("SecretsManager", "TagResource", {
+      SecretId: "tenant-007/app",
+      Tags: [{ Key: "n", Value: String(n) }],
+    });
+    await call("IAM", "TagRole", { RoleName: "tenant-007-app", Tags: [{ Key: "n", Value: String(n) }] });
+    kubernetes.apply({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "touched", namespace: "tenant-007" },
+      data: { n: String(++n) },
+    });
+    const { cluster: described } = (await call("EKS", "DescribeCluster", { name: clusterName })) as {
+      cluster?: { arn?: string };
+    };
+    await call("EKS", "TagResource", { resourceArn: described?.arn, tags: { n: String(n) } });
+  });
+  await cloud.close();
+  clock.dispose();
+}
+
+try {
+  const parts = (process.env.BENCH_PARTS ?? "one,throughput,scale").split(",");
+  if (parts.includes("one")) {
+    console.log("one checkpoint (demo fleet, 4 onboarded tenants):");
+    await checkpointCost();
+  }
+  if (parts.includes("throughput")) {
+    console.log(`\nthroughput, best of ${ROUNDS} alternating rounds (ratio 1.00 = no cost):`);
+    await compare(
+      `${CHAIN}-state Pass chains, 50 at a time`,
+      "ktr/s",
+      async (r) => (await transitions(r)) / 1000,
+      "higher",
+    );
+    await compare("2 onboardings end to end", "s", onboardings, "lower");
+  }
+  if (parts.includes("scale")) {
+    console.log(`\nthe local cloud's state alone, ${TENANTS} tenants made through its API (demo fleet):`);
+    await cloudAtScale();
+  }
 } finally {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 }

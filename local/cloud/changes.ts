@@ -90,15 +90,24 @@ export function toJsonText(value: unknown): JsonText {
   return new JsonText(text ?? "null");
 }
 
+/** JSON text of a value that holds no Dates and no bytes (as parsed from JSON). */
+export function plainJsonText(value: unknown): JsonText {
+  return new JsonText(JSON.stringify(value) ?? "null");
+}
+
 /** The text of the last capture of one part of a state, and the token it was taken at. */
 export class SavedText {
   private token: number | undefined;
   private saved: JsonText | undefined;
 
-  /** The text of `value()`, serialized again only if `token` differs from the last one (or is undefined). */
-  take(token: number | undefined, value: () => unknown): JsonText {
+  /**
+   * The text of `value()`, serialized again only if `token` differs from the last one (or is undefined).
+   * `serialize` is `toJsonText` unless the value is plain JSON already (no Dates, no bytes), for which
+   * `plainJsonText` gives the same text without a replacer's call per value (about half the time).
+   */
+  take(token: number | undefined, value: () => unknown, serialize = toJsonText): JsonText {
     if (token !== undefined && this.saved && token === this.token) return this.saved;
-    const saved = toJsonText(value());
+    const saved = serialize(value());
     this.saved = saved;
     this.token = token;
     return saved;

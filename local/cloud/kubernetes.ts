@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Server } from "node:https";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { type JsonText, SavedText } from "./changes.ts";
+import { type JsonText, plainJsonText, SavedText } from "./changes.ts";
 import type { CloudContext, Json } from "./context.ts";
 import { LOCAL_CA_PEM, SERVER_CERT_PEM, SERVER_KEY_PEM } from "./tls.ts";
 
@@ -1036,10 +1036,19 @@ export class KubernetesCluster {
   }
 
   save(): JsonText {
-    return this.saved.take(this.writes, () => ({
-      revision: this.revision,
-      objects: [...this.store.values()].map((s) => ({ info: s.info, object: s.object, applied: s.applied })),
-    }));
+    // Objects are JSON as requests carried them (in-process writes go through JSON too): no Dates.
+    return this.saved.take(
+      this.writes,
+      () => ({
+        revision: this.revision,
+        objects: [...this.store.values()].map((s) => ({
+          info: s.info,
+          object: s.object,
+          applied: s.applied,
+        })),
+      }),
+      plainJsonText,
+    );
   }
 
   load(state: Json): void {
