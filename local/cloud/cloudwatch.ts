@@ -19,7 +19,7 @@ import type {
   SetAlarmStateCommandInput,
 } from "@aws-sdk/client-cloudwatch";
 import { removeUnreferenced, writeAtomically } from "../persistence/files.ts";
-import { type JsonText, objectText, toJsonText } from "./changes.ts";
+import { type JsonText, objectText, plainJsonText, toJsonText } from "./changes.ts";
 import type { CloudContext, Json } from "./context.ts";
 import { randomId } from "./context.ts";
 import { fail } from "./errors.ts";
@@ -717,11 +717,12 @@ export class CloudWatch implements EmulatedService {
     for (const segment of this.segmentFiles.keys()) if (segment < horizon) this.segmentFiles.delete(segment);
     // Serialized at every save (metrics change on every tick, which reports no change), now: alarms change.
     const state = {
-      metrics: toJsonText(
+      // Metrics and samples are numbers and strings: no replacer needed (alarms hold Dates).
+      metrics: plainJsonText(
         [...this.metrics.entries()].map(([key, { samples: _s, unordered: _u, ...metric }]) => [key, metric]),
       ),
       alarms: toJsonText(this.alarms),
-      recent: toJsonText(recent),
+      recent: plainJsonText(recent),
     };
     return this.writeSegments(join(dir, "cloudwatch"), taken).then(() =>
       objectText({ ...state, segments: Object.fromEntries(this.segmentFiles) as Json }),
