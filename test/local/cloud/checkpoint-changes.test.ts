@@ -22,6 +22,7 @@ import {
   DescribeDBClustersCommand,
   RDSClient,
 } from "@aws-sdk/client-rds";
+import { ExecuteStatementCommand, RDSDataClient } from "@aws-sdk/client-rds-data";
 import {
   DeleteSecretCommand,
   DescribeSecretCommand,
@@ -171,6 +172,24 @@ describe("a checkpoint after a change reuses no stale text", () => {
     const secretArn = DBClusters?.[0]?.MasterUserSecret?.SecretArn ?? "";
     expect(secretArn).toContain("rds!cluster-");
     expect((await secrets().send(new DescribeSecretCommand({ SecretId: secretArn }))).ARN).toBe(secretArn);
+  });
+
+  it("holds RDS's change made by a Data API call (the cluster's write counts)", async () => {
+    const setup = await demo();
+    const db = {
+      resourceArn: setup.fleet.databases[PRIMARY]?.clusterArn ?? "",
+      secretArn: setup.fleet.databases[PRIMARY]?.secretArn ?? "",
+    };
+    const data = createAwsClient(RDSDataClient, { region: PRIMARY });
+    await data.send(new ExecuteStatementCommand({ ...db, sql: "create table t (n int)" }));
+    await checkpointAround(setup, "RDS", async () => {
+      await data.send(new ExecuteStatementCommand({ ...db, sql: "insert into t values (1)" }));
+    });
+    const saved = (await savedServices(setup.dir)).RDS as {
+      state: { clusters: { arn: string; writes?: [number, number][] }[] };
+    };
+    const writes = saved.state.clusters.find((c) => c.arn === db.resourceArn)?.writes ?? [];
+    expect(writes.reduce((sum, [, count]) => sum + count, 0)).toBe(2);
   });
 
   it("holds a change made by an EKS call (TagResource)", async () => {
