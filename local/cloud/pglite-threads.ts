@@ -217,8 +217,15 @@ function remote(thread: DatabaseThread, db: number, released: () => void): OpenD
       try {
         result = await work(handle);
       } catch (error) {
-        // The work's error is the one to report; a rollback that fails too (a dead thread) adds nothing.
-        await end("rollback").catch(() => undefined); // the work's error is the one to report
+        // The work's error is the one to report. A thread that died took its transaction with it, so
+        // its rollback failing says nothing new; any other rollback failure is thrown beside it.
+        await end("rollback").catch((rollbackError: unknown) => {
+          if (rollbackError instanceof DatabaseThreadExitedError) return;
+          throw new AggregateError(
+            [error, rollbackError],
+            `${(error as Error).message}; the rollback failed too`,
+          );
+        });
         throw error;
       }
       await end("commit");

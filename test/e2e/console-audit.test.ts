@@ -52,7 +52,7 @@ async function api<T>(path: string): Promise<T> {
  * view (already drawn) is marked first so that it is not taken for the new one.
  */
 async function open(on: Page, hash: string): Promise<void> {
-  await on.evaluate('document.querySelector(".view")?.setAttribute("data-left", "")').catch(() => {});
+  await on.evaluate('document.querySelector(".view")?.setAttribute("data-left", "")');
   const url = `${server.url}/${hash}`;
   if (on.url() === url) await on.reload();
   else await on.goto(url);
