@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Tag } from "@aws-sdk/client-rds";
+import { tagValue } from "../../tenant/lib/database.ts";
 
 export const SCRATCH_PREFIX = "scratch-";
 export const TAG_SCRATCH = "cplane:scratch";
@@ -33,9 +34,7 @@ export function scratchTags(slug: string, executionArn: string, createdAt: strin
   ];
 }
 
-export function tagValue(tags: readonly Tag[] | undefined, key: string): string | undefined {
-  return tags?.find((t) => t.Key === key)?.Value;
-}
+export { tagValue };
 
 /** Scratch, and made by this execution: the only thing a cleanup may delete. */
 export function isOurScratch(tags: readonly Tag[] | undefined, executionArn: string): boolean {

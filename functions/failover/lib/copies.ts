@@ -19,7 +19,7 @@ import type { Tier } from "../../tenant/lib/tiers.ts";
 import { rdsIn } from "./aws.ts";
 import { type CopyProof, dataAsOf } from "./copy-proofs.ts";
 import { DR_PROFILES, TAG_DR } from "./dr-profiles.ts";
-import { drSnapshots } from "./dr-setup.ts";
+import { drSnapshotOwner, drSnapshots } from "./dr-setup.ts";
 import { accountOfArn, defaultRdsKey, drNames, stamp } from "./names.ts";
 
 export interface CopyRound {
@@ -32,7 +32,6 @@ export interface CopyRound {
 const time = (value: Date | undefined) => value?.getTime() ?? 0;
 const newestFirst = (a: DBClusterSnapshot, b: DBClusterSnapshot) =>
   time(b.SnapshotCreateTime) - time(a.SnapshotCreateTime);
-const tagValue = (tags: readonly Tag[] | undefined, key: string) => tags?.find((t) => t.Key === key)?.Value;
 
 /**
  * Every tenant's DR snapshots in `region`, newest first, by tenant: one paged listing of the region's
@@ -46,9 +45,8 @@ export async function drSnapshotsByTenant(region: string): Promise<Map<string, D
   );
   for await (const page of pages) {
     for (const snapshot of page.DBClusterSnapshots ?? []) {
-      const slug = tagValue(snapshot.TagList, "cplane:tenant");
-      if (!slug || tagValue(snapshot.TagList, TAG_DR) !== "true") continue;
-      if (!(snapshot.DBClusterSnapshotIdentifier ?? "").startsWith(drNames(slug).snapshotPrefix)) continue;
+      const slug = drSnapshotOwner(snapshot);
+      if (!slug) continue;
       const list = out.get(slug) ?? [];
       list.push(snapshot);
       out.set(slug, list);

@@ -198,12 +198,18 @@ export async function drSnapshots(region: string, slug: string) {
       SnapshotType: "manual",
     }),
   );
-  return (DBClusterSnapshots ?? []).filter(
-    (s) =>
-      tagValue(s.TagList, TAG_DR) === "true" &&
-      tagValue(s.TagList, TAG_TENANT) === slug &&
-      (s.DBClusterSnapshotIdentifier ?? "").startsWith(names.snapshotPrefix),
-  );
+  return (DBClusterSnapshots ?? []).filter((s) => drSnapshotOwner(s) === slug);
+}
+
+/** The tenant a snapshot is a DR snapshot (or copy) of: tagged `cplane:dr` and named for that tenant. */
+export function drSnapshotOwner(snapshot: {
+  TagList?: { Key?: string; Value?: string }[];
+  DBClusterSnapshotIdentifier?: string;
+}): string | undefined {
+  const slug = tagValue(snapshot.TagList, TAG_TENANT);
+  if (!slug || tagValue(snapshot.TagList, TAG_DR) !== "true") return undefined;
+  const named = (snapshot.DBClusterSnapshotIdentifier ?? "").startsWith(drNames(slug).snapshotPrefix);
+  return named ? slug : undefined;
 }
 
 export interface RemoveDrOptions {
