@@ -46,6 +46,30 @@ const describeGlobals: IamStatement = {
   actions: ["rds:DescribeGlobalClusters"],
   resources: [TENANT_GLOBALS, PLATFORM_GLOBAL],
 };
+// The DR upkeep lists each region once instead of describing per tenant (lib/inventory.ts). RDS
+// authorises a Describe that names no resource on every resource of its type, so a listing needs the
+// type's `*`; it reads metadata only.
+const listClusters: IamStatement = {
+  actions: ["rds:DescribeDBClusters"],
+  resources: rds("cluster", "*"),
+  reason: "listing a region's clusters without naming one is authorised on every cluster; read only",
+};
+const listGlobals: IamStatement = {
+  actions: ["rds:DescribeGlobalClusters"],
+  resources: ["arn:${partition}:rds::${account}:global-cluster:*"],
+  reason: "listing the global databases without naming one is authorised on every one; read only",
+};
+const listSnapshots: IamStatement = {
+  actions: ["rds:DescribeDBClusterSnapshots"],
+  resources: rds("cluster-snapshot", "*"),
+  reason: "listing a region's snapshots without a cluster is authorised on every snapshot; read only",
+};
+const listSecrets: IamStatement = {
+  actions: ["secretsmanager:ListSecrets"],
+  resources: ["*"],
+  reason:
+    "ListSecrets has no resource type in IAM; it returns metadata only (never a value), filtered to the tenants' prefix",
+};
 const readMetrics: IamStatement = {
   actions: ["cloudwatch:GetMetricData"],
   resources: ["*"],
@@ -230,11 +254,7 @@ export const failoverFunctions = [
     [
       registry("Scan", "GetItem", "PutItem"),
       // One paged listing of each region's manual snapshots (the DR ones are picked by their tags).
-      {
-        actions: ["rds:DescribeDBClusterSnapshots"],
-        resources: REGIONS.map((r) => `arn:\${partition}:rds:${r}:\${account}:cluster-snapshot:*`),
-        reason: "listing a region's snapshots without a cluster is authorised on every snapshot; read only",
-      },
+      listSnapshots,
       readMetrics,
       {
         actions: ["rds:CreateDBClusterSnapshot", "rds:CopyDBClusterSnapshot", "rds:AddTagsToResource"],
@@ -287,9 +307,10 @@ export const failoverFunctions = [
     "Assesses DR readiness, stores it, puts per-tier counts and publishes DR Readiness Changed",
     [
       registry("Scan", "GetItem", "PutItem"),
-      describeClusters,
-      describeSnapshots,
-      describeGlobals,
+      // Everything it reads is listed once per region (lib/inventory.ts).
+      listClusters,
+      listSnapshots,
+      listGlobals,
       readMetrics,
       putDrMetrics,
       { actions: ["eks:DescribeNodegroup"], resources: EKS_NODEGROUPS },
@@ -297,12 +318,7 @@ export const failoverFunctions = [
       // Each tenant's DR space (its namespace on the standby tenant cluster, its secret readable there)
       // and the Deployments a failover would scale up on the standby platform cluster.
       describeWorkloadClusters,
-      {
-        actions: ["secretsmanager:DescribeSecret"],
-        resources: REGIONS.map(
-          (r) => `arn:\${partition}:secretsmanager:${r}:\${account}:secret:cplane/tenants/*`,
-        ),
-      },
+      listSecrets,
     ],
     { ...ENV, EVENT_BUS_NAME: BUS, EKS_CLUSTER_NAME: TENANT_CLUSTER_NAME },
     300,
@@ -316,9 +332,12 @@ export const failoverFunctions = [
     "Decides what a failover, switchover or drill does: regions, global databases, restores, compute, DNS",
     [
       registry("Scan", "GetItem"),
-      describeClusters,
+      // A drill's readiness lists each region (lib/inventory.ts); the restores describe their tenants'
+      // snapshots one by one.
+      listClusters,
+      listGlobals,
+      listSnapshots,
       describeSnapshots,
-      describeGlobals,
       readMetrics,
       findZone,
       readRecords,

@@ -14,6 +14,7 @@ import { publishEvent } from "../shared/publish.ts";
 import { isOutage } from "./lib/aws.ts";
 import { totalDemand } from "./lib/capacity.ts";
 import { drSpaceProblems } from "./lib/dr-space.ts";
+import { Inventory } from "./lib/inventory.ts";
 import { putFigures } from "./lib/metrics.ts";
 import { assessReadiness, type Light, type Readiness } from "./lib/readiness.ts";
 import { standbyDemand } from "./lib/standby-demand.ts";
@@ -35,11 +36,26 @@ export interface CheckReadinessResult {
 export const handler = defineStep(CheckReadinessInput, async (input): Promise<CheckReadinessResult> => {
   const previous = await readReadiness();
   const cluster = requireEnv("EKS_CLUSTER_NAME");
+  // Every read is a listing, once per region or cluster (lib/inventory.ts), whatever the fleet's size.
+  const inventory = new Inventory();
   const readiness = await assessReadiness({
-    space: async (slug, regions) =>
-      drSpaceProblems(await kubernetesClient(cluster, regions.dr), slug, regions),
-    demand: async (region, computeCluster, sets) =>
-      totalDemand(await standbyDemand(await kubernetesClient(computeCluster, region), sets)),
+    inventory,
+    space: async (slug, regions) => {
+      const kubernetes = await kubernetesClient(cluster, regions.dr);
+      return drSpaceProblems(
+        {
+          namespaces: await inventory.namespaces(`${cluster}@${regions.dr}`, kubernetes),
+          secrets: await inventory.secrets(regions.dr),
+        },
+        slug,
+        regions,
+      );
+    },
+    demand: async (region, computeCluster, sets) => {
+      const kubernetes = await kubernetesClient(computeCluster, region);
+      const deployments = await inventory.deployments(`${computeCluster}@${region}`, kubernetes);
+      return totalDemand(standbyDemand(deployments, sets));
+    },
   });
   await writeReadiness(readiness);
   const before = new Map((previous?.subjects ?? []).map((s) => [s.subject, s.status]));

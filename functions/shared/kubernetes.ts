@@ -172,8 +172,11 @@ export interface KubernetesClient {
   read(ref: ObjectRef): Promise<KubernetesObject | undefined>;
   /** Deletes the object; true when it was there. */
   delete(ref: ObjectRef): Promise<boolean>;
-  /** The objects of a kind in a namespace (none when the namespace does not exist). */
-  list(apiVersion: string, kind: string, namespace: string): Promise<KubernetesObject[]>;
+  /**
+   * The objects of a kind in a namespace (none when the namespace does not exist); without a namespace,
+   * in every namespace (or the cluster's, for a kind that has none), in one request.
+   */
+  list(apiVersion: string, kind: string, namespace?: string): Promise<KubernetesObject[]>;
 }
 
 /** An answer of the API server other than 2xx. */
@@ -313,10 +316,12 @@ export async function kubernetesClient(clusterName: string, region?: string): Pr
       ),
     list: async (apiVersion, kind, namespace) => {
       const resource = await resourceOf(access, apiVersion, kind);
-      const path = `${groupPath(apiVersion)}/namespaces/${encodeURIComponent(namespace)}/${resource.name}`;
+      const scope =
+        resource.namespaced && namespace !== undefined ? `/namespaces/${encodeURIComponent(namespace)}` : "";
+      const path = `${groupPath(apiVersion)}${scope}/${resource.name}`;
       const answer = (await call(access, "GET", path).catch((error: unknown) => {
         if (statusOf(error) === 404) return { items: [] };
-        return rethrow(`list ${kind} in ${namespace}`)(error);
+        return rethrow(`list ${kind} in ${namespace ?? "every namespace"}`)(error);
       })) as { items?: KubernetesObject[] } | undefined;
       return (answer?.items ?? []).map((item) => ({ apiVersion, kind, ...item }));
     },

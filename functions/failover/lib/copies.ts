@@ -156,7 +156,12 @@ async function deleteSnapshot(region: string, identifier: string | undefined): P
  * and that data's age.
  */
 export async function latestCopy(region: string, slug: string, now = awsNow(), proof?: CopyProof) {
-  const copies = (await drSnapshots(region, slug)).filter((c) => c.Status === "available").sort(newestFirst);
+  return newestCopy(await drSnapshots(region, slug), now, proof);
+}
+
+/** `latestCopy` of the tenant's DR snapshots in a region as already listed (lib/inventory.ts). */
+export function newestCopy(snapshots: readonly DBClusterSnapshot[], now: number, proof?: CopyProof) {
+  const copies = snapshots.filter((c) => c.Status === "available").sort(newestFirst);
   const newest = copies[0];
   if (!newest?.DBClusterSnapshotArn) return undefined;
   const snapshotIdentifier = newest.DBClusterSnapshotIdentifier ?? "";

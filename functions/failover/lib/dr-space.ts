@@ -168,18 +168,22 @@ export async function removeDrSpace(
   return removed;
 }
 
-/** What readiness checks of a tenant's DR space: its namespace there and its secret's replica. */
-export async function drSpaceProblems(
-  kubernetes: KubernetesClient,
+/**
+ * What readiness checks of a tenant's DR space: its namespace there and its secret's replica, from the
+ * DR region's namespaces and tenant secrets as listed (lib/inventory.ts).
+ */
+export function drSpaceProblems(
+  listed: {
+    readonly namespaces: ReadonlyMap<string, unknown>;
+    readonly secrets: ReadonlyMap<string, unknown>;
+  },
   slug: string,
   regions: DrSpaceRegions,
-): Promise<string[]> {
+): string[] {
   const problems: string[] = [];
-  const namespace = await kubernetes.read(namespaceRef(slug));
-  if (!namespace) problems.push(`no namespace in ${regions.dr}`);
+  if (!listed.namespaces.has(tenantNames(slug).namespace)) problems.push(`no namespace in ${regions.dr}`);
   const name = tenantNames(slug).secretName;
-  const replica = await describeSecret(regions.dr, name);
   // The primary itself, after a failover moved the tenant away from it, serves as well as a replica.
-  if (!replica) problems.push(`${name} not readable in ${regions.dr}`);
+  if (!listed.secrets.has(name)) problems.push(`${name} not readable in ${regions.dr}`);
   return problems;
 }

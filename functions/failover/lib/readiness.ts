@@ -12,11 +12,10 @@ import { listTenants, type TenantRecord } from "../../tenant/lib/registry.ts";
 import { TIERS } from "../../tenant/lib/tiers.ts";
 import { eksIn, isOutage, otherRegion, platform, regionOfArn, regionPair } from "./aws.ts";
 import { type Demand, describeCapacity, judgeCapacity } from "./capacity.ts";
-import { latestCopy } from "./copies.ts";
+import { newestCopy } from "./copies.ts";
 import { type CopyProof, readCopyProofs } from "./copy-proofs.ts";
 import { COPY_PIPELINE_SECONDS, DR_PROFILES } from "./dr-profiles.ts";
-import { findClusterIn, findGlobal } from "./dr-setup.ts";
-import { rpoLagSeconds } from "./metrics.ts";
+import { Inventory } from "./inventory.ts";
 import { drNames } from "./names.ts";
 import { clusterOf, platformSet, tenantSet, type WorkloadSet } from "./workloads.ts";
 
@@ -47,35 +46,36 @@ export const worst = (lights: readonly Light[]): Light =>
   lights.reduce<Light>((a, b) => (RANK[b] > RANK[a] ? b : a), "green");
 
 /** A global database's writer region and its secondary there is (the member outside that region). */
-async function globalState(identifier: string, regions: readonly string[]) {
-  for (const region of regions) {
-    try {
-      const global = await findGlobal(region, identifier);
-      if (!global) return undefined;
-      const writer = global.GlobalClusterMembers?.find((m) => m.IsWriter)?.DBClusterArn ?? "";
-      const reader = global.GlobalClusterMembers?.find((m) => !m.IsWriter)?.DBClusterArn;
-      return { global, writerRegion: regionOfArn(writer), writerArn: writer, readerArn: reader };
-    } catch (error) {
-      if (!isOutage(error)) throw error;
-    }
-  }
-  return undefined;
+async function globalState(inventory: Inventory, identifier: string, regions: readonly string[]) {
+  const global = (await inventory.globals(regions))?.get(identifier);
+  if (!global) return undefined;
+  const writer = global.GlobalClusterMembers?.find((m) => m.IsWriter)?.DBClusterArn ?? "";
+  const reader = global.GlobalClusterMembers?.find((m) => !m.IsWriter)?.DBClusterArn;
+  return { global, writerRegion: regionOfArn(writer), writerArn: writer, readerArn: reader };
+}
+
+/** A subject whose recovery is a global database's secondary. */
+interface GlobalSubject {
+  readonly subject: string;
+  readonly kind: Subject;
+  readonly identifier: string;
+  readonly maxLagSeconds: number;
 }
 
 async function globalReadiness(
-  subject: string,
-  kind: Subject,
-  identifier: string,
-  maxLagSeconds: number,
+  inventory: Inventory,
+  { subject, kind, identifier, maxLagSeconds }: GlobalSubject,
   regions: readonly string[],
+  /** Every secondary's cluster identifier by region: their lags are asked in one call per region. */
+  secondaries: ReadonlyMap<string, readonly string[]>,
 ): Promise<SubjectReadiness> {
-  const state = await globalState(identifier, regions);
+  const state = await globalState(inventory, identifier, regions);
   if (!state) return { subject, kind, status: "red", reason: `global database ${identifier} not found` };
   if (!state.readerArn)
     return { subject, kind, status: "red", reason: `global database ${identifier} has no secondary` };
   const region = regionOfArn(state.readerArn);
   try {
-    const reader = await findClusterIn(region, state.readerArn);
+    const reader = await inventory.cluster(region, state.readerArn);
     if (reader?.Status !== "available")
       return {
         subject,
@@ -83,7 +83,8 @@ async function globalReadiness(
         status: "red",
         reason: `secondary in ${region} is ${reader?.Status ?? "missing"}`,
       };
-    const lag = await rpoLagSeconds(region, reader.DBClusterIdentifier ?? "");
+    const lags = await inventory.lags(region, secondaries.get(region) ?? []);
+    const lag = lags.get(reader.DBClusterIdentifier ?? "");
     if (lag === undefined)
       return { subject, kind, status: "amber", reason: `no replication lag reported in ${region} yet` };
     if (lag > maxLagSeconds)
@@ -96,6 +97,7 @@ async function globalReadiness(
 }
 
 async function copyReadiness(
+  inventory: Inventory,
   tenant: TenantRecord,
   now: number,
   proof?: CopyProof,
@@ -105,7 +107,8 @@ async function copyReadiness(
   const target = otherRegion(home);
   const rpo = TIERS[tenant.tier].recovery.rpoSeconds;
   try {
-    const copy = await latestCopy(target, tenant.slug, now, proof);
+    const listed = (await inventory.drSnapshots(target)).get(tenant.slug) ?? [];
+    const copy = newestCopy(listed, now, proof);
     if (!copy) {
       const young = now - Date.parse(tenant.createdAt) < (rpo + COPY_PIPELINE_SECONDS) * 1000;
       return {
@@ -197,13 +200,14 @@ async function withSpace(subject: SubjectReadiness, tenant: TenantRecord, check:
  * checks it; a drill's plan, which has no Kubernetes access, looks at the data only).
  */
 export async function assessReadiness(
-  options: { space?: SpaceCheck; demand?: DemandCheck } = {},
+  options: { space?: SpaceCheck; demand?: DemandCheck; inventory?: Inventory } = {},
 ): Promise<Readiness> {
+  const inventory = options.inventory ?? new Inventory();
   const now = awsNow();
   const pair = regionPair();
   const regions = [pair.dr, pair.home];
   const config = platform();
-  const platformState = await globalState(config.globalCluster, regions);
+  const platformState = await globalState(inventory, config.globalCluster, regions);
   const primaryRegion = platformState?.writerRegion || pair.home;
   const secondaryRegion = otherRegion(primaryRegion);
   const tenants = (await listTenants()).filter((t) => t.status === "active");
@@ -220,25 +224,44 @@ export async function assessReadiness(
           (set) => clusterOf(set, secondaryRegion) === cluster,
         ),
       ));
+  const globals: GlobalSubject[] = [
+    { subject: "platform", kind: "platform", identifier: config.globalCluster, maxLagSeconds: 60 },
+    ...tenants.flatMap((tenant) => {
+      const profile = DR_PROFILES[tenant.tier];
+      return profile.strategy === "global-secondary"
+        ? [
+            {
+              subject: tenant.slug,
+              kind: tenant.tier,
+              identifier: drNames(tenant.slug).globalClusterIdentifier,
+              maxLagSeconds: profile.maxLagSeconds,
+            },
+          ]
+        : [];
+    }),
+  ];
+  // Every secondary's identifier, by region: one lag query per region covers them all.
+  const secondaries = new Map<string, string[]>();
+  for (const subject of globals) {
+    const reader = (await globalState(inventory, subject.identifier, regions))?.readerArn;
+    if (!reader) continue;
+    const region = regionOfArn(reader);
+    secondaries.set(region, [...(secondaries.get(region) ?? []), reader.split(":").pop() ?? ""]);
+  }
+  const [platformSubject, ...tenantGlobals] = globals as [GlobalSubject, ...GlobalSubject[]];
+  const byTenant = new Map(tenantGlobals.map((g) => [g.subject, g]));
   const subjects: SubjectReadiness[] = [
-    await globalReadiness("platform", "platform", config.globalCluster, 60, regions),
+    await globalReadiness(inventory, platformSubject, regions, secondaries),
     await computeReadiness(secondaryRegion, demandOf),
   ];
   const proofs = tenants.some((t) => DR_PROFILES[t.tier].strategy === "snapshot-copy")
     ? await readCopyProofs()
     : {};
   for (const tenant of tenants) {
-    const profile = DR_PROFILES[tenant.tier];
-    const data =
-      profile.strategy === "global-secondary"
-        ? await globalReadiness(
-            tenant.slug,
-            tenant.tier,
-            drNames(tenant.slug).globalClusterIdentifier,
-            profile.maxLagSeconds,
-            regions,
-          )
-        : await copyReadiness(tenant, now, proofs[tenant.slug]);
+    const global = byTenant.get(tenant.slug);
+    const data = global
+      ? await globalReadiness(inventory, global, regions, secondaries)
+      : await copyReadiness(inventory, tenant, now, proofs[tenant.slug]);
     subjects.push(options.space ? await withSpace(data, tenant, options.space) : data);
   }
   const kinds: Subject[] = ["platform", "compute", "premium", "standard", "basic"];

@@ -4,7 +4,7 @@
  * own and what the DR upkeep recorded the serving region runs), each pod requesting what its
  * containers request.
  */
-import type { KubernetesClient } from "../../shared/kubernetes.ts";
+import type { KubernetesObject } from "../../shared/kubernetes.ts";
 import { type DeploymentDemand, podRequests } from "./capacity.ts";
 import { ANNOTATION_DR_REPLICAS, type WorkloadSet } from "./workloads.ts";
 
@@ -16,13 +16,14 @@ type DeploymentObject = {
   };
 };
 
-export async function standbyDemand(
-  client: KubernetesClient,
+export function standbyDemand(
+  /** The standby cluster's Deployments by namespace (lib/inventory.ts). */
+  deployments: ReadonlyMap<string, readonly KubernetesObject[]>,
   sets: readonly WorkloadSet[],
-): Promise<(DeploymentDemand & { declared: boolean })[]> {
+): (DeploymentDemand & { declared: boolean })[] {
   const out: (DeploymentDemand & { declared: boolean })[] = [];
   for (const set of sets) {
-    for (const object of await client.list("apps/v1", "Deployment", set.namespace)) {
+    for (const object of deployments.get(set.namespace) ?? []) {
       const d = object as DeploymentObject;
       const current = Number(d.spec?.replicas ?? 1);
       const recorded = Number(d.metadata?.annotations?.[ANNOTATION_DR_REPLICAS] ?? Number.NaN);
