@@ -203,10 +203,12 @@ export const failoverFunctions = [
     "Brings each tenant's DR into line with its tier (joins or leaves a global database) and its DR space with the tier's quotas",
     [
       registry("Scan", "UpdateItem"),
-      describeClusters,
+      // Who is out of line, from one listing per region (lib/inventory.ts); they are described again.
+      listClusters,
+      listGlobals,
+      listSnapshots,
       describeInstances,
       describeSnapshots,
-      describeGlobals,
       ...DR_CREATION,
       ...DR_REMOVAL,
       ...drSpaceCreation,
@@ -279,7 +281,9 @@ export const failoverFunctions = [
     "After a failover, snapshots and removes a restored tenant's stale cluster in the region that came back, and replicates each promoted secret again",
     [
       registry("Scan", "UpdateItem"),
-      describeClusters,
+      // Who needs it, from one listing per region (lib/inventory.ts).
+      listClusters,
+      listSecrets,
       describeInstances,
       describeSnapshots,
       {

@@ -13,8 +13,9 @@ import { clusterSettings, LABEL_TIER } from "../tenant/lib/namespace.ts";
 import { recordStep } from "../tenant/lib/registry.ts";
 import { isOutage, regionPair } from "./lib/aws.ts";
 import { ensureDrSpace } from "./lib/dr-space.ts";
+import { Inventory } from "./lib/inventory.ts";
 import { activeTenants } from "./lib/plan.ts";
-import { type Reconciled, reconcileTenant } from "./lib/reconcile.ts";
+import { drInLine, type Reconciled, reconcileTenant } from "./lib/reconcile.ts";
 
 export const ReconcileDrInput = z.object({ executionArn: z.string().min(1) });
 
@@ -35,8 +36,17 @@ export const handler = defineStep(ReconcileDrInput, async (input): Promise<Recon
   const spaces: string[] = [];
   const failed: { subject: string; reason: string }[] = [];
   const tenants = (await activeTenants()).filter((t) => !t.region || t.region === regions.home);
+  // Who needs a closer look, from one listing per region (lib/inventory.ts); those are read again.
+  const inventory = new Inventory();
+  // Not listed (the standby cluster does not answer): every tenant gets the closer look, whose own read
+  // then reports the error against the tenant.
+  const namespaces = await inventory
+    .namespaces(`${settings.clusterName}@${regions.dr}`, kubernetes)
+    .catch(() => undefined);
   for (const tenant of tenants) {
     try {
+      const spaceInLine = namespaces?.get(tenant.slug)?.metadata?.labels?.[LABEL_TIER] === tenant.tier;
+      if (spaceInLine && (await drInLine(inventory, tenant, regions))) continue;
       const change = await reconcileTenant(tenant, regions, input.executionArn);
       const owner = {
         slug: tenant.slug,

@@ -25,9 +25,9 @@ import { now } from "../tenant/lib/inputs.ts";
 import { listTenants, recordStep } from "../tenant/lib/registry.ts";
 import { isOutage, otherRegion, rdsIn, regionPair } from "./lib/aws.ts";
 import { DR_PROFILES, TAG_DR } from "./lib/dr-profiles.ts";
-import { findClusterIn } from "./lib/dr-setup.ts";
+import { Inventory } from "./lib/inventory.ts";
 import { drNames, stamp } from "./lib/names.ts";
-import { reestablishReplica } from "./lib/secret-replication.ts";
+import { reestablishReplica, secretInLine } from "./lib/secret-replication.ts";
 
 export const ReestablishInput = z.object({ executionArn: z.string().min(1) });
 
@@ -47,9 +47,12 @@ export const handler = defineStep(ReestablishInput, async (input): Promise<Reest
     secrets: [] as string[],
   };
   const active = (await listTenants()).filter((t) => t.status === "active");
+  // Who needs a closer look, from one listing per region (lib/inventory.ts); those are read again.
+  const inventory = new Inventory();
   for (const tenant of active) {
     const serving = tenant.region || regionPair().home;
     try {
+      if (await secretInLine(inventory, tenant.slug, serving)) continue;
       const done = await reestablishReplica(tenant.slug, serving, otherRegion(serving));
       if (done) result.secrets.push(`${tenant.slug}: ${done}`);
     } catch (error) {
@@ -63,7 +66,7 @@ export const handler = defineStep(ReestablishInput, async (input): Promise<Reest
     const names = drNames(tenant.slug);
     const rds = rdsIn(old);
     try {
-      const stale = await findClusterIn(old, names.clusterIdentifier);
+      const stale = await inventory.cluster(old, names.clusterIdentifier);
       if (!stale || stale.Status === "deleting" || stale.GlobalClusterIdentifier) continue;
       if (tagValue(stale.TagList, TAG_TENANT) !== tenant.slug || tagValue(stale.TagList, TAG_DR) === "true")
         continue;

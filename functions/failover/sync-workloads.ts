@@ -7,8 +7,9 @@
  */
 import { z } from "zod";
 import { defineStep } from "../shared/handler.ts";
-import { kubernetesClient } from "../shared/kubernetes.ts";
+import { type KubernetesClient, kubernetesClient } from "../shared/kubernetes.ts";
 import { otherRegion, regionPair } from "./lib/aws.ts";
+import { Inventory } from "./lib/inventory.ts";
 import { activeTenants, platformWriterRegion } from "./lib/plan.ts";
 import {
   clusterOf,
@@ -39,21 +40,29 @@ export const handler = defineStep(SyncWorkloadsInput, async (): Promise<SyncWork
   let mirrored = 0;
   const created: string[] = [];
   const skipped: string[] = [];
+  // Each cluster's namespaces and Deployments are listed once (lib/inventory.ts), whatever the sets.
+  const inventory = new Inventory();
+  const clients = new Map<string, Promise<KubernetesClient>>();
+  const clusterIn = (cluster: string, region: string) => {
+    const key = `${cluster}@${region}`;
+    if (!clients.has(key)) clients.set(key, kubernetesClient(cluster, region));
+    return { key, client: clients.get(key) as Promise<KubernetesClient> };
+  };
   for (const { set, serving } of sets) {
     const standby = otherRegion(serving);
     try {
-      const target = await kubernetesClient(clusterOf(set, standby), standby);
-      const namespace = await target.read({
-        apiVersion: "v1",
-        kind: "Namespace",
-        metadata: { name: set.namespace },
-      });
-      if (!namespace) {
+      const to = clusterIn(clusterOf(set, standby), standby);
+      const target = await to.client;
+      if (!(await inventory.namespaces(to.key, target)).has(set.namespace)) {
         skipped.push(`${set.subject}: no namespace ${set.namespace} in ${standby}`);
         continue;
       }
-      const source = await kubernetesClient(clusterOf(set, serving), serving);
-      const result = await mirrorDeployments(source, target, set, serving);
+      const from = clusterIn(clusterOf(set, serving), serving);
+      const source = await from.client;
+      const result = await mirrorDeployments(source, target, set, serving, {
+        serving: (await inventory.deployments(from.key, source)).get(set.namespace) ?? [],
+        standby: (await inventory.deployments(to.key, target)).get(set.namespace) ?? [],
+      });
       mirrored += result.recorded;
       created.push(...result.created.map((name) => `${standby}/${name}`));
     } catch (error) {

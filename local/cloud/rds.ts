@@ -686,7 +686,8 @@ export class Rds implements EmulatedService {
             ...tagValues(c.tags),
           }),
         );
-      return { DBClusters: clusters.map((c) => this.clusterOut(c)) };
+      const page = pageOf(clusters, (c) => c.arn, input);
+      return { DBClusters: page.items.map((c) => this.clusterOut(c)), ...page.marker };
     },
     ModifyDBCluster: (input: ModifyDBClusterCommandInput, region: string) => {
       const cluster = this.cluster(region, input.DBClusterIdentifier);
@@ -921,7 +922,8 @@ export class Rds implements EmulatedService {
           }),
         )
         .sort((a, b) => a.createTime.getTime() - b.createTime.getTime());
-      return { DBClusterSnapshots: snapshots.map((s) => this.snapshotOut(s)) };
+      const page = pageOf(snapshots, (s) => s.arn, input);
+      return { DBClusterSnapshots: page.items.map((s) => this.snapshotOut(s)), ...page.marker };
     },
     DeleteDBClusterSnapshot: (input: DeleteDBClusterSnapshotCommandInput, region: string) => {
       const snapshot = this.snapshot(region, input.DBClusterSnapshotIdentifier);
@@ -1051,7 +1053,8 @@ export class Rds implements EmulatedService {
     DescribeGlobalClusters: (input: DescribeGlobalClustersCommandInput) => {
       if (input.GlobalClusterIdentifier)
         return { GlobalClusters: [this.globalOut(this.globalCluster(input.GlobalClusterIdentifier))] };
-      return { GlobalClusters: this.state.globals.map((g) => this.globalOut(g)) };
+      const page = pageOf(this.state.globals, (g) => g.id, input);
+      return { GlobalClusters: page.items.map((g) => this.globalOut(g)), ...page.marker };
     },
     RemoveFromGlobalCluster: (input: RemoveFromGlobalClusterCommandInput) => {
       const global = this.globalCluster(input.GlobalClusterIdentifier);
@@ -1311,6 +1314,35 @@ export class Rds implements EmulatedService {
     }
     this.savedFiles = new Set(Object.values(files));
   }
+}
+
+/**
+ * A Describe's page as RDS pages: at most `MaxRecords` (20 to 100, default 100) and a `Marker` when more
+ * follow. The marker names the last item returned, so the next page starts after it even when items
+ * were added before it meanwhile (and at its old position when it is gone).
+ */
+function pageOf<T>(
+  items: readonly T[],
+  key: (item: T) => string,
+  input: { MaxRecords?: number; Marker?: string },
+): { items: T[]; marker: { Marker?: string } } {
+  const max = input.MaxRecords ?? 100;
+  if (!Number.isInteger(max) || max < 20 || max > 100)
+    fail("InvalidParameterValue", `Invalid value ${max} for MaxRecords. Must be between 20 and 100`);
+  let start = 0;
+  if (input.Marker) {
+    const [index, last] = Buffer.from(input.Marker, "base64url").toString().split("\n");
+    const at = items.findIndex((item) => key(item) === last);
+    start = at >= 0 ? at + 1 : Number(index);
+    if (!Number.isInteger(start) || start < 0) fail("InvalidParameterValue", "Invalid marker");
+  }
+  const page = items.slice(start, start + max);
+  const end = start + page.length;
+  const marker =
+    end < items.length
+      ? { Marker: Buffer.from(`${end}\n${key(items[end - 1] as T)}`).toString("base64url") }
+      : {};
+  return { items: page, marker };
 }
 
 function tagValues(tags: readonly Tag[]): Record<string, string[]> {

@@ -270,7 +270,21 @@ export class SecretsManager implements EmulatedService {
             return true;
           }),
       );
-      return { SecretList: list.map((s) => this.describeOne(s)) };
+      // Pages in name order; the token names the last secret returned, so a secret made meanwhile
+      // does not shift the next page.
+      const max = input.MaxResults ?? 100;
+      if (!Number.isInteger(max) || max < 1 || max > 100)
+        fail("InvalidParameterException", "MaxResults must be between 1 and 100.");
+      const after = input.NextToken ? tokenName(input.NextToken) : undefined;
+      const sorted = list
+        .filter((s) => after === undefined || s.name > after)
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const page = sorted.slice(0, max);
+      const last = page.at(-1);
+      return {
+        SecretList: page.map((s) => this.listEntry(s)),
+        ...(sorted.length > max && last ? { NextToken: Buffer.from(last.name).toString("base64url") } : {}),
+      };
     },
     DeleteSecret: (input: DeleteSecretCommandInput, region: string) => {
       const secret = input.SecretId ? this.find(region, input.SecretId) : undefined;
@@ -394,6 +408,12 @@ export class SecretsManager implements EmulatedService {
     },
   };
 
+  /** ListSecrets' entry (SecretListEntry): DescribeSecret's metadata without the replication status. */
+  private listEntry(secret: Secret) {
+    const { VersionIdsToStages, ReplicationStatus: _replication, ...rest } = this.describeOne(secret);
+    return { ...rest, SecretVersionsToStages: VersionIdsToStages };
+  }
+
   private describeOne(secret: Secret) {
     return {
       ARN: secret.arn,
@@ -472,4 +492,10 @@ export class Sts implements EmulatedService {
   describe(): Record<string, Record<string, unknown[]>> {
     return { global: { identity: [this.operations.GetCallerIdentity()] } };
   }
+}
+
+function tokenName(token: string): string {
+  const name = Buffer.from(token, "base64url").toString();
+  if (!name) fail("InvalidNextTokenException", "The NextToken value is invalid.");
+  return name;
 }

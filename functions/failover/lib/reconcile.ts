@@ -12,6 +12,7 @@ import type { TenantRecord } from "../../tenant/lib/registry.ts";
 import { DR_PROFILES, TAG_DR } from "./dr-profiles.ts";
 import { drSnapshots, ensureDr, findClusterIn, findGlobal, removeDr } from "./dr-setup.ts";
 import { DrResourceBusyError } from "./errors.ts";
+import type { Inventory } from "./inventory.ts";
 import { drNames } from "./names.ts";
 
 export interface Reconciled {
@@ -22,6 +23,30 @@ export interface Reconciled {
   /** `done`, or `pending` (the next run goes on). */
   readonly state: "done" | "pending";
   readonly reason: string;
+}
+
+/**
+ * Whether the tenant's DR matches its tier by what was listed (lib/inventory.ts), the same tests
+ * `reconcileTenant` makes: true means there is nothing to do. False is not a verdict, only "look
+ * closer": `reconcileTenant` reads the tenant again before it changes anything.
+ */
+export async function drInLine(
+  inventory: Inventory,
+  tenant: TenantRecord,
+  regions: { readonly home: string; readonly dr: string },
+): Promise<boolean> {
+  const names = drNames(tenant.slug);
+  const globals = await inventory.globals([regions.home]);
+  if (!globals) return false; // the home region does not answer: reconcileTenant will say so
+  const global = globals.get(names.globalClusterIdentifier);
+  const secondary = await inventory.cluster(regions.dr, names.clusterIdentifier);
+  if (DR_PROFILES[tenant.tier].strategy === "global-secondary") {
+    const leftovers =
+      ((await inventory.drSnapshots(regions.home)).get(tenant.slug)?.length ?? 0) +
+      ((await inventory.drSnapshots(regions.dr)).get(tenant.slug)?.length ?? 0);
+    return global !== undefined && Boolean(secondary?.GlobalClusterIdentifier) && leftovers === 0;
+  }
+  return !global && tagValue(secondary?.TagList, TAG_DR) !== "true";
 }
 
 /** What the tenant's DR needs to match its tier, done as far as it can go now; undefined when in line. */

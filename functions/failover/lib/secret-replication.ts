@@ -14,7 +14,9 @@ import {
 import { TAG_TENANT, tagValue } from "../../tenant/lib/database.ts";
 import { isAwsError } from "../../tenant/lib/errors.ts";
 import { tenantNames } from "../../tenant/lib/slug.ts";
+import { otherRegion } from "./aws.ts";
 import { secretsIn } from "./dr-space.ts";
+import type { Inventory } from "./inventory.ts";
 
 async function describeIn(region: string, name: string): Promise<DescribeSecretCommandOutput | undefined> {
   return secretsIn(region)
@@ -23,6 +25,17 @@ async function describeIn(region: string, name: string): Promise<DescribeSecretC
       if (isAwsError(error, "ResourceNotFoundException")) return undefined;
       throw error;
     });
+}
+
+/**
+ * Whether the listings (lib/inventory.ts) already show nothing to do: no secret where the tenant
+ * serves, or a replica there, or a replica of it in the other region. False means "look closer".
+ */
+export async function secretInLine(inventory: Inventory, slug: string, serving: string): Promise<boolean> {
+  const name = tenantNames(slug).secretName;
+  const here = (await inventory.secrets(serving)).get(name);
+  if (!here || (here.PrimaryRegion ?? serving) !== serving) return true;
+  return (await inventory.secrets(otherRegion(serving))).get(name)?.PrimaryRegion === serving;
 }
 
 /** Replicates the tenant's secret from `serving` to `other` when it is standalone there; says what it did. */

@@ -96,10 +96,15 @@ export async function mirrorDeployments(
   target: KubernetesClient,
   set: WorkloadSet,
   from: string,
+  /** The set's Deployments on both sides as already listed (lib/inventory.ts); else listed here. */
+  listed?: { readonly serving: readonly KubernetesObject[]; readonly standby: readonly KubernetesObject[] },
 ): Promise<{ created: string[]; recorded: number }> {
-  const serving = await source.list("apps/v1", "Deployment", set.namespace);
+  const serving = listed?.serving ?? (await source.list("apps/v1", "Deployment", set.namespace));
   const standby = new Map(
-    (await target.list("apps/v1", "Deployment", set.namespace)).map((d) => [d.metadata?.name ?? "", d]),
+    (listed?.standby ?? (await target.list("apps/v1", "Deployment", set.namespace))).map((d) => [
+      d.metadata?.name ?? "",
+      d,
+    ]),
   );
   const created: string[] = [];
   for (const deployment of serving) {

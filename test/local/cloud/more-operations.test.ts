@@ -29,6 +29,7 @@ import {
   DeleteGlobalClusterCommand,
   DescribeDBClustersCommand,
   ListTagsForResourceCommand,
+  paginateDescribeDBClusters,
   RDSClient,
   RemoveFromGlobalClusterCommand,
   RemoveTagsFromResourceCommand,
@@ -118,6 +119,43 @@ describe("RDS: stop/start, tags, global membership", () => {
   });
 });
 
+describe("RDS: listings page as RDS pages", () => {
+  it("answers at most MaxRecords with a Marker that a cluster made meanwhile does not shift, and the paginator gets them all", async () => {
+    // Prepare
+    cloud = startCloud().cloud;
+    const rds = createAwsClient(RDSClient, { region: "us-east-1" });
+    const create = (id: string) =>
+      rds.send(
+        new CreateDBClusterCommand({
+          DBClusterIdentifier: id,
+          Engine: "aurora-postgresql",
+          MasterUsername: "postgres",
+        }),
+      );
+    for (let n = 0; n < 45; n++) await create(`c${String(n).padStart(2, "0")}`);
+
+    // Act
+    const first = await rds.send(new DescribeDBClustersCommand({ MaxRecords: 20 }));
+    await create("c-late");
+    const second = await rds.send(new DescribeDBClustersCommand({ MaxRecords: 20, Marker: first.Marker }));
+    const all: string[] = [];
+    for await (const page of paginateDescribeDBClusters({ client: rds, pageSize: 20 }, {}))
+      all.push(...(page.DBClusters ?? []).map((c) => c.DBClusterIdentifier ?? ""));
+
+    // Assess
+    expect(first.DBClusters?.map((c) => c.DBClusterIdentifier)).toEqual(
+      Array.from({ length: 20 }, (_, n) => `c${String(n).padStart(2, "0")}`),
+    );
+    expect(second.DBClusters?.[0]?.DBClusterIdentifier).toBe("c20");
+    expect(second.Marker).toBeDefined();
+    expect(all).toHaveLength(46);
+    expect(new Set(all).size).toBe(46);
+    await expect(rds.send(new DescribeDBClustersCommand({ MaxRecords: 19 }))).rejects.toMatchObject({
+      name: "InvalidParameterValue",
+    });
+  });
+});
+
 describe("Secrets Manager: update, list, tags", () => {
   it("updates a value and finds secrets by name prefix and tag", async () => {
     cloud = startCloud().cloud;
@@ -139,6 +177,31 @@ describe("Secrets Manager: update, list, tags", () => {
     expect((await sm.send(new GetSecretValueCommand({ SecretId: "tenant_acme" }))).SecretString).toBe("2");
     expect(byName.SecretList?.map((s) => s.Name)).toEqual(["tenant_acme"]);
     expect(byTag.SecretList?.map((s) => s.Name)).toEqual(["other"]);
+  });
+
+  it("lists in pages of MaxResults with a token that a secret made meanwhile does not shift, in ListSecrets' own entry shape", async () => {
+    // Prepare
+    cloud = startCloud().cloud;
+    const sm = createAwsClient(SecretsManagerClient);
+    for (const name of ["s/c", "s/a", "s/e", "s/b"])
+      await sm.send(new CreateSecretCommand({ Name: name, SecretString: "v" }));
+
+    // Act
+    const first = await sm.send(new ListSecretsCommand({ MaxResults: 2 }));
+    await sm.send(new CreateSecretCommand({ Name: "s/0", SecretString: "v" }));
+    const second = await sm.send(new ListSecretsCommand({ MaxResults: 2, NextToken: first.NextToken }));
+
+    // Assess
+    expect(first.SecretList?.map((s) => s.Name)).toEqual(["s/a", "s/b"]);
+    expect(second.SecretList?.map((s) => s.Name)).toEqual(["s/c", "s/e"]);
+    expect(second.NextToken).toBeUndefined();
+    const entry = first.SecretList?.[0] as Record<string, unknown>;
+    expect(Object.keys(entry.SecretVersionsToStages as object)).toHaveLength(1);
+    expect(entry).not.toHaveProperty("VersionIdsToStages");
+    expect(entry.PrimaryRegion).toBe("us-east-1");
+    await expect(sm.send(new ListSecretsCommand({ MaxResults: 101 }))).rejects.toMatchObject({
+      name: "InvalidParameterException",
+    });
   });
 });
 
