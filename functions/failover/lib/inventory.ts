@@ -162,7 +162,9 @@ export class Inventory {
       const out = new Map<string, KubernetesObject[]>();
       for (const deployment of await client.list("apps/v1", "Deployment")) {
         const namespace = deployment.metadata?.namespace ?? "";
-        out.set(namespace, [...(out.get(namespace) ?? []), deployment]);
+        const list = out.get(namespace) ?? [];
+        list.push(deployment);
+        out.set(namespace, list);
       }
       return out;
     });

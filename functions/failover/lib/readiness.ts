@@ -246,7 +246,9 @@ export async function assessReadiness(
     const reader = (await globalState(inventory, subject.identifier, regions))?.readerArn;
     if (!reader) continue;
     const region = regionOfArn(reader);
-    secondaries.set(region, [...(secondaries.get(region) ?? []), reader.split(":").pop() ?? ""]);
+    const ids = secondaries.get(region) ?? [];
+    ids.push(reader.split(":").pop() ?? "");
+    secondaries.set(region, ids);
   }
   const [platformSubject, ...tenantGlobals] = globals as [GlobalSubject, ...GlobalSubject[]];
   const byTenant = new Map(tenantGlobals.map((g) => [g.subject, g]));
