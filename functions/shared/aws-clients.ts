@@ -64,7 +64,10 @@ export async function signingCredentials(client: {
 /** The part of an SDK v3 client the factory touches; every generated client has it. */
 interface SdkClient {
   readonly config: { readonly region?: unknown };
-  readonly middlewareStack: { add(middleware: unknown, options: object): void };
+  readonly middlewareStack: {
+    add(middleware: unknown, options: object): void;
+    remove(name: string): boolean;
+  };
 }
 
 export interface ClientFactoryOptions {
@@ -91,6 +94,10 @@ export function createAwsClient<C extends SdkClient, Config extends object>(
     retryMode: "adaptive",
     ...rest,
   } as unknown as Config);
+  // The SDK's logger middleware walks every input and output through its schema to filter sensitive
+  // members for a logger that, unless one is given, discards the result (NoOpLogger): a walk of each
+  // response for nothing, which Lambda bills and which was a tenth of a DR copy round's CPU locally.
+  if (!("logger" in rest)) client.middlewareStack.remove("loggerMiddleware");
   client.middlewareStack.add(localCloudMiddleware(client), {
     step: "initialize",
     name: "cplaneLocalCloud",

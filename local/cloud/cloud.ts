@@ -530,15 +530,25 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
 /** Copies an output so callers never hold the cloud's own objects; drops undefined members. */
 function clean(output: unknown): Record<string, unknown> {
   if (output === undefined || output === null) return {};
-  return structuredClone(stripUndefined(output)) as Record<string, unknown>;
+  return copyWithoutUndefined(output) as Record<string, unknown>;
 }
 
-function stripUndefined(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(stripUndefined);
-  if (value && typeof value === "object" && !(value instanceof Date) && !(value instanceof Uint8Array)) {
-    const out: Record<string, unknown> = {};
-    for (const [key, v] of Object.entries(value)) if (v !== undefined) out[key] = stripUndefined(v);
-    return out;
+/**
+ * A deep copy in one walk (an SDK output is plain objects, arrays, dates and bytes); anything else is
+ * left to structuredClone. One walk, not a strip then a clone: a listing of hundreds of snapshots is
+ * copied on every call.
+ */
+function copyWithoutUndefined(value: unknown): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map(copyWithoutUndefined);
+  if (value instanceof Date) return new Date(value.getTime());
+  if (value instanceof Uint8Array) return value.slice();
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return structuredClone(value);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== undefined) out[key] = copyWithoutUndefined(v);
   }
-  return value;
+  return out;
 }

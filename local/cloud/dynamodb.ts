@@ -190,6 +190,8 @@ export class DynamoDb implements EmulatedService {
           // its idle timeout would otherwise fail the next call with ECONNRESET (seen under load).
           requestHandler: { httpAgent: new Agent({ keepAlive: false }) },
         });
+        // No logger: its middleware would walk every response (a Scan of the whole registry) for nothing.
+        client.middlewareStack.remove("loggerMiddleware");
         resolve({
           worker,
           client,

@@ -678,13 +678,13 @@ export class Rds implements EmulatedService {
       const clusters = this.state.clusters
         .filter((c) => c.region === region)
         .filter((c) =>
-          matchesFilters(input.Filters, {
+          matchesFilters(input.Filters, () => ({
             "db-cluster-id": [c.id, c.arn],
             "db-cluster-resource-id": [c.resourceId],
             engine: [c.engine],
             "global-cluster-id": c.globalClusterId ? [c.globalClusterId] : [],
             ...tagValues(c.tags),
-          }),
+          })),
         );
       const page = pageOf(clusters, (c) => c.arn, input);
       return { DBClusters: page.items.map((c) => this.clusterOut(c)), ...page.marker };
@@ -859,12 +859,12 @@ export class Rds implements EmulatedService {
       const instances = this.state.instances
         .filter((i) => i.region === region)
         .filter((i) =>
-          matchesFilters(input.Filters, {
+          matchesFilters(input.Filters, () => ({
             "db-instance-id": [i.id, i.arn],
             "db-cluster-id": [i.clusterId, this.arn(region, "cluster", i.clusterId)],
             engine: [i.engine],
             ...tagValues(i.tags),
-          }),
+          })),
         );
       return { DBInstances: instances.map((i) => this.instanceOut(i)) };
     },
@@ -913,13 +913,13 @@ export class Rds implements EmulatedService {
         )
         .filter((s) => !input.SnapshotType || s.type === input.SnapshotType)
         .filter((s) =>
-          matchesFilters(input.Filters, {
+          matchesFilters(input.Filters, () => ({
             "db-cluster-id": [s.clusterId, this.arn(region, "cluster", s.clusterId)],
             "db-cluster-snapshot-id": [s.id, s.arn],
             "snapshot-type": [s.type],
             engine: [s.engine],
             ...tagValues(s.tags),
-          }),
+          })),
         )
         .sort((a, b) => a.createTime.getTime() - b.createTime.getTime());
       const page = pageOf(snapshots, (s) => s.arn, input);
@@ -1349,8 +1349,14 @@ function tagValues(tags: readonly Tag[]): Record<string, string[]> {
   return Object.fromEntries(tags.map((t) => [`tag:${t.Key}`, [t.Value ?? ""]]));
 }
 
-function matchesFilters(filters: readonly Filter[] | undefined, values: Record<string, string[]>): boolean {
-  return (filters ?? []).every((f) => {
+/** Whether an item passes a Describe's filters; its values are built only when there are filters. */
+function matchesFilters(
+  filters: readonly Filter[] | undefined,
+  valuesOf: () => Record<string, string[]>,
+): boolean {
+  if (!filters?.length) return true;
+  const values = valuesOf();
+  return filters.every((f) => {
     const have = values[f.Name ?? ""];
     if (!have) return !f.Name?.startsWith("tag:");
     return (f.Values ?? []).some((v) => have.includes(v) || have.includes(v.toLowerCase()));

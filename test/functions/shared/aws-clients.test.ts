@@ -18,6 +18,13 @@ describe("createAwsClient", () => {
     expect(await other.config.region()).toBe("eu-west-1");
   });
 
+  it("drops the SDK's logger middleware unless a logger is given (it filters every response for a logger that discards it)", () => {
+    const names = (client: RDSClient) => client.middlewareStack.identify().join("\n");
+    expect(names(createAwsClient(RDSClient))).not.toContain("loggerMiddleware");
+    expect(names(new RDSClient({}))).toContain("loggerMiddleware");
+    expect(names(createAwsClient(RDSClient, { logger: console }))).toContain("loggerMiddleware");
+  });
+
   it("hands every command to the bound local cloud, named as AWS names it", async () => {
     const calls: LocalCloudCall[] = [];
     bindLocalCloud({
