@@ -614,19 +614,20 @@ async function runWait(sc: StateCtx): Promise<Step> {
           `Invalid path '${s.SecondsPath}' : No results for path: ${compilePath(s.SecondsPath).normalized}`,
         );
       }
-      if (typeof v.value !== "number" || !Number.isInteger(v.value)) {
+      const secs = readNumber(v.value, "integer");
+      if (secs === undefined) {
         throw fieldError(
           StatesErrors.Runtime,
-          `The SecondsPath parameter cannot be parsed as a long value: ${s.SecondsPath} == ${JSON.stringify(v.value)}`,
+          `The SecondsPath parameter cannot be parsed as a long value: ${s.SecondsPath} == ${pathValueText(v.value)}`,
         );
       }
-      if (v.value < 0) {
+      if (secs < 0) {
         throw fieldError(
           StatesErrors.Runtime,
-          `The SecondsPath parameter references a negative value: ${s.SecondsPath} == ${v.value}`,
+          `The SecondsPath parameter references a negative value: ${s.SecondsPath} == ${pathValueText(v.value)}`,
         );
       }
-      untilMs = sc.enteredTime + v.value * 1000;
+      untilMs = sc.enteredTime + secs * 1000;
     } else {
       const path = s.TimestampPath as string;
       const v = resolveRef(path, effective, sc);
@@ -634,7 +635,7 @@ async function runWait(sc: StateCtx): Promise<Step> {
       if (t === undefined) {
         throw fieldError(
           StatesErrors.Runtime,
-          `The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: ${path} == ${v.found ? (typeof v.value === "string" ? v.value : JSON.stringify(v.value)) : "null"}`,
+          `The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: ${path} == ${v.found ? pathValueText(v.value) : "null"}`,
         );
       }
       untilMs = t;
@@ -907,6 +908,7 @@ async function numberField(
   bindings: Record<string, unknown> | undefined,
   effective: Json,
   kind: "integer" | "float" = "integer",
+  location = field,
 ): Promise<number | undefined> {
   if (path !== undefined) {
     const r = resolveRef(path, effective, sc);
@@ -920,12 +922,12 @@ async function numberField(
     return n;
   }
   if (typeof value === "string" && bindings) {
-    const v = await evalJsonataField(value, field, bindings, sc.input);
+    const v = await evalJsonataField(value, location, bindings, sc.input);
     if (typeof v !== "number") {
       throw fieldError(
         StatesErrors.QueryEvaluationError,
-        `The JSONata expression '${String(jsonataExpression(value)).trim()}' specified for the field '${field}' returned an unexpected result type. Expected 'integer', but was '${typeName(v)}' for value: ${JSON.stringify(v)}`,
-        field,
+        `The JSONata expression '${String(jsonataExpression(value)).trim()}' specified for the field '${location}' returned an unexpected result type. Expected 'integer', but was '${typeName(v)}' for value: ${JSON.stringify(v)}`,
+        location,
       );
     }
     return v;
@@ -933,7 +935,20 @@ async function numberField(
   return typeof value === "number" ? value : undefined;
 }
 
-/** Java's reading of a JSON value as an integer (Long.parseLong) or a float (Float.parseFloat). */
+/**
+ * How a Wait state's `SecondsPath` / `TimestampPath` cause shows the value it read, after `<path> == `:
+ * text as it is, without quotes (recorded for TimestampPath: `== 2016-13-05T21:29:29Z`; recorded
+ * numbers: `== 1.5`), anything else as JSON text. (Map's and Task's `*Path` causes quote JSON text
+ * instead: see numberField.)
+ */
+function pathValueText(v: Json): string {
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+/**
+ * Java's reading of a JSON value as an integer (Long.parseLong) or a float (Float.parseFloat): a
+ * number, or text that parses as one; a long holds up to 2^63 - 1.
+ */
 function readNumber(v: Json, kind: "integer" | "float"): number | undefined {
   let n: number | undefined;
   if (typeof v === "number") n = v;
@@ -943,7 +958,8 @@ function readNumber(v: Json, kind: "integer" | "float"): number | undefined {
     if (syntax.test(text)) n = Number(text);
   }
   if (n === undefined || !Number.isFinite(n)) return undefined;
-  return kind === "integer" && !Number.isInteger(n) ? undefined : n;
+  if (kind === "float") return n;
+  return Number.isInteger(n) && Math.abs(n) < 2 ** 63 ? n : undefined;
 }
 
 function runTask(
@@ -1386,8 +1402,21 @@ async function runMap(
   let iterationInputs = inputs;
   if (s.ItemBatcher) {
     const b = s.ItemBatcher;
-    const maxItems = typeof b.MaxItemsPerBatch === "number" ? b.MaxItemsPerBatch : Number.POSITIVE_INFINITY;
-    const maxBytes = typeof b.MaxInputBytesPerBatch === "number" ? b.MaxInputBytesPerBatch : 256 * 1024;
+    // Read as every other count is: a number, a `*Path` (JSONPath) or an expression (JSONata).
+    const batchBindings = sc.ql === "JSONata" ? jsonataBindings(sc, {}) : undefined;
+    const batchNumber = (field: "MaxItemsPerBatch" | "MaxInputBytesPerBatch") =>
+      numberField(
+        sc,
+        b[field] as number | string | undefined,
+        b[`${field}Path`] as string | undefined,
+        field,
+        batchBindings,
+        effective,
+        "integer",
+        `ItemBatcher/${field}`,
+      );
+    const maxItems = (await batchNumber("MaxItemsPerBatch")) ?? Number.POSITIVE_INFINITY;
+    const maxBytes = (await batchNumber("MaxInputBytesPerBatch")) ?? 256 * 1024;
     let batchInput: Json | undefined;
     if (b.BatchInput !== undefined) {
       batchInput =
