@@ -72,8 +72,8 @@ export interface ExecutionRun {
   readonly region: string;
   readonly executionArn: string;
   readonly queryLanguage: QueryLanguage;
-  /** `$$.Execution` and `$$.StateMachine`. */
-  readonly contextExecution: JsonObject;
+  /** `$$.Execution` (built on first use) and `$$.StateMachine`. */
+  readonly contextExecution: () => JsonObject;
   readonly contextStateMachine: JsonObject;
   /** The wait cap (ms) for Wait states and retry back-off; undefined for none. */
   readonly maxWaitMs: number | undefined;
@@ -261,7 +261,7 @@ function recordEvaluationFailure(sc: StateCtx, raw: unknown, located: StatesErro
 function contextObject(sc: StateCtx): JsonObject {
   const run = sc.thread.run;
   const ctx: JsonObject = {
-    Execution: run.contextExecution,
+    Execution: run.contextExecution(),
     State:
       sc.state.Type === "Task" || sc.state.Type === "Map" || sc.state.Type === "Parallel"
         ? { EnteredTime: new Date(sc.enteredTime).toISOString(), Name: sc.name, RetryCount: sc.retryCount }
@@ -1186,7 +1186,7 @@ function call(
     taskToken,
     signal,
     executionArn: sc.thread.run.executionArn,
-    roleArn: sc.thread.run.contextExecution.RoleArn as string | undefined,
+    roleArn: sc.thread.run.contextExecution().RoleArn as string | undefined,
   };
 }
 
