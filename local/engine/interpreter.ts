@@ -581,8 +581,9 @@ async function runWait(sc: StateCtx): Promise<Step> {
   if (sc.ql === "JSONata") {
     bindings = jsonataBindings(sc, {});
     if (s.Seconds !== undefined) {
-      const secs = await evalJsonataField(s.Seconds, "Seconds", bindings, sc.input);
-      if (typeof secs !== "number" || !Number.isInteger(secs) || secs < 0) {
+      // A value that is not a number fails as every JSONata number field does (numberField).
+      const secs = await numberField(sc, s.Seconds, undefined, "Seconds", bindings, sc.input);
+      if (secs === undefined || !Number.isInteger(secs) || secs < 0) {
         throw fieldError(
           StatesErrors.QueryEvaluationError,
           `The Seconds field must be a non-negative integer, but was: ${JSON.stringify(secs)}`,

@@ -176,6 +176,42 @@ describe("Wait SecondsPath", () => {
   });
 });
 
+describe("JSONata number fields", () => {
+  // A result of the wrong type fails as AWS's recorded `Items` refusal words it ("returned an
+  // unexpected result type. Expected 'array', but was 'object' for value: ..."), for every field.
+  it("refuse a result that is not a number the same way in a Wait's Seconds as in a Task's TimeoutSeconds", async () => {
+    const wait = await run({
+      QueryLanguage: "JSONata",
+      StartAt: "W",
+      States: { W: { Type: "Wait", Seconds: "{% 'soon' %}", End: true } },
+    });
+    expect(wait.description.error).toBe("States.QueryEvaluationError");
+    expect(wait.description.cause).toBe(
+      "An error occurred while executing the state 'W' (entered at the event id #2). The JSONata expression ''soon'' specified for the field 'Seconds' returned an unexpected result type. Expected 'integer', but was 'string' for value: \"soon\"",
+    );
+    const task = await run(
+      {
+        QueryLanguage: "JSONata",
+        StartAt: "T",
+        States: {
+          T: {
+            Type: "Task",
+            Resource: "arn:aws:states:::lambda:invoke",
+            Arguments: { FunctionName: "f" },
+            TimeoutSeconds: "{% 'soon' %}",
+            End: true,
+          },
+        },
+      },
+      {},
+      echo(),
+    );
+    expect(task.description.cause).toBe(
+      "An error occurred while executing the state 'T' (entered at the event id #2). The JSONata expression ''soon'' specified for the field 'TimeoutSeconds' returned an unexpected result type. Expected 'integer', but was 'string' for value: \"soon\"",
+    );
+  });
+});
+
 describe("JSONata results", () => {
   const output = (expr: string) => ({
     QueryLanguage: "JSONata",
