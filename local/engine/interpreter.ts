@@ -708,12 +708,18 @@ function failPath(sc: StateCtx, path: string, field: string): Json {
  * and States.TaskFailed match every other error (States.TaskFailed all but States.Timeout).
  * States.DataLimitExceeded, which the same page calls uncatchable by States.ALL, is caught: AWS's
  * recording (`..._catch_state_all_data_limit_exceeded_...`) shows States.ALL catching it.
+ * A heartbeat timeout is a timeout: States.Timeout is "reported when a Task state runs longer than
+ * the TimeoutSeconds value or failed to send a heartbeat for a period longer than the
+ * HeartbeatSeconds value", and States.HeartbeatTimeout names the second case alone (same page); so
+ * States.Timeout takes both, and States.TaskFailed neither.
  */
 function errorMatches(list: readonly string[], error: string): boolean {
   if (error === StatesErrors.Runtime) return false;
+  const timeout = error === StatesErrors.Timeout || error === StatesErrors.HeartbeatTimeout;
   for (const e of list) {
     if (e === error || e === StatesErrors.ALL) return true;
-    if (e === StatesErrors.TaskFailed && error !== StatesErrors.Timeout) return true;
+    if (e === StatesErrors.Timeout && timeout) return true;
+    if (e === StatesErrors.TaskFailed && !timeout) return true;
   }
   return false;
 }
