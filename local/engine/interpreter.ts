@@ -1010,7 +1010,39 @@ async function timedTask(
     bindings,
     effective,
   );
+  requirePositive(timeout, "TimeoutSeconds", s.TimeoutSecondsPath, s.TimeoutSeconds);
+  requirePositive(heartbeat, "HeartbeatSeconds", s.HeartbeatSecondsPath, s.HeartbeatSeconds);
   return startTask(sc, args, timeout, heartbeat);
+}
+
+/**
+ * A Task's TimeoutSeconds and HeartbeatSeconds are positive integers: "the reference path must
+ * select fields whose values are positive integers" (Developer Guide, Task state), so a path that
+ * selects 0 or less fails as one selecting no integer does (States.Runtime); an expression that
+ * yields one is "Value out of range" (States.QueryEvaluationError: "{% $evaluatesToNegativeNumber %}
+ * will fail in the TimeoutSeconds field", Developer Guide, "Transforming data with JSONata"; the
+ * cause's wording is ours).
+ */
+function requirePositive(
+  n: number | undefined,
+  field: string,
+  path: string | undefined,
+  value: number | string | undefined,
+): void {
+  if (n === undefined || (Number.isInteger(n) && n > 0)) return;
+  if (path !== undefined) {
+    throw fieldError(
+      StatesErrors.Runtime,
+      `The ${field}Path field refers to value "${n}" which is not a valid integer: ${path}`,
+    );
+  }
+  const expr = jsonataExpression(value);
+  if (expr === undefined) return; // a literal: the definition's checks bound it
+  throw fieldError(
+    StatesErrors.QueryEvaluationError,
+    `The JSONata expression '${expr.trim()}' specified for the field '${field}' returned a value out of range: ${n}. Expected a positive integer.`,
+    field,
+  );
 }
 
 /** Records the scheduling events and runs the integration. */

@@ -93,6 +93,49 @@ describe("*Path fields that must resolve to a number", () => {
     const text = await run(taskWith({ TimeoutSecondsPath: "$.t" }), { t: "30" }, echo());
     expect(text.description.status).toBe("SUCCEEDED");
   });
+
+  // "The reference path must select fields whose values are positive integers" (Task state).
+  it("refuses a TimeoutSecondsPath or HeartbeatSecondsPath value of 0 or less before the task starts", async () => {
+    let calls = 0;
+    const counted = () =>
+      harness({
+        invokeFunction: async (_name, payload) => {
+          calls++;
+          return payload;
+        },
+      });
+    const zero = await run(taskWith({ TimeoutSecondsPath: "$.t" }), { t: 0 }, counted());
+    expect(zero.description.error).toBe("States.Runtime");
+    expect(zero.description.cause).toContain(
+      'The TimeoutSecondsPath field refers to value "0" which is not a valid integer: $.t',
+    );
+    const negative = await run(
+      taskWith({ HeartbeatSecondsPath: "$.h", TimeoutSeconds: 60 }),
+      { h: -5 },
+      counted(),
+    );
+    expect(negative.description.error).toBe("States.Runtime");
+    expect(calls).toBe(0);
+    const jsonata = await run(
+      {
+        QueryLanguage: "JSONata",
+        StartAt: "T",
+        States: {
+          T: {
+            Type: "Task",
+            Resource: "arn:aws:states:::lambda:invoke",
+            Arguments: { FunctionName: "f" },
+            TimeoutSeconds: "{% -1 %}",
+            End: true,
+          },
+        },
+      },
+      {},
+      counted(),
+    );
+    expect(jsonata.description.error).toBe("States.QueryEvaluationError");
+    expect(calls).toBe(0);
+  });
 });
 
 describe("ItemBatcher counts read as the other *Path fields", () => {
