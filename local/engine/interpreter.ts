@@ -1016,8 +1016,9 @@ async function timedTask(
 }
 
 /**
- * A Task's TimeoutSeconds and HeartbeatSeconds are positive integers: "the reference path must
- * select fields whose values are positive integers" (Developer Guide, Task state), so a path that
+ * A Task's TimeoutSeconds and HeartbeatSeconds (and a Map's ItemBatcher sizes) are positive integers:
+ * "the reference path must select fields whose values are positive integers" (Developer Guide, Task
+ * state), so a path that
  * selects 0 or less fails as one selecting no integer does (States.Runtime); an expression that
  * yields one is "Value out of range" (States.QueryEvaluationError: "{% $evaluatesToNegativeNumber %}
  * will fail in the TimeoutSeconds field", Developer Guide, "Transforming data with JSONata"; the
@@ -1028,6 +1029,7 @@ function requirePositive(
   field: string,
   path: string | undefined,
   value: number | string | undefined,
+  location = field,
 ): void {
   if (n === undefined || (Number.isInteger(n) && n > 0)) return;
   if (path !== undefined) {
@@ -1040,8 +1042,8 @@ function requirePositive(
   if (expr === undefined) return; // a literal: the definition's checks bound it
   throw fieldError(
     StatesErrors.QueryEvaluationError,
-    `The JSONata expression '${expr.trim()}' specified for the field '${field}' returned a value out of range: ${n}. Expected a positive integer.`,
-    field,
+    `The JSONata expression '${expr.trim()}' specified for the field '${location}' returned a value out of range: ${n}. Expected a positive integer.`,
+    location,
   );
 }
 
@@ -1443,17 +1445,16 @@ async function runMap(
     const b = s.ItemBatcher;
     // Read as every other count is: a number, a `*Path` (JSONPath) or an expression (JSONata).
     const batchBindings = sc.ql === "JSONata" ? jsonataBindings(sc, {}) : undefined;
-    const batchNumber = (field: "MaxItemsPerBatch" | "MaxInputBytesPerBatch") =>
-      numberField(
-        sc,
-        b[field] as number | string | undefined,
-        b[`${field}Path`] as string | undefined,
-        field,
-        batchBindings,
-        effective,
-        "integer",
-        `ItemBatcher/${field}`,
-      );
+    // Both are positive integers (Amazon States Language, ItemBatcher: paths "MUST select fields whose
+    // values are positive integers", JSONata strings "MUST evaluate to positive integers").
+    const batchNumber = async (field: "MaxItemsPerBatch" | "MaxInputBytesPerBatch") => {
+      const value = b[field] as number | string | undefined;
+      const path = b[`${field}Path`] as string | undefined;
+      const location = `ItemBatcher/${field}`;
+      const n = await numberField(sc, value, path, field, batchBindings, effective, "integer", location);
+      requirePositive(n, field, path, value, location);
+      return n;
+    };
     const maxItems = (await batchNumber("MaxItemsPerBatch")) ?? Number.POSITIVE_INFINITY;
     const maxBytes = (await batchNumber("MaxInputBytesPerBatch")) ?? 256 * 1024;
     let batchInput: Json | undefined;

@@ -188,6 +188,15 @@ describe("ItemBatcher counts read as the other *Path fields", () => {
         'The MaxInputBytesPerBatchPath field refers to value "{"x":1}" which is not a valid integer: $.b',
       ),
     );
+    const zero = await run(batched({ MaxItemsPerBatchPath: "$.n" }), { items: [1], n: 0 });
+    expect(zero.description.cause).toBe(
+      cause('The MaxItemsPerBatchPath field refers to value "0" which is not a valid integer: $.n'),
+    );
+    const negative = await run(batched({ MaxInputBytesPerBatch: "{% -1 %}" }, true), { items: [1] });
+    expect(negative.description.error).toBe("States.QueryEvaluationError");
+    expect(negative.description.cause).toContain(
+      "'ItemBatcher/MaxInputBytesPerBatch' returned a value out of range",
+    );
     const text = await run(batched({ MaxItemsPerBatch: "{% 'two' %}" }, true), { items: [1] });
     expect(text.description.error).toBe("States.QueryEvaluationError");
     expect(text.description.cause).toContain("specified for the field 'ItemBatcher/MaxItemsPerBatch'");
