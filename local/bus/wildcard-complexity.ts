@@ -13,7 +13,10 @@
  * three `*:stack/<name>/*` patterns on one field were accepted (12 live positions at worst, after
  * `:stack/a/:stack/b/:stack/c/:stack/`), four were refused (16) (vals-ai/Valkyrie, pull request 278).
  * A value of 13 to 15 would agree with that too; 12 is the strictest that does, so a rule accepted
- * here is not refused for complexity by AWS on that evidence.
+ * here is not refused for complexity by AWS on that evidence. A second public report agrees: four S3
+ * key wildcards of the form "any folder, then datasync/, then any name ending .<ext>" on one field
+ * were refused (20 here) and two accepted (10), while four "any name ending .<ext>" stayed in one rule
+ * (12) (a Terraform configuration's comment; the test spells the patterns out).
  */
 export const MAX_WILDCARD_COMPLEXITY = 12;
 

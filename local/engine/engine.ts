@@ -304,8 +304,9 @@ export class Engine {
     startDate: Date;
   } {
     const sm = this.machine(input.stateMachineArn);
+    // A name the engine makes (a UUID) is valid; only a caller's is checked.
     const name = input.name ?? randomUUID();
-    if (!validName(name)) throw new InvalidName(`Invalid Name: '${name}'`);
+    if (input.name !== undefined && !validName(name)) throw new InvalidName(`Invalid Name: '${name}'`);
     const inputText = input.input ?? "{}";
     let value: Json;
     try {
@@ -367,16 +368,21 @@ export class Engine {
   }
 
   private newThread(rec: ExecutionRecord): Thread {
-    const ctxExecution: JsonObject = {
-      Id: rec.arn,
-      Input: rec.input,
-      Name: rec.name,
-      RoleArn: rec.sm.roleArn,
-      StartTime: rec.startDate.toISOString(),
-      RedriveCount: rec.redriveCount,
-      ...(rec.redriveDate ? { RedriveTime: rec.redriveDate.toISOString() } : {}),
-      ...(this.contextOverrides?.Execution ?? {}),
-    };
+    const overrides = this.contextOverrides?.Execution;
+    // `$$.Execution` is built when a state first reads the context object: most executions never do,
+    // and formatting its dates is a good part of what starting a short execution costs.
+    let ctxExecution: JsonObject | undefined;
+    const contextExecution = (): JsonObject =>
+      (ctxExecution ??= {
+        Id: rec.arn,
+        Input: rec.input,
+        Name: rec.name,
+        RoleArn: rec.sm.roleArn,
+        StartTime: rec.startDate.toISOString(),
+        RedriveCount: rec.redriveCount,
+        ...(rec.redriveDate ? { RedriveTime: rec.redriveDate.toISOString() } : {}),
+        ...(overrides ?? {}),
+      });
     const run: ExecutionRun = {
       clock: this.clock,
       history: rec.history,
@@ -386,7 +392,7 @@ export class Engine {
       region: this.region,
       executionArn: rec.arn,
       queryLanguage: rec.sm.machine.QueryLanguage ?? "JSONPath",
-      contextExecution: ctxExecution,
+      contextExecution,
       contextStateMachine: {
         Id: rec.sm.arn,
         Name: rec.sm.name,

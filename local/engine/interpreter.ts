@@ -72,8 +72,8 @@ export interface ExecutionRun {
   readonly region: string;
   readonly executionArn: string;
   readonly queryLanguage: QueryLanguage;
-  /** `$$.Execution` and `$$.StateMachine`. */
-  readonly contextExecution: JsonObject;
+  /** `$$.Execution` (built on first use) and `$$.StateMachine`. */
+  readonly contextExecution: () => JsonObject;
   readonly contextStateMachine: JsonObject;
   /** The wait cap (ms) for Wait states and retry back-off; undefined for none. */
   readonly maxWaitMs: number | undefined;
@@ -261,7 +261,7 @@ function recordEvaluationFailure(sc: StateCtx, raw: unknown, located: StatesErro
 function contextObject(sc: StateCtx): JsonObject {
   const run = sc.thread.run;
   const ctx: JsonObject = {
-    Execution: run.contextExecution,
+    Execution: run.contextExecution(),
     State:
       sc.state.Type === "Task" || sc.state.Type === "Map" || sc.state.Type === "Parallel"
         ? { EnteredTime: new Date(sc.enteredTime).toISOString(), Name: sc.name, RetryCount: sc.retryCount }
@@ -581,8 +581,9 @@ async function runWait(sc: StateCtx): Promise<Step> {
   if (sc.ql === "JSONata") {
     bindings = jsonataBindings(sc, {});
     if (s.Seconds !== undefined) {
-      const secs = await evalJsonataField(s.Seconds, "Seconds", bindings, sc.input);
-      if (typeof secs !== "number" || !Number.isInteger(secs) || secs < 0) {
+      // A value that is not a number fails as every JSONata number field does (numberField).
+      const secs = await numberField(sc, s.Seconds, undefined, "Seconds", bindings, sc.input);
+      if (secs === undefined || !Number.isInteger(secs) || secs < 0) {
         throw fieldError(
           StatesErrors.QueryEvaluationError,
           `The Seconds field must be a non-negative integer, but was: ${JSON.stringify(secs)}`,
@@ -614,19 +615,20 @@ async function runWait(sc: StateCtx): Promise<Step> {
           `Invalid path '${s.SecondsPath}' : No results for path: ${compilePath(s.SecondsPath).normalized}`,
         );
       }
-      if (typeof v.value !== "number" || !Number.isInteger(v.value)) {
+      const secs = readNumber(v.value, "integer");
+      if (secs === undefined) {
         throw fieldError(
           StatesErrors.Runtime,
-          `The SecondsPath parameter cannot be parsed as a long value: ${s.SecondsPath} == ${JSON.stringify(v.value)}`,
+          `The SecondsPath parameter cannot be parsed as a long value: ${s.SecondsPath} == ${pathValueText(v.value)}`,
         );
       }
-      if (v.value < 0) {
+      if (secs < 0) {
         throw fieldError(
           StatesErrors.Runtime,
-          `The SecondsPath parameter references a negative value: ${s.SecondsPath} == ${v.value}`,
+          `The SecondsPath parameter references a negative value: ${s.SecondsPath} == ${pathValueText(v.value)}`,
         );
       }
-      untilMs = sc.enteredTime + v.value * 1000;
+      untilMs = sc.enteredTime + secs * 1000;
     } else {
       const path = s.TimestampPath as string;
       const v = resolveRef(path, effective, sc);
@@ -634,7 +636,7 @@ async function runWait(sc: StateCtx): Promise<Step> {
       if (t === undefined) {
         throw fieldError(
           StatesErrors.Runtime,
-          `The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: ${path} == ${v.found ? (typeof v.value === "string" ? v.value : JSON.stringify(v.value)) : "null"}`,
+          `The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: ${path} == ${v.found ? pathValueText(v.value) : "null"}`,
         );
       }
       untilMs = t;
@@ -706,12 +708,18 @@ function failPath(sc: StateCtx, path: string, field: string): Json {
  * and States.TaskFailed match every other error (States.TaskFailed all but States.Timeout).
  * States.DataLimitExceeded, which the same page calls uncatchable by States.ALL, is caught: AWS's
  * recording (`..._catch_state_all_data_limit_exceeded_...`) shows States.ALL catching it.
+ * A heartbeat timeout is a timeout: States.Timeout is "reported when a Task state runs longer than
+ * the TimeoutSeconds value or failed to send a heartbeat for a period longer than the
+ * HeartbeatSeconds value", and States.HeartbeatTimeout names the second case alone (same page); so
+ * States.Timeout takes both, and States.TaskFailed neither.
  */
 function errorMatches(list: readonly string[], error: string): boolean {
   if (error === StatesErrors.Runtime) return false;
+  const timeout = error === StatesErrors.Timeout || error === StatesErrors.HeartbeatTimeout;
   for (const e of list) {
     if (e === error || e === StatesErrors.ALL) return true;
-    if (e === StatesErrors.TaskFailed && error !== StatesErrors.Timeout) return true;
+    if (e === StatesErrors.Timeout && timeout) return true;
+    if (e === StatesErrors.TaskFailed && !timeout) return true;
   }
   return false;
 }
@@ -907,6 +915,7 @@ async function numberField(
   bindings: Record<string, unknown> | undefined,
   effective: Json,
   kind: "integer" | "float" = "integer",
+  location = field,
 ): Promise<number | undefined> {
   if (path !== undefined) {
     const r = resolveRef(path, effective, sc);
@@ -920,12 +929,12 @@ async function numberField(
     return n;
   }
   if (typeof value === "string" && bindings) {
-    const v = await evalJsonataField(value, field, bindings, sc.input);
+    const v = await evalJsonataField(value, location, bindings, sc.input);
     if (typeof v !== "number") {
       throw fieldError(
         StatesErrors.QueryEvaluationError,
-        `The JSONata expression '${String(jsonataExpression(value)).trim()}' specified for the field '${field}' returned an unexpected result type. Expected 'integer', but was '${typeName(v)}' for value: ${JSON.stringify(v)}`,
-        field,
+        `The JSONata expression '${String(jsonataExpression(value)).trim()}' specified for the field '${location}' returned an unexpected result type. Expected 'integer', but was '${typeName(v)}' for value: ${JSON.stringify(v)}`,
+        location,
       );
     }
     return v;
@@ -933,7 +942,20 @@ async function numberField(
   return typeof value === "number" ? value : undefined;
 }
 
-/** Java's reading of a JSON value as an integer (Long.parseLong) or a float (Float.parseFloat). */
+/**
+ * How a Wait state's `SecondsPath` / `TimestampPath` cause shows the value it read, after `<path> == `:
+ * text as it is, without quotes (recorded for TimestampPath: `== 2016-13-05T21:29:29Z`; recorded
+ * numbers: `== 1.5`), anything else as JSON text. (Map's and Task's `*Path` causes quote JSON text
+ * instead: see numberField.)
+ */
+function pathValueText(v: Json): string {
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+/**
+ * Java's reading of a JSON value as an integer (Long.parseLong) or a float (Float.parseFloat): a
+ * number, or text that parses as one; a long holds up to 2^63 - 1.
+ */
 function readNumber(v: Json, kind: "integer" | "float"): number | undefined {
   let n: number | undefined;
   if (typeof v === "number") n = v;
@@ -943,7 +965,8 @@ function readNumber(v: Json, kind: "integer" | "float"): number | undefined {
     if (syntax.test(text)) n = Number(text);
   }
   if (n === undefined || !Number.isFinite(n)) return undefined;
-  return kind === "integer" && !Number.isInteger(n) ? undefined : n;
+  if (kind === "float") return n;
+  return Number.isInteger(n) && Math.abs(n) < 2 ** 63 ? n : undefined;
 }
 
 function runTask(
@@ -987,7 +1010,41 @@ async function timedTask(
     bindings,
     effective,
   );
+  requirePositive(timeout, "TimeoutSeconds", s.TimeoutSecondsPath, s.TimeoutSeconds);
+  requirePositive(heartbeat, "HeartbeatSeconds", s.HeartbeatSecondsPath, s.HeartbeatSeconds);
   return startTask(sc, args, timeout, heartbeat);
+}
+
+/**
+ * A Task's TimeoutSeconds and HeartbeatSeconds (and a Map's ItemBatcher sizes) are positive integers:
+ * "the reference path must select fields whose values are positive integers" (Developer Guide, Task
+ * state), so a path that
+ * selects 0 or less fails as one selecting no integer does (States.Runtime); an expression that
+ * yields one is "Value out of range" (States.QueryEvaluationError: "{% $evaluatesToNegativeNumber %}
+ * will fail in the TimeoutSeconds field", Developer Guide, "Transforming data with JSONata"; the
+ * cause's wording is ours).
+ */
+function requirePositive(
+  n: number | undefined,
+  field: string,
+  path: string | undefined,
+  value: number | string | undefined,
+  location = field,
+): void {
+  if (n === undefined || (Number.isInteger(n) && n > 0)) return;
+  if (path !== undefined) {
+    throw fieldError(
+      StatesErrors.Runtime,
+      `The ${field}Path field refers to value "${n}" which is not a valid integer: ${path}`,
+    );
+  }
+  const expr = jsonataExpression(value);
+  if (expr === undefined) return; // a literal: the definition's checks bound it
+  throw fieldError(
+    StatesErrors.QueryEvaluationError,
+    `The JSONata expression '${expr.trim()}' specified for the field '${location}' returned a value out of range: ${n}. Expected a positive integer.`,
+    location,
+  );
 }
 
 /** Records the scheduling events and runs the integration. */
@@ -1170,7 +1227,7 @@ function call(
     taskToken,
     signal,
     executionArn: sc.thread.run.executionArn,
-    roleArn: sc.thread.run.contextExecution.RoleArn as string | undefined,
+    roleArn: sc.thread.run.contextExecution().RoleArn as string | undefined,
   };
 }
 
@@ -1386,8 +1443,20 @@ async function runMap(
   let iterationInputs = inputs;
   if (s.ItemBatcher) {
     const b = s.ItemBatcher;
-    const maxItems = typeof b.MaxItemsPerBatch === "number" ? b.MaxItemsPerBatch : Number.POSITIVE_INFINITY;
-    const maxBytes = typeof b.MaxInputBytesPerBatch === "number" ? b.MaxInputBytesPerBatch : 256 * 1024;
+    // Read as every other count is: a number, a `*Path` (JSONPath) or an expression (JSONata).
+    const batchBindings = sc.ql === "JSONata" ? jsonataBindings(sc, {}) : undefined;
+    // Both are positive integers (Amazon States Language, ItemBatcher: paths "MUST select fields whose
+    // values are positive integers", JSONata strings "MUST evaluate to positive integers").
+    const batchNumber = async (field: "MaxItemsPerBatch" | "MaxInputBytesPerBatch") => {
+      const value = b[field] as number | string | undefined;
+      const path = b[`${field}Path`] as string | undefined;
+      const location = `ItemBatcher/${field}`;
+      const n = await numberField(sc, value, path, field, batchBindings, effective, "integer", location);
+      requirePositive(n, field, path, value, location);
+      return n;
+    };
+    const maxItems = (await batchNumber("MaxItemsPerBatch")) ?? Number.POSITIVE_INFINITY;
+    const maxBytes = (await batchNumber("MaxInputBytesPerBatch")) ?? 256 * 1024;
     let batchInput: Json | undefined;
     if (b.BatchInput !== undefined) {
       batchInput =

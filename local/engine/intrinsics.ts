@@ -188,6 +188,29 @@ function int(name: string, v: Json | undefined, i: number): number {
     fail(`The ${ordinal(i)} argument of ${name} must be an integer, but was ${n}`);
   return n;
 }
+/**
+ * An argument AWS documents as an integer that it rounds when it is not one ("If you specify a
+ * non-integer value ..., Step Functions will round it off to the nearest integer", Developer Guide,
+ * "Intrinsic functions": States.ArrayPartition's chunk size, States.ArrayRange, States.MathRandom,
+ * States.MathAdd). Rounding is Java's Math.round (half up: 2.5 -> 3, -2.5 -> -2), as AWS's
+ * recorded States.MathAdd cases show. A number a Java long cannot hold exactly is refused.
+ */
+function rounded(name: string, v: Json | undefined, i: number): number {
+  const n = Math.floor(num(name, v, i) + 0.5);
+  if (!Number.isSafeInteger(n))
+    fail(`The ${ordinal(i)} argument of ${name} must be an integer, but was ${v as number}`);
+  return n;
+}
+/** States.MathAdd's operands: "integer values in the range of -2147483648 and 2147483647". */
+const INT32 = { min: -2_147_483_648, max: 2_147_483_647 } as const;
+function int32(name: string, v: Json | undefined, i: number): number {
+  const n = rounded(name, v, i);
+  if (n < INT32.min || n > INT32.max)
+    fail(
+      `The ${ordinal(i)} argument of ${name} must be an integer from ${INT32.min} to ${INT32.max}, but was ${v as number}`,
+    );
+  return n;
+}
 function arr(name: string, v: Json | undefined, i: number): Json[] {
   if (!Array.isArray(v))
     fail(`The ${ordinal(i)} argument of ${name} must be an array, but was ${typeName(v)}`);
@@ -282,7 +305,7 @@ export function apply(name: string, args: Json[]): Json {
     case "States.ArrayPartition": {
       arity(name, args, 2);
       const a = arr(name, args[0], 0);
-      const size = int(name, args[1], 1);
+      const size = rounded(name, args[1], 1);
       if (size <= 0) fail("The chunk size argument of States.ArrayPartition must be greater than 0");
       const out: Json[] = [];
       for (let i = 0; i < a.length; i += size) out.push(a.slice(i, i + size));
@@ -295,9 +318,9 @@ export function apply(name: string, args: Json[]): Json {
     }
     case "States.ArrayRange": {
       arity(name, args, 3);
-      const start = int(name, args[0], 0);
-      const end = int(name, args[1], 1);
-      const stepBy = int(name, args[2], 2);
+      const start = rounded(name, args[0], 0);
+      const end = rounded(name, args[1], 1);
+      const stepBy = rounded(name, args[2], 2);
       if (stepBy === 0) fail("The step argument of States.ArrayRange must not be 0");
       const out: number[] = [];
       if (stepBy > 0) for (let i = start; i <= end; i += stepBy) out.push(i);
@@ -367,17 +390,16 @@ export function apply(name: string, args: Json[]): Json {
     }
     case "States.MathRandom": {
       arity(name, args, 2, 3);
-      const start = int(name, args[0], 0);
-      const end = int(name, args[1], 1);
+      const start = rounded(name, args[0], 0);
+      const end = rounded(name, args[1], 1);
       // From start (inclusive) to end (exclusive); the seed is optional and, given, fixes the number.
       if (end <= start) fail("The end of States.MathRandom must be greater than its start");
-      const unit = args.length === 3 ? seededUnit(int(name, args[2], 2)) : randomUnit();
+      const unit = args.length === 3 ? seededUnit(rounded(name, args[2], 2)) : randomUnit();
       return start + Math.floor(unit * (end - start));
     }
     case "States.MathAdd": {
       arity(name, args, 2);
-      // AWS rounds each operand to the nearest integer (half up), as Java's Math.round does.
-      return Math.round(num(name, args[0], 0)) + Math.round(num(name, args[1], 1));
+      return int32(name, args[0], 0) + int32(name, args[1], 1);
     }
     case "States.StringSplit": {
       arity(name, args, 2);

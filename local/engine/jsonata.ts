@@ -39,9 +39,10 @@ function qe(message: string): never {
 /**
  * Step Functions' JSONata functions stand in for intrinsics (Developer Guide, "JSONata functions
  * provided by Step Functions": $partition for States.ArrayPartition, $range for States.ArrayRange,
- * $hash for States.Hash): they take the same arguments under the same rules (integers where the
- * intrinsic wants integers, at most 1,000 items from $range, 10,000 characters into $hash), so they
- * share the intrinsic's code; a refusal is States.QueryEvaluationError with the intrinsic's reason.
+ * $hash for States.Hash): they take the same arguments under the same rules (a non-zero step, a
+ * positive chunk size, at most 1,000 items from $range, 10,000 characters into $hash), so they share
+ * the intrinsic's code; a refusal is States.QueryEvaluationError with the intrinsic's reason. Only
+ * fractions differ: the intrinsics round them to the nearest integer, these round them down.
  */
 function viaIntrinsic(name: string, args: unknown[]): unknown {
   try {
@@ -52,15 +53,25 @@ function viaIntrinsic(name: string, args: unknown[]): unknown {
   }
 }
 
+/**
+ * "Built-in JSONata functions that require integer values as parameters will automatically round
+ * down any non-integer numbers provided" (Developer Guide, "Transforming data with JSONata", JSONata
+ * functions provided by Step Functions): 1.9 is 1, -1.5 is -2.
+ */
+function roundDown(value: unknown): unknown {
+  return typeof value === "number" ? Math.floor(value) : value;
+}
+
 function registerAwsFunctions(e: jsonata.Expression): void {
   e.registerFunction(
     "partition",
-    (array: unknown, size: unknown) => viaIntrinsic("States.ArrayPartition", [array, size]),
+    (array: unknown, size: unknown) => viaIntrinsic("States.ArrayPartition", [array, roundDown(size)]),
     "<an:a>",
   );
   e.registerFunction(
     "range",
-    (start: unknown, end: unknown, step: unknown) => viaIntrinsic("States.ArrayRange", [start, end, step]),
+    (start: unknown, end: unknown, step: unknown) =>
+      viaIntrinsic("States.ArrayRange", [start, end, step].map(roundDown)),
     "<nnn:a>",
   );
   e.registerFunction(
@@ -72,7 +83,7 @@ function registerAwsFunctions(e: jsonata.Expression): void {
     "random",
     (seed?: unknown) => {
       if (seed === undefined) return Math.random();
-      let x = Math.imul(Number(seed) | 0, 2654435761) >>> 0;
+      let x = Math.imul(Math.floor(Number(seed)) | 0, 2654435761) >>> 0;
       x ^= x >>> 15;
       return (x >>> 0) / 4294967296;
     },

@@ -34,6 +34,17 @@ describe("wildcard complexity", () => {
     expect(refusal({ detail: { key: [{ wildcard: "*a*b*c*d*e*f*g*" }] } })).toBe(TOO_COMPLEX);
   });
 
+  // A second public report (a Terraform configuration's comment): four `*/datasync/*.<ext>` keys in
+  // one rule were refused with this message and were split into rules of two; four `*.<ext>` keys
+  // stayed in one rule.
+  it("agrees with a second refusal seen in public: S3 object keys by extension under a folder", () => {
+    const keys = (ws: string[]) => ({ detail: { object: { key: ws.map((wildcard) => ({ wildcard })) } } });
+    const exts = ["bif", "tif", "tiff", "svs"];
+    expect(refusal(keys(exts.map((e) => `*/datasync/*.${e}`)))).toBe(TOO_COMPLEX);
+    expect(refusal(keys(exts.slice(0, 2).map((e) => `*/datasync/*.${e}`)))).toBeUndefined();
+    expect(refusal(keys(exts.map((e) => `*.${e}`)))).toBeUndefined();
+  });
+
   it("counts repeated characters after a wildcard, anything-but wildcards and $or branches of one field", () => {
     expect(refusal({ k: [{ wildcard: `*${"a".repeat(12)}` }] })).toBe(TOO_COMPLEX);
     expect(refusal({ k: [{ wildcard: `*${"abcdefghijkl"}` }] })).toBeUndefined();

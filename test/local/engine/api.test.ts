@@ -222,6 +222,46 @@ describe("executions", () => {
     );
   });
 
+  it("gives $$.Execution its start and, after a redrive, the redrive's count and time", async () => {
+    let fail = true;
+    const h = harness({
+      invokeFunction: async () => {
+        if (fail) throw Object.assign(new Error("once"), { name: "Flaky" });
+        return "ok";
+      },
+    });
+    const { stateMachineArn } = h.engine.createStateMachine({
+      name: "ctx",
+      definition: {
+        StartAt: "Work",
+        States: {
+          Work: {
+            Type: "Task",
+            Resource: "arn:aws:states:::lambda:invoke",
+            Parameters: { FunctionName: "f", "ctx.$": "$$.Execution" },
+            ResultPath: null,
+            Next: "Show",
+          },
+          Show: { Type: "Pass", Parameters: { "ctx.$": "$$.Execution" }, End: true },
+        },
+      },
+    });
+    const { executionArn } = h.engine.startExecution({ stateMachineArn, name: "run-1", input: '{"a":1}' });
+    const failed = await h.engine.waitForExecution(executionArn);
+    fail = false;
+    h.engine.redriveExecution(executionArn);
+    const d = await h.engine.waitForExecution(executionArn);
+    const ctx = (JSON.parse(d.output ?? "null") as { ctx: Record<string, unknown> }).ctx;
+    expect(ctx).toMatchObject({
+      Id: executionArn,
+      Name: "run-1",
+      Input: { a: 1 },
+      StartTime: failed.startDate.toISOString(),
+      RedriveCount: 1,
+      RedriveTime: (d.redriveDate as Date).toISOString(),
+    });
+  });
+
   it("publishes history events and status changes to subscribers", async () => {
     const h = harness();
     const seen: EngineEvent[] = [];

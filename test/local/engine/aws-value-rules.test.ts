@@ -93,6 +93,175 @@ describe("*Path fields that must resolve to a number", () => {
     const text = await run(taskWith({ TimeoutSecondsPath: "$.t" }), { t: "30" }, echo());
     expect(text.description.status).toBe("SUCCEEDED");
   });
+
+  // "The reference path must select fields whose values are positive integers" (Task state).
+  it("refuses a TimeoutSecondsPath or HeartbeatSecondsPath value of 0 or less before the task starts", async () => {
+    let calls = 0;
+    const counted = () =>
+      harness({
+        invokeFunction: async (_name, payload) => {
+          calls++;
+          return payload;
+        },
+      });
+    const zero = await run(taskWith({ TimeoutSecondsPath: "$.t" }), { t: 0 }, counted());
+    expect(zero.description.error).toBe("States.Runtime");
+    expect(zero.description.cause).toContain(
+      'The TimeoutSecondsPath field refers to value "0" which is not a valid integer: $.t',
+    );
+    const negative = await run(
+      taskWith({ HeartbeatSecondsPath: "$.h", TimeoutSeconds: 60 }),
+      { h: -5 },
+      counted(),
+    );
+    expect(negative.description.error).toBe("States.Runtime");
+    expect(calls).toBe(0);
+    const jsonata = await run(
+      {
+        QueryLanguage: "JSONata",
+        StartAt: "T",
+        States: {
+          T: {
+            Type: "Task",
+            Resource: "arn:aws:states:::lambda:invoke",
+            Arguments: { FunctionName: "f" },
+            TimeoutSeconds: "{% -1 %}",
+            End: true,
+          },
+        },
+      },
+      {},
+      counted(),
+    );
+    expect(jsonata.description.error).toBe("States.QueryEvaluationError");
+    expect(calls).toBe(0);
+  });
+});
+
+describe("ItemBatcher counts read as the other *Path fields", () => {
+  const batched = (batcher: Record<string, unknown>, jsonata = false) => ({
+    ...(jsonata ? { QueryLanguage: "JSONata" } : {}),
+    StartAt: "M",
+    States: {
+      M: {
+        Type: "Map",
+        ...(jsonata ? { Items: "{% $states.input.items %}" } : { ItemsPath: "$.items" }),
+        ItemBatcher: batcher,
+        ItemProcessor: {
+          ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" },
+          StartAt: "P",
+          States: { P: { Type: "Pass", End: true } },
+        },
+        End: true,
+      },
+    },
+  });
+
+  it("batches by MaxItemsPerBatchPath (a number or numeric text) and by a JSONata MaxItemsPerBatch", async () => {
+    const want = [{ Items: [1, 2] }, { Items: [3] }];
+    for (const n of [2, "2"]) {
+      const out = await run(batched({ MaxItemsPerBatchPath: "$.n" }), { items: [1, 2, 3], n });
+      expect(out.output).toEqual(want);
+    }
+    const jsonata = await run(batched({ MaxItemsPerBatch: "{% $states.input.n %}" }, true), {
+      items: [1, 2, 3],
+      n: 2,
+    });
+    expect(jsonata.output).toEqual(want);
+  });
+
+  it("batches by MaxInputBytesPerBatchPath", async () => {
+    // Each item is 1 byte of JSON: 2 bytes a batch makes batches of two.
+    const out = await run(batched({ MaxInputBytesPerBatchPath: "$.b" }), { items: [1, 2, 3], b: 2 });
+    expect(out.output).toEqual([{ Items: [1, 2] }, { Items: [3] }]);
+  });
+
+  it("refuses a value that is not an integer with States.Runtime, quoting it as JSON text", async () => {
+    const frac = await run(batched({ MaxItemsPerBatchPath: "$.n" }), { items: [1], n: 1.5 });
+    expect(frac.description.error).toBe("States.Runtime");
+    expect(frac.description.cause).toBe(
+      cause('The MaxItemsPerBatchPath field refers to value "1.5" which is not a valid integer: $.n'),
+    );
+    const obj = await run(batched({ MaxInputBytesPerBatchPath: "$.b" }), { items: [1], b: { x: 1 } });
+    expect(obj.description.cause).toBe(
+      cause(
+        'The MaxInputBytesPerBatchPath field refers to value "{"x":1}" which is not a valid integer: $.b',
+      ),
+    );
+    const zero = await run(batched({ MaxItemsPerBatchPath: "$.n" }), { items: [1], n: 0 });
+    expect(zero.description.cause).toBe(
+      cause('The MaxItemsPerBatchPath field refers to value "0" which is not a valid integer: $.n'),
+    );
+    const negative = await run(batched({ MaxInputBytesPerBatch: "{% -1 %}" }, true), { items: [1] });
+    expect(negative.description.error).toBe("States.QueryEvaluationError");
+    expect(negative.description.cause).toContain(
+      "'ItemBatcher/MaxInputBytesPerBatch' returned a value out of range",
+    );
+    const text = await run(batched({ MaxItemsPerBatch: "{% 'two' %}" }, true), { items: [1] });
+    expect(text.description.error).toBe("States.QueryEvaluationError");
+    expect(text.description.cause).toContain("specified for the field 'ItemBatcher/MaxItemsPerBatch'");
+  });
+});
+
+describe("Wait SecondsPath", () => {
+  const wait = {
+    StartAt: "W",
+    States: { W: { Type: "Wait", SecondsPath: "$.s", End: true } },
+  };
+  const waitCause = (text: string) =>
+    `An error occurred while executing the state 'W' (entered at the event id #2). ${text}`;
+
+  it("reads numeric text as a long, and shows text it cannot read without quotes, as TimestampPath does", async () => {
+    expect((await run(wait, { s: "0" })).description.status).toBe("SUCCEEDED");
+    const text = await run(wait, { s: "soon" });
+    expect(text.description.cause).toBe(
+      waitCause("The SecondsPath parameter cannot be parsed as a long value: $.s == soon"),
+    );
+    const negative = await run(wait, { s: "-1" });
+    expect(negative.description.cause).toBe(
+      waitCause("The SecondsPath parameter references a negative value: $.s == -1"),
+    );
+    const obj = await run(wait, { s: { a: 1 } });
+    expect(obj.description.cause).toBe(
+      waitCause('The SecondsPath parameter cannot be parsed as a long value: $.s == {"a":1}'),
+    );
+  });
+});
+
+describe("JSONata number fields", () => {
+  // A result of the wrong type fails as AWS's recorded `Items` refusal words it ("returned an
+  // unexpected result type. Expected 'array', but was 'object' for value: ..."), for every field.
+  it("refuse a result that is not a number the same way in a Wait's Seconds as in a Task's TimeoutSeconds", async () => {
+    const wait = await run({
+      QueryLanguage: "JSONata",
+      StartAt: "W",
+      States: { W: { Type: "Wait", Seconds: "{% 'soon' %}", End: true } },
+    });
+    expect(wait.description.error).toBe("States.QueryEvaluationError");
+    expect(wait.description.cause).toBe(
+      "An error occurred while executing the state 'W' (entered at the event id #2). The JSONata expression ''soon'' specified for the field 'Seconds' returned an unexpected result type. Expected 'integer', but was 'string' for value: \"soon\"",
+    );
+    const task = await run(
+      {
+        QueryLanguage: "JSONata",
+        StartAt: "T",
+        States: {
+          T: {
+            Type: "Task",
+            Resource: "arn:aws:states:::lambda:invoke",
+            Arguments: { FunctionName: "f" },
+            TimeoutSeconds: "{% 'soon' %}",
+            End: true,
+          },
+        },
+      },
+      {},
+      echo(),
+    );
+    expect(task.description.cause).toBe(
+      "An error occurred while executing the state 'T' (entered at the event id #2). The JSONata expression ''soon'' specified for the field 'TimeoutSeconds' returned an unexpected result type. Expected 'integer', but was 'string' for value: \"soon\"",
+    );
+  });
 });
 
 describe("JSONata results", () => {
@@ -112,15 +281,30 @@ describe("JSONata results", () => {
   });
 
   it("gives $range, $partition and $hash their intrinsics' argument rules", async () => {
-    const range = await run(output("{% $range(1.5, 9, 3) %}"));
-    expect(range.description.error).toBe("States.QueryEvaluationError");
-    expect(range.description.cause).toContain("The first argument of States.ArrayRange must be an integer");
     const long = await run(output("{% $range(0, 2000, 1) %}"));
+    expect(long.description.error).toBe("States.QueryEvaluationError");
     expect(long.description.cause).toContain("cannot produce more than 1000 items");
-    const part = await run(output("{% $partition([1, 2, 3], 1.5) %}"));
-    expect(part.description.error).toBe("States.QueryEvaluationError");
+    const zero = await run(output("{% $range(0, 9, 0) %}"));
+    expect(zero.description.cause).toContain("The step argument of States.ArrayRange must not be 0");
     const ok = await run(output("{% $range(9, 0, -3) %}"));
     expect(ok.output).toEqual([9, 6, 3, 0]);
+  });
+
+  // "Built-in JSONata functions that require integer values as parameters will automatically round
+  // down any non-integer numbers provided" (Developer Guide, "Transforming data with JSONata").
+  it("rounds fractions down where Step Functions' JSONata functions take integers", async () => {
+    expect((await run(output("{% $range(1.5, 9, 3.9) %}"))).output).toEqual([1, 4, 7]);
+    expect((await run(output("{% $range(-1.5, 1, 1) %}"))).output).toEqual([-2, -1, 0, 1]);
+    expect((await run(output("{% $partition([1, 2, 3], 1.9) %}"))).output).toEqual([[1], [2], [3]]);
+    const seeded = await run(output("{% [$random(7), $random(7.8)] %}"));
+    const [a, b] = seeded.output as number[];
+    expect(a).toBe(b);
+    // 0.5 rounds down to 0: no chunk size.
+    const part = await run(output("{% $partition([1, 2, 3], 0.5) %}"));
+    expect(part.description.error).toBe("States.QueryEvaluationError");
+    expect(part.description.cause).toContain(
+      "chunk size argument of States.ArrayPartition must be greater than 0",
+    );
   });
 });
 
@@ -159,11 +343,52 @@ describe("States.MathRandom", () => {
     expect(one.output).toEqual({ v: 5 });
   });
 
-  it("takes ranges of any safe integers, and refuses fractions, numbers past a long, reversed ranges", async () => {
+  it("takes ranges of any safe integers, and refuses numbers past a long, empty and reversed ranges, text", async () => {
     const wide = await run(random("0, 9000000000000000"));
     expect(wide.description.status).toBe("SUCCEEDED");
-    for (const args of ["1.5, 10", "0, 1e300", "10, 1", "1, 10, 0.5"]) {
+    for (const args of ["0, 1e300", "10, 1", "3, 3", "'1', 10", "1", "1, 2, 3, 4"]) {
       const out = await run(random(args));
+      expect(out.description.error).toBe("States.IntrinsicFailure");
+    }
+  });
+
+  // "If you specify a non-integer value for the start number or end number argument, Step Functions
+  // will round it off to the nearest integer" (Developer Guide, "Intrinsic functions").
+  it("rounds fractional bounds and seeds to the nearest integer", async () => {
+    expect((await run(random("4.5, 5.5"))).output).toEqual({ v: 5 });
+    expect((await run(random("-5.5, -4.5"))).output).toEqual({ v: -5 });
+    // 1.4 and 1.5 round to 1 and 2: nothing from 1 (inclusive) to 1 (exclusive) when both are 1.
+    expect((await run(random("1.4, 1.45"))).description.error).toBe("States.IntrinsicFailure");
+    const a = await run(random("0, 1000000, 41.5"));
+    const b = await run(random("0, 1000000, 42"));
+    expect(a.output).toEqual(b.output);
+  });
+});
+
+describe('Intrinsics that round their integer arguments (Developer Guide, "Intrinsic functions")', () => {
+  const pass = (expr: string) => ({
+    StartAt: "P",
+    States: { P: { Type: "Pass", Parameters: { "v.$": expr }, End: true } },
+  });
+
+  it("States.ArrayRange rounds each argument to the nearest integer", async () => {
+    expect((await run(pass("States.ArrayRange(1.5, 9.4, 2.5)"))).output).toEqual({ v: [2, 5, 8] });
+    const zero = await run(pass("States.ArrayRange(1, 9, 0.4)"));
+    expect(zero.description.error).toBe("States.IntrinsicFailure");
+  });
+
+  it("States.ArrayPartition rounds the chunk size; one that rounds to 0 is refused", async () => {
+    expect((await run(pass("States.ArrayPartition($.a, 1.5)"), { a: [1, 2, 3] })).output).toEqual({
+      v: [[1, 2], [3]],
+    });
+    const zero = await run(pass("States.ArrayPartition($.a, 0.4)"), { a: [1, 2, 3] });
+    expect(zero.description.error).toBe("States.IntrinsicFailure");
+  });
+
+  it("States.MathAdd takes operands from -2147483648 to 2147483647 once rounded", async () => {
+    expect((await run(pass("States.MathAdd(2147483647.4, -1)"))).output).toEqual({ v: 2147483646 });
+    for (const args of ["2147483648, 0", "0, -2147483649", "$.big, 1"]) {
+      const out = await run(pass(`States.MathAdd(${args})`), { big: 1e12 });
       expect(out.description.error).toBe("States.IntrinsicFailure");
     }
   });

@@ -207,6 +207,40 @@ describe(".waitForTaskToken", () => {
     expect(ended - started).toBe(600_000);
   });
 
+  // Developer Guide, "Handling errors": States.Timeout is reported for a task that runs too long "or
+  // failed to send a heartbeat"; States.TaskFailed "matches any known error name except for
+  // States.Timeout".
+  it("lets States.Timeout, not States.TaskFailed, take a heartbeat timeout", async () => {
+    const caught = (catchers: { ErrorEquals: string[]; Next: string }[]) => {
+      const { End: _end, ...approve } = definition.States.Approve;
+      const targets = Object.fromEntries(catchers.map((c) => [c.Next, { Type: "Pass", End: true }]));
+      return {
+        StartAt: "Approve",
+        States: {
+          Approve: { ...approve, Next: "Done", Catch: catchers },
+          Done: { Type: "Pass", End: true },
+          ...targets,
+        },
+      };
+    };
+    const viaTimeout = await run(
+      caught([{ ErrorEquals: ["States.Timeout"], Next: "ByTimeout" }]),
+      {},
+      harness({ invokeFunction: async () => null }),
+    );
+    expect(viaTimeout.entered).toEqual(["Approve", "ByTimeout"]);
+    expect(viaTimeout.output).toMatchObject({ Error: "States.HeartbeatTimeout" });
+    const notTaskFailed = await run(
+      caught([
+        { ErrorEquals: ["States.TaskFailed"], Next: "ByTaskFailed" },
+        { ErrorEquals: ["States.ALL"], Next: "ByAll" },
+      ]),
+      {},
+      harness({ invokeFunction: async () => null }),
+    );
+    expect(notTaskFailed.entered).toEqual(["Approve", "ByAll"]);
+  });
+
   it("rejects unknown tokens", () => {
     const h = harness();
     expect(() => h.engine.sendTaskSuccess({ taskToken: "nope", output: "{}" })).toThrowError(
