@@ -323,6 +323,13 @@ export const failoverFunctions = [
       // and the Deployments a failover would scale up on the standby platform cluster.
       describeWorkloadClusters,
       listSecrets,
+      // A secret the listing does not show yet (ListSecrets lags up to five minutes) is asked for by name.
+      {
+        actions: ["secretsmanager:DescribeSecret"],
+        resources: REGIONS.map(
+          (r) => `arn:\${partition}:secretsmanager:${r}:\${account}:secret:cplane/tenants/*`,
+        ),
+      },
     ],
     { ...ENV, EVENT_BUS_NAME: BUS, EKS_CLUSTER_NAME: TENANT_CLUSTER_NAME },
     300,

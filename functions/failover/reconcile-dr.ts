@@ -46,7 +46,8 @@ export const handler = defineStep(ReconcileDrInput, async (input): Promise<Recon
   for (const tenant of tenants) {
     try {
       const spaceInLine = namespaces?.get(tenant.slug)?.metadata?.labels?.[LABEL_TIER] === tenant.tier;
-      if (spaceInLine && (await drInLine(inventory, tenant, regions))) continue;
+      // A listing that failed (throttled, a region down) decides nothing: the tenant gets the closer look.
+      if (spaceInLine && (await drInLine(inventory, tenant, regions).catch(() => false))) continue;
       const change = await reconcileTenant(tenant, regions, input.executionArn);
       const owner = {
         slug: tenant.slug,

@@ -25,6 +25,7 @@ import { now } from "../tenant/lib/inputs.ts";
 import { listTenants, recordStep } from "../tenant/lib/registry.ts";
 import { isOutage, otherRegion, rdsIn, regionPair } from "./lib/aws.ts";
 import { DR_PROFILES, TAG_DR } from "./lib/dr-profiles.ts";
+import { findClusterIn } from "./lib/dr-setup.ts";
 import { Inventory } from "./lib/inventory.ts";
 import { drNames, stamp } from "./lib/names.ts";
 import { reestablishReplica, secretInLine } from "./lib/secret-replication.ts";
@@ -66,7 +67,9 @@ export const handler = defineStep(ReestablishInput, async (input): Promise<Reest
     const names = drNames(tenant.slug);
     const rds = rdsIn(old);
     try {
-      const stale = await inventory.cluster(old, names.clusterIdentifier);
+      // The listing names the candidates; what is acted on is read again.
+      if (!(await inventory.cluster(old, names.clusterIdentifier))) continue;
+      const stale = await findClusterIn(old, names.clusterIdentifier);
       if (!stale || stale.Status === "deleting" || stale.GlobalClusterIdentifier) continue;
       if (tagValue(stale.TagList, TAG_TENANT) !== tenant.slug || tagValue(stale.TagList, TAG_DR) === "true")
         continue;

@@ -75,6 +75,8 @@ export interface ClientFactoryOptions {
   region?: string;
   /** Trace with X-Ray through Powertools (default true). */
   trace?: boolean;
+  /** The SDK's logger; without one, its logger middleware is left out (see below). */
+  logger?: unknown;
 }
 
 /**

@@ -542,7 +542,8 @@ function copyWithoutUndefined(value: unknown): unknown {
   if (value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) return value.map(copyWithoutUndefined);
   if (value instanceof Date) return new Date(value.getTime());
-  if (value instanceof Uint8Array) return value.slice();
+  // A copy of the bytes as the SDK gives them (a Buffer's slice would share its memory).
+  if (value instanceof Uint8Array) return new Uint8Array(value);
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return structuredClone(value);
   const out: Record<string, unknown> = {};

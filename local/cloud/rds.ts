@@ -1319,7 +1319,7 @@ export class Rds implements EmulatedService {
 /**
  * A Describe's page as RDS pages: at most `MaxRecords` (20 to 100, default 100) and a `Marker` when more
  * follow. The marker names the last item returned, so the next page starts after it even when items
- * were added before it meanwhile (and at its old position when it is gone).
+ * were added before it meanwhile (and where it stood, when it is gone).
  */
 function pageOf<T>(
   items: readonly T[],
@@ -1333,7 +1333,8 @@ function pageOf<T>(
   if (input.Marker) {
     const [index, last] = Buffer.from(input.Marker, "base64url").toString().split("\n");
     const at = items.findIndex((item) => key(item) === last);
-    start = at >= 0 ? at + 1 : Number(index);
+    // Gone since: the item that followed it has moved up into its place.
+    start = at >= 0 ? at + 1 : Math.max(0, Number(index) - 1);
     if (!Number.isInteger(start) || start < 0) fail("InvalidParameterValue", "Invalid marker");
   }
   const page = items.slice(start, start + max);

@@ -18,9 +18,14 @@ import {
   DescribeDBClustersCommand,
   RDSClient,
 } from "@aws-sdk/client-rds";
-import { RemoveRegionsFromReplicationCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import {
+  RemoveRegionsFromReplicationCommand,
+  ReplicateSecretToRegionsCommand,
+  SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findGlobal } from "../../functions/failover/lib/dr-setup.ts";
+import { readReadiness } from "../../functions/failover/lib/store.ts";
 import { createAwsClient } from "../../functions/shared/aws-clients.ts";
 import { TransientError } from "../../functions/shared/errors.ts";
 import { LABEL_TIER } from "../../functions/tenant/lib/namespace.ts";
@@ -220,6 +225,42 @@ describe("the rare paths' calls, authorized as each function's role", () => {
         "Allow",
         "Allow",
       ]);
+    }, 120_000);
+
+    it("check-readiness: counts a tenant red whose secret its standby region cannot read, asked for by name when the listing misses it (DescribeSecret)", async () => {
+      // Prepare: the secret's replica removed, the clock held so that no scheduled run mends it
+      let release = () => {};
+      runtime.clock.track(
+        new Promise<void>((resolve) => {
+          release = resolve;
+        }),
+      );
+      const dr = runtime.secondaryRegion;
+      const secrets = createAwsClient(SecretsManagerClient, { trace: false });
+      const secretId = `cplane/tenants/${slug}/db`;
+      await secrets.send(
+        new RemoveRegionsFromReplicationCommand({ SecretId: secretId, RemoveReplicaRegions: [dr] }),
+      );
+      const from = decisions.length;
+
+      // Act
+      const result = await invoke("failover/check-readiness", {
+        executionArn: `${runtime.stateMachineArn("dr-readiness").replace(":stateMachine:", ":execution:")}:rare`,
+        reconciled: [],
+      });
+      const subject = (await readReadiness())?.subjects.find((s) => s.subject === slug);
+      await secrets
+        .send(
+          new ReplicateSecretToRegionsCommand({ SecretId: secretId, AddReplicaRegions: [{ Region: dr }] }),
+        )
+        .finally(release);
+
+      // Assess
+      expect(result).toMatchObject({ overall: "red" });
+      expect(subject).toMatchObject({ status: "red" });
+      expect(subject?.reason).toContain(`${secretId} not readable in ${dr}`);
+      expect(asked(from, "failover/check-readiness", "secretsmanager:ListSecrets")).toContain("Allow");
+      expect(asked(from, "failover/check-readiness", "secretsmanager:DescribeSecret")).toEqual(["Allow"]);
     }, 120_000);
 
     it("reconcile-dr: makes a DR space again whose association and secret replica are gone (CreatePodIdentityAssociation's PassRole and TagResource, ReplicateSecretToRegions)", async () => {

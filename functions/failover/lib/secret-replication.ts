@@ -11,6 +11,7 @@ import {
   type DescribeSecretCommandOutput,
   ReplicateSecretToRegionsCommand,
 } from "@aws-sdk/client-secrets-manager";
+import { awsNow } from "../../shared/aws-clients.ts";
 import { TAG_TENANT, tagValue } from "../../tenant/lib/database.ts";
 import { isAwsError } from "../../tenant/lib/errors.ts";
 import { tenantNames } from "../../tenant/lib/slug.ts";
@@ -27,6 +28,9 @@ async function describeIn(region: string, name: string): Promise<DescribeSecretC
     });
 }
 
+/** How far ListSecrets may lag behind a change. */
+const LISTING_LAG_MS = 5 * 60_000;
+
 /**
  * Whether the listings (lib/inventory.ts) already show nothing to do: no secret where the tenant
  * serves, or a replica there, or a replica of it in the other region. False means "look closer".
@@ -34,6 +38,10 @@ async function describeIn(region: string, name: string): Promise<DescribeSecretC
 export async function secretInLine(inventory: Inventory, slug: string, serving: string): Promise<boolean> {
   const name = tenantNames(slug).secretName;
   const here = (await inventory.secrets(serving)).get(name);
+  // ListSecrets may not show changes of the last five minutes (its API reference): a secret changed
+  // since (a promotion) is looked at by name.
+  const changed = here?.LastChangedDate?.getTime() ?? 0;
+  if (awsNow() - changed < LISTING_LAG_MS) return false;
   if (!here || (here.PrimaryRegion ?? serving) !== serving) return true;
   return (await inventory.secrets(otherRegion(serving))).get(name)?.PrimaryRegion === serving;
 }
