@@ -430,7 +430,7 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
         faults: faultsText,
         services: objectText(state),
       });
-      const bytes = await writeAtomically(join(dir, "cloud.json"), document.text);
+      const bytes = await writeAtomically(join(dir, "cloud.json"), document.parts);
       for (const service of savers) await service.afterCommit?.(dir);
       return { bytes, savedAt };
     })();

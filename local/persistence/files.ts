@@ -10,21 +10,30 @@ import { dirname, join } from "node:path";
 const TEMPORARY = /\.(\d+)(?:\.[0-9a-f]+)?\.tmp$/;
 
 /** Writes `data` to `file` atomically; returns the bytes written. */
-export async function writeAtomically(file: string, data: string | Uint8Array): Promise<number> {
+export async function writeAtomically(
+  file: string,
+  data: string | Uint8Array | readonly string[],
+): Promise<number> {
   const dir = dirname(file);
   await mkdir(dir, { recursive: true });
   const temporary = `${file}.${process.pid}.tmp`;
-  const bytes = typeof data === "string" ? Buffer.from(data) : data;
+  // Pieces of text are written one after another, never joined into one copy of the whole.
+  const pieces = typeof data === "string" ? [Buffer.from(data)] : data instanceof Uint8Array ? [data] : data;
+  let written = 0;
   const handle = await open(temporary, "w");
   try {
-    await handle.writeFile(bytes);
+    for (const piece of pieces) {
+      const bytes = typeof piece === "string" ? Buffer.from(piece) : piece;
+      await handle.writeFile(bytes);
+      written += bytes.byteLength;
+    }
     await handle.sync();
   } finally {
     await handle.close();
   }
   await rename(temporary, file);
   await syncDirectory(dir);
-  return bytes.byteLength;
+  return written;
 }
 
 /** Makes a rename in `dir` durable; file systems that cannot sync a directory are left as they are. */

@@ -19,6 +19,16 @@ describe("files under the data directory", () => {
     expect(readdirSync(join(dir, "nested"))).toEqual(["state.json"]);
   });
 
+  it("writes text given in pieces as one file, in order, counting its bytes", async () => {
+    const file = join(dir, "pieces.json");
+    await writeAtomically(file, "a much longer text than the pieces that replace it");
+
+    const bytes = await writeAtomically(file, ['{"a":', "[1,2]", ',"é":', '"x"}']);
+
+    expect(readFileSync(file, "utf8")).toBe('{"a":[1,2],"é":"x"}');
+    expect(bytes).toBe(Buffer.byteLength('{"a":[1,2],"é":"x"}'));
+  });
+
   it("removes temporaries a crashed process left, and nothing else", async () => {
     const leftovers = join(dir, "leftovers");
     await writeAtomically(join(leftovers, "cloud.json"), "{}");
