@@ -149,7 +149,8 @@ const READ_OPERATION = /^(Describe|List|Get|BatchGet|Query|Scan|Test|Check|Looku
  * every service it was given (the constructors in `createLocalCloud`), whether it writes to it today or
  * not. Traffic is given EKS and is left out of EKS's list on purpose: it only reads Kubernetes objects
  * (`list` returns copies) and it runs on every minute's tick, which would make every checkpoint
- * serialize EKS again. Calls are marked whether they read or write: a read is not proven harmless.
+ * serialize EKS again. Calls are marked whether they read or write, unless the service lists the
+ * operation among its pure reads (proven harmless by test/local/cloud/pure-reads.test.ts).
  */
 const REACHES: Readonly<Record<string, readonly string[]>> = {
   RDS: ["RDS", "SecretsManager"],
@@ -378,7 +379,8 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
         }
       }
       const input = structuredClone(call.input ?? {});
-      const output = await changes.during(reachOf(call.service), () =>
+      const reach = service.pureReads?.has(call.operation) ? [] : reachOf(call.service);
+      const output = await changes.during(reach, () =>
         track(
           Promise.resolve().then(() =>
             (operation as (input: unknown, region: string) => unknown)(input, call.region),

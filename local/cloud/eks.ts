@@ -122,6 +122,14 @@ interface State {
 
 export class Eks implements EmulatedService {
   readonly name = "EKS";
+  readonly pureReads: ReadonlySet<string> = new Set([
+    "DescribeCluster",
+    "ListClusters",
+    "DescribeNodegroup",
+    "ListNodegroups",
+    "ListAccessEntries",
+    "ListPodIdentityAssociations",
+  ]);
   private readonly ctx: CloudContext;
   private state: State = { clusters: [], nodegroups: [], updates: [], accessEntries: [], podIdentities: [] };
   private readonly apis = new Map<string, KubernetesCluster>();

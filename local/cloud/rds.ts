@@ -155,6 +155,13 @@ const WRITE_RETENTION_MS = 15 * 24 * 60 * 60_000;
 
 export class Rds implements EmulatedService {
   readonly name = "RDS";
+  readonly pureReads: ReadonlySet<string> = new Set([
+    "DescribeDBClusters",
+    "DescribeDBClusterSnapshots",
+    "DescribeGlobalClusters",
+    "DescribeDBInstances",
+    "ListTagsForResource",
+  ]);
   private readonly ctx: CloudContext;
   private readonly databases: Databases;
   private readonly secrets: SecretsManager;

@@ -58,6 +58,7 @@ const REPLICA_REFUSED =
 
 export class SecretsManager implements EmulatedService {
   readonly name = "SecretsManager";
+  readonly pureReads: ReadonlySet<string> = new Set(["DescribeSecret", "ListSecrets", "GetSecretValue"]);
   private readonly ctx: CloudContext;
   private secrets: Secret[] = [];
 

@@ -12,6 +12,12 @@ export interface EmulatedService {
   /** Global services (Route 53) are not taken down with a region. */
   readonly global?: boolean;
   readonly operations: Record<string, Operation>;
+  /**
+   * Operations that change no service's state (each proven by test/local/cloud/pure-reads.test.ts): a
+   * call to one leaves every change token as it is, so the next checkpoint does not serialize the
+   * services it reaches again. A read not listed counts as a possible change.
+   */
+  readonly pureReads?: ReadonlySet<string>;
   /** Resources by region (or `global`) and kind, for `cplane cloud describe`. */
   describe(): Record<string, Record<string, unknown[]>>;
   /**
