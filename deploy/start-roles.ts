@@ -23,3 +23,9 @@ export function starterTrustPolicy(starter: Starter) {
 export function startExecutionStatements(stateMachineArn: string): DerivedStatement[] {
   return [{ sid: "StartWorkflow", actions: ["states:StartExecution"], resources: [stateMachineArn] }];
 }
+
+/**
+ * How long a schedule's run is retried before it is dead-lettered: stacks/ deploys it on every schedule
+ * target, and the local scheduler installs the same.
+ */
+export const SCHEDULE_RETRY_POLICY = { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 3600 } as const;

@@ -7,7 +7,12 @@
 
 import { deployable } from "../deploy/deployable.ts";
 import { RULE_NAME_MAX, SCHEDULE_NAME_MAX, stageResourceName } from "../deploy/names.ts";
-import { type Starter, startExecutionStatements, starterTrustPolicy } from "../deploy/start-roles.ts";
+import {
+  SCHEDULE_RETRY_POLICY,
+  type Starter,
+  startExecutionStatements,
+  starterTrustPolicy,
+} from "../deploy/start-roles.ts";
 import { policyDocument } from "../deploy/state-machine-iam.ts";
 import { functionRules } from "../events/function-rules.ts";
 import { workflowRules } from "../events/rules.ts";
@@ -104,7 +109,10 @@ export function deployTriggers(
           arn: arnOf(schedule.workflow),
           roleArn: role.arn,
           input: JSON.stringify(schedule.input),
-          retryPolicy: { maximumRetryAttempts: 8, maximumEventAgeInSeconds: 3600 },
+          retryPolicy: {
+            maximumRetryAttempts: SCHEDULE_RETRY_POLICY.MaximumRetryAttempts,
+            maximumEventAgeInSeconds: SCHEDULE_RETRY_POLICY.MaximumEventAgeInSeconds,
+          },
           deadLetterConfig: { arn: deadLetters.arn },
         },
       });

@@ -1,4 +1,5 @@
-/** Loads the workflow schedules of events/schedules.ts into a local scheduler, as stacks/ deploys them. */
+/** Loads the workflow schedules of events/schedules.ts into a local scheduler, as stacks/ deploys them (role, retry policy). */
+import { SCHEDULE_RETRY_POLICY } from "../../deploy/start-roles.ts";
 import type { WorkflowSchedule } from "../../events/schedules.ts";
 import type { LocalScheduler } from "./scheduler.ts";
 
@@ -6,8 +7,8 @@ export function installWorkflowSchedules(
   scheduler: LocalScheduler,
   schedules: readonly WorkflowSchedule[],
   stateMachineArn: (workflow: string) => string,
-  /** The role each schedule starts its workflow as (none: unauthorized). */
-  roleArn?: (schedule: WorkflowSchedule) => string,
+  /** The role each schedule starts its workflow as (Scheduler requires one). */
+  roleArn: (schedule: WorkflowSchedule) => string,
 ): string[] {
   return schedules.map(
     (schedule) =>
@@ -23,7 +24,8 @@ export function installWorkflowSchedules(
         Target: {
           Arn: stateMachineArn(schedule.workflow),
           Input: JSON.stringify(schedule.input),
-          ...(roleArn ? { RoleArn: roleArn(schedule) } : {}),
+          RoleArn: roleArn(schedule),
+          RetryPolicy: { ...SCHEDULE_RETRY_POLICY },
         },
       }).ScheduleArn,
   );

@@ -3,8 +3,10 @@
  * friends), run on the shared virtual clock, invoking targets through the same dispatcher as the
  * bus. Each invocation's Input may use Scheduler's context attributes
  * (`<aws.scheduler.scheduled-time>`, `<aws.scheduler.execution-id>`, `<aws.scheduler.attempt-number>`,
- * `<aws.scheduler.schedule-arn>`). A failing target is retried with back-off under its RetryPolicy,
- * then dead-lettered.
+ * `<aws.scheduler.schedule-arn>`). Each target is reached as its `RoleArn` (required, as CreateSchedule
+ * requires it: Scheduler assumes that role to invoke the target). A failing target is retried with
+ * back-off under its RetryPolicy, then dead-lettered; each attempt and outcome is counted under
+ * Scheduler's CloudWatch metric names (`AWS/Scheduler`, per schedule group).
  */
 import { randomUUID } from "node:crypto";
 import type { TargetDispatcher } from "../bus/bus.ts";
@@ -24,7 +26,8 @@ export class SchedulerApiError extends Error {
 
 export interface ScheduleTarget {
   Arn: string;
-  RoleArn?: string;
+  /** The role Scheduler assumes to invoke the target: required, as in the API. */
+  RoleArn: string;
   Input?: string;
   RetryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
   DeadLetterConfig?: { Arn?: string };
@@ -68,7 +71,21 @@ export interface SchedulerDeadLetter {
   readonly scheduledTime: string;
   readonly deadLetterArn: string | undefined;
   readonly attempts: number;
+  /** The dead-letter message's ERROR_CODE: the error's `errorCode` (`NO_PERMISSIONS`...) or its name. */
+  readonly errorCode: string;
   readonly error: string;
+}
+
+/**
+ * A schedule group's counters, named as Scheduler publishes them in `AWS/Scheduler` ("Monitoring
+ * Amazon EventBridge Scheduler with Amazon CloudWatch"): every attempt, the attempts the target
+ * failed, and the runs that failed for good: sent to the dead-letter queue, or dropped without one.
+ */
+export interface ScheduleGroupMetrics {
+  InvocationAttemptCount: number;
+  TargetErrorCount: number;
+  InvocationsSentToDeadLetterCount: number;
+  InvocationDroppedCount: number;
 }
 
 export interface LocalSchedulerOptions {
@@ -91,6 +108,28 @@ interface ScheduleState {
 
 export type LocalScheduler = ReturnType<typeof createLocalScheduler>;
 
+/** Target.RoleArn's pattern in the Scheduler API reference ("Target"). */
+const ROLE_ARN = /^arn:aws(-[a-z]+)?:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+
+/**
+ * CreateSchedule and UpdateSchedule refuse a target without a role, or with a role ARN that is not one,
+ * worded as AWS's request validation words a constraint (the local server's models do the same).
+ */
+function validateRoleArn(roleArn: unknown): void {
+  if (roleArn === undefined || roleArn === null) {
+    throw new SchedulerApiError(
+      "ValidationException",
+      "1 validation error detected: Value null at 'target.roleArn' failed to satisfy constraint: Member must not be null",
+    );
+  }
+  if (typeof roleArn !== "string" || roleArn.length > 1600 || !ROLE_ARN.test(roleArn)) {
+    throw new SchedulerApiError(
+      "ValidationException",
+      `1 validation error detected: Value '${String(roleArn)}' at 'target.roleArn' failed to satisfy constraint: Member must satisfy regular expression pattern: ${ROLE_ARN.source.slice(1, -1)}`,
+    );
+  }
+}
+
 export function createLocalScheduler(options: LocalSchedulerOptions) {
   const { clock, dispatcher } = options;
   const region = options.region ?? "us-east-1";
@@ -100,7 +139,8 @@ export function createLocalScheduler(options: LocalSchedulerOptions) {
   const schedules = new Map<string, ScheduleState>();
   const invocations: Invocation[] = [];
   const deadLetters: SchedulerDeadLetter[] = [];
-  const inFlight = new Set<Promise<void>>();
+  const metrics = new Map<string, ScheduleGroupMetrics>();
+  const inFlight = new Set<Promise<unknown>>();
 
   const key = (group: string, name: string) => `${group}/${name}`;
 
@@ -145,6 +185,7 @@ export function createLocalScheduler(options: LocalSchedulerOptions) {
       throw new SchedulerApiError("ValidationException", "The EndDate must be after the StartDate.");
     }
     if (!request.Target?.Arn) throw new SchedulerApiError("ValidationException", "Target.Arn is required");
+    validateRoleArn(request.Target.RoleArn);
     return expression;
   }
 
@@ -186,7 +227,7 @@ export function createLocalScheduler(options: LocalSchedulerOptions) {
       () => {
         state.cursor = next;
         state.timer = undefined;
-        fire(state, next, randomUUID(), 1);
+        void fire(state, next, randomUUID(), 1);
         plan(state);
         if (state.timer === undefined && state.description.ActionAfterCompletion === "DELETE") {
           schedules.delete(key(state.description.GroupName, state.description.Name));
@@ -196,7 +237,27 @@ export function createLocalScheduler(options: LocalSchedulerOptions) {
     );
   }
 
-  function fire(state: ScheduleState, scheduledTime: number, executionId: string, attempt: number): void {
+  function metricsOf(group: string): ScheduleGroupMetrics {
+    let counters = metrics.get(group);
+    if (!counters) {
+      counters = {
+        InvocationAttemptCount: 0,
+        TargetErrorCount: 0,
+        InvocationsSentToDeadLetterCount: 0,
+        InvocationDroppedCount: 0,
+      };
+      metrics.set(group, counters);
+    }
+    return counters;
+  }
+
+  /** One attempt of a run; resolves with its invocation record once the target answered. */
+  function fire(
+    state: ScheduleState,
+    scheduledTime: number,
+    executionId: string,
+    attempt: number,
+  ): Promise<Invocation> {
     const { description } = state;
     const scheduled = new Date(scheduledTime).toISOString().replace(".000Z", "Z");
     const input = (description.Target.Input ?? "{}")
@@ -204,57 +265,62 @@ export function createLocalScheduler(options: LocalSchedulerOptions) {
       .replaceAll("<aws.scheduler.execution-id>", executionId)
       .replaceAll("<aws.scheduler.attempt-number>", String(attempt))
       .replaceAll("<aws.scheduler.schedule-arn>", description.Arn);
-    const arn = description.Target.Arn;
-    const work = (async () => {
+    const { Arn: arn, RoleArn: roleArn } = description.Target;
+    const counters = metricsOf(description.GroupName);
+    const work = (async (): Promise<Invocation> => {
       const invokedAt = new Date(clock.now()).toISOString();
+      const run = {
+        scheduleName: description.Name,
+        executionId,
+        scheduledTime: scheduled,
+        invokedAt,
+        attempt,
+        input,
+      };
+      counters.InvocationAttemptCount++;
       try {
         // The run's execution id names the execution it starts: whoever holds the id (`runNow`'s caller,
         // the invocation log) finds the execution, and a retry of a start that did happen finds it there.
+        // Every start is made as the target's role, which the dispatcher authorizes.
         if (/:states:[^:]*:[^:]*:stateMachine:/.test(arn))
-          await dispatcher.startExecution(arn, input, { id: executionId }, description.Target.RoleArn);
+          await dispatcher.startExecution(arn, input, { id: executionId }, roleArn);
         else if (/:lambda:[^:]*:[^:]*:function:/.test(arn)) await dispatcher.invokeFunction(arn, input);
         else if (dispatcher.deliver) await dispatcher.deliver(arn, input);
         else throw new SchedulerApiError("ValidationException", `No local dispatcher for target ${arn}`);
-        invocations.push({
-          scheduleName: description.Name,
-          executionId,
-          scheduledTime: scheduled,
-          invokedAt,
-          attempt,
-          input,
-          ok: true,
-        });
+        const invocation: Invocation = { ...run, ok: true };
+        invocations.push(invocation);
+        return invocation;
       } catch (error) {
         const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-        invocations.push({
-          scheduleName: description.Name,
-          executionId,
-          scheduledTime: scheduled,
-          invokedAt,
-          attempt,
-          input,
-          ok: false,
-          error: message,
-        });
+        const invocation: Invocation = { ...run, ok: false, error: message };
+        invocations.push(invocation);
+        counters.TargetErrorCount++;
         const policy = description.Target.RetryPolicy;
         const delay = backoffMs(attempt);
         const tooOld =
           clock.now() + delay - scheduledTime > (policy?.MaximumEventAgeInSeconds ?? 86_400) * 1000;
         if (attempt > (policy?.MaximumRetryAttempts ?? 185) || tooOld) {
+          const deadLetterArn = description.Target.DeadLetterConfig?.Arn;
+          if (deadLetterArn) counters.InvocationsSentToDeadLetterCount++;
+          else counters.InvocationDroppedCount++;
+          const code = (error as { errorCode?: unknown } | undefined)?.errorCode;
           deadLetters.push({
             scheduleName: description.Name,
             executionId,
             scheduledTime: scheduled,
-            deadLetterArn: description.Target.DeadLetterConfig?.Arn,
+            deadLetterArn,
             attempts: attempt,
+            errorCode: typeof code === "string" ? code : error instanceof Error ? error.name : "Error",
             error: message,
           });
-        } else clock.setTimer(delay, () => fire(state, scheduledTime, executionId, attempt + 1));
+        } else clock.setTimer(delay, () => void fire(state, scheduledTime, executionId, attempt + 1));
+        return invocation;
       }
     })();
     const tracked = clock.track(work);
     inFlight.add(tracked);
     void tracked.finally(() => inFlight.delete(tracked));
+    return tracked;
   }
 
   function get(name: string, group = "default"): ScheduleState {
@@ -323,20 +389,25 @@ export function createLocalScheduler(options: LocalSchedulerOptions) {
       };
     },
 
-    /** The next `count` scheduled times (before flexible windows) from now, ISO strings. */
     /**
      * Invokes a schedule's target now, as one of its runs (context attributes filled in, retries and
-     * dead letters as usual), leaving its plan unchanged. Returns the run's execution id.
+     * dead letters as usual), leaving its plan unchanged. Returns the run's execution id, and its
+     * first attempt's outcome once the target answered.
      */
-    runNow(request: { Name: string; GroupName?: string }): string {
+    runNow(request: { Name: string; GroupName?: string }): {
+      executionId: string;
+      firstAttempt: Promise<Invocation>;
+    } {
       const state = get(request.Name, request.GroupName);
       const executionId = randomUUID();
-      fire(state, clock.now(), executionId, 1);
-      return executionId;
+      return { executionId, firstAttempt: fire(state, clock.now(), executionId, 1) };
     },
 
+    /** The next `count` scheduled times (before flexible windows) from now, ISO strings; none when disabled. */
     upcoming(request: { Name: string; GroupName?: string }, count = 5): string[] {
       const state = get(request.Name, request.GroupName);
+      // A disabled schedule runs at no time: no next run (its cursor stopped where it was disabled).
+      if (state.description.State !== "ENABLED") return [];
       const out: string[] = [];
       let cursor = state.cursor;
       for (let i = 0; i < count; i++) {
@@ -354,6 +425,11 @@ export function createLocalScheduler(options: LocalSchedulerOptions) {
 
     deadLetters(): readonly SchedulerDeadLetter[] {
       return deadLetters;
+    },
+
+    /** A schedule group's counters (`AWS/Scheduler`, dimension ScheduleGroup). */
+    metrics(request: { GroupName?: string } = {}): ScheduleGroupMetrics {
+      return { ...metricsOf(request.GroupName ?? "default") };
     },
 
     async drain(): Promise<void> {

@@ -205,7 +205,7 @@ export function adminRoutes(runtime: Runtime, extra: readonly Route[] = []): Rou
     {
       method: "POST",
       path: /^\/_cplane\/schedules\/(?<name>[^/]+)\/trigger$/,
-      handle(_, response, params) {
+      async handle(_, response, params) {
         const name = decodeURIComponent(params.name ?? "");
         const status = runtime.schedules.find((s) => s.schedule === name);
         if (!status) {
@@ -223,13 +223,18 @@ export function adminRoutes(runtime: Runtime, extra: readonly Route[] = []): Rou
             `schedule ${name} is not loaded (${status.reason}): it has nothing to start`,
           );
         }
-        const executionId = runtime.scheduler.runNow({ Name: name });
+        const { executionId, firstAttempt } = runtime.scheduler.runNow({ Name: name });
+        // The answer says whether the start was made: a start the schedule's role may not make is a
+        // failed invocation (retried, then dead-lettered), not an execution.
+        const attempt = await firstAttempt;
         sendJson(response, 200, {
           schedule: name,
           workflow: status.workflow,
           executionId,
           // A schedule run names its execution with its execution id.
           executionArn: executionArnOf(runtime, status.workflow, executionId),
+          started: attempt.ok,
+          ...(attempt.error ? { error: attempt.error } : {}),
         });
       },
     },

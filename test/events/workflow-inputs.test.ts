@@ -97,7 +97,12 @@ describe("schedule inputs against their workflow's input contract", () => {
       },
     });
     const arnOf = (workflow: string) => `arn:aws:states:us-east-1:000000000000:stateMachine:${workflow}`;
-    installWorkflowSchedules(scheduler, workflowSchedules, arnOf);
+    installWorkflowSchedules(
+      scheduler,
+      workflowSchedules,
+      arnOf,
+      (schedule) => `arn:aws:iam::000000000000:role/cplane-local-schedule-${schedule.name}`,
+    );
 
     for (const schedule of workflowSchedules) scheduler.runNow({ Name: schedule.name });
     await new Promise((resolve) => setTimeout(resolve, 0));

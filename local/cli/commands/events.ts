@@ -188,11 +188,19 @@ export async function schedules(target: Target, action: string, args: string[], 
   if (action === "trigger") {
     const name = args[0];
     if (!name) throw new UsageError("usage: cplane schedules trigger NAME");
-    const out = await admin<{ workflow?: string; executionArn?: string }>(
+    const out = await admin<{ workflow?: string; executionArn?: string; started?: boolean; error?: string }>(
       target,
       "POST",
       `/schedules/${encodeURIComponent(name)}/trigger`,
     );
+    if (out.started === false) {
+      // Scheduler could not start it (its role may not, say): no execution exists to describe.
+      process.stderr.write(
+        `${name} fired, but it did not start ${out.workflow ?? "its workflow"}: ${out.error ?? "unknown error"}\n` +
+          "  Scheduler retries it under the schedule's retry policy, then dead-letters it\n",
+      );
+      return 1;
+    }
     process.stdout.write(
       `${name} fired: it starts ${out.workflow ?? "its workflow"} as ${out.executionArn ?? "-"}; see cplane executions describe ARN\n`,
     );

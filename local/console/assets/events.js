@@ -55,7 +55,11 @@ export async function eventsView(root, query, signal) {
           { title: "Schedule", cell: (s) => s.name },
           { title: "Expression", cell: (s) => `${s.expression ?? ""} ${s.timezone}` },
           { title: "Workflow", cell: (s) => s.workflow },
-          { title: "Next run", cell: (s) => (s.loaded ? time(s.nextRun) : `not loaded: ${s.reason}`) },
+          {
+            title: "Next run",
+            cell: (s) =>
+              !s.loaded ? `not loaded: ${s.reason}` : s.state === "DISABLED" ? "disabled" : time(s.nextRun),
+          },
           {
             title: "",
             cell: (s) =>
@@ -63,10 +67,15 @@ export async function eventsView(root, query, signal) {
                 ? action(
                     "Run now",
                     async () => {
-                      const { executionArn } = await admin(
+                      const { executionArn, started, error } = await admin(
                         `schedules/${encodeURIComponent(s.name)}/trigger`,
                         {},
                       );
+                      // A start the schedule's role may not make is a failed invocation, not an execution.
+                      if (started === false) {
+                        notify(`${s.name} did not start ${s.workflow}: ${error}`, "error");
+                        return;
+                      }
                       notify(
                         h(
                           "span",

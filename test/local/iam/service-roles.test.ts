@@ -5,13 +5,15 @@
  * schedule whose role may not start its workflow is a failed invocation (EventBridge: NO_PERMISSIONS,
  * dead-lettered without retries), and no execution starts.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { workflowSchedules } from "../../../events/schedules.ts";
 import { TenantOffboardingRequested } from "../../../events/tenants.ts";
 import { functionCatalog } from "../../../functions/catalog.ts";
+import { cli } from "../../../local/cli/main.ts";
 import { createClock } from "../../../local/clock/clock.ts";
 import { DERIVED_POLICY, roleArnOf, startRoleName, stateMachineRoleName } from "../../../local/iam/roles.ts";
 import { createRuntime, LOCAL_ACCOUNT, type Runtime } from "../../../local/runtime.ts";
+import { serve } from "../../../local/start.ts";
 import { functionIdsOf } from "../../../workflows/asl.ts";
 import { workflowCatalog } from "../../../workflows/catalog.ts";
 
@@ -215,21 +217,18 @@ describe("the roles that start executions", () => {
     expect(failed()[0]).toMatchObject({ errorCode: "FAILED_TO_ASSUME_ROLE", attempts: 1 });
   }, 120_000);
 
-  it("fail a schedule's invocation whose role may not start its workflow, and start nothing", async () => {
+  it("fail a schedule's invocation whose role may not start its workflow, and start nothing: the trigger says why, the runs are retried, counted and dead-lettered", async () => {
     const schedule = "dr-readiness";
     const roleName = startRoleName("scheduler", schedule, LOCAL);
     const runs = () =>
       runtime.engine.listExecutions({ stateMachineArn: runtime.stateMachineArn("dr-readiness") }).executions
         .length;
     const before = runs();
-    const current = runtime.scheduler.getSchedule({ Name: schedule });
-    // No retries, so that the one failed invocation is dead-lettered at once.
-    runtime.scheduler.updateSchedule({
-      ...current,
-      Target: { ...current.Target, RetryPolicy: { MaximumRetryAttempts: 0 } },
-    } as never);
+    const metricsBefore = runtime.scheduler.metrics();
     const failed = () => runtime.scheduler.deadLetters().filter((d) => d.scheduleName === schedule);
-    await withPolicy(
+    const server = await serve(runtime, 0);
+    let stderr = "";
+    const code = await withPolicy(
       roleName,
       [
         {
@@ -239,13 +238,34 @@ describe("the roles that start executions", () => {
         },
       ],
       async () => {
-        runtime.scheduler.runNow({ Name: schedule });
-        await until(() => failed().length === 1, "the invocation failed");
+        vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+          stderr += String(chunk);
+          return true;
+        });
+        try {
+          const exit = await cli(["schedules", "trigger", schedule, "--endpoint", server.url]);
+          // The retry policy stacks/ deploys (8 retries within the hour), then the dead letter.
+          await until(() => failed().length === 1, "the invocation failed for good");
+          return exit;
+        } finally {
+          vi.restoreAllMocks();
+          await server.close();
+        }
       },
     );
-    expect(failed()[0]?.error).toContain(
-      `TargetPermissionError: User: arn:aws:sts::${LOCAL_ACCOUNT}:assumed-role/${roleName}/${roleName} is not authorized to perform: states:StartExecution`,
+    const denied = `assumed-role/${roleName}/${roleName} is not authorized to perform: states:StartExecution on resource: ${runtime.stateMachineArn("dr-readiness")}`;
+    expect(code).toBe(1);
+    expect(stderr).toContain(
+      `${schedule} fired, but it did not start dr-readiness: TargetPermissionError: User: arn:aws:sts::${LOCAL_ACCOUNT}:${denied}`,
     );
+    expect(failed()[0]).toMatchObject({ errorCode: "NO_PERMISSIONS", attempts: 9 });
+    expect(failed()[0]?.error).toContain(denied);
+    const metrics = runtime.scheduler.metrics();
+    expect({
+      attempts: metrics.InvocationAttemptCount - metricsBefore.InvocationAttemptCount,
+      errors: metrics.TargetErrorCount - metricsBefore.TargetErrorCount,
+      dropped: metrics.InvocationDroppedCount - metricsBefore.InvocationDroppedCount,
+    }).toEqual({ attempts: 9, errors: 9, dropped: 1 });
     expect(runs()).toBe(before);
   }, 120_000);
 

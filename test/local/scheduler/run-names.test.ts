@@ -9,6 +9,7 @@ import { createClock } from "../../../local/clock/clock.ts";
 import { createLocalScheduler } from "../../../local/scheduler/scheduler.ts";
 
 const SFN = "arn:aws:states:us-east-1:000000000000:stateMachine:backup-sweeper";
+const ROLE = "arn:aws:iam::000000000000:role/cplane-local-schedule-test";
 
 describe("a schedule run's execution", () => {
   it("is named after the run's execution id, on every attempt", async () => {
@@ -28,10 +29,10 @@ describe("a schedule run's execution", () => {
       Name: "sweeper",
       ScheduleExpression: "rate(1 hour)",
       FlexibleTimeWindow: { Mode: "OFF" },
-      Target: { Arn: SFN, Input: '{"run":"<aws.scheduler.execution-id>"}' },
+      Target: { Arn: SFN, RoleArn: ROLE, Input: '{"run":"<aws.scheduler.execution-id>"}' },
     });
 
-    const executionId = scheduler.runNow({ Name: "sweeper" });
+    const { executionId } = scheduler.runNow({ Name: "sweeper" });
     await scheduler.drain();
     await clock.advance(1_000);
     await scheduler.drain();
