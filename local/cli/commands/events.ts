@@ -179,7 +179,11 @@ export async function schedules(target: Target, action: string, args: string[], 
           s.expression ?? "-",
           s.timezone,
           s.state ?? "-",
-          s.loaded ? (s.nextRun ?? "none") : `not loaded: ${s.reason ?? "unknown reason"}`,
+          !s.loaded
+            ? `not loaded: ${s.reason ?? "unknown reason"}`
+            : s.state === "DISABLED"
+              ? "- (disabled)"
+              : (s.nextRun ?? "none"),
         ]),
       ]);
     }

@@ -162,6 +162,11 @@ describe("schedules on the local runtime", () => {
     expect(out).toMatch(
       /monthly-dr-drill\s+regional-failover\s+cron\(0 4 \? \* SUN#1 \*\)\s+Europe\/London\s+ENABLED\s+20\d\d-/,
     );
+    // A disabled schedule runs at no time: no next run (it showed the first time after its creation,
+    // in the past once that had gone by).
+    expect(out).toMatch(
+      /nightly-dr-drill\s+regional-failover\s+cron\(0 2 \* \* \? \*\)\s+Europe\/London\s+DISABLED\s+- \(disabled\)\n/,
+    );
   });
 
   it("refuses to trigger a schedule that does not exist, naming the known ones", async () => {
