@@ -3,6 +3,7 @@
  * a live status line; otherwise plain lines only, one per history event that matters.
  */
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent } from "@aws-sdk/client-sfn";
+import { describeFailure, failureOf } from "./failure.ts";
 import { RuntimeUnreachableError, type Target } from "./target.ts";
 
 /** The runtime went away while `--follow` watched an execution. */
@@ -83,15 +84,8 @@ function describe(event: HistoryEvent, startedAt: number | undefined, current: s
     event.stateExitedEventDetails?.name ??
     event.mapIterationStartedEventDetails?.name ??
     current;
-  const failure =
-    event.executionFailedEventDetails ??
-    event.taskFailedEventDetails ??
-    event.lambdaFunctionFailedEventDetails ??
-    event.executionTimedOutEventDetails ??
-    event.executionAbortedEventDetails;
-  const detail = failure?.error
-    ? `  ${failure.error}${failure.cause ? `: ${truncate(failure.cause, 160)}` : ""}`
-    : "";
+  const failure = failureOf(event);
+  const detail = failure ? `  ${describeFailure(failure, 200)}` : "";
   return `${clock(offset)}  ${(event.type ?? "").padEnd(26)} ${name}${detail}`;
 }
 
@@ -102,8 +96,4 @@ export function clock(ms: number): string {
   const m = String(Math.floor((total % 3600) / 60)).padStart(2, "0");
   const s = String(total % 60).padStart(2, "0");
   return `+${h}:${m}:${s}`;
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

@@ -12,6 +12,7 @@ import {
   StopExecutionCommand,
 } from "@aws-sdk/client-sfn";
 import { workflowCatalog } from "../../../workflows/catalog.ts";
+import { describeFailure, failureOf } from "../failure.ts";
 import { followExecution } from "../follow.ts";
 import { formatDate, printJson, printTable, readJsonArgument } from "../io.ts";
 import { admin, type Target, UsageError } from "../target.ts";
@@ -155,13 +156,18 @@ export async function executions(
       if (json) printJson(events);
       else {
         printTable([
-          ["ID", "TIME", "TYPE", "STATE"],
-          ...events.map((e) => [
-            String(e.id),
-            formatDate(e.timestamp),
-            e.type ?? "",
-            e.stateEnteredEventDetails?.name ?? e.stateExitedEventDetails?.name ?? "",
-          ]),
+          ["ID", "TIME", "TYPE", "STATE", "ERROR"],
+          ...events.map((e) => {
+            const failure = failureOf(e);
+            return [
+              String(e.id),
+              formatDate(e.timestamp),
+              e.type ?? "",
+              e.stateEnteredEventDetails?.name ?? e.stateExitedEventDetails?.name ?? "",
+              // What failed says why, as --follow does (the whole cause: --json).
+              failure ? describeFailure(failure, 200) : "",
+            ];
+          }),
         ]);
       }
       return 0;

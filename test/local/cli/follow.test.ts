@@ -64,3 +64,52 @@ describe("cplane run --follow", () => {
     }
   });
 });
+
+describe("a failed step, as --follow and history show it", () => {
+  it("names the error and the function's message, not its error JSON and trace", async () => {
+    // Prepare: the EKS call of the namespace step fails, as the README's failure walkthrough makes it
+    const runtime = await createRuntime({ clock: createClock({ mode: { kind: "instant" } }) });
+    const server = await serve(runtime, 0);
+    try {
+      runtime.cloud.faults.add({
+        kind: "error",
+        service: "EKS",
+        operation: "CreatePodIdentityAssociation",
+        error: "InvalidParameterException",
+      });
+
+      // Act
+      const code = await cli([
+        "run",
+        "tenant-onboarding",
+        "--input",
+        '{"name":"Doomed Inc","tier":"basic","adminEmail":"x@doomed.example"}',
+        "--follow",
+        "--endpoint",
+        server.url,
+      ]);
+      const followed = out;
+      const arn = /started (\S+)/.exec(followed)?.[1] ?? "";
+      out = "";
+      expect(await cli(["executions", "history", arn, "--endpoint", server.url])).toBe(0);
+      const history = out;
+
+      // Assess
+      expect(code).toBe(1);
+      const reason = "InvalidParameterException: Injected fault: InvalidParameterException";
+      expect(followed).toMatch(new RegExp(`TaskFailed\\s+CreateNamespace  ${reason}\\n`));
+      expect(followed).not.toContain("errorMessage");
+      expect(history).toMatch(/ID\s+TIME\s+TYPE\s+STATE\s+ERROR\n/);
+      expect(history).toMatch(new RegExp(`TaskFailed\\s+${reason}\\n`));
+      expect(history).toMatch(
+        new RegExp(
+          `ExecutionFailed\\s+InvalidParameterException: tenant onboarding failed at create-namespace: ${reason}`,
+        ),
+      );
+      expect(history).not.toContain("errorMessage");
+    } finally {
+      await server.close();
+      await runtime.close();
+    }
+  }, 180_000);
+});
