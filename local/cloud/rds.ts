@@ -370,7 +370,13 @@ export class Rds implements EmulatedService {
     const snapshot = this.state.snapshots.find(
       (s) => s.arn === idOrArn || (s.id === idOrArn && (region === undefined || s.region === region)),
     );
-    if (!snapshot) throw new Error(`corrupt-snapshot: no snapshot ${idOrArn}`);
+    if (!snapshot) {
+      // RDS's own name for it, so that the admin route answers 404 with the reason, not a 500.
+      fail(
+        "DBClusterSnapshotNotFoundFault",
+        `DBClusterSnapshot ${idOrArn} not found${region ? ` in ${region}` : ""}; cplane cloud describe lists the snapshots (RDS, snapshots)`,
+      );
+    }
     snapshot.corruption = mode;
   }
 

@@ -45,6 +45,8 @@ const ROUTE_ERRORS: Readonly<Record<string, number>> = {
   ValidationException: 400,
   InvalidClockOptionError: 400,
   URIError: 400,
+  // A local-cloud fault naming a snapshot the cloud does not hold (`cplane fault corrupt-snapshot`).
+  DBClusterSnapshotNotFoundFault: 404,
 };
 
 export async function listen(options: {

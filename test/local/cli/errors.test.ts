@@ -204,6 +204,14 @@ describe("faults", () => {
     expect(runtime.cloud.faults.list()).toEqual([]);
   });
 
+  it("refuses to corrupt a snapshot the cloud does not hold, naming it, with exit code 2", async () => {
+    expect(await cplane(["fault", "corrupt-snapshot", "rds:tenant-nobody-2026-03-01-03-00"])).toBe(2);
+    expect(err).toMatch(
+      /DBClusterSnapshotNotFoundFault: DBClusterSnapshot rds:tenant-nobody-2026-03-01-03-00 not found; cplane cloud describe lists the snapshots/,
+    );
+    expect(err).not.toMatch(/InternalServerError|500/);
+  });
+
   it("lists faults as a table, and as JSON with --json", async () => {
     expect(
       await cplane([
