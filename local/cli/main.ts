@@ -20,7 +20,7 @@ export const HELP = `cplane — the control plane's CLI
   cplane dr status [--refresh] [--json]
   cplane reports list [workflow] [--limit N] [--next T] | reports show <execution> [--json]
   cplane cloud describe [--json]
-  cplane fault list [--json] | clear | region-down R | region-up R | corrupt-snapshot SNAPSHOT [--region R] [--mode rows|unrestorable] | add --service S [--operation O] [--region R] (--throttle N | --error NAME [--message M] [--times N] | --latency 2s [--times N])
+  cplane fault list [--json] | clear | region-down R | region-up R | corrupt-snapshot (SNAPSHOT | --all-of CLUSTER) [--region R] [--mode rows|unrestorable] | add --service S [--operation O] [--region R] (--throttle N | --error NAME [--message M] [--times N] | --latency 2s [--times N])
   cplane canary abort|promote|pause|resume SERVICE [--reason WHY] [--as NAME] [--json]
   cplane traffic list [--json] | set --service S --version V [--error-rate 0.05] [--p99 800ms] [--business-success 0.9] [--requests-per-minute N]
   cplane clock | clock advance 10m | clock speed real|instant|manual|<factor>
@@ -71,6 +71,7 @@ const STRING_OPTIONS = [
   "business-success",
   "requests-per-minute",
   "resource",
+  "all-of",
 ] as const;
 
 export const OPTIONS = {

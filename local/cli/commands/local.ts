@@ -66,6 +66,36 @@ export async function cloud(target: Target, action: string, options: { json?: bo
   return 0;
 }
 
+interface CloudView {
+  readonly RDS?: Record<
+    string,
+    { clusters?: { id: string }[]; snapshots?: { id: string; cluster: string; status: string }[] }
+  >;
+}
+
+/**
+ * Every available snapshot of `cluster`, in the region where the cluster is (or `region`): whichever
+ * one a restore picks (backup verification takes the newer of the latest automated and weekly ones) is
+ * corrupted, without knowing which.
+ */
+async function snapshotsOf(
+  target: Target,
+  cluster: string,
+  region: string | undefined,
+): Promise<{ id: string; region: string }[]> {
+  const rds = (await admin<CloudView>(target, "GET", "/cloud")).RDS ?? {};
+  const where = region ?? Object.keys(rds).find((r) => rds[r]?.clusters?.some((c) => c.id === cluster));
+  const found = (where ? (rds[where]?.snapshots ?? []) : [])
+    .filter((s) => s.cluster === cluster && s.status === "available")
+    .map((s) => ({ id: s.id, region: where ?? "" }));
+  if (found.length === 0) {
+    throw new UsageError(
+      `no available snapshot of ${cluster}${where ? ` in ${where}` : " (no such cluster)"}; cplane cloud describe lists the clusters and snapshots`,
+    );
+  }
+  return found;
+}
+
 /** An indented outline of nested JSON, for people. */
 function outline(value: unknown, depth = 0): string {
   const pad = "  ".repeat(depth);
@@ -132,22 +162,26 @@ export async function fault(
     }
     case "corrupt-snapshot": {
       // Local only: the snapshot's data differs from its source from now on (backup verification must notice).
-      const snapshot = args[0];
       const mode = options.mode === undefined ? "rows" : String(options.mode);
-      if (!snapshot || (mode !== "rows" && mode !== "unrestorable"))
+      const allOf = typeof options["all-of"] === "string" ? options["all-of"] : undefined;
+      const region = typeof options.region === "string" ? options.region : undefined;
+      if (!args[0] === !allOf || (mode !== "rows" && mode !== "unrestorable"))
         throw new UsageError(
-          "usage: cplane fault corrupt-snapshot SNAPSHOT [--region R] [--mode rows|unrestorable]",
+          "usage: cplane fault corrupt-snapshot (SNAPSHOT | --all-of CLUSTER) [--region R] [--mode rows|unrestorable]",
         );
-      const spec = {
-        kind: "corrupt-snapshot",
-        snapshot,
-        mode,
-        ...(typeof options.region === "string" ? { region: options.region } : {}),
-      };
-      const out = await admin<{ id: string }>(target, "POST", "/faults", spec);
-      process.stdout.write(
-        `fault ${out.id} added: snapshot ${snapshot} ${mode === "rows" ? "loses rows" : "cannot be restored"}\n`,
-      );
+      const snapshots = args[0] ? [{ id: args[0], region }] : await snapshotsOf(target, allOf ?? "", region);
+      for (const snapshot of snapshots) {
+        const spec = {
+          kind: "corrupt-snapshot",
+          snapshot: snapshot.id,
+          mode,
+          ...(snapshot.region ? { region: snapshot.region } : {}),
+        };
+        const out = await admin<{ id: string }>(target, "POST", "/faults", spec);
+        process.stdout.write(
+          `fault ${out.id} added: snapshot ${snapshot.id} ${mode === "rows" ? "loses rows" : "cannot be restored"}\n`,
+        );
+      }
       return 0;
     }
     case "add": {

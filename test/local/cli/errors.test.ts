@@ -6,7 +6,9 @@ import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CreateDBClusterCommand, CreateDBClusterSnapshotCommand, RDSClient } from "@aws-sdk/client-rds";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { createAwsClient } from "../../../functions/shared/aws-clients.ts";
 import { cli } from "../../../local/cli/main.ts";
 import { resolveTarget } from "../../../local/cli/target.ts";
 import { createClock } from "../../../local/clock/clock.ts";
@@ -210,6 +212,54 @@ describe("faults", () => {
       /DBClusterSnapshotNotFoundFault: DBClusterSnapshot rds:tenant-nobody-2026-03-01-03-00 not found; cplane cloud describe lists the snapshots/,
     );
     expect(err).not.toMatch(/InternalServerError|500/);
+  });
+
+  it("corrupts every snapshot of a cluster with --all-of (whichever a restore picks), and refuses a cluster it does not have", async () => {
+    const snapshotIds = () =>
+      runtime.cloud.faults
+        .list()
+        .flatMap((f) => (f.kind === "corrupt-snapshot" ? [f.snapshot] : []))
+        .sort();
+    // A cluster with two snapshots, available.
+    const rds = createAwsClient(RDSClient, { region: runtime.region });
+    await rds.send(
+      new CreateDBClusterCommand({
+        DBClusterIdentifier: "probe-cluster",
+        Engine: "aurora-postgresql",
+        MasterUsername: "probe",
+        ManageMasterUserPassword: true,
+      }),
+    );
+    await runtime.clock.advance(
+      runtime.cloud.durations.auroraClusterCreate + runtime.cloud.durations.auroraInitialBackup + 1_000,
+    );
+    for (const id of ["kept-1", "kept-2"]) {
+      await rds.send(
+        new CreateDBClusterSnapshotCommand({
+          DBClusterIdentifier: "probe-cluster",
+          DBClusterSnapshotIdentifier: id,
+        }),
+      );
+    }
+    await runtime.clock.advance(runtime.cloud.durations.clusterSnapshot + 1_000);
+    const held = (
+      runtime.cloud.describe() as unknown as {
+        RDS: Record<string, { snapshots?: { id: string; cluster: string; status: string }[] }>;
+      }
+    ).RDS[runtime.region]?.snapshots?.filter(
+      (s) => s.cluster === "probe-cluster" && s.status === "available",
+    );
+    expect(held?.map((s) => s.id)).toEqual(expect.arrayContaining(["kept-1", "kept-2"]));
+    expect(await cplane(["fault", "corrupt-snapshot", "--all-of", "probe-cluster"])).toBe(0);
+    expect(snapshotIds()).toEqual(held?.map((s) => s.id).sort());
+    expect(out).toMatch(/fault fault-\d+ added: snapshot kept-2 loses rows\n/);
+
+    expect(await cplane(["fault", "corrupt-snapshot", "--all-of", "tenant-nobody"])).toBe(2);
+    expect(err).toMatch(
+      /no available snapshot of tenant-nobody \(no such cluster\); cplane cloud describe lists/,
+    );
+    expect(await cplane(["fault", "corrupt-snapshot", "x", "--all-of", "probe-cluster"])).toBe(2);
+    expect(err).toMatch(/usage: cplane fault corrupt-snapshot \(SNAPSHOT \| --all-of CLUSTER\)/);
   });
 
   it("lists faults as a table, and as JSON with --json", async () => {
