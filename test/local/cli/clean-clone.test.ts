@@ -48,6 +48,17 @@ describe("package-lock.json", () => {
     expect(missing).toEqual([]);
   });
 
+  it("approves the install scripts of every locked package that has one (npm 11 lists the others after each install, npm 12 skips them)", () => {
+    const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+      allowScripts?: Record<string, boolean>;
+    };
+    const withScripts = Object.entries(lock.packages)
+      .filter(([, pkg]) => (pkg as { hasInstallScript?: boolean }).hasInstallScript)
+      .map(([path]) => path.slice(path.lastIndexOf("node_modules/") + "node_modules/".length));
+    expect(withScripts.length).toBeGreaterThan(0);
+    for (const name of withScripts) expect(manifest.allowScripts?.[name], name).toBe(true);
+  });
+
   it("keeps the bench's comparators out of what npm install fetches", () => {
     const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
       dependencies: Record<string, string>;
