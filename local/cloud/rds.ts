@@ -1016,6 +1016,19 @@ export class Rds implements EmulatedService {
       region: string,
     ) => {
       const source = this.cluster(region, input.SourceDBClusterIdentifier);
+      // "Users can restore to any point in time before LatestRestorableTime for up to
+      // BackupRetentionPeriod days" (API reference): a time outside the window DescribeDBClusters
+      // reports is refused, not restored as some other time.
+      if (input.RestoreToTime !== undefined && input.UseLatestRestorableTime !== true) {
+        const { EarliestRestorableTime: earliest, LatestRestorableTime: latest } = this.clusterOut(source);
+        const at = new Date(input.RestoreToTime);
+        if (earliest && latest && (at < earliest || at > latest)) {
+          fail(
+            "InvalidRestoreFault",
+            `RestoreToTime ${at.toISOString()} is outside the restorable window of DB cluster ${source.id}: ${earliest.toISOString()} to ${latest.toISOString()}.`,
+          );
+        }
+      }
       const cluster = this.newCluster(region, {
         ...input,
         DBClusterIdentifier: input.DBClusterIdentifier,

@@ -11,6 +11,7 @@ import {
   ModifyDBClusterCommand,
   RDSClient,
   RestoreDBClusterFromSnapshotCommand,
+  RestoreDBClusterToPointInTimeCommand,
 } from "@aws-sdk/client-rds";
 import { ExecuteStatementCommand, RDSDataClient } from "@aws-sdk/client-rds-data";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -332,5 +333,42 @@ describe("Aurora clusters", () => {
         }),
       ),
     ).rejects.toMatchObject({ name: "DBClusterSnapshotNotFoundFault" });
+  });
+  it("restores to a point in time only within the window DescribeDBClusters reports", async () => {
+    const started = startCloud();
+    cloud = started.cloud;
+    await rds().send(
+      new CreateDBClusterCommand({
+        DBClusterIdentifier: "pitr",
+        Engine: "aurora-postgresql",
+        MasterUsername: "postgres",
+      }),
+    );
+    await waitUntil(started.clock, async () => (await status("pitr")) === "available");
+    await started.clock.sleep(60 * 60_000);
+    const described = (await rds().send(new DescribeDBClustersCommand({ DBClusterIdentifier: "pitr" })))
+      .DBClusters?.[0];
+    const earliest = described?.EarliestRestorableTime?.getTime() ?? 0;
+    const restore = (id: string, at: number) =>
+      rds().send(
+        new RestoreDBClusterToPointInTimeCommand({
+          DBClusterIdentifier: id,
+          SourceDBClusterIdentifier: "pitr",
+          RestoreToTime: new Date(at),
+        }),
+      );
+
+    // Before the cluster existed (a month before), and in the future: refused, nothing created.
+    await expect(restore("before", earliest - 30 * 86_400_000)).rejects.toMatchObject({
+      name: "InvalidRestoreFault",
+      message: expect.stringContaining("is outside the restorable window of DB cluster pitr"),
+    });
+    await expect(restore("future", started.clock.now() + 3_600_000)).rejects.toMatchObject({
+      name: "InvalidRestoreFault",
+    });
+    expect(await status("before").catch((error: Error) => error.name)).toBe("DBClusterNotFoundFault");
+    // Within the window: restored.
+    await restore("within", earliest + 10 * 60_000);
+    expect(await status("within")).toBe("creating");
   });
 });
