@@ -200,7 +200,9 @@ export function adminRoutes(runtime: Runtime, extra: readonly Route[] = []): Rou
     {
       method: "GET",
       path: "/_cplane/schedules",
-      handle: (_, response) => sendJson(response, 200, { schedules: listSchedules(runtime) }),
+      // With Scheduler's counters (AWS/Scheduler, the default group), where AWS shows failed runs.
+      handle: (_, response) =>
+        sendJson(response, 200, { schedules: listSchedules(runtime), metrics: runtime.scheduler.metrics() }),
     },
     {
       method: "POST",
@@ -367,6 +369,7 @@ function listSchedules(runtime: Runtime) {
         workflow: status.workflow,
         loaded: true,
         nextRun: runtime.scheduler.upcoming({ Name: schedule.Name }, 1)[0],
+        ...lastRunOf(runtime, schedule.Name),
       };
     }
     const declared = workflowSchedules.find((s) => s.name === status.schedule);
@@ -380,6 +383,24 @@ function listSchedules(runtime: Runtime) {
       reason: status.reason,
     };
   });
+}
+
+/** A schedule's last attempt, and whether it started its target (a failed one says why). */
+function lastRunOf(runtime: Runtime, name: string) {
+  const invocations = runtime.scheduler.invocations();
+  for (let i = invocations.length - 1; i >= 0; i--) {
+    const run = invocations[i];
+    if (run?.scheduleName !== name) continue;
+    return {
+      lastRun: {
+        invokedAt: run.invokedAt,
+        attempt: run.attempt,
+        ok: run.ok,
+        ...(run.error ? { error: run.error } : {}),
+      },
+    };
+  }
+  return {};
 }
 
 function executionArnOf(runtime: Runtime, workflow: string, executionId: string): string {

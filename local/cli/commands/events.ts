@@ -163,16 +163,30 @@ interface ScheduleView {
   readonly loaded: boolean;
   readonly nextRun?: string;
   readonly reason?: string;
+  readonly lastRun?: { invokedAt: string; attempt: number; ok: boolean; error?: string };
+}
+
+/** `ok <time>`, or `failed <time> (attempt N): why` for a run that did not start its target. */
+function lastRun(s: ScheduleView): string {
+  const run = s.lastRun;
+  if (!run) return "-";
+  if (run.ok) return `ok ${run.invokedAt}`;
+  const why = run.error ?? "unknown error";
+  return `failed ${run.invokedAt} (attempt ${run.attempt}): ${why.length > 100 ? `${why.slice(0, 99)}…` : why}`;
 }
 
 /** Every schedule of events/schedules.ts; one whose workflow is not built yet says so instead of a next run. */
 export async function schedules(target: Target, action: string, args: string[], options: { json?: boolean }) {
   if (action === "list") {
-    const out = await admin<{ schedules: ScheduleView[] }>(target, "GET", "/schedules");
+    const out = await admin<{ schedules: ScheduleView[]; metrics?: Record<string, number> }>(
+      target,
+      "GET",
+      "/schedules",
+    );
     if (options.json) printJson(out.schedules);
     else {
       printTable([
-        ["NAME", "WORKFLOW", "EXPRESSION", "TIMEZONE", "STATE", "NEXT RUN"],
+        ["NAME", "WORKFLOW", "EXPRESSION", "TIMEZONE", "STATE", "NEXT RUN", "LAST RUN"],
         ...out.schedules.map((s) => [
           s.name,
           s.workflow,
@@ -184,8 +198,16 @@ export async function schedules(target: Target, action: string, args: string[], 
             : s.state === "DISABLED"
               ? "- (disabled)"
               : (s.nextRun ?? "none"),
+          lastRun(s),
         ]),
       ]);
+      const errors = out.metrics?.TargetErrorCount ?? 0;
+      if (errors > 0) {
+        const m = out.metrics ?? {};
+        process.stdout.write(
+          `Scheduler: ${m.InvocationAttemptCount} attempts, ${errors} failed (target errors), ${m.InvocationDroppedCount ?? 0} runs dropped, ${m.InvocationsSentToDeadLetterCount ?? 0} dead-lettered (AWS/Scheduler)\n`,
+        );
+      }
     }
     return 0;
   }

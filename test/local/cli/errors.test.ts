@@ -167,7 +167,7 @@ describe("schedules on the local runtime", () => {
     // A disabled schedule runs at no time: no next run (it showed the first time after its creation,
     // in the past once that had gone by).
     expect(out).toMatch(
-      /nightly-dr-drill\s+regional-failover\s+cron\(0 2 \* \* \? \*\)\s+Europe\/London\s+DISABLED\s+- \(disabled\)\n/,
+      /nightly-dr-drill\s+regional-failover\s+cron\(0 2 \* \* \? \*\)\s+Europe\/London\s+DISABLED\s+- \(disabled\)\s+-\n/,
     );
   });
 

@@ -228,6 +228,7 @@ describe("the roles that start executions", () => {
     const failed = () => runtime.scheduler.deadLetters().filter((d) => d.scheduleName === schedule);
     const server = await serve(runtime, 0);
     let stderr = "";
+    let listed = "";
     const code = await withPolicy(
       roleName,
       [
@@ -242,10 +243,16 @@ describe("the roles that start executions", () => {
           stderr += String(chunk);
           return true;
         });
+        vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+          listed += String(chunk);
+          return true;
+        });
         try {
           const exit = await cli(["schedules", "trigger", schedule, "--endpoint", server.url]);
           // The retry policy stacks/ deploys (8 retries within the hour), then the dead letter.
           await until(() => failed().length === 1, "the invocation failed for good");
+          listed = "";
+          await cli(["schedules", "list", "--endpoint", server.url]);
           return exit;
         } finally {
           vi.restoreAllMocks();
@@ -267,6 +274,11 @@ describe("the roles that start executions", () => {
       dropped: metrics.InvocationDroppedCount - metricsBefore.InvocationDroppedCount,
     }).toEqual({ attempts: 9, errors: 9, dropped: 1 });
     expect(runs()).toBe(before);
+    // Where a person looks locally: the schedule's last run, and Scheduler's counters.
+    expect(listed).toMatch(
+      /dr-readiness\s+dr-readiness\s+rate\(30 minutes\)\s+UTC\s+ENABLED\s+\S+\s+failed \S+ \(attempt 9\): TargetPermissionError: User: arn:aws:sts::/,
+    );
+    expect(listed).toMatch(/Scheduler: \d+ attempts, \d+ failed \(target errors\), \d+ runs dropped/);
   }, 120_000);
 
   it("start each schedule's workflow as the schedule's own role when it fires", async () => {
