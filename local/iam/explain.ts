@@ -50,6 +50,14 @@ export class InvalidRequestError extends Error {
  * The role of `who`: a function id (`tenant/announce`), a workflow (its state machine's role), a rule or
  * a schedule name (its start role), as `functionArn` names functions in the deployment `ctx`.
  */
+const KINDS = ["function", "workflow", "rule", "schedule"] as const;
+type Kind = (typeof KINDS)[number];
+
+/**
+ * The role `who` names: a function id, a workflow, a rule or a schedule of the catalogs, or one of
+ * them said explicitly as `kind:name` (`schedule:dr-readiness`: the schedule and the workflow it starts
+ * share that name). A bare name more than one kind holds is refused, naming the choices.
+ */
 export function catalogPrincipal(
   who: string,
   ctx: DeployContext,
@@ -61,32 +69,65 @@ export function catalogPrincipal(
     roleArn: roleArnOf(roleName, ctx),
     policies: [{ name, document }],
   });
-  const spec = functionCatalog.get(who as FunctionId);
-  if (spec)
-    return role(`function ${who}`, functionRoleName(spec.id, ctx), CATALOG_POLICY, catalogPolicy(spec, ctx));
-  const workflow = workflowCatalog.get(who as never);
-  if (workflow) {
-    const functionArns = Object.fromEntries([...functionCatalog.keys()].map((id) => [id, functionArn(id)]));
-    const document = stateMachinePolicy({ definition: workflow.definition, functionArns, ctx });
-    return role(`state machine ${who}`, stateMachineRoleName(who, ctx), DERIVED_POLICY, document);
-  }
   const built = new Set<string>(workflowCatalog.keys());
   const stateMachineArn = (name: string) =>
     `arn:${ctx.partition}:states:${ctx.region}:${ctx.account}:stateMachine:${ctx.app}-${ctx.stage}-${name}`;
-  const rule = deployable(workflowRules, built).ready.find((r) => r.name === who);
-  if (rule) {
-    const document = policyDocument(startExecutionStatements(stateMachineArn(rule.workflow)));
-    return role(`rule ${who}'s target`, startRoleName("events", who, ctx), DERIVED_POLICY, document);
+  const prefix = /^(?<kind>[a-z]+):(?<name>.+)$/.exec(who)?.groups;
+  const asKind =
+    prefix && (KINDS as readonly string[]).includes(prefix.kind ?? "") ? (prefix.kind as Kind) : undefined;
+  const name = asKind ? (prefix?.name ?? "") : who;
+
+  const candidates: { kind: Kind; make: () => Principal }[] = [];
+  const spec = functionCatalog.get(name as FunctionId);
+  if (spec)
+    candidates.push({
+      kind: "function",
+      make: () =>
+        role(`function ${name}`, functionRoleName(spec.id, ctx), CATALOG_POLICY, catalogPolicy(spec, ctx)),
+    });
+  const workflow = workflowCatalog.get(name as never);
+  if (workflow)
+    candidates.push({
+      kind: "workflow",
+      make: () => {
+        const functionArns = Object.fromEntries(
+          [...functionCatalog.keys()].map((id) => [id, functionArn(id)]),
+        );
+        const document = stateMachinePolicy({ definition: workflow.definition, functionArns, ctx });
+        return role(`state machine ${name}`, stateMachineRoleName(name, ctx), DERIVED_POLICY, document);
+      },
+    });
+  const rule = deployable(workflowRules, built).ready.find((r) => r.name === name);
+  if (rule)
+    candidates.push({
+      kind: "rule",
+      make: () => {
+        const document = policyDocument(startExecutionStatements(stateMachineArn(rule.workflow)));
+        return role(`rule ${name}'s target`, startRoleName("events", name, ctx), DERIVED_POLICY, document);
+      },
+    });
+  const schedule = deployable(workflowSchedules, built).ready.find((s) => s.name === name);
+  if (schedule)
+    candidates.push({
+      kind: "schedule",
+      make: () => {
+        const document = policyDocument(startExecutionStatements(stateMachineArn(schedule.workflow)));
+        return role(`schedule ${name}`, startRoleName("scheduler", name, ctx), DERIVED_POLICY, document);
+      },
+    });
+
+  const chosen = asKind ? candidates.filter((c) => c.kind === asKind) : candidates;
+  if (chosen.length > 1) {
+    throw new UnknownPrincipalError(
+      `"${name}" names a ${chosen.map((c) => c.kind).join(" and a ")}: say which (${chosen.map((c) => `${c.kind}:${name}`).join(" or ")})`,
+    );
   }
-  const schedule = deployable(workflowSchedules, built).ready.find((s) => s.name === who);
-  if (schedule) {
-    const document = policyDocument(startExecutionStatements(stateMachineArn(schedule.workflow)));
-    return role(`schedule ${who}`, startRoleName("scheduler", who, ctx), DERIVED_POLICY, document);
-  }
+  const [only] = chosen;
+  if (only) return only.make();
   const known = [...functionCatalog.keys(), ...workflowCatalog.keys()];
-  const near = known.filter((name) => name.includes(who) || who.includes(name.split("/").pop() ?? name));
+  const near = known.filter((k) => k.includes(name) || name.includes(k.split("/").pop() ?? k));
   throw new UnknownPrincipalError(
-    `no function, workflow, rule or schedule named "${who}"${near.length > 0 ? `; did you mean ${near.slice(0, 5).join(", ")}?` : ""}`,
+    `no ${asKind ?? "function, workflow, rule or schedule"} named "${name}"${near.length > 0 ? `; did you mean ${near.slice(0, 5).join(", ")}?` : ""}`,
   );
 }
 

@@ -168,6 +168,29 @@ describe("cplane iam explain", () => {
     });
   }, 60_000);
 
+  it("explains a schedule's start role whose name a workflow shares, said as schedule:NAME, and refuses the bare name as ambiguous", async () => {
+    const machine = `arn:aws:states:us-east-1:${LOCAL_ACCOUNT}:stateMachine:cplane-local-dr-readiness`;
+    const request = { action: "states:StartExecution", resource: machine, context: {} };
+    const schedule = explain(principalOf("schedule:dr-readiness"), request);
+    expect(schedule.principal.roleName).toBe("cplane-local-schedule-dr-readiness");
+    expect(schedule.result.decision).toBe("Allow");
+    // The workflow's own role (its state machine's) may not start itself.
+    const workflow = explain(principalOf("workflow:dr-readiness"), request);
+    expect(workflow.principal.roleName).toBe("cplane-local-dr-readiness-states");
+    expect(workflow.result.decision).toBe("ImplicitDeny");
+    // A name only one kind holds needs no prefix.
+    expect(principalOf("nightly-backup-verification").roleName).toBe(
+      "cplane-local-schedule-nightly-backup-verification",
+    );
+    expect(await cli(["iam", "explain", "dr-readiness", "states:StartExecution"])).toBe(2);
+    expect(err).toContain(
+      '"dr-readiness" names a workflow and a schedule: say which (workflow:dr-readiness or schedule:dr-readiness)',
+    );
+    err = "";
+    expect(await cli(["iam", "explain", "rule:dr-readiness", "states:StartExecution"])).toBe(2);
+    expect(err).toContain('no rule named "dr-readiness"');
+  }, 60_000);
+
   it("refuses a bad command line with exit code 2, naming the problem", async () => {
     expect(await cli(["iam", "explain", "tenant/announce"])).toBe(2);
     expect(err).toContain("usage: cplane iam explain");
