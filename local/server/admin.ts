@@ -314,6 +314,20 @@ export function adminRoutes(runtime: Runtime, extra: readonly Route[] = []): Rou
         };
         known("service", Object.keys(runtime.cloud.services));
         known("region", [runtime.region, runtime.secondaryRegion]);
+        // A misspelt operation would make a fault that never fires: refused, with the nearest names.
+        const service = typeof body.service === "string" ? runtime.cloud.services[body.service] : undefined;
+        if (
+          service &&
+          typeof body.operation === "string" &&
+          !Object.hasOwn(service.operations, body.operation)
+        ) {
+          const near = nearestNames(body.operation, Object.keys(service.operations));
+          throw new RequestError(
+            400,
+            "BadRequest",
+            `operation ${body.operation} is not one the local ${service.name} emulates${near.length > 0 ? `; did you mean ${near.join(", ")}?` : ""}`,
+          );
+        }
         if (!parsed.success) {
           throw new RequestError(
             400,
@@ -383,6 +397,27 @@ function listSchedules(runtime: Runtime) {
       reason: status.reason,
     };
   });
+}
+
+/** The names at the smallest edit distance from `name` (at most 3 edits), for "did you mean". */
+function nearestNames(name: string, names: readonly string[]): string[] {
+  const distance = (a: string, b: string): number => {
+    let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+      const row = [i];
+      for (let j = 1; j <= b.length; j++) {
+        const cost = a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1;
+        row.push(Math.min((previous[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost));
+      }
+      previous = row;
+    }
+    return previous[b.length] ?? Number.POSITIVE_INFINITY;
+  };
+  const scored = names
+    .map((candidate) => ({ candidate, d: distance(name, candidate) }))
+    .filter((s) => s.d <= 3);
+  const best = Math.min(...scored.map((s) => s.d));
+  return scored.filter((s) => s.d === best).map((s) => s.candidate);
 }
 
 /** A schedule's last attempt, and whether it started its target (a failed one says why). */

@@ -262,6 +262,25 @@ describe("faults", () => {
     expect(err).toMatch(/usage: cplane fault corrupt-snapshot \(SNAPSHOT \| --all-of CLUSTER\)/);
   });
 
+  it("refuses a fault on an operation the service does not have (it would never fire), naming the nearest", async () => {
+    expect(
+      await cplane([
+        "fault",
+        "add",
+        "--service",
+        "EKS",
+        "--operation",
+        "CreatePodIdentityAsociation",
+        "--error",
+        "InvalidParameterException",
+      ]),
+    ).toBe(2);
+    expect(err).toMatch(
+      /operation CreatePodIdentityAsociation is not one the local EKS emulates; did you mean CreatePodIdentityAssociation\?/,
+    );
+    expect(runtime.cloud.faults.list()).toEqual([]);
+  });
+
   it("lists faults as a table, and as JSON with --json", async () => {
     expect(
       await cplane([
