@@ -43,6 +43,10 @@ async function follow(target: Target, executionArn: string, pollMs: number): Pro
   let startedAt: number | undefined;
   let current = "";
   for (;;) {
+    // The status first, then the history: once the status says it ended, the history read after it
+    // holds the end (read the other way round, an execution ending between the two reads lost its
+    // last lines, the ExecutionFailed with its cause among them).
+    const execution = await target.sfn.send(new DescribeExecutionCommand({ executionArn }));
     const events: HistoryEvent[] = [];
     let nextToken: string | undefined;
     do {
@@ -62,7 +66,6 @@ async function follow(target: Target, executionArn: string, pollMs: number): Pro
       if (live) process.stdout.write("\r\x1b[K");
       process.stdout.write(`${describe(event, startedAt, current)}\n`);
     }
-    const execution = await target.sfn.send(new DescribeExecutionCommand({ executionArn }));
     if (execution.status !== "RUNNING" && execution.status !== "PENDING_REDRIVE") {
       if (live) process.stdout.write("\r\x1b[K");
       return {
