@@ -98,6 +98,9 @@ describe("a failed step, as --follow and history show it", () => {
       expect(code).toBe(1);
       const reason = "InvalidParameterException: Injected fault: InvalidParameterException";
       expect(followed).toMatch(new RegExp(`TaskFailed\\s+CreateNamespace  ${reason}\\n`));
+      expect(followed).toMatch(
+        /ExecutionFailed\s+OnboardingFailed {2}InvalidParameterException: tenant onboarding failed at create-namespace/,
+      );
       expect(followed).not.toContain("errorMessage");
       expect(history).toMatch(/ID\s+TIME\s+TYPE\s+STATE\s+ERROR\n/);
       expect(history).toMatch(new RegExp(`TaskFailed\\s+${reason}\\n`));
