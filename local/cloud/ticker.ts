@@ -3,6 +3,7 @@
  * its metrics, health checks probe their regions, and alarms are evaluated, in that order. It runs only
  * while something needs it, so that an instant clock with nothing to watch stays idle.
  */
+import { inBackground } from "../clock/background.ts";
 import type { TimerHandle } from "../clock/clock.ts";
 import type { CloudContext } from "./context.ts";
 
@@ -32,8 +33,12 @@ export class Ticker {
     this.subscribers.sort((a, b) => a.order - b.order);
   }
 
-  /** Something used the cloud (an API call, a Kubernetes request, a fault): keep ticking. */
+  /**
+   * Something used the cloud (an API call, a Kubernetes request, a fault): keep ticking. A use by
+   * background work (a scheduled run) does not count: it would keep an idle instant clock going.
+   */
   poke(): void {
+    if (inBackground()) return;
     this.lastActivity = this.ctx.clock.now();
     this.wake();
   }

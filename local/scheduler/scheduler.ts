@@ -10,6 +10,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { TargetDispatcher } from "../bus/bus.ts";
+import { runInBackground } from "../clock/background.ts";
 import type { Clock, TimerHandle } from "../clock/clock.ts";
 import { atInstant, nextCronTime, parseScheduleExpression, type ScheduleExpression } from "./expression.ts";
 import { assertTimeZone } from "./timezone.ts";
@@ -227,7 +228,8 @@ export function createLocalScheduler(options: LocalSchedulerOptions) {
       () => {
         state.cursor = next;
         state.timer = undefined;
-        void fire(state, next, randomUUID(), 1);
+        // A run the schedule makes on its own is background work (local/clock/background.ts).
+        runInBackground(() => void fire(state, next, randomUUID(), 1));
         plan(state);
         if (state.timer === undefined && state.description.ActionAfterCompletion === "DELETE") {
           schedules.delete(key(state.description.GroupName, state.description.Name));

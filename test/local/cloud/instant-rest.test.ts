@@ -1,9 +1,8 @@
 /** An instant clock comes to rest when nothing but background timers (daily backups) remain. */
 import { afterEach, describe, expect, it } from "vitest";
-import type { Clock } from "../../../local/clock/clock.ts";
 import type { LocalCloud } from "../../../local/cloud/cloud.ts";
 import { createDemoFleet } from "../../../local/cloud/demo.ts";
-import { START, startCloud, stopCloud } from "./support.ts";
+import { restingTime, START, startCloud, stopCloud } from "./support.ts";
 
 let cloud: LocalCloud | undefined;
 
@@ -11,22 +10,6 @@ afterEach(async () => {
   if (cloud) await stopCloud(cloud);
   cloud = undefined;
 });
-
-/** Virtual time once it stopped moving for `quietMs` of real time (or when `withinMs` ran out). */
-async function restingTime(clock: Clock, { quietMs = 300, withinMs = 15_000 } = {}): Promise<number> {
-  const until = Date.now() + withinMs;
-  let last = clock.now();
-  let since = Date.now();
-  while (Date.now() < until) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-    const now = clock.now();
-    if (now !== last) {
-      last = now;
-      since = Date.now();
-    } else if (Date.now() - since >= quietMs) break;
-  }
-  return last;
-}
 
 describe("an idle cloud on an instant clock", () => {
   it("comes to rest within the hour after its last use, although daily backups stay scheduled", async () => {

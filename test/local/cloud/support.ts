@@ -51,3 +51,19 @@ export async function createRole(name: string): Promise<string> {
   );
   return Role?.Arn ?? "";
 }
+
+/** Virtual time once it stopped moving for `quietMs` of real time (or when `withinMs` ran out). */
+export async function restingTime(clock: Clock, { quietMs = 300, withinMs = 15_000 } = {}): Promise<number> {
+  const until = Date.now() + withinMs;
+  let last = clock.now();
+  let since = Date.now();
+  while (Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    const now = clock.now();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) break;
+  }
+  return last;
+}
