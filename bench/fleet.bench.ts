@@ -175,7 +175,7 @@ try {
       `N=${String(N).padStart(3)} (speed ${SPEED}, ${Math.min(CONCURRENCY, N)} at a time)`,
       `start ${(startMs / 1000).toFixed(1)} s`,
       `onboard wall ${wallS.toFixed(1)} s, ${N - failed.length} of ${N} succeeded${failed.length > 0 ? ` (${reasons})` : ""}`,
-      `RSS base ${(baseRss / MB).toFixed(0)} MB, peak ${(peakRss / MB).toFixed(0)} MB, settled ${(settledRss / MB).toFixed(0)} MB (JS heap ${(settled.heapUsed / MB).toFixed(0)} MB, array buffers ${(settled.arrayBuffers / MB).toFixed(0)} MB)`,
+      `RSS base ${(baseRss / MB).toFixed(0)} MB, peak ${(peakRss / MB).toFixed(0)} MB, settled ${(settledRss / MB).toFixed(0)} MB (JS heap ${(settled.heapUsed / MB).toFixed(0)} MB of ${(settled.heapTotal / MB).toFixed(0)}, external ${(settled.external / MB).toFixed(0)} MB, array buffers ${(settled.arrayBuffers / MB).toFixed(0)} MB)`,
       `idle CPU ${idleCpu.toFixed(1)} % of a core (${IDLE_MS / 1000} s, after ${SETTLE_MS / 1000} s; ${idleCheckpoints} checkpoints meanwhile)`,
       `idle window ${new Date(idleFrom).toISOString().slice(11, 16)}–${new Date(idleTo).toISOString().slice(11, 16)} simulated UTC; executions started or ended: ${[...ran].map(([w, n]) => `${w} ${n}`).join(", ") || "none"}`,
       `data dir ${(dataBytes / MB).toFixed(0)} MB (${images} image files)`,
