@@ -1090,6 +1090,12 @@ export class Rds implements EmulatedService {
           "DBClusterNotFoundFault",
           `DBCluster ${input.DbClusterIdentifier} not found in global cluster ${global.id}.`,
         );
+      // AWS detaches a global database's writer last: only once it is the only member.
+      if (member.isWriter && global.members.length > 1)
+        fail(
+          "InvalidGlobalClusterStateFault",
+          `The primary cluster of global cluster ${global.id} can't be removed while the global cluster has other members.`,
+        );
       global.members = global.members.filter((m) => m !== member);
       const cluster = this.clusterByArn(member.arn);
       if (cluster) {

@@ -132,29 +132,8 @@ export async function removeDrSpace(
   regions: DrSpaceRegions,
   createdBy?: string,
 ): Promise<string[]> {
-  const removed: string[] = [];
-  const namespace = await kubernetes.read(namespaceRef(owner.slug));
-  assertNamespaceOwned(namespace, owner.slug);
+  const removed = await removeNamespaceIn(kubernetes, clusterName, owner, regions.dr, createdBy);
   const ours = (mark: string | undefined) => createdBy === undefined || mark === createdBy;
-  if (namespace && ours(namespace.metadata?.annotations?.[ANNOTATION_CREATED_BY])) {
-    const eks = eksIn(regions.dr);
-    const { associations } = await eks.send(
-      new ListPodIdentityAssociationsCommand({ clusterName, namespace: owner.slug }),
-    );
-    for (const association of associations ?? []) {
-      if (!association.associationId) continue;
-      await eks
-        .send(
-          new DeletePodIdentityAssociationCommand({ clusterName, associationId: association.associationId }),
-        )
-        .catch((error: unknown) => {
-          if (!isAwsError(error, "ResourceNotFoundException")) throw error;
-        });
-      removed.push(`pod-identity:${regions.dr}/${association.associationId}`);
-    }
-    if (await kubernetes.delete(namespaceRef(owner.slug)))
-      removed.push(`namespace:${regions.dr}/${owner.slug}`);
-  }
   const name = tenantNames(owner.slug).secretName;
   const secret = await describeSecret(regions.home, name);
   if (replicatedTo(secret, regions.dr) && ours(tagValue(secret?.Tags, TAG_EXECUTION))) {
@@ -165,6 +144,41 @@ export async function removeDrSpace(
       });
     removed.push(`secret-replica:${regions.dr}/${name}`);
   }
+  return removed;
+}
+
+/**
+ * The tenant's namespace (with what it holds) and its Pod Identity associations on the tenant cluster
+ * of `region` (`kubernetes` is that cluster). With `createdBy`, only a namespace that execution made.
+ */
+export async function removeNamespaceIn(
+  kubernetes: KubernetesClient,
+  clusterName: string,
+  owner: DrOwner,
+  region: string,
+  createdBy?: string,
+): Promise<string[]> {
+  const removed: string[] = [];
+  const namespace = await kubernetes.read(namespaceRef(owner.slug));
+  assertNamespaceOwned(namespace, owner.slug);
+  const mark = namespace?.metadata?.annotations?.[ANNOTATION_CREATED_BY];
+  if (!namespace || (createdBy !== undefined && mark !== createdBy)) return removed;
+  const eks = eksIn(region);
+  const { associations } = await eks.send(
+    new ListPodIdentityAssociationsCommand({ clusterName, namespace: owner.slug }),
+  );
+  for (const association of associations ?? []) {
+    if (!association.associationId) continue;
+    await eks
+      .send(
+        new DeletePodIdentityAssociationCommand({ clusterName, associationId: association.associationId }),
+      )
+      .catch((error: unknown) => {
+        if (!isAwsError(error, "ResourceNotFoundException")) throw error;
+      });
+    removed.push(`pod-identity:${region}/${association.associationId}`);
+  }
+  if (await kubernetes.delete(namespaceRef(owner.slug))) removed.push(`namespace:${region}/${owner.slug}`);
   return removed;
 }
 
