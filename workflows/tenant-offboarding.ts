@@ -80,7 +80,7 @@ const snapshot = pollUntil({
 const drRemoval = pollUntil({
   name: "DrRemoval",
   check: "failover/remove-dr",
-  payload: `{% {${TENANT}, ${WHERE}, "startedAt": $tenant.startedAt} %}`,
+  payload: `{% {${TENANT}, "startedAt": $tenant.startedAt} %}`,
   result: "drRemoval",
   readyWhen: "$drRemoval.done = true",
   failedWhen: "false",
@@ -137,11 +137,15 @@ export const offboardingDefinition: StateMachineDefinition = {
     },
     RemoveDr: step(
       "failover/remove-dr",
-      `{% {${TENANT}, ${WHERE}, "startedAt": $tenant.startedAt} %}`,
+      `{% {${TENANT}, "startedAt": $tenant.startedAt} %}`,
       "IsDrRemoved",
       failure.entry,
       {
-        Assign: { drRemoval: "{% $states.result.Payload %}" },
+        // Where the tenant runs is read again under the locks: a failover may have moved it meanwhile.
+        Assign: {
+          drRemoval: "{% $states.result.Payload %}",
+          tenant: '{% $merge([$tenant, {"region": $states.result.Payload.region}]) %}',
+        },
       },
     ),
     IsDrRemoved: {

@@ -195,6 +195,7 @@ export const failoverFunctions = [
       ...DR_REMOVAL,
       ...drSpaceRemoval,
       ...regionClearing,
+      registry("GetItem"),
     ],
     { ...ENV, ...CLUSTER_ENV, SECRET_RECOVERY_WINDOW_DAYS: "30" },
     60,

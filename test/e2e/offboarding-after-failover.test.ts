@@ -28,6 +28,7 @@ import {
   onboard,
   runUntil,
   start,
+  statesOf,
 } from "./failover-support.ts";
 
 const TENANT_CLUSTER = "cplane-local-tenants";
@@ -107,17 +108,26 @@ describe("offboarding a tenant a failover moved to the secondary region", () => 
       () => executionsOf(runtime, "regional-failover").length > 0,
       "the alarm's failover",
     );
-    const [failover] = executionsOf(runtime, "regional-failover");
-    expect((await finish(runtime, failover?.executionArn ?? "")).status).toBe("SUCCEEDED");
-    expect((await getTenant("prime-vault"))?.region).toBe(secondary);
-    expect((await getTenant("steady-store"))?.region).toBe(secondary);
+    const failover = executionsOf(runtime, "regional-failover")[0]?.executionArn ?? "";
+    await runUntil(
+      runtime,
+      () => statesOf(runtime, failover).includes("Recover"),
+      "the failover holding the fleet",
+    );
 
-    // Act
-    const premium = await offboard("prime-vault");
+    // Act: one offboarding asked for while the failover holds the fleet, one after.
+    const waiting = start(runtime, "tenant-offboarding", { slug: "prime-vault", requestedBy: "e2e" });
+    expect((await finish(runtime, failover)).status).toBe("SUCCEEDED");
+    const premium = await finish(runtime, waiting, "offboarding prime-vault");
+    expect((await getTenant("steady-store"))?.region).toBe(secondary);
     const standard = await offboard("steady-store");
 
     // Assess: both offboarded where they run.
     expect(premium.status, `${premium.error} ${premium.cause}`).toBe("SUCCEEDED");
+    // It waited for the fleet, then found the tenant where the failover had moved it.
+    const premiumStates = statesOf(runtime, waiting);
+    expect(premiumStates.filter((s) => s === "WaitForLocks").length).toBeGreaterThan(0);
+    expect(premiumStates).toContain("RemoveDr");
     expect(standard.status, `${standard.error} ${standard.cause}`).toBe("SUCCEEDED");
     expect(await manualSnapshots(secondary, "steady-store")).toEqual(["tenant-steady-store-final"]);
     expect(await clusterGone(secondary, "steady-store")).toBe(true);

@@ -24,6 +24,7 @@ function happy(): Partial<Record<FunctionId, ScriptedStep>> {
     "failover/remove-dr": (_, attempt) => ({
       done: attempt >= 2,
       removed: [],
+      region: "us-east-1",
       leftovers: [],
       writerHeld: false,
     }),
@@ -122,17 +123,18 @@ describe("tenant offboarding on the local engine", () => {
   });
 
   it("after a failover: acts where the tenant runs, keeps a held writer, and hands on every leftover", async () => {
-    // Prepare: the tenant runs in the paired region; home does not answer.
+    // Prepare: the tenant runs in the paired region (a failover moved it while offboarding waited for
+    // the fleet: the DR step reads it under the locks); home does not answer.
     const steps = happy();
     const leftover = (resource: string) => ({
       region: "us-east-1",
       resource,
       reason: "us-east-1 did not answer",
     });
-    steps["tenant/start-offboarding"] = () => ({ ...started, region: "us-west-2" });
     steps["failover/remove-dr"] = () => ({
       done: true,
       removed: [],
+      region: "us-west-2",
       leftovers: [
         leftover("DB cluster tenant-acme"),
         { region: "us-west-2", resource: "DB cluster tenant-acme and global database", reason: "writer" },
@@ -153,7 +155,7 @@ describe("tenant offboarding on the local engine", () => {
     // Assess
     expect(outcome.execution.status).toBe("SUCCEEDED");
     expect(outcome.states).not.toContain("DeleteDatabase");
-    for (const step of ["failover/remove-dr", "tenant/snapshot-database", "tenant/retire-secret"] as const)
+    for (const step of ["tenant/snapshot-database", "tenant/retire-secret"] as const)
       expect(outcome.calls_of(step)[0], step).toMatchObject({ region: "us-west-2" });
     expect(outcome.calls_of("tenant/check-snapshot")[0]).toMatchObject({ region: "us-west-2" });
     const [finish] = outcome.calls_of("tenant/finish-offboarding") as { leftovers: { resource: string }[] }[];
