@@ -42,18 +42,19 @@ export interface RemoveDrOutput {
 export const handler = defineStep(RemoveDrInput, async (input): Promise<RemoveDrOutput> => {
   const regions = regionPair();
   const region = (await requireTenant(input.slug)).region || regions.home;
+  const clusterName = requireEnv("EKS_CLUSTER_NAME");
   if (region !== regions.home) {
     const moved = await removeMovedDr(
       input,
       region,
       regions.home,
       input.startedAt ?? new Date(0).toISOString(),
+      (where) => kubernetesClient(clusterName, where),
     );
     return { ...moved, region };
   }
   try {
     const { removed, pending } = await removeDr(input, regions);
-    const clusterName = requireEnv("EKS_CLUSTER_NAME");
     const kubernetes = await kubernetesClient(clusterName, regions.dr);
     const space = await removeDrSpace(kubernetes, clusterName, input, regions);
     return { done: !pending, removed: [...removed, ...space], region, leftovers: [], writerHeld: false };

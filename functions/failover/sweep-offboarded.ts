@@ -10,9 +10,11 @@
 import { z } from "zod";
 import type { Leftover } from "../../events/tenants.ts";
 import { defineStep } from "../shared/handler.ts";
+import { kubernetesClient } from "../shared/kubernetes.ts";
 import { now } from "../tenant/lib/inputs.ts";
+import { clusterSettings } from "../tenant/lib/namespace.ts";
 import { listTenants, type TenantRecord } from "../tenant/lib/registry.ts";
-import { clearRegion, isUnreachable } from "./lib/region-clearing.ts";
+import { clearRegion, isUnreachable, type KubernetesIn } from "./lib/region-clearing.ts";
 import { setLeftovers } from "./lib/store.ts";
 
 export const SweepOffboardedInput = z.object({ executionArn: z.string().min(1) });
@@ -34,12 +36,14 @@ export const handler = defineStep(SweepOffboardedInput, async (input): Promise<S
     unreachable: [] as string[],
     failed: [] as { subject: string; reason: string }[],
   };
+  const clusterName = clusterSettings().clusterName;
+  const kubernetesIn: KubernetesIn = (region) => kubernetesClient(clusterName, region);
   const tenants = (await listTenants()).filter(
     (t) => t.status === "offboarded" && (t.leftovers ?? []).length > 0,
   );
   for (const tenant of tenants) {
     try {
-      await sweep(tenant, input.executionArn, result);
+      await sweep(tenant, input.executionArn, kubernetesIn, result);
     } catch (error) {
       result.failed.push({
         subject: tenant.slug,
@@ -53,6 +57,7 @@ export const handler = defineStep(SweepOffboardedInput, async (input): Promise<S
 async function sweep(
   tenant: TenantRecord,
   executionArn: string,
+  kubernetesIn: KubernetesIn,
   result: SweepOffboardedResult,
 ): Promise<void> {
   const owner = { slug: tenant.slug, tenantId: tenant.tenantId, executionArn };
@@ -67,7 +72,7 @@ async function sweep(
   const removed: string[] = [];
   for (const region of regions) {
     try {
-      const done = await clearRegion(owner, region, keepAfter);
+      const done = await clearRegion(owner, region, keepAfter, kubernetesIn);
       removed.push(...done.removed);
       if (done.waiting.length === 0) cleared.add(region);
       else (result.waiting as string[]).push(`${tenant.slug} in ${region}: ${done.waiting.join("; ")}`);

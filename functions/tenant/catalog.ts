@@ -137,6 +137,7 @@ const drRemoval: IamStatement[] = [
 export const CLUSTER_ENV = {
   EKS_CLUSTER_NAME: TENANT_CLUSTER_NAME,
   EKS_CLUSTER_ARN: EKS_CLUSTER,
+  EKS_DR_CLUSTER_ARN: EKS_CLUSTER.replace("${region}", "${drRegion}"),
   TENANT_DOMAIN: "${stage}.tenants.example.com",
   TENANT_APP_ROLE_ARN: APP_ROLE,
   TENANT_OPERATOR_ROLE_ARN_PREFIX: TENANT_OPERATOR_ROLE_PREFIX,

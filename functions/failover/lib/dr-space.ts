@@ -1,14 +1,17 @@
 /**
  * What a tenant needs to run in the paired region, made before it is needed: its namespace on the
  * tenant cluster there (the same quota, limits, network policy, RBAC, service account and ingress as at
- * home: lib/namespace.ts), the Pod Identity association its pods assume the app role through, and its
+ * home: lib/namespace.ts), the Pod Identity association its pods assume the app role through, the
+ * operators' access entry (without it the namespace's RoleBinding reaches no one there), and its
  * database secret replicated there by Secrets Manager (the value never passes through this code).
  * Ensuring adopts what exists and says what it created; removal can be limited to what one execution
  * created (compensation).
  */
 import {
   CreatePodIdentityAssociationCommand,
+  DeleteAccessEntryCommand,
   DeletePodIdentityAssociationCommand,
+  DescribeAccessEntryCommand,
   ListPodIdentityAssociationsCommand,
 } from "@aws-sdk/client-eks";
 import {
@@ -19,6 +22,7 @@ import {
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import { createAwsClient } from "../../shared/aws-clients.ts";
+import { InvalidConfigurationError } from "../../shared/errors.ts";
 import type { KubernetesClient } from "../../shared/kubernetes.ts";
 import { TAG_EXECUTION, tagValue } from "../../tenant/lib/database.ts";
 import { isAwsError } from "../../tenant/lib/errors.ts";
@@ -26,10 +30,13 @@ import {
   ANNOTATION_CREATED_BY,
   assertNamespaceOwned,
   type ClusterSettings,
+  clusterSettings,
+  ensureAccessEntry,
   namespacedManifests,
   namespaceManifest,
   SERVICE_ACCOUNT,
 } from "../../tenant/lib/namespace.ts";
+import { operatorRoleArn, operatorRoleOwnership } from "../../tenant/lib/operator-role.ts";
 import { tenantNames } from "../../tenant/lib/slug.ts";
 import type { Tier } from "../../tenant/lib/tiers.ts";
 import { eksIn } from "./aws.ts";
@@ -105,6 +112,8 @@ export async function ensureDrSpace(
     );
     created.push(`pod-identity:${regions.dr}/${association?.associationId ?? ""}`);
   }
+  if (await ensureDrAccessEntry(settings, spec, owner, regions.dr))
+    created.push(`access-entry:${regions.dr}/${operatorRoleArn(settings, owner.slug)}`);
 
   const name = tenantNames(owner.slug).secretName;
   const secret = await describeSecret(regions.home, name);
@@ -117,6 +126,60 @@ export async function ensureDrSpace(
     created.push(`secret-replica:${regions.dr}/${name}`);
   }
   return created;
+}
+
+/**
+ * The operators' access entry on the paired region's tenant cluster, scoped to the namespace as at
+ * home, for the tenant's operator role (made at home by onboarding's namespace step). None when the
+ * deployment makes no operator roles or the role is not there (yet); another tenant's role is refused.
+ */
+async function ensureDrAccessEntry(
+  settings: ClusterSettings,
+  spec: { slug: string; tenantId: string; tier: Tier; createdBy: string },
+  owner: DrOwner,
+  region: string,
+): Promise<boolean> {
+  let arn: string;
+  try {
+    arn = operatorRoleArn(settings, owner.slug);
+  } catch (error) {
+    if (error instanceof InvalidConfigurationError) return false;
+    throw error;
+  }
+  const role = await operatorRoleOwnership(settings, owner);
+  if (role.state !== "ours") return false;
+  // A role this execution made is new: an entry found for its ARN was left for an earlier role.
+  const made = role.createdBy === owner.executionArn;
+  return ensureAccessEntry(settings, spec, { arn, created: made, fresh: made }, eksIn(region));
+}
+
+/** The operators' access entry on the tenant cluster of `region`, when it is this tenant's. */
+async function removeAccessEntryIn(
+  clusterName: string,
+  settings: ClusterSettings,
+  owner: DrOwner,
+  region: string,
+) {
+  let principalArn: string;
+  try {
+    principalArn = operatorRoleArn(settings, owner.slug);
+  } catch (error) {
+    if (error instanceof InvalidConfigurationError) return [];
+    throw error;
+  }
+  const eks = eksIn(region);
+  const entry = await eks
+    .send(new DescribeAccessEntryCommand({ clusterName, principalArn }))
+    .then((out) => out.accessEntry)
+    .catch((error: unknown) => {
+      if (isAwsError(error, "ResourceNotFoundException")) return undefined;
+      throw error;
+    });
+  if (entry?.tags?.["cplane:tenant"] !== owner.slug) return [];
+  await eks.send(new DeleteAccessEntryCommand({ clusterName, principalArn })).catch((error: unknown) => {
+    if (!isAwsError(error, "ResourceNotFoundException")) throw error;
+  });
+  return [`access-entry:${region}/${principalArn}`];
 }
 
 /**
@@ -148,8 +211,9 @@ export async function removeDrSpace(
 }
 
 /**
- * The tenant's namespace (with what it holds) and its Pod Identity associations on the tenant cluster
- * of `region` (`kubernetes` is that cluster). With `createdBy`, only a namespace that execution made.
+ * The tenant's namespace (with what it holds), its Pod Identity associations and the operators' access
+ * entry on the tenant cluster of `region` (`kubernetes` is that cluster). With `createdBy`, only when
+ * that execution made the namespace.
  */
 export async function removeNamespaceIn(
   kubernetes: KubernetesClient,
@@ -162,7 +226,10 @@ export async function removeNamespaceIn(
   const namespace = await kubernetes.read(namespaceRef(owner.slug));
   assertNamespaceOwned(namespace, owner.slug);
   const mark = namespace?.metadata?.annotations?.[ANNOTATION_CREATED_BY];
-  if (!namespace || (createdBy !== undefined && mark !== createdBy)) return removed;
+  if (createdBy !== undefined && mark !== createdBy) return removed;
+  // The operators' entry goes before their role does (at home, after this): AWS's order.
+  removed.push(...(await removeAccessEntryIn(clusterName, clusterSettings(), owner, region)));
+  if (!namespace) return removed;
   const eks = eksIn(region);
   const { associations } = await eks.send(
     new ListPodIdentityAssociationsCommand({ clusterName, namespace: owner.slug }),

@@ -12,7 +12,6 @@
 
 import { DeleteDBClusterSnapshotCommand, RemoveFromGlobalClusterCommand } from "@aws-sdk/client-rds";
 import type { Leftover } from "../../../events/tenants.ts";
-import { kubernetesClient } from "../../shared/kubernetes.ts";
 import { TAG_TENANT, tagValue } from "../../tenant/lib/database.ts";
 import { isAwsError } from "../../tenant/lib/errors.ts";
 import { clusterSettings } from "../../tenant/lib/namespace.ts";
@@ -21,7 +20,7 @@ import { type DrOwner, drSnapshots, findClusterIn, findGlobal } from "./dr-setup
 import { removeNamespaceIn } from "./dr-space.ts";
 import { DrResourceBusyError, RegionUnreachableError, WriterElsewhereError } from "./errors.ts";
 import { drNames } from "./names.ts";
-import { clearRegion, deleteEmptyGlobal, isUnreachable } from "./region-clearing.ts";
+import { clearRegion, deleteEmptyGlobal, isUnreachable, type KubernetesIn } from "./region-clearing.ts";
 
 export interface MovedRemoval {
   readonly done: boolean;
@@ -36,6 +35,7 @@ export async function removeMovedDr(
   serving: string,
   home: string,
   keepAfter: string,
+  kubernetesIn: KubernetesIn,
 ): Promise<MovedRemoval> {
   const names = drNames(owner.slug);
   const writer = await findClusterIn(serving, names.clusterIdentifier).catch((error: unknown) => {
@@ -67,7 +67,7 @@ export async function removeMovedDr(
   const waiting: string[] = [];
   const leftovers: Leftover[] = [];
   try {
-    const cleared = await clearRegion(owner, home, keepAfter);
+    const cleared = await clearRegion(owner, home, keepAfter, kubernetesIn);
     removed.push(...cleared.removed);
     waiting.push(...cleared.waiting);
   } catch (error) {
@@ -122,7 +122,7 @@ export async function removeMovedDr(
     removed.push(`snapshot:${serving}/${snapshot.DBClusterSnapshotIdentifier}`);
   }
   const settings = clusterSettings();
-  const kubernetes = await kubernetesClient(settings.clusterName, serving);
+  const kubernetes = await kubernetesIn(serving);
   removed.push(...(await removeNamespaceIn(kubernetes, settings.clusterName, owner, serving)));
   return { done: waiting.length === 0, removed, leftovers, writerHeld };
 }

@@ -30,7 +30,7 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { awsNow } from "../../shared/aws-clients.ts";
 import { optionalEnv } from "../../shared/env.ts";
-import { kubernetesClient } from "../../shared/kubernetes.ts";
+import type { KubernetesClient } from "../../shared/kubernetes.ts";
 import { TAG_TENANT, tagValue } from "../../tenant/lib/database.ts";
 import { isAwsError } from "../../tenant/lib/errors.ts";
 import { clusterSettings, removeTenantNamespace } from "../../tenant/lib/namespace.ts";
@@ -38,6 +38,9 @@ import { isOutage, rdsIn, regionOfArn, regionPair } from "./aws.ts";
 import { type DrOwner, drSnapshots, findClusterIn, findGlobal } from "./dr-setup.ts";
 import { removeNamespaceIn, secretsIn } from "./dr-space.ts";
 import { drNames, stamp } from "./names.ts";
+
+/** The tenant cluster's Kubernetes API in a region (the handler makes it: `kubernetesClient`). */
+export type KubernetesIn = (region: string) => Promise<KubernetesClient>;
 
 export interface ClearedRegion {
   readonly removed: readonly string[];
@@ -55,7 +58,12 @@ export function isUnreachable(error: unknown): boolean {
  * `-stale-` snapshot older than this is not taken as the kept copy of the cluster (it may be one a
  * failover's re-establishing took long before).
  */
-export async function clearRegion(owner: DrOwner, region: string, keepAfter: string): Promise<ClearedRegion> {
+export async function clearRegion(
+  owner: DrOwner,
+  region: string,
+  keepAfter: string,
+  kubernetesIn: KubernetesIn,
+): Promise<ClearedRegion> {
   const removed: string[] = [];
   const waiting: string[] = [];
   const cluster = await clearCluster(owner, region, keepAfter);
@@ -78,7 +86,7 @@ export async function clearRegion(owner: DrOwner, region: string, keepAfter: str
     removed.push(`snapshot:${region}/${snapshot.DBClusterSnapshotIdentifier}`);
   }
   removed.push(...(await clearSecret(owner, region)));
-  removed.push(...(await clearNamespace(owner, region)));
+  removed.push(...(await clearNamespace(owner, region, await kubernetesIn(region))));
   return { removed, waiting };
 }
 
@@ -231,9 +239,12 @@ function describeSecret(region: string, name: string): Promise<DescribeSecretCom
 }
 
 /** At home: the operators' access and the namespace (lib/namespace.ts); in the paired region: its DR space. */
-async function clearNamespace(owner: DrOwner, region: string): Promise<string[]> {
+async function clearNamespace(
+  owner: DrOwner,
+  region: string,
+  kubernetes: KubernetesClient,
+): Promise<string[]> {
   const settings = clusterSettings();
-  const kubernetes = await kubernetesClient(settings.clusterName, region);
   if (region === regionPair().home)
     return (await removeTenantNamespace(settings, kubernetes, owner)).map((r) => `${r} (${region})`);
   return removeNamespaceIn(kubernetes, settings.clusterName, owner, region);

@@ -42,6 +42,8 @@ export function clusterSettings() {
     domain: requireEnv("TENANT_DOMAIN"),
     appRoleArn: requireEnv("TENANT_APP_ROLE_ARN"),
     clusterArn: requireEnv("EKS_CLUSTER_ARN"),
+    /** The paired region's tenant cluster (its DR space): operators may describe it too. */
+    drClusterArn: optionalEnv("EKS_DR_CLUSTER_ARN", ""),
     operatorRoleArnPrefix: requireEnv("TENANT_OPERATOR_ROLE_ARN_PREFIX"),
     operatorBoundaryArn: requireEnv("TENANT_OPERATOR_BOUNDARY_ARN"),
     ingressNamespace: optionalEnv("INGRESS_NAMESPACE", "ingress-nginx"),
@@ -212,15 +214,21 @@ export async function ensurePodIdentity(settings: ClusterSettings, spec: Namespa
   return association?.associationId ?? "";
 }
 
-/** Gives the operator role (see operator-role.ts) an access entry whose access is scoped to the namespace. */
+/**
+ * Gives the operator role (see operator-role.ts) an access entry whose access is scoped to the
+ * namespace, on the tenant cluster `client` reaches (the home region's by default; the DR space's in
+ * the paired region). True when this call created the entry.
+ */
 export async function ensureAccessEntry(
   settings: ClusterSettings,
   spec: NamespaceSpec,
   role: OperatorRole,
-): Promise<void> {
+  client: EKSClient = eks,
+): Promise<boolean> {
   const principalArn = role.arn;
+  let created = true;
   const create = () =>
-    eks.send(
+    client.send(
       new CreateAccessEntryCommand({
         clusterName: settings.clusterName,
         principalArn,
@@ -235,13 +243,14 @@ export async function ensureAccessEntry(
     if (isAwsError(error, "ResourceInUseException") && role.fresh) {
       // An entry left for an earlier role of this ARN: EKS keys entries by the role's unique id, so it
       // would not authenticate the role just made (EKS API reference, AccessEntry.principalArn).
-      await eks.send(new DeleteAccessEntryCommand({ clusterName: settings.clusterName, principalArn }));
+      await client.send(new DeleteAccessEntryCommand({ clusterName: settings.clusterName, principalArn }));
       await create().catch((retry: unknown) => {
         throw notYetVisible(retry, role) ?? retry;
       });
     } else if (!isAwsError(error, "ResourceInUseException")) throw notYetVisible(error, role) ?? error;
+    else created = false;
   }
-  await eks.send(
+  await client.send(
     new AssociateAccessPolicyCommand({
       clusterName: settings.clusterName,
       principalArn,
@@ -249,6 +258,7 @@ export async function ensureAccessEntry(
       accessScope: { type: "namespace", namespaces: [spec.slug] },
     }),
   );
+  return created;
 }
 
 /**

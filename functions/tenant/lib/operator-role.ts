@@ -37,6 +37,8 @@ export interface OperatorRoleSettings {
   readonly operatorBoundaryArn: string;
   /** The tenant EKS cluster the role may describe (for `aws eks update-kubeconfig`). */
   readonly clusterArn: string;
+  /** The paired region's tenant cluster, where the tenant's DR space is: the role may describe it too. */
+  readonly drClusterArn?: string;
 }
 
 export interface RoleOwner extends Owner {
@@ -152,7 +154,15 @@ export async function ensureOperatorRole(
       PolicyName: OPERATOR_POLICY_NAME,
       PolicyDocument: JSON.stringify({
         Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Action: "eks:DescribeCluster", Resource: settings.clusterArn }],
+        Statement: [
+          {
+            Effect: "Allow",
+            Action: "eks:DescribeCluster",
+            Resource: settings.drClusterArn
+              ? [settings.clusterArn, settings.drClusterArn]
+              : settings.clusterArn,
+          },
+        ],
       }),
     }),
   );
