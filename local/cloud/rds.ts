@@ -645,6 +645,9 @@ export class Rds implements EmulatedService {
         GlobalWriteForwardingStatus: "disabled",
         SynchronizationStatus: "connected",
       })),
+      // `switching-over` is a value the RDS API reference documents for FailoverState.Status (a
+      // switchover's internal steps) beside pending, failing-over and cancelling; the SDK's enum, from an
+      // older model, lacks it: hence the cast.
       FailoverState: g.failoverState
         ? {
             ...g.failoverState,
