@@ -213,6 +213,8 @@ export function tenantSummary(t: TenantRecord) {
     hostname: t.hostname,
     updatedAt: t.updatedAt,
     failure: t.failure,
+    /** What an offboarding could not reach yet (a region down), removed by the DR readiness run. */
+    leftovers: t.leftovers,
   };
 }
 export type TenantSummary = ReturnType<typeof tenantSummary>;
