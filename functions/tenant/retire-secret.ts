@@ -5,20 +5,14 @@
  * A secret still replicated loses its replicas first (a replicated secret cannot be deleted). Already
  * scheduled or gone: nothing to do. A home region that does not answer is recorded as a leftover.
  */
-import {
-  DeleteSecretCommand,
-  DescribeSecretCommand,
-  type DescribeSecretCommandOutput,
-  RemoveRegionsFromReplicationCommand,
-} from "@aws-sdk/client-secrets-manager";
+import { DeleteSecretCommand, RemoveRegionsFromReplicationCommand } from "@aws-sdk/client-secrets-manager";
 import { z } from "zod";
 import type { Leftover } from "../../events/tenants.ts";
-import { secretsIn } from "../failover/lib/dr-space.ts";
+import { describeSecret, secretsIn } from "../failover/lib/dr-space.ts";
 import { isUnreachable } from "../failover/lib/region-clearing.ts";
 import { awsRegion, optionalEnv } from "../shared/env.ts";
 import { defineStep } from "../shared/handler.ts";
 import { assertOwnedBy } from "./lib/database.ts";
-import { isAwsError } from "./lib/errors.ts";
 import { TenantRef } from "./lib/inputs.ts";
 import { tenantNames } from "./lib/slug.ts";
 
@@ -59,12 +53,7 @@ async function retireIn(
   recoveryWindowDays: number,
 ): Promise<string | null> {
   const secrets = secretsIn(region);
-  const described = await secrets
-    .send(new DescribeSecretCommand({ SecretId: secretName }))
-    .catch((error: unknown): DescribeSecretCommandOutput | undefined => {
-      if (isAwsError(error, "ResourceNotFoundException")) return undefined;
-      throw error;
-    });
+  const described = await describeSecret(region, secretName);
   if (!described) return null;
   assertOwnedBy(`secret ${secretName}`, described.Tags, owner);
   if (described.DeletedDate) return described.DeletedDate.toISOString();

@@ -9,9 +9,7 @@
  */
 import {
   CreatePodIdentityAssociationCommand,
-  DeleteAccessEntryCommand,
   DeletePodIdentityAssociationCommand,
-  DescribeAccessEntryCommand,
   ListPodIdentityAssociationsCommand,
 } from "@aws-sdk/client-eks";
 import {
@@ -22,7 +20,6 @@ import {
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import { createAwsClient } from "../../shared/aws-clients.ts";
-import { InvalidConfigurationError } from "../../shared/errors.ts";
 import type { KubernetesClient } from "../../shared/kubernetes.ts";
 import { TAG_EXECUTION, tagValue } from "../../tenant/lib/database.ts";
 import { isAwsError } from "../../tenant/lib/errors.ts";
@@ -34,9 +31,14 @@ import {
   ensureAccessEntry,
   namespacedManifests,
   namespaceManifest,
+  removeAccessEntry,
   SERVICE_ACCOUNT,
 } from "../../tenant/lib/namespace.ts";
-import { operatorRoleArn, operatorRoleOwnership } from "../../tenant/lib/operator-role.ts";
+import {
+  operatorRoleArn,
+  operatorRoleArnIfAny,
+  operatorRoleOwnership,
+} from "../../tenant/lib/operator-role.ts";
 import { tenantNames } from "../../tenant/lib/slug.ts";
 import type { Tier } from "../../tenant/lib/tiers.ts";
 import { eksIn } from "./aws.ts";
@@ -62,7 +64,8 @@ export interface DrSpaceRegions {
 
 const namespaceRef = (slug: string) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name: slug } });
 
-async function describeSecret(
+/** The secret as Secrets Manager describes it in `region`; undefined when it is not there. */
+export async function describeSecret(
   region: string,
   name: string,
 ): Promise<DescribeSecretCommandOutput | undefined> {
@@ -139,13 +142,8 @@ async function ensureDrAccessEntry(
   owner: DrOwner,
   region: string,
 ): Promise<boolean> {
-  let arn: string;
-  try {
-    arn = operatorRoleArn(settings, owner.slug);
-  } catch (error) {
-    if (error instanceof InvalidConfigurationError) return false;
-    throw error;
-  }
+  const arn = operatorRoleArnIfAny(settings, owner.slug);
+  if (!arn) return false;
   const role = await operatorRoleOwnership(settings, owner);
   if (role.state !== "ours") return false;
   // A role this execution made is new: an entry found for its ARN was left for an earlier role.
@@ -160,26 +158,10 @@ async function removeAccessEntryIn(
   owner: DrOwner,
   region: string,
 ) {
-  let principalArn: string;
-  try {
-    principalArn = operatorRoleArn(settings, owner.slug);
-  } catch (error) {
-    if (error instanceof InvalidConfigurationError) return [];
-    throw error;
-  }
-  const eks = eksIn(region);
-  const entry = await eks
-    .send(new DescribeAccessEntryCommand({ clusterName, principalArn }))
-    .then((out) => out.accessEntry)
-    .catch((error: unknown) => {
-      if (isAwsError(error, "ResourceNotFoundException")) return undefined;
-      throw error;
-    });
-  if (entry?.tags?.["cplane:tenant"] !== owner.slug) return [];
-  await eks.send(new DeleteAccessEntryCommand({ clusterName, principalArn })).catch((error: unknown) => {
-    if (!isAwsError(error, "ResourceNotFoundException")) throw error;
-  });
-  return [`access-entry:${region}/${principalArn}`];
+  const principalArn = operatorRoleArnIfAny(settings, owner.slug);
+  if (!principalArn) return [];
+  const gone = await removeAccessEntry(eksIn(region), clusterName, principalArn, owner.slug);
+  return gone ? [`access-entry:${region}/${principalArn}`] : [];
 }
 
 /**

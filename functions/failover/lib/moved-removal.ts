@@ -10,13 +10,12 @@
  * and (unless held) delete, as at home.
  */
 
-import { DeleteDBClusterSnapshotCommand, RemoveFromGlobalClusterCommand } from "@aws-sdk/client-rds";
+import { RemoveFromGlobalClusterCommand } from "@aws-sdk/client-rds";
 import type { Leftover } from "../../../events/tenants.ts";
 import { TAG_TENANT, tagValue } from "../../tenant/lib/database.ts";
-import { isAwsError } from "../../tenant/lib/errors.ts";
 import { clusterSettings } from "../../tenant/lib/namespace.ts";
 import { rdsIn, regionOfArn } from "./aws.ts";
-import { type DrOwner, drSnapshots, findClusterIn, findGlobal } from "./dr-setup.ts";
+import { type DrOwner, deleteDrSnapshots, findClusterIn, findGlobal } from "./dr-setup.ts";
 import { removeNamespaceIn } from "./dr-space.ts";
 import { DrResourceBusyError, RegionUnreachableError, WriterElsewhereError } from "./errors.ts";
 import { drNames } from "./names.ts";
@@ -105,22 +104,9 @@ export async function removeMovedDr(
   } else if (!globalId && (await deleteEmptyGlobal(serving, names.globalClusterIdentifier)))
     removed.push(`global-cluster:${names.globalClusterIdentifier}`);
 
-  for (const snapshot of await drSnapshots(serving, owner.slug)) {
-    if (snapshot.Status !== "available") {
-      waiting.push(`DR snapshot ${snapshot.DBClusterSnapshotIdentifier} is ${snapshot.Status}`);
-      continue;
-    }
-    await rdsIn(serving)
-      .send(
-        new DeleteDBClusterSnapshotCommand({
-          DBClusterSnapshotIdentifier: snapshot.DBClusterSnapshotIdentifier,
-        }),
-      )
-      .catch((error: unknown) => {
-        if (!isAwsError(error, "DBClusterSnapshotNotFoundFault")) throw error;
-      });
-    removed.push(`snapshot:${serving}/${snapshot.DBClusterSnapshotIdentifier}`);
-  }
+  const snapshots = await deleteDrSnapshots(serving, owner.slug);
+  removed.push(...snapshots.removed);
+  waiting.push(...snapshots.waiting);
   const settings = clusterSettings();
   const kubernetes = await kubernetesIn(serving);
   removed.push(...(await removeNamespaceIn(kubernetes, settings.clusterName, owner, serving)));

@@ -13,30 +13,22 @@
 import {
   CreateDBClusterSnapshotCommand,
   type DBCluster,
-  DeleteDBClusterCommand,
-  DeleteDBClusterSnapshotCommand,
-  DeleteDBInstanceCommand,
   DeleteGlobalClusterCommand,
   DescribeDBClusterSnapshotsCommand,
-  DescribeDBInstancesCommand,
-  ModifyDBClusterCommand,
   RemoveFromGlobalClusterCommand,
 } from "@aws-sdk/client-rds";
-import {
-  DeleteSecretCommand,
-  DescribeSecretCommand,
-  type DescribeSecretCommandOutput,
-  RemoveRegionsFromReplicationCommand,
-} from "@aws-sdk/client-secrets-manager";
+import { DeleteSecretCommand, RemoveRegionsFromReplicationCommand } from "@aws-sdk/client-secrets-manager";
 import { awsNow } from "../../shared/aws-clients.ts";
 import { optionalEnv } from "../../shared/env.ts";
+import { TransientError } from "../../shared/errors.ts";
 import type { KubernetesClient } from "../../shared/kubernetes.ts";
 import { TAG_TENANT, tagValue } from "../../tenant/lib/database.ts";
+import { deleteCluster } from "../../tenant/lib/deletion.ts";
 import { isAwsError } from "../../tenant/lib/errors.ts";
 import { clusterSettings, removeTenantNamespace } from "../../tenant/lib/namespace.ts";
 import { isOutage, rdsIn, regionOfArn, regionPair } from "./aws.ts";
-import { type DrOwner, drSnapshots, findClusterIn, findGlobal } from "./dr-setup.ts";
-import { removeNamespaceIn, secretsIn } from "./dr-space.ts";
+import { type DrOwner, deleteDrSnapshots, findClusterIn, findGlobal } from "./dr-setup.ts";
+import { describeSecret, removeNamespaceIn, secretsIn } from "./dr-space.ts";
 import { drNames, stamp } from "./names.ts";
 
 /** The tenant cluster's Kubernetes API in a region (the handler makes it: `kubernetesClient`). */
@@ -69,22 +61,9 @@ export async function clearRegion(
   const cluster = await clearCluster(owner, region, keepAfter);
   removed.push(...cluster.removed);
   waiting.push(...cluster.waiting);
-  for (const snapshot of await drSnapshots(region, owner.slug)) {
-    if (snapshot.Status !== "available") {
-      waiting.push(`DR snapshot ${snapshot.DBClusterSnapshotIdentifier} in ${region} is ${snapshot.Status}`);
-      continue;
-    }
-    await rdsIn(region)
-      .send(
-        new DeleteDBClusterSnapshotCommand({
-          DBClusterSnapshotIdentifier: snapshot.DBClusterSnapshotIdentifier,
-        }),
-      )
-      .catch((error: unknown) => {
-        if (!isAwsError(error, "DBClusterSnapshotNotFoundFault")) throw error;
-      });
-    removed.push(`snapshot:${region}/${snapshot.DBClusterSnapshotIdentifier}`);
-  }
+  const snapshots = await deleteDrSnapshots(region, owner.slug);
+  removed.push(...snapshots.removed);
+  waiting.push(...snapshots.waiting);
   removed.push(...(await clearSecret(owner, region)));
   removed.push(...(await clearNamespace(owner, region, await kubernetesIn(region))));
   return { removed, waiting };
@@ -143,31 +122,18 @@ async function clearCluster(owner: DrOwner, region: string, keepAfter: string): 
     return { removed, waiting: [`snapshot ${kept.DBClusterSnapshotIdentifier} is ${kept.Status}`] };
   if (cluster.Status !== "available")
     return { removed, waiting: [`${names.clusterIdentifier} in ${region} is ${cluster.Status}`] };
-  if (cluster.DeletionProtection)
-    await rds.send(
-      new ModifyDBClusterCommand({
-        DBClusterIdentifier: names.clusterIdentifier,
-        DeletionProtection: false,
-        ApplyImmediately: true,
-      }),
-    );
-  const { DBInstances } = await rds.send(
-    new DescribeDBInstancesCommand({
-      Filters: [{ Name: "db-cluster-id", Values: [names.clusterIdentifier] }],
-    }),
-  );
-  for (const instance of DBInstances ?? []) {
-    if (instance.DBInstanceStatus === "deleting" || !instance.DBInstanceIdentifier) continue;
-    await rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: instance.DBInstanceIdentifier }));
-    removed.push(`db-instance:${region}/${instance.DBInstanceIdentifier}`);
+  // Protection off, the instances, then the cluster, as offboarding deletes one (tenant/lib/deletion.ts);
+  // the cluster refused while its instances are still going: the next call deletes it.
+  try {
+    const gone = await deleteCluster(names.clusterIdentifier, owner, region);
+    return {
+      removed: [...gone.map((r) => `${r} (${region})`), `kept:${region}/${kept.DBClusterSnapshotIdentifier}`],
+      waiting: [],
+    };
+  } catch (error) {
+    if (!(error instanceof TransientError)) throw error;
+    return { removed, waiting: [`${names.clusterIdentifier} in ${region}: ${error.message}`] };
   }
-  if ((DBInstances ?? []).length > 0)
-    return { removed, waiting: [`instances of ${names.clusterIdentifier} in ${region} deleting`] };
-  await rds.send(
-    new DeleteDBClusterCommand({ DBClusterIdentifier: names.clusterIdentifier, SkipFinalSnapshot: true }),
-  );
-  removed.push(`db-cluster:${region}/${names.clusterIdentifier} (kept ${kept.DBClusterSnapshotIdentifier})`);
-  return { removed, waiting: [] };
 }
 
 /**
@@ -227,15 +193,6 @@ async function clearSecret(owner: DrOwner, region: string): Promise<string[]> {
     }),
   );
   return [`secret:${region}/${name} (deleted on ${DeletionDate?.toISOString() ?? "schedule"})`];
-}
-
-function describeSecret(region: string, name: string): Promise<DescribeSecretCommandOutput | undefined> {
-  return secretsIn(region)
-    .send(new DescribeSecretCommand({ SecretId: name }))
-    .catch((error: unknown) => {
-      if (isAwsError(error, "ResourceNotFoundException")) return undefined;
-      throw error;
-    });
 }
 
 /** At home: the operators' access and the namespace (lib/namespace.ts); in the paired region: its DR space. */

@@ -15,13 +15,12 @@ import {
 } from "@aws-sdk/client-eks";
 import { createAwsClient } from "../../shared/aws-clients.ts";
 import { optionalEnv, requireEnv } from "../../shared/env.ts";
-import { InvalidConfigurationError } from "../../shared/errors.ts";
 import type { KubernetesClient, KubernetesObject, Manifest } from "../../shared/kubernetes.ts";
 import type { Owner } from "./database.ts";
 import { isAwsError, OperatorRoleNotReadyError, ResourceOwnedByAnotherTenantError } from "./errors.ts";
 import {
   type OperatorRole,
-  operatorRoleArn,
+  operatorRoleArnIfAny,
   operatorRoleOwnership,
   removeOperatorRole,
 } from "./operator-role.ts";
@@ -305,6 +304,33 @@ export async function removeTenantNamespace(
 }
 
 /**
+ * Deletes the access entry of `principalArn` on the cluster `client` reaches, when it is tagged for
+ * the tenant `slug` (another tenant's is left alone); true when this call deleted it.
+ */
+export async function removeAccessEntry(
+  client: EKSClient,
+  clusterName: string,
+  principalArn: string,
+  slug: string,
+): Promise<boolean> {
+  const entry = await client
+    .send(new DescribeAccessEntryCommand({ clusterName, principalArn }))
+    .then((out) => out.accessEntry)
+    .catch((error: unknown) => {
+      if (isAwsError(error, "ResourceNotFoundException")) return undefined;
+      throw error;
+    });
+  if (entry?.tags?.["cplane:tenant"] !== slug) return false;
+  return client.send(new DeleteAccessEntryCommand({ clusterName, principalArn })).then(
+    () => true,
+    (error: unknown) => {
+      if (isAwsError(error, "ResourceNotFoundException")) return false;
+      throw error;
+    },
+  );
+}
+
+/**
  * Removes the operators' access entry, then the role it names (AWS: delete the entry of a principal you
  * delete, since a recreated role with the same ARN would not match it). Only this tenant's: an entry or
  * role tagged for another tenant is left alone. With `onlyIfCreatedBy`, only when that execution created
@@ -315,33 +341,15 @@ export async function removeOperatorAccess(
   owner: Owner,
   onlyIfCreatedBy?: string,
 ): Promise<string[]> {
-  let principalArn: string;
-  try {
-    principalArn = operatorRoleArn(settings, owner.slug);
-  } catch (error) {
-    if (error instanceof InvalidConfigurationError) return [];
-    throw error;
-  }
+  const principalArn = operatorRoleArnIfAny(settings, owner.slug);
+  if (!principalArn) return [];
   const role = await operatorRoleOwnership(settings, owner);
   if (role.state === "another tenant's") return [];
   if (onlyIfCreatedBy !== undefined && !(role.state === "ours" && role.createdBy === onlyIfCreatedBy))
     return [];
   const removed: string[] = [];
-  const entry = await eks
-    .send(new DescribeAccessEntryCommand({ clusterName: settings.clusterName, principalArn }))
-    .then((out) => out.accessEntry)
-    .catch((error: unknown) => {
-      if (isAwsError(error, "ResourceNotFoundException")) return undefined;
-      throw error;
-    });
-  if (entry && entry.tags?.["cplane:tenant"] === owner.slug) {
-    try {
-      await eks.send(new DeleteAccessEntryCommand({ clusterName: settings.clusterName, principalArn }));
-      removed.push("access-entry");
-    } catch (error) {
-      if (!isAwsError(error, "ResourceNotFoundException")) throw error;
-    }
-  }
+  if (await removeAccessEntry(eks, settings.clusterName, principalArn, owner.slug))
+    removed.push("access-entry");
   if (role.state === "ours" && (await removeOperatorRole(settings, owner)))
     removed.push(`operator-role:${principalArn}`);
   return removed;

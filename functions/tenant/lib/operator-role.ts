@@ -64,6 +64,16 @@ export function operatorRoleArn(settings: OperatorRoleSettings, slug: string): s
   return `${prefix}${segment}${SUFFIX}`;
 }
 
+/** The operator role's ARN, or undefined when the deployment's names leave no room for one (it made none). */
+export function operatorRoleArnIfAny(settings: OperatorRoleSettings, slug: string): string | undefined {
+  try {
+    return operatorRoleArn(settings, slug);
+  } catch (error) {
+    if (error instanceof InvalidConfigurationError) return undefined;
+    throw error;
+  }
+}
+
 function splitPrefix(arnPrefix: string): {
   prefix: string;
   namePrefix: string;
