@@ -166,6 +166,14 @@ describe("offboarding a tenant a failover moved to the secondary region", () => 
       ],
     });
     expect(offboarded.find((e) => e.slug === "prime-vault")?.leftovers).toHaveLength(4);
+
+    // A readiness run while the region is still down leaves them recorded, and the held writer in place.
+    const sweep = start(runtime, "dr-readiness", { trigger: "manual", requestedBy: "e2e" });
+    await finish(runtime, sweep, "a readiness run during the outage");
+    expect(statesOf(runtime, sweep)).toContain("SweepOffboarded");
+    expect((await getTenant("steady-store"))?.leftovers).toEqual(store?.leftovers);
+    expect((await getTenant("prime-vault"))?.leftovers).toEqual(vault?.leftovers);
+    expect(await clusterGone(secondary, "prime-vault")).toBe(false);
   }, 900_000);
 
   it("once the region answers: the readiness run removes the leftovers and never re-establishes their DR", async () => {
