@@ -36,6 +36,8 @@ export const tenantClusterName = (ctx: DeployContext) => fillPlaceholders(TENANT
 
 export function tenantAccessPolicies(ctx: DeployContext): TenantAccessPolicies {
   const clusterArn = `arn:${ctx.partition}:eks:${ctx.region}:${ctx.account}:cluster/${tenantClusterName(ctx)}`;
+  // The paired region's tenant cluster holds the tenant's DR space: its operators reach it there too.
+  const drClusterArn = `arn:${ctx.partition}:eks:${ctx.drRegion}:${ctx.account}:cluster/${tenantClusterName(ctx)}`;
   // Refuses, at deploy time, an app and stage too long to leave room for a tenant in an operator role's
   // name; otherwise onboarding would find out at its fifth step, after the database was made.
   operatorRoleArn(
@@ -81,7 +83,7 @@ export function tenantAccessPolicies(ctx: DeployContext): TenantAccessPolicies {
     operatorBoundaryName: fillPlaceholders(TENANT_OPERATOR_BOUNDARY_NAME, ctx),
     operatorBoundary: {
       Version: "2012-10-17",
-      Statement: [{ Effect: "Allow", Action: "eks:DescribeCluster", Resource: clusterArn }],
+      Statement: [{ Effect: "Allow", Action: "eks:DescribeCluster", Resource: [clusterArn, drClusterArn] }],
     },
   };
 }

@@ -131,14 +131,30 @@ export const TenantOffboardingRequested = defineEvent({
   detail: TenantOffboardingRequest,
 });
 
+/**
+ * What an offboarding could not take away: in a region that did not answer (a regional outage after a
+ * failover), or held by AWS until that region answers (a global database's writer, detached last). The
+ * DR readiness run removes it once the region answers (functions/failover/sweep-offboarded.ts).
+ */
+export const Leftover = z.object({
+  region: AwsRegion,
+  resource: z.string().min(1),
+  reason: z.string().min(1),
+});
+export type Leftover = z.infer<typeof Leftover>;
+
 export const TenantOffboarded = defineEvent({
   source: SOURCES.tenants,
   detailType: "Tenant Offboarded",
-  description: "A tenant is gone; its final snapshot is kept.",
+  description:
+    "A tenant is gone; its final snapshot is kept. What sits in a region that did not answer is listed in `leftovers`, removed when it answers.",
   detail: z.object({
     tenantId: z.string().min(1),
     slug: z.string().min(1),
     finalSnapshotId: z.string().min(1).nullable(),
+    /** The region the final snapshot is in (the one the tenant ran in: after a failover, the DR region). */
+    finalSnapshotRegion: AwsRegion.optional(),
+    leftovers: z.array(Leftover).optional(),
     executionArn: ExecutionArn,
     ...reportField,
   }),

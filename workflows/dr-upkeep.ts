@@ -24,7 +24,7 @@ function oneStep(comment: string, id: CatalogFunctionId, timeoutSeconds: number)
 }
 
 /**
- * Re-establish what a failover left behind, bring tenants whose tier changed into line, mirror the
+ * Remove what offboardings could not reach, re-establish what a failover left behind, bring tenants whose tier changed into line, mirror the
  * Deployments to the standby region (none in the way of the assessment: a failure is what the
  * assessment then reports), then assess, reporting what was reconciled.
  */
@@ -35,7 +35,17 @@ const readinessDefinition: StateMachineDefinition = {
   TimeoutSeconds: 15 * 60,
   StartAt: "Initialize",
   States: {
-    Initialize: { Type: "Pass", Assign: { reconciled: null }, Next: "Reestablish" },
+    Initialize: { Type: "Pass", Assign: { reconciled: null }, Next: "SweepOffboarded" },
+    SweepOffboarded: {
+      ...step(
+        "failover/sweep-offboarded",
+        `{% {"executionArn": ${EXECUTION_ARN}} %}`,
+        "Reestablish",
+        "Reestablish",
+      ),
+      Comment:
+        "What offboardings left in a region that did not answer goes once it answers; an offboarded tenant gets nothing back.",
+    },
     Reestablish: {
       ...step("failover/reestablish", `{% {"executionArn": ${EXECUTION_ARN}} %}`, "Reconcile", "Reconcile"),
       Comment: "A failure here is reported by the next run's readiness, not by skipping this one.",
@@ -71,7 +81,7 @@ const readinessDefinition: StateMachineDefinition = {
 export const drReadiness: WorkflowSpec<"dr-readiness"> = {
   name: "dr-readiness",
   description:
-    "Re-establishes DR after a failover (stale clusters snapshotted and removed), brings tenants whose tier changed into line, mirrors Deployments to the standby region, assesses readiness (secondaries' lag, copies' age, the secondary EKS), stores it for `cplane dr status`, publishes DR Readiness Changed.",
+    "Removes what offboardings left in a region that was down, re-establishes DR after a failover (stale clusters snapshotted and removed), brings tenants whose tier changed into line, mirrors Deployments to the standby region, assesses readiness (secondaries' lag, copies' age, the secondary EKS), stores it for `cplane dr status`, publishes DR Readiness Changed.",
   definition: readinessDefinition,
   input: workflowInputs["dr-readiness"],
 };

@@ -5,6 +5,12 @@
  * window, mark the tenant `offboarded` keeping the snapshot id, publish `Tenant Offboarded`. Nothing is
  * compensated (deletions are not undone); a failure is recorded, `Tenant Offboarding Failed` published,
  * and the workflow can be run again: every step is idempotent.
+ *
+ * A tenant a failover moved to the paired region is offboarded there (`$tenant.region`): its writer
+ * snapshotted and deleted where it runs, the home region cleared by the DR step, or, while it does not
+ * answer, its part recorded as leftovers (`$leftovers`, on the tenant, in the report and the event) for
+ * the DR readiness run to remove. A premium writer whose home member cannot be detached yet is
+ * snapshotted but kept (`$drRemoval.writerHeld`): AWS detaches a global database's writer last.
  */
 import { type WorkflowInput, workflowInputs } from "../events/workflows.ts";
 import type { StateMachineDefinition } from "./asl.ts";
@@ -23,6 +29,8 @@ import type { WorkflowSpec } from "./workflow.ts";
 
 export const SNAPSHOT_DEADLINE_SECONDS = 2 * 60 * 60;
 const TENANT = `"tenantId": $tenant.tenantId, "slug": $tenant.slug, "executionArn": ${EXECUTION_ARN}`;
+/** Where the tenant runs: the stage's region, or the paired one after a failover. */
+const WHERE = `"region": $tenant.region`;
 
 const failure = failurePath({
   record: {
@@ -49,11 +57,11 @@ const locks = acquireLocks({
 const snapshot = pollUntil({
   name: "Snapshot",
   check: "tenant/check-snapshot",
-  payload: `{% {"snapshotIdentifier": $snapshot.snapshotIdentifier, "executionArn": ${EXECUTION_ARN}} %}`,
+  payload: `{% {"snapshotIdentifier": $snapshot.snapshotIdentifier, "executionArn": ${EXECUTION_ARN}, ${WHERE}} %}`,
   result: "snapshotStatus",
   readyWhen: "$snapshotStatus.ready = true",
   failedWhen: "$snapshotStatus.failed = true",
-  next: "DeleteDatabase",
+  next: "IsWriterHeld",
   onFailure: failure.entry,
   deadlineSeconds: SNAPSHOT_DEADLINE_SECONDS,
   firstPollSeconds: 30,
@@ -72,7 +80,7 @@ const snapshot = pollUntil({
 const drRemoval = pollUntil({
   name: "DrRemoval",
   check: "failover/remove-dr",
-  payload: `{% {${TENANT}} %}`,
+  payload: `{% {${TENANT}, "startedAt": $tenant.startedAt} %}`,
   result: "drRemoval",
   readyWhen: "$drRemoval.done = true",
   failedWhen: "false",
@@ -102,6 +110,7 @@ export const offboardingDefinition: StateMachineDefinition = {
         request: "{% $states.input %}",
         tenant: null,
         snapshot: null,
+        leftovers: [],
         ...locks.variables,
         ...drRemoval.variables,
         ...snapshot.variables,
@@ -126,43 +135,71 @@ export const offboardingDefinition: StateMachineDefinition = {
       Type: "Succeed",
       Output: '{% {"tenantId": $tenant.tenantId, "slug": $tenant.slug, "status": "offboarded"} %}',
     },
-    RemoveDr: step("failover/remove-dr", `{% {${TENANT}} %}`, "IsDrRemoved", failure.entry, {
-      Assign: { drRemoval: "{% $states.result.Payload %}" },
-    }),
+    RemoveDr: step(
+      "failover/remove-dr",
+      `{% {${TENANT}, "startedAt": $tenant.startedAt} %}`,
+      "IsDrRemoved",
+      failure.entry,
+      {
+        // Where the tenant runs is read again under the locks: a failover may have moved it meanwhile.
+        Assign: {
+          drRemoval: "{% $states.result.Payload %}",
+          tenant: '{% $merge([$tenant, {"region": $states.result.Payload.region}]) %}',
+        },
+      },
+    ),
     IsDrRemoved: {
       Type: "Choice",
       Choices: [{ Condition: "{% $drRemoval.done = true %}", Next: "SnapshotDatabase" }],
       Default: drRemoval.entry,
     },
     ...drRemoval.states,
-    SnapshotDatabase: step("tenant/snapshot-database", `{% {${TENANT}} %}`, "HasDatabase", failure.entry, {
-      Assign: { snapshot: "{% $states.result.Payload %}" },
-    }),
+    SnapshotDatabase: step(
+      "tenant/snapshot-database",
+      `{% {${TENANT}, ${WHERE}} %}`,
+      "HasDatabase",
+      failure.entry,
+      { Assign: { snapshot: "{% $states.result.Payload %}" } },
+    ),
     HasDatabase: {
       Type: "Choice",
       Choices: [{ Condition: "{% $snapshot.clusterExists = true %}", Next: snapshot.entry }],
       Default: "RemoveNamespace",
     },
     ...snapshot.states,
+    IsWriterHeld: {
+      Type: "Choice",
+      Comment:
+        "A writer held by its global database (a member in a region down) is snapshotted, not deleted.",
+      Choices: [{ Condition: "{% $drRemoval.writerHeld = true %}", Next: "RemoveNamespace" }],
+      Default: "DeleteDatabase",
+    },
     DeleteDatabase: step(
       "tenant/delete-database",
-      `{% {${TENANT}, "snapshotIdentifier": $snapshot.snapshotIdentifier} %}`,
+      `{% {${TENANT}, ${WHERE}, "snapshotIdentifier": $snapshot.snapshotIdentifier} %}`,
       "RemoveNamespace",
       failure.entry,
     ),
-    RemoveNamespace: step("tenant/remove-namespace", `{% {${TENANT}} %}`, "RetireSecret", failure.entry),
-    RetireSecret: step("tenant/retire-secret", `{% {${TENANT}} %}`, "RecordReport", failure.entry),
+    RemoveNamespace: step("tenant/remove-namespace", `{% {${TENANT}} %}`, "RetireSecret", failure.entry, {
+      Assign: { leftovers: "{% $append($leftovers, $states.result.Payload.leftovers) %}" },
+    }),
+    RetireSecret: step("tenant/retire-secret", `{% {${TENANT}, ${WHERE}} %}`, "RecordReport", failure.entry, {
+      Assign: {
+        leftovers:
+          "{% $append($append($drRemoval.leftovers, $leftovers), $states.result.Payload.leftovers) %}",
+      },
+    }),
     RecordReport: recordReport({
       workflow: "tenant-offboarding",
       trigger: TRIGGER_FROM_INPUT("$request"),
       outcome: '"succeeded"',
       reason:
-        '"tenant " & $tenant.slug & " is offboarded" & ($snapshot.snapshotIdentifier ? "; final snapshot " & $snapshot.snapshotIdentifier : "")',
+        '"tenant " & $tenant.slug & " is offboarded" & ($snapshot.snapshotIdentifier ? "; final snapshot " & $snapshot.snapshotIdentifier & " in " & $tenant.region : "") & ($count($leftovers) > 0 ? "; left for the DR readiness run, in regions that did not answer: " & $join($leftovers.($.region & ": " & $.resource), "; ") : "")',
       next: "FinishOffboarding",
     }),
     FinishOffboarding: step(
       "tenant/finish-offboarding",
-      `{% {${TENANT}, "snapshotIdentifier": $snapshot.snapshotIdentifier, "report": $report} %}`,
+      `{% {${TENANT}, ${WHERE}, "snapshotIdentifier": $snapshot.snapshotIdentifier, "leftovers": $leftovers, "report": $report} %}`,
       "ReleaseLocks",
       failure.entry,
     ),

@@ -8,6 +8,7 @@
 import type { FunctionSpec, IamStatement, KubernetesAccess, ResourceRef } from "../shared/catalog.ts";
 import { CLUSTER_ENV, TENANT_CLUSTER_NAME } from "../tenant/catalog.ts";
 import { DR_TENANT_CLUSTER_ADMIN, drSpaceCreation, drSpaceRemoval } from "./dr-space-iam.ts";
+import { BOTH_TENANT_CLUSTERS, regionClearing } from "./region-clearing-iam.ts";
 
 const TABLE: ResourceRef = { ref: "tenantTable" };
 const BUS: ResourceRef = { ref: "bus" };
@@ -185,7 +186,7 @@ export const failoverFunctions = [
   ),
   spec(
     "remove-dr",
-    "Detaches and deletes a tenant's global secondary and global database, its DR snapshots, and its namespace and secret replica in the paired region",
+    "Detaches and deletes a tenant's global secondary and global database, its DR snapshots, and its namespace and secret replica in the paired region; for a tenant a failover moved, clears the home region or records it as a leftover",
     [
       describeClusters,
       describeInstances,
@@ -193,10 +194,20 @@ export const failoverFunctions = [
       describeGlobals,
       ...DR_REMOVAL,
       ...drSpaceRemoval,
+      ...regionClearing,
+      registry("GetItem"),
     ],
-    { ...ENV, EKS_CLUSTER_NAME: TENANT_CLUSTER_NAME },
+    { ...ENV, ...CLUSTER_ENV, SECRET_RECOVERY_WINDOW_DAYS: "30" },
     60,
-    DR_TENANT_CLUSTER_ADMIN,
+    BOTH_TENANT_CLUSTERS,
+  ),
+  spec(
+    "sweep-offboarded",
+    "Removes what offboardings left in a region that did not answer, once it answers; never makes anything",
+    [registry("Scan", "UpdateItem"), ...regionClearing],
+    { ...ENV, ...CLUSTER_ENV, SECRET_RECOVERY_WINDOW_DAYS: "30" },
+    300,
+    BOTH_TENANT_CLUSTERS,
   ),
   spec(
     "reconcile-dr",

@@ -11,6 +11,9 @@ const TENANT_CLUSTER = "${app}-${stage}-tenants";
 const DR_EKS = "arn:${partition}:eks:${drRegion}:${account}";
 const DR_CLUSTER = `${DR_EKS}:cluster/${TENANT_CLUSTER}`;
 const DR_ASSOCIATIONS = `${DR_EKS}:podidentityassociation/${TENANT_CLUSTER}/*`;
+const DR_ACCESS_ENTRIES = `${DR_EKS}:access-entry/${TENANT_CLUSTER}/*`;
+/** The tenants' operator roles (tenant/catalog.ts), made at home by onboarding's namespace step. */
+const OPERATOR_ROLES = "arn:${partition}:iam::${account}:role/${app}-${stage}-tenant-*-operators";
 const APP_SECRETS = "arn:${partition}:secretsmanager:${region}:${account}:secret:cplane/tenants/*";
 
 /** Cluster admin on the paired region's tenant cluster, for the reason the namespace steps have it at home. */
@@ -27,7 +30,26 @@ export const drSpaceCreation: IamStatement[] = [
     actions: ["eks:DescribeCluster", "eks:ListPodIdentityAssociations", "eks:CreatePodIdentityAssociation"],
     resources: [DR_CLUSTER],
   },
-  { actions: ["eks:TagResource"], resources: [DR_CLUSTER, DR_ASSOCIATIONS] },
+  { actions: ["eks:TagResource"], resources: [DR_CLUSTER, DR_ASSOCIATIONS, DR_ACCESS_ENTRIES] },
+  // The operators' access entry there, as at home: only for operator roles, only the view policy, only
+  // on the tenant's namespace; a stale entry for an earlier role of the same ARN is replaced.
+  { actions: ["iam:GetRole"], resources: [OPERATOR_ROLES] },
+  {
+    actions: ["eks:CreateAccessEntry"],
+    resources: [DR_CLUSTER],
+    conditions: { ArnLike: { "eks:principalArn": OPERATOR_ROLES } },
+  },
+  {
+    actions: ["eks:AssociateAccessPolicy"],
+    resources: [DR_ACCESS_ENTRIES],
+    conditions: {
+      StringEquals: {
+        "eks:policyArn": "arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+        "eks:accessScope": "namespace",
+      },
+    },
+  },
+  { actions: ["eks:DeleteAccessEntry"], resources: [DR_ACCESS_ENTRIES] },
   {
     actions: ["iam:PassRole"],
     resources: ["arn:${partition}:iam::${account}:role/${app}-${stage}-tenant-app"],
@@ -44,6 +66,7 @@ export const drSpaceCreation: IamStatement[] = [
 export const drSpaceRemoval: IamStatement[] = [
   { actions: ["eks:DescribeCluster", "eks:ListPodIdentityAssociations"], resources: [DR_CLUSTER] },
   { actions: ["eks:DeletePodIdentityAssociation"], resources: [DR_ASSOCIATIONS] },
+  { actions: ["eks:DescribeAccessEntry", "eks:DeleteAccessEntry"], resources: [DR_ACCESS_ENTRIES] },
   {
     actions: ["secretsmanager:DescribeSecret", "secretsmanager:RemoveRegionsFromReplication"],
     resources: [APP_SECRETS],

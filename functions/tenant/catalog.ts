@@ -36,6 +36,8 @@ const TABLE: ResourceRef = { ref: "tenantTable" };
 const BUS: ResourceRef = { ref: "bus" };
 
 const TENANT_TAGGED = { StringLike: { "aws:ResourceTag/cplane:tenant": "*" } } as const;
+/** A pattern in the stage's region and in its DR pair: offboarding acts where a failover moved the tenant. */
+const inBoth = (...patterns: string[]) => patterns.flatMap((p) => [p, p.replace("${region}", "${drRegion}")]);
 
 const registry = (...actions: string[]): IamStatement => ({
   actions: actions.map((action) => `dynamodb:${action}`),
@@ -86,7 +88,7 @@ const operatorRoleRemoval: IamStatement[] = [
   },
   { actions: ["iam:DeleteRole"], resources: [OPERATOR_ROLES], conditions: TENANT_TAGGED },
 ];
-const eksNamespaceRemoval: IamStatement[] = [
+export const eksNamespaceRemoval: IamStatement[] = [
   ...operatorRoleRemoval,
   { actions: ["eks:DescribeCluster", "eks:ListPodIdentityAssociations"], resources: [EKS_CLUSTER] },
   {
@@ -135,6 +137,7 @@ const drRemoval: IamStatement[] = [
 export const CLUSTER_ENV = {
   EKS_CLUSTER_NAME: TENANT_CLUSTER_NAME,
   EKS_CLUSTER_ARN: EKS_CLUSTER,
+  EKS_DR_CLUSTER_ARN: EKS_CLUSTER.replace("${region}", "${drRegion}"),
   TENANT_DOMAIN: "${stage}.tenants.example.com",
   TENANT_APP_ROLE_ARN: APP_ROLE,
   TENANT_OPERATOR_ROLE_ARN_PREFIX: TENANT_OPERATOR_ROLE_PREFIX,
@@ -350,17 +353,23 @@ export const tenantFunctions = [
       TENANT_TABLE: TABLE,
     },
   ),
-  spec("snapshot-database", "Takes the tenant cluster's final snapshot", [
-    { actions: ["rds:DescribeDBClusters"], resources: [CLUSTERS] },
-    { actions: ["rds:CreateDBClusterSnapshot", "rds:AddTagsToResource"], resources: [CLUSTERS, SNAPSHOTS] },
+  spec("snapshot-database", "Takes the tenant cluster's final snapshot, where the tenant runs", [
+    { actions: ["rds:DescribeDBClusters"], resources: inBoth(CLUSTERS) },
+    {
+      actions: ["rds:CreateDBClusterSnapshot", "rds:AddTagsToResource"],
+      resources: inBoth(CLUSTERS, SNAPSHOTS),
+    },
   ]),
   spec("check-snapshot", "Reports whether the final snapshot is available", [
-    { actions: ["rds:DescribeDBClusterSnapshots"], resources: [SNAPSHOTS, CLUSTERS] },
+    { actions: ["rds:DescribeDBClusterSnapshots"], resources: inBoth(SNAPSHOTS, CLUSTERS) },
   ]),
-  spec("delete-database", "Deletes the tenant cluster once its final snapshot is available", [
-    { actions: ["rds:DescribeDBClusterSnapshots"], resources: [SNAPSHOTS, CLUSTERS] },
-    ...describeDatabases,
-    deleteDatabases,
+  spec("delete-database", "Deletes the tenant cluster, where it runs, once its final snapshot is available", [
+    { actions: ["rds:DescribeDBClusterSnapshots"], resources: inBoth(SNAPSHOTS, CLUSTERS) },
+    ...describeDatabases.map((statement) => ({
+      ...statement,
+      resources: inBoth(...(statement.resources as string[])),
+    })),
+    { ...deleteDatabases, resources: inBoth(CLUSTERS, INSTANCES) },
   ]),
   onTenantCluster(
     spec(
@@ -375,8 +384,17 @@ export const tenantFunctions = [
   ),
   spec(
     "retire-secret",
-    "Schedules the tenant's application secret for deletion with a recovery window",
-    [{ actions: ["secretsmanager:DescribeSecret", "secretsmanager:DeleteSecret"], resources: [APP_SECRETS] }],
+    "Schedules the tenant's application secret for deletion with a recovery window, where it runs and at home",
+    [
+      {
+        actions: [
+          "secretsmanager:DescribeSecret",
+          "secretsmanager:DeleteSecret",
+          "secretsmanager:RemoveRegionsFromReplication",
+        ],
+        resources: inBoth(APP_SECRETS),
+      },
+    ],
     { SECRET_RECOVERY_WINDOW_DAYS: "30" },
   ),
   spec(

@@ -6,6 +6,8 @@ import { snapshotStatus } from "./lib/snapshots.ts";
 export const CheckSnapshotInput = z.object({
   snapshotIdentifier: z.string().min(1),
   executionArn: z.string().optional(),
+  /** The region the snapshot is in; the stage's own when absent. */
+  region: z.string().min(1).optional(),
 });
 
 export interface CheckSnapshotResult {
@@ -16,7 +18,7 @@ export interface CheckSnapshotResult {
 }
 
 export const handler = defineStep(CheckSnapshotInput, async (input): Promise<CheckSnapshotResult> => {
-  const snapshot = await snapshotStatus(input.snapshotIdentifier);
+  const snapshot = await snapshotStatus(input.snapshotIdentifier, input.region);
   const status = snapshot?.status ?? "missing";
   return {
     status,

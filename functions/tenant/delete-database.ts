@@ -11,7 +11,11 @@ import { TenantRef } from "./lib/inputs.ts";
 import { tenantNames } from "./lib/slug.ts";
 import { snapshotStatus } from "./lib/snapshots.ts";
 
-export const DeleteDatabaseInput = TenantRef.extend({ snapshotIdentifier: z.string().min(1).nullable() });
+export const DeleteDatabaseInput = TenantRef.extend({
+  snapshotIdentifier: z.string().min(1).nullable(),
+  /** Where the tenant runs (after a failover, the paired region); the stage's own when absent. */
+  region: z.string().min(1).optional(),
+});
 
 export interface DeleteDatabaseResult {
   readonly removed: readonly string[];
@@ -20,12 +24,12 @@ export interface DeleteDatabaseResult {
 export const handler = defineStep(DeleteDatabaseInput, async (input): Promise<DeleteDatabaseResult> => {
   const names = tenantNames(input.slug);
   if (input.snapshotIdentifier !== null) {
-    const snapshot = await snapshotStatus(input.snapshotIdentifier);
+    const snapshot = await snapshotStatus(input.snapshotIdentifier, input.region);
     if (snapshot?.status !== "available") {
       throw new SnapshotNotReadyError(
         `final snapshot ${input.snapshotIdentifier} is ${snapshot?.status ?? "missing"}; the cluster stays protected`,
       );
     }
   }
-  return { removed: await deleteCluster(names.clusterIdentifier, input) };
+  return { removed: await deleteCluster(names.clusterIdentifier, input, input.region) };
 });

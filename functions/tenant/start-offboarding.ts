@@ -4,6 +4,7 @@
  * already offboarded is reported as such and nothing is changed.
  */
 import { namesTenant, TenantOffboardingFields } from "../../events/tenants.ts";
+import { awsRegion } from "../shared/env.ts";
 import { defineStep } from "../shared/handler.ts";
 import { TenantNotFoundError, TenantStillOnboardingError } from "./lib/errors.ts";
 import { ExecutionArn, now } from "./lib/inputs.ts";
@@ -22,6 +23,10 @@ export interface StartOffboardingResult {
   readonly clusterIdentifier: string;
   readonly finalSnapshotIdentifier: string;
   readonly secretName: string;
+  /** Where the tenant runs: the stage's region, or the paired one after a failover moved it. */
+  readonly region: string;
+  /** When this offboarding started (the registry's clock). */
+  readonly startedAt: string;
   readonly alreadyOffboarded: boolean;
 }
 
@@ -40,6 +45,8 @@ export const handler = defineStep(StartOffboardingInput, async (input): Promise<
     clusterIdentifier: names.clusterIdentifier,
     finalSnapshotIdentifier: names.finalSnapshotIdentifier,
     secretName: names.secretName,
+    region: tenant.region || awsRegion(),
+    startedAt: now(),
   };
   if (tenant.status === "offboarded") return { ...result, alreadyOffboarded: true };
   if (tenant.status === "onboarding") {

@@ -645,6 +645,9 @@ export class Rds implements EmulatedService {
         GlobalWriteForwardingStatus: "disabled",
         SynchronizationStatus: "connected",
       })),
+      // `switching-over` is a value the RDS API reference documents for FailoverState.Status (a
+      // switchover's internal steps) beside pending, failing-over and cancelling; the SDK's enum, from an
+      // older model, lacks it: hence the cast.
       FailoverState: g.failoverState
         ? {
             ...g.failoverState,
@@ -1089,6 +1092,12 @@ export class Rds implements EmulatedService {
         fail(
           "DBClusterNotFoundFault",
           `DBCluster ${input.DbClusterIdentifier} not found in global cluster ${global.id}.`,
+        );
+      // AWS detaches a global database's writer last: only once it is the only member.
+      if (member.isWriter && global.members.length > 1)
+        fail(
+          "InvalidGlobalClusterStateFault",
+          `The primary cluster of global cluster ${global.id} can't be removed while the global cluster has other members.`,
         );
       global.members = global.members.filter((m) => m !== member);
       const cluster = this.clusterByArn(member.arn);

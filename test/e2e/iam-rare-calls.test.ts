@@ -312,7 +312,8 @@ describe("the rare paths' calls, authorized as each function's role", () => {
       expect(JSON.stringify(result)).toContain(`pod-identity:${dr}/`);
       expect(JSON.stringify(result)).toContain(`secret-replica:${dr}/cplane/tenants/${slug}/db`);
       expect(asked(from, "failover/reconcile-dr", "iam:PassRole")).toEqual(["Allow"]);
-      expect(asked(from, "failover/reconcile-dr", "eks:TagResource")).toEqual(["Allow"]);
+      // Tags of the association made again, and of the operators' access entry ensured there (it exists).
+      expect(asked(from, "failover/reconcile-dr", "eks:TagResource")).toEqual(["Allow", "Allow"]);
       expect(asked(from, "failover/reconcile-dr", "secretsmanager:ReplicateSecretToRegions")).toEqual([
         "Allow",
       ]);

@@ -14,6 +14,7 @@ import { functionPermissions, renderKubernetesAccess } from "../../stacks/wiring
 import { ctx } from "./support.ts";
 
 const CLUSTER_ARN = "arn:aws:eks:eu-west-1:123456789012:cluster/cplane-prod-tenants";
+const DR_CLUSTER_ARN = `arn:aws:eks:${ctx.drRegion}:123456789012:cluster/cplane-prod-tenants`;
 const policies = tenantAccessPolicies(ctx);
 
 /** IAM's glob: `*` any run of characters, `?` one. */
@@ -90,7 +91,7 @@ describe("operator roles", () => {
   const statement = (action: string) =>
     functionPermissions(createNamespace, ctx).find((p) => p.actions.includes(action));
 
-  it("are created under the boundary the stack deploys, which allows describing the tenant cluster and nothing else", () => {
+  it("are created under the boundary the stack deploys, which allows describing the tenant clusters and nothing else", () => {
     expect(settings.operatorBoundaryArn).toBe(
       `arn:aws:iam::123456789012:policy/${policies.operatorBoundaryName}`,
     );
@@ -98,9 +99,10 @@ describe("operator roles", () => {
       { test: "StringEquals", variable: "iam:PermissionsBoundary", values: [settings.operatorBoundaryArn] },
     ]);
     expect(policies.operatorBoundary.Statement).toEqual([
-      { Effect: "Allow", Action: "eks:DescribeCluster", Resource: CLUSTER_ARN },
+      { Effect: "Allow", Action: "eks:DescribeCluster", Resource: [CLUSTER_ARN, DR_CLUSTER_ARN] },
     ]);
     expect(settings.clusterArn).toBe(CLUSTER_ARN);
+    expect(env.EKS_DR_CLUSTER_ARN).toBe(DR_CLUSTER_ARN);
   });
 
   it("have names that create-namespace may create and offboarding may delete, short slugs and long ones alike", () => {

@@ -130,11 +130,19 @@ describe("tenant onboarding definition", () => {
 });
 
 describe("tenant offboarding definition", () => {
-  it("deletes the database only after the snapshot check says it is ready", () => {
+  it("deletes the database only after the snapshot check says it is ready, and never a held writer", () => {
     const choice = offboardingDefinition.States.IsSnapshotReady as unknown as { Choices: { Next: string }[] };
-    expect(choice.Choices[0]?.Next).toBe("DeleteDatabase");
+    expect(choice.Choices[0]?.Next).toBe("IsWriterHeld");
+    const held = offboardingDefinition.States.IsWriterHeld as unknown as {
+      Choices: { Condition: string; Next: string }[];
+      Default: string;
+    };
+    expect(held.Choices).toEqual([
+      { Condition: "{% $drRemoval.writerHeld = true %}", Next: "RemoveNamespace" },
+    ]);
+    expect(held.Default).toBe("DeleteDatabase");
     const into = Object.entries(offboardingDefinition.States).filter(
-      ([, state]) => state.Next === "DeleteDatabase",
+      ([, state]) => state.Next === "DeleteDatabase" || state.Next === "IsWriterHeld",
     );
     expect(into).toEqual([]);
   });

@@ -11,6 +11,8 @@ const started = {
   clusterIdentifier: "tenant-acme",
   finalSnapshotIdentifier: "tenant-acme-final",
   secretName: "cplane/tenants/acme/db",
+  region: "us-east-1",
+  startedAt: "2026-12-01T10:00:00.000Z",
   alreadyOffboarded: false,
 };
 const TENANT = { tenantId: "t-1", slug: "acme", executionArn: EXECUTION };
@@ -19,7 +21,13 @@ function happy(): Partial<Record<FunctionId, ScriptedStep>> {
   return {
     "tenant/start-offboarding": () => started,
     // The DR removal is done on the second look (a secondary's instances take a while to go).
-    "failover/remove-dr": (_, attempt) => ({ done: attempt >= 2, removed: [] }),
+    "failover/remove-dr": (_, attempt) => ({
+      done: attempt >= 2,
+      removed: [],
+      region: "us-east-1",
+      leftovers: [],
+      writerHeld: false,
+    }),
     "tenant/snapshot-database": () => ({ snapshotIdentifier: "tenant-acme-final", clusterExists: true }),
     "tenant/check-snapshot": (_, attempt) => ({
       status: attempt < 2 ? "creating" : "available",
@@ -27,11 +35,12 @@ function happy(): Partial<Record<FunctionId, ScriptedStep>> {
       failed: false,
     }),
     "tenant/delete-database": () => ({ removed: ["db-cluster:tenant-acme"] }),
-    "tenant/remove-namespace": () => ({ removed: ["namespace:acme"] }),
+    "tenant/remove-namespace": () => ({ removed: ["namespace:acme"], leftovers: [] }),
     "tenant/retire-secret": () => ({
       secretName: "cplane/tenants/acme/db",
       deletionDate: null,
       recoveryWindowDays: 30,
+      leftovers: [],
     }),
     "tenant/finish-offboarding": (payload) => ({ ...payload, status: "offboarded" }),
     "tenant/record-failure": () => ({ recorded: true }),
@@ -64,6 +73,7 @@ describe("tenant offboarding on the local engine", () => {
       "WaitForSnapshot",
       "CheckSnapshot",
       "IsSnapshotReady",
+      "IsWriterHeld",
       "DeleteDatabase",
       "RemoveNamespace",
       "RetireSecret",
@@ -76,15 +86,17 @@ describe("tenant offboarding on the local engine", () => {
       { tenantId: "t-1", reason: "contract ended", executionArn: EXECUTION },
     ]);
     expect(outcome.calls_of("tenant/delete-database")).toEqual([
-      { ...TENANT, snapshotIdentifier: "tenant-acme-final" },
+      { ...TENANT, region: "us-east-1", snapshotIdentifier: "tenant-acme-final" },
     ]);
     expect(outcome.calls_of("tenant/finish-offboarding")).toEqual([
       {
         ...TENANT,
+        region: "us-east-1",
         snapshotIdentifier: "tenant-acme-final",
+        leftovers: [],
         report: {
           outcome: "succeeded",
-          reason: "tenant acme is offboarded; final snapshot tenant-acme-final",
+          reason: "tenant acme is offboarded; final snapshot tenant-acme-final in us-east-1",
           durationSeconds: 0,
           figures: [],
         },
@@ -102,10 +114,77 @@ describe("tenant offboarding on the local engine", () => {
     expect(outcome.calls_of("tenant/finish-offboarding")).toEqual([
       {
         ...TENANT,
+        region: "us-east-1",
         snapshotIdentifier: null,
+        leftovers: [],
         report: expect.objectContaining({ reason: "tenant acme is offboarded" }),
       },
     ]);
+  });
+
+  it("after a failover: acts where the tenant runs, keeps a held writer, and hands on every leftover", async () => {
+    // Prepare: the tenant runs in the paired region (a failover moved it while offboarding waited for
+    // the fleet: the DR step reads it under the locks); home does not answer.
+    const steps = happy();
+    const leftover = (resource: string) => ({
+      region: "us-east-1",
+      resource,
+      reason: "us-east-1 did not answer",
+    });
+    steps["failover/remove-dr"] = () => ({
+      done: true,
+      removed: [],
+      region: "us-west-2",
+      leftovers: [
+        leftover("DB cluster tenant-acme"),
+        { region: "us-west-2", resource: "DB cluster tenant-acme and global database", reason: "writer" },
+      ],
+      writerHeld: true,
+    });
+    steps["tenant/remove-namespace"] = () => ({ removed: [], leftovers: [leftover("namespace acme")] });
+    steps["tenant/retire-secret"] = () => ({
+      secretName: "cplane/tenants/acme/db",
+      deletionDate: null,
+      recoveryWindowDays: 30,
+      leftovers: [leftover("secret cplane/tenants/acme/db")],
+    });
+
+    // Act
+    const outcome = await run(offboardingDefinition, { slug: "acme" }, steps);
+
+    // Assess
+    expect(outcome.execution.status).toBe("SUCCEEDED");
+    expect(outcome.states).not.toContain("DeleteDatabase");
+    for (const step of ["tenant/snapshot-database", "tenant/retire-secret"] as const)
+      expect(outcome.calls_of(step)[0], step).toMatchObject({ region: "us-west-2" });
+    expect(outcome.calls_of("tenant/check-snapshot")[0]).toMatchObject({ region: "us-west-2" });
+    const [finish] = outcome.calls_of("tenant/finish-offboarding") as { leftovers: { resource: string }[] }[];
+    expect(finish?.leftovers.map((l) => l.resource)).toEqual([
+      "DB cluster tenant-acme",
+      "DB cluster tenant-acme and global database",
+      "namespace acme",
+      "secret cplane/tenants/acme/db",
+    ]);
+    expect(finish).toMatchObject({
+      region: "us-west-2",
+      report: expect.objectContaining({
+        reason: expect.stringContaining(
+          "left for the DR readiness run, in regions that did not answer: us-east-1: DB cluster tenant-acme;",
+        ),
+      }),
+    });
+  });
+
+  it("hands on a single leftover as a list", async () => {
+    const steps = happy();
+    steps["tenant/remove-namespace"] = () => ({
+      removed: [],
+      leftovers: [{ region: "us-east-1", resource: "namespace acme", reason: "us-east-1 did not answer" }],
+    });
+    const outcome = await run(offboardingDefinition, { slug: "acme" }, steps);
+    expect(outcome.calls_of("tenant/finish-offboarding")[0]).toMatchObject({
+      leftovers: [{ region: "us-east-1", resource: "namespace acme", reason: "us-east-1 did not answer" }],
+    });
   });
 
   it("refuses a tenant still onboarding: records the failure and fails without deleting anything", async () => {

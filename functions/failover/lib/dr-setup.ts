@@ -297,26 +297,42 @@ export async function removeDr(
     pending ||= result.pending;
   }
   for (const region of options.only === "global" ? [] : [regions.home, regions.dr]) {
-    for (const snapshot of await drSnapshots(region, owner.slug)) {
-      if (!ours(snapshot.TagList)) continue;
-      if (snapshot.Status !== "available") {
-        pending = true;
-        continue;
-      }
-      await rdsIn(region)
-        .send(
-          new DeleteDBClusterSnapshotCommand({
-            DBClusterSnapshotIdentifier: snapshot.DBClusterSnapshotIdentifier,
-          }),
-        )
-        .catch((error: unknown) => {
-          if (isAwsError(error, "DBClusterSnapshotNotFoundFault")) return;
-          throw error;
-        });
-      removed.push(`snapshot:${region}/${snapshot.DBClusterSnapshotIdentifier}`);
-    }
+    const snapshots = await deleteDrSnapshots(region, owner.slug, (s) => ours(s.TagList));
+    removed.push(...snapshots.removed);
+    pending ||= snapshots.waiting.length > 0;
   }
   return { removed, pending };
+}
+
+/**
+ * Deletes the tenant's DR snapshots and copies in `region` (those `select` picks, all by default); one still
+ * being made or copied is waited for (`waiting`), to be deleted by a later call.
+ */
+export async function deleteDrSnapshots(
+  region: string,
+  slug: string,
+  select: (snapshot: { TagList?: Tag[] }) => boolean = () => true,
+): Promise<{ removed: string[]; waiting: string[] }> {
+  const removed: string[] = [];
+  const waiting: string[] = [];
+  for (const snapshot of await drSnapshots(region, slug)) {
+    if (!select(snapshot)) continue;
+    if (snapshot.Status !== "available") {
+      waiting.push(`DR snapshot ${snapshot.DBClusterSnapshotIdentifier} in ${region} is ${snapshot.Status}`);
+      continue;
+    }
+    await rdsIn(region)
+      .send(
+        new DeleteDBClusterSnapshotCommand({
+          DBClusterSnapshotIdentifier: snapshot.DBClusterSnapshotIdentifier,
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!isAwsError(error, "DBClusterSnapshotNotFoundFault")) throw error;
+      });
+    removed.push(`snapshot:${region}/${snapshot.DBClusterSnapshotIdentifier}`);
+  }
+  return { removed, waiting };
 }
 
 /** Deletes a detached DR secondary: its instances first, then (once they are gone) the cluster. */

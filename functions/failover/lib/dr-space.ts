@@ -1,7 +1,8 @@
 /**
  * What a tenant needs to run in the paired region, made before it is needed: its namespace on the
  * tenant cluster there (the same quota, limits, network policy, RBAC, service account and ingress as at
- * home: lib/namespace.ts), the Pod Identity association its pods assume the app role through, and its
+ * home: lib/namespace.ts), the Pod Identity association its pods assume the app role through, the
+ * operators' access entry (without it the namespace's RoleBinding reaches no one there), and its
  * database secret replicated there by Secrets Manager (the value never passes through this code).
  * Ensuring adopts what exists and says what it created; removal can be limited to what one execution
  * created (compensation).
@@ -26,10 +27,18 @@ import {
   ANNOTATION_CREATED_BY,
   assertNamespaceOwned,
   type ClusterSettings,
+  clusterSettings,
+  ensureAccessEntry,
   namespacedManifests,
   namespaceManifest,
+  removeAccessEntry,
   SERVICE_ACCOUNT,
 } from "../../tenant/lib/namespace.ts";
+import {
+  operatorRoleArn,
+  operatorRoleArnIfAny,
+  operatorRoleOwnership,
+} from "../../tenant/lib/operator-role.ts";
 import { tenantNames } from "../../tenant/lib/slug.ts";
 import type { Tier } from "../../tenant/lib/tiers.ts";
 import { eksIn } from "./aws.ts";
@@ -55,7 +64,8 @@ export interface DrSpaceRegions {
 
 const namespaceRef = (slug: string) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name: slug } });
 
-async function describeSecret(
+/** The secret as Secrets Manager describes it in `region`; undefined when it is not there. */
+export async function describeSecret(
   region: string,
   name: string,
 ): Promise<DescribeSecretCommandOutput | undefined> {
@@ -105,6 +115,8 @@ export async function ensureDrSpace(
     );
     created.push(`pod-identity:${regions.dr}/${association?.associationId ?? ""}`);
   }
+  if (await ensureDrAccessEntry(settings, spec, owner, regions.dr))
+    created.push(`access-entry:${regions.dr}/${operatorRoleArn(settings, owner.slug)}`);
 
   const name = tenantNames(owner.slug).secretName;
   const secret = await describeSecret(regions.home, name);
@@ -120,6 +132,39 @@ export async function ensureDrSpace(
 }
 
 /**
+ * The operators' access entry on the paired region's tenant cluster, scoped to the namespace as at
+ * home, for the tenant's operator role (made at home by onboarding's namespace step). None when the
+ * deployment makes no operator roles or the role is not there (yet); another tenant's role is refused.
+ */
+async function ensureDrAccessEntry(
+  settings: ClusterSettings,
+  spec: { slug: string; tenantId: string; tier: Tier; createdBy: string },
+  owner: DrOwner,
+  region: string,
+): Promise<boolean> {
+  const arn = operatorRoleArnIfAny(settings, owner.slug);
+  if (!arn) return false;
+  const role = await operatorRoleOwnership(settings, owner);
+  if (role.state !== "ours") return false;
+  // A role this execution made is new: an entry found for its ARN was left for an earlier role.
+  const made = role.createdBy === owner.executionArn;
+  return ensureAccessEntry(settings, spec, { arn, created: made, fresh: made }, eksIn(region));
+}
+
+/** The operators' access entry on the tenant cluster of `region`, when it is this tenant's. */
+async function removeAccessEntryIn(
+  clusterName: string,
+  settings: ClusterSettings,
+  owner: DrOwner,
+  region: string,
+) {
+  const principalArn = operatorRoleArnIfAny(settings, owner.slug);
+  if (!principalArn) return [];
+  const gone = await removeAccessEntry(eksIn(region), clusterName, principalArn, owner.slug);
+  return gone ? [`access-entry:${region}/${principalArn}`] : [];
+}
+
+/**
  * Takes the tenant's DR space away: the namespace (with what it holds) and its Pod Identity
  * associations in `regions.dr`, and the secret's replica there. With `createdBy`, the namespace only if
  * that execution created it, the replica only if that execution created the secret (compensation, which
@@ -132,29 +177,8 @@ export async function removeDrSpace(
   regions: DrSpaceRegions,
   createdBy?: string,
 ): Promise<string[]> {
-  const removed: string[] = [];
-  const namespace = await kubernetes.read(namespaceRef(owner.slug));
-  assertNamespaceOwned(namespace, owner.slug);
+  const removed = await removeNamespaceIn(kubernetes, clusterName, owner, regions.dr, createdBy);
   const ours = (mark: string | undefined) => createdBy === undefined || mark === createdBy;
-  if (namespace && ours(namespace.metadata?.annotations?.[ANNOTATION_CREATED_BY])) {
-    const eks = eksIn(regions.dr);
-    const { associations } = await eks.send(
-      new ListPodIdentityAssociationsCommand({ clusterName, namespace: owner.slug }),
-    );
-    for (const association of associations ?? []) {
-      if (!association.associationId) continue;
-      await eks
-        .send(
-          new DeletePodIdentityAssociationCommand({ clusterName, associationId: association.associationId }),
-        )
-        .catch((error: unknown) => {
-          if (!isAwsError(error, "ResourceNotFoundException")) throw error;
-        });
-      removed.push(`pod-identity:${regions.dr}/${association.associationId}`);
-    }
-    if (await kubernetes.delete(namespaceRef(owner.slug)))
-      removed.push(`namespace:${regions.dr}/${owner.slug}`);
-  }
   const name = tenantNames(owner.slug).secretName;
   const secret = await describeSecret(regions.home, name);
   if (replicatedTo(secret, regions.dr) && ours(tagValue(secret?.Tags, TAG_EXECUTION))) {
@@ -165,6 +189,45 @@ export async function removeDrSpace(
       });
     removed.push(`secret-replica:${regions.dr}/${name}`);
   }
+  return removed;
+}
+
+/**
+ * The tenant's namespace (with what it holds), its Pod Identity associations and the operators' access
+ * entry on the tenant cluster of `region` (`kubernetes` is that cluster). With `createdBy`, only when
+ * that execution made the namespace.
+ */
+export async function removeNamespaceIn(
+  kubernetes: KubernetesClient,
+  clusterName: string,
+  owner: DrOwner,
+  region: string,
+  createdBy?: string,
+): Promise<string[]> {
+  const removed: string[] = [];
+  const namespace = await kubernetes.read(namespaceRef(owner.slug));
+  assertNamespaceOwned(namespace, owner.slug);
+  const mark = namespace?.metadata?.annotations?.[ANNOTATION_CREATED_BY];
+  if (createdBy !== undefined && mark !== createdBy) return removed;
+  // The operators' entry goes before their role does (at home, after this): AWS's order.
+  removed.push(...(await removeAccessEntryIn(clusterName, clusterSettings(), owner, region)));
+  if (!namespace) return removed;
+  const eks = eksIn(region);
+  const { associations } = await eks.send(
+    new ListPodIdentityAssociationsCommand({ clusterName, namespace: owner.slug }),
+  );
+  for (const association of associations ?? []) {
+    if (!association.associationId) continue;
+    await eks
+      .send(
+        new DeletePodIdentityAssociationCommand({ clusterName, associationId: association.associationId }),
+      )
+      .catch((error: unknown) => {
+        if (!isAwsError(error, "ResourceNotFoundException")) throw error;
+      });
+    removed.push(`pod-identity:${region}/${association.associationId}`);
+  }
+  if (await kubernetes.delete(namespaceRef(owner.slug))) removed.push(`namespace:${region}/${owner.slug}`);
   return removed;
 }
 

@@ -28,3 +28,5 @@ export class DatabaseNotMovedError extends ControlPlaneError {}
 export class ComputeNotScaledError extends ControlPlaneError {}
 /** A drill's way back left something in the region it visited (detected by the state machine). */
 export class FailBackIncompleteError extends ControlPlaneError {}
+/** Offboarding found the tenant's writer somewhere else than the registry says (a move not recorded yet). */
+export class WriterElsewhereError extends ControlPlaneError {}

@@ -4,6 +4,7 @@
  */
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
+import type { Leftover } from "../../../events/tenants.ts";
 import { lazyAwsClient } from "../../shared/aws-clients.ts";
 import { requireEnv } from "../../shared/env.ts";
 import { type HistoryEntry, tenantKey } from "../../tenant/lib/registry.ts";
@@ -53,6 +54,32 @@ export async function moveTenant(slug: string, region: string, entry: HistoryEnt
       ExpressionAttributeNames: { "#region": "region", "#history": "history", "#updatedAt": "updatedAt" },
       ExpressionAttributeValues: marshall(
         { ":region": region, ":entry": [entry], ":now": entry.at },
+        { removeUndefinedValues: true },
+      ),
+    }),
+  );
+}
+
+/** Records what of an offboarded tenant is still to be removed (none: the attribute goes). */
+export async function setLeftovers(
+  slug: string,
+  leftovers: readonly Leftover[],
+  entry: HistoryEntry,
+): Promise<void> {
+  const keep = leftovers.length > 0;
+  await dynamodb().send(
+    new UpdateItemCommand({
+      TableName: requireEnv("TENANT_TABLE"),
+      Key: tenantKey(slug),
+      UpdateExpression: `SET ${keep ? "#leftovers = :leftovers, " : ""}#history = list_append(#history, :entry), #updatedAt = :now${keep ? "" : " REMOVE #leftovers"}`,
+      ConditionExpression: "attribute_exists(pk)",
+      ExpressionAttributeNames: {
+        "#leftovers": "leftovers",
+        "#history": "history",
+        "#updatedAt": "updatedAt",
+      },
+      ExpressionAttributeValues: marshall(
+        { ...(keep ? { ":leftovers": leftovers } : {}), ":entry": [entry], ":now": entry.at },
         { removeUndefinedValues: true },
       ),
     }),

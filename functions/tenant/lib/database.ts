@@ -7,10 +7,16 @@ import {
   RDSClient,
   type Tag,
 } from "@aws-sdk/client-rds";
+import { rdsIn } from "../../failover/lib/aws.ts";
 import { createAwsClient } from "../../shared/aws-clients.ts";
 import { isAwsError, ResourceOwnedByAnotherTenantError } from "./errors.ts";
 
 export const rds = createAwsClient(RDSClient);
+
+/** The RDS client of `region` (a tenant a failover moved runs in the paired region), the stage's own by default. */
+export function rdsAt(region?: string): RDSClient {
+  return region ? rdsIn(region) : rds;
+}
 
 export const TAG_TENANT = "cplane:tenant";
 export const TAG_TENANT_ID = "cplane:tenant-id";
@@ -52,9 +58,11 @@ export function assertOwnedBy(
   }
 }
 
-export async function findCluster(identifier: string): Promise<DBCluster | undefined> {
+export async function findCluster(identifier: string, region?: string): Promise<DBCluster | undefined> {
   try {
-    const { DBClusters } = await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: identifier }));
+    const { DBClusters } = await rdsAt(region).send(
+      new DescribeDBClustersCommand({ DBClusterIdentifier: identifier }),
+    );
     return DBClusters?.[0];
   } catch (error) {
     if (isAwsError(error, "DBClusterNotFoundFault")) return undefined;
@@ -62,8 +70,8 @@ export async function findCluster(identifier: string): Promise<DBCluster | undef
   }
 }
 
-export async function clusterInstances(identifier: string): Promise<DBInstance[]> {
-  const { DBInstances } = await rds.send(
+export async function clusterInstances(identifier: string, region?: string): Promise<DBInstance[]> {
+  const { DBInstances } = await rdsAt(region).send(
     new DescribeDBInstancesCommand({ Filters: [{ Name: "db-cluster-id", Values: [identifier] }] }),
   );
   return DBInstances ?? [];

@@ -1,11 +1,12 @@
 /** Deleting a tenant's Aurora cluster: protection off, instances, then the cluster. */
 import { DeleteDBClusterCommand, DeleteDBInstanceCommand, ModifyDBClusterCommand } from "@aws-sdk/client-rds";
 import { TransientError } from "../../shared/errors.ts";
-import { assertOwnedBy, clusterInstances, findCluster, type Owner, rds } from "./database.ts";
+import { assertOwnedBy, clusterInstances, findCluster, type Owner, rdsAt } from "./database.ts";
 import { isAwsError } from "./errors.ts";
 
 /** Deletes the given instances; ones already gone or going are skipped. */
-export async function deleteInstances(identifiers: readonly string[]): Promise<string[]> {
+export async function deleteInstances(identifiers: readonly string[], region?: string): Promise<string[]> {
+  const rds = rdsAt(region);
   const removed: string[] = [];
   for (const identifier of identifiers) {
     try {
@@ -27,10 +28,11 @@ export async function deleteInstances(identifiers: readonly string[]): Promise<s
 /**
  * Deletes the tenant's cluster and its instances, after checking it is the tenant's, without an RDS
  * final snapshot (offboarding takes its own first). Deletion protection is turned off here, so callers
- * must only call this once any snapshot they need is available.
+ * must only call this once any snapshot they need is available. In `region` (the stage's by default).
  */
-export async function deleteCluster(identifier: string, owner: Owner): Promise<string[]> {
-  const cluster = await findCluster(identifier);
+export async function deleteCluster(identifier: string, owner: Owner, region?: string): Promise<string[]> {
+  const rds = rdsAt(region);
+  const cluster = await findCluster(identifier, region);
   if (!cluster || cluster.Status === "deleting") return [];
   assertOwnedBy(`DB cluster ${identifier}`, cluster.TagList, owner);
   const removed: string[] = [];
@@ -52,11 +54,11 @@ export async function deleteCluster(identifier: string, owner: Owner): Promise<s
         throw error;
       });
   }
-  const instances = (await clusterInstances(identifier))
+  const instances = (await clusterInstances(identifier, region))
     .filter((instance) => instance.DBInstanceStatus !== "deleting")
     .map((instance) => instance.DBInstanceIdentifier ?? "")
     .filter((id) => id !== "");
-  removed.push(...(await deleteInstances(instances)));
+  removed.push(...(await deleteInstances(instances, region)));
   try {
     await rds.send(new DeleteDBClusterCommand({ DBClusterIdentifier: identifier, SkipFinalSnapshot: true }));
     removed.push(`db-cluster:${identifier}`);

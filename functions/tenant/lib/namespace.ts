@@ -15,13 +15,12 @@ import {
 } from "@aws-sdk/client-eks";
 import { createAwsClient } from "../../shared/aws-clients.ts";
 import { optionalEnv, requireEnv } from "../../shared/env.ts";
-import { InvalidConfigurationError } from "../../shared/errors.ts";
 import type { KubernetesClient, KubernetesObject, Manifest } from "../../shared/kubernetes.ts";
 import type { Owner } from "./database.ts";
 import { isAwsError, OperatorRoleNotReadyError, ResourceOwnedByAnotherTenantError } from "./errors.ts";
 import {
   type OperatorRole,
-  operatorRoleArn,
+  operatorRoleArnIfAny,
   operatorRoleOwnership,
   removeOperatorRole,
 } from "./operator-role.ts";
@@ -42,6 +41,8 @@ export function clusterSettings() {
     domain: requireEnv("TENANT_DOMAIN"),
     appRoleArn: requireEnv("TENANT_APP_ROLE_ARN"),
     clusterArn: requireEnv("EKS_CLUSTER_ARN"),
+    /** The paired region's tenant cluster (its DR space): operators may describe it too. */
+    drClusterArn: optionalEnv("EKS_DR_CLUSTER_ARN", ""),
     operatorRoleArnPrefix: requireEnv("TENANT_OPERATOR_ROLE_ARN_PREFIX"),
     operatorBoundaryArn: requireEnv("TENANT_OPERATOR_BOUNDARY_ARN"),
     ingressNamespace: optionalEnv("INGRESS_NAMESPACE", "ingress-nginx"),
@@ -212,15 +213,21 @@ export async function ensurePodIdentity(settings: ClusterSettings, spec: Namespa
   return association?.associationId ?? "";
 }
 
-/** Gives the operator role (see operator-role.ts) an access entry whose access is scoped to the namespace. */
+/**
+ * Gives the operator role (see operator-role.ts) an access entry whose access is scoped to the
+ * namespace, on the tenant cluster `client` reaches (the home region's by default; the DR space's in
+ * the paired region). True when this call created the entry.
+ */
 export async function ensureAccessEntry(
   settings: ClusterSettings,
   spec: NamespaceSpec,
   role: OperatorRole,
-): Promise<void> {
+  client: EKSClient = eks,
+): Promise<boolean> {
   const principalArn = role.arn;
+  let created = true;
   const create = () =>
-    eks.send(
+    client.send(
       new CreateAccessEntryCommand({
         clusterName: settings.clusterName,
         principalArn,
@@ -235,13 +242,14 @@ export async function ensureAccessEntry(
     if (isAwsError(error, "ResourceInUseException") && role.fresh) {
       // An entry left for an earlier role of this ARN: EKS keys entries by the role's unique id, so it
       // would not authenticate the role just made (EKS API reference, AccessEntry.principalArn).
-      await eks.send(new DeleteAccessEntryCommand({ clusterName: settings.clusterName, principalArn }));
+      await client.send(new DeleteAccessEntryCommand({ clusterName: settings.clusterName, principalArn }));
       await create().catch((retry: unknown) => {
         throw notYetVisible(retry, role) ?? retry;
       });
     } else if (!isAwsError(error, "ResourceInUseException")) throw notYetVisible(error, role) ?? error;
+    else created = false;
   }
-  await eks.send(
+  await client.send(
     new AssociateAccessPolicyCommand({
       clusterName: settings.clusterName,
       principalArn,
@@ -249,6 +257,7 @@ export async function ensureAccessEntry(
       accessScope: { type: "namespace", namespaces: [spec.slug] },
     }),
   );
+  return created;
 }
 
 /**
@@ -295,6 +304,33 @@ export async function removeTenantNamespace(
 }
 
 /**
+ * Deletes the access entry of `principalArn` on the cluster `client` reaches, when it is tagged for
+ * the tenant `slug` (another tenant's is left alone); true when this call deleted it.
+ */
+export async function removeAccessEntry(
+  client: EKSClient,
+  clusterName: string,
+  principalArn: string,
+  slug: string,
+): Promise<boolean> {
+  const entry = await client
+    .send(new DescribeAccessEntryCommand({ clusterName, principalArn }))
+    .then((out) => out.accessEntry)
+    .catch((error: unknown) => {
+      if (isAwsError(error, "ResourceNotFoundException")) return undefined;
+      throw error;
+    });
+  if (entry?.tags?.["cplane:tenant"] !== slug) return false;
+  return client.send(new DeleteAccessEntryCommand({ clusterName, principalArn })).then(
+    () => true,
+    (error: unknown) => {
+      if (isAwsError(error, "ResourceNotFoundException")) return false;
+      throw error;
+    },
+  );
+}
+
+/**
  * Removes the operators' access entry, then the role it names (AWS: delete the entry of a principal you
  * delete, since a recreated role with the same ARN would not match it). Only this tenant's: an entry or
  * role tagged for another tenant is left alone. With `onlyIfCreatedBy`, only when that execution created
@@ -305,33 +341,15 @@ export async function removeOperatorAccess(
   owner: Owner,
   onlyIfCreatedBy?: string,
 ): Promise<string[]> {
-  let principalArn: string;
-  try {
-    principalArn = operatorRoleArn(settings, owner.slug);
-  } catch (error) {
-    if (error instanceof InvalidConfigurationError) return [];
-    throw error;
-  }
+  const principalArn = operatorRoleArnIfAny(settings, owner.slug);
+  if (!principalArn) return [];
   const role = await operatorRoleOwnership(settings, owner);
   if (role.state === "another tenant's") return [];
   if (onlyIfCreatedBy !== undefined && !(role.state === "ours" && role.createdBy === onlyIfCreatedBy))
     return [];
   const removed: string[] = [];
-  const entry = await eks
-    .send(new DescribeAccessEntryCommand({ clusterName: settings.clusterName, principalArn }))
-    .then((out) => out.accessEntry)
-    .catch((error: unknown) => {
-      if (isAwsError(error, "ResourceNotFoundException")) return undefined;
-      throw error;
-    });
-  if (entry && entry.tags?.["cplane:tenant"] === owner.slug) {
-    try {
-      await eks.send(new DeleteAccessEntryCommand({ clusterName: settings.clusterName, principalArn }));
-      removed.push("access-entry");
-    } catch (error) {
-      if (!isAwsError(error, "ResourceNotFoundException")) throw error;
-    }
-  }
+  if (await removeAccessEntry(eks, settings.clusterName, principalArn, owner.slug))
+    removed.push("access-entry");
   if (role.state === "ours" && (await removeOperatorRole(settings, owner)))
     removed.push(`operator-role:${principalArn}`);
   return removed;

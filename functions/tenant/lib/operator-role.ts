@@ -37,6 +37,8 @@ export interface OperatorRoleSettings {
   readonly operatorBoundaryArn: string;
   /** The tenant EKS cluster the role may describe (for `aws eks update-kubeconfig`). */
   readonly clusterArn: string;
+  /** The paired region's tenant cluster, where the tenant's DR space is: the role may describe it too. */
+  readonly drClusterArn?: string;
 }
 
 export interface RoleOwner extends Owner {
@@ -60,6 +62,16 @@ export function operatorRoleArn(settings: OperatorRoleSettings, slug: string): s
   const hash = createHash("sha256").update(slug).digest("hex").slice(0, 8);
   const segment = slug.length <= room ? slug : `${slug.slice(0, room - 10).replace(/-+$/, "")}--${hash}`;
   return `${prefix}${segment}${SUFFIX}`;
+}
+
+/** The operator role's ARN, or undefined when the deployment's names leave no room for one (it made none). */
+export function operatorRoleArnIfAny(settings: OperatorRoleSettings, slug: string): string | undefined {
+  try {
+    return operatorRoleArn(settings, slug);
+  } catch (error) {
+    if (error instanceof InvalidConfigurationError) return undefined;
+    throw error;
+  }
 }
 
 function splitPrefix(arnPrefix: string): {
@@ -152,7 +164,15 @@ export async function ensureOperatorRole(
       PolicyName: OPERATOR_POLICY_NAME,
       PolicyDocument: JSON.stringify({
         Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Action: "eks:DescribeCluster", Resource: settings.clusterArn }],
+        Statement: [
+          {
+            Effect: "Allow",
+            Action: "eks:DescribeCluster",
+            Resource: settings.drClusterArn
+              ? [settings.clusterArn, settings.drClusterArn]
+              : settings.clusterArn,
+          },
+        ],
       }),
     }),
   );

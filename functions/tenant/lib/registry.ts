@@ -14,6 +14,7 @@ import {
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import type { Leftover } from "../../../events/tenants.ts";
 import { createAwsClient } from "../../shared/aws-clients.ts";
 import { requireEnv } from "../../shared/env.ts";
 import { isAwsError, TenantNotFoundError, TenantStateConflictError } from "./errors.ts";
@@ -53,6 +54,10 @@ export interface TenantRecord {
   readonly endpoint?: string;
   readonly hostname?: string;
   readonly finalSnapshotId?: string;
+  /** Where the final snapshot is, when not in the stage's region (a tenant offboarded after a failover). */
+  readonly finalSnapshotRegion?: string;
+  /** What offboarding could not reach (a region down); the DR readiness run removes it and empties this. */
+  readonly leftovers?: readonly Leftover[];
   readonly failure?: { readonly step: string; readonly error: string; readonly cause: string };
 }
 
@@ -208,6 +213,8 @@ export function tenantSummary(t: TenantRecord) {
     hostname: t.hostname,
     updatedAt: t.updatedAt,
     failure: t.failure,
+    /** What an offboarding could not reach yet (a region down), removed by the DR readiness run. */
+    leftovers: t.leftovers,
   };
 }
 export type TenantSummary = ReturnType<typeof tenantSummary>;

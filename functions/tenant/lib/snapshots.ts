@@ -1,13 +1,14 @@
 /** Reading a final snapshot's status. */
 import { DescribeDBClusterSnapshotsCommand } from "@aws-sdk/client-rds";
-import { rds } from "./database.ts";
+import { rdsAt } from "./database.ts";
 import { isAwsError } from "./errors.ts";
 
 export async function snapshotStatus(
   identifier: string,
+  region?: string,
 ): Promise<{ status: string; arn: string } | undefined> {
   try {
-    const { DBClusterSnapshots } = await rds.send(
+    const { DBClusterSnapshots } = await rdsAt(region).send(
       new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: identifier }),
     );
     const snapshot = DBClusterSnapshots?.[0];

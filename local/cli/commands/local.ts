@@ -289,8 +289,17 @@ export async function tenants(target: Target, action: string, options: { json?: 
   if (options.json) printJson(listed);
   else {
     printTable([
-      ["SLUG", "TIER", "STATUS", "REGION", "TENANT ID", "UPDATED"],
-      ...listed.map((t) => [t.slug, t.tier, t.status, t.region ?? "-", t.tenantId, t.updatedAt ?? "-"]),
+      ["SLUG", "TIER", "STATUS", "REGION", "TENANT ID", "UPDATED", "LEFT IN"],
+      ...listed.map((t) => [
+        t.slug,
+        t.tier,
+        t.status,
+        t.region ?? "-",
+        t.tenantId,
+        t.updatedAt ?? "-",
+        // An offboarding's leftovers, per region that did not answer: the readiness run removes them.
+        [...new Set((t.leftovers ?? []).map((l) => l.region))].join(" ") || "-",
+      ]),
     ]);
   }
   return 0;

@@ -6,11 +6,16 @@
  * primary's replicas (live or recorded), readiness.
  */
 import {
+  AssociateAccessPolicyCommand,
+  CreateAccessEntryCommand,
   CreatePodIdentityAssociationCommand,
+  DeleteAccessEntryCommand,
   DeletePodIdentityAssociationCommand,
+  DescribeAccessEntryCommand,
   EKSClient,
   ListPodIdentityAssociationsCommand,
 } from "@aws-sdk/client-eks";
+import { GetRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
@@ -34,13 +39,16 @@ import {
   APP_ROLE_ARN,
   CLUSTER,
   EXECUTION,
+  OPERATOR_ROLE_ARN,
   OTHER_EXECUTION,
+  operatorRole,
   setTenantEnvironment,
   TENANT_ID,
 } from "../tenant/support.ts";
 
 const eks = mockClient(EKSClient);
 const secrets = mockClient(SecretsManagerClient);
+const iam = mockClient(IAMClient);
 const SECRET = "cplane/tenants/acme/db";
 const regions = { home: "us-east-1", dr: "us-west-2" };
 const DRILL = "arn:aws:states:us-east-1:123456789012:execution:cplane-test-regional-failover:drill-1";
@@ -79,16 +87,21 @@ const deployment = (
 beforeEach(() => {
   eks.reset();
   secrets.reset();
+  iam.reset();
+  iam.on(GetRoleCommand).rejects(Object.assign(new Error("no role"), { name: "NoSuchEntityException" }));
   setTenantEnvironment();
   process.env.AWS_REGION = "us-east-1";
 });
 
 describe("ensureDrSpace", () => {
-  it("makes the namespace and its objects, the Pod Identity association and the secret's replica, and says so", async () => {
-    // Prepare
+  it("makes the namespace and its objects, the Pod Identity association, the operators' access and the secret's replica, and says so", async () => {
+    // Prepare: onboarding's namespace step made the operators' role at home.
     const kubernetes = memoryKubernetes();
+    iam.on(GetRoleCommand).resolves({ Role: operatorRole(EXECUTION) });
     eks.on(ListPodIdentityAssociationsCommand).resolves({ associations: [] });
     eks.on(CreatePodIdentityAssociationCommand).resolves({ association: { associationId: "a-1" } });
+    eks.on(CreateAccessEntryCommand).resolves({});
+    eks.on(AssociateAccessPolicyCommand).resolves({});
     secrets.on(DescribeSecretCommand).resolves({ Name: SECRET, ReplicationStatus: [] });
     secrets.on(ReplicateSecretToRegionsCommand).resolves({});
 
@@ -99,7 +112,26 @@ describe("ensureDrSpace", () => {
     expect(created).toEqual([
       "namespace:us-west-2/acme",
       "pod-identity:us-west-2/a-1",
+      `access-entry:us-west-2/${OPERATOR_ROLE_ARN}`,
       `secret-replica:us-west-2/${SECRET}`,
+    ]);
+    // The same entry as at home: the operators' group, the view policy on the namespace only.
+    expect(eks.commandCalls(CreateAccessEntryCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        clusterName: CLUSTER,
+        principalArn: OPERATOR_ROLE_ARN,
+        kubernetesGroups: ["cplane:tenant:acme:operators"],
+        type: "STANDARD",
+        tags: { "cplane:tenant": "acme", "cplane:tenant-id": TENANT_ID },
+      },
+    ]);
+    expect(eks.commandCalls(AssociateAccessPolicyCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        clusterName: CLUSTER,
+        principalArn: OPERATOR_ROLE_ARN,
+        policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+        accessScope: { type: "namespace", namespaces: ["acme"] },
+      },
     ]);
     expect([...kubernetes.objects.keys()].sort()).toEqual([
       "Ingress/acme/tenant",
@@ -153,8 +185,15 @@ describe("ensureDrSpace", () => {
     secrets
       .on(DescribeSecretCommand)
       .resolves({ Name: SECRET, ReplicationStatus: [{ Region: "us-west-2", Status: "InSync" }] });
+    // An earlier run made the role and its entry there: adopted, not replaced.
+    iam.on(GetRoleCommand).resolves({ Role: operatorRole(OTHER_EXECUTION) });
+    eks
+      .on(CreateAccessEntryCommand)
+      .rejects(Object.assign(new Error("exists"), { name: "ResourceInUseException" }));
+    eks.on(AssociateAccessPolicyCommand).resolves({});
 
     expect(await ensureDrSpace(kubernetes, clusterSettings(), owner, regions)).toEqual([]);
+    expect(eks.commandCalls(DeleteAccessEntryCommand)).toHaveLength(0);
     expect(kubernetes.objects.get("Namespace//acme")?.metadata?.annotations?.["cplane.io/created-by"]).toBe(
       OTHER_EXECUTION,
     );
@@ -200,8 +239,10 @@ describe("removeDrSpace", () => {
       },
     ]);
 
-  it("removes the association, the namespace and the replica (offboarding)", async () => {
+  it("removes the operators' access, the association, the namespace and the replica (offboarding)", async () => {
     const kubernetes = made(OTHER_EXECUTION);
+    eks.on(DescribeAccessEntryCommand).resolves({ accessEntry: { tags: { "cplane:tenant": "acme" } } });
+    eks.on(DeleteAccessEntryCommand).resolves({});
     eks.on(ListPodIdentityAssociationsCommand).resolves({ associations: [{ associationId: "a-1" }] });
     eks.on(DeletePodIdentityAssociationCommand).resolves({});
     secrets.on(DescribeSecretCommand).resolves({
@@ -214,6 +255,7 @@ describe("removeDrSpace", () => {
     const removed = await removeDrSpace(kubernetes, CLUSTER, owner, regions);
 
     expect(removed).toEqual([
+      `access-entry:us-west-2/${OPERATOR_ROLE_ARN}`,
       "pod-identity:us-west-2/a-1",
       "namespace:us-west-2/acme",
       `secret-replica:us-west-2/${SECRET}`,

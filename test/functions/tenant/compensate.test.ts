@@ -204,7 +204,8 @@ describe("compensate", () => {
     const result = await handler(input, lambdaContext());
 
     // Assess
-    expect(result.removed.slice(0, 3)).toEqual([
+    expect(result.removed.slice(0, 4)).toEqual([
+      `access-entry:us-west-2/${OPERATOR_ROLE_ARN}`,
       "pod-identity:us-west-2/a-1",
       "namespace:us-west-2/acme",
       "secret-replica:us-west-2/cplane/tenants/acme/db",

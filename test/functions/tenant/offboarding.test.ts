@@ -124,6 +124,8 @@ describe("start-offboarding", () => {
       clusterIdentifier: "tenant-acme",
       finalSnapshotIdentifier: SNAPSHOT,
       secretName: "cplane/tenants/acme/db",
+      region: "us-east-1",
+      startedAt: expect.any(String),
       alreadyOffboarded: false,
     });
   });
@@ -400,7 +402,7 @@ describe("remove-namespace", () => {
     eks.on(DeleteAccessEntryCommand).rejects(awsError("ResourceNotFoundException"));
     iam.on(GetRoleCommand).rejects(awsError("NoSuchEntityException"));
     eks.on(ListPodIdentityAssociationsCommand).resolves({ associations: [] });
-    expect(await removeNamespace(tenant, lambdaContext())).toEqual({ removed: [] });
+    expect(await removeNamespace(tenant, lambdaContext())).toEqual({ removed: [], leftovers: [] });
   });
 
   it("refuses a namespace labelled for another tenant", async () => {
@@ -429,6 +431,7 @@ describe("retire-secret", () => {
       secretName: "cplane/tenants/acme/db",
       deletionDate: "2026-12-22T10:00:00.000Z",
       recoveryWindowDays: 30,
+      leftovers: [],
     });
   });
 

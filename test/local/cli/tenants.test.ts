@@ -52,3 +52,24 @@ describe("cplane tenants list --target aws", () => {
     expect(listed[0]).not.toHaveProperty("history");
   });
 });
+
+describe("cplane tenants list (table)", () => {
+  it("names the regions an offboarding left something in, for the readiness run to remove", async () => {
+    // Prepare
+    const leftovers = [
+      { region: "us-east-1", resource: "namespace acme", reason: "us-east-1 did not answer" },
+      { region: "us-east-1", resource: "secret cplane/tenants/acme/db", reason: "us-east-1 did not answer" },
+      { region: "us-west-2", resource: "DB cluster tenant-acme", reason: "writer held" },
+    ];
+    dynamodb.on(ScanCommand).resolves({ Items: [tenantItem({ status: "offboarded", leftovers })] });
+    const target = resolveTarget({ target: "aws", region: "eu-west-1", stage: "prod" }, {});
+
+    // Act
+    await tenants(target, "list", {});
+
+    // Assess
+    const [header, row] = printed.trim().split("\n");
+    expect(header).toMatch(/LEFT IN$/);
+    expect(row).toMatch(/offboarded .* us-east-1 us-west-2$/);
+  });
+});

@@ -8,6 +8,7 @@ import {
   FailoverGlobalClusterCommand,
   ListTagsForResourceCommand,
   RDSClient,
+  RemoveFromGlobalClusterCommand,
   SwitchoverGlobalClusterCommand,
 } from "@aws-sdk/client-rds";
 import { ExecuteStatementCommand, RDSDataClient } from "@aws-sdk/client-rds-data";
@@ -114,6 +115,30 @@ describe("Aurora global databases", () => {
     );
 
     expect(tags.TagList).toEqual([{ Key: "cplane:tenant", Value: "acme" }]);
+  });
+
+  it("detach their writer only once it is the last member", async () => {
+    const started = startCloud();
+    cloud = started.cloud;
+    const { east, west } = await globalDatabase(started.clock);
+    const detach = (region: string, arn: string) =>
+      rds(region).send(
+        new RemoveFromGlobalClusterCommand({
+          GlobalClusterIdentifier: "platform-global",
+          DbClusterIdentifier: arn,
+        }),
+      );
+
+    await expect(detach("us-east-1", east.resourceArn)).rejects.toMatchObject({
+      name: "InvalidGlobalClusterStateFault",
+    });
+    await detach("us-west-2", west.resourceArn);
+    await detach("us-east-1", east.resourceArn);
+
+    const { GlobalClusters } = await rds("us-east-1").send(
+      new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: "platform-global" }),
+    );
+    expect(GlobalClusters?.[0]?.GlobalClusterMembers).toEqual([]);
   });
 
   it("report the secondary's replication lag every minute, and none while the writer's region is down", async () => {
