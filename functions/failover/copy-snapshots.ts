@@ -9,7 +9,7 @@ import type { DBClusterSnapshot } from "@aws-sdk/client-rds";
 import { z } from "zod";
 import { awsNow } from "../shared/aws-clients.ts";
 import { defineStep } from "../shared/handler.ts";
-import { listTenants, type TenantRecord } from "../tenant/lib/registry.ts";
+import { listTenantBriefs, type TenantBrief } from "../tenant/lib/registry.ts";
 import { isOutage, otherRegion, regionPair } from "./lib/aws.ts";
 import { type CopyRound, copyRound, drSnapshotsByTenant, snapshotDue } from "./lib/copies.ts";
 import { type CopyProof, readCopyProofs, writeCopyProofs } from "./lib/copy-proofs.ts";
@@ -32,11 +32,11 @@ export interface CopySnapshotsResult {
 type Listing = Map<string, DBClusterSnapshot[]> | Error;
 
 export const handler = defineStep(CopySnapshotsInput, async (): Promise<CopySnapshotsResult> => {
-  const tenants = (await listTenants()).filter(
+  const tenants = (await listTenantBriefs()).filter(
     (t) => t.status === "active" && DR_PROFILES[t.tier].strategy === "snapshot-copy",
   );
   const now = awsNow();
-  const regionsOf = (t: TenantRecord) => {
+  const regionsOf = (t: TenantBrief) => {
     const home = t.region || regionPair().home;
     return { home, target: otherRegion(home) };
   };

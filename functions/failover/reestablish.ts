@@ -22,7 +22,7 @@ import { defineStep } from "../shared/handler.ts";
 import { TAG_TENANT, tagValue } from "../tenant/lib/database.ts";
 import { isAwsError } from "../tenant/lib/errors.ts";
 import { now } from "../tenant/lib/inputs.ts";
-import { listTenants, recordStep } from "../tenant/lib/registry.ts";
+import { listTenantBriefs, recordStep } from "../tenant/lib/registry.ts";
 import { isOutage, otherRegion, rdsIn, regionPair } from "./lib/aws.ts";
 import { DR_PROFILES, TAG_DR } from "./lib/dr-profiles.ts";
 import { findClusterIn } from "./lib/dr-setup.ts";
@@ -47,7 +47,7 @@ export const handler = defineStep(ReestablishInput, async (input): Promise<Reest
     waiting: [] as string[],
     secrets: [] as string[],
   };
-  const active = (await listTenants()).filter((t) => t.status === "active");
+  const active = (await listTenantBriefs()).filter((t) => t.status === "active");
   // Who needs a closer look, from one listing per region (lib/inventory.ts); those are read again.
   const inventory = new Inventory();
   for (const tenant of active) {

@@ -228,13 +228,25 @@ describe("the rare paths' calls, authorized as each function's role", () => {
     }, 120_000);
 
     it("check-readiness: counts a tenant red whose secret its standby region cannot read, asked for by name when the listing misses it (DescribeSecret)", async () => {
-      // Prepare: the secret's replica removed, the clock held so that no scheduled run mends it
+      // Prepare: the secret's replica removed, the clock held so that no scheduled run mends it, and no
+      // readiness run the schedule started before the hold still going (it would replicate it again)
+      const readinessRuns = () =>
+        runtime.engine.listExecutions({
+          stateMachineArn: runtime.stateMachineArn("dr-readiness"),
+          statusFilter: "RUNNING",
+        }).executions;
       let release = () => {};
-      runtime.clock.track(
-        new Promise<void>((resolve) => {
-          release = resolve;
-        }),
-      );
+      for (;;) {
+        runtime.clock.track(
+          new Promise<void>((resolve) => {
+            release = resolve;
+          }),
+        );
+        const running = readinessRuns()[0];
+        if (!running) break;
+        release();
+        await runtime.engine.waitForExecution(running.executionArn);
+      }
       const dr = runtime.secondaryRegion;
       const secrets = createAwsClient(SecretsManagerClient, { trace: false });
       const secretId = `cplane/tenants/${slug}/db`;

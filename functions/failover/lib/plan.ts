@@ -7,7 +7,7 @@
 import { DescribeNodegroupCommand } from "@aws-sdk/client-eks";
 import { ListHostedZonesByNameCommand, ListResourceRecordSetsCommand } from "@aws-sdk/client-route-53";
 import { InvalidInputError } from "../../shared/errors.ts";
-import { listTenants, type TenantRecord } from "../../tenant/lib/registry.ts";
+import { listTenantBriefs, type TenantBrief } from "../../tenant/lib/registry.ts";
 import { TIERS, type Tier } from "../../tenant/lib/tiers.ts";
 import { eksIn, isOutage, otherRegion, platform, regionOfArn, regionPair, route53 } from "./aws.ts";
 import { latestCopy } from "./copies.ts";
@@ -134,7 +134,7 @@ export async function globalItem(
   };
 }
 
-export async function restoreItem(tenant: TenantRecord, to: string, proof?: CopyProof): Promise<RestoreItem> {
+export async function restoreItem(tenant: TenantBrief, to: string, proof?: CopyProof): Promise<RestoreItem> {
   const copy = await latestCopy(to, tenant.slug, undefined, proof);
   return {
     subject: tenant.slug,
@@ -150,8 +150,8 @@ export async function restoreItem(tenant: TenantRecord, to: string, proof?: Copy
   };
 }
 
-export async function activeTenants(): Promise<TenantRecord[]> {
-  return (await listTenants()).filter((t) => t.status === "active");
+export async function activeTenants(): Promise<TenantBrief[]> {
+  return (await listTenantBriefs()).filter((t) => t.status === "active");
 }
 
 export const strategyOf = (tier: Tier) => DR_PROFILES[tier].strategy;

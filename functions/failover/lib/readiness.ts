@@ -8,7 +8,7 @@
  */
 import { DescribeNodegroupCommand } from "@aws-sdk/client-eks";
 import { awsNow } from "../../shared/aws-clients.ts";
-import { listTenants, type TenantRecord } from "../../tenant/lib/registry.ts";
+import { listTenantBriefs, type TenantBrief } from "../../tenant/lib/registry.ts";
 import { TIERS } from "../../tenant/lib/tiers.ts";
 import { eksIn, isOutage, otherRegion, platform, regionOfArn, regionPair } from "./aws.ts";
 import { type Demand, describeCapacity, judgeCapacity } from "./capacity.ts";
@@ -98,7 +98,7 @@ async function globalReadiness(
 
 async function copyReadiness(
   inventory: Inventory,
-  tenant: TenantRecord,
+  tenant: TenantBrief,
   now: number,
   proof?: CopyProof,
 ): Promise<SubjectReadiness> {
@@ -182,7 +182,7 @@ async function computeReadiness(region: string, demandOf?: () => Promise<Demand>
 export type SpaceCheck = (slug: string, regions: { home: string; dr: string }) => Promise<string[]>;
 
 /** A tenant whose database is ready is red all the same when it could not run in the standby region. */
-async function withSpace(subject: SubjectReadiness, tenant: TenantRecord, check: SpaceCheck) {
+async function withSpace(subject: SubjectReadiness, tenant: TenantBrief, check: SpaceCheck) {
   const home = tenant.region || regionPair().home;
   const dr = otherRegion(home);
   try {
@@ -210,7 +210,7 @@ export async function assessReadiness(
   const platformState = await globalState(inventory, config.globalCluster, regions);
   const primaryRegion = platformState?.writerRegion || pair.home;
   const secondaryRegion = otherRegion(primaryRegion);
-  const tenants = (await listTenants()).filter((t) => t.status === "active");
+  const tenants = (await listTenantBriefs()).filter((t) => t.status === "active");
   // Every set a failover away from the primary would scale up on the standby compute cluster.
   const cluster = config.computeCluster(secondaryRegion);
   const demand = options.demand;

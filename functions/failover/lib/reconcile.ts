@@ -8,7 +8,7 @@
  * Safe to repeat: a tenant in line is left alone.
  */
 import { tagValue } from "../../tenant/lib/database.ts";
-import type { TenantRecord } from "../../tenant/lib/registry.ts";
+import type { TenantBrief } from "../../tenant/lib/registry.ts";
 import { DR_PROFILES, TAG_DR } from "./dr-profiles.ts";
 import { drSnapshots, ensureDr, findClusterIn, findGlobal, removeDr } from "./dr-setup.ts";
 import { DrResourceBusyError } from "./errors.ts";
@@ -32,7 +32,7 @@ export interface Reconciled {
  */
 export async function drInLine(
   inventory: Inventory,
-  tenant: TenantRecord,
+  tenant: TenantBrief,
   regions: { readonly home: string; readonly dr: string },
 ): Promise<boolean> {
   const names = drNames(tenant.slug);
@@ -51,7 +51,7 @@ export async function drInLine(
 
 /** What the tenant's DR needs to match its tier, done as far as it can go now; undefined when in line. */
 export async function reconcileTenant(
-  tenant: TenantRecord,
+  tenant: TenantBrief,
   regions: { readonly home: string; readonly dr: string },
   executionArn: string,
 ): Promise<Reconciled | undefined> {

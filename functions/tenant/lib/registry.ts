@@ -219,6 +219,39 @@ export function tenantSummary(t: TenantRecord) {
 }
 export type TenantSummary = ReturnType<typeof tenantSummary>;
 
+/** What the DR upkeep reads of every tenant, every few minutes: no history, no failure, no endpoints. */
+export type TenantBrief = Pick<
+  TenantRecord,
+  "slug" | "tenantId" | "tier" | "status" | "region" | "createdAt" | "leftovers"
+>;
+const BRIEF_FIELDS = ["slug", "tenantId", "tier", "status", "region", "createdAt", "leftovers"] as const;
+
+/**
+ * Every tenant in brief (listTenants with a projection): a tenant's item carries its whole history,
+ * and the upkeep, which lists the fleet on every run (every 5 simulated minutes), needs none of it. A
+ * projection costs the same read capacity on AWS; what it saves is the bytes moved and parsed.
+ */
+export async function listTenantBriefs(): Promise<TenantBrief[]> {
+  const tenants: TenantBrief[] = [];
+  let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await dynamodb().send(
+      new ScanCommand({
+        TableName: table(),
+        FilterExpression: "sk = :tenant",
+        // `status` and `region` are DynamoDB reserved words: every field is named through a placeholder.
+        ProjectionExpression: BRIEF_FIELDS.map((_, i) => `#f${i}`).join(", "),
+        ExpressionAttributeNames: Object.fromEntries(BRIEF_FIELDS.map((field, i) => [`#f${i}`, field])),
+        ExpressionAttributeValues: { ":tenant": { S: "TENANT" } },
+        ExclusiveStartKey,
+      }),
+    );
+    for (const item of page.Items ?? []) tenants.push(unmarshall(item) as TenantBrief);
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return tenants.sort((a, b) => a.slug.localeCompare(b.slug));
+}
+
 /**
  * Every tenant in the registry (alias items left out), by slug. Reads the whole table: for operators.
  * From this function's table, or from `from` (the CLI reading a deployed stage).
