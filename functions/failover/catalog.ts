@@ -204,7 +204,7 @@ export const failoverFunctions = [
   spec(
     "sweep-offboarded",
     "Removes what offboardings left in a region that did not answer, once it answers; never makes anything",
-    [registry("Scan", "UpdateItem"), ...regionClearing],
+    [registry("Scan", "GetItem", "UpdateItem"), ...regionClearing],
     { ...ENV, ...CLUSTER_ENV, SECRET_RECOVERY_WINDOW_DAYS: "30" },
     300,
     BOTH_TENANT_CLUSTERS,

@@ -13,7 +13,7 @@ import { defineStep } from "../shared/handler.ts";
 import { kubernetesClient } from "../shared/kubernetes.ts";
 import { now } from "../tenant/lib/inputs.ts";
 import { clusterSettings } from "../tenant/lib/namespace.ts";
-import { listTenants, type TenantRecord } from "../tenant/lib/registry.ts";
+import { getTenant, listTenantBriefs, type TenantRecord } from "../tenant/lib/registry.ts";
 import { clearRegion, isUnreachable, type KubernetesIn } from "./lib/region-clearing.ts";
 import { setLeftovers } from "./lib/store.ts";
 
@@ -38,10 +38,13 @@ export const handler = defineStep(SweepOffboardedInput, async (input): Promise<S
   };
   const clusterName = clusterSettings().clusterName;
   const kubernetesIn: KubernetesIn = (region) => kubernetesClient(clusterName, region);
-  const tenants = (await listTenants()).filter(
+  // The fleet in brief (no history), every readiness run; the few with leftovers are read whole.
+  const candidates = (await listTenantBriefs()).filter(
     (t) => t.status === "offboarded" && (t.leftovers ?? []).length > 0,
   );
-  for (const tenant of tenants) {
+  for (const candidate of candidates) {
+    const tenant = await getTenant(candidate.slug);
+    if (!tenant) continue;
     try {
       await sweep(tenant, input.executionArn, kubernetesIn, result);
     } catch (error) {
