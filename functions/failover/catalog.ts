@@ -187,16 +187,8 @@ export const failoverFunctions = [
   spec(
     "remove-dr",
     "Detaches and deletes a tenant's global secondary and global database, its DR snapshots, and its namespace and secret replica in the paired region; for a tenant a failover moved, clears the home region or records it as a leftover",
-    [
-      describeClusters,
-      describeInstances,
-      describeSnapshots,
-      describeGlobals,
-      ...DR_REMOVAL,
-      ...drSpaceRemoval,
-      ...regionClearing,
-      registry("GetItem"),
-    ],
+    // Taking DR away in the paired region and clearing a region are one set of calls (region-clearing-iam.ts).
+    [...regionClearing, registry("GetItem")],
     { ...ENV, ...CLUSTER_ENV, SECRET_RECOVERY_WINDOW_DAYS: "30" },
     60,
     BOTH_TENANT_CLUSTERS,

@@ -63,10 +63,15 @@ export const drSpaceCreation: IamStatement[] = [
   },
 ];
 
-export const drSpaceRemoval: IamStatement[] = [
+/** The DR space's Kubernetes side in the paired region: its Pod Identity association and access entry. */
+export const drSpaceEksRemoval: IamStatement[] = [
   { actions: ["eks:DescribeCluster", "eks:ListPodIdentityAssociations"], resources: [DR_CLUSTER] },
   { actions: ["eks:DeletePodIdentityAssociation"], resources: [DR_ASSOCIATIONS] },
   { actions: ["eks:DescribeAccessEntry", "eks:DeleteAccessEntry"], resources: [DR_ACCESS_ENTRIES] },
+];
+
+export const drSpaceRemoval: IamStatement[] = [
+  ...drSpaceEksRemoval,
   {
     actions: ["secretsmanager:DescribeSecret", "secretsmanager:RemoveRegionsFromReplication"],
     resources: [APP_SECRETS],

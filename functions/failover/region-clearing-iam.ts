@@ -7,7 +7,7 @@
  */
 import type { IamStatement, KubernetesAccess } from "../shared/catalog.ts";
 import { eksNamespaceRemoval, TENANT_CLUSTER_ADMIN } from "../tenant/catalog.ts";
-import { DR_TENANT_CLUSTER_ADMIN, drSpaceRemoval } from "./dr-space-iam.ts";
+import { DR_TENANT_CLUSTER_ADMIN, drSpaceEksRemoval } from "./dr-space-iam.ts";
 
 const REGIONS = ["${region}", "${drRegion}"] as const;
 const rds = (kind: string, name: string) =>
@@ -53,7 +53,8 @@ export const regionClearing: IamStatement[] = [
     resources: APP_SECRETS,
   },
   ...eksNamespaceRemoval,
-  ...drSpaceRemoval,
+  // The DR space's Kubernetes side; its secret is the statement above (both regions).
+  ...drSpaceEksRemoval,
 ];
 
 /** Cluster admin on the tenant cluster of both regions, for the reason the namespace steps have it. */
