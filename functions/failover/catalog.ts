@@ -7,7 +7,7 @@
  */
 import type { FunctionSpec, IamStatement, KubernetesAccess, ResourceRef } from "../shared/catalog.ts";
 import { CLUSTER_ENV, TENANT_CLUSTER_NAME } from "../tenant/catalog.ts";
-import { DR_TENANT_CLUSTER_ADMIN, drSpaceCreation, drSpaceRemoval } from "./dr-space-iam.ts";
+import { DR_TENANT_CLUSTER_ADMIN, drSpaceCreation } from "./dr-space-iam.ts";
 import { BOTH_TENANT_CLUSTERS, regionClearing } from "./region-clearing-iam.ts";
 
 const TABLE: ResourceRef = { ref: "tenantTable" };
