@@ -38,10 +38,10 @@ export const handler = defineStep(ReconcileDrInput, async (input): Promise<Recon
   const tenants = (await activeTenants()).filter((t) => !t.region || t.region === regions.home);
   // Who needs a closer look, from one listing per region (lib/inventory.ts); those are read again.
   const inventory = new Inventory();
-  // Not listed (the standby cluster does not answer): every tenant gets the closer look, whose own read
-  // then reports the error against the tenant.
   const namespaces = await inventory
     .namespaces(`${settings.clusterName}@${regions.dr}`, kubernetes)
+    // Not swallowed: unlisted, every tenant gets the closer look, whose own namespace read meets the
+    // same error and reports it against the tenant (`failed`), as before the listing.
     .catch(() => undefined);
   for (const tenant of tenants) {
     try {

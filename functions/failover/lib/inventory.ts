@@ -43,9 +43,8 @@ export class Inventory {
   private once<T>(key: string, list: () => Promise<T>): Promise<T> {
     let listed = this.lists.get(key) as Promise<T> | undefined;
     if (!listed) {
+      // Returned to the caller that asked first, who awaits it: a failure reaches every reader.
       listed = list();
-      // Read later or never: a failure is the reader's to handle, not an unhandled rejection.
-      listed.catch(() => undefined);
       this.lists.set(key, listed);
     }
     return listed;
