@@ -9,6 +9,7 @@
  *   BENCH_FLEET=10,50,200 node bench/fleet.bench.ts
  *   BENCH_IDLE_MS=20000 BENCH_SETTLE_MS=15000 BENCH_SPEED=60 ...
  *   BENCH_START=2026-06-02T09:00:00Z   (the simulated time the runtime starts at)
+ *   BENCH_SMAPS=1   (where the settled resident memory lives, from /proc/self/smaps)
  *
  * Simulated time starts at a fixed weekday morning, not at today's wall time: the nightly schedules
  * (backup verification at 03:00 UTC, weekly snapshots, drills) then never fall in the idle window,
@@ -17,7 +18,7 @@
  * The machine is shared: CPU figures are noisy, compare them within one run (see bench/README.md).
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,7 +30,8 @@ if (child === undefined) {
   const sizes = (process.env.BENCH_FLEET ?? "10,50").split(",").map((n) => Number(n.trim()));
   let failed = 0;
   for (const n of sizes) {
-    const run = spawnSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url)], {
+    const flags = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+    const run = spawnSync(process.execPath, ["--expose-gc", ...flags, fileURLToPath(import.meta.url)], {
       stdio: "inherit",
       // As `npm start` runs the runtime (package.json): glibc's fixed mmap threshold returns the
       // buffers of closed databases to the system instead of keeping them in its heaps.
@@ -73,6 +75,36 @@ const gc = (globalThis as { gc?: () => void }).gc;
  * CPU of this process (all threads) over `ms` of wall time, in % of one core. With BENCH_PROFILE set
  * to a file name, the window's CPU profile is written there (open it in Chrome's DevTools).
  */
+/** CPU time (ms) of each thread of this process now, by thread name (Linux only; summed per name). */
+function threadCpu(): Map<string, number> {
+  const byName = new Map<string, number>();
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  for (const task of readdirSync("/proc/self/task")) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${task}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const ms = (Number(fields[11]) + Number(fields[12])) * tick;
+      byName.set(name, (byName.get(name) ?? 0) + ms);
+    } catch {
+      // The thread ended between the listing and the read: its time is gone with it.
+    }
+  }
+  return byName;
+}
+
+/** What each thread (by name) used between two `threadCpu` readings, in % of one core, largest first. */
+function threadShares(before: Map<string, number>, after: Map<string, number>, wallMs: number): string {
+  return [...after]
+    .map(([name, ms]) => [name, ((ms - (before.get(name) ?? 0)) / wallMs) * 100] as const)
+    .filter(([, percent]) => percent >= 0.05)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, percent]) => `${name} ${percent.toFixed(1)} %`)
+    .join(", ");
+}
+
+let idleThreads = "";
+
 async function cpuOver(ms: number): Promise<number> {
   const profile = process.env.BENCH_PROFILE;
   const session = profile ? new Session() : undefined;
@@ -86,9 +118,11 @@ async function cpuOver(ms: number): Promise<number> {
     await post("Profiler.start");
   }
   const before = process.cpuUsage();
+  const threadsBefore = threadCpu();
   const start = performance.now();
   await sleep(ms);
   const used = process.cpuUsage(before);
+  idleThreads = threadShares(threadsBefore, threadCpu(), performance.now() - start);
   const percent = ((used.user + used.system) / 1000 / (performance.now() - start)) * 100;
   if (session && profile) {
     const { profile: data } = (await post("Profiler.stop")) as { profile: unknown };
@@ -96,6 +130,47 @@ async function cpuOver(ms: number): Promise<number> {
     session.disconnect();
   }
   return percent;
+}
+
+/**
+ * Where resident memory lives, by kind of mapping (Linux only): what `process.memoryUsage()` cannot
+ * say, since V8 knows its own heaps and buffers but not glibc's arenas nor a WASM instance's memory.
+ * Anonymous mappings are told apart by their reserved size: a WASM memory reserves several GB (its
+ * guard regions), a glibc thread arena 64 MB, V8's pages less.
+ */
+function residentByKind(): string {
+  const kinds = new Map<string, { kb: number; count: number }>();
+  let kind = "";
+  let sizeKb = 0;
+  for (const line of readFileSync("/proc/self/smaps", "utf8").split("\n")) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      kind = head[1] ?? "";
+      continue;
+    }
+    if (line.startsWith("Size:")) sizeKb = Number(line.split(/\s+/)[1]);
+    if (!line.startsWith("Rss:")) continue;
+    const rssKb = Number(line.split(/\s+/)[1]);
+    const name =
+      kind === ""
+        ? sizeKb >= 4 * 1024 * 1024
+          ? "anonymous, reserved ≥ 4 GB (WASM memories)"
+          : sizeKb >= 32 * 1024
+            ? "anonymous, 32 MB–4 GB (glibc arenas, large buffers)"
+            : "anonymous, < 32 MB (V8 pages, buffers)"
+        : kind.startsWith("/")
+          ? "files"
+          : kind;
+    const entry = kinds.get(name) ?? { kb: 0, count: 0 };
+    entry.kb += rssKb;
+    entry.count += rssKb > 0 ? 1 : 0;
+    kinds.set(name, entry);
+  }
+  return [...kinds]
+    .sort((a, b) => b[1].kb - a[1].kb)
+    .filter(([, e]) => e.kb >= 1024)
+    .map(([name, e]) => `${name} ${(e.kb / 1024).toFixed(0)} MB in ${e.count}`)
+    .join("; ");
 }
 
 const dir = mkdtempSync(join(tmpdir(), "cplane-fleet-"));
@@ -159,6 +234,7 @@ try {
   const settled = process.memoryUsage();
   const settledRss = settled.rss;
   const peakRss = process.resourceUsage().maxRSS * 1024;
+  const smaps = process.env.BENCH_SMAPS ? residentByKind() : undefined;
 
   await checkpoints.flush();
   const last = checkpoints.status.last;
@@ -177,11 +253,13 @@ try {
       `onboard wall ${wallS.toFixed(1)} s, ${N - failed.length} of ${N} succeeded${failed.length > 0 ? ` (${reasons})` : ""}`,
       `RSS base ${(baseRss / MB).toFixed(0)} MB, peak ${(peakRss / MB).toFixed(0)} MB, settled ${(settledRss / MB).toFixed(0)} MB (JS heap ${(settled.heapUsed / MB).toFixed(0)} MB of ${(settled.heapTotal / MB).toFixed(0)}, external ${(settled.external / MB).toFixed(0)} MB, array buffers ${(settled.arrayBuffers / MB).toFixed(0)} MB)`,
       `idle CPU ${idleCpu.toFixed(1)} % of a core (${IDLE_MS / 1000} s, after ${SETTLE_MS / 1000} s; ${idleCheckpoints} checkpoints meanwhile)`,
+      `idle CPU by thread (threads that ended meanwhile are not counted): ${idleThreads}`,
       `idle window ${new Date(idleFrom).toISOString().slice(11, 16)}–${new Date(idleTo).toISOString().slice(11, 16)} simulated UTC; executions started or ended: ${[...ran].map(([w, n]) => `${w} ${n}`).join(", ") || "none"}`,
       `data dir ${(dataBytes / MB).toFixed(0)} MB (${images} image files)`,
       `checkpoint ${last ? `${last.ms} ms (take ${last.captureMs.toFixed(0)} ms)` : "none"}, ${checkpoints.status.written} written`,
       `stop ${closeS.toFixed(1)} s`,
       ...(engines ? [`databases ${JSON.stringify(engines)}`] : []),
+      ...(smaps ? [`resident by mapping: ${smaps}`] : []),
     ].join("\n  "),
   );
 } finally {

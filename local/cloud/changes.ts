@@ -72,17 +72,27 @@ export class ChangeTokens {
  * JSON text embedded as it is in the saved document (`cloud.json`); see `objectText`. Held as the
  * pieces it was made of, written one after another: at fleet scale the document is tens of megabytes,
  * and joining it into one string at every checkpoint copied all of it (the largest cost of an idle
- * runtime's checkpoint at 200 tenants).
+ * runtime's checkpoint at 200 tenants). A piece may be UTF-8 bytes already (`encoded`): text that is
+ * written again and again unchanged is then encoded once, not at every checkpoint.
  */
 export class JsonText {
-  readonly parts: readonly string[];
-  constructor(text: string | readonly string[]) {
+  readonly parts: readonly (string | Uint8Array)[];
+  constructor(text: string | readonly (string | Uint8Array)[]) {
     this.parts = typeof text === "string" ? [text] : text;
   }
 
   /** The whole text, joined (for reading it back; writing takes `parts`). */
   get text(): string {
-    return this.parts.join("");
+    return this.parts
+      .map((part) => (typeof part === "string" ? part : Buffer.from(part).toString("utf8")))
+      .join("");
+  }
+
+  /** The same text with every piece as UTF-8 bytes. */
+  encoded(): JsonText {
+    return new JsonText(
+      this.parts.map((part) => (typeof part === "string" ? Buffer.from(part, "utf8") : part)),
+    );
   }
 }
 
@@ -111,13 +121,14 @@ export class SavedText {
   private saved: JsonText | undefined;
 
   /**
-   * The text of `value()`, serialized again only if `token` differs from the last one (or is undefined).
+   * The text of `value()`, serialized again only if `token` differs from the last one (or is undefined),
+   * and kept encoded: the checkpoints that reuse it write its bytes as they are.
    * `serialize` is `toJsonText` unless the value is plain JSON already (no Dates, no bytes), for which
    * `plainJsonText` gives the same text without a replacer's call per value (about half the time).
    */
   take(token: number | undefined, value: () => unknown, serialize = toJsonText): JsonText {
     if (token !== undefined && this.saved && token === this.token) return this.saved;
-    const saved = serialize(value());
+    const saved = serialize(value()).encoded();
     this.saved = saved;
     this.token = token;
     return saved;
@@ -133,7 +144,7 @@ export type SavedState = Json | JsonText;
  * only: it refuses objects and arrays, which is what a service's state is.
  */
 export function objectText(members: Readonly<Record<string, SavedState | undefined>>): JsonText {
-  const parts: string[] = ["{"];
+  const parts: (string | Uint8Array)[] = ["{"];
   for (const [key, member] of Object.entries(members)) {
     if (member === undefined) continue;
     parts.push(`${parts.length > 1 ? "," : ""}${JSON.stringify(key)}:`);

@@ -157,8 +157,15 @@ const REACHES: Readonly<Record<string, readonly string[]>> = {
   RDSData: ["RDSData", "RDS", "SecretsManager"],
 };
 
-/** The services a job may change, by the prefix of its kind (a kind not listed may change any). */
+/**
+ * The services a job may change, by its kind or else the prefix of its kind (a kind not listed may
+ * change any). A snapshot's lifecycle and the daily backup change RDS alone (proven with the
+ * operations' reaches in test/local/cloud/pure-reads.test.ts); a cluster that goes takes its managed
+ * secret with it.
+ */
 const JOB_REACHES: Readonly<Record<string, readonly string[]>> = {
+  "rds.snapshot.available": ["RDS"],
+  "rds.backup.daily": ["RDS"],
   rds: ["RDS", "SecretsManager"],
   eks: ["EKS"],
   // Kubernetes objects count their own changes (kubernetes.ts); a rollout step also runs as EKS.
@@ -186,7 +193,10 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
   const changes = new ChangeTokens();
   const reachOf = (service: string) => REACHES[service] ?? [service];
   const jobs = new Jobs(clock, track, changed, (job, run) =>
-    changes.during(JOB_REACHES[job.kind.split(".")[0] ?? ""] ?? Object.keys(services), run),
+    changes.during(
+      JOB_REACHES[job.kind] ?? JOB_REACHES[job.kind.split(".")[0] ?? ""] ?? Object.keys(services),
+      run,
+    ),
   );
   const events: CloudEvent[] = [];
   const calls: CallRecord[] = [];
@@ -379,7 +389,9 @@ export function createLocalCloud(options: LocalCloudOptions): LocalCloud {
         }
       }
       const input = structuredClone(call.input ?? {});
-      const reach = service.pureReads?.has(call.operation) ? [] : reachOf(call.service);
+      const reach = service.pureReads?.has(call.operation)
+        ? []
+        : (service.reaches?.[call.operation] ?? reachOf(call.service));
       const output = await changes.during(reach, () =>
         track(
           Promise.resolve().then(() =>

@@ -161,6 +161,8 @@ export class DynamoDb implements EmulatedService {
 
   private start(region: string): Promise<RegionServer> {
     const worker = new Worker(new URL("./dynalite-worker.ts", import.meta.url), {
+      // The thread's name in `top -H` and /proc (15 characters are kept): whose CPU is whose.
+      name: `ddb ${region}`,
       workerData: {
         path: this.dataDir ? join(this.dataDir, "dynamodb", region) : undefined,
         createTableMs: this.tableStatusMs,

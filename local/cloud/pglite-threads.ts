@@ -73,7 +73,8 @@ class DatabaseThread {
   hosting = 0;
 
   constructor() {
-    this.worker = new Worker(new URL("./pglite-worker.ts", import.meta.url));
+    // Named for `top -H` and /proc: whose CPU is whose.
+    this.worker = new Worker(new URL("./pglite-worker.ts", import.meta.url), { name: "databases" });
     this.worker.unref();
     this.worker.on("message", (answer: WorkerAnswer) => this.settle(answer));
     this.worker.on("error", (error) => this.fail(error));

@@ -155,6 +155,14 @@ const WRITE_RETENTION_MS = 15 * 24 * 60 * 60_000;
 
 export class Rds implements EmulatedService {
   readonly name = "RDS";
+  /** Snapshots and tags live in RDS's own state: these never reach Secrets Manager. */
+  readonly reaches: Readonly<Record<string, readonly string[]>> = {
+    CreateDBClusterSnapshot: ["RDS"],
+    CopyDBClusterSnapshot: ["RDS"],
+    DeleteDBClusterSnapshot: ["RDS"],
+    AddTagsToResource: ["RDS"],
+    RemoveTagsFromResource: ["RDS"],
+  };
   readonly pureReads: ReadonlySet<string> = new Set([
     "DescribeDBClusters",
     "DescribeDBClusterSnapshots",

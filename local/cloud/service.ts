@@ -18,6 +18,12 @@ export interface EmulatedService {
    * services it reaches again. A read not listed counts as a possible change.
    */
   readonly pureReads?: ReadonlySet<string>;
+  /**
+   * Operations that change fewer services than the service's whole reach (cloud.ts REACHES), by the
+   * services each one may change (each proven by test/local/cloud/pure-reads.test.ts): an RDS snapshot
+   * copy cannot touch Secrets Manager, so the checkpoint after a DR copy round does not serialize it.
+   */
+  readonly reaches?: Readonly<Record<string, readonly string[]>>;
   /** Resources by region (or `global`) and kind, for `cplane cloud describe`. */
   describe(): Record<string, Record<string, unknown[]>>;
   /**

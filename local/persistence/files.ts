@@ -12,12 +12,12 @@ const TEMPORARY = /\.(\d+)(?:\.[0-9a-f]+)?\.tmp$/;
 /** Writes `data` to `file` atomically; returns the bytes written. */
 export async function writeAtomically(
   file: string,
-  data: string | Uint8Array | readonly string[],
+  data: string | Uint8Array | readonly (string | Uint8Array)[],
 ): Promise<number> {
   const dir = dirname(file);
   await mkdir(dir, { recursive: true });
   const temporary = `${file}.${process.pid}.tmp`;
-  // Pieces of text are written one after another, never joined into one copy of the whole.
+  // Pieces are written one after another, never joined into one copy of the whole.
   const pieces = typeof data === "string" ? [Buffer.from(data)] : data instanceof Uint8Array ? [data] : data;
   let written = 0;
   const handle = await open(temporary, "w");

@@ -1,10 +1,12 @@
 /**
- * A service's pure reads (`pureReads`) change no state: each one listed, called on a cloud with the demo
+ * What a call can change, proven. A service's pure reads (`pureReads`) change no state: each one listed, called on a cloud with the demo
  * fleet and a snapshot, leaves the saved state of the services it could reach byte for byte as it was,
  * and their change tokens as they were (so the next checkpoint does not serialize them again). The
  * services that change with time alone (CloudWatch, traffic, Route 53's health checks: the instant
  * clock moves during a call) are left out of the comparison. Every operation a service lists must have
- * an input here: listing one proves nothing until it is tried.
+ * an input here: listing one proves nothing until it is tried. Likewise an operation a service narrows
+ * (`reaches`) leaves every service outside what it names as it was, with its token, and so do the
+ * jobs it schedules (cloud.ts JOB_REACHES).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -68,9 +70,14 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Every service's state as a checkpoint writes it, serialized afresh (every token raised first). */
-async function snapshotOfState(): Promise<Record<string, string>> {
-  cloud.context.changes?.markAll();
+/**
+ * Every service's state as a checkpoint writes it: serialized afresh (every token raised first), or as
+ * the next checkpoint would take it (reusing the text of a service whose token stands).
+ */
+async function snapshotOfState(
+  how: "afresh" | "as a checkpoint" = "afresh",
+): Promise<Record<string, string>> {
+  if (how === "afresh") cloud.context.changes?.markAll();
   const out: Record<string, string> = {};
   for (const service of Object.values(cloud.services)) {
     if (!service.save || !COMPARED.includes(service.name)) continue;
@@ -117,4 +124,62 @@ describe("pure reads", () => {
     await cloud.send({ service: "Route53", operation: "ListHostedZones", region, input: {} });
     expect(cloud.context.changes?.token("Route53")).not.toBe(before);
   });
+});
+
+const SNAPSHOT_ARN = `arn:aws:rds:${region}:123456789012:cluster-snapshot:pure-reads`;
+const PLATFORM_ARN = `arn:aws:rds:${region}:123456789012:cluster:cplane-platform`;
+
+/** An input for each narrowed operation, in an order that lets each act on what the one before made. */
+const NARROWED: [service: string, operation: string, input: Record<string, unknown>][] = [
+  [
+    "RDS",
+    "CreateDBClusterSnapshot",
+    { DBClusterIdentifier: "cplane-platform", DBClusterSnapshotIdentifier: "reach-made" },
+  ],
+  [
+    "RDS",
+    "CopyDBClusterSnapshot",
+    { SourceDBClusterSnapshotIdentifier: SNAPSHOT_ARN, TargetDBClusterSnapshotIdentifier: "reach-copy" },
+  ],
+  ["RDS", "DeleteDBClusterSnapshot", { DBClusterSnapshotIdentifier: "reach-made" }],
+  ["RDS", "AddTagsToResource", { ResourceName: PLATFORM_ARN, Tags: [{ Key: "reach", Value: "1" }] }],
+  ["RDS", "RemoveTagsFromResource", { ResourceName: PLATFORM_ARN, TagKeys: ["reach"] }],
+];
+
+describe("narrowed reaches", () => {
+  it("every operation a service narrows has an input in this test", () => {
+    const listed = Object.values(cloud.services).flatMap((service) =>
+      Object.keys(service.reaches ?? {}).map((operation) => `${service.name}:${operation}`),
+    );
+    const tried = NARROWED.map(([service, operation]) => `${service}:${operation}`);
+    expect(listed.length).toBeGreaterThan(0);
+    expect(listed.sort()).toEqual(tried.sort());
+  });
+
+  for (const [service, operation, input] of NARROWED) {
+    it(`${service}:${operation}, and the jobs it schedules, change only what it names`, async () => {
+      // Prepare
+      const reach = cloud.services[service]?.reaches?.[operation] ?? [];
+      const outside = <T>(state: Record<string, T>) =>
+        Object.fromEntries(Object.entries(state).filter(([name]) => !reach.includes(name)));
+      const before = outside(await snapshotOfState());
+      const tokensBefore = tokens();
+
+      // Act: the call, a checkpoint, then an hour for what it scheduled (a snapshot's becoming available).
+      await cloud.send({ service, operation, region, input });
+      await snapshotOfState("as a checkpoint");
+      await cloud.clock.sleep(60 * 60_000);
+      const checkpointed = await snapshotOfState("as a checkpoint");
+
+      // Assess: what it names changed; nothing outside did, state or token.
+      const tokensAfter = tokens();
+      for (const name of reach) expect(tokensAfter[name]).not.toBe(tokensBefore[name]);
+      expect(outside(tokensAfter)).toEqual(outside(tokensBefore));
+      const fresh = await snapshotOfState();
+      expect(outside(fresh)).toEqual(before);
+      expect(Object.keys(before).length).toBeGreaterThan(0);
+      // And the next checkpoint misses nothing the call or its jobs changed after the one before.
+      expect(checkpointed).toEqual(fresh);
+    });
+  }
 });
