@@ -40,7 +40,7 @@ import type {
   Tag,
 } from "@aws-sdk/client-rds";
 import { removeUnreferenced } from "../persistence/files.ts";
-import { type JsonText, objectText, SavedText } from "./changes.ts";
+import { JsonText, objectText, SavedText, toJsonText } from "./changes.ts";
 import type { CloudContext, Json } from "./context.ts";
 import { randomId } from "./context.ts";
 import type { Corruption, Databases, DataImage } from "./databases.ts";
@@ -99,6 +99,13 @@ export interface Instance {
   availabilityZone: string;
 }
 
+/**
+ * A cluster snapshot. Snapshots are values: frozen when made (`frozenSnapshot`) and replaced, never
+ * changed in place, when their status, tags or corruption change (`replaceSnapshot`). A checkpoint
+ * then serializes only the snapshots made since the last one: at fleet scale they are most of RDS's
+ * state (seven automated ones per cluster, DR copies), and all of them were serialized again after
+ * every DR copy round.
+ */
 export interface Snapshot {
   region: string;
   id: string;
@@ -147,6 +154,14 @@ interface State {
   globals: Global[];
 }
 
+/** The snapshot, its tags and each tag frozen: a change in place throws instead of escaping a checkpoint. */
+function frozenSnapshot(snapshot: Snapshot): Snapshot {
+  for (const tag of snapshot.tags) Object.freeze(tag);
+  Object.freeze(snapshot.tags);
+  return Object.freeze(snapshot);
+}
+
+const COMMA = Buffer.from(",");
 const DEFAULT_ENGINE_VERSION = "16.4";
 const DATA_READY = new Set(["available", "backing-up", "modifying"]);
 /** `VolumeWriteIOPs` is reported at 5-minute intervals; the emulation keeps as long as CloudWatch does here. */
@@ -181,6 +196,8 @@ export class Rds implements EmulatedService {
   readonly snapshotData = new Map<string, Promise<DataImage>>();
   /** The text of the last save's state (not its images). */
   private readonly saved = new SavedText();
+  /** Each snapshot's text as last saved, encoded; a snapshot replaced is serialized anew. */
+  private readonly snapshotTexts = new WeakMap<Snapshot, Uint8Array>();
   /** The files the state last returned by `save` refers to. */
   private savedFiles = new Set<string>();
   /** Hook for the Data API: a global primary's write to replay on its secondaries. */
@@ -229,9 +246,9 @@ export class Rds implements EmulatedService {
       this.state.instances = this.state.instances.filter((i) => i.arn !== String(args));
     });
     jobs.on("rds.snapshot.available", (args) => {
-      const snapshot = this.state.snapshots.find((s) => s.arn === String(args));
-      if (!snapshot || snapshot.status === "available") return;
-      snapshot.status = "available";
+      const found = this.state.snapshots.find((s) => s.arn === String(args));
+      if (!found || found.status === "available") return;
+      const snapshot = this.replaceSnapshot(found, { status: "available" });
       emitRdsEvent(
         this.ctx,
         "CLUSTER_SNAPSHOT",
@@ -385,7 +402,7 @@ export class Rds implements EmulatedService {
         `DBClusterSnapshot ${idOrArn} not found${region ? ` in ${region}` : ""}; cplane cloud describe lists the snapshots (RDS, snapshots)`,
       );
     }
-    snapshot.corruption = mode;
+    this.replaceSnapshot(snapshot, { corruption: mode });
   }
 
   // ---------------------------------------------------------------- helpers
@@ -413,7 +430,7 @@ export class Rds implements EmulatedService {
     const now = this.ctx.clock.now();
     const stamp = new Date(now).toISOString().slice(0, 16).replace("T", "-").replace(":", "-");
     const snapshotId = id ?? `rds:${cluster.id}-${stamp}`;
-    const snapshot: Snapshot = {
+    const snapshot: Snapshot = frozenSnapshot({
       region: cluster.region,
       id: snapshotId,
       arn: this.arn(cluster.region, "cluster-snapshot", snapshotId),
@@ -426,15 +443,23 @@ export class Rds implements EmulatedService {
       engineVersion: cluster.engineVersion,
       storageEncrypted: cluster.storageEncrypted,
       kmsKeyId: cluster.kmsKeyId,
-      tags: cluster.copyTagsToSnapshot ? [...cluster.tags, ...tags] : tags,
+      tags: (cluster.copyTagsToSnapshot ? [...cluster.tags, ...tags] : tags).map((t) => ({ ...t })),
       port: cluster.port,
       masterUsername: cluster.masterUsername,
-    };
+    });
     this.state.snapshots = this.state.snapshots.filter((s) => s.arn !== snapshot.arn);
     this.state.snapshots.push(snapshot);
     this.snapshotData.set(snapshot.arn, this.databases.image(cluster.arn));
     this.ctx.jobs.schedule("rds.snapshot.available", this.ctx.durations.clusterSnapshot, snapshot.arn);
     return snapshot;
+  }
+
+  /** `snapshot` with `changes`, frozen, in its place in the state; returns the new value. */
+  private replaceSnapshot(snapshot: Snapshot, changes: Partial<Snapshot>): Snapshot {
+    const next = frozenSnapshot({ ...snapshot, ...changes });
+    const at = this.state.snapshots.indexOf(snapshot);
+    if (at >= 0) this.state.snapshots[at] = next;
+    return next;
   }
 
   private pruneAutomated(cluster: Cluster): void {
@@ -981,7 +1006,7 @@ export class Rds implements EmulatedService {
           `Cannot create the cluster snapshot because one with the identifier ${id} already exists.`,
         );
       }
-      const copy: Snapshot = {
+      const copy: Snapshot = frozenSnapshot({
         ...source,
         region,
         id,
@@ -990,9 +1015,13 @@ export class Rds implements EmulatedService {
         type: "manual",
         createTime: source.createTime,
         kmsKeyId: input.KmsKeyId ?? source.kmsKeyId,
-        tags: input.CopyTags ? [...source.tags, ...(input.Tags ?? [])] : [...(input.Tags ?? [])],
+        tags: (input.CopyTags ? [...source.tags, ...(input.Tags ?? [])] : [...(input.Tags ?? [])]).map(
+          (t) => ({
+            ...t,
+          }),
+        ),
         sourceArn: source.arn,
-      };
+      });
       this.state.snapshots.push(copy);
       this.snapshotData.set(copy.arn, this.snapshotData.get(source.arn) ?? Promise.resolve({}));
       const delay =
@@ -1150,22 +1179,31 @@ export class Rds implements EmulatedService {
     },
     AddTagsToResource: (input: AddTagsToResourceCommandInput) => {
       const target = this.taggable(input.ResourceName);
-      for (const tag of input.Tags ?? []) {
-        const at = target.tags.findIndex((t) => t.Key === tag.Key);
-        if (at >= 0) target.tags.splice(at, 1);
-        target.tags.push({ Key: tag.Key, Value: tag.Value });
-      }
+      const added = new Set((input.Tags ?? []).map((t) => t.Key));
+      this.retag(target, [
+        ...target.tags.filter((t) => !added.has(t.Key)),
+        ...(input.Tags ?? []).map((t) => ({ Key: t.Key, Value: t.Value })),
+      ]);
       return {};
     },
     RemoveTagsFromResource: (input: RemoveTagsFromResourceCommandInput) => {
       const target = this.taggable(input.ResourceName);
-      target.tags = target.tags.filter((t) => !(input.TagKeys ?? []).includes(t.Key ?? ""));
+      this.retag(
+        target,
+        target.tags.filter((t) => !(input.TagKeys ?? []).includes(t.Key ?? "")),
+      );
       return {};
     },
     ListTagsForResource: (input: ListTagsForResourceCommandInput) => ({
       TagList: this.taggable(input.ResourceName).tags.map((t) => ({ ...t })),
     }),
   };
+
+  /** Gives a resource its new tags: a snapshot is replaced (it is a value), the others change in place. */
+  private retag(target: { tags: Tag[] }, tags: Tag[]): void {
+    if (this.state.snapshots.includes(target as Snapshot)) this.replaceSnapshot(target as Snapshot, { tags });
+    else target.tags = tags;
+  }
 
   private taggable(arn: string | undefined): { tags: Tag[] } {
     const found =
@@ -1287,7 +1325,11 @@ export class Rds implements EmulatedService {
   save(dir: string): Promise<JsonText> {
     // Serialized again only once a path that may change RDS ran since the last save (changes.ts); the
     // images below are asked of the databases every time (they know what was used since their last).
-    const state = this.saved.take(this.ctx.changes?.token(this.name), () => this.state);
+    const state = this.saved.take(
+      this.ctx.changes?.token(this.name),
+      () => this.state,
+      () => this.stateText(),
+    );
     const images: { key: string; take: () => Promise<DataImage> }[] = [
       ...[...this.snapshotData].map(([key, image]) => ({ key, take: () => image })),
       ...this.databases
@@ -1295,6 +1337,30 @@ export class Rds implements EmulatedService {
         .map((key) => ({ key, take: () => this.databases.image(key, { track: false }) })),
     ];
     return this.writeImages(join(dir, "rds"), images).then((files) => objectText({ state, files }));
+  }
+
+  /**
+   * `toJsonText(this.state)`, with each snapshot's text taken from the last save when that snapshot
+   * is the same value (snapshots are replaced, never changed: `frozenSnapshot`).
+   */
+  private stateText(): JsonText {
+    const { clusters, instances, snapshots, globals } = this.state;
+    const pieces: Uint8Array[] = [];
+    for (const snapshot of snapshots) {
+      let text = this.snapshotTexts.get(snapshot);
+      if (!text) {
+        text = Buffer.from(toJsonText(snapshot).text, "utf8");
+        this.snapshotTexts.set(snapshot, text);
+      }
+      if (pieces.length > 0) pieces.push(COMMA);
+      pieces.push(text);
+    }
+    return objectText({
+      clusters: toJsonText(clusters),
+      instances: toJsonText(instances),
+      snapshots: new JsonText(["[", Buffer.concat(pieces), "]"]),
+      globals: toJsonText(globals),
+    });
   }
 
   private async writeImages(
@@ -1337,7 +1403,7 @@ export class Rds implements EmulatedService {
 
   async load(saved: Json, dir: string): Promise<void> {
     const { state, files } = fromJson<{ state: State; files: Record<string, string> }>(saved);
-    this.state = state;
+    this.state = { ...state, snapshots: state.snapshots.map(frozenSnapshot) };
     // Images stay in their files until a database opens from one; the same file is one image.
     const images = new Map<string, Image>();
     const read = (key: string): DataImage => {
