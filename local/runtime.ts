@@ -32,6 +32,7 @@ import {
   type LocalEventBridge,
   type TargetDispatcher,
 } from "./bus/index.ts";
+import { inBackground } from "./clock/background.ts";
 import { type Clock, type ClockMode, createClock, formatClockMode, parseClockMode } from "./clock/clock.ts";
 import { createLocalCloud, type LocalCloud } from "./cloud/cloud.ts";
 import { createDemoFleet } from "./cloud/demo.ts";
@@ -647,11 +648,13 @@ async function assemble(options: RuntimeOptions, lock: DataDirLock | undefined):
   // Checkpoints from here on (a start that failed before must write nothing after releasing the lock).
   if (checkpoints) {
     const live = checkpoints;
-    engine.onChange(() => live.changed());
-    cloud.onChange(() => live.changed());
+    // Changes by the schedules' own runs wait longer for their checkpoint (checkpoints.ts).
+    const changed = () => live.changed(inBackground() ? "background" : "request");
+    engine.onChange(changed);
+    cloud.onChange(changed);
     // A speed changed while running is state too: the next start without --speed takes it up.
     clock.onModeChange(() => live.changed());
-    busReady.onLog(() => live.changed());
+    busReady.onLog(changed);
     // What this start loaded, redrove and created is the first state to write.
     live.changed();
   }

@@ -20,3 +20,13 @@ export function runInBackground<T>(work: () => T): T {
 export function inBackground(): boolean {
   return background.getStore() === true;
 }
+
+/**
+ * `fn`, to run later as the work that made it: background if its caller was, otherwise not, whoever
+ * calls it. The virtual clock fires many timers from one real timer, armed by whichever caller was
+ * first; without this, a timer of someone's request could run as the background work that happened
+ * to arm that real timer, and the other way round.
+ */
+export function asItsCaller(fn: () => void): () => void {
+  return inBackground() ? () => background.run(true, fn) : () => background.exit(fn);
+}

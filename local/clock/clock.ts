@@ -15,6 +15,8 @@
  * still has ten, now at the new rate.
  */
 
+import { asItsCaller } from "./background.ts";
+
 export type ClockMode =
   | { readonly kind: "real" }
   | { readonly kind: "scaled"; readonly factor: number }
@@ -206,9 +208,11 @@ class VirtualClock implements Clock {
       settled = true;
       if (!background) this.foreground--;
     };
+    // Runs as the work that set it (background or not), not as whoever armed the real timer.
+    const run = asItsCaller(fn);
     timer.fn = () => {
       settle();
-      fn();
+      run();
     };
     return {
       due: timer.due,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { inBackground, runInBackground } from "../../../local/clock/background.ts";
 import {
   createClock,
   formatClockMode,
@@ -135,6 +136,30 @@ describe("background timers", () => {
     await new Promise((r) => setTimeout(r, 30));
     expect(after).toBe(5);
     expect(ticks).toBe(5);
+  });
+});
+
+describe("background work (local/clock/background.ts)", () => {
+  it("a timer fires as the work that set it, whoever armed the clock's real timer", async () => {
+    // Prepare: background work sets the first timer (it arms the one real timer), a request's timer
+    // falls due at the same instant, and the other way round.
+    const clock = createClock({ mode: { kind: "scaled", factor: 1_000 }, start: START });
+    const seen: Record<string, boolean> = {};
+    runInBackground(() => clock.setTimer(1_000, () => (seen["background, first"] = inBackground())));
+    clock.setTimer(1_000, () => (seen["request, second"] = inBackground()));
+    clock.setTimer(2_000, () => (seen["request, first"] = inBackground()));
+    runInBackground(() => clock.setTimer(2_000, () => (seen["background, second"] = inBackground())));
+
+    // Act
+    await clock.sleep(3_000);
+
+    // Assess
+    expect(seen).toEqual({
+      "background, first": true,
+      "request, second": false,
+      "request, first": false,
+      "background, second": true,
+    });
   });
 });
 

@@ -173,5 +173,76 @@ describe("checkpoint schedule", () => {
     expect(() => new Checkpoints({ write, timing: { quietMs: 500, maxDelayMs: 100 } })).toThrow(
       /maxDelayMs \(100\) must be at least quietMs \(500\)/,
     );
+    expect(() => new Checkpoints({ write, timing: { maxDelayMs: 1_000, backgroundDelayMs: 500 } })).toThrow(
+      /backgroundDelayMs \(500\) must be at least maxDelayMs \(1000\)/,
+    );
+  });
+});
+
+describe("checkpoint schedule of background work", () => {
+  const timing = { quietMs: 100, maxDelayMs: 1_000, backgroundDelayMs: 10_000 };
+
+  it("writes the changes of background work together, backgroundDelayMs after the first", async () => {
+    // Prepare
+    const writer = recordingWriter();
+    const checkpoints = new Checkpoints({ write: writer.write, timing });
+
+    // Act: a round of background work every 2.5 s (a DR copy round at speed 60), for 30 s.
+    for (let t = 0; t < 30_000; t += 2_500) {
+      checkpoints.changed("background");
+      await vi.advanceTimersByTimeAsync(2_500);
+    }
+
+    // Assess: three checkpoints, not twelve; each within 10 s of the first change it holds.
+    expect(writer.calls).toEqual([10_000, 20_000, 30_000]);
+  });
+
+  it("writes on the short schedule as soon as someone's change joins, taking the background ones with it", async () => {
+    // Prepare
+    const writer = recordingWriter();
+    const checkpoints = new Checkpoints({ write: writer.write, timing });
+    checkpoints.changed("background");
+    await vi.advanceTimersByTimeAsync(3_000);
+
+    // Act
+    checkpoints.changed("request");
+    await vi.advanceTimersByTimeAsync(200);
+
+    // Assess: written 100 ms after the request's change; nothing is left pending for 10 s later.
+    expect(writer.calls).toEqual([3_100]);
+    expect(checkpoints.status.pending).toBe(false);
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(writer.calls).toEqual([3_100]);
+  });
+
+  it("a background change made during a write waits for its own delay, a request's does not", async () => {
+    // Prepare: a write in flight.
+    const writer = recordingWriter({ hold: true });
+    const checkpoints = new Checkpoints({ write: writer.write, timing });
+    checkpoints.changed("request");
+    await vi.advanceTimersByTimeAsync(100);
+    expect(writer.calls).toEqual([100]);
+
+    // Act: background work changes something meanwhile; the write ends at 500.
+    await vi.advanceTimersByTimeAsync(200);
+    checkpoints.changed("background");
+    await vi.advanceTimersByTimeAsync(200);
+    writer.releases.shift()?.();
+    await vi.advanceTimersByTimeAsync(5_000);
+
+    // Assess: not yet written 5 s later; written 10 s after that change.
+    expect(writer.calls).toEqual([100]);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(writer.calls).toEqual([100, 10_300]);
+  });
+
+  it("flush writes background changes at once", async () => {
+    const writer = recordingWriter();
+    const checkpoints = new Checkpoints({ write: writer.write, timing });
+    checkpoints.changed("background");
+
+    await checkpoints.flush();
+
+    expect(writer.calls).toEqual([0]);
   });
 });
