@@ -35,7 +35,7 @@ if (child === undefined) {
       stdio: "inherit",
       // As `npm start` runs the runtime (package.json): glibc's fixed mmap threshold returns the
       // buffers of closed databases to the system instead of keeping them in its heaps.
-      env: { MALLOC_MMAP_THRESHOLD_: "131072", ...process.env, FLEET_CHILD_N: String(n) },
+      env: { MALLOC_MMAP_THRESHOLD_: "16384", ...process.env, FLEET_CHILD_N: String(n) },
     });
     if (run.status !== 0) failed++;
   }
@@ -228,6 +228,17 @@ try {
   stopWatching();
   const idleCheckpoints = checkpoints.status.written - writtenBefore;
   for (const [stack, count] of why) console.error(`changed ${count}x: ${stack}`);
+  if (process.env.BENCH_WHY) {
+    // The cloud calls of the window (`at` is simulated time), by service and operation.
+    const byOperation = new Map<string, number>();
+    for (const call of runtime.cloud.calls) {
+      if (call.at < idleFrom || call.at > idleTo) continue;
+      const key = `${call.service}:${call.operation}`;
+      byOperation.set(key, (byOperation.get(key) ?? 0) + 1);
+    }
+    const listed = [...byOperation].sort((a, b) => b[1] - a[1]).map(([key, n]) => `${key} ${n}`);
+    console.error(`cloud calls in the window: ${listed.join(", ")}`);
+  }
   gc?.();
   await sleep(500);
   gc?.();
