@@ -8,7 +8,9 @@
 import {
   CreateAccessEntryCommand,
   DeletePodIdentityAssociationCommand,
+  DescribeAccessEntryCommand,
   EKSClient,
+  ListAssociatedAccessPoliciesCommand,
   ListPodIdentityAssociationsCommand,
 } from "@aws-sdk/client-eks";
 import { CreateRoleCommand, DeleteRoleCommand, IAMClient } from "@aws-sdk/client-iam";
@@ -28,7 +30,7 @@ import { findGlobal } from "../../functions/failover/lib/dr-setup.ts";
 import { readReadiness } from "../../functions/failover/lib/store.ts";
 import { createAwsClient } from "../../functions/shared/aws-clients.ts";
 import { TransientError } from "../../functions/shared/errors.ts";
-import { LABEL_TIER } from "../../functions/tenant/lib/namespace.ts";
+import { LABEL_TIER, operatorGroup } from "../../functions/tenant/lib/namespace.ts";
 import { getTenant } from "../../functions/tenant/lib/registry.ts";
 import type { Decision } from "../../local/iam/authorizer.ts";
 import { EKS_CLUSTER_NAME, type Runtime } from "../../local/runtime.ts";
@@ -148,6 +150,53 @@ describe("the rare paths' calls, authorized as each function's role", () => {
 
     // Assess: onboarded, the stale entry deleted before the new role's was made
     expect(asked(from, "tenant/create-namespace", "eks:DeleteAccessEntry")).toEqual(["Allow"]);
+  }, 300_000);
+
+  it("ensure-dr: an access entry in the paired region left for an earlier role of the operators' ARN is replaced (DeleteAccessEntry)", async () => {
+    // Prepare: the operators' role made and given an entry on the paired region's tenant cluster, then
+    // deleted with the entry left behind (EKS keys an entry by the role's unique id: it would not let
+    // the role onboarding makes next in)
+    const slug = "stale-dr-entry";
+    const roleName = `cplane-local-tenant-${slug}-operators`;
+    const iam = createAwsClient(IAMClient, { trace: false });
+    const { Role } = await iam.send(
+      new CreateRoleCommand({
+        RoleName: roleName,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Principal: { Service: "eks.amazonaws.com" }, Action: "sts:AssumeRole" },
+          ],
+        }),
+      }),
+    );
+    const principalArn = Role?.Arn as string;
+    const drEks = createAwsClient(EKSClient, { trace: false, region: runtime.secondaryRegion });
+    const { accessEntry: stale } = await drEks.send(
+      new CreateAccessEntryCommand({ clusterName: EKS_CLUSTER_NAME, principalArn }),
+    );
+    await iam.send(new DeleteRoleCommand({ RoleName: roleName }));
+    const from = decisions.length;
+
+    // Act
+    await onboard(runtime, [{ name: "Stale Dr Entry", tier: "basic" }]);
+
+    // Assess: the entry there is a new one, made for the tenant's operators, with their namespace's view
+    const { accessEntry } = await drEks.send(
+      new DescribeAccessEntryCommand({ clusterName: EKS_CLUSTER_NAME, principalArn }),
+    );
+    expect(accessEntry?.accessEntryArn).not.toBe(stale?.accessEntryArn);
+    expect(accessEntry).toMatchObject({
+      kubernetesGroups: [operatorGroup(slug)],
+      tags: { "cplane:tenant": slug },
+    });
+    const { associatedAccessPolicies } = await drEks.send(
+      new ListAssociatedAccessPoliciesCommand({ clusterName: EKS_CLUSTER_NAME, principalArn }),
+    );
+    expect(associatedAccessPolicies).toMatchObject([
+      { accessScope: { type: "namespace", namespaces: [slug] } },
+    ]);
+    expect(asked(from, "failover/ensure-dr", "eks:DeleteAccessEntry")).toEqual(["Allow"]);
   }, 300_000);
 
   describe("a premium tenant", () => {
