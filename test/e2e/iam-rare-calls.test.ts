@@ -57,6 +57,33 @@ const asked = (from: number, functionId: string, action: string) =>
 const invoke = (functionId: string, payload: unknown) =>
   runtime.functions.invoke(functionId, payload) as Promise<Record<string, unknown>>;
 
+/**
+ * The operators' role of `slug` made and given an access entry on the tenant cluster of `region`, then
+ * deleted with the entry left behind (EKS keys an entry by the role's unique id: it would not let the
+ * role onboarding makes next in). The entry left, and the principal it names.
+ */
+async function staleOperatorEntry(slug: string, region = runtime.region) {
+  const roleName = `cplane-local-tenant-${slug}-operators`;
+  const iam = createAwsClient(IAMClient, { trace: false });
+  const { Role } = await iam.send(
+    new CreateRoleCommand({
+      RoleName: roleName,
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Principal: { Service: "eks.amazonaws.com" }, Action: "sts:AssumeRole" },
+        ],
+      }),
+    }),
+  );
+  const principalArn = Role?.Arn as string;
+  const { accessEntry } = await createAwsClient(EKSClient, { trace: false, region }).send(
+    new CreateAccessEntryCommand({ clusterName: EKS_CLUSTER_NAME, principalArn }),
+  );
+  await iam.send(new DeleteRoleCommand({ RoleName: roleName }));
+  return { principalArn, accessEntry };
+}
+
 describe("the rare paths' calls, authorized as each function's role", () => {
   it("validate-and-register: a repeated request whose onboarding execution is gone takes it over (DescribeExecution)", async () => {
     // Prepare: a tenant left onboarding by an execution that does not exist
@@ -125,24 +152,8 @@ describe("the rare paths' calls, authorized as each function's role", () => {
   }, 300_000);
 
   it("create-namespace: an access entry left for an earlier role of the operators' ARN is replaced (DeleteAccessEntry)", async () => {
-    // Prepare: the operators' role made and given an entry, then deleted with the entry left behind
-    const roleName = "cplane-local-tenant-stale-entry-operators";
-    const iam = createAwsClient(IAMClient, { trace: false });
-    const { Role } = await iam.send(
-      new CreateRoleCommand({
-        RoleName: roleName,
-        AssumeRolePolicyDocument: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            { Effect: "Allow", Principal: { Service: "eks.amazonaws.com" }, Action: "sts:AssumeRole" },
-          ],
-        }),
-      }),
-    );
-    await createAwsClient(EKSClient, { trace: false }).send(
-      new CreateAccessEntryCommand({ clusterName: EKS_CLUSTER_NAME, principalArn: Role?.Arn as string }),
-    );
-    await iam.send(new DeleteRoleCommand({ RoleName: roleName }));
+    // Prepare: an entry left at home for an earlier role of the operators' ARN
+    await staleOperatorEntry("stale-entry");
     const from = decisions.length;
 
     // Act
@@ -153,29 +164,10 @@ describe("the rare paths' calls, authorized as each function's role", () => {
   }, 300_000);
 
   it("ensure-dr: an access entry in the paired region left for an earlier role of the operators' ARN is replaced (DeleteAccessEntry)", async () => {
-    // Prepare: the operators' role made and given an entry on the paired region's tenant cluster, then
-    // deleted with the entry left behind (EKS keys an entry by the role's unique id: it would not let
-    // the role onboarding makes next in)
+    // Prepare: an entry left in the paired region for an earlier role of the operators' ARN
     const slug = "stale-dr-entry";
-    const roleName = `cplane-local-tenant-${slug}-operators`;
-    const iam = createAwsClient(IAMClient, { trace: false });
-    const { Role } = await iam.send(
-      new CreateRoleCommand({
-        RoleName: roleName,
-        AssumeRolePolicyDocument: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            { Effect: "Allow", Principal: { Service: "eks.amazonaws.com" }, Action: "sts:AssumeRole" },
-          ],
-        }),
-      }),
-    );
-    const principalArn = Role?.Arn as string;
+    const { principalArn, accessEntry: stale } = await staleOperatorEntry(slug, runtime.secondaryRegion);
     const drEks = createAwsClient(EKSClient, { trace: false, region: runtime.secondaryRegion });
-    const { accessEntry: stale } = await drEks.send(
-      new CreateAccessEntryCommand({ clusterName: EKS_CLUSTER_NAME, principalArn }),
-    );
-    await iam.send(new DeleteRoleCommand({ RoleName: roleName }));
     const from = decisions.length;
 
     // Act

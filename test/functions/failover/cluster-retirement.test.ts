@@ -43,6 +43,11 @@ const snapshot = (id: string, at: string, status = "available"): DBClusterSnapsh
   Status: status,
 });
 
+const snapshotsThere = (...snapshots: DBClusterSnapshot[]) =>
+  rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: snapshots });
+/** The cluster retired as re-establishing does (`final` false) or as region clearing does. */
+const retire = (final: boolean) => retireCluster("us-west-2", cluster, owner, { after: since, final });
+
 beforeEach(() => {
   rds.reset();
   rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [cluster] });
@@ -58,12 +63,10 @@ beforeEach(() => {
 describe("retireCluster", () => {
   it("takes a -stale- snapshot when the only one there is older than the cluster (an earlier cluster's)", async () => {
     // Prepare: a -stale- snapshot an earlier failover took of an earlier cluster of this identifier
-    rds.on(DescribeDBClusterSnapshotsCommand).resolves({
-      DBClusterSnapshots: [snapshot("tenant-acme-stale-20260101-000000", "2026-01-01T00:00:00Z")],
-    });
+    snapshotsThere(snapshot("tenant-acme-stale-20260101-000000", "2026-01-01T00:00:00Z"));
 
     // Act
-    const retired = await retireCluster("us-west-2", cluster, owner, { after: since, final: false });
+    const retired = await retire(false);
 
     // Assess: a new snapshot of this cluster, with its tags; nothing deleted
     expect(retired).toMatchObject({
@@ -87,23 +90,19 @@ describe("retireCluster", () => {
   });
 
   it("counts the tenant's final snapshot only where the caller says offboarding took it", async () => {
-    rds.on(DescribeDBClusterSnapshotsCommand).resolves({
-      DBClusterSnapshots: [snapshot("tenant-acme-final", "2026-11-21T10:00:00Z")],
-    });
+    snapshotsThere(snapshot("tenant-acme-final", "2026-11-21T10:00:00Z"));
 
-    const reestablishing = await retireCluster("us-west-2", cluster, owner, { after: since, final: false });
-    const offboarded = await retireCluster("us-west-2", cluster, owner, { after: since, final: true });
+    const reestablishing = await retire(false);
+    const offboarded = await retire(true);
 
     expect(reestablishing.state).toBe("snapshotting");
     expect(offboarded).toMatchObject({ state: "removed", kept: "tenant-acme-final" });
   });
 
   it("waits while the kept snapshot is being made", async () => {
-    rds.on(DescribeDBClusterSnapshotsCommand).resolves({
-      DBClusterSnapshots: [snapshot("tenant-acme-stale-20261122-100000", "2026-11-22T10:00:00Z", "creating")],
-    });
+    snapshotsThere(snapshot("tenant-acme-stale-20261122-100000", "2026-11-22T10:00:00Z", "creating"));
 
-    const retired = await retireCluster("us-west-2", cluster, owner, { after: since, final: false });
+    const retired = await retire(false);
 
     expect(retired).toEqual({
       state: "waiting",
@@ -114,11 +113,9 @@ describe("retireCluster", () => {
   });
 
   it("once its kept snapshot is available: protection off, its instances, then the cluster", async () => {
-    rds.on(DescribeDBClusterSnapshotsCommand).resolves({
-      DBClusterSnapshots: [snapshot("tenant-acme-stale-20261122-100000", "2026-11-22T10:00:00Z")],
-    });
+    snapshotsThere(snapshot("tenant-acme-stale-20261122-100000", "2026-11-22T10:00:00Z"));
 
-    const retired = await retireCluster("us-west-2", cluster, owner, { after: since, final: false });
+    const retired = await retire(false);
 
     expect(retired).toEqual({
       state: "removed",
@@ -142,16 +139,14 @@ describe("retireCluster", () => {
   });
 
   it("waits when the cluster is refused while its instances are still going", async () => {
-    rds.on(DescribeDBClusterSnapshotsCommand).resolves({
-      DBClusterSnapshots: [snapshot("tenant-acme-stale-20261122-100000", "2026-11-22T10:00:00Z")],
-    });
+    snapshotsThere(snapshot("tenant-acme-stale-20261122-100000", "2026-11-22T10:00:00Z"));
     rds.on(DeleteDBClusterCommand).rejects(
       Object.assign(new Error("Cluster cannot be deleted, it still contains DB instances"), {
         name: "InvalidDBClusterStateFault",
       }),
     );
 
-    const retired = await retireCluster("us-west-2", cluster, owner, { after: since, final: false });
+    const retired = await retire(false);
 
     expect(retired).toMatchObject({
       state: "waiting",
