@@ -7,8 +7,13 @@
  */
 import type { FunctionSpec, IamStatement, KubernetesAccess, ResourceRef } from "../shared/catalog.ts";
 import { CLUSTER_ENV, TENANT_CLUSTER_NAME } from "../tenant/catalog.ts";
-import { DR_TENANT_CLUSTER_ADMIN, drSpaceCreation } from "./dr-space-iam.ts";
-import { BOTH_TENANT_CLUSTERS, regionClearing } from "./region-clearing-iam.ts";
+import {
+  DR_TENANT_CLUSTER_ADMIN,
+  drSpaceCreation,
+  drSpaceEksRemoval,
+  staleDrAccessEntryReplacement,
+} from "./dr-space-iam.ts";
+import { BOTH_TENANT_CLUSTERS, HOME_TENANT_CLUSTER, regionClearing } from "./region-clearing-iam.ts";
 
 const TABLE: ResourceRef = { ref: "tenantTable" };
 const BUS: ResourceRef = { ref: "bus" };
@@ -179,6 +184,7 @@ export const failoverFunctions = [
       ...DR_CREATION,
       registry("UpdateItem"),
       ...drSpaceCreation,
+      staleDrAccessEntryReplacement,
     ],
     { ...ENV, ...CLUSTER_ENV },
     60,
@@ -187,8 +193,9 @@ export const failoverFunctions = [
   spec(
     "remove-dr",
     "Detaches and deletes a tenant's global secondary and global database, its DR snapshots, and its namespace and secret replica in the paired region; for a tenant a failover moved, clears the home region or records it as a leftover",
-    // Taking DR away in the paired region and clearing a region are one set of calls (region-clearing-iam.ts).
-    [...regionClearing, registry("GetItem")],
+    // Clearing a region (region-clearing-iam.ts), and the DR space's Kubernetes side in the paired region
+    // (for a tenant at home, and where a moved tenant runs).
+    [...regionClearing, ...drSpaceEksRemoval, registry("GetItem")],
     { ...ENV, ...CLUSTER_ENV, SECRET_RECOVERY_WINDOW_DAYS: "30" },
     60,
     BOTH_TENANT_CLUSTERS,
@@ -199,7 +206,8 @@ export const failoverFunctions = [
     [registry("Scan", "GetItem", "UpdateItem"), ...regionClearing],
     { ...ENV, ...CLUSTER_ENV, SECRET_RECOVERY_WINDOW_DAYS: "30" },
     300,
-    BOTH_TENANT_CLUSTERS,
+    // Namespaces only at home: offboarding's DR step leaves none in the paired region (lib/region-clearing.ts).
+    HOME_TENANT_CLUSTER,
   ),
   spec(
     "reconcile-dr",

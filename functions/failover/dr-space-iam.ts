@@ -32,7 +32,7 @@ export const drSpaceCreation: IamStatement[] = [
   },
   { actions: ["eks:TagResource"], resources: [DR_CLUSTER, DR_ASSOCIATIONS, DR_ACCESS_ENTRIES] },
   // The operators' access entry there, as at home: only for operator roles, only the view policy, only
-  // on the tenant's namespace; a stale entry for an earlier role of the same ARN is replaced.
+  // on the tenant's namespace.
   { actions: ["iam:GetRole"], resources: [OPERATOR_ROLES] },
   {
     actions: ["eks:CreateAccessEntry"],
@@ -49,7 +49,6 @@ export const drSpaceCreation: IamStatement[] = [
       },
     },
   },
-  { actions: ["eks:DeleteAccessEntry"], resources: [DR_ACCESS_ENTRIES] },
   {
     actions: ["iam:PassRole"],
     resources: ["arn:${partition}:iam::${account}:role/${app}-${stage}-tenant-app"],
@@ -62,6 +61,16 @@ export const drSpaceCreation: IamStatement[] = [
     conditions: { "ForAllValues:StringEquals": { "secretsmanager:AddReplicaRegions": ["${drRegion}"] } },
   },
 ];
+
+/**
+ * An access entry there left for an earlier role of the operators' ARN, replaced (lib/dr-space.ts
+ * `ensureDrAccessEntry`): only by the onboarding that made the role (ensure-dr). The readiness run's
+ * reconciliation never made a role, and the onboarding that did has replaced any such entry already.
+ */
+export const staleDrAccessEntryReplacement: IamStatement = {
+  actions: ["eks:DeleteAccessEntry"],
+  resources: [DR_ACCESS_ENTRIES],
+};
 
 /** The DR space's Kubernetes side in the paired region: its Pod Identity association and access entry. */
 export const drSpaceEksRemoval: IamStatement[] = [

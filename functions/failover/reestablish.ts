@@ -8,26 +8,18 @@
  * available. Every tenant's secret, promoted to a standalone secret where it serves now, is replicated
  * again over the stale one (lib/secret-replication.ts). A region still down is left for the next run.
  */
-import {
-  CreateDBClusterSnapshotCommand,
-  DeleteDBClusterCommand,
-  DeleteDBInstanceCommand,
-  DescribeDBClusterSnapshotsCommand,
-  DescribeDBInstancesCommand,
-  ModifyDBClusterCommand,
-} from "@aws-sdk/client-rds";
 import { z } from "zod";
-import { awsNow } from "../shared/aws-clients.ts";
 import { defineStep } from "../shared/handler.ts";
 import { TAG_TENANT, tagValue } from "../tenant/lib/database.ts";
 import { isAwsError } from "../tenant/lib/errors.ts";
 import { now } from "../tenant/lib/inputs.ts";
 import { listTenantBriefs, recordStep } from "../tenant/lib/registry.ts";
-import { isOutage, otherRegion, rdsIn, regionPair } from "./lib/aws.ts";
+import { isOutage, otherRegion, regionPair } from "./lib/aws.ts";
+import { retireCluster } from "./lib/cluster-retirement.ts";
 import { DR_PROFILES, TAG_DR } from "./lib/dr-profiles.ts";
 import { findClusterIn } from "./lib/dr-setup.ts";
 import { Inventory } from "./lib/inventory.ts";
-import { drNames, stamp } from "./lib/names.ts";
+import { drNames } from "./lib/names.ts";
 import { reestablishReplica, secretInLine } from "./lib/secret-replication.ts";
 
 export const ReestablishInput = z.object({ executionArn: z.string().min(1) });
@@ -65,7 +57,6 @@ export const handler = defineStep(ReestablishInput, async (input): Promise<Reest
     const home = tenant.region || regionPair().home;
     const old = otherRegion(home);
     const names = drNames(tenant.slug);
-    const rds = rdsIn(old);
     try {
       // The listing names the candidates; what is acted on is read again.
       if (!(await inventory.cluster(old, names.clusterIdentifier))) continue;
@@ -73,61 +64,26 @@ export const handler = defineStep(ReestablishInput, async (input): Promise<Reest
       if (!stale || stale.Status === "deleting" || stale.GlobalClusterIdentifier) continue;
       if (tagValue(stale.TagList, TAG_TENANT) !== tenant.slug || tagValue(stale.TagList, TAG_DR) === "true")
         continue;
-      const { DBClusterSnapshots } = await rds.send(
-        new DescribeDBClusterSnapshotsCommand({
-          DBClusterIdentifier: names.clusterIdentifier,
-          SnapshotType: "manual",
-        }),
-      );
-      const kept = (DBClusterSnapshots ?? []).find((s) =>
-        s.DBClusterSnapshotIdentifier?.startsWith(`${names.clusterIdentifier}-stale-`),
-      );
-      if (!kept) {
-        const id = `${names.clusterIdentifier}-stale-${stamp(awsNow())}`;
-        await rds.send(
-          new CreateDBClusterSnapshotCommand({
-            DBClusterIdentifier: names.clusterIdentifier,
-            DBClusterSnapshotIdentifier: id,
-            Tags: stale.TagList,
-          }),
-        );
-        result.snapshotted.push(`${old}/${id}`);
+      // Only a snapshot taken since this cluster was made is its kept copy (an earlier `-stale-` one is
+      // of the cluster an earlier failover left here).
+      const retired = await retireCluster(old, stale, tenant, {
+        after: new Date(stale.ClusterCreateTime ?? 0).toISOString(),
+        final: false,
+      });
+      if (retired.state === "snapshotting") {
+        result.snapshotted.push(`${old}/${retired.snapshot}`);
         continue;
       }
-      if (kept.Status !== "available" || stale.Status !== "available") {
+      if (retired.state === "waiting") {
         result.waiting.push(tenant.slug);
         continue;
       }
-      if (stale.DeletionProtection)
-        await rds.send(
-          new ModifyDBClusterCommand({
-            DBClusterIdentifier: names.clusterIdentifier,
-            DeletionProtection: false,
-            ApplyImmediately: true,
-          }),
-        );
-      const { DBInstances } = await rds.send(
-        new DescribeDBInstancesCommand({
-          Filters: [{ Name: "db-cluster-id", Values: [names.clusterIdentifier] }],
-        }),
-      );
-      for (const instance of DBInstances ?? []) {
-        if (instance.DBInstanceStatus === "deleting") continue;
-        await rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: instance.DBInstanceIdentifier }));
-      }
-      if ((DBInstances ?? []).length > 0) {
-        result.waiting.push(tenant.slug);
-        continue;
-      }
-      await rds.send(
-        new DeleteDBClusterCommand({ DBClusterIdentifier: names.clusterIdentifier, SkipFinalSnapshot: true }),
-      );
       result.removed.push(`${old}/${names.clusterIdentifier}`);
       await recordStep(tenant.slug, {
         at: now(),
         step: "reestablish-dr",
         outcome: "removed",
-        reason: `stale cluster in ${old} removed after its snapshot ${kept.DBClusterSnapshotIdentifier}; copies now go from ${home} to ${old}`,
+        reason: `stale cluster in ${old} removed after its snapshot ${retired.kept}; copies now go from ${home} to ${old}`,
         executionArn: input.executionArn,
       });
     } catch (error) {

@@ -2,12 +2,13 @@
  * IAM of taking a leaving tenant's things out of either region (lib/region-clearing.ts): offboarding's
  * DR step for a tenant a failover moved, and the readiness run's sweep of what offboarding could not
  * reach. Destructive RDS calls only on resources tagged for a tenant; the app secrets by their prefix;
- * at home the namespace steps' own removal (operators' access entry and role, Pod Identity), in the
- * paired region the DR space's; cluster admin on the tenant cluster of both regions.
+ * at home the namespace steps' own removal (operators' access entry and role, Pod Identity). The paired
+ * region's DR space (its namespace, association and access entry) is offboarding's DR step's alone
+ * (`drSpaceEksRemoval`): the sweep never finds one there (lib/region-clearing.ts says why).
  */
 import type { IamStatement, KubernetesAccess } from "../shared/catalog.ts";
 import { eksNamespaceRemoval, TENANT_CLUSTER_ADMIN } from "../tenant/catalog.ts";
-import { DR_TENANT_CLUSTER_ADMIN, drSpaceEksRemoval } from "./dr-space-iam.ts";
+import { DR_TENANT_CLUSTER_ADMIN } from "./dr-space-iam.ts";
 
 const REGIONS = ["${region}", "${drRegion}"] as const;
 const rds = (kind: string, name: string) =>
@@ -53,9 +54,10 @@ export const regionClearing: IamStatement[] = [
     resources: APP_SECRETS,
   },
   ...eksNamespaceRemoval,
-  // The DR space's Kubernetes side; its secret is the statement above (both regions).
-  ...drSpaceEksRemoval,
 ];
+
+/** Cluster admin on the home tenant cluster, for the reason the namespace steps have it. */
+export const HOME_TENANT_CLUSTER: readonly KubernetesAccess[] = [TENANT_CLUSTER_ADMIN];
 
 /** Cluster admin on the tenant cluster of both regions, for the reason the namespace steps have it. */
 export const BOTH_TENANT_CLUSTERS: readonly KubernetesAccess[] = [

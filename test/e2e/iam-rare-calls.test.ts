@@ -8,7 +8,9 @@
 import {
   CreateAccessEntryCommand,
   DeletePodIdentityAssociationCommand,
+  DescribeAccessEntryCommand,
   EKSClient,
+  ListAssociatedAccessPoliciesCommand,
   ListPodIdentityAssociationsCommand,
 } from "@aws-sdk/client-eks";
 import { CreateRoleCommand, DeleteRoleCommand, IAMClient } from "@aws-sdk/client-iam";
@@ -28,7 +30,7 @@ import { findGlobal } from "../../functions/failover/lib/dr-setup.ts";
 import { readReadiness } from "../../functions/failover/lib/store.ts";
 import { createAwsClient } from "../../functions/shared/aws-clients.ts";
 import { TransientError } from "../../functions/shared/errors.ts";
-import { LABEL_TIER } from "../../functions/tenant/lib/namespace.ts";
+import { LABEL_TIER, operatorGroup } from "../../functions/tenant/lib/namespace.ts";
 import { getTenant } from "../../functions/tenant/lib/registry.ts";
 import type { Decision } from "../../local/iam/authorizer.ts";
 import { EKS_CLUSTER_NAME, type Runtime } from "../../local/runtime.ts";
@@ -54,6 +56,33 @@ const asked = (from: number, functionId: string, action: string) =>
 
 const invoke = (functionId: string, payload: unknown) =>
   runtime.functions.invoke(functionId, payload) as Promise<Record<string, unknown>>;
+
+/**
+ * The operators' role of `slug` made and given an access entry on the tenant cluster of `region`, then
+ * deleted with the entry left behind (EKS keys an entry by the role's unique id: it would not let the
+ * role onboarding makes next in). The entry left, and the principal it names.
+ */
+async function staleOperatorEntry(slug: string, region = runtime.region) {
+  const roleName = `cplane-local-tenant-${slug}-operators`;
+  const iam = createAwsClient(IAMClient, { trace: false });
+  const { Role } = await iam.send(
+    new CreateRoleCommand({
+      RoleName: roleName,
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Principal: { Service: "eks.amazonaws.com" }, Action: "sts:AssumeRole" },
+        ],
+      }),
+    }),
+  );
+  const principalArn = Role?.Arn as string;
+  const { accessEntry } = await createAwsClient(EKSClient, { trace: false, region }).send(
+    new CreateAccessEntryCommand({ clusterName: EKS_CLUSTER_NAME, principalArn }),
+  );
+  await iam.send(new DeleteRoleCommand({ RoleName: roleName }));
+  return { principalArn, accessEntry };
+}
 
 describe("the rare paths' calls, authorized as each function's role", () => {
   it("validate-and-register: a repeated request whose onboarding execution is gone takes it over (DescribeExecution)", async () => {
@@ -123,24 +152,8 @@ describe("the rare paths' calls, authorized as each function's role", () => {
   }, 300_000);
 
   it("create-namespace: an access entry left for an earlier role of the operators' ARN is replaced (DeleteAccessEntry)", async () => {
-    // Prepare: the operators' role made and given an entry, then deleted with the entry left behind
-    const roleName = "cplane-local-tenant-stale-entry-operators";
-    const iam = createAwsClient(IAMClient, { trace: false });
-    const { Role } = await iam.send(
-      new CreateRoleCommand({
-        RoleName: roleName,
-        AssumeRolePolicyDocument: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            { Effect: "Allow", Principal: { Service: "eks.amazonaws.com" }, Action: "sts:AssumeRole" },
-          ],
-        }),
-      }),
-    );
-    await createAwsClient(EKSClient, { trace: false }).send(
-      new CreateAccessEntryCommand({ clusterName: EKS_CLUSTER_NAME, principalArn: Role?.Arn as string }),
-    );
-    await iam.send(new DeleteRoleCommand({ RoleName: roleName }));
+    // Prepare: an entry left at home for an earlier role of the operators' ARN
+    await staleOperatorEntry("stale-entry");
     const from = decisions.length;
 
     // Act
@@ -148,6 +161,34 @@ describe("the rare paths' calls, authorized as each function's role", () => {
 
     // Assess: onboarded, the stale entry deleted before the new role's was made
     expect(asked(from, "tenant/create-namespace", "eks:DeleteAccessEntry")).toEqual(["Allow"]);
+  }, 300_000);
+
+  it("ensure-dr: an access entry in the paired region left for an earlier role of the operators' ARN is replaced (DeleteAccessEntry)", async () => {
+    // Prepare: an entry left in the paired region for an earlier role of the operators' ARN
+    const slug = "stale-dr-entry";
+    const { principalArn, accessEntry: stale } = await staleOperatorEntry(slug, runtime.secondaryRegion);
+    const drEks = createAwsClient(EKSClient, { trace: false, region: runtime.secondaryRegion });
+    const from = decisions.length;
+
+    // Act
+    await onboard(runtime, [{ name: "Stale Dr Entry", tier: "basic" }]);
+
+    // Assess: the entry there is a new one, made for the tenant's operators, with their namespace's view
+    const { accessEntry } = await drEks.send(
+      new DescribeAccessEntryCommand({ clusterName: EKS_CLUSTER_NAME, principalArn }),
+    );
+    expect(accessEntry?.accessEntryArn).not.toBe(stale?.accessEntryArn);
+    expect(accessEntry).toMatchObject({
+      kubernetesGroups: [operatorGroup(slug)],
+      tags: { "cplane:tenant": slug },
+    });
+    const { associatedAccessPolicies } = await drEks.send(
+      new ListAssociatedAccessPoliciesCommand({ clusterName: EKS_CLUSTER_NAME, principalArn }),
+    );
+    expect(associatedAccessPolicies).toMatchObject([
+      { accessScope: { type: "namespace", namespaces: [slug] } },
+    ]);
+    expect(asked(from, "failover/ensure-dr", "eks:DeleteAccessEntry")).toEqual(["Allow"]);
   }, 300_000);
 
   describe("a premium tenant", () => {

@@ -5,31 +5,26 @@
  * In order: the cluster out of its global database (a writer only once it is the last member: AWS
  * detaches a writer last), a snapshot of it kept (the tenant's final snapshot, or a `-stale-` one taken
  * here: the data of a cluster a failover left may hold writes its copy lacked), then its instances and
- * the cluster; the DR snapshots and copies; the secret (its replication first: a replicated secret
- * cannot be deleted; a replica is removed at its primary); the namespace and Pod Identity association,
- * and at home the operators' access entry and role. Each call goes as far as it can and says what it
+ * the cluster (lib/cluster-retirement.ts, as the failover's re-establishing retires a stale cluster); the DR snapshots and copies; the secret (its replication first: a replicated secret
+ * cannot be deleted; a replica is removed at its primary); at home, the namespace, its Pod Identity
+ * association and the operators' access entry and role. The paired region's DR space is never left for
+ * this: offboarding refuses a tenant at home while that region does not answer, and the only thing it
+ * leaves there for a tenant a failover moved is a writer its global database holds, the DR space around
+ * it removed by the same step (lib/moved-removal.ts). Each call goes as far as it can and says what it
  * waits for; a region that does not answer throws (`isUnreachable`), for the caller to record.
  */
-import {
-  CreateDBClusterSnapshotCommand,
-  type DBCluster,
-  DeleteGlobalClusterCommand,
-  DescribeDBClusterSnapshotsCommand,
-  RemoveFromGlobalClusterCommand,
-} from "@aws-sdk/client-rds";
+import { DeleteGlobalClusterCommand, RemoveFromGlobalClusterCommand } from "@aws-sdk/client-rds";
 import { DeleteSecretCommand, RemoveRegionsFromReplicationCommand } from "@aws-sdk/client-secrets-manager";
-import { awsNow } from "../../shared/aws-clients.ts";
 import { optionalEnv } from "../../shared/env.ts";
-import { TransientError } from "../../shared/errors.ts";
 import type { KubernetesClient } from "../../shared/kubernetes.ts";
 import { TAG_TENANT, tagValue } from "../../tenant/lib/database.ts";
-import { deleteCluster } from "../../tenant/lib/deletion.ts";
 import { isAwsError } from "../../tenant/lib/errors.ts";
 import { clusterSettings, removeTenantNamespace } from "../../tenant/lib/namespace.ts";
 import { isOutage, rdsIn, regionOfArn, regionPair } from "./aws.ts";
+import { retireCluster } from "./cluster-retirement.ts";
 import { type DrOwner, deleteDrSnapshots, findClusterIn, findGlobal } from "./dr-setup.ts";
-import { describeSecret, removeNamespaceIn, secretsIn } from "./dr-space.ts";
-import { drNames, stamp } from "./names.ts";
+import { describeSecret, secretsIn } from "./dr-space.ts";
+import { drNames } from "./names.ts";
 
 /** The tenant cluster's Kubernetes API in a region (the handler makes it: `kubernetesClient`). */
 export type KubernetesIn = (region: string) => Promise<KubernetesClient>;
@@ -65,7 +60,10 @@ export async function clearRegion(
   removed.push(...snapshots.removed);
   waiting.push(...snapshots.waiting);
   removed.push(...(await clearSecret(owner, region)));
-  removed.push(...(await clearNamespace(owner, region, await kubernetesIn(region))));
+  if (region === regionPair().home) {
+    const gone = await removeTenantNamespace(clusterSettings(), await kubernetesIn(region), owner);
+    removed.push(...gone.map((r) => `${r} (${region})`));
+  }
   return { removed, waiting };
 }
 
@@ -103,37 +101,17 @@ async function clearCluster(owner: DrOwner, region: string, keepAfter: string): 
       removed.push(`global-cluster:${cluster.GlobalClusterIdentifier}`);
     return { removed, waiting: [`${names.clusterIdentifier} in ${region} leaving its global database`] };
   }
-  const kept = await keptSnapshot(region, cluster, keepAfter);
-  if (!kept) {
-    const id = `${names.clusterIdentifier}-stale-${stamp(awsNow())}`;
-    await rds.send(
-      new CreateDBClusterSnapshotCommand({
-        DBClusterIdentifier: names.clusterIdentifier,
-        DBClusterSnapshotIdentifier: id,
-        Tags: cluster.TagList,
-      }),
-    );
+  const retired = await retireCluster(region, cluster, owner, { after: keepAfter, final: true });
+  if (retired.state === "snapshotting")
     return {
-      removed: [`kept:${region}/${id}`],
-      waiting: [`snapshot ${id} being taken before the cluster goes`],
+      removed: [`kept:${region}/${retired.snapshot}`],
+      waiting: [`snapshot ${retired.snapshot} being taken before the cluster goes`],
     };
-  }
-  if (kept.Status !== "available")
-    return { removed, waiting: [`snapshot ${kept.DBClusterSnapshotIdentifier} is ${kept.Status}`] };
-  if (cluster.Status !== "available")
-    return { removed, waiting: [`${names.clusterIdentifier} in ${region} is ${cluster.Status}`] };
-  // Protection off, the instances, then the cluster, as offboarding deletes one (tenant/lib/deletion.ts);
-  // the cluster refused while its instances are still going: the next call deletes it.
-  try {
-    const gone = await deleteCluster(names.clusterIdentifier, owner, region);
-    return {
-      removed: [...gone.map((r) => `${r} (${region})`), `kept:${region}/${kept.DBClusterSnapshotIdentifier}`],
-      waiting: [],
-    };
-  } catch (error) {
-    if (!(error instanceof TransientError)) throw error;
-    return { removed, waiting: [`${names.clusterIdentifier} in ${region}: ${error.message}`] };
-  }
+  if (retired.state === "waiting") return { removed, waiting: [retired.reason] };
+  return {
+    removed: [...retired.removed.map((r) => `${r} (${region})`), `kept:${region}/${retired.kept}`],
+    waiting: [],
+  };
 }
 
 /**
@@ -152,21 +130,6 @@ export async function deleteEmptyGlobal(region: string, identifier: string): Pro
         throw error;
       },
     );
-}
-
-/** The snapshot kept of the cluster before it goes: the tenant's final one, or a recent `-stale-` one. */
-async function keptSnapshot(region: string, cluster: DBCluster, keepAfter: string) {
-  const identifier = cluster.DBClusterIdentifier ?? "";
-  const { DBClusterSnapshots } = await rdsIn(region).send(
-    new DescribeDBClusterSnapshotsCommand({ DBClusterIdentifier: identifier, SnapshotType: "manual" }),
-  );
-  const final = drNames(tagValue(cluster.TagList, TAG_TENANT) ?? "").finalSnapshotIdentifier;
-  return (DBClusterSnapshots ?? []).find(
-    (s) =>
-      s.DBClusterSnapshotIdentifier === final ||
-      (s.DBClusterSnapshotIdentifier?.startsWith(`${identifier}-stale-`) &&
-        (s.SnapshotCreateTime?.getTime() ?? 0) >= Date.parse(keepAfter)),
-  );
 }
 
 async function clearSecret(owner: DrOwner, region: string): Promise<string[]> {
@@ -193,16 +156,4 @@ async function clearSecret(owner: DrOwner, region: string): Promise<string[]> {
     }),
   );
   return [`secret:${region}/${name} (deleted on ${DeletionDate?.toISOString() ?? "schedule"})`];
-}
-
-/** At home: the operators' access and the namespace (lib/namespace.ts); in the paired region: its DR space. */
-async function clearNamespace(
-  owner: DrOwner,
-  region: string,
-  kubernetes: KubernetesClient,
-): Promise<string[]> {
-  const settings = clusterSettings();
-  if (region === regionPair().home)
-    return (await removeTenantNamespace(settings, kubernetes, owner)).map((r) => `${r} (${region})`);
-  return removeNamespaceIn(kubernetes, settings.clusterName, owner, region);
 }
