@@ -208,10 +208,11 @@ try {
   const why = new Map<string, number>();
   if (process.env.BENCH_WHY) {
     const changed = checkpoints.changed.bind(checkpoints);
-    checkpoints.changed = () => {
+    // (Each change's stack is taken: the window's CPU figure is not comparable with runs without it.)
+    checkpoints.changed = (by) => {
       const stack = (new Error().stack ?? "").split("\n").slice(2, 9).join(" < ");
-      why.set(stack, (why.get(stack) ?? 0) + 1);
-      changed();
+      why.set(`${by ?? "request"}: ${stack}`, (why.get(stack) ?? 0) + 1);
+      changed(by);
     };
   }
   // What the idle window ran: each execution that started or ended in it, by workflow.
