@@ -22,6 +22,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { Session } from "node:inspector";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PerformanceObserver } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 
 const child = process.env.FLEET_CHILD_N;
@@ -224,7 +225,28 @@ try {
   });
   const idleFrom = clock.now();
   const writtenBefore = checkpoints.status.written;
+  // The main isolate's collections in the window, by kind (V8's concurrent marking runs in its workers).
+  const collections = new Map<string, { count: number; ms: number }>();
+  const gcKinds: Record<number, string> = {
+    1: "minor",
+    2: "major",
+    4: "incremental",
+    8: "weak callbacks",
+    16: "minor",
+  };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const detail = (entry as unknown as { detail?: { kind?: number } }).detail;
+      const kind = gcKinds[detail?.kind ?? 0] ?? "other";
+      const seen = collections.get(kind) ?? { count: 0, ms: 0 };
+      seen.count++;
+      seen.ms += entry.duration;
+      collections.set(kind, seen);
+    }
+  });
+  gcObserver.observe({ entryTypes: ["gc"] });
   const idleCpu = await cpuOver(IDLE_MS);
+  gcObserver.disconnect();
   const idleTo = clock.now();
   stopWatching();
   const idleCheckpoints = checkpoints.status.written - writtenBefore;
@@ -266,6 +288,7 @@ try {
       `RSS base ${(baseRss / MB).toFixed(0)} MB, peak ${(peakRss / MB).toFixed(0)} MB, settled ${(settledRss / MB).toFixed(0)} MB (JS heap ${(settled.heapUsed / MB).toFixed(0)} MB of ${(settled.heapTotal / MB).toFixed(0)}, external ${(settled.external / MB).toFixed(0)} MB, array buffers ${(settled.arrayBuffers / MB).toFixed(0)} MB)`,
       `idle CPU ${idleCpu.toFixed(1)} % of a core (${IDLE_MS / 1000} s, after ${SETTLE_MS / 1000} s; ${idleCheckpoints} checkpoints meanwhile)`,
       `idle CPU by thread (threads that ended meanwhile are not counted): ${idleThreads}`,
+      `idle GC in the main thread: ${[...collections].map(([kind, c]) => `${kind} ${c.count} (${c.ms.toFixed(0)} ms)`).join(", ") || "none"}`,
       `idle window ${new Date(idleFrom).toISOString().slice(11, 16)}–${new Date(idleTo).toISOString().slice(11, 16)} simulated UTC; executions started or ended: ${[...ran].map(([w, n]) => `${w} ${n}`).join(", ") || "none"}`,
       `data dir ${(dataBytes / MB).toFixed(0)} MB (${images} image files)`,
       `checkpoint ${last ? `${last.ms} ms (take ${last.captureMs.toFixed(0)} ms)` : "none"}, ${checkpoints.status.written} written`,
