@@ -42,7 +42,7 @@ export function fillPlaceholders(text: string, ctx: DeployContext): string {
 export function resolveRef(ref: ResourceRef, ctx: DeployContext, want: "name" | "arn"): string {
   const resource = ctx.resources[ref.ref];
   if (!resource) throw new UnresolvedReferenceError(`no deployed resource for reference "${ref.ref}"`);
-  return resource[want];
+  return want === "arn" ? `${resource.arn}${ref.suffix ?? ""}` : resource[want];
 }
 
 /** A function's environment variables: the shared Powertools settings, then its catalog entry's. */

@@ -22,6 +22,7 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import type { TenantAccessPolicies } from "../deploy/tenant-access-policies.ts";
 import { createAwsClient } from "../functions/shared/aws-clients.ts";
+import { BRIEF_FIELDS, TENANT_INDEX } from "../functions/tenant/lib/registry-index.ts";
 import type { Clock } from "./clock/clock.ts";
 
 export interface BootstrapOptions {
@@ -74,6 +75,18 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRes
         KeySchema: [
           { AttributeName: "pk", KeyType: "HASH" },
           { AttributeName: "sk", KeyType: "RANGE" },
+        ],
+        // As stacks/registry.ts declares it. A table made before the index has none (dynalite cannot
+        // add one): listing tenants then scans, as it did before (functions/tenant/lib/registry.ts).
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: TENANT_INDEX,
+            KeySchema: [
+              { AttributeName: "sk", KeyType: "HASH" },
+              { AttributeName: "pk", KeyType: "RANGE" },
+            ],
+            Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: [...BRIEF_FIELDS] },
+          },
         ],
         BillingMode: "PAY_PER_REQUEST",
       }),

@@ -7,6 +7,7 @@
  */
 import type { FunctionSpec, IamStatement, KubernetesAccess, ResourceRef } from "../shared/catalog.ts";
 import { CLUSTER_ENV, TENANT_CLUSTER_NAME } from "../tenant/catalog.ts";
+import { TENANT_INDEX } from "../tenant/lib/registry-index.ts";
 import {
   DR_TENANT_CLUSTER_ADMIN,
   drSpaceCreation,
@@ -37,6 +38,14 @@ const registry = (...actions: string[]): IamStatement => ({
   actions: actions.map((action) => `dynamodb:${action}`),
   resources: [TABLE],
 });
+/**
+ * Listing the fleet (listTenantBriefs): a Query of the registry's tenant index, and the Scan above where
+ * the index cannot answer (a local table made before it; on AWS, while it is built).
+ */
+const tenantIndex: IamStatement = {
+  actions: ["dynamodb:Query"],
+  resources: [{ ...TABLE, suffix: `/index/${TENANT_INDEX}` }],
+};
 const publish: IamStatement = { actions: ["events:PutEvents"], resources: [BUS] };
 const describeClusters: IamStatement = {
   actions: ["rds:DescribeDBClusters"],
@@ -203,7 +212,7 @@ export const failoverFunctions = [
   spec(
     "sweep-offboarded",
     "Removes what offboardings left in a region that did not answer, once it answers; never makes anything",
-    [registry("Scan", "GetItem", "UpdateItem"), ...regionClearing],
+    [tenantIndex, registry("Scan", "GetItem", "UpdateItem"), ...regionClearing],
     { ...ENV, ...CLUSTER_ENV, SECRET_RECOVERY_WINDOW_DAYS: "30" },
     300,
     // Namespaces only at home: offboarding's DR step leaves none in the paired region (lib/region-clearing.ts).
@@ -213,6 +222,7 @@ export const failoverFunctions = [
     "reconcile-dr",
     "Brings each tenant's DR into line with its tier (joins or leaves a global database) and its DR space with the tier's quotas",
     [
+      tenantIndex,
       registry("Scan", "UpdateItem"),
       // Who is out of line, from one listing per region (lib/inventory.ts); they are described again.
       listClusters,
@@ -232,7 +242,7 @@ export const failoverFunctions = [
     "sync-workloads",
     "Mirrors the platform's and every tenant's Deployments to the standby region, recording the replicas the serving one runs",
     // The platform's serving region from its global database (lib/plan.ts platformWriterRegion): no cluster read.
-    [registry("Scan"), describeGlobals, describeWorkloadClusters],
+    [tenantIndex, registry("Scan"), describeGlobals, describeWorkloadClusters],
     WORKLOAD_ENV,
     300,
     SCALES,
@@ -265,6 +275,7 @@ export const failoverFunctions = [
     "copy-snapshots",
     "One round of the cross-region copy pipeline of every standard and basic tenant",
     [
+      tenantIndex,
       registry("Scan", "GetItem", "PutItem"),
       // One paged listing of each region's manual snapshots (the DR ones are picked by their tags).
       listSnapshots,
@@ -291,6 +302,7 @@ export const failoverFunctions = [
     "reestablish",
     "After a failover, snapshots and removes a restored tenant's stale cluster in the region that came back, and replicates each promoted secret again",
     [
+      tenantIndex,
       registry("Scan", "UpdateItem"),
       // Who needs it, from one listing per region (lib/inventory.ts).
       listClusters,
@@ -321,6 +333,7 @@ export const failoverFunctions = [
     "check-readiness",
     "Assesses DR readiness, stores it, puts per-tier counts and publishes DR Readiness Changed",
     [
+      tenantIndex,
       registry("Scan", "GetItem", "PutItem"),
       // Everything it reads is listed once per region (lib/inventory.ts).
       listClusters,
@@ -353,6 +366,7 @@ export const failoverFunctions = [
     "plan",
     "Decides what a failover, switchover or drill does: regions, global databases, restores, compute, DNS",
     [
+      tenantIndex,
       registry("Scan", "GetItem"),
       // A drill's readiness lists each region (lib/inventory.ts); the restores describe their tenants'
       // snapshots one by one.

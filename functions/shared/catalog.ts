@@ -15,6 +15,8 @@ export type ResourceRef = {
   readonly ref: "tenantTable" | "bus" | "gitWebhookSecret";
   /** What an environment variable gets: the resource's name (default) or its ARN. IAM always gets the ARN. */
   readonly attribute?: "name" | "arn";
+  /** Appended to the ARN in IAM: a part of the resource (`/index/by-kind`, a table's index). */
+  readonly suffix?: string;
 };
 
 export interface IamStatement {

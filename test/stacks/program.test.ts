@@ -325,6 +325,19 @@ describe.each(STAGES)("the SST program for stage %s", (stage) => {
       expect((rendered[stage]?.outputs as { _protect?: boolean } | undefined)?._protect).toBe(production);
     },
   );
+
+  it("indexes the registry's tenant items, in brief, for the upkeep's listing", () => {
+    const table = one(stage, "aws:dynamodb/table:Table", "TenantRegistryTable");
+    expect(table.inputs.globalSecondaryIndexes).toEqual([
+      expect.objectContaining({
+        name: "by-kind",
+        hashKey: "sk",
+        rangeKey: "pk",
+        projectionType: "INCLUDE",
+        nonKeyAttributes: ["slug", "tenantId", "tier", "status", "region", "createdAt", "leftovers"],
+      }),
+    ]);
+  });
 });
 
 describe("the stage shapes rendered", () => {
