@@ -47,9 +47,14 @@ async function withPolicy<T>(roleName: string, statements: unknown[], work: () =
   }
 }
 
-/** Waits (on the event loop, not on time) until `done` holds, for work the runtime does in the background. */
+/**
+ * Waits (on the event loop, not on simulated time) until `done` holds, for work the runtime does in the
+ * background; up to 30 s of wall time. A count of turns was the bound before, and once the turns got
+ * cheaper (no X-Ray async hook on every promise) 20,000 of them passed before the eight retries did.
+ */
 async function until(done: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 20_000 && !done(); i++) await new Promise((resolve) => setImmediate(resolve));
+  const deadline = Date.now() + 30_000;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
   if (!done()) throw new Error(`never happened: ${what}`);
 }
 
