@@ -212,7 +212,8 @@ try {
     // (Each change's stack is taken: the window's CPU figure is not comparable with runs without it.)
     checkpoints.changed = (by) => {
       const stack = (new Error().stack ?? "").split("\n").slice(2, 9).join(" < ");
-      why.set(`${by ?? "request"}: ${stack}`, (why.get(stack) ?? 0) + 1);
+      const key = `${by ?? "request"}: ${stack}`;
+      why.set(key, (why.get(key) ?? 0) + 1);
       changed(by);
     };
   }

@@ -1015,11 +1015,7 @@ export class Rds implements EmulatedService {
         type: "manual",
         createTime: source.createTime,
         kmsKeyId: input.KmsKeyId ?? source.kmsKeyId,
-        tags: (input.CopyTags ? [...source.tags, ...(input.Tags ?? [])] : [...(input.Tags ?? [])]).map(
-          (t) => ({
-            ...t,
-          }),
-        ),
+        tags: [...(input.CopyTags ? source.tags : []), ...(input.Tags ?? [])].map((t) => ({ ...t })),
         sourceArn: source.arn,
       });
       this.state.snapshots.push(copy);

@@ -222,10 +222,7 @@ export function tenantSummary(t: TenantRecord) {
 export type TenantSummary = ReturnType<typeof tenantSummary>;
 
 /** What the DR upkeep reads of every tenant, every few minutes: no history, no failure, no endpoints. */
-export type TenantBrief = Pick<
-  TenantRecord,
-  "slug" | "tenantId" | "tier" | "status" | "region" | "createdAt" | "leftovers"
->;
+export type TenantBrief = Pick<TenantRecord, (typeof BRIEF_FIELDS)[number]>;
 
 /**
  * Every tenant in brief, read through the registry's index of tenant items (registry-index.ts): the
